@@ -1,0 +1,293 @@
+//! Stage `config`, model: the desired-state file format of SPEC §3 (serde + schemars).
+//! Pure data: no I/O. The doc comments here become the JSON Schema descriptions editors show.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One partnerctl configuration file (format version 1).
+///
+/// A configuration is one file or a directory of files; exactly one file declares `partner`,
+/// `customers` of all files are concatenated, and `defaults` may appear once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "partnerctl configuration", extend("dependentRequired" = { "partner": ["version"] }))]
+pub struct ConfigFile {
+    /// Format version of this file. Must be 1. Required in the file that declares `partner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("const" = 1))]
+    pub version: Option<u32>,
+    /// The partner account the API token belongs to. Declared in exactly one file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner: Option<Partner>,
+    /// Values merged into every customer; a customer's own values win. May appear once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defaults: Option<Defaults>,
+    /// Customer accounts managed by this file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub customers: Vec<Customer>,
+}
+
+/// The partner (reseller) account. It is created by the vendor, never by partnerctl.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Partner {
+    /// Display name; must equal the name of the partner account the API token belongs to.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Users of the partner account; they reach every customer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<User>,
+}
+
+/// Values merged into every customer. A customer's own `country`/`timezone` win, its labels are
+/// merged key by key, and its service of the same type replaces the default one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// Default country (ISO 3166-1 alpha-2, e.g. `GB`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "CountryCode")]
+    pub country: Option<String>,
+    /// Default timezone (IANA name, e.g. `Europe/London`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "TimezoneName")]
+    pub timezone: Option<String>,
+    /// Default labels, merged key by key under the customer's own.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Default services; a customer's service of the same type replaces the default one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<Service>,
+}
+
+/// A customer account of the partner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Customer {
+    /// Stable identity (`[a-z0-9][a-z0-9-]{0,62}`), unique in the whole configuration. Stored as
+    /// the account's external key; changing it means a different account.
+    #[schemars(schema_with = "key_schema")]
+    pub key: String,
+    /// Display name; changing it is an update, not a re-create.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// The customer's main contact.
+    pub contact: Contact,
+    /// Country (ISO 3166-1 alpha-2, e.g. `FR`); falls back to `defaults.country`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "CountryCode")]
+    pub country: Option<String>,
+    /// Timezone (IANA name, e.g. `Europe/Paris`); falls back to `defaults.timezone`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "TimezoneName")]
+    pub timezone: Option<String>,
+    /// Never delete this account, even with `--prune-accounts`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub protect: bool,
+    /// Free-form string labels.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Users of this customer; they reach its networks and sub-accounts too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<User>,
+    /// Services of this customer, at most one per type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<Service>,
+    /// Networks of this customer (one per additional location group).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub networks: Vec<Network>,
+}
+
+/// A network account: created for a customer that opens further locations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// Stable identity (`[a-z0-9][a-z0-9-]{0,62}`), unique in the whole configuration.
+    #[schemars(schema_with = "key_schema")]
+    pub key: String,
+    /// Display name.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Country (ISO 3166-1 alpha-2); falls back to the customer's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "CountryCode")]
+    pub country: Option<String>,
+    /// Timezone (IANA name); falls back to the customer's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "TimezoneName")]
+    pub timezone: Option<String>,
+    /// Never delete this account, even with `--prune-accounts`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub protect: bool,
+    /// Free-form string labels.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Users of this network; they reach its sub-accounts too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<User>,
+    /// Services of this network, at most one per type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<Service>,
+    /// Sub-accounts (locations) of this network.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sub_accounts: Vec<SubAccount>,
+}
+
+/// A sub-account: one location inside a network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubAccount {
+    /// Stable identity (`[a-z0-9][a-z0-9-]{0,62}`), unique in the whole configuration.
+    #[schemars(schema_with = "key_schema")]
+    pub key: String,
+    /// Display name.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Country (ISO 3166-1 alpha-2); falls back to the network's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "CountryCode")]
+    pub country: Option<String>,
+    /// Timezone (IANA name); falls back to the network's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "TimezoneName")]
+    pub timezone: Option<String>,
+    /// Never delete this account, even with `--prune-accounts`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub protect: bool,
+    /// Free-form string labels.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Users of this sub-account; they reach only it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<User>,
+    /// Services of this sub-account, at most one per type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<Service>,
+}
+
+/// A person to reach about the customer account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Full name.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Email address.
+    #[schemars(email)]
+    pub email: String,
+}
+
+/// A user of an account, invited by email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// Email address; the user's identity within the account (compared case-insensitively).
+    #[schemars(email)]
+    pub email: String,
+    /// Full name shown in the invitation.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// `admin` or `member` (default).
+    #[serde(default)]
+    pub role: Role,
+}
+
+/// What a user may do in the account.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Full control of the account and everything below it.
+    Admin,
+    /// Ordinary access.
+    #[default]
+    Member,
+}
+
+impl Role {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+}
+
+/// A service of a catalog type on an account (at most one per type).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Catalog type, e.g. `cards`; the live catalog (`GET /v1/service-types`) lists them.
+    #[serde(rename = "type")]
+    #[schemars(length(min = 1))]
+    pub service_type: String,
+    /// Settings, validated against the type's settings schema when planning.
+    #[serde(default)]
+    pub settings: serde_json::Map<String, serde_json::Value>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The account key syntax, shared by every account kind.
+pub const KEY_PATTERN: &str = "^[a-z0-9][a-z0-9-]{0,62}$";
+
+fn key_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "pattern": KEY_PATTERN,
+    })
+}
+
+/// Schema-only stand-in for an ISO 3166-1 alpha-2 country code: one `$defs` entry with the
+/// list of codes, so editors complete them.
+pub struct CountryCode;
+
+impl JsonSchema for CountryCode {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "CountryCode".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "ISO 3166-1 alpha-2 country code, upper case (e.g. GB, FR, US).",
+            "type": "string",
+            "enum": rust_iso3166::ALL_ALPHA2,
+        })
+    }
+}
+
+/// Schema-only stand-in for an IANA timezone name: one `$defs` entry with the list of names.
+pub struct TimezoneName;
+
+impl JsonSchema for TimezoneName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TimezoneName".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+        names.sort_unstable();
+        schemars::json_schema!({
+            "description": "IANA time zone name (e.g. Europe/London, America/New_York, UTC).",
+            "type": "string",
+            "enum": names,
+        })
+    }
+}

@@ -1,0 +1,175 @@
+//! Unit tests of the pure loader: parsing, validation and merging from in-memory sources.
+
+use super::*;
+
+fn src(path: &str, text: &str) -> Source {
+    Source {
+        path: path.to_string(),
+        text: text.to_string(),
+    }
+}
+
+fn problems(sources: &[Source]) -> Vec<String> {
+    load_sources(sources)
+        .expect_err("expected problems")
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+const PARTNER: &str = "version: 1\npartner:\n  name: Acme\n  users:\n    - { email: ops@acme.example, name: Ops, role: admin }\n";
+
+#[test]
+fn minimal_config_loads_and_counts() {
+    let d = load_sources(&[src("a.yaml", PARTNER)]).unwrap();
+    assert_eq!(d.partner.name, "Acme");
+    assert_eq!(d.counts().users, 1);
+    assert_eq!(d.counts().customers, 0);
+}
+
+#[test]
+fn defaults_merge_and_inheritance() {
+    let text = format!(
+        "{PARTNER}defaults:\n  country: GB\n  timezone: Europe/London\n  labels: {{ tier: std, region: eu }}\n  services:\n    - {{ type: cards, settings: {{ layout_approval: true }} }}\n    - {{ type: mobile-id }}\ncustomers:\n  - key: c1\n    name: C1\n    contact: {{ name: J, email: j@c1.example }}\n    country: FR\n    labels: {{ tier: gold }}\n    services:\n      - {{ type: cards, settings: {{ layout_approval: false }} }}\n    networks:\n      - key: n1\n        name: N1\n        timezone: Europe/Paris\n        sub_accounts:\n          - {{ key: s1, name: S1 }}\n"
+    );
+    let d = load_sources(&[src("a.yaml", &text)]).unwrap();
+    let c = &d.customers[0];
+    assert_eq!(c.country.as_deref(), Some("FR"));
+    assert_eq!(c.timezone.as_deref(), Some("Europe/London"));
+    assert_eq!(c.labels.get("tier").map(String::as_str), Some("gold"));
+    assert_eq!(c.labels.get("region").map(String::as_str), Some("eu"));
+    let types: Vec<&str> = c.services.iter().map(|s| s.service_type.as_str()).collect();
+    assert_eq!(types, ["mobile-id", "cards"]);
+    assert_eq!(c.services[1].settings["layout_approval"], false);
+    let n = &c.networks[0];
+    assert_eq!(n.country.as_deref(), Some("FR"));
+    assert_eq!(n.timezone.as_deref(), Some("Europe/Paris"));
+    let s = &n.sub_accounts[0];
+    assert_eq!(s.timezone.as_deref(), Some("Europe/Paris"));
+    assert_eq!(d.counts().services, 2);
+}
+
+#[test]
+fn unknown_field_suggests_and_is_located() {
+    let text = format!(
+        "{PARTNER}customers:\n  - key: c1\n    nmae: C1\n    contact: {{ name: J, email: j@c1.example }}\n    country: FR\n    timezone: UTC\n"
+    );
+    let p = problems(&[src("a.yaml", &text)]);
+    assert_eq!(
+        p,
+        [
+            "a.yaml:7:5: missing required field `name`",
+            "a.yaml:8:5: unknown field `nmae`, did you mean `name`?; allowed: key, name, contact, country, timezone, protect, labels, users, services, networks",
+        ]
+    );
+}
+
+#[test]
+fn every_problem_of_every_file_is_reported() {
+    let a = format!(
+        "{PARTNER}customers:\n  - key: Bad_Key\n    name: X\n    contact: {{ name: J, email: nope }}\n    country: XX\n    timezone: Mars/Base\n"
+    );
+    let b = "customers:\n  - key: ok\n    name: Y\n    contact: { name: J, email: j@y.example }\n    country: GB\n    timezone: Europe/London\n    users:\n      - { email: a@y.example, name: A, role: owner }\n      - { email: A@Y.example, name: A2 }\n";
+    let p = problems(&[src("a.yaml", &a), src("b.yaml", b)]);
+    assert_eq!(p.len(), 6, "{p:#?}");
+    assert!(p[0].starts_with("a.yaml:7:10: invalid key `Bad_Key`"));
+    assert!(p[1].starts_with("a.yaml:9:32: invalid email address `nope`"));
+    assert!(p[2].starts_with("a.yaml:10:14: invalid country `XX`"));
+    assert!(p[3].starts_with("a.yaml:11:15: invalid timezone `Mars/Base`"));
+    assert!(p[4].starts_with("b.yaml:8:46: invalid role `owner`"));
+    assert!(p[5].starts_with(
+        "b.yaml:9:18: duplicate user `A@Y.example` in account `ok`; already listed at b.yaml:8:18"
+    ));
+}
+
+#[test]
+fn duplicate_keys_across_files_name_both_places() {
+    let a = format!(
+        "{PARTNER}defaults: {{ country: GB, timezone: UTC }}\ncustomers:\n  - {{ key: dup, name: A, contact: {{ name: J, email: j@a.example }} }}\n"
+    );
+    let b = "customers:\n  - key: other\n    name: B\n    contact: { name: J, email: j@b.example }\n    networks:\n      - { key: dup, name: N }\n";
+    let p = problems(&[src("a.yaml", &a), src("b.yaml", b)]);
+    assert_eq!(
+        p,
+        [
+            "b.yaml:6:16: duplicate account key `dup`; it is already declared at a.yaml:8:12 (keys are unique in the whole configuration)"
+        ]
+    );
+}
+
+#[test]
+fn partner_twice_never_and_version() {
+    let p = problems(&[src("a.yaml", PARTNER), src("b.yaml", PARTNER)]);
+    assert_eq!(p.len(), 1);
+    assert!(p[0].starts_with(
+        "b.yaml:2:1: `partner` is declared again; it is already declared at a.yaml:2:1"
+    ));
+    let p = problems(&[src("a.yaml", "customers: []\n")]);
+    assert_eq!(p.len(), 1);
+    assert!(p[0].starts_with("a.yaml:1:1: no file declares `partner`"));
+    let p = problems(&[src("a.yaml", &PARTNER.replace("version: 1", "version: 2"))]);
+    assert_eq!(
+        p,
+        ["a.yaml:1:10: unsupported version 2: this partnerctl reads version 1"]
+    );
+    let p = problems(&[src("a.yaml", &PARTNER.replace("version: 1\n", ""))]);
+    assert_eq!(p, ["a.yaml:1:1: missing required field `version`"]);
+}
+
+#[test]
+fn wrong_types_and_missing_country() {
+    let text = format!(
+        "{PARTNER}customers:\n  - key: c1\n    name: [x]\n    contact: {{ name: J, email: j@c1.example }}\n    protect: maybe\n"
+    );
+    let p = problems(&[src("a.yaml", &text)]);
+    assert_eq!(
+        p,
+        [
+            "a.yaml:7:5: customer `c1` has no `country` and `defaults` sets none",
+            "a.yaml:7:5: customer `c1` has no `timezone` and `defaults` sets none",
+            "a.yaml:8:11: expected a string, found a list",
+            "a.yaml:10:14: expected a boolean (true or false), found a string",
+        ]
+    );
+}
+
+#[test]
+fn duplicate_services_and_syntax_errors() {
+    let text = format!(
+        "{PARTNER}defaults:\n  services:\n    - {{ type: cards }}\n    - {{ type: cards }}\n"
+    );
+    let p = problems(&[src("a.yaml", &text), src("b.yaml", "customers: [\n")]);
+    assert_eq!(p.len(), 2, "{p:#?}");
+    assert!(p[0].starts_with(
+        "a.yaml:9:15: duplicate service `cards` in defaults; already listed at a.yaml:8:15"
+    ));
+    assert!(
+        p[1].starts_with("b.yaml:2:1: YAML syntax error"),
+        "{}",
+        p[1]
+    );
+}
+
+#[test]
+fn schema_has_descriptions_everywhere() {
+    fn walk(v: &serde_json::Value, path: &str, missing: &mut Vec<String>) {
+        if let Some(props) = v.get("properties").and_then(|p| p.as_object()) {
+            for (name, sub) in props {
+                if sub.get("description").is_none() {
+                    missing.push(format!("{path}.{name}"));
+                }
+                walk(sub, &format!("{path}.{name}"), missing);
+            }
+        }
+    }
+    let schema = schema();
+    let mut missing = Vec::new();
+    walk(schema, "", &mut missing);
+    for (name, def) in schema["$defs"].as_object().unwrap() {
+        walk(def, name, &mut missing);
+    }
+    assert!(
+        missing.is_empty(),
+        "fields without description: {missing:?}"
+    );
+}

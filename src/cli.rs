@@ -158,7 +158,8 @@ fn validate(paths: &[PathBuf]) -> anyhow::Result<u8> {
         }
         Err(problems) => {
             eprint!("{problems}");
-            eprintln!("{} problem(s) found", problems.len());
+            let n = problems.len();
+            eprintln!("{n} problem{} found", if n == 1 { "" } else { "s" });
             Ok(EXIT_ERROR)
         }
     }

@@ -10,3 +10,5 @@ pub mod cli;
 pub mod config;
 pub mod output;
 pub mod sandbox;
+#[doc(hidden)]
+pub mod testgen;

@@ -58,7 +58,7 @@ pub enum ProblemKind {
     #[error("expected a mapping with `version`, `partner`, `defaults` or `customers`, found {0}")]
     NotAMapping(&'static str),
     /// A field the format does not have.
-    #[error("unknown field `{field}`{}; allowed: {}", suggestion.as_ref().map(|s| format!(", did you mean `{s}`?")).unwrap_or_default(), allowed.join(", "))]
+    #[error("unknown field `{field}`{}; allowed here: {}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default(), allowed.join(", "))]
     UnknownField {
         /// The field as written.
         field: String,

@@ -59,7 +59,7 @@ fn unknown_field_suggests_and_is_located() {
         p,
         [
             "a.yaml:7:5: missing required field `name`",
-            "a.yaml:8:5: unknown field `nmae`, did you mean `name`?; allowed: key, name, contact, country, timezone, protect, labels, users, services, networks",
+            "a.yaml:8:5: unknown field `nmae` (did you mean `name`?); allowed here: key, name, contact, country, timezone, protect, labels, users, services, networks",
         ]
     );
 }
@@ -172,4 +172,109 @@ fn schema_has_descriptions_everywhere() {
         missing.is_empty(),
         "fields without description: {missing:?}"
     );
+}
+
+mod never_panics {
+    //! Property tests: arbitrary bytes and mutated valid configs never panic the loader; the
+    //! outcome is always a config or located problems.
+    use super::*;
+    use proptest::prelude::*;
+
+    const ACME: [&str; 3] = [
+        include_str!("../../examples/acme/partner.yaml"),
+        include_str!("../../examples/acme/customers/contoso.yaml"),
+        include_str!("../../examples/acme/customers/others.yaml"),
+    ];
+
+    fn assert_well_formed(sources: &[Source]) {
+        match load_sources(sources) {
+            Ok(d) => assert!(!d.partner.name.trim().is_empty()),
+            Err(problems) => {
+                assert!(!problems.is_empty());
+                for p in problems.iter() {
+                    assert!(p.location.pos.line >= 1, "unlocated problem: {p}");
+                    assert!(sources.iter().any(|s| s.path == p.location.path), "{p}");
+                }
+            }
+        }
+    }
+
+    /// One edit of a text: a byte range replaced by a fragment that is likely to matter to YAML.
+    #[derive(Debug, Clone)]
+    struct Edit {
+        at: usize,
+        remove: usize,
+        insert: String,
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        let fragment = prop_oneof![
+            Just(String::new()),
+            Just(":".to_string()),
+            Just("- ".to_string()),
+            Just("\n".to_string()),
+            Just("  ".to_string()),
+            Just("{".to_string()),
+            Just("]".to_string()),
+            Just("&a ".to_string()),
+            Just("*a".to_string()),
+            Just("!!int ".to_string()),
+            Just("'".to_string()),
+            Just("\"".to_string()),
+            Just("#".to_string()),
+            Just("key: x\n".to_string()),
+            Just("customers:\n".to_string()),
+            Just("partner:\n".to_string()),
+            Just("~".to_string()),
+            Just("\t".to_string()),
+            "[ -~]{0,12}".prop_map(|s| s),
+            any::<String>().prop_map(|s| s.chars().take(8).collect()),
+        ];
+        (any::<usize>(), 0usize..40, fragment).prop_map(|(at, remove, insert)| Edit {
+            at,
+            remove,
+            insert,
+        })
+    }
+
+    fn apply(text: &str, edits: &[Edit]) -> String {
+        let mut s = text.to_string();
+        for e in edits {
+            if s.is_empty() {
+                s.push_str(&e.insert);
+                continue;
+            }
+            let mut at = e.at % s.len();
+            while !s.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mut end = (at + e.remove).min(s.len());
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            s.replace_range(at..end, &e.insert);
+        }
+        s
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            assert_well_formed(&[src("x.yaml", &text)]);
+        }
+
+        #[test]
+        fn mutated_valid_configs(which in 0usize..3, edits in proptest::collection::vec(edit(), 1..6)) {
+            let mut sources: Vec<Source> = ACME
+                .iter()
+                .enumerate()
+                .map(|(i, t)| src(&format!("f{i}.yaml"), t))
+                .collect();
+            sources[which].text = apply(ACME[which], &edits);
+            assert_well_formed(&sources);
+        }
+    }
 }

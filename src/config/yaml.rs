@@ -159,7 +159,7 @@ pub enum YamlError {
     #[error("mapping keys must be strings, found {0}")]
     NonStringKey(&'static str),
     /// The same key appears twice in one mapping.
-    #[error("duplicate key `{key}` in this mapping (first at line {first})")]
+    #[error("duplicate key `{key}` in this mapping; it already appears at line {}, column {}", first.line, first.col)]
     DuplicateKey {
         /// The key.
         key: String,

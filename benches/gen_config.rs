@@ -1,0 +1,23 @@
+//! Writes a generated configuration (SPEC §10 scale "L" by default) into a directory.
+//!
+//! `cargo run --release --example gen-config -- OUT_DIR [CUSTOMERS]`
+
+use partnerctl::testgen::{Scale, generate};
+
+fn main() -> std::io::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let out = args
+        .next()
+        .unwrap_or_else(|| "target/generated/L".to_string());
+    let mut scale = Scale::L;
+    if let Some(n) = args.next() {
+        scale.customers = n.parse().expect("CUSTOMERS is a number");
+        scale.networks = scale.networks.min(scale.customers);
+    }
+    std::fs::create_dir_all(&out)?;
+    for (name, text) in generate(&scale) {
+        std::fs::write(std::path::Path::new(&out).join(name), text)?;
+    }
+    eprintln!("wrote {} customers to {out}", scale.customers);
+    Ok(())
+}

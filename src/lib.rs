@@ -8,7 +8,9 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod live;
 pub mod output;
+pub mod plan;
 pub mod sandbox;
 #[doc(hidden)]
 pub mod testgen;

@@ -1,0 +1,189 @@
+//! Stage `live`: a snapshot of one partner's live state, in the provider-neutral shape planning
+//! works on. Pure data: building it from the API is the provider's job (SPEC §9), so vendor
+//! dialects can be added without touching planning.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::config::Role;
+
+/// Kinds of account below a partner (SPEC §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountKind {
+    /// Belongs to the partner.
+    Customer,
+    /// Belongs to a customer.
+    Network,
+    /// A location inside a network.
+    SubAccount,
+}
+
+impl AccountKind {
+    /// Wire and display spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountKind::Customer => "customer",
+            AccountKind::Network => "network",
+            AccountKind::SubAccount => "sub_account",
+        }
+    }
+
+    /// The kind a parent of this kind must have (`None`: the partner).
+    pub fn parent_kind(self) -> Option<AccountKind> {
+        match self {
+            AccountKind::Customer => None,
+            AccountKind::Network => Some(AccountKind::Customer),
+            AccountKind::SubAccount => Some(AccountKind::Network),
+        }
+    }
+}
+
+impl std::fmt::Display for AccountKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Invitation lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    /// Invited, not accepted yet.
+    Invited,
+    /// Accepted.
+    Active,
+    /// Not accepted in time.
+    Expired,
+}
+
+/// The partner the token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerInfo {
+    /// Opaque id; customers' parent and the account of partner users.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// `false`: nothing inside customers may change.
+    pub manageable: bool,
+    /// Support level agreed with the vendor.
+    pub support_level: String,
+}
+
+/// A contact person.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Contact {
+    /// Full name.
+    pub name: String,
+    /// Email address.
+    pub email: String,
+}
+
+/// A live customer, network or sub-account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// Opaque id.
+    pub id: String,
+    /// Kind.
+    pub kind: AccountKind,
+    /// Parent account id; for customers the partner's id.
+    pub parent_id: String,
+    /// The config key, when set.
+    pub external_key: Option<String>,
+    /// Display name.
+    pub name: String,
+    /// Contact (customers).
+    pub contact: Option<Contact>,
+    /// Country code.
+    pub country: Option<String>,
+    /// IANA timezone.
+    pub timezone: Option<String>,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Entity tag for `If-Match`.
+    pub etag: String,
+}
+
+/// A live user or invitation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Opaque id.
+    pub id: String,
+    /// The account id, or the partner's id for partner users.
+    pub account_id: String,
+    /// Email as invited.
+    pub email: String,
+    /// Full name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Invitation state.
+    pub status: UserStatus,
+    /// Entity tag for `If-Match`.
+    pub etag: String,
+}
+
+/// A live service on an account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    /// The account id.
+    pub account_id: String,
+    /// Catalog type.
+    pub service_type: String,
+    /// Settings.
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    /// Entity tag.
+    pub etag: String,
+}
+
+/// One entry of the service catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceType {
+    /// Type name, e.g. `cards`.
+    pub name: String,
+    /// Human description.
+    pub description: String,
+    /// JSON Schema of the settings.
+    pub settings_schema: serde_json::Value,
+}
+
+/// API limits, when the provider reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Reads per minute.
+    pub reads_per_minute: Option<u32>,
+    /// Writes per minute.
+    pub writes_per_minute: Option<u32>,
+}
+
+/// Everything planning needs to know about the live side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The partner.
+    pub partner: PartnerInfo,
+    /// All accounts of the partner.
+    pub accounts: Vec<Account>,
+    /// All users and invitations, partner users included.
+    pub users: Vec<User>,
+    /// All services.
+    pub services: Vec<Service>,
+    /// The service catalog.
+    pub catalog: Vec<ServiceType>,
+    /// Limits, if reported.
+    pub limits: Limits,
+}
+
+impl Snapshot {
+    /// An empty partner with the given catalog.
+    pub fn empty(partner: PartnerInfo, catalog: Vec<ServiceType>) -> Self {
+        Snapshot {
+            partner,
+            accounts: Vec::new(),
+            users: Vec::new(),
+            services: Vec::new(),
+            catalog,
+            limits: Limits::default(),
+        }
+    }
+}

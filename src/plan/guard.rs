@@ -1,0 +1,173 @@
+//! Stage `plan`, safety guards (SPEC §5): refusals that stop an apply before any write, each
+//! naming its counts and the flag that overrides it (if any). Pure.
+
+use std::collections::HashSet;
+
+use super::{AccountRef, Action, Plan};
+use crate::live::{AccountKind, Role};
+
+/// A reason to refuse the plan.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Too large a share of a class would be deleted.
+    #[error(
+        "refusing to delete {deletes} of {live} {class} ({percent}%, more than --max-delete-percent {max}); check the configuration, or pass --force (or a higher --max-delete-percent) if this is intended"
+    )]
+    DeleteThreshold {
+        /// `accounts`, `users` or `services`.
+        class: &'static str,
+        /// Planned deletions.
+        deletes: usize,
+        /// Live objects of the class.
+        live: usize,
+        /// Rounded-up percentage.
+        percent: usize,
+        /// The limit in force.
+        max: u32,
+    },
+    /// The partner would be left without an active admin.
+    #[error("refusing to remove or demote the last active admin of the partner account ({}); keep at least one active admin in `partner.users` (no flag overrides this)", emails.join(", "))]
+    LastPartnerAdmin {
+        /// The admins being removed or demoted.
+        emails: Vec<String>,
+    },
+    /// The partner is not manageable, and the plan changes things inside customers.
+    #[error(
+        "partner `{partner}` is not manageable (support level `{support_level}`): {count} change(s) inside customers cannot be made, e.g. {example}; confirm a support level with the vendor, or remove those changes from the configuration"
+    )]
+    NotManageable {
+        /// Partner name.
+        partner: String,
+        /// Its support level.
+        support_level: String,
+        /// Blocked operations.
+        count: usize,
+        /// One of them, for the message.
+        example: String,
+    },
+}
+
+/// Every refusal of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Default, thiserror::Error)]
+pub struct Refusals(pub Vec<Refusal>);
+
+impl std::fmt::Display for Refusals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, r) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{r}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Classes are guarded once they have this many live objects.
+const GUARD_MIN_LIVE: usize = 10;
+
+pub(super) fn check(plan: &Plan) -> Result<(), Refusals> {
+    let mut out = Vec::new();
+    if !plan.options.force {
+        let classes = [
+            ("accounts", plan.live.accounts, &[Action::Delete][..]),
+            (
+                "users",
+                plan.live.users,
+                &[Action::RemoveUser, Action::Revoke][..],
+            ),
+            ("services", plan.live.services, &[Action::RemoveService][..]),
+        ];
+        for (class, live, actions) in classes {
+            let deletes = plan
+                .operations
+                .iter()
+                .filter(|o| actions.contains(&o.action))
+                .count();
+            if live >= GUARD_MIN_LIVE
+                && deletes * 100 > live * plan.options.max_delete_percent as usize
+            {
+                out.push(Refusal::DeleteThreshold {
+                    class,
+                    deletes,
+                    live,
+                    percent: (deletes * 100).div_ceil(live),
+                    max: plan.options.max_delete_percent,
+                });
+            }
+        }
+    }
+    if let Some(r) = last_partner_admin(plan) {
+        out.push(r);
+    }
+    if !plan.partner.manageable {
+        let blocked: Vec<&str> = plan
+            .operations
+            .iter()
+            .filter(|o| inside_customer(o.action, &o.account))
+            .map(|o| o.address.as_str())
+            .collect();
+        if let Some(first) = blocked.first() {
+            out.push(Refusal::NotManageable {
+                partner: plan.partner.name.clone(),
+                support_level: plan.partner.support_level.clone(),
+                count: blocked.len(),
+                example: (*first).to_string(),
+            });
+        }
+    }
+    if out.is_empty() {
+        Ok(())
+    } else {
+        Err(Refusals(out))
+    }
+}
+
+/// Is this a change inside a customer (blocked for non-manageable partners)? Creating, renaming
+/// and deleting the customer account itself is not; anything in it or below it is.
+fn inside_customer(action: Action, account: &AccountRef) -> bool {
+    match account {
+        AccountRef::Partner => false,
+        AccountRef::Account { kind, .. } => {
+            !(*kind == AccountKind::Customer
+                && matches!(
+                    action,
+                    Action::Create | Action::Update | Action::Adopt | Action::Delete
+                ))
+        }
+    }
+}
+
+fn last_partner_admin(plan: &Plan) -> Option<Refusal> {
+    let admins: HashSet<&str> = plan.partner_admins.iter().map(String::as_str).collect();
+    let mut losing: Vec<String> = Vec::new();
+    for o in &plan.operations {
+        let Some(id) = o.user_id.as_deref() else {
+            continue;
+        };
+        if o.account != AccountRef::Partner || !admins.contains(id) {
+            continue;
+        }
+        let after_admin = o
+            .after
+            .as_ref()
+            .and_then(|a| a.get("role"))
+            .and_then(|r| r.as_str())
+            == Some(Role::Admin.as_str());
+        let loses = match o.action {
+            Action::RemoveUser | Action::Revoke => true,
+            Action::UpdateUser => !after_admin,
+            _ => false,
+        };
+        if loses {
+            losing.push(
+                o.address
+                    .trim_start_matches("partner.user[")
+                    .trim_end_matches(']')
+                    .to_string(),
+            );
+        }
+    }
+    (!losing.is_empty() && losing.len() >= admins.len())
+        .then_some(Refusal::LastPartnerAdmin { emails: losing })
+}

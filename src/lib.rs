@@ -11,6 +11,7 @@ pub mod config;
 pub mod live;
 pub mod output;
 pub mod plan;
+pub mod render;
 pub mod sandbox;
 #[doc(hidden)]
 pub mod testgen;

@@ -11,7 +11,7 @@ use crate::live::{AccountKind, Role};
 pub enum Refusal {
     /// Too large a share of a class would be deleted.
     #[error(
-        "refusing to delete {deletes} of {live} {class} ({percent}%, more than --max-delete-percent {max}); check the configuration, or pass --force (or a higher --max-delete-percent) if this is intended"
+        "deleting {deletes} of {live} {class} ({percent}%) exceeds --max-delete-percent {max}; check the configuration, or pass --force (or raise --max-delete-percent) if this is intended"
     )]
     DeleteThreshold {
         /// `accounts`, `users` or `services`.
@@ -26,7 +26,7 @@ pub enum Refusal {
         max: u32,
     },
     /// The partner would be left without an active admin.
-    #[error("refusing to remove or demote the last active admin of the partner account ({}); keep at least one active admin in `partner.users` (no flag overrides this)", emails.join(", "))]
+    #[error("the plan removes or demotes the last active admin of the partner account ({}); keep at least one active admin in `partner.users` (no flag overrides this)", emails.join(", "))]
     LastPartnerAdmin {
         /// The admins being removed or demoted.
         emails: Vec<String>,

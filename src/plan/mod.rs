@@ -1045,3 +1045,5 @@ impl<'l> Planner<'l> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+pub(crate) mod testutil;

@@ -23,7 +23,9 @@ pub const EXIT_CHANGES: u8 = 2;
 /// YAML; `plan` shows what would change in the live account, `apply` performs it.
 #[derive(Debug, Parser)]
 #[command(name = "partnerctl", version, propagate_version = true)]
-#[command(after_help = "Examples:\n  partnerctl validate examples/acme\n  partnerctl schema > partnerctl.schema.json\n\nExit codes: 0 success, 1 error or refused, 2 changes present (--detailed-exitcode).")]
+#[command(
+    after_help = "Examples:\n  partnerctl validate examples/acme\n  partnerctl schema > partnerctl.schema.json\n\nExit codes: 0 success, 1 error or refused, 2 changes present (--detailed-exitcode)."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -38,7 +40,13 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "PARTNERCTL_ENDPOINT", value_name = "URL")]
     pub endpoint: Option<String>,
     /// API token (prefer the PARTNERCTL_TOKEN environment variable; never echoed).
-    #[arg(long, global = true, env = "PARTNERCTL_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    #[arg(
+        long,
+        global = true,
+        env = "PARTNERCTL_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
     pub token: Option<String>,
     /// When to colour output (NO_COLOR is honoured by `auto`).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -66,17 +74,23 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check configuration files offline (SPEC §3) and report every problem with its location.
-    #[command(after_help = "Examples:\n  partnerctl validate examples/acme\n  partnerctl validate partner.yaml customers/\n\nExit codes: 0 valid, 1 problems found (each printed as path:line:col: message).")]
+    #[command(
+        after_help = "Examples:\n  partnerctl validate examples/acme\n  partnerctl validate partner.yaml customers/\n\nExit codes: 0 valid, 1 problems found (each printed as path:line:col: message)."
+    )]
     Validate {
         /// Config files or directories (every *.yaml/*.yml below a directory, sorted).
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
     /// Print the JSON Schema of the configuration format.
-    #[command(after_help = "Examples:\n  partnerctl schema > schemas/partnerctl.schema.json\n\nPoint your editor at it with a first line of:\n  # yaml-language-server: $schema=../schemas/partnerctl.schema.json")]
+    #[command(
+        after_help = "Examples:\n  partnerctl schema > schemas/partnerctl.schema.json\n\nPoint your editor at it with a first line of:\n  # yaml-language-server: $schema=../schemas/partnerctl.schema.json"
+    )]
     Schema,
     /// Print a shell completion script.
-    #[command(after_help = "Examples:\n  partnerctl completions bash > ~/.local/share/bash-completion/completions/partnerctl\n  partnerctl completions zsh > ~/.zfunc/_partnerctl")]
+    #[command(
+        after_help = "Examples:\n  partnerctl completions bash > ~/.local/share/bash-completion/completions/partnerctl\n  partnerctl completions zsh > ~/.zfunc/_partnerctl"
+    )]
     Completions {
         /// The shell to generate completions for.
         shell: clap_complete::Shell,

@@ -541,7 +541,13 @@ impl http_body::Body for BrokenBody {
 
 fn injected(failure: Failure, drop_connection: bool) -> Response {
     if drop_connection {
-        return (StatusCode::INTERNAL_SERVER_ERROR, Body::new(BrokenBody)).into_response();
+        // Labelled problem+json so that `problem_layer` passes it through untouched.
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE)],
+            Body::new(BrokenBody),
+        )
+            .into_response();
     }
     let when = match failure {
         Failure::Before => "before",

@@ -195,6 +195,17 @@ pub fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
     }
 }
 
+/// For the CLI's embedded default: opens (creating) the sandbox database at `db`, makes sure a
+/// partner named `name` exists (created manageable on first use) and returns a fresh API token
+/// for it. Blocking; call it before [`server::spawn`] or from `spawn_blocking`.
+pub fn ensure_partner_token(db: &Path, name: &str) -> anyhow::Result<String> {
+    let store = store::Store::open(db)?;
+    let (_, token) = store
+        .write(|tx| store::ensure_partner(tx, name))
+        .map_err(api_err)?;
+    Ok(token)
+}
+
 fn api_err(e: error::ApiError) -> anyhow::Error {
     let mut msg = e.detail.clone();
     for f in &e.errors {

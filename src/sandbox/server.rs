@@ -862,3 +862,37 @@ async fn delete_service(
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn spawns_in_process_and_shuts_down() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("embedded.db");
+        let token = crate::sandbox::ensure_partner_token(&db, "Acme Partners").unwrap();
+        let again = crate::sandbox::ensure_partner_token(&db, "Acme Partners").unwrap();
+        assert_ne!(token, again, "a fresh token per call");
+        let running = spawn(ServeOptions::new("127.0.0.1:0", &db)).await.unwrap();
+        let http = reqwest::Client::new();
+        let mut ids = Vec::new();
+        for t in [&token, &again] {
+            let p: crate::api::types::Partner = http
+                .get(format!("{}/v1/partner", running.url()))
+                .bearer_auth(t)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(p.name, "Acme Partners");
+            ids.push(p.id);
+        }
+        assert_eq!(ids[0], ids[1], "both tokens belong to the same partner");
+        let url = running.url();
+        running.shutdown().await.unwrap();
+        assert!(http.get(format!("{url}/healthz")).send().await.is_err());
+    }
+}

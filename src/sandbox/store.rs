@@ -47,7 +47,12 @@ CREATE TABLE IF NOT EXISTS partners (
     name TEXT NOT NULL,
     manageable INTEGER NOT NULL,
     support_level TEXT NOT NULL,
-    token_sha256 TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS partners_name ON partners(name);
+CREATE TABLE IF NOT EXISTS tokens (
+    token_sha256 TEXT PRIMARY KEY,
+    partner_id TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS accounts (
@@ -429,12 +434,6 @@ pub fn add_partner(
     if !errs.is_empty() {
         return Err(ApiError::validation(errs));
     }
-    let token = {
-        let mut rng = rand::rng();
-        let a: u128 = rng.random();
-        let b: u64 = rng.random();
-        format!("psk_{a:032x}{b:016x}")
-    };
     let p = PartnerRow {
         id: new_id("ptn"),
         name: name.to_string(),
@@ -442,16 +441,51 @@ pub fn add_partner(
         support_level: if manageable { "standard" } else { "none" }.to_string(),
     };
     tx.execute(
-        "INSERT INTO partners (id, name, manageable, support_level, token_sha256, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![p.id, p.name, p.manageable, p.support_level, sha256_hex(token.as_bytes()), now_rfc3339()],
+        "INSERT INTO partners (id, name, manageable, support_level, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![p.id, p.name, p.manageable, p.support_level, now_rfc3339()],
     )?;
+    let token = issue_token(tx, &p.id)?;
     Ok((p.to_wire(), token))
+}
+
+/// Issues one more API token for a partner (a partner may have several); only its hash is
+/// stored.
+pub fn issue_token(tx: &Connection, partner_id: &str) -> Result<String, ApiError> {
+    let token = {
+        let mut rng = rand::rng();
+        let a: u128 = rng.random();
+        let b: u64 = rng.random();
+        format!("psk_{a:032x}{b:016x}")
+    };
+    tx.execute(
+        "INSERT INTO tokens (token_sha256, partner_id, created_at) VALUES (?1, ?2, ?3)",
+        params![sha256_hex(token.as_bytes()), partner_id, now_rfc3339()],
+    )?;
+    Ok(token)
+}
+
+/// For the CLI's embedded sandbox: the oldest partner named `name` (created, manageable, if
+/// there is none) and a fresh token for it.
+pub fn ensure_partner(tx: &Connection, name: &str) -> Result<(Partner, String), ApiError> {
+    let found = tx
+        .prepare_cached("SELECT id, name, manageable, support_level FROM partners WHERE name = ?1 ORDER BY seq LIMIT 1")?
+        .query_row([name], |r| {
+            Ok(PartnerRow { id: r.get(0)?, name: r.get(1)?, manageable: r.get(2)?, support_level: r.get(3)? })
+        })
+        .optional()?;
+    match found {
+        Some(p) => {
+            let token = issue_token(tx, &p.id)?;
+            Ok((p.to_wire(), token))
+        }
+        None => add_partner(tx, name, true),
+    }
 }
 
 /// The partner owning `token`, if any.
 pub fn partner_by_token(conn: &Connection, token: &str) -> Result<Option<PartnerRow>, ApiError> {
     let mut st = conn.prepare_cached(
-        "SELECT id, name, manageable, support_level FROM partners WHERE token_sha256 = ?1",
+        "SELECT p.id, p.name, p.manageable, p.support_level FROM tokens t JOIN partners p ON p.id = t.partner_id WHERE t.token_sha256 = ?1",
     )?;
     Ok(st
         .query_row([sha256_hex(token.as_bytes())], |r| {

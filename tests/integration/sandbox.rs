@@ -865,9 +865,9 @@ async fn paging_2500_users_while_another_task_inserts_sees_each_exactly_once() {
                         &users,
                         json!({"email": format!("u{i}@x.example"), "name": format!("U {i}")}),
                     )
-                    .await;
-                assert_eq!(u.status, 201);
-                ids.push(s(&u.body["id"]));
+                    .await
+                    .status_ok(201, "User");
+                ids.push(s(&u["id"]));
             }
             ids
         }));
@@ -884,13 +884,12 @@ async fn paging_2500_users_while_another_task_inserts_sees_each_exactly_once() {
         tokio::spawn(async move {
             let mut n = 0;
             while !stop.load(Ordering::Relaxed) && n < 2000 {
-                let r = api
-                    .post(
-                        &users,
-                        json!({"email": format!("late{n}@x.example"), "name": "Late"}),
-                    )
-                    .await;
-                assert_eq!(r.status, 201);
+                api.post(
+                    &users,
+                    json!({"email": format!("late{n}@x.example"), "name": "Late"}),
+                )
+                .await
+                .status_ok(201, "User");
                 n += 1;
             }
             n

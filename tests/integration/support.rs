@@ -294,6 +294,7 @@ impl Api {
             assert_valid("Problem", &body);
             assert_eq!(body["status"], status);
         }
+        check_contract(method, path, status, &headers, &body);
         if status == 204 {
             assert!(body.is_null(), "204 with a body: {body}");
         }
@@ -440,4 +441,73 @@ pub fn assert_valid(name: &str, value: &Value) {
         errors.is_empty(),
         "response is not a valid {name}: {errors:#?}\n{value}"
     );
+}
+
+/// Checks a response against the operation of `openapi.yaml` it belongs to: the status must be
+/// declared for that method and path, the body must match the declared schema, and a declared
+/// `ETag` (or, on 429, `Retry-After`) header must be present. Requests to undeclared paths or
+/// methods must be 404 or 405 (their bodies were already checked as problems).
+#[track_caller]
+pub fn check_contract(
+    method: &str,
+    path: &str,
+    status: u16,
+    headers: &reqwest::header::HeaderMap,
+    body: &Value,
+) {
+    let doc = openapi();
+    let path_only = path.split('?').next().unwrap_or(path);
+    let Some(op) = find_operation(doc, &method.to_ascii_lowercase(), path_only) else {
+        assert!(
+            status == 404 || status == 405,
+            "{method} {path} is not in openapi.yaml but answered {status}"
+        );
+        return;
+    };
+    let Some(mut resp) = op["responses"].get(status.to_string()) else {
+        panic!(
+            "{method} {path} answered {status}, which openapi.yaml does not declare for it: {body}"
+        )
+    };
+    if let Some(r) = resp.get("$ref").and_then(Value::as_str) {
+        resp = &doc["components"]["responses"][r.rsplit('/').next().unwrap()];
+    }
+    for h in ["ETag", "Retry-After"] {
+        let declared = resp.get("headers").and_then(|hs| hs.get(h)).is_some();
+        if declared && (h == "ETag" || status == 429) {
+            assert!(
+                headers.contains_key(h),
+                "{method} {path} -> {status}: missing declared header {h}"
+            );
+        }
+    }
+    match resp
+        .get("content")
+        .and_then(|c| c.as_object())
+        .and_then(|c| c.values().next())
+    {
+        Some(media) => {
+            let schema_ref = media["schema"]["$ref"].as_str().expect("schemas are $refs");
+            assert_valid(schema_ref.rsplit('/').next().unwrap(), body);
+        }
+        None => assert!(
+            body.is_null(),
+            "{method} {path} -> {status} declares no body but got {body}"
+        ),
+    }
+}
+
+fn find_operation<'a>(doc: &'a Value, method: &str, path: &str) -> Option<&'a Value> {
+    let segs: Vec<&str> = path.split('/').collect();
+    doc["paths"]
+        .as_object()?
+        .iter()
+        .find_map(|(template, item)| {
+            let t: Vec<&str> = template.split('/').collect();
+            let matches = t.len() == segs.len()
+                && t.iter()
+                    .zip(&segs)
+                    .all(|(a, b)| (a.starts_with('{') && !b.is_empty()) || a == b);
+            if matches { item.get(method) } else { None }
+        })
 }

@@ -170,7 +170,7 @@ pub fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
         }) => {
             let store = store::Store::open(&db)?;
             let (_, token) = store
-                .write(|tx| store::add_partner(tx, &name, !not_manageable))
+                .write(move |tx| store::add_partner(tx, &name, !not_manageable))
                 .map_err(api_err)?;
             println!("{token}");
             Ok(())
@@ -200,8 +200,9 @@ pub fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
 /// for it. Blocking; call it before [`server::spawn`] or from `spawn_blocking`.
 pub fn ensure_partner_token(db: &Path, name: &str) -> anyhow::Result<String> {
     let store = store::Store::open(db)?;
+    let name = name.to_string();
     let (_, token) = store
-        .write(|tx| store::ensure_partner(tx, name))
+        .write(move |tx| store::ensure_partner(tx, &name))
         .map_err(api_err)?;
     Ok(token)
 }
@@ -217,7 +218,10 @@ fn api_err(e: error::ApiError) -> anyhow::Error {
 fn set_status(db: &Path, email: &str, from: &[UserStatus], to: UserStatus) -> anyhow::Result<()> {
     let store = store::Store::open(db)?;
     let changed = store
-        .write(|tx| store::set_user_status_by_email(tx, email, from, to))
+        .write({
+            let (email, from) = (email.to_string(), from.to_vec());
+            move |tx| store::set_user_status_by_email(tx, &email, &from, to)
+        })
         .map_err(api_err)?;
     anyhow::ensure!(
         !changed.is_empty(),

@@ -21,7 +21,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rusqlite::Transaction;
 use serde::de::DeserializeOwned;
 
 use super::catalog;
@@ -562,21 +561,21 @@ fn injected(failure: Failure, drop_connection: bool) -> Response {
 }
 
 /// Runs one write: throttle, failure injection, idempotency and the operation, in one
-/// transaction on the writer connection (on a blocking thread).
+/// transaction (group-committed by the writer thread); answered after the commit.
 async fn write(
     st: &Arc<AppState>,
     p: PartnerRow,
     idem: Option<Idem>,
-    op: impl FnOnce(&Transaction<'_>, &PartnerRow) -> Result<Reply, ApiError> + Send + 'static,
+    op: impl FnOnce(&rusqlite::Connection, &PartnerRow) -> Result<Reply, ApiError> + Send + 'static,
 ) -> Result<Response, ApiError> {
     st.throttle(&p.id)?;
     let failure = st.draw_failure();
     if let Some((Failure::Before, drop_connection)) = failure {
         return Ok(injected(Failure::Before, drop_connection));
     }
-    let store = st.store.clone();
-    let reply = blocking(move || {
-        store.write(|tx| {
+    let reply = st
+        .store
+        .submit(move |tx| {
             if let Some(i) = &idem
                 && let Some(prev) = store::idempotency_lookup(tx, &p.id, &i.key, &i.request_sha256)?
             {
@@ -603,8 +602,8 @@ async fn write(
             }
             Ok(reply)
         })
-    })
-    .await?;
+        .await
+        .map_err(|_| ApiError::internal("the database writer stopped"))??;
     if let Some((Failure::After, drop_connection)) = failure {
         return Ok(injected(Failure::After, drop_connection));
     }

@@ -7,27 +7,28 @@
 //! written before `COMMIT` returns, but could lose the last commits on power loss; fsync costs
 //! well under a millisecond here, so we keep the stronger setting.)
 //!
-//! Concurrency: writes are serialized on one connection behind a mutex; reads use a small pool
-//! of read-only connections that see a consistent snapshot (WAL). Callers run these blocking
-//! functions on `spawn_blocking` threads; no lock is held across an `.await`.
+//! Concurrency: writes are serialized on one connection owned by a writer thread, which
+//! group-commits whatever is queued (each write in its own savepoint, one fsync for the batch,
+//! every write answered only after the commit; see [`Store::submit`]). Reads use a small pool
+//! of read-only connections that see a consistent snapshot (WAL), run on `spawn_blocking`
+//! threads. No lock is held across an `.await`.
 //!
 //! Objects are stored as their JSON document (`doc`) plus the columns needed for lookups and
-//! filters. `seq` (`INTEGER PRIMARY KEY AUTOINCREMENT`) is immutable and strictly increasing in
-//! commit order, since one connection commits writes one at a time; list endpoints page by `seq`,
-//! so concurrent inserts (which always get a larger `seq`) never make a reader skip or repeat
-//! an item that existed when it started.
+//! filters. `seq` (`INTEGER PRIMARY KEY AUTOINCREMENT`) is immutable and increases in commit
+//! order, since one connection commits one batch at a time; list endpoints page by `seq`, so
+//! concurrent inserts (which always get a larger `seq`) never make a reader skip or repeat an
+//! item that existed when it started.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, mpsc};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::http::StatusCode;
 use rand::Rng;
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{
-    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
-};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
 
 use super::catalog;
 use super::error::ApiError;
@@ -138,14 +139,24 @@ impl PartnerRow {
 /// The SQLite store.
 pub struct Store {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    jobs: Option<mpsc::Sender<Job>>,
+    writer: Option<std::thread::JoinHandle<()>>,
     readers: Mutex<Vec<Connection>>,
 }
 
 const READ_POOL_SIZE: usize = 4;
+/// Most writes committed together by one group commit.
+const MAX_BATCH: usize = 128;
+
+/// Called after the batch's COMMIT with its outcome; delivers the job's result.
+type Finisher = Box<dyn FnOnce(Result<(), &rusqlite::Error>) + Send>;
+/// A write job: runs on the writer connection inside a savepoint (`None`: the database could
+/// not start a transaction); returns whether to keep its changes, and its finisher.
+type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finisher) + Send>;
 
 impl Store {
-    /// Opens (creating if needed, with its directory) the database at `path`.
+    /// Opens (creating if needed, with its directory) the database at `path`, and starts the
+    /// writer thread.
     pub fn open(path: &Path) -> anyhow::Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -162,9 +173,14 @@ impl Store {
         );
         conn.execute_batch("PRAGMA synchronous=FULL;")?;
         conn.execute_batch(SCHEMA)?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        let writer = std::thread::Builder::new()
+            .name("sandbox-writer".into())
+            .spawn(move || writer_loop(conn, rx))?;
         Ok(Store {
             path: path.to_path_buf(),
-            writer: Mutex::new(conn),
+            jobs: Some(tx),
+            writer: Some(writer),
             readers: Mutex::new(Vec::new()),
         })
     }
@@ -174,16 +190,64 @@ impl Store {
         &self.path
     }
 
-    /// Runs `f` in one immediate write transaction, committed if it returns `Ok`.
-    pub fn write<T>(
+    /// Queues `f` for the writer thread; the receiver yields its result once the transaction
+    /// that contains it has been committed (or `f`'s error, its changes rolled back).
+    ///
+    /// Group commit: the writer runs every queued job (up to 128) in one `BEGIN IMMEDIATE`
+    /// transaction, each inside its own savepoint (released on `Ok`, rolled back on `Err`),
+    /// then commits once and only then answers every job. So an `Ok` is always durable, one
+    /// fsync covers many concurrent writes, and jobs see each other's committed-or-pending
+    /// changes in submission order (a single serial order, as with one connection).
+    pub fn submit<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T, ApiError>,
+        f: impl FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+    ) -> oneshot::Receiver<Result<T, ApiError>> {
+        let (tx, rx) = oneshot::channel();
+        self.enqueue(f, move |out| {
+            let _ = tx.send(out);
+        });
+        rx
+    }
+
+    /// Runs `f` as one write (see [`Store::submit`]) and waits for the commit. Blocking (on a
+    /// std channel, so it may also be called from a runtime thread in a pinch); async code
+    /// should await [`Store::submit`] instead.
+    pub fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.enqueue(f, move |out| {
+            let _ = tx.send(out);
+        });
+        rx.recv()
+            .unwrap_or_else(|_| Err(ApiError::internal("the database writer stopped")))
+    }
+
+    fn enqueue<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+        deliver: impl FnOnce(Result<T, ApiError>) + Send + 'static,
+    ) {
+        let job: Job = Box::new(move |conn| {
+            let out = match conn {
+                None => Err(ApiError::internal("the database is busy; retry")),
+                Some(c) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(c)))
+                    .unwrap_or_else(|_| Err(ApiError::internal("a write panicked"))),
+            };
+            let keep = out.is_ok();
+            let finish: Finisher = Box::new(move |commit| {
+                deliver(match commit {
+                    Ok(()) => out,
+                    Err(e) => Err(ApiError::internal(format!("commit failed: {e}"))),
+                });
+            });
+            (keep, finish)
+        });
+        if let Some(jobs) = &self.jobs {
+            // If the writer is gone the job is dropped with its sender: the receiver errors.
+            let _ = jobs.send(job);
+        }
     }
 
     /// Runs `f` on a read connection (a consistent snapshot for reads inside one statement;
@@ -212,6 +276,58 @@ impl Store {
             pool.push(conn);
         }
         out
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => {
+                for job in batch {
+                    let (_, finish) = job(None);
+                    finish(Err(&e));
+                }
+                continue;
+            }
+        };
+        let mut finishers = Vec::with_capacity(batch.len());
+        for job in batch {
+            match tx.savepoint() {
+                Ok(mut sp) => {
+                    let (keep, finish) = job(Some(&sp));
+                    let kept = if keep { sp.commit() } else { sp.rollback() };
+                    match kept {
+                        Ok(()) => finishers.push(finish),
+                        Err(e) => finish(Err(&e)),
+                    }
+                }
+                Err(e) => {
+                    let (_, finish) = job(None);
+                    finish(Err(&e));
+                }
+            }
+        }
+        let committed = tx.commit();
+        for finish in finishers {
+            finish(committed.as_ref().map(|_| ()));
+        }
     }
 }
 

@@ -1,4 +1,6 @@
 //! The single integration-test binary (one link step instead of one per file).
 
 mod cmd;
+mod sandbox;
+mod support;
 mod validate;

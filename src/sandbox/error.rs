@@ -1,0 +1,136 @@
+//! Errors of the sandbox API, rendered as RFC 9457 problem documents.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::api::types::{FieldError, PROBLEM_CONTENT_TYPE, Problem};
+
+/// An error answered to an API client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{status} {code}: {detail}")]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable machine-readable code.
+    pub code: &'static str,
+    /// Human explanation.
+    pub detail: String,
+    /// Field-level problems.
+    pub errors: Vec<FieldError>,
+    /// Id of the object a conflict is with.
+    pub existing_id: Option<String>,
+    /// `Retry-After` seconds, for throttling.
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    /// A new error without field details.
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            existing_id: None,
+            retry_after: None,
+        }
+    }
+
+    /// 400 `validation-failed` with field errors.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("invalid request: {} (at {:?})", one.message, one.pointer),
+            many => format!("invalid request: {} problems, see errors[]", many.len()),
+        };
+        ApiError {
+            errors,
+            ..ApiError::new(StatusCode::BAD_REQUEST, "validation-failed", detail)
+        }
+    }
+
+    /// 400 `validation-failed` with one field error.
+    pub fn field(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::validation(vec![FieldError {
+            pointer: pointer.into(),
+            message: message.into(),
+        }])
+    }
+
+    /// 404 `not-found`.
+    pub fn not_found(what: &str, id: &str) -> Self {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("{what} {id:?} does not exist (or belongs to another partner)"),
+        )
+    }
+
+    /// 409 with the id of the existing object.
+    pub fn conflict(
+        code: &'static str,
+        detail: impl Into<String>,
+        existing_id: impl Into<String>,
+    ) -> Self {
+        ApiError {
+            existing_id: Some(existing_id.into()),
+            ..ApiError::new(StatusCode::CONFLICT, code, detail)
+        }
+    }
+
+    /// 403 `management-disabled`.
+    pub fn management_disabled() -> Self {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "management-disabled",
+            "the partner account is not manageable: customers can be created, but nothing inside a customer can be changed; confirm a support level with the vendor",
+        )
+    }
+
+    /// 500 `internal`.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("internal error: {detail}"),
+        )
+    }
+
+    /// The problem document.
+    pub fn problem(&self) -> Problem {
+        Problem {
+            problem_type: format!("urn:partnerctl:problem:{}", self.code),
+            title: self
+                .status
+                .canonical_reason()
+                .unwrap_or("Error")
+                .to_string(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_string(),
+            errors: self.errors.clone(),
+            existing_id: self.existing_id.clone(),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> Self {
+        ApiError::internal(format!("database: {e}"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut resp = (self.status, body).into_response();
+        let h = resp.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+        );
+        if let Some(secs) = self.retry_after {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        resp
+    }
+}

@@ -915,19 +915,19 @@ impl<'l> Planner<'l> {
                 None => {
                     let mut op = Operation::new(Action::AddService, address, account.clone());
                     op.service_type = Some(s.service_type.clone());
-                    op.after = Some(json!({ "settings": effective }));
+                    op.after = Some(json!({ "settings": s.settings }));
                     op.depends_on.extend(creator);
                     self.push(op);
                 }
                 Some(l) => {
                     seen_services.insert(l.service_type.as_str());
-                    if l.settings != effective {
+                    if self.catalog.with_defaults(&l.service_type, &l.settings) != effective {
                         let mut op =
                             Operation::new(Action::UpdateService, address, account.clone());
                         op.service_type = Some(s.service_type.clone());
                         op.etag = Some(l.etag.clone());
                         op.before = Some(json!({ "settings": l.settings }));
-                        op.after = Some(json!({ "settings": effective }));
+                        op.after = Some(json!({ "settings": s.settings }));
                         self.push(op);
                     }
                 }

@@ -1,6 +1,7 @@
 //! Stage `plan`, service settings: checks desired settings against the live catalog's JSON
-//! Schemas and fills in the schema's top-level defaults, so that a service the server completed
-//! with defaults does not show up as a perpetual change. Pure.
+//! Schemas. Settings are compared with the schema's top-level defaults filled in on both sides,
+//! so `{}` and `{layout_approval: true}` (the default) are the same service, whether the server
+//! stores settings as sent or completed with defaults. Pure.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -40,8 +41,31 @@ impl<'l> Catalog<'l> {
         v
     }
 
-    /// The settings the service will have: `settings` plus the schema's top-level defaults for
-    /// properties it leaves out, checked against the schema.
+    /// `settings` with the schema's top-level defaults added for the properties it leaves out
+    /// (unchanged for a type the catalog does not have).
+    pub(crate) fn with_defaults(
+        &self,
+        service_type: &str,
+        settings: &Map<String, Value>,
+    ) -> Map<String, Value> {
+        let mut out = settings.clone();
+        let props = self
+            .types
+            .get(service_type)
+            .and_then(|(ty, _)| ty.settings_schema.get("properties"))
+            .and_then(Value::as_object);
+        for (name, prop) in props.into_iter().flatten() {
+            if let Some(default) = prop.get("default") {
+                if !out.contains_key(name) {
+                    out.insert(name.clone(), default.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// The settings the service will have ([`Catalog::with_defaults`]), checked against the
+    /// type's schema.
     pub(crate) fn effective(
         &self,
         service_type: &str,
@@ -51,20 +75,7 @@ impl<'l> Catalog<'l> {
             .types
             .get(service_type)
             .ok_or(SettingsError::UnknownType)?;
-        let mut out = settings.clone();
-        if let Some(props) = ty
-            .settings_schema
-            .get("properties")
-            .and_then(Value::as_object)
-        {
-            for (name, prop) in props {
-                if let Some(default) = prop.get("default") {
-                    if !out.contains_key(name) {
-                        out.insert(name.clone(), default.clone());
-                    }
-                }
-            }
-        }
+        let out = self.with_defaults(service_type, settings);
         let validator =
             validator.get_or_init(|| jsonschema::validator_for(&ty.settings_schema).ok());
         if let Some(v) = validator {

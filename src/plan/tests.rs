@@ -55,12 +55,14 @@ fn empty_partner_to_acme_then_converged() {
     // Partner users need nothing.
     let ops = idx("partner.user[ops@acme.example]", Action::Invite);
     assert!(p.operations[ops].depends_on.is_empty());
-    // Default settings are filled in from the catalog schema.
+    // Settings are sent as written (the default's from `defaults.services`).
     let cards = idx("customer.fabrikam.service[cards]", Action::AddService);
     assert_eq!(
         p.operations[cards].after,
         Some(json!({ "settings": { "layout_approval": true } }))
     );
+    let mobile = idx("customer.contoso.service[mobile-id]", Action::AddService);
+    assert_eq!(p.operations[mobile].after, Some(json!({ "settings": {} })));
     let live2 = simulate(&live, &p);
     let again = plan(&d, &live2, Options::default()).unwrap();
     assert!(again.is_empty(), "{:#?}", again.operations);

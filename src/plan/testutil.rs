@@ -18,35 +18,16 @@ pub(crate) fn partner(manageable: bool) -> PartnerInfo {
     }
 }
 
+/// The sandbox's real catalog, so plans are checked against the schemas the server enforces.
 pub(crate) fn catalog() -> Vec<ServiceType> {
-    let bool_prop = |default: bool| json!({ "type": "boolean", "default": default });
-    vec![
-        ServiceType {
-            name: "cards".into(),
-            description: "Cards".into(),
-            settings_schema: json!({
-                "type": "object", "additionalProperties": false,
-                "properties": { "layout_approval": bool_prop(true) }
-            }),
-        },
-        ServiceType {
-            name: "mobile-id".into(),
-            description: "Mobile ID".into(),
-            settings_schema: json!({ "type": "object", "additionalProperties": false,
-                "properties": { "max_devices": { "type": "integer", "minimum": 1, "default": 2 } } }),
-        },
-        ServiceType {
-            name: "visitor-management".into(),
-            description: "Visitors".into(),
-            settings_schema: json!({ "type": "object", "additionalProperties": false,
-                "properties": { "host_notifications": bool_prop(true) } }),
-        },
-        ServiceType {
-            name: "access-control".into(),
-            description: "Doors".into(),
-            settings_schema: json!({ "type": "object", "additionalProperties": false, "properties": {} }),
-        },
-    ]
+    crate::sandbox::catalog::catalog()
+        .iter()
+        .map(|e| ServiceType {
+            name: e.info.service_type.clone(),
+            description: e.info.description.clone(),
+            settings_schema: e.info.settings_schema.clone(),
+        })
+        .collect()
 }
 
 pub(crate) fn empty_live() -> Snapshot {

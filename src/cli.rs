@@ -7,7 +7,11 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::config;
+use crate::endpoint;
 use crate::output::print_stdout;
+use crate::plan::{self, SavedPlan};
+use crate::provider::Provider;
+use crate::render::{self, Format};
 use crate::sandbox;
 
 /// Exit code for success (and, with `--detailed-exitcode`, "no changes").
@@ -59,6 +63,55 @@ pub struct GlobalArgs {
     pub quiet: bool,
 }
 
+/// Options of `plan` (and, later, `apply`) that shape the plan.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanFlags {
+    /// Remove live users, invitations and services that the configuration does not list.
+    #[arg(long)]
+    pub prune: bool,
+    /// Also delete live accounts the configuration does not list (children first; accounts with
+    /// `protect: true` never).
+    #[arg(long)]
+    pub prune_accounts: bool,
+    /// Refuse to delete more than this percentage of accounts, users or services (once a class
+    /// has at least 10 live objects).
+    #[arg(long, default_value_t = 25, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub max_delete_percent: u32,
+    /// Override the delete-percentage guard.
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl PlanFlags {
+    fn options(&self) -> plan::Options {
+        plan::Options {
+            prune: self.prune || self.prune_accounts,
+            prune_accounts: self.prune_accounts,
+            max_delete_percent: self.max_delete_percent,
+            force: self.force,
+        }
+    }
+}
+
+/// `partnerctl plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// Config files or directories.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Also save the plan (config, options, operations, digest) for `apply --plan FILE`.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 2 when there are changes, 0 when there are none (1 on errors).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    #[command(flatten)]
+    pub flags: PlanFlags,
+}
+
 /// `--color` choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -82,6 +135,11 @@ pub enum Command {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
+    /// Show what would change: read the live state and diff it against the configuration.
+    #[command(
+        after_help = "Examples:\n  partnerctl plan examples/acme\n  partnerctl plan config/ --format markdown > plan.md\n  partnerctl plan config/ -o plan.json --detailed-exitcode\n\nWith no --endpoint / PARTNERCTL_ENDPOINT, runs against the embedded sandbox in .partnerctl/\n(refused when CI is set). Exit codes: 0 success (no changes with --detailed-exitcode),\n1 error or refused, 2 changes present (--detailed-exitcode)."
+    )]
+    Plan(PlanArgs),
     /// Print the JSON Schema of the configuration format.
     #[command(
         after_help = "Examples:\n  partnerctl schema > schemas/partnerctl.schema.json\n\nPoint your editor at it with a first line of:\n  # yaml-language-server: $schema=../schemas/partnerctl.schema.json"
@@ -109,6 +167,7 @@ pub enum Command {
 /// Parses the process arguments, runs the command and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_tracing(&cli.global);
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -118,8 +177,47 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Diagnostics go to stderr; `RUST_LOG` wins over `-v`/`-q`.
+fn init_tracing(g: &GlobalArgs) {
+    let default = match (g.quiet, g.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, _) => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .try_init();
+}
+
+/// Colour decision for stdout: `auto` means a terminal and no `NO_COLOR`.
+fn use_color(choice: ColorChoice) -> bool {
+    use std::io::IsTerminal;
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
 fn run(cli: Cli) -> anyhow::Result<u8> {
+    let global = cli.global;
     match cli.command {
+        Command::Plan(args) => plan_command(&global, &args),
         Command::Validate { paths } => validate(&paths),
         Command::Schema => {
             print_stdout(&config::schema_json())?;
@@ -144,10 +242,96 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
+/// Loads the configuration, printing its problems; `None` when it is invalid.
+fn load_config(paths: &[PathBuf]) -> Option<config::Desired> {
+    match config::load(paths) {
+        Ok(d) => Some(d),
+        Err(problems) => {
+            eprint!("{problems}");
+            let n = problems.len();
+            eprintln!(
+                "{n} problem{} found in the configuration; nothing was read from or written to the API",
+                if n == 1 { "" } else { "s" }
+            );
+            None
+        }
+    }
+}
+
+fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<u8> {
+    let Some(desired) = load_config(&args.paths) else {
+        return Ok(EXIT_ERROR);
+    };
+    let choice = endpoint::choose(global.endpoint.as_deref(), endpoint::ci_from_env())?;
+    let rt = runtime()?;
+    let (plan, target) = rt.block_on(async {
+        let conn = endpoint::connect(
+            &choice,
+            global.token.as_deref(),
+            &desired.partner.name,
+            global.quiet,
+        )
+        .await?;
+        let snapshot = conn.provider.snapshot().await;
+        let target = conn.target.clone();
+        conn.close().await?;
+        let snapshot = snapshot?;
+        anyhow::Ok((
+            plan::plan(&desired, &snapshot, args.flags.options()),
+            target,
+        ))
+    })?;
+    let plan = match plan {
+        Ok(p) => p,
+        Err(errors) => {
+            for e in &errors.0 {
+                eprintln!("error: {e}");
+            }
+            eprintln!("{} planning error(s); nothing was changed", errors.0.len());
+            return Ok(EXIT_ERROR);
+        }
+    };
+    let refusals = plan.check_safety().err();
+    let color = args.format == Format::Text && use_color(global.color);
+    print_stdout(&render::render(
+        &plan,
+        &target,
+        refusals.as_ref(),
+        args.format,
+        color,
+    ))?;
+    if let Some(out) = &args.out {
+        let saved = SavedPlan::new(&plan, &desired.sources, &target.endpoint);
+        std::fs::write(out, saved.to_json())
+            .map_err(|e| anyhow::anyhow!("cannot write the plan to {}: {e}", out.display()))?;
+        if !global.quiet {
+            eprintln!(
+                "Saved the plan to {} ({}); run `partnerctl apply --plan {}` to execute exactly these operations.",
+                out.display(),
+                saved.short_digest(),
+                out.display()
+            );
+        }
+    }
+    if let Some(r) = refusals {
+        eprintln!(
+            "error: the plan is refused ({} reason{}); see above. Nothing was changed.",
+            r.0.len(),
+            if r.0.len() == 1 { "" } else { "s" }
+        );
+        return Ok(EXIT_ERROR);
+    }
+    Ok(if args.detailed_exitcode && !plan.is_empty() {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    })
+}
+
 fn validate(paths: &[PathBuf]) -> anyhow::Result<u8> {
     match config::load(paths) {
         Ok(desired) => {
-            let files = desired.files.len();
+            let files = desired.sources.len();
             print_stdout(&format!(
                 "valid: {} ({} file{})\n",
                 desired.counts(),

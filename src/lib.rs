@@ -8,9 +8,11 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod endpoint;
 pub mod live;
 pub mod output;
 pub mod plan;
+pub mod provider;
 pub mod render;
 pub mod sandbox;
 #[doc(hidden)]

@@ -219,7 +219,7 @@ impl fmt::Display for Problems {
 }
 
 /// One config file's name and text.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Source {
     /// The path as shown in messages.
     pub path: String,
@@ -236,8 +236,8 @@ pub struct Desired {
     pub partner: Partner,
     /// Customers of all files, in file order.
     pub customers: Vec<Customer>,
-    /// The files read, in order.
-    pub files: Vec<String>,
+    /// The files read, in order, with their text (saved plans carry them).
+    pub sources: Vec<Source>,
 }
 
 /// Object counts of a desired state.
@@ -524,7 +524,7 @@ fn build(sources: &[Source], docs: &[Option<Node>]) -> Result<Desired, Problems>
     Ok(Desired {
         partner,
         customers,
-        files: sources.iter().map(|s| s.path.clone()).collect(),
+        sources: sources.to_vec(),
     })
 }
 

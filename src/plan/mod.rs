@@ -4,6 +4,7 @@
 //! octoDNS's plan → `raise_if_unsafe` → apply.
 
 mod guard;
+mod saved;
 mod settings;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -15,6 +16,7 @@ use crate::config::{self, Desired};
 use crate::live::{self, AccountKind, PartnerInfo, Snapshot, UserStatus};
 
 pub use guard::{Refusal, Refusals};
+pub use saved::{SavedPlan, SavedPlanError};
 
 /// Label through which `protect: true` is recorded on the live account, so that an account
 /// removed from the configuration is still known to be protected when pruning.

@@ -543,7 +543,7 @@ mod convergence {
                     .zip(keep)
                     .filter_map(|(c, k)| k.then_some(c))
                     .collect(),
-                files: vec![],
+                sources: vec![],
             })
     }
 

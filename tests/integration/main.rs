@@ -1,6 +1,7 @@
 //! The single integration-test binary (one link step instead of one per file).
 
 mod cmd;
+mod plan;
 mod sandbox;
 mod support;
 mod validate;

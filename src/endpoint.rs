@@ -1,0 +1,179 @@
+//! Edge: deciding where `plan`/`apply` connect (SPEC §4): an explicit endpoint with a token, or
+//! the embedded default — a local sandbox in `.partnerctl/sandbox.db`, started in-process on a
+//! loopback port and reached through the same HTTP client — which is refused under `CI`.
+//! May touch: environment-derived settings, the sandbox database, loopback sockets.
+
+use std::path::PathBuf;
+
+use crate::api::{Client, HttpProvider, Token};
+use crate::render::Target;
+use crate::sandbox;
+
+/// Where to connect, decided from flags and environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    /// A real (or separately started) API.
+    Remote {
+        /// Base URL.
+        url: String,
+    },
+    /// The embedded sandbox in this database file.
+    Embedded {
+        /// Database path.
+        db: PathBuf,
+    },
+}
+
+/// Why no endpoint could be chosen or reached.
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointError {
+    /// `CI` is set and no endpoint is configured.
+    #[error(
+        "no endpoint configured and CI is set: refusing to run against a local sandbox, since a pipeline whose secret is missing must not \"succeed\" against a local file; set PARTNERCTL_ENDPOINT and PARTNERCTL_TOKEN (or pass --endpoint local to use the sandbox on purpose)"
+    )]
+    RefusedInCi,
+    /// A remote endpoint without a token.
+    #[error("no API token for {url}: set PARTNERCTL_TOKEN (or pass --token)")]
+    NoToken {
+        /// The endpoint.
+        url: String,
+    },
+    /// The client could not be built.
+    #[error(transparent)]
+    Api(#[from] crate::api::ApiError),
+    /// The embedded sandbox could not start.
+    #[error("cannot start the embedded sandbox ({db}): {source:#}")]
+    Sandbox {
+        /// Its database.
+        db: String,
+        /// The cause.
+        source: anyhow::Error,
+    },
+}
+
+/// Is `CI` set to something that means "yes"?
+pub fn ci_from_env() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+}
+
+/// Chooses the endpoint: `--endpoint`/`PARTNERCTL_ENDPOINT` (`local` forces the sandbox), else
+/// the embedded sandbox, unless `ci`.
+pub fn choose(endpoint: Option<&str>, ci: bool) -> Result<Choice, EndpointError> {
+    let db = PathBuf::from(sandbox::DEFAULT_DB);
+    match endpoint.map(str::trim).filter(|e| !e.is_empty()) {
+        Some("local") => Ok(Choice::Embedded { db }),
+        Some(url) => Ok(Choice::Remote {
+            url: url.to_string(),
+        }),
+        None if ci => Err(EndpointError::RefusedInCi),
+        None => Ok(Choice::Embedded { db }),
+    }
+}
+
+/// A connected provider, keeping the embedded sandbox (if any) running while it lives.
+pub struct Connection {
+    /// The provider.
+    pub provider: HttpProvider,
+    /// For the output header.
+    pub target: Target,
+    sandbox: Option<sandbox::server::RunningSandbox>,
+}
+
+impl Connection {
+    /// Stops the embedded sandbox, if one runs, letting in-flight requests finish.
+    pub async fn close(mut self) -> anyhow::Result<()> {
+        if let Some(s) = self.sandbox.take() {
+            s.shutdown().await?;
+        }
+        Ok(())
+    }
+}
+
+/// Connects: builds the client, and for the embedded default opens the database, creates the
+/// config's partner there on first use, and starts the server on a loopback port. Says on
+/// stderr when the embedded sandbox is used.
+pub async fn connect(
+    choice: &Choice,
+    token: Option<&str>,
+    partner_name: &str,
+    quiet: bool,
+) -> Result<Connection, EndpointError> {
+    match choice {
+        Choice::Remote { url } => {
+            let token = token
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| EndpointError::NoToken { url: url.clone() })?;
+            let client = Client::new(url, Token::new(token))?;
+            Ok(Connection {
+                target: Target {
+                    endpoint: url.trim_end_matches('/').to_string(),
+                    embedded: false,
+                },
+                provider: HttpProvider::new(client),
+                sandbox: None,
+            })
+        }
+        Choice::Embedded { db } => {
+            let fail = |source: anyhow::Error| EndpointError::Sandbox {
+                db: db.display().to_string(),
+                source,
+            };
+            let (db2, name) = (db.clone(), partner_name.to_string());
+            let token =
+                tokio::task::spawn_blocking(move || sandbox::ensure_partner_token(&db2, &name))
+                    .await
+                    .map_err(|e| fail(e.into()))?
+                    .map_err(fail)?;
+            let running = sandbox::server::spawn(sandbox::server::ServeOptions::new(
+                "127.0.0.1:0",
+                db.clone(),
+            ))
+            .await
+            .map_err(fail)?;
+            let url = running.url();
+            if !quiet {
+                eprintln!(
+                    "Using the embedded sandbox ({}) at {url}, partner \"{partner_name}\". Set PARTNERCTL_ENDPOINT and PARTNERCTL_TOKEN to use a real API.",
+                    db.display()
+                );
+            }
+            let client = Client::new(&url, Token::new(token))?;
+            Ok(Connection {
+                target: Target {
+                    endpoint: url,
+                    embedded: true,
+                },
+                provider: HttpProvider::new(client),
+                sandbox: Some(running),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choice_rules() {
+        assert!(matches!(choose(None, false), Ok(Choice::Embedded { .. })));
+        assert!(matches!(
+            choose(None, true),
+            Err(EndpointError::RefusedInCi)
+        ));
+        assert!(matches!(
+            choose(Some(""), true),
+            Err(EndpointError::RefusedInCi)
+        ));
+        assert!(matches!(
+            choose(Some("local"), true),
+            Ok(Choice::Embedded { .. })
+        ));
+        assert_eq!(
+            choose(Some("https://api.example.com"), true).unwrap(),
+            Choice::Remote {
+                url: "https://api.example.com".into()
+            }
+        );
+    }
+}

@@ -1,0 +1,142 @@
+//! Stage `plan`, saved plans (`plan -o FILE`, `apply --plan FILE`): the desired state (config
+//! texts), the options, the operations and a digest over all of them. Pure: (de)serialization
+//! and digests; the edge reads and writes the file.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{Operation, Options, Plan};
+use crate::config::Source;
+
+/// Version of the saved-plan format.
+pub const SAVED_FORMAT_VERSION: &str = "1";
+
+/// A plan written by `plan -o`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedPlan {
+    /// Always [`SAVED_FORMAT_VERSION`].
+    pub format_version: String,
+    /// The partnerctl version that wrote it.
+    pub partnerctl_version: String,
+    /// The endpoint it was planned against.
+    pub endpoint: String,
+    /// The partner it was planned for.
+    pub partner_id: String,
+    /// The planning options.
+    pub options: Options,
+    /// The configuration files, as read.
+    pub sources: Vec<Source>,
+    /// The operations.
+    pub operations: Vec<Operation>,
+    /// `sha256:` digest of everything above except the version strings and endpoint.
+    pub digest: String,
+}
+
+/// Why a saved plan cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SavedPlanError {
+    /// Not JSON of the expected shape.
+    #[error("not a partnerctl plan file: {0}")]
+    Malformed(String),
+    /// Another format version.
+    #[error(
+        "plan file format {0} is not supported by this partnerctl (it reads format {SAVED_FORMAT_VERSION}); re-run `partnerctl plan -o`"
+    )]
+    Version(String),
+    /// The digest does not match the content.
+    #[error(
+        "plan file digest mismatch: the file was modified after `partnerctl plan -o` wrote it; re-run `partnerctl plan -o`"
+    )]
+    Digest,
+}
+
+fn digest_of(partner_id: &str, options: &Options, sources: &[Source], ops: &[Operation]) -> String {
+    let body =
+        serde_json::to_vec(&(partner_id, options, sources, ops)).expect("plan parts serialize");
+    let hash = Sha256::digest(&body);
+    let mut out = String::from("sha256:");
+    for b in hash {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+impl SavedPlan {
+    /// Captures a plan and the configuration it came from.
+    pub fn new(plan: &Plan, sources: &[Source], endpoint: &str) -> Self {
+        SavedPlan {
+            format_version: SAVED_FORMAT_VERSION.to_string(),
+            partnerctl_version: env!("CARGO_PKG_VERSION").to_string(),
+            endpoint: endpoint.to_string(),
+            partner_id: plan.partner.id.clone(),
+            options: plan.options,
+            sources: sources.to_vec(),
+            operations: plan.operations.clone(),
+            digest: digest_of(&plan.partner.id, &plan.options, sources, &plan.operations),
+        }
+    }
+
+    /// The file text (pretty JSON, trailing newline).
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("saved plans serialize");
+        s.push('\n');
+        s
+    }
+
+    /// Parses and verifies a plan file.
+    pub fn from_json(text: &str) -> Result<Self, SavedPlanError> {
+        let version: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| SavedPlanError::Malformed(e.to_string()))?;
+        match version.get("format_version").and_then(|v| v.as_str()) {
+            Some(SAVED_FORMAT_VERSION) => {}
+            Some(other) => return Err(SavedPlanError::Version(other.to_string())),
+            None => return Err(SavedPlanError::Malformed("no format_version".into())),
+        }
+        let saved: SavedPlan = serde_json::from_value(version)
+            .map_err(|e| SavedPlanError::Malformed(e.to_string()))?;
+        let expected = digest_of(
+            &saved.partner_id,
+            &saved.options,
+            &saved.sources,
+            &saved.operations,
+        );
+        if expected != saved.digest {
+            return Err(SavedPlanError::Digest);
+        }
+        Ok(saved)
+    }
+
+    /// The short digest for messages (`sha256:0123abcd`).
+    pub fn short_digest(&self) -> &str {
+        &self.digest[..self.digest.len().min(15)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::testutil::{acme, empty_live};
+    use crate::plan::{Options, plan};
+
+    #[test]
+    fn round_trip_and_tamper_detection() {
+        let d = acme();
+        let p = plan(&d, &empty_live(), Options::default()).unwrap();
+        let saved = SavedPlan::new(&p, &d.sources, "http://127.0.0.1:1");
+        let text = saved.to_json();
+        let back = SavedPlan::from_json(&text).unwrap();
+        assert_eq!(back, saved);
+        assert_eq!(back.operations, p.operations);
+        let tampered = text.replace("Contoso Ltd", "Contoso Evil");
+        assert!(matches!(
+            SavedPlan::from_json(&tampered),
+            Err(SavedPlanError::Digest)
+        ));
+        let other = text.replace("\"format_version\": \"1\"", "\"format_version\": \"9\"");
+        assert!(matches!(
+            SavedPlan::from_json(&other),
+            Err(SavedPlanError::Version(v)) if v == "9"
+        ));
+        assert!(SavedPlan::from_json("{").is_err());
+    }
+}

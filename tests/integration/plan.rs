@@ -1,0 +1,198 @@
+//! `partnerctl plan` end to end: the embedded default, a real sandbox binary on 127.0.0.1:0,
+//! output formats, exit codes and saved plans.
+
+use crate::cmd::{Cmd, root};
+use crate::support::Sandbox;
+
+fn acme() -> String {
+    root().join("examples/acme").display().to_string()
+}
+
+/// `plan` against `sb` as partner "Acme Partners" (created there).
+fn plan_against(sb: &Sandbox, token: &str) -> Cmd {
+    Cmd::new()
+        .arg("plan")
+        .env("PARTNERCTL_ENDPOINT", &sb.url)
+        .env("PARTNERCTL_TOKEN", token)
+}
+
+#[test]
+fn embedded_default_works_without_server_or_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = Cmd::new()
+        .current_dir(dir.path())
+        .args(["plan", &acme()])
+        .run()
+        .success();
+    assert!(
+        run.stderr
+            .contains("Using the embedded sandbox (.partnerctl/sandbox.db)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.starts_with("Target: http://127.0.0.1:"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("(embedded sandbox) · partner Acme Partners")
+    );
+    assert!(
+        run.stdout
+            .contains("\nPlan: 6 create, 10 invite, 8 add-service (24 writes).\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(dir.path().join(".partnerctl/sandbox.db").exists());
+    // The partner was created once; a second run reuses it.
+    Cmd::new()
+        .current_dir(dir.path())
+        .args(["plan", &acme(), "--detailed-exitcode"])
+        .run()
+        .code(2);
+}
+
+#[test]
+fn ci_without_endpoint_is_refused_unless_local_is_explicit() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = Cmd::new()
+        .current_dir(dir.path())
+        .env("CI", "true")
+        .args(["plan", &acme()])
+        .run()
+        .code(1);
+    assert!(
+        run.stderr.contains("no endpoint configured and CI is set"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty());
+    assert!(!dir.path().join(".partnerctl").exists(), "nothing written");
+    Cmd::new()
+        .current_dir(dir.path())
+        .env("CI", "true")
+        .args(["plan", &acme(), "--endpoint", "local"])
+        .run()
+        .success();
+}
+
+#[test]
+fn plan_against_a_real_sandbox_formats_and_exit_codes() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let run = plan_against(&sb, &token).arg(acme()).run().success();
+    assert!(
+        run.stdout
+            .starts_with(&format!("Target: {} · partner Acme Partners", sb.url))
+    );
+    assert!(
+        run.stdout
+            .contains("Plan: 6 create, 10 invite, 8 add-service (24 writes).")
+    );
+    assert!(!run.stdout.contains('\u{1b}'), "no colour off a terminal");
+    plan_against(&sb, &token)
+        .args([&acme(), "--detailed-exitcode"])
+        .run()
+        .code(2);
+    let run = plan_against(&sb, &token)
+        .args([&acme(), "--format", "json"])
+        .run()
+        .success();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["format_version"], "1");
+    assert_eq!(v["summary"]["writes"], 24);
+    assert_eq!(v["target"]["embedded"], false);
+    let run = plan_against(&sb, &token)
+        .args([&acme(), "--format", "markdown"])
+        .run()
+        .success();
+    assert!(
+        run.stdout
+            .starts_with("### partnerctl plan for `Acme Partners`")
+    );
+    assert!(run.stdout.contains("<details>"));
+
+    // A configuration that matches the (empty) live state: no changes, exit 0 either way.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("p.yaml");
+    std::fs::write(&cfg, "version: 1\npartner: { name: Acme Partners }\n").unwrap();
+    let run = plan_against(&sb, &token)
+        .arg(&cfg)
+        .arg("--detailed-exitcode")
+        .run()
+        .success();
+    assert!(run.stdout.contains("No changes"), "{}", run.stdout);
+}
+
+#[test]
+fn saved_plan_file() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("plan.json");
+    let run = plan_against(&sb, &token)
+        .arg(acme())
+        .arg("-o")
+        .arg(&out)
+        .run()
+        .success();
+    assert!(run.stderr.contains("Saved the plan to"), "{}", run.stderr);
+    let saved = partnerctl::plan::SavedPlan::from_json(&std::fs::read_to_string(&out).unwrap())
+        .expect("a valid saved plan");
+    assert_eq!(saved.operations.len(), 24);
+    assert_eq!(saved.sources.len(), 3);
+}
+
+#[test]
+fn errors_exit_1_with_what_to_do() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    // Wrong token.
+    let run = plan_against(&sb, "not-a-token").arg(acme()).run().code(1);
+    assert!(run.stderr.contains("401"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("not-a-token"),
+        "the token is never echoed"
+    );
+    // Token of another partner than the config names.
+    let other = sb.add_partner("Other Partners", true);
+    let run = plan_against(&sb, &other).arg(acme()).run().code(1);
+    assert!(
+        run.stderr.contains("the configuration is for partner `Acme Partners`, but the token belongs to partner `Other Partners`"),
+        "{}",
+        run.stderr
+    );
+    // No token for a remote endpoint.
+    let run = Cmd::new()
+        .args(["plan", &acme(), "--endpoint", &sb.url])
+        .run()
+        .code(1);
+    assert!(
+        run.stderr.contains("set PARTNERCTL_TOKEN"),
+        "{}",
+        run.stderr
+    );
+    // An invalid configuration is reported before any request.
+    let run = plan_against(&sb, &token)
+        .arg(root().join("examples/invalid/invalid-role.yaml"))
+        .run()
+        .code(1);
+    assert!(run.stderr.contains("invalid role `owner`"));
+    assert!(
+        run.stderr
+            .contains("nothing was read from or written to the API")
+    );
+    // Plain http to a remote host is refused.
+    let run = Cmd::new()
+        .args(["plan", &acme(), "--endpoint", "http://api.example.com"])
+        .env("PARTNERCTL_TOKEN", "t")
+        .run()
+        .code(1);
+    assert!(
+        run.stderr.contains("refusing plain http://"),
+        "{}",
+        run.stderr
+    );
+}

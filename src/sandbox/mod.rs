@@ -19,6 +19,7 @@
 
 pub mod catalog;
 pub mod error;
+pub mod seed;
 pub mod server;
 pub mod store;
 

@@ -3,5 +3,6 @@
 mod cmd;
 mod plan;
 mod sandbox;
+mod scale;
 mod support;
 mod validate;

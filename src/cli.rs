@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
+use crate::apply;
 use crate::config;
 use crate::endpoint;
 use crate::output::print_stdout;
@@ -112,6 +113,29 @@ pub struct PlanArgs {
     pub flags: PlanFlags,
 }
 
+/// `partnerctl apply`.
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    /// Config files or directories.
+    #[arg(
+        value_name = "PATH",
+        required_unless_present = "plan",
+        conflicts_with = "plan"
+    )]
+    pub paths: Vec<PathBuf>,
+    /// Execute a plan saved by `plan -o FILE` (with its saved options), or refuse if stale.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Most operations in flight at once.
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub parallelism: u16,
+    #[command(flatten)]
+    pub flags: PlanFlags,
+}
+
 /// `--color` choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -140,6 +164,11 @@ pub enum Command {
         after_help = "Examples:\n  partnerctl plan examples/acme\n  partnerctl plan config/ --format markdown > plan.md\n  partnerctl plan config/ -o plan.json --detailed-exitcode\n\nWith no --endpoint / PARTNERCTL_ENDPOINT, runs against the embedded sandbox in .partnerctl/\n(refused when CI is set). Exit codes: 0 success (no changes with --detailed-exitcode),\n1 error or refused, 2 changes present (--detailed-exitcode)."
     )]
     Plan(PlanArgs),
+    /// Plan, confirm, then perform the changes in dependency order.
+    #[command(
+        after_help = "Examples:\n  partnerctl apply examples/acme --auto-approve\n  partnerctl apply config/ --prune --parallelism 32\n  partnerctl plan config/ -o plan.json && partnerctl apply --plan plan.json\n\nWithout --auto-approve, asks for `yes` on a terminal and refuses when stdin is not one.\n--plan FILE re-plans against the live state and refuses with \"plan is stale\" (writing\nnothing) unless the operations are exactly the saved ones. Exit codes: 0 all done,\n1 error, refused, or some operation failed (a re-run converges)."
+    )]
+    Apply(ApplyArgs),
     /// Print the JSON Schema of the configuration format.
     #[command(
         after_help = "Examples:\n  partnerctl schema > schemas/partnerctl.schema.json\n\nPoint your editor at it with a first line of:\n  # yaml-language-server: $schema=../schemas/partnerctl.schema.json"
@@ -218,6 +247,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let global = cli.global;
     match cli.command {
         Command::Plan(args) => plan_command(&global, &args),
+        Command::Apply(args) => apply_command(&global, &args),
         Command::Validate { paths } => validate(&paths),
         Command::Schema => {
             print_stdout(&config::schema_json())?;
@@ -325,6 +355,164 @@ fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<u8> {
         EXIT_CHANGES
     } else {
         EXIT_OK
+    })
+}
+
+/// Asks for `yes` on the terminal. `Ok(false)` when the answer is anything else.
+fn confirm() -> anyhow::Result<bool> {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    write!(
+        err,
+        "\nDo you want to perform these actions? Only 'yes' will be accepted: "
+    )?;
+    err.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}
+
+fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<u8> {
+    let saved = match &args.plan {
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| anyhow::anyhow!("cannot read the plan {}: {e}", file.display()))?;
+            Some(SavedPlan::from_json(&text)?)
+        }
+        None => None,
+    };
+    let (desired, options) = match &saved {
+        Some(s) => match config::load_sources(&s.sources) {
+            Ok(d) => (d, s.options),
+            Err(problems) => {
+                eprint!("{problems}");
+                anyhow::bail!("the configuration saved in the plan is invalid");
+            }
+        },
+        None => match load_config(&args.paths) {
+            Some(d) => (d, args.flags.options()),
+            None => return Ok(EXIT_ERROR),
+        },
+    };
+    let choice = endpoint::choose(global.endpoint.as_deref(), endpoint::ci_from_env())?;
+    let rt = runtime()?;
+    let (conn, plan) = rt.block_on(async {
+        let conn = endpoint::connect(
+            &choice,
+            global.token.as_deref(),
+            &desired.partner.name,
+            global.quiet,
+        )
+        .await?;
+        match conn.provider.snapshot().await {
+            Ok(snapshot) => anyhow::Ok((conn, plan::plan(&desired, &snapshot, options))),
+            Err(e) => {
+                conn.close().await?;
+                Err(e.into())
+            }
+        }
+    })?;
+    let code = apply_planned(global, args, &rt, &conn, plan, saved.as_ref(), &desired);
+    rt.block_on(conn.close())?;
+    code
+}
+
+/// The part of `apply` after planning: checks, confirmation, execution and report.
+fn apply_planned(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    rt: &tokio::runtime::Runtime,
+    conn: &endpoint::Connection,
+    plan: Result<plan::Plan, plan::PlanErrors>,
+    saved: Option<&SavedPlan>,
+    desired: &config::Desired,
+) -> anyhow::Result<u8> {
+    use std::io::IsTerminal;
+    let plan = match plan {
+        Ok(p) => p,
+        Err(errors) => {
+            for e in &errors.0 {
+                eprintln!("error: {e}");
+            }
+            eprintln!("{} planning error(s); nothing was changed", errors.0.len());
+            return Ok(EXIT_ERROR);
+        }
+    };
+    if let Some(s) = saved {
+        if s.operations != plan.operations {
+            eprintln!(
+                "error: plan is stale: the live state or the partner changed since `partnerctl plan -o` wrote {} ({} saved operations, {} needed now); nothing was changed. Run `partnerctl plan -o` again and review the new plan.",
+                args.plan
+                    .as_ref()
+                    .map_or_else(String::new, |p| p.display().to_string()),
+                s.operations.len(),
+                plan.operations.len()
+            );
+            return Ok(EXIT_ERROR);
+        }
+    }
+    let refusals = plan.check_safety().err();
+    let color = use_color(global.color);
+    let target = conn.target.clone();
+    print_stdout(&render::text(&plan, &target, refusals.as_ref(), color))?;
+    if let Some(r) = refusals {
+        eprintln!(
+            "error: the plan is refused ({} reason{}); see above. Nothing was changed.",
+            r.0.len(),
+            if r.0.len() == 1 { "" } else { "s" }
+        );
+        return Ok(EXIT_ERROR);
+    }
+    if plan.is_empty() {
+        return Ok(EXIT_OK);
+    }
+    if saved.is_none() && !args.auto_approve {
+        if !std::io::stdin().is_terminal() {
+            eprintln!(
+                "error: refusing to apply without confirmation: stdin is not a terminal. Pass --auto-approve, or save the plan with `partnerctl plan -o FILE` for review and run `partnerctl apply --plan FILE`. Nothing was changed."
+            );
+            return Ok(EXIT_ERROR);
+        }
+        if !confirm()? {
+            eprintln!("Apply cancelled; nothing was changed.");
+            return Ok(EXIT_ERROR);
+        }
+    }
+    let digest = match saved {
+        Some(s) => s.digest.clone(),
+        None => SavedPlan::new(&plan, &desired.sources, &target.endpoint).digest,
+    };
+    let plan = std::sync::Arc::new(plan);
+    let total = plan.operations.len();
+    let mut progress: Box<dyn apply::Progress> = if global.quiet {
+        Box::new(apply::Silent)
+    } else if std::io::stderr().is_terminal() {
+        Box::new(apply::Bar::new(total))
+    } else {
+        Box::new(apply::Lines::new(total, std::time::Duration::from_secs(5)))
+    };
+    let provider = conn.provider.clone();
+    let report = rt.block_on(apply::run(
+        provider,
+        std::sync::Arc::clone(&plan),
+        &digest,
+        usize::from(args.parallelism),
+        progress.as_mut(),
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+            eprintln!("\nInterrupted: finishing in-flight operations, starting no new ones…");
+        },
+    ));
+    print_stdout(&render::apply_report(&plan, &report))?;
+    for (op, state) in plan.operations.iter().zip(&report.states) {
+        if let apply::OpState::Failed(msg) = state {
+            eprintln!("error: {} ({}): {msg}", op.address, op.action.as_str());
+        }
+    }
+    Ok(if report.success() {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
     })
 }
 

@@ -6,6 +6,7 @@
 //! [`api::types`] with the client side.
 
 pub mod api;
+pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod endpoint;

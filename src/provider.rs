@@ -1,12 +1,31 @@
 //! The provider boundary (SPEC §9): `plan` and `apply` reach live state only through
-//! [`Provider`], so vendor dialects can be added as further providers without touching planning.
+//! [`Provider`] (read a snapshot, execute one operation, report throttling), so vendor dialects
+//! can be added as further providers without touching planning or scheduling.
 //! The §7 HTTP API is [`crate::api::HttpProvider`].
 
 use std::future::Future;
 
 use crate::live::Snapshot;
+use crate::plan::Operation;
 
-/// A source of live state (and, for apply, a sink of operations).
+/// Live ids an operation needs, resolved when it starts (accounts created earlier in the same
+/// apply are known by then).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resolved {
+    /// The id of the account the operation acts on or in (the partner's id for partner users).
+    pub account_id: Option<String>,
+    /// For `create`: the parent's id.
+    pub parent_id: Option<String>,
+}
+
+/// What an executed operation produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// For `create`: the new account's id.
+    pub created_id: Option<String>,
+}
+
+/// A source of live state and a sink of operations.
 pub trait Provider {
     /// The provider's error.
     type Error: std::error::Error + Send + Sync + 'static;
@@ -16,4 +35,23 @@ pub trait Provider {
 
     /// Reads the whole live state of the token's partner.
     fn snapshot(&self) -> impl Future<Output = Result<Snapshot, Self::Error>> + Send;
+
+    /// Performs one operation. `idempotency_key` is the same on every attempt of this
+    /// operation of this plan, so a retry after an unknown outcome never acts twice.
+    fn execute(
+        &self,
+        op: &Operation,
+        ids: &Resolved,
+        idempotency_key: &str,
+    ) -> impl Future<Output = Result<Outcome, Self::Error>> + Send;
+
+    /// How many throttled responses the provider has seen so far (for adaptive concurrency).
+    fn throttle_events(&self) -> u64 {
+        0
+    }
+
+    /// How many retries the provider has made so far.
+    fn retries(&self) -> u64 {
+        0
+    }
 }

@@ -2,12 +2,16 @@
 //! partner-wide list endpoints (page size 1000; the six reads run concurrently), and maps wire
 //! types to the provider-neutral [`crate::live`] model.
 
-use reqwest::StatusCode;
+use std::sync::atomic::Ordering;
 
-use super::client::{ApiError, Client};
+use reqwest::{Method, StatusCode};
+use serde_json::{Map, Value};
+
+use super::client::{ApiError, Client, Request};
 use super::types;
 use crate::live;
-use crate::provider::Provider;
+use crate::plan::{Action, Operation};
+use crate::provider::{Outcome, Provider, Resolved};
 
 /// The partner API of SPEC §7 over HTTP.
 #[derive(Debug, Clone)]
@@ -50,8 +54,190 @@ fn status(s: types::UserStatus) -> live::UserStatus {
     }
 }
 
+/// An operation that cannot be executed as planned (a bug in the plan, or a stale plan).
+fn malformed(op: &Operation, what: &str) -> ApiError {
+    ApiError::Decode {
+        method: Method::POST,
+        path: op.address.clone(),
+        reason: format!(
+            "operation {} on {} lacks {what}",
+            op.action.as_str(),
+            op.address
+        ),
+    }
+}
+
+fn need<'a>(op: &Operation, v: Option<&'a str>, what: &str) -> Result<&'a str, ApiError> {
+    v.ok_or_else(|| malformed(op, what))
+}
+
+/// The fields of `after` that differ from `before` (an account or user PATCH body).
+fn patch_body(op: &Operation) -> Map<String, Value> {
+    op.changed_fields()
+        .into_iter()
+        .filter_map(|(k, _, a)| a.map(|a| (k, a)))
+        .collect()
+}
+
+impl HttpProvider {
+    /// After a PATCH answered 412 on a retry: did the first attempt already apply it? Reads the
+    /// object back and compares the fields the patch sets.
+    async fn already_applied(&self, path: &str, body: &Map<String, Value>) -> bool {
+        match self.client.get::<Value>(path).await {
+            Ok(current) => body.iter().all(|(k, v)| current.get(k) == Some(v)),
+            Err(_) => false,
+        }
+    }
+
+    async fn run(&self, op: &Operation, ids: &Resolved, key: &str) -> Result<Outcome, ApiError> {
+        let c = &self.client;
+        let account = || need(op, ids.account_id.as_deref(), "an account id");
+        let after = op.after.clone().unwrap_or(Value::Null);
+        match op.action {
+            Action::Create => {
+                let mut body = after.as_object().cloned().unwrap_or_default();
+                body.insert(
+                    "parent_id".into(),
+                    Value::String(need(op, ids.parent_id.as_deref(), "a parent id")?.to_string()),
+                );
+                let req = Request::new(Method::POST, "v1/accounts")
+                    .json(&body)
+                    .idempotency_key(key);
+                match c.send::<types::Account>(req).await {
+                    Ok(a) => Ok(Outcome {
+                        created_id: a.map(|a| a.id),
+                    }),
+                    // Created by an earlier attempt whose answer was lost: same key, same parent.
+                    Err(e) if e.code() == Some("external-key-taken") => {
+                        let existing = e.problem().and_then(|p| p.existing_id.clone());
+                        match existing {
+                            Some(id) => {
+                                let a: types::Account = c.get(&format!("v1/accounts/{id}")).await?;
+                                if Some(a.parent_id.as_str()) == ids.parent_id.as_deref()
+                                    && a.kind.as_str()
+                                        == op.account.kind().map_or("", |k| k.as_str())
+                                {
+                                    Ok(Outcome {
+                                        created_id: Some(a.id),
+                                    })
+                                } else {
+                                    Err(e)
+                                }
+                            }
+                            None => Err(e),
+                        }
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Action::Update | Action::Adopt => {
+                let path = format!("v1/accounts/{}", account()?);
+                let body = patch_body(op);
+                let etag = need(op, op.etag.as_deref(), "an etag")?;
+                let req = Request::new(Method::PATCH, path.clone())
+                    .json(&body)
+                    .if_match(etag);
+                match c.send::<Value>(req).await {
+                    Ok(_) => Ok(Outcome::default()),
+                    Err(e)
+                        if e.status() == Some(StatusCode::PRECONDITION_FAILED)
+                            && self.already_applied(&path, &body).await =>
+                    {
+                        Ok(Outcome::default())
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Action::Invite => {
+                let path = format!("v1/accounts/{}/users", account()?);
+                let req = Request::new(Method::POST, path)
+                    .json(&after)
+                    .idempotency_key(key);
+                match c.send::<Value>(req).await {
+                    Ok(_) => Ok(Outcome::default()),
+                    // Already there (an earlier attempt's answer was lost): nothing to do.
+                    Err(e) if e.code() == Some("user-exists") => Ok(Outcome::default()),
+                    Err(e) => Err(e),
+                }
+            }
+            Action::Resend => {
+                let id = need(op, op.user_id.as_deref(), "a user id")?;
+                let req = Request::new(Method::POST, format!("v1/users/{id}/resend"))
+                    .json(&Value::Object(Map::new()))
+                    .idempotency_key(key);
+                c.send::<Value>(req).await.map(|_| Outcome::default())
+            }
+            Action::UpdateUser => {
+                let id = need(op, op.user_id.as_deref(), "a user id")?;
+                let path = format!("v1/users/{id}");
+                let body = patch_body(op);
+                let etag = need(op, op.etag.as_deref(), "an etag")?;
+                let req = Request::new(Method::PATCH, path.clone())
+                    .json(&body)
+                    .if_match(etag);
+                match c.send::<Value>(req).await {
+                    Ok(_) => Ok(Outcome::default()),
+                    Err(e)
+                        if e.status() == Some(StatusCode::PRECONDITION_FAILED)
+                            && self.already_applied(&path, &body).await =>
+                    {
+                        Ok(Outcome::default())
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Action::AddService | Action::UpdateService => {
+                let t = need(op, op.service_type.as_deref(), "a service type")?;
+                let path = format!("v1/accounts/{}/services/{t}", account()?);
+                let body = serde_json::json!({ "settings": after.get("settings").cloned().unwrap_or(Value::Object(Map::new())) });
+                c.send::<Value>(Request::new(Method::PUT, path).json(&body))
+                    .await
+                    .map(|_| Outcome::default())
+            }
+            Action::Revoke | Action::RemoveUser | Action::Delete | Action::RemoveService => {
+                let path = match op.action {
+                    Action::Delete => format!("v1/accounts/{}", account()?),
+                    Action::RemoveService => format!(
+                        "v1/accounts/{}/services/{}",
+                        account()?,
+                        need(op, op.service_type.as_deref(), "a service type")?
+                    ),
+                    _ => format!("v1/users/{}", need(op, op.user_id.as_deref(), "a user id")?),
+                };
+                let mut req = Request::new(Method::DELETE, path);
+                if op.action != Action::RemoveService {
+                    req = req.if_match(need(op, op.etag.as_deref(), "an etag")?);
+                }
+                match c.send::<Value>(req).await {
+                    Ok(_) => Ok(Outcome::default()),
+                    // Gone already (an earlier attempt succeeded): the goal is reached.
+                    Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(Outcome::default()),
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+}
+
 impl Provider for HttpProvider {
     type Error = ApiError;
+
+    fn execute(
+        &self,
+        op: &Operation,
+        ids: &Resolved,
+        idempotency_key: &str,
+    ) -> impl std::future::Future<Output = Result<Outcome, ApiError>> + Send {
+        self.run(op, ids, idempotency_key)
+    }
+
+    fn throttle_events(&self) -> u64 {
+        self.client.stats().throttled.load(Ordering::Relaxed)
+    }
+
+    fn retries(&self) -> u64 {
+        self.client.stats().retries.load(Ordering::Relaxed)
+    }
 
     fn endpoint(&self) -> String {
         self.client.base_url().trim_end_matches('/').to_string()

@@ -833,28 +833,29 @@ impl<'l> Planner<'l> {
                 }
                 Some(l) => {
                     seen_users.insert(l.id.as_str());
-                    let mut resend = None;
-                    match l.status {
-                        UserStatus::Expired => {
-                            let mut op =
-                                Operation::new(Action::Resend, address.clone(), account.clone());
-                            op.user_id = Some(l.id.clone());
-                            op.etag = Some(l.etag.clone());
-                            op.before = Some(json!({ "status": "expired" }));
-                            op.after = Some(json!({ "status": "invited" }));
-                            resend = Some(self.push(op));
-                        }
-                        UserStatus::Invited => self.pending += 1,
-                        UserStatus::Active => {}
-                    }
+                    // A name or role change goes first, with the snapshot's etag; a re-sent
+                    // invitation then carries the new name (and needs no etag).
+                    let mut update = None;
                     if l.name != u.name || l.role != u.role {
-                        let mut op = Operation::new(Action::UpdateUser, address, account.clone());
+                        let mut op =
+                            Operation::new(Action::UpdateUser, address.clone(), account.clone());
                         op.user_id = Some(l.id.clone());
                         op.etag = Some(l.etag.clone());
                         op.before = Some(json!({ "name": l.name, "role": l.role }));
                         op.after = Some(json!({ "name": u.name, "role": u.role }));
-                        op.depends_on.extend(resend);
-                        self.push(op);
+                        update = Some(self.push(op));
+                    }
+                    match l.status {
+                        UserStatus::Expired => {
+                            let mut op = Operation::new(Action::Resend, address, account.clone());
+                            op.user_id = Some(l.id.clone());
+                            op.before = Some(json!({ "status": "expired" }));
+                            op.after = Some(json!({ "status": "invited" }));
+                            op.depends_on.extend(update);
+                            self.push(op);
+                        }
+                        UserStatus::Invited => self.pending += 1,
+                        UserStatus::Active => {}
                     }
                 }
             }

@@ -96,7 +96,7 @@ fn rename_is_one_update_with_before_and_after() {
 }
 
 #[test]
-fn expired_invitation_is_resent_and_role_change_follows() {
+fn expired_invitation_is_resent_after_a_role_change() {
     let mut live = applied_acme();
     let jane = live
         .users
@@ -109,7 +109,7 @@ fn expired_invitation_is_resent_and_role_change_follows() {
     let addr = "customer.contoso.user[jane@contoso.example]";
     assert_eq!(
         actions(&p),
-        [(Action::Resend, addr), (Action::UpdateUser, addr)]
+        [(Action::UpdateUser, addr), (Action::Resend, addr)]
     );
     assert_eq!(p.operations[1].depends_on, vec![0]);
     let converged = simulate(&live, &p);

@@ -1,0 +1,208 @@
+//! Scheduler tests with a fake provider that checks the DAG contract on every call.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use super::*;
+use crate::live::Snapshot;
+use crate::plan::testutil::{acme, empty_live};
+use crate::plan::{Operation, Options, plan};
+use crate::provider::Outcome;
+
+#[derive(Debug, thiserror::Error)]
+#[error("fake failure of {0}")]
+struct FakeError(String);
+
+#[derive(Default)]
+struct Log {
+    finished: HashSet<(Action, String)>,
+    in_flight: usize,
+    max_in_flight: usize,
+    calls: usize,
+    keys: HashSet<String>,
+}
+
+#[derive(Clone)]
+struct Fake {
+    plan: Arc<Plan>,
+    fail: Arc<HashSet<String>>,
+    log: Arc<Mutex<Log>>,
+    /// When set, the first two calls wait for each other: proof that two ran at once.
+    rendezvous: Option<Arc<tokio::sync::Barrier>>,
+}
+
+impl Fake {
+    fn new(plan: &Arc<Plan>, fail: &[&str]) -> Self {
+        Fake {
+            plan: Arc::clone(plan),
+            fail: Arc::new(fail.iter().map(|s| s.to_string()).collect()),
+            log: Arc::new(Mutex::new(Log::default())),
+            rendezvous: None,
+        }
+    }
+}
+
+impl Provider for Fake {
+    type Error = FakeError;
+
+    fn endpoint(&self) -> String {
+        "fake".into()
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot, FakeError> {
+        Ok(empty_live())
+    }
+
+    async fn execute(
+        &self,
+        op: &Operation,
+        ids: &Resolved,
+        key: &str,
+    ) -> Result<Outcome, FakeError> {
+        let first_two = {
+            let mut log = self.log.lock().unwrap();
+            // Every dependency has finished before this operation starts.
+            let me = self
+                .plan
+                .operations
+                .iter()
+                .position(|o| o.action == op.action && o.address == op.address)
+                .unwrap();
+            for &d in &op.depends_on {
+                let dep = &self.plan.operations[d];
+                assert!(
+                    log.finished.contains(&(dep.action, dep.address.clone())),
+                    "{} started before its dependency {}",
+                    op.address,
+                    dep.address
+                );
+            }
+            assert!(me < self.plan.operations.len());
+            if op.action != Action::Create {
+                assert!(ids.account_id.is_some(), "{} has no account id", op.address);
+            } else {
+                assert!(ids.parent_id.is_some(), "{} has no parent id", op.address);
+            }
+            assert!(log.keys.insert(key.to_string()), "idempotency key reused");
+            log.calls += 1;
+            log.in_flight += 1;
+            log.max_in_flight = log.max_in_flight.max(log.in_flight);
+            log.calls <= 2
+        };
+        if let (Some(b), true) = (&self.rendezvous, first_two) {
+            b.wait().await;
+        }
+        // Let other operations start meanwhile.
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        let mut log = self.log.lock().unwrap();
+        log.in_flight -= 1;
+        if self.fail.contains(&op.address) {
+            return Err(FakeError(op.address.clone()));
+        }
+        log.finished.insert((op.action, op.address.clone()));
+        Ok(Outcome {
+            created_id: (op.action == Action::Create)
+                .then(|| format!("id-{}", op.account.key().unwrap())),
+        })
+    }
+}
+
+fn acme_plan() -> Arc<Plan> {
+    Arc::new(plan(&acme(), &empty_live(), Options::default()).unwrap())
+}
+
+async fn never() {
+    std::future::pending::<()>().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_every_operation_after_its_dependencies_within_the_limit() {
+    let p = acme_plan();
+    for parallelism in [1, 3, 8] {
+        let mut fake = Fake::new(&p, &[]);
+        if parallelism > 1 {
+            fake.rendezvous = Some(Arc::new(tokio::sync::Barrier::new(2)));
+        }
+        let report = run(
+            fake.clone(),
+            Arc::clone(&p),
+            "d",
+            parallelism,
+            &mut Silent,
+            never(),
+        )
+        .await;
+        assert!(report.success(), "{:?}", report.states);
+        let log = fake.log.lock().unwrap();
+        assert_eq!(log.calls, 24);
+        assert!(log.max_in_flight <= parallelism);
+        if parallelism > 1 {
+            assert!(log.max_in_flight > 1, "operations ran concurrently");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_skips_only_its_dependents() {
+    let p = acme_plan();
+    let fake = Fake::new(&p, &["network.contoso-network"]);
+    let report = run(fake.clone(), Arc::clone(&p), "d", 4, &mut Silent, never()).await;
+    let failed: Vec<&str> = p
+        .operations
+        .iter()
+        .zip(&report.states)
+        .filter(|(_, s)| matches!(s, OpState::Failed(_)))
+        .map(|(o, _)| o.address.as_str())
+        .collect();
+    assert_eq!(failed, ["network.contoso-network"]);
+    let net = p
+        .operations
+        .iter()
+        .position(|o| o.address == "network.contoso-network")
+        .unwrap();
+    let skipped: Vec<&str> = p
+        .operations
+        .iter()
+        .zip(&report.states)
+        .filter(|(_, s)| **s == OpState::Skipped { because: net })
+        .map(|(o, _)| o.address.as_str())
+        .collect();
+    // The network's own members and both sub-accounts with theirs.
+    assert_eq!(skipped.len(), 8, "{skipped:?}");
+    assert!(skipped.iter().all(|a| a.contains("network.contoso-network")
+        || a.starts_with("sub_account.contoso-")));
+    assert_eq!(report.count(|s| *s == OpState::Done), 24 - 1 - 8);
+    assert!(!report.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_lets_in_flight_operations_finish_and_starts_no_more() {
+    let p = acme_plan();
+    let fake = Fake::new(&p, &[]);
+    let report = run(fake.clone(), Arc::clone(&p), "d", 2, &mut Silent, async {}).await;
+    assert!(report.interrupted);
+    let started = fake.log.lock().unwrap().calls;
+    assert_eq!(started, 2, "only the first wave started");
+    assert_eq!(report.count(|s| *s == OpState::Done), 2);
+    assert_eq!(report.count(|s| *s == OpState::NotStarted), 22);
+}
+
+#[test]
+fn idempotency_keys_are_deterministic_and_distinct() {
+    let a = idempotency_key("sha256:x", 0, Action::Create, "customer.a");
+    assert_eq!(
+        a,
+        idempotency_key("sha256:x", 0, Action::Create, "customer.a")
+    );
+    assert_ne!(
+        a,
+        idempotency_key("sha256:y", 0, Action::Create, "customer.a")
+    );
+    assert_ne!(
+        a,
+        idempotency_key("sha256:x", 1, Action::Create, "customer.a")
+    );
+    assert!(a.starts_with("pctl-") && a.len() == 45);
+}

@@ -1,6 +1,7 @@
 //! Writes a generated configuration (SPEC §10 scale "L" by default) into a directory.
 //!
-//! `cargo run --release --example gen-config -- OUT_DIR [CUSTOMERS]`
+//! `cargo run --release --example gen-config -- OUT_DIR [CUSTOMERS [USERS_PER_CUSTOMER]]`
+//! (networks: one per ten customers, 3 sub-accounts each).
 
 use partnerctl::testgen::{Scale, generate};
 
@@ -12,7 +13,10 @@ fn main() -> std::io::Result<()> {
     let mut scale = Scale::L;
     if let Some(n) = args.next() {
         scale.customers = n.parse().expect("CUSTOMERS is a number");
-        scale.networks = scale.networks.min(scale.customers);
+        scale.networks = scale.customers / 10;
+    }
+    if let Some(n) = args.next() {
+        scale.users_per_customer = n.parse().expect("USERS_PER_CUSTOMER is a number");
     }
     std::fs::create_dir_all(&out)?;
     for (name, text) in generate(&scale) {

@@ -382,3 +382,48 @@ fn a_rejected_operation_skips_only_its_dependents() {
     assert_eq!(s.accounts.len(), 6, "everything independent was done");
     assert_no_duplicates(&s);
 }
+
+#[test]
+fn ctrl_c_finishes_in_flight_operations_then_a_rerun_converges() {
+    let sb = Sandbox::start_args(&["--latency-ms", "20"]);
+    let token = sb.add_partner("Scale Partners", true);
+    let (_dir, cfg) = generated(60);
+    let cfg = path_str(&cfg);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_partnerctl"))
+        .env_clear()
+        .env("PARTNERCTL_ENDPOINT", &sb.url)
+        .env("PARTNERCTL_TOKEN", &token)
+        .args(["apply", &cfg, "--auto-approve", "--parallelism", "2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let api = Api::new(&sb.url, &token);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while rt.block_on(async {
+        api.get("/v1/accounts?page_size=1000").await.ok("AccountPage")["items"]
+            .as_array()
+            .unwrap()
+            .len()
+    }) < 10
+    {
+        assert!(std::time::Instant::now() < deadline, "apply made no progress");
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("Interrupted: finishing in-flight operations"), "{stderr}");
+    assert!(stdout.contains("Apply interrupted: "), "{stdout}");
+    assert!(stdout.contains(" not started in "), "{stdout}");
+    assert!(stdout.contains("0 failed"), "in-flight operations finished: {stdout}");
+    apply(&sb, &token, &[&cfg, "--auto-approve"]).success();
+    assert_eq!(plan_exit(&sb, &token, &cfg), 0);
+    assert_no_duplicates(&dump(&sb, &token));
+}

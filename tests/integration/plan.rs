@@ -177,6 +177,7 @@ fn errors_exit_1_with_what_to_do() {
     // An invalid configuration is reported before any request.
     let run = plan_against(&sb, &token)
         .arg(root().join("examples/invalid/invalid-role.yaml"))
+        .arg("--detailed-exitcode")
         .run()
         .code(1);
     assert!(run.stderr.contains("invalid role `owner`"));

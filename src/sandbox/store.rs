@@ -1461,6 +1461,72 @@ mod tests {
     }
 
     #[test]
+    fn idempotency_keys_expire_after_24_hours() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let resp = StoredResponse {
+            status: 201,
+            body: "{}".into(),
+        };
+        let r = resp.clone();
+        store
+            .write(move |tx| idempotency_store(tx, "p", "k", "h1", &r))
+            .unwrap();
+        let found = store
+            .write(|tx| idempotency_lookup(tx, "p", "k", "h1"))
+            .unwrap();
+        assert_eq!(found, Some(resp));
+        let e = store
+            .write(|tx| idempotency_lookup(tx, "p", "k", "h2"))
+            .unwrap_err();
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            store
+                .write(|tx| idempotency_lookup(tx, "q", "k", "h2"))
+                .unwrap(),
+            None
+        );
+        // Age the record past the TTL: it is forgotten, and the key can be used again.
+        store
+            .write(|tx| {
+                tx.execute(
+                    "UPDATE idempotency SET created_epoch = created_epoch - ?1",
+                    [IDEMPOTENCY_TTL_SECS],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            store
+                .write(|tx| idempotency_lookup(tx, "p", "k", "h2"))
+                .unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_failed_write_in_a_batch_rolls_back_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let ok1 = store.submit(|tx| add_partner(tx, "A", true));
+        let bad = store.submit(|tx| {
+            add_partner(tx, "B", true)?;
+            Err::<(), _>(ApiError::internal("boom"))
+        });
+        let ok2 = store.submit(|tx| add_partner(tx, "C", true));
+        assert!(ok1.blocking_recv().unwrap().is_ok());
+        assert!(bad.blocking_recv().unwrap().is_err());
+        assert!(ok2.blocking_recv().unwrap().is_ok());
+        let names: Vec<String> = store
+            .read(|c| {
+                let mut st = c.prepare("SELECT name FROM partners ORDER BY seq")?;
+                Ok(st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?)
+            })
+            .unwrap();
+        assert_eq!(names, ["A", "C"]);
+    }
+
+    #[test]
     fn cursors_round_trip_and_reject_garbage() {
         assert_eq!(decode_cursor(&encode_cursor(12345)).unwrap(), 12345);
         assert!(decode_cursor("zzz").is_err());

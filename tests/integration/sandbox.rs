@@ -979,6 +979,63 @@ async fn kill_9_after_acknowledged_writes_then_restart_keeps_all_of_them() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_with_writes_in_flight_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inflight.db");
+    let mut sb = Sandbox::start_on(&db, &[]);
+    let api = sb.partner("P", true);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let mut writers = Vec::new();
+    for w in 0..16 {
+        let (api, tx) = (Api::new(&api.base, &api.token), tx.clone());
+        writers.push(tokio::spawn(async move {
+            for i in 0..10_000 {
+                let body = customer_body(&format!("w{w}-{i}"));
+                match api.try_call("POST", "/v1/accounts", Some(&body), &[]).await {
+                    Ok(r) if r.status == 201 => {
+                        let _ = tx.send(s(&r.body["id"]));
+                    }
+                    _ => return, // the server is gone
+                }
+            }
+        }));
+    }
+    drop(tx);
+    let mut acked = Vec::new();
+    while acked.len() < 400 {
+        acked.push(rx.recv().await.expect("writers stopped early"));
+    }
+    sb.kill9(); // 16 writes are in flight right now
+    for w in writers {
+        w.await.unwrap();
+    }
+    while let Some(id) = rx.recv().await {
+        acked.push(id);
+    }
+
+    let sb2 = Sandbox::start_on(&db, &[]);
+    let api2 = Api::new(&sb2.url, &api.token);
+    let now: HashSet<String> = api2
+        .list_all("/v1/accounts", "AccountPage", 1000)
+        .await
+        .iter()
+        .map(|a| s(&a["id"]))
+        .collect();
+    for id in &acked {
+        assert!(
+            now.contains(id),
+            "acknowledged write {id} lost after kill -9"
+        );
+    }
+    assert!(
+        now.len() <= acked.len() + 16,
+        "at most the in-flight writes may have committed unacknowledged ({} vs {})",
+        now.len(),
+        acked.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_concurrent_writers_lose_nothing() {
     let sb = Sandbox::start();
     let api = sb.partner("P", true);
@@ -1133,6 +1190,33 @@ async fn fail_rate_injects_failures_and_idempotency_keys_recover() {
         conflicts > 0,
         "some writes committed although the client saw a failure"
     );
+}
+
+#[tokio::test]
+async fn fail_rate_is_deterministic_for_a_seed() {
+    async fn pattern(seed: &str) -> Vec<bool> {
+        let sb = Sandbox::start_args(&["--fail-rate", "0.3", "--seed", seed]);
+        let api = sb.partner("P", true);
+        let mut out = Vec::new();
+        for i in 0..40 {
+            let body = customer_body(&format!("c{i}"));
+            let key = format!("k{i}");
+            let r = api
+                .try_call(
+                    "POST",
+                    "/v1/accounts",
+                    Some(&body),
+                    &[("Idempotency-Key", &key)],
+                )
+                .await;
+            out.push(matches!(r, Ok(ref r) if r.status == 201));
+        }
+        out
+    }
+    let a = pattern("7").await;
+    assert_eq!(a, pattern("7").await, "same seed, same failures");
+    assert!(a.iter().any(|ok| !ok) && a.iter().any(|ok| *ok));
+    assert_ne!(a, pattern("8").await, "another seed, other failures");
 }
 
 #[tokio::test]

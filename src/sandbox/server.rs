@@ -96,6 +96,15 @@ impl RunningSandbox {
     }
 }
 
+impl Drop for RunningSandbox {
+    /// Dropping the handle asks the server to stop (without waiting for it).
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
 /// Opens the store, binds the address and serves in a background task of the current runtime.
 pub async fn spawn(opts: ServeOptions) -> anyhow::Result<RunningSandbox> {
     anyhow::ensure!(

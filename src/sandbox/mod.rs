@@ -60,7 +60,7 @@ pub enum SandboxCommand {
         throttle_status: u16,
         /// Fraction (0..1) of writes that fail with a 500 or a dropped connection; half of them
         /// after the write committed.
-        #[arg(long, default_value_t = 0.0, value_name = "P")]
+        #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = parse_fraction)]
         fail_rate: f64,
         /// Seed of the failure injection (same seed and request order: same failures).
         #[arg(long, default_value_t = 0, value_name = "N")]
@@ -130,6 +130,13 @@ fn parse_write_limit(s: &str) -> Result<u32, String> {
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| format!("{s:?} is not a write limit like 600/min"))
+}
+
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|p| (0.0..=1.0).contains(p))
+        .ok_or_else(|| format!("{s:?} is not a fraction between 0 and 1 (e.g. 0.2)"))
 }
 
 fn parse_throttle_status(s: &str) -> Result<u16, String> {
@@ -236,6 +243,16 @@ fn set_status(db: &Path, email: &str, from: &[UserStatus], to: UserStatus) -> an
 }
 
 fn serve(opts: server::ServeOptions) -> anyhow::Result<()> {
+    // Request log on stderr with RUST_LOG (e.g. RUST_LOG=info); warnings only by default.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .try_init();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -257,10 +257,21 @@ fn router(state: Arc<AppState>) -> Router {
 }
 
 async fn latency_layer(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    if !st.latency.is_zero() && req.uri().path() != "/healthz" {
+    let started = Instant::now();
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    if !st.latency.is_zero() && path != "/healthz" {
         tokio::time::sleep(st.latency).await;
     }
-    next.run(req).await
+    let resp = next.run(req).await;
+    tracing::info!(
+        target: "partnerctl::sandbox",
+        %method,
+        %path,
+        status = resp.status().as_u16(),
+        ms = started.elapsed().as_micros() as f64 / 1000.0,
+        "request"
+    );
+    resp
 }
 
 /// Turns every error response that is not yet problem+json (axum's 405, path and body

@@ -80,6 +80,7 @@ CREATE TABLE IF NOT EXISTS users (
 );
 CREATE INDEX IF NOT EXISTS users_partner ON users(partner_id, seq);
 CREATE INDEX IF NOT EXISTS users_email ON users(email_lc);
+CREATE INDEX IF NOT EXISTS users_account ON users(account_id, seq);
 CREATE TABLE IF NOT EXISTS services (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     partner_id TEXT NOT NULL,
@@ -89,6 +90,7 @@ CREATE TABLE IF NOT EXISTS services (
     UNIQUE (account_id, type)
 );
 CREATE INDEX IF NOT EXISTS services_partner ON services(partner_id, seq);
+CREATE INDEX IF NOT EXISTS services_account ON services(account_id, seq);
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     created_at TEXT NOT NULL,

@@ -98,6 +98,24 @@ pub enum PartnerCommand {
         #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
         db: PathBuf,
     },
+    /// Issue one more API token for an existing partner and print it (alone, on stdout).
+    #[command(
+        after_help = "Examples:\n  export PARTNERCTL_TOKEN=$(partnerctl sandbox partner token --id ptn_0123456789abcdef0123)"
+    )]
+    Token {
+        /// The partner's id (see `partner list`).
+        #[arg(long)]
+        id: String,
+        /// SQLite database file.
+        #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
+        db: PathBuf,
+    },
+    /// List the partners, one JSON object per line (tokens are never shown).
+    List {
+        /// SQLite database file.
+        #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
+        db: PathBuf,
+    },
 }
 
 /// `partnerctl sandbox users ...`.
@@ -180,6 +198,31 @@ pub fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
                 .write(move |tx| store::add_partner(tx, &name, !not_manageable))
                 .map_err(api_err)?;
             println!("{token}");
+            Ok(())
+        }
+        SandboxCommand::Partner(PartnerCommand::Token { id, db }) => {
+            let store = store::Store::open(&db)?;
+            let token = store
+                .write(move |tx| {
+                    let known = store::list_partners(tx)?.iter().any(|p| p.id == id);
+                    if !known {
+                        return Err(error::ApiError::not_found("partner", &id));
+                    }
+                    store::issue_token(tx, &id)
+                })
+                .map_err(api_err)?;
+            println!("{token}");
+            Ok(())
+        }
+        SandboxCommand::Partner(PartnerCommand::List { db }) => {
+            let store = store::Store::open(&db)?;
+            let partners = store.read(store::list_partners).map_err(api_err)?;
+            let mut out = std::io::stdout().lock();
+            for p in partners {
+                if writeln!(out, "{}", serde_json::to_string(&p)?).is_err() {
+                    break; // closed pipe: not an error
+                }
+            }
             Ok(())
         }
         SandboxCommand::Users(UsersCommand::Accept { email, db }) => {

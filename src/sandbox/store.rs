@@ -600,6 +600,21 @@ pub fn ensure_partner(tx: &Connection, name: &str) -> Result<(Partner, String), 
     }
 }
 
+/// Every partner, oldest first.
+pub fn list_partners(conn: &Connection) -> Result<Vec<Partner>, ApiError> {
+    let mut st =
+        conn.prepare("SELECT id, name, manageable, support_level FROM partners ORDER BY seq")?;
+    let rows = st.query_map([], |r| {
+        Ok(Partner {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            manageable: r.get(2)?,
+            support_level: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// The partner owning `token`, if any.
 pub fn partner_by_token(conn: &Connection, token: &str) -> Result<Option<PartnerRow>, ApiError> {
     let mut st = conn.prepare_cached(

@@ -1276,6 +1276,42 @@ fn admin_commands_report_errors_and_partner_add_prints_only_the_token() {
         .unwrap();
     assert!(!out.status.success(), "a blank name is refused");
     let out = crate::support::partnerctl()
+        .args(["sandbox", "partner", "list", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let listed: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(listed.len(), 1);
+    assert_valid("Partner", &listed[0]);
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("psk_"),
+        "tokens are never listed"
+    );
+    let out = crate::support::partnerctl()
+        .args([
+            "sandbox",
+            "partner",
+            "token",
+            "--id",
+            listed[0]["id"].as_str().unwrap(),
+            "--db",
+        ])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let second = String::from_utf8(out.stdout).unwrap();
+    assert!(second.trim().starts_with("psk_") && second.trim() != stdout.trim());
+    let out = crate::support::partnerctl()
+        .args(["sandbox", "partner", "token", "--id", "ptn_nope", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "no token for an unknown partner");
+    let out = crate::support::partnerctl()
         .args(["sandbox", "outbox", "--db"])
         .arg(&db)
         .output()

@@ -2,8 +2,8 @@
 //! Pure data: no I/O.
 //!
 //! Conventions:
-//! - JSON field names are snake_case; enums are serialized in their wire spelling
-//!   (`sub_account`, `mobile-id` is a plain string, not an enum, since the catalog is open).
+//! - JSON field names are snake_case; enums use their wire spelling (`sub_account`). Service
+//!   types (`cards`, `mobile-id`, ...) are plain strings, not an enum: the catalog is open.
 //! - Response types are lenient (unknown fields are ignored, so the server may add fields);
 //!   request bodies are strict (`deny_unknown_fields`), so a typo is a 400, not a silent no-op.
 //! - `etag` fields hold the exact strong `ETag` header value, quotes included, so a client can

@@ -5,6 +5,22 @@
 //! - [`store`]: the SQLite store and every rule of SPEC §2/§7.
 //! - [`catalog`]: the service types and their settings schemas.
 //!
+//! Usage:
+//!
+//! ```text
+//! export PARTNERCTL_TOKEN=$(partnerctl sandbox partner add --name 'Acme Partners')
+//! partnerctl sandbox serve --listen 127.0.0.1:0          # first stdout line: listening on http://ADDR
+//! partnerctl sandbox serve --latency-ms 20 --write-limit 600/min --throttle-status 409 \
+//!     --fail-rate 0.2 --seed 7                          # realism knobs
+//! partnerctl sandbox users accept --email jane@contoso.example   # or: users expire
+//! partnerctl sandbox outbox                              # invitation emails, JSON lines
+//! partnerctl sandbox partner list | partner token --id ID
+//! RUST_LOG=info partnerctl sandbox serve                 # request log on stderr
+//! ```
+//!
+//! Every command takes `--db FILE` (default `.partnerctl/sandbox.db`). In-process:
+//! [`ensure_partner_token`] then [`server::spawn`] (see `RunningSandbox::shutdown`).
+//!
 //! Design decisions (where the spec is silent):
 //! - A customer's `parent_id` is the partner's id (on create it may be omitted).
 //! - Users can be invited on the partner itself (account id = partner id); that is not "inside a

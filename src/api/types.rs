@@ -2,8 +2,8 @@
 //! Pure data: no I/O.
 //!
 //! Conventions:
-//! - JSON field names are snake_case; enums are serialized in their wire spelling
-//!   (`sub_account`, `mobile-id` is a plain string, not an enum, since the catalog is open).
+//! - JSON field names are snake_case; enums use their wire spelling (`sub_account`). Service
+//!   types (`cards`, `mobile-id`, ...) are plain strings, not an enum: the catalog is open.
 //! - Response types are lenient (unknown fields are ignored, so the server may add fields);
 //!   request bodies are strict (`deny_unknown_fields`), so a typo is a 400, not a silent no-op.
 //! - `etag` fields hold the exact strong `ETag` header value, quotes included, so a client can
@@ -359,6 +359,25 @@ pub struct Problem {
     pub existing_id: Option<String>,
 }
 
+impl std::fmt::Display for Problem {
+    /// `409 external-key-taken: <detail>` followed by one `  <pointer>: <message>` line per
+    /// field error.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status, self.code, self.detail)?;
+        for e in &self.errors {
+            let at = if e.pointer.is_empty() {
+                "(body)"
+            } else {
+                e.pointer.as_str()
+            };
+            write!(f, "\n  {at}: {}", e.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Problem {}
+
 /// Query parameters of `GET /v1/accounts`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -472,6 +491,26 @@ mod tests {
         );
         let inv: UserInvite = serde_json::from_str(r#"{"email":"a@b.c","name":"A"}"#).unwrap();
         assert_eq!(inv.role, Role::Member);
+    }
+
+    #[test]
+    fn problem_displays_code_and_pointers() {
+        let p = Problem {
+            problem_type: "urn:partnerctl:problem:validation-failed".into(),
+            title: "Bad Request".into(),
+            status: 400,
+            detail: "invalid request".into(),
+            code: "validation-failed".into(),
+            errors: vec![FieldError {
+                pointer: "/country".into(),
+                message: "bad".into(),
+            }],
+            existing_id: None,
+        };
+        assert_eq!(
+            p.to_string(),
+            "400 validation-failed: invalid request\n  /country: bad"
+        );
     }
 
     #[test]

@@ -5,6 +5,22 @@
 //! - [`store`]: the SQLite store and every rule of SPEC §2/§7.
 //! - [`catalog`]: the service types and their settings schemas.
 //!
+//! Usage:
+//!
+//! ```text
+//! export PARTNERCTL_TOKEN=$(partnerctl sandbox partner add --name 'Acme Partners')
+//! partnerctl sandbox serve --listen 127.0.0.1:0          # first stdout line: listening on http://ADDR
+//! partnerctl sandbox serve --latency-ms 20 --write-limit 600/min --throttle-status 409 \
+//!     --fail-rate 0.2 --seed 7                          # realism knobs
+//! partnerctl sandbox users accept --email jane@contoso.example   # or: users expire
+//! partnerctl sandbox outbox                              # invitation emails, JSON lines
+//! partnerctl sandbox partner list | partner token --id ID
+//! RUST_LOG=info partnerctl sandbox serve                 # request log on stderr
+//! ```
+//!
+//! Every command takes `--db FILE` (default `.partnerctl/sandbox.db`). In-process:
+//! [`ensure_partner_token`] then [`server::spawn`] (see `RunningSandbox::shutdown`).
+//!
 //! Design decisions (where the spec is silent):
 //! - A customer's `parent_id` is the partner's id (on create it may be omitted).
 //! - Users can be invited on the partner itself (account id = partner id); that is not "inside a
@@ -61,7 +77,7 @@ pub enum SandboxCommand {
         throttle_status: u16,
         /// Fraction (0..1) of writes that fail with a 500 or a dropped connection; half of them
         /// after the write committed.
-        #[arg(long, default_value_t = 0.0, value_name = "P")]
+        #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = parse_fraction)]
         fail_rate: f64,
         /// Seed of the failure injection (same seed and request order: same failures).
         #[arg(long, default_value_t = 0, value_name = "N")]
@@ -99,6 +115,24 @@ pub enum PartnerCommand {
         #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
         db: PathBuf,
     },
+    /// Issue one more API token for an existing partner and print it (alone, on stdout).
+    #[command(
+        after_help = "Examples:\n  export PARTNERCTL_TOKEN=$(partnerctl sandbox partner token --id ptn_0123456789abcdef0123)"
+    )]
+    Token {
+        /// The partner's id (see `partner list`).
+        #[arg(long)]
+        id: String,
+        /// SQLite database file.
+        #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
+        db: PathBuf,
+    },
+    /// List the partners, one JSON object per line (tokens are never shown).
+    List {
+        /// SQLite database file.
+        #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
+        db: PathBuf,
+    },
 }
 
 /// `partnerctl sandbox users ...`.
@@ -131,6 +165,13 @@ fn parse_write_limit(s: &str) -> Result<u32, String> {
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| format!("{s:?} is not a write limit like 600/min"))
+}
+
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|p| (0.0..=1.0).contains(p))
+        .ok_or_else(|| format!("{s:?} is not a fraction between 0 and 1 (e.g. 0.2)"))
 }
 
 fn parse_throttle_status(s: &str) -> Result<u16, String> {
@@ -174,6 +215,31 @@ pub fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
                 .write(move |tx| store::add_partner(tx, &name, !not_manageable))
                 .map_err(api_err)?;
             println!("{token}");
+            Ok(())
+        }
+        SandboxCommand::Partner(PartnerCommand::Token { id, db }) => {
+            let store = store::Store::open(&db)?;
+            let token = store
+                .write(move |tx| {
+                    let known = store::list_partners(tx)?.iter().any(|p| p.id == id);
+                    if !known {
+                        return Err(error::ApiError::not_found("partner", &id));
+                    }
+                    store::issue_token(tx, &id)
+                })
+                .map_err(api_err)?;
+            println!("{token}");
+            Ok(())
+        }
+        SandboxCommand::Partner(PartnerCommand::List { db }) => {
+            let store = store::Store::open(&db)?;
+            let partners = store.read(store::list_partners).map_err(api_err)?;
+            let mut out = std::io::stdout().lock();
+            for p in partners {
+                if writeln!(out, "{}", serde_json::to_string(&p)?).is_err() {
+                    break; // closed pipe: not an error
+                }
+            }
             Ok(())
         }
         SandboxCommand::Users(UsersCommand::Accept { email, db }) => {
@@ -237,6 +303,16 @@ fn set_status(db: &Path, email: &str, from: &[UserStatus], to: UserStatus) -> an
 }
 
 fn serve(opts: server::ServeOptions) -> anyhow::Result<()> {
+    // Request log on stderr with RUST_LOG (e.g. RUST_LOG=info); warnings only by default.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .try_init();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -96,6 +96,15 @@ impl RunningSandbox {
     }
 }
 
+impl Drop for RunningSandbox {
+    /// Dropping the handle asks the server to stop (without waiting for it).
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
 /// Opens the store, binds the address and serves in a background task of the current runtime.
 pub async fn spawn(opts: ServeOptions) -> anyhow::Result<RunningSandbox> {
     anyhow::ensure!(
@@ -248,10 +257,21 @@ fn router(state: Arc<AppState>) -> Router {
 }
 
 async fn latency_layer(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    if !st.latency.is_zero() && req.uri().path() != "/healthz" {
+    let started = Instant::now();
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    if !st.latency.is_zero() && path != "/healthz" {
         tokio::time::sleep(st.latency).await;
     }
-    next.run(req).await
+    let resp = next.run(req).await;
+    tracing::info!(
+        target: "partnerctl::sandbox",
+        %method,
+        %path,
+        status = resp.status().as_u16(),
+        ms = started.elapsed().as_micros() as f64 / 1000.0,
+        "request"
+    );
+    resp
 }
 
 /// Turns every error response that is not yet problem+json (axum's 405, path and body
@@ -865,6 +885,76 @@ async fn delete_service(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use proptest::prelude::*;
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::json;
+        let leaf = prop_oneof![
+            Just(json!(null)),
+            any::<bool>().prop_map(|b| json!(b)),
+            any::<i64>().prop_map(|n| json!(n)),
+            prop_oneof![
+                Just("customer".to_string()),
+                Just("network".to_string()),
+                Just("GB".to_string()),
+                Just("Europe/London".to_string()),
+                Just("a@b.example".to_string()),
+                "[a-z0-9-]{0,8}",
+                "\\PC{0,12}",
+            ]
+            .prop_map(|s| json!(s)),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(serde_json::Value::Array),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("name".to_string()),
+                        Just("email".to_string()),
+                        Just("kind".to_string()),
+                        Just("parent_id".to_string()),
+                        Just("contact".to_string()),
+                        Just("country".to_string()),
+                        Just("timezone".to_string()),
+                        Just("labels".to_string()),
+                        Just("external_key".to_string()),
+                        "[a-z]{1,4}",
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Bad input never panics, is never a 5xx, and a rejected request writes nothing.
+        #[test]
+        fn arbitrary_account_bodies_are_4xx_or_created(bodies in prop::collection::vec(json_value(), 1..8)) {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(&dir.path().join("fuzz.db")).unwrap();
+            let (partner, _) = store.write(|tx| store::add_partner(tx, "Fuzz", true)).unwrap();
+            let p = PartnerRow { id: partner.id, name: partner.name, manageable: true, support_level: partner.support_level };
+            let mut created = 0i64;
+            for body in bodies {
+                let bytes = serde_json::to_vec(&body).unwrap();
+                let outcome = parse_body::<AccountCreate>(&bytes).and_then(|req| {
+                    let p = p.clone();
+                    store.write(move |tx| store::create_account(tx, &p, req))
+                });
+                match outcome {
+                    Ok(_) => created += 1,
+                    Err(e) => prop_assert!(e.status.is_client_error(), "{e}"),
+                }
+            }
+            let rows: i64 = store.read(|c| Ok(c.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))?)).unwrap();
+            prop_assert_eq!(rows, created);
+        }
+    }
 
     #[tokio::test]
     async fn spawns_in_process_and_shuts_down() {

@@ -80,6 +80,7 @@ CREATE TABLE IF NOT EXISTS users (
 );
 CREATE INDEX IF NOT EXISTS users_partner ON users(partner_id, seq);
 CREATE INDEX IF NOT EXISTS users_email ON users(email_lc);
+CREATE INDEX IF NOT EXISTS users_account ON users(account_id, seq);
 CREATE TABLE IF NOT EXISTS services (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     partner_id TEXT NOT NULL,
@@ -89,6 +90,7 @@ CREATE TABLE IF NOT EXISTS services (
     UNIQUE (account_id, type)
 );
 CREATE INDEX IF NOT EXISTS services_partner ON services(partner_id, seq);
+CREATE INDEX IF NOT EXISTS services_account ON services(account_id, seq);
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     created_at TEXT NOT NULL,
@@ -596,6 +598,21 @@ pub fn ensure_partner(tx: &Connection, name: &str) -> Result<(Partner, String), 
         }
         None => add_partner(tx, name, true),
     }
+}
+
+/// Every partner, oldest first.
+pub fn list_partners(conn: &Connection) -> Result<Vec<Partner>, ApiError> {
+    let mut st =
+        conn.prepare("SELECT id, name, manageable, support_level FROM partners ORDER BY seq")?;
+    let rows = st.query_map([], |r| {
+        Ok(Partner {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            manageable: r.get(2)?,
+            support_level: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// The partner owning `token`, if any.
@@ -1458,6 +1475,72 @@ mod tests {
                 .status,
             StatusCode::PRECONDITION_FAILED
         );
+    }
+
+    #[test]
+    fn idempotency_keys_expire_after_24_hours() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let resp = StoredResponse {
+            status: 201,
+            body: "{}".into(),
+        };
+        let r = resp.clone();
+        store
+            .write(move |tx| idempotency_store(tx, "p", "k", "h1", &r))
+            .unwrap();
+        let found = store
+            .write(|tx| idempotency_lookup(tx, "p", "k", "h1"))
+            .unwrap();
+        assert_eq!(found, Some(resp));
+        let e = store
+            .write(|tx| idempotency_lookup(tx, "p", "k", "h2"))
+            .unwrap_err();
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            store
+                .write(|tx| idempotency_lookup(tx, "q", "k", "h2"))
+                .unwrap(),
+            None
+        );
+        // Age the record past the TTL: it is forgotten, and the key can be used again.
+        store
+            .write(|tx| {
+                tx.execute(
+                    "UPDATE idempotency SET created_epoch = created_epoch - ?1",
+                    [IDEMPOTENCY_TTL_SECS],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            store
+                .write(|tx| idempotency_lookup(tx, "p", "k", "h2"))
+                .unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_failed_write_in_a_batch_rolls_back_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let ok1 = store.submit(|tx| add_partner(tx, "A", true));
+        let bad = store.submit(|tx| {
+            add_partner(tx, "B", true)?;
+            Err::<(), _>(ApiError::internal("boom"))
+        });
+        let ok2 = store.submit(|tx| add_partner(tx, "C", true));
+        assert!(ok1.blocking_recv().unwrap().is_ok());
+        assert!(bad.blocking_recv().unwrap().is_err());
+        assert!(ok2.blocking_recv().unwrap().is_ok());
+        let names: Vec<String> = store
+            .read(|c| {
+                let mut st = c.prepare("SELECT name FROM partners ORDER BY seq")?;
+                Ok(st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?)
+            })
+            .unwrap();
+        assert_eq!(names, ["A", "C"]);
     }
 
     #[test]

@@ -402,13 +402,18 @@ fn ctrl_c_finishes_in_flight_operations_then_a_rerun_converges() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while rt.block_on(async {
-        api.get("/v1/accounts?page_size=1000").await.ok("AccountPage")["items"]
+        api.get("/v1/accounts?page_size=1000")
+            .await
+            .ok("AccountPage")["items"]
             .as_array()
             .unwrap()
             .len()
     }) < 10
     {
-        assert!(std::time::Instant::now() < deadline, "apply made no progress");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "apply made no progress"
+        );
     }
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -419,10 +424,16 @@ fn ctrl_c_finishes_in_flight_operations_then_a_rerun_converges() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    assert!(stderr.contains("Interrupted: finishing in-flight operations"), "{stderr}");
+    assert!(
+        stderr.contains("Interrupted: finishing in-flight operations"),
+        "{stderr}"
+    );
     assert!(stdout.contains("Apply interrupted: "), "{stdout}");
     assert!(stdout.contains(" not started in "), "{stdout}");
-    assert!(stdout.contains("0 failed"), "in-flight operations finished: {stdout}");
+    assert!(
+        stdout.contains("0 failed"),
+        "in-flight operations finished: {stdout}"
+    );
     apply(&sb, &token, &[&cfg, "--auto-approve"]).success();
     assert_eq!(plan_exit(&sb, &token, &cfg), 0);
     assert_no_duplicates(&dump(&sb, &token));

@@ -511,3 +511,29 @@ fn find_operation<'a>(doc: &'a Value, method: &str, path: &str) -> Option<&'a Va
             if matches { item.get(method) } else { None }
         })
 }
+
+#[test]
+fn contract_checker_rejects_what_the_document_does_not_declare() {
+    let h = reqwest::header::HeaderMap::new();
+    let partner = json!({"id": "p", "name": "n", "manageable": true, "support_level": "none"});
+    check_contract("GET", "/v1/partner", 200, &h, &partner);
+    let undeclared =
+        std::panic::catch_unwind(|| check_contract("GET", "/v1/partner", 418, &h, &partner));
+    assert!(
+        undeclared.is_err(),
+        "a status the operation does not declare"
+    );
+    let bad_body = std::panic::catch_unwind(|| {
+        check_contract("GET", "/v1/partner", 200, &h, &json!({"id": 1}))
+    });
+    assert!(bad_body.is_err(), "a body that does not match the schema");
+    let no_etag =
+        std::panic::catch_unwind(|| check_contract("GET", "/v1/accounts/x", 200, &h, &json!({})));
+    assert!(no_etag.is_err(), "a declared ETag header missing");
+    let unknown_route_ok =
+        std::panic::catch_unwind(|| check_contract("GET", "/v2/zzz", 200, &h, &Value::Null));
+    assert!(
+        unknown_route_ok.is_err(),
+        "an undeclared route answering 200"
+    );
+}

@@ -272,6 +272,29 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
+/// The plan, or `None` after printing every planning error.
+fn plan_or_report(plan: Result<plan::Plan, plan::PlanErrors>) -> Option<plan::Plan> {
+    match plan {
+        Ok(p) => Some(p),
+        Err(errors) => {
+            for e in &errors.0 {
+                eprintln!("error: {e}");
+            }
+            eprintln!("{} planning error(s); nothing was changed", errors.0.len());
+            None
+        }
+    }
+}
+
+/// The closing line after a refused plan (the refusals themselves are in the rendered plan).
+fn report_refusals(r: &plan::Refusals) {
+    eprintln!(
+        "error: the plan is refused ({} reason{}); see above. Nothing was changed.",
+        r.0.len(),
+        if r.0.len() == 1 { "" } else { "s" }
+    );
+}
+
 /// Loads the configuration, printing its problems; `None` when it is invalid.
 fn load_config(paths: &[PathBuf]) -> Option<config::Desired> {
     match config::load(paths) {
@@ -311,15 +334,8 @@ fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<u8> {
             target,
         ))
     })?;
-    let plan = match plan {
-        Ok(p) => p,
-        Err(errors) => {
-            for e in &errors.0 {
-                eprintln!("error: {e}");
-            }
-            eprintln!("{} planning error(s); nothing was changed", errors.0.len());
-            return Ok(EXIT_ERROR);
-        }
+    let Some(plan) = plan_or_report(plan) else {
+        return Ok(EXIT_ERROR);
     };
     let refusals = plan.check_safety().err();
     let color = args.format == Format::Text && use_color(global.color);
@@ -344,11 +360,7 @@ fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<u8> {
         }
     }
     if let Some(r) = refusals {
-        eprintln!(
-            "error: the plan is refused ({} reason{}); see above. Nothing was changed.",
-            r.0.len(),
-            if r.0.len() == 1 { "" } else { "s" }
-        );
+        report_refusals(&r);
         return Ok(EXIT_ERROR);
     }
     Ok(if args.detailed_exitcode && !plan.is_empty() {
@@ -428,15 +440,8 @@ fn apply_planned(
     desired: &config::Desired,
 ) -> anyhow::Result<u8> {
     use std::io::IsTerminal;
-    let plan = match plan {
-        Ok(p) => p,
-        Err(errors) => {
-            for e in &errors.0 {
-                eprintln!("error: {e}");
-            }
-            eprintln!("{} planning error(s); nothing was changed", errors.0.len());
-            return Ok(EXIT_ERROR);
-        }
+    let Some(plan) = plan_or_report(plan) else {
+        return Ok(EXIT_ERROR);
     };
     if let Some(s) = saved {
         if s.operations != plan.operations {
@@ -456,11 +461,7 @@ fn apply_planned(
     let target = conn.target.clone();
     print_stdout(&render::text(&plan, &target, refusals.as_ref(), color))?;
     if let Some(r) = refusals {
-        eprintln!(
-            "error: the plan is refused ({} reason{}); see above. Nothing was changed.",
-            r.0.len(),
-            if r.0.len() == 1 { "" } else { "s" }
-        );
+        report_refusals(&r);
         return Ok(EXIT_ERROR);
     }
     if plan.is_empty() {

@@ -89,6 +89,27 @@ impl HttpProvider {
         }
     }
 
+    /// PATCHes the fields `op` changes with `If-Match`. A 412 after the client retried means
+    /// either someone else changed the object or our first attempt landed; reading it back
+    /// tells which.
+    async fn patch(&self, op: &Operation, path: String) -> Result<Outcome, ApiError> {
+        let body = patch_body(op);
+        let etag = need(op, op.etag.as_deref(), "an etag")?;
+        let req = Request::new(Method::PATCH, path.clone())
+            .json(&body)
+            .if_match(etag);
+        match self.client.send::<Value>(req).await {
+            Ok(_) => Ok(Outcome::default()),
+            Err(e)
+                if e.status() == Some(StatusCode::PRECONDITION_FAILED)
+                    && self.already_applied(&path, &body).await =>
+            {
+                Ok(Outcome::default())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     async fn run(&self, op: &Operation, ids: &Resolved, key: &str) -> Result<Outcome, ApiError> {
         let c = &self.client;
         let account = || need(op, ids.account_id.as_deref(), "an account id");
@@ -131,22 +152,7 @@ impl HttpProvider {
                 }
             }
             Action::Update | Action::Adopt => {
-                let path = format!("v1/accounts/{}", account()?);
-                let body = patch_body(op);
-                let etag = need(op, op.etag.as_deref(), "an etag")?;
-                let req = Request::new(Method::PATCH, path.clone())
-                    .json(&body)
-                    .if_match(etag);
-                match c.send::<Value>(req).await {
-                    Ok(_) => Ok(Outcome::default()),
-                    Err(e)
-                        if e.status() == Some(StatusCode::PRECONDITION_FAILED)
-                            && self.already_applied(&path, &body).await =>
-                    {
-                        Ok(Outcome::default())
-                    }
-                    Err(e) => Err(e),
-                }
+                self.patch(op, format!("v1/accounts/{}", account()?)).await
             }
             Action::Invite => {
                 let path = format!("v1/accounts/{}/users", account()?);
@@ -169,22 +175,7 @@ impl HttpProvider {
             }
             Action::UpdateUser => {
                 let id = need(op, op.user_id.as_deref(), "a user id")?;
-                let path = format!("v1/users/{id}");
-                let body = patch_body(op);
-                let etag = need(op, op.etag.as_deref(), "an etag")?;
-                let req = Request::new(Method::PATCH, path.clone())
-                    .json(&body)
-                    .if_match(etag);
-                match c.send::<Value>(req).await {
-                    Ok(_) => Ok(Outcome::default()),
-                    Err(e)
-                        if e.status() == Some(StatusCode::PRECONDITION_FAILED)
-                            && self.already_applied(&path, &body).await =>
-                    {
-                        Ok(Outcome::default())
-                    }
-                    Err(e) => Err(e),
-                }
+                self.patch(op, format!("v1/users/{id}")).await
             }
             Action::AddService | Action::UpdateService => {
                 let t = need(op, op.service_type.as_deref(), "a service type")?;

@@ -123,6 +123,32 @@ fn generated(customers: usize) -> (tempfile::TempDir, PathBuf) {
     (dir, cfg)
 }
 
+/// Waits (bounded, by polling the API) until the sandbox holds at least `n` accounts while the
+/// apply `child` is still running.
+fn wait_for_accounts(sb: &Sandbox, token: &str, n: usize, child: &mut std::process::Child) {
+    let api = Api::new(&sb.url, token);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let have = rt.block_on(async {
+            api.get("/v1/accounts?page_size=1000")
+                .await
+                .ok("AccountPage")["items"]
+                .as_array()
+                .unwrap()
+                .len()
+        });
+        if have >= n {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "apply made no progress"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "apply ended too early");
+    }
+}
+
 fn path_str(p: &Path) -> String {
     p.display().to_string()
 }
@@ -255,28 +281,8 @@ fn kill_9_mid_apply_then_rerun_converges() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Wait (bounded) until the apply is well under way, then kill it without warning.
-    let api = Api::new(&sb.url, &token);
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let n = rt.block_on(async {
-            api.get("/v1/accounts?page_size=1000")
-                .await
-                .ok("AccountPage")["items"]
-                .as_array()
-                .unwrap()
-                .len()
-        });
-        if n >= 40 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "apply made no progress"
-        );
-        assert!(child.try_wait().unwrap().is_none(), "apply ended too early");
-    }
+    // Once the apply is well under way, kill it without warning.
+    wait_for_accounts(&sb, &token, 40, &mut child);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let partial = dump(&sb, &token);
@@ -389,7 +395,7 @@ fn ctrl_c_finishes_in_flight_operations_then_a_rerun_converges() {
     let token = sb.add_partner("Scale Partners", true);
     let (_dir, cfg) = generated(60);
     let cfg = path_str(&cfg);
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_partnerctl"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_partnerctl"))
         .env_clear()
         .env("PARTNERCTL_ENDPOINT", &sb.url)
         .env("PARTNERCTL_TOKEN", &token)
@@ -398,23 +404,7 @@ fn ctrl_c_finishes_in_flight_operations_then_a_rerun_converges() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let api = Api::new(&sb.url, &token);
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while rt.block_on(async {
-        api.get("/v1/accounts?page_size=1000")
-            .await
-            .ok("AccountPage")["items"]
-            .as_array()
-            .unwrap()
-            .len()
-    }) < 10
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "apply made no progress"
-        );
-    }
+    wait_for_accounts(&sb, &token, 10, &mut child);
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

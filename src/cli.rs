@@ -76,7 +76,7 @@ pub struct PlanFlags {
     pub prune_accounts: bool,
     /// Refuse to delete more than this percentage of accounts, users or services (once a class
     /// has at least 10 live objects).
-    #[arg(long, default_value_t = 25, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    #[arg(long, default_value_t = plan::DEFAULT_MAX_DELETE_PERCENT, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
     pub max_delete_percent: u32,
     /// Override the delete-percentage guard.
     #[arg(long)]
@@ -195,7 +195,15 @@ pub enum Command {
 
 /// Parses the process arguments, runs the command and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Usage errors exit 1, not clap's 2: with --detailed-exitcode, 2 means "changes present",
+    // and a typo in a CI script must not read as that.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { EXIT_OK });
+        }
+    };
     init_tracing(&cli.global);
     match run(cli) {
         Ok(code) => ExitCode::from(code),
@@ -385,6 +393,11 @@ fn confirm() -> anyhow::Result<bool> {
 }
 
 fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<u8> {
+    if args.plan.is_some() && args.flags.options() != plan::Options::default() {
+        anyhow::bail!(
+            "--prune, --prune-accounts, --max-delete-percent and --force cannot be combined with --plan: the saved plan carries the options it was made with; pass them to `partnerctl plan -o` instead"
+        );
+    }
     let saved = match &args.plan {
         Some(file) => {
             let text = std::fs::read_to_string(file)

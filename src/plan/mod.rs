@@ -263,12 +263,15 @@ pub struct Options {
     pub force: bool,
 }
 
+/// Default of `--max-delete-percent`.
+pub const DEFAULT_MAX_DELETE_PERCENT: u32 = 25;
+
 impl Default for Options {
     fn default() -> Self {
         Options {
             prune: false,
             prune_accounts: false,
-            max_delete_percent: 25,
+            max_delete_percent: DEFAULT_MAX_DELETE_PERCENT,
             force: false,
         }
     }

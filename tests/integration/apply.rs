@@ -428,3 +428,21 @@ fn ctrl_c_finishes_in_flight_operations_then_a_rerun_converges() {
     assert_eq!(plan_exit(&sb, &token, &cfg), 0);
     assert_no_duplicates(&dump(&sb, &token));
 }
+
+#[test]
+fn saved_plan_options_cannot_be_overridden() {
+    let run = Cmd::new()
+        .args(["apply", "--plan", "whatever.json", "--prune"])
+        .run()
+        .code(1);
+    assert!(
+        run.stderr.contains("cannot be combined with --plan"),
+        "{}",
+        run.stderr
+    );
+    let run = Cmd::new()
+        .args(["apply", "--plan", "x.json", "examples/acme"])
+        .run()
+        .code(1);
+    assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+}

@@ -108,3 +108,15 @@ fn completions_and_man_page() {
     );
     assert!(run.stdout.contains("partnerctl"));
 }
+
+#[test]
+fn usage_errors_exit_1_never_2() {
+    // 2 means "changes present" under --detailed-exitcode; a typo must not look like that.
+    let run = Cmd::new()
+        .args(["plan", "--detailed-exitcod", "x"])
+        .run()
+        .code(1);
+    assert!(run.stderr.contains("unexpected argument"), "{}", run.stderr);
+    Cmd::new().arg("--help").run().success();
+    Cmd::new().arg("--version").run().success();
+}

@@ -97,10 +97,8 @@ impl Bar {
             indicatif::ProgressDrawTarget::stderr(),
         );
         bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:30} {pos}/{len} ops · {per_sec} · ETA {eta} {msg}",
-            )
-            .expect("static template"),
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} ops · ETA {eta} {msg}")
+                .expect("static template"),
         );
         Bar { bar }
     }
@@ -108,11 +106,15 @@ impl Bar {
 
 impl Progress for Bar {
     fn update(&mut self, done: usize, failed: usize, skipped: usize, in_flight: usize) {
-        self.bar.set_position((done + failed + skipped) as u64);
+        let finished = done + failed + skipped;
+        self.bar.set_position(finished as u64);
+        let rate = finished as f64 / self.bar.elapsed().as_secs_f64().max(1e-3);
         self.bar.set_message(if failed + skipped > 0 {
-            format!("· {failed} failed, {skipped} skipped · {in_flight} in flight")
+            format!(
+                "· {rate:.0} ops/s · {failed} failed, {skipped} skipped · {in_flight} in flight"
+            )
         } else {
-            format!("· {in_flight} in flight")
+            format!("· {rate:.0} ops/s · {in_flight} in flight")
         });
     }
 

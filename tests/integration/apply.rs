@@ -446,3 +446,40 @@ fn saved_plan_options_cannot_be_overridden() {
         .code(1);
     assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
 }
+
+/// Runs `partnerctl ARGS` on a pseudo-terminal (util-linux `script`), typing `answer`.
+fn on_a_terminal(sb: &Sandbox, token: &str, args: &str, answer: &str) -> Run {
+    let command = format!(
+        "PARTNERCTL_ENDPOINT={} PARTNERCTL_TOKEN={} {} {args}",
+        sb.url,
+        token,
+        env!("CARGO_BIN_EXE_partnerctl")
+    );
+    Cmd::new_program("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(answer)
+        .run()
+}
+
+#[test]
+fn on_a_terminal_apply_asks_and_only_yes_proceeds() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let run = on_a_terminal(&sb, &token, &format!("apply {}", acme()), "no\n").code(1);
+    assert!(
+        run.stdout.contains("Only 'yes' will be accepted"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Apply cancelled; nothing was changed."));
+    assert!(dump(&sb, &token).accounts.is_empty(), "zero writes");
+    let run = on_a_terminal(&sb, &token, &format!("apply {}", acme()), "yes\n").success();
+    assert!(
+        run.stdout.contains("Apply complete: 24 done"),
+        "{}",
+        run.stdout
+    );
+    // On a terminal the plan is coloured.
+    assert!(run.stdout.contains("\u{1b}[32m+\u{1b}[0m"));
+    assert_eq!(plan_exit(&sb, &token, &acme()), 0);
+}

@@ -25,7 +25,12 @@ impl Cmd {
     /// `partnerctl` with an empty, explicit environment (CI sets `CI=true`; the binary must not
     /// see it unless a test says so) and the crate root as working directory.
     pub fn new() -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_partnerctl"));
+        Cmd::new_program(env!("CARGO_BIN_EXE_partnerctl"))
+    }
+
+    /// Another program, with the same clean environment and working directory.
+    pub fn new_program(program: &str) -> Self {
+        let mut command = Command::new(program);
         command.env_clear().current_dir(root());
         if let Some(path) = std::env::var_os("PATH") {
             command.env("PATH", path);

@@ -514,7 +514,14 @@ fn apply_planned(
         progress.as_mut(),
         async {
             let _ = tokio::signal::ctrl_c().await;
-            eprintln!("\nInterrupted: finishing in-flight operations, starting no new ones…");
+            eprintln!(
+                "\nInterrupted: finishing in-flight operations, starting no new ones… (Ctrl-C again to quit at once)"
+            );
+            tokio::spawn(async {
+                let _ = tokio::signal::ctrl_c().await;
+                eprintln!("Interrupted twice: quitting with operations in flight; re-run `partnerctl apply` to converge.");
+                std::process::exit(130);
+            });
         },
     ));
     print_stdout(&render::apply_report(&plan, &report))?;

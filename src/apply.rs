@@ -180,10 +180,13 @@ impl Progress for Lines {
 
 /// The idempotency key of operation `index` of the plan with `digest`.
 pub fn idempotency_key(digest: &str, index: usize, action: Action, address: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let h = Sha256::digest(format!("{digest}\n{index}\n{}\n{address}", action.as_str()));
-    let mut key = String::from("pctl-");
+    let mut key = String::with_capacity(45);
+    key.push_str("pctl-");
     for b in &h[..20] {
-        key.push_str(&format!("{b:02x}"));
+        key.push(char::from(HEX[usize::from(b >> 4)]));
+        key.push(char::from(HEX[usize::from(b & 15)]));
     }
     key
 }

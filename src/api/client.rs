@@ -212,7 +212,8 @@ pub struct Request<'a> {
     method: Method,
     path: String,
     query: Vec<(&'a str, String)>,
-    body: Option<serde_json::Value>,
+    /// The serialized JSON body (serialized once, re-sent as is on retries).
+    body: Option<bytes::Bytes>,
     if_match: Option<&'a str>,
     idempotency_key: Option<&'a str>,
 }
@@ -238,7 +239,11 @@ impl<'a> Request<'a> {
 
     /// Sets a JSON body.
     pub fn json(mut self, body: &impl Serialize) -> Self {
-        self.body = Some(serde_json::to_value(body).expect("request bodies serialize"));
+        self.body = Some(
+            serde_json::to_vec(body)
+                .expect("request bodies serialize")
+                .into(),
+        );
         self
     }
 
@@ -365,7 +370,9 @@ impl Client {
                 builder = builder.query(&req.query);
             }
             if let Some(body) = &req.body {
-                builder = builder.json(body);
+                builder = builder
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone());
             }
             if let Some(etag) = req.if_match {
                 builder = builder.header(reqwest::header::IF_MATCH, etag);

@@ -280,6 +280,33 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
+/// Connects (endpoint or embedded sandbox), reads the live snapshot and plans. The connection
+/// stays open (the embedded sandbox keeps running) until the caller closes it.
+fn connect_and_plan(
+    rt: &tokio::runtime::Runtime,
+    global: &GlobalArgs,
+    desired: &config::Desired,
+    options: plan::Options,
+) -> anyhow::Result<(endpoint::Connection, Result<plan::Plan, plan::PlanErrors>)> {
+    let choice = endpoint::choose(global.endpoint.as_deref(), endpoint::ci_from_env())?;
+    rt.block_on(async {
+        let conn = endpoint::connect(
+            &choice,
+            global.token.as_deref(),
+            &desired.partner.name,
+            global.quiet,
+        )
+        .await?;
+        match conn.provider.snapshot().await {
+            Ok(snapshot) => Ok((conn, plan::plan(desired, &snapshot, options))),
+            Err(e) => {
+                conn.close().await?;
+                Err(e.into())
+            }
+        }
+    })
+}
+
 /// The plan, or `None` after printing every planning error.
 fn plan_or_report(plan: Result<plan::Plan, plan::PlanErrors>) -> Option<plan::Plan> {
     match plan {
@@ -323,25 +350,10 @@ fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<u8> {
     let Some(desired) = load_config(&args.paths) else {
         return Ok(EXIT_ERROR);
     };
-    let choice = endpoint::choose(global.endpoint.as_deref(), endpoint::ci_from_env())?;
     let rt = runtime()?;
-    let (plan, target) = rt.block_on(async {
-        let conn = endpoint::connect(
-            &choice,
-            global.token.as_deref(),
-            &desired.partner.name,
-            global.quiet,
-        )
-        .await?;
-        let snapshot = conn.provider.snapshot().await;
-        let target = conn.target.clone();
-        conn.close().await?;
-        let snapshot = snapshot?;
-        anyhow::Ok((
-            plan::plan(&desired, &snapshot, args.flags.options()),
-            target,
-        ))
-    })?;
+    let (conn, plan) = connect_and_plan(&rt, global, &desired, args.flags.options())?;
+    let target = conn.target.clone();
+    rt.block_on(conn.close())?;
     let Some(plan) = plan_or_report(plan) else {
         return Ok(EXIT_ERROR);
     };
@@ -419,24 +431,8 @@ fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<u8> {
             None => return Ok(EXIT_ERROR),
         },
     };
-    let choice = endpoint::choose(global.endpoint.as_deref(), endpoint::ci_from_env())?;
     let rt = runtime()?;
-    let (conn, plan) = rt.block_on(async {
-        let conn = endpoint::connect(
-            &choice,
-            global.token.as_deref(),
-            &desired.partner.name,
-            global.quiet,
-        )
-        .await?;
-        match conn.provider.snapshot().await {
-            Ok(snapshot) => anyhow::Ok((conn, plan::plan(&desired, &snapshot, options))),
-            Err(e) => {
-                conn.close().await?;
-                Err(e.into())
-            }
-        }
-    })?;
+    let (conn, plan) = connect_and_plan(&rt, global, &desired, options)?;
     let code = apply_planned(global, args, &rt, &conn, plan, saved.as_ref(), &desired);
     rt.block_on(conn.close())?;
     code

@@ -29,6 +29,9 @@ struct Fake {
     log: Arc<Mutex<Log>>,
     /// When set, the first two calls wait for each other: proof that two ran at once.
     rendezvous: Option<Arc<tokio::sync::Barrier>>,
+    /// Calls up to this many report a throttled response.
+    throttle_first: usize,
+    throttles: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Fake {
@@ -38,12 +41,18 @@ impl Fake {
             fail: Arc::new(fail.iter().map(|s| s.to_string()).collect()),
             log: Arc::new(Mutex::new(Log::default())),
             rendezvous: None,
+            throttle_first: 0,
+            throttles: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         }
     }
 }
 
 impl Provider for Fake {
     type Error = FakeError;
+
+    fn throttle_events(&self) -> u64 {
+        self.throttles.load(std::sync::atomic::Ordering::Relaxed)
+    }
 
     fn endpoint(&self) -> String {
         "fake".into()
@@ -87,6 +96,10 @@ impl Provider for Fake {
             log.calls += 1;
             log.in_flight += 1;
             log.max_in_flight = log.max_in_flight.max(log.in_flight);
+            if log.calls <= self.throttle_first {
+                self.throttles
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             log.calls <= 2
         };
         if let (Some(b), true) = (&self.rendezvous, first_two) {
@@ -205,4 +218,16 @@ fn idempotency_keys_are_deterministic_and_distinct() {
         idempotency_key("sha256:x", 1, Action::Create, "customer.a")
     );
     assert!(a.starts_with("pctl-") && a.len() == 45);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_lowers_the_concurrency_limit() {
+    let p = acme_plan();
+    let mut fake = Fake::new(&p, &[]);
+    fake.throttle_first = 3;
+    let report = run(fake.clone(), Arc::clone(&p), "d", 8, &mut Silent, never()).await;
+    assert!(report.success());
+    assert_eq!(report.throttled, 3);
+    assert!(report.min_parallelism < 8, "{}", report.min_parallelism);
+    assert!(report.min_parallelism >= 1);
 }

@@ -262,6 +262,12 @@ fn throttling_with_409_and_retry_after_is_honoured() {
         "24 writes against a burst of 10: {}",
         run.stdout
     );
+    // The client slowed down as a whole: adaptive concurrency went below --parallelism 8.
+    assert!(
+        run.stdout.contains("(parallelism went down to "),
+        "{}",
+        run.stdout
+    );
     assert_eq!(plan_exit(&sb, &token, &acme()), 0);
     assert_no_duplicates(&dump(&sb, &token));
 }

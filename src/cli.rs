@@ -490,7 +490,7 @@ fn apply_planned(
     }
     let digest = match saved {
         Some(s) => s.digest.clone(),
-        None => SavedPlan::new(&plan, &desired.sources, &target.endpoint).digest,
+        None => SavedPlan::digest_of(&plan, &desired.sources),
     };
     let plan = std::sync::Arc::new(plan);
     let total = plan.operations.len();

@@ -76,6 +76,11 @@ impl SavedPlan {
         }
     }
 
+    /// The digest [`SavedPlan::new`] would record, without copying the plan.
+    pub fn digest_of(plan: &Plan, sources: &[Source]) -> String {
+        digest_of(&plan.partner.id, &plan.options, sources, &plan.operations)
+    }
+
     /// The file text (pretty JSON, trailing newline).
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("saved plans serialize");
@@ -127,6 +132,7 @@ mod tests {
         let back = SavedPlan::from_json(&text).unwrap();
         assert_eq!(back, saved);
         assert_eq!(back.operations, p.operations);
+        assert_eq!(SavedPlan::digest_of(&p, &d.sources), saved.digest);
         let tampered = text.replace("Contoso Ltd", "Contoso Evil");
         assert!(matches!(
             SavedPlan::from_json(&tampered),

@@ -6,6 +6,7 @@
 # Usage: benches/apply_scale.sh [CUSTOMERS] [PARALLELISMS] [LATENCIES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 customers=${1:-2000}
 parallelisms=${2:-"1 8 32"}
 latencies=${3:-"0 20"}
@@ -26,20 +27,13 @@ for latency in $latencies; do
     db="$work/sandbox-$latency-$p.db"
     rm -f "$db"*
     token=$($bin sandbox partner add --name "Scale Partners" --db "$db")
-    $bin sandbox serve --listen 127.0.0.1:0 --db "$db" --latency-ms "$latency" \
-      >"$work/serve.out" 2>/dev/null &
-    server=$!
-    for _ in $(seq 100); do
-      grep -q '^listening on ' "$work/serve.out" 2>/dev/null && break
-      sleep 0.1
-    done
-    url=$(sed -n 's/^listening on //p' "$work/serve.out")
+    start_sandbox "$db" --latency-ms "$latency"
+    url=$SANDBOX_URL
     start=$(date +%s%N)
     PARTNERCTL_ENDPOINT=$url PARTNERCTL_TOKEN=$token $bin apply "$work/config" \
       --auto-approve --parallelism "$p" -q >"$work/apply-$latency-$p.out"
     end=$(date +%s%N)
-    kill $server
-    wait $server 2>/dev/null || true
+    stop_sandbox
     python3 - "$latency" "$p" "$writes" "$start" "$end" <<'PY'
 import sys
 latency, p, writes, start, end = map(int, sys.argv[1:])

@@ -6,6 +6,7 @@
 # Usage: benches/apply_vs_ceiling.sh [CREATES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 creates=${1:-3000}
 cargo build --release --quiet --bin partnerctl
 bin=./target/release/partnerctl
@@ -34,18 +35,12 @@ for p in 1 8 32; do
   for run in 1 2 3; do
     db="$work/s-$p-$run.db"
     token=$($bin sandbox partner add --name "Bench Partners" --db "$db")
-    $bin sandbox serve --listen 127.0.0.1:0 --db "$db" >"$work/serve.out" 2>/dev/null &
-    server=$!
-    for _ in $(seq 100); do
-      grep -q '^listening on ' "$work/serve.out" 2>/dev/null && break
-      sleep 0.1
-    done
-    url=$(sed -n 's/^listening on //p' "$work/serve.out")
+    start_sandbox "$db"
+    url=$SANDBOX_URL
     # The report's rate covers the execution phase only (not process start or planning).
     rate=$(PARTNERCTL_ENDPOINT=$url PARTNERCTL_TOKEN=$token $bin apply "$work/config" \
       --auto-approve --parallelism "$p" -q | sed -n 's/.*s (\([0-9.]*\) ops\/s).*/\1/p')
-    kill $server
-    wait $server 2>/dev/null || true
+    stop_sandbox
     rates+=("$rate")
   done
   median=$(printf '%s\n' "${rates[@]}" | sort -n | sed -n 2p)

@@ -57,7 +57,7 @@ pub struct Report {
 }
 
 impl Report {
-    /// Indexes of operations in a given state class.
+    /// How many operations are in a state matching `pred`.
     pub fn count(&self, pred: impl Fn(&OpState) -> bool) -> usize {
         self.states.iter().filter(|s| pred(s)).count()
     }

@@ -39,10 +39,22 @@ fn kind(k: types::AccountKind) -> live::AccountKind {
     }
 }
 
-fn role(r: types::Role) -> live::Role {
-    match r {
-        types::Role::Admin => live::Role::Admin,
-        types::Role::Member => live::Role::Member,
+// The config model's role (also the live model's) and the wire role, both ways.
+impl From<types::Role> for live::Role {
+    fn from(r: types::Role) -> Self {
+        match r {
+            types::Role::Admin => live::Role::Admin,
+            types::Role::Member => live::Role::Member,
+        }
+    }
+}
+
+impl From<live::Role> for types::Role {
+    fn from(r: live::Role) -> Self {
+        match r {
+            live::Role::Admin => types::Role::Admin,
+            live::Role::Member => types::Role::Member,
+        }
     }
 }
 
@@ -284,7 +296,7 @@ impl Provider for HttpProvider {
                     account_id: u.account_id,
                     email: u.email,
                     name: u.name,
-                    role: role(u.role),
+                    role: u.role.into(),
                     status: status(u.status),
                     etag: u.etag,
                 })

@@ -256,10 +256,7 @@ impl<'a> Semantics<'a> {
             }
         }
         if let Some(p) = doc.get("partner") {
-            let key_pos = doc
-                .as_map()
-                .and_then(|m| m.iter().find(|(k, _)| k.name == "partner"))
-                .map_or(p.pos, |(k, _)| k.pos);
+            let key_pos = key_position(doc, "partner", p);
             match self.partner {
                 Some((f, first)) => {
                     let first = (self.locate)(f, first);
@@ -280,10 +277,7 @@ impl<'a> Semantics<'a> {
             self.users(file, p.list("users"), "the partner");
         }
         if let Some(d) = doc.get("defaults") {
-            let key_pos = doc
-                .as_map()
-                .and_then(|m| m.iter().find(|(k, _)| k.name == "defaults"))
-                .map_or(d.pos, |(k, _)| k.pos);
+            let key_pos = key_position(doc, "defaults", d);
             match self.defaults {
                 Some((f, first)) => {
                     let first = (self.locate)(f, first);
@@ -498,6 +492,13 @@ impl<'a> Semantics<'a> {
             }
         }
     }
+}
+
+/// Where the mapping key `name` of `doc` is written (its value's position if not found).
+fn key_position(doc: &Node, name: &str, value: &Node) -> Pos {
+    doc.as_map()
+        .and_then(|m| m.iter().find(|(k, _)| k.name == name))
+        .map_or(value.pos, |(k, _)| k.pos)
 }
 
 /// `[a-z0-9][a-z0-9-]{0,62}`.

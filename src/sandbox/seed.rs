@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use super::store::{self, PartnerRow, Store};
-use crate::api::types::{AccountCreate, AccountKind, Contact, Role, ServicePut, UserInvite};
+use crate::api::types::{AccountCreate, AccountKind, Contact, ServicePut, UserInvite};
 use crate::config::{self, Desired};
 
 /// Counts of what [`seed`] wrote.
@@ -18,13 +18,6 @@ pub struct Seeded {
     pub users: usize,
     /// Services added.
     pub services: usize,
-}
-
-fn role(r: config::Role) -> Role {
-    match r {
-        config::Role::Admin => Role::Admin,
-        config::Role::Member => Role::Member,
-    }
 }
 
 fn members(
@@ -43,7 +36,7 @@ fn members(
             UserInvite {
                 email: u.email.clone(),
                 name: u.name.clone(),
-                role: role(u.role),
+                role: u.role.into(),
             },
         )?;
         n.users += 1;

@@ -18,3 +18,4 @@ pub mod render;
 pub mod sandbox;
 #[doc(hidden)]
 pub mod testgen;
+pub mod vocab;

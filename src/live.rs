@@ -6,57 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::config::Role;
-
-/// Kinds of account below a partner (SPEC §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AccountKind {
-    /// Belongs to the partner.
-    Customer,
-    /// Belongs to a customer.
-    Network,
-    /// A location inside a network.
-    SubAccount,
-}
-
-impl AccountKind {
-    /// Wire and display spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountKind::Customer => "customer",
-            AccountKind::Network => "network",
-            AccountKind::SubAccount => "sub_account",
-        }
-    }
-
-    /// The kind a parent of this kind must have (`None`: the partner).
-    pub fn parent_kind(self) -> Option<AccountKind> {
-        match self {
-            AccountKind::Customer => None,
-            AccountKind::Network => Some(AccountKind::Customer),
-            AccountKind::SubAccount => Some(AccountKind::Network),
-        }
-    }
-}
-
-impl std::fmt::Display for AccountKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Invitation lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UserStatus {
-    /// Invited, not accepted yet.
-    Invited,
-    /// Accepted.
-    Active,
-    /// Not accepted in time.
-    Expired,
-}
+use crate::vocab::{AccountKind, Role, UserStatus};
 
 /// The partner the token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::live::AccountKind;
 use crate::plan::{AccountRef, Action, Operation, Plan, Refusals};
+use crate::vocab::AccountKind;
 
 /// Version of the JSON plan format (bumped on incompatible changes).
 pub const JSON_FORMAT_VERSION: &str = "1";

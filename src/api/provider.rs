@@ -12,6 +12,7 @@ use super::types;
 use crate::live;
 use crate::plan::{Action, Operation};
 use crate::provider::{Outcome, Provider, Resolved};
+use crate::vocab;
 
 /// The partner API of SPEC §7 over HTTP.
 #[derive(Debug, Clone)]
@@ -31,38 +32,38 @@ impl HttpProvider {
     }
 }
 
-fn kind(k: types::AccountKind) -> live::AccountKind {
+fn kind(k: types::AccountKind) -> vocab::AccountKind {
     match k {
-        types::AccountKind::Customer => live::AccountKind::Customer,
-        types::AccountKind::Network => live::AccountKind::Network,
-        types::AccountKind::SubAccount => live::AccountKind::SubAccount,
+        types::AccountKind::Customer => vocab::AccountKind::Customer,
+        types::AccountKind::Network => vocab::AccountKind::Network,
+        types::AccountKind::SubAccount => vocab::AccountKind::SubAccount,
     }
 }
 
 // The config model's role (also the live model's) and the wire role, both ways.
-impl From<types::Role> for live::Role {
+impl From<types::Role> for vocab::Role {
     fn from(r: types::Role) -> Self {
         match r {
-            types::Role::Admin => live::Role::Admin,
-            types::Role::Member => live::Role::Member,
+            types::Role::Admin => vocab::Role::Admin,
+            types::Role::Member => vocab::Role::Member,
         }
     }
 }
 
-impl From<live::Role> for types::Role {
-    fn from(r: live::Role) -> Self {
+impl From<vocab::Role> for types::Role {
+    fn from(r: vocab::Role) -> Self {
         match r {
-            live::Role::Admin => types::Role::Admin,
-            live::Role::Member => types::Role::Member,
+            vocab::Role::Admin => types::Role::Admin,
+            vocab::Role::Member => types::Role::Member,
         }
     }
 }
 
-fn status(s: types::UserStatus) -> live::UserStatus {
+fn status(s: types::UserStatus) -> vocab::UserStatus {
     match s {
-        types::UserStatus::Invited => live::UserStatus::Invited,
-        types::UserStatus::Active => live::UserStatus::Active,
-        types::UserStatus::Expired => live::UserStatus::Expired,
+        types::UserStatus::Invited => vocab::UserStatus::Invited,
+        types::UserStatus::Active => vocab::UserStatus::Active,
+        types::UserStatus::Expired => vocab::UserStatus::Expired,
     }
 }
 

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 pub use check::{valid_email, valid_key};
 pub use model::{
-    ConfigFile, Contact, Customer, Defaults, Network, Partner, Role, Service, SubAccount, User,
+    ConfigFile, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
 };
 use yaml::{Node, Pos};
 

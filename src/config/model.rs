@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::vocab::Role;
+
 /// One partnerctl configuration file (format version 1).
 ///
 /// A configuration is one file or a directory of files; exactly one file declares `partner`,
@@ -192,40 +194,6 @@ pub struct User {
     /// `admin` or `member` (default).
     #[serde(default)]
     pub role: Role,
-}
-
-/// What a user may do in the account.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Full control of the account and everything below it.
-    Admin,
-    /// Ordinary access.
-    #[default]
-    Member,
-}
-
-impl Role {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Member => "member",
-        }
-    }
 }
 
 /// A service of a catalog type on an account (at most one per type).

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::{AccountRef, Action, Plan};
-use crate::live::{AccountKind, Role};
+use crate::vocab::{AccountKind, Role};
 
 /// A reason to refuse the plan.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -13,14 +13,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::config::{self, Desired};
-use crate::live::{self, AccountKind, PartnerInfo, Snapshot, UserStatus};
+use crate::live::{self, PartnerInfo, Snapshot};
+use crate::vocab::{AccountKind, UserStatus};
 
 pub use guard::{Refusal, Refusals};
 pub use saved::{SavedPlan, SavedPlanError};
 
-/// Label through which `protect: true` is recorded on the live account, so that an account
-/// removed from the configuration is still known to be protected when pruning.
-pub const PROTECT_LABEL: &str = "partnerctl.io/protect";
+use crate::vocab::PROTECT_LABEL;
 
 /// What an operation does (SPEC §5 actions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -785,7 +784,7 @@ impl<'l> Planner<'l> {
                 .iter()
                 .filter(|u| {
                     u.account_id == live.partner.id
-                        && u.role == live::Role::Admin
+                        && u.role == crate::vocab::Role::Admin
                         && u.status == UserStatus::Active
                 })
                 .map(|u| u.id.clone())

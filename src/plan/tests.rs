@@ -7,7 +7,8 @@ use serde_json::json;
 use super::testutil::*;
 use super::*;
 use crate::config::{Source, load_sources};
-use crate::live::{Account, Contact, Limits, Role};
+use crate::live::{Account, Contact, Limits};
+use crate::vocab::Role;
 
 fn desired(yaml: &str) -> Desired {
     load_sources(&[Source {

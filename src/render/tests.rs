@@ -1,9 +1,10 @@
 //! Snapshot tests (insta) of the three plan formats for the scenarios of SPEC §5.
 
 use super::*;
-use crate::live::{Role, Snapshot, UserStatus};
+use crate::live::Snapshot;
 use crate::plan::testutil::{acme, empty_live, partner, simulate};
 use crate::plan::{Options, plan};
+use crate::vocab::{Role, UserStatus};
 
 fn target() -> Target {
     Target {

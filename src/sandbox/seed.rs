@@ -73,7 +73,7 @@ fn account(
 ) -> Result<String, super::error::ApiError> {
     let mut labels = labels.clone();
     if protect {
-        labels.insert(crate::plan::PROTECT_LABEL.to_string(), "true".to_string());
+        labels.insert(crate::vocab::PROTECT_LABEL.to_string(), "true".to_string());
     }
     let a = store::create_account(
         tx,

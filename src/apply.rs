@@ -245,9 +245,9 @@ where
             };
             let ids = Resolved {
                 account_id: resolve(&op.account),
-                parent_id: op.parent.as_ref().and_then(resolve),
+                parent_id: op.parent().and_then(resolve),
             };
-            let key = idempotency_key(digest, i, op.action, &op.address);
+            let key = idempotency_key(digest, i, op.action(), &op.address);
             let (provider, plan) = (provider.clone(), Arc::clone(&plan));
             let handle = tasks.spawn(async move {
                 let op = &plan.operations[i];
@@ -283,7 +283,7 @@ where
                 done += 1;
                 let op = &plan.operations[i];
                 if let (Action::Create, Some(id), Some(key)) =
-                    (op.action, out.created_id, op.account.key())
+                    (op.action(), out.created_id, op.account.key())
                 {
                     created.insert(key.to_string(), id);
                 }

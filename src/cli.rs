@@ -523,7 +523,7 @@ fn apply_planned(
     print_stdout(&render::apply_report(&plan, &report))?;
     for (op, state) in plan.operations.iter().zip(&report.states) {
         if let apply::OpState::Failed(msg) = state {
-            eprintln!("error: {} ({}): {msg}", op.address, op.action.as_str());
+            eprintln!("error: {} ({}): {msg}", op.address, op.action().as_str());
         }
     }
     Ok(if report.success() {

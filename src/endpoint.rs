@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
-use crate::api::{Client, HttpProvider, Token};
-use crate::render::Target;
+use crate::api::{Client, Token};
+use crate::provider::{HttpProvider, Target};
 use crate::sandbox;
 
 /// Where to connect, decided from flags and environment.

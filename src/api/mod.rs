@@ -1,11 +1,9 @@
-//! Stage `api`: the partner API of SPEC §7 as seen from the client.
-//!
-//! [`types`] holds the request/response shapes shared by the client and the sandbox server;
-//! [`client`] is the only HTTP client of the program; [`provider`] reads live snapshots through it.
+//! Stage `api`, the wire: the partner API's request/response shapes ([`types`], shared by the
+//! client and the sandbox server) and the only HTTP client of the program ([`client`]: auth,
+//! retry, pagination, idempotency). Imports nothing else of the crate, so the sandbox can share
+//! it without depending on planning.
 
 pub mod client;
-pub mod provider;
 pub mod types;
 
-pub use client::{ApiError, Client, Token};
-pub use provider::HttpProvider;
+pub use client::{ApiError, Client, Request, Token};

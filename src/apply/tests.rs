@@ -75,19 +75,19 @@ impl Provider for Fake {
                 .plan
                 .operations
                 .iter()
-                .position(|o| o.action == op.action && o.address == op.address)
+                .position(|o| o.action() == op.action() && o.address == op.address)
                 .unwrap();
             for &d in &op.depends_on {
                 let dep = &self.plan.operations[d];
                 assert!(
-                    log.finished.contains(&(dep.action, dep.address.clone())),
+                    log.finished.contains(&(dep.action(), dep.address.clone())),
                     "{} started before its dependency {}",
                     op.address,
                     dep.address
                 );
             }
             assert!(me < self.plan.operations.len());
-            if op.action != Action::Create {
+            if op.action() != Action::Create {
                 assert!(ids.account_id.is_some(), "{} has no account id", op.address);
             } else {
                 assert!(ids.parent_id.is_some(), "{} has no parent id", op.address);
@@ -114,9 +114,9 @@ impl Provider for Fake {
         if self.fail.contains(&op.address) {
             return Err(FakeError(op.address.clone()));
         }
-        log.finished.insert((op.action, op.address.clone()));
+        log.finished.insert((op.action(), op.address.clone()));
         Ok(Outcome {
-            created_id: (op.action == Action::Create)
+            created_id: (op.action() == Action::Create)
                 .then(|| format!("id-{}", op.account.key().unwrap())),
         })
     }

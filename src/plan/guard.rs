@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::{AccountRef, Action, Plan};
+use super::{AccountRef, Action, Change, Plan};
 use crate::vocab::{AccountKind, Role};
 
 /// A reason to refuse the plan.
@@ -82,7 +82,7 @@ pub(super) fn check(plan: &Plan) -> Result<(), Refusals> {
             let deletes = plan
                 .operations
                 .iter()
-                .filter(|o| actions.contains(&o.action))
+                .filter(|o| actions.contains(&o.action()))
                 .count();
             if live >= GUARD_MIN_LIVE
                 && deletes * 100 > live * plan.options.max_delete_percent as usize
@@ -104,7 +104,7 @@ pub(super) fn check(plan: &Plan) -> Result<(), Refusals> {
         let blocked: Vec<&str> = plan
             .operations
             .iter()
-            .filter(|o| inside_customer(o.action, &o.account))
+            .filter(|o| inside_customer(o.action(), &o.account))
             .map(|o| o.address.as_str())
             .collect();
         if let Some(first) = blocked.first() {
@@ -142,30 +142,19 @@ fn last_partner_admin(plan: &Plan) -> Option<Refusal> {
     let admins: HashSet<&str> = plan.partner_admins.iter().map(String::as_str).collect();
     let mut losing: Vec<String> = Vec::new();
     for o in &plan.operations {
-        let Some(id) = o.user_id.as_deref() else {
+        let Some(user) = o.change.user() else {
             continue;
         };
-        if o.account != AccountRef::Partner || !admins.contains(id) {
+        if o.account != AccountRef::Partner || !admins.contains(user.id.as_str()) {
             continue;
         }
-        let after_admin = o
-            .after
-            .as_ref()
-            .and_then(|a| a.get("role"))
-            .and_then(|r| r.as_str())
-            == Some(Role::Admin.as_str());
-        let loses = match o.action {
-            Action::RemoveUser | Action::Revoke => true,
-            Action::UpdateUser => !after_admin,
+        let loses = match &o.change {
+            Change::RemoveUser { .. } | Change::Revoke { .. } => true,
+            Change::UpdateUser { after, .. } => after.role != Role::Admin,
             _ => false,
         };
         if loses {
-            losing.push(
-                o.address
-                    .trim_start_matches("partner.user[")
-                    .trim_end_matches(']')
-                    .to_string(),
-            );
+            losing.push(user.email.clone());
         }
     }
     (!losing.is_empty() && losing.len() >= admins.len())

@@ -8,7 +8,7 @@ use super::testutil::*;
 use super::*;
 use crate::config::{Source, load_sources};
 use crate::live::{Account, Contact, Limits};
-use crate::vocab::Role;
+use crate::vocab::{AccountKind, Role, UserStatus};
 
 fn desired(yaml: &str) -> Desired {
     load_sources(&[Source {
@@ -21,7 +21,7 @@ fn desired(yaml: &str) -> Desired {
 fn actions(plan: &Plan) -> Vec<(Action, &str)> {
     plan.operations
         .iter()
-        .map(|o| (o.action, o.address.as_str()))
+        .map(|o| (o.action(), o.address.as_str()))
         .collect()
 }
 
@@ -40,7 +40,7 @@ fn empty_partner_to_acme_then_converged() {
     let idx = |addr: &str, action: Action| {
         p.operations
             .iter()
-            .position(|o| o.address == addr && o.action == action)
+            .position(|o| o.address == addr && o.action() == action)
             .unwrap()
     };
     let customer = idx("customer.contoso", Action::Create);
@@ -58,12 +58,13 @@ fn empty_partner_to_acme_then_converged() {
     assert!(p.operations[ops].depends_on.is_empty());
     // Settings are sent as written (the default's from `defaults.services`).
     let cards = idx("customer.fabrikam.service[cards]", Action::AddService);
-    assert_eq!(
-        p.operations[cards].after,
-        Some(json!({ "settings": { "layout_approval": true } }))
-    );
+    let settings = |i: usize| match &p.operations[i].change {
+        Change::AddService { settings, .. } => serde_json::Value::Object(settings.clone()),
+        other => panic!("not an add-service: {other:?}"),
+    };
+    assert_eq!(settings(cards), json!({ "layout_approval": true }));
     let mobile = idx("customer.contoso.service[mobile-id]", Action::AddService);
-    assert_eq!(p.operations[mobile].after, Some(json!({ "settings": {} })));
+    assert_eq!(settings(mobile), json!({}));
     let live2 = simulate(&live, &p);
     let again = plan(&d, &live2, Options::default()).unwrap();
     assert!(again.is_empty(), "{:#?}", again.operations);
@@ -87,13 +88,13 @@ fn rename_is_one_update_with_before_and_after() {
     let changed = p.operations[0].changed_fields();
     assert_eq!(
         changed,
-        [(
-            "name".to_string(),
-            Some(json!("Fabrikam Inc")),
-            Some(json!("Fabrikam Incorporated"))
-        )]
+        [FieldChange {
+            field: "name",
+            before: FieldValue::Text("Fabrikam Inc"),
+            after: FieldValue::Text("Fabrikam Incorporated"),
+        }]
     );
-    assert!(p.operations[0].etag.is_some());
+    assert!(p.operations[0].change.etag().is_some());
 }
 
 #[test]
@@ -207,7 +208,7 @@ fn prune_removes_users_and_services_and_guards_percentages() {
     let removals = p
         .operations
         .iter()
-        .filter(|o| o.action == Action::Revoke)
+        .filter(|o| o.action() == Action::Revoke)
         .count();
     assert_eq!(removals, 5);
     let refusals = p.check_safety().unwrap_err();
@@ -338,7 +339,7 @@ fn adoption_of_unkeyed_accounts() {
     let changed: Vec<String> = p.operations[0]
         .changed_fields()
         .into_iter()
-        .map(|c| c.0)
+        .map(|c| c.field.to_string())
         .collect();
     assert_eq!(changed, ["timezone", "external_key"]);
     assert!(
@@ -597,9 +598,13 @@ mod convergence {
             };
             // No operation is a no-op: each one changes the state on its own.
             for (i, op) in p.operations.iter().enumerate() {
-                if matches!(op.action, Action::Update | Action::UpdateUser | Action::UpdateService) {
-                    prop_assert!(!op.changed_fields().is_empty(), "op {i} changes nothing: {op:?}");
-                }
+                let changes = match &op.change {
+                    Change::Update { .. } => !op.changed_fields().is_empty(),
+                    Change::UpdateUser { before, after, .. } => before != after,
+                    Change::UpdateService { before, after, .. } => before != after,
+                    _ => true,
+                };
+                prop_assert!(changes, "op {i} changes nothing: {op:?}");
             }
             let after = simulate(&live, &p);
             let again = plan(&d, &after, opts).unwrap();
@@ -609,15 +614,15 @@ mod convergence {
             }
             // Every object that matched and needed nothing is untouched.
             for u in &live.users {
-                let touched = p.operations.iter().any(|o| o.user_id.as_ref() == Some(&u.id)
-                    || (o.action == Action::Delete && o.account.id() == Some(u.account_id.as_str())));
+                let touched = p.operations.iter().any(|o| o.change.user().is_some_and(|x| x.id == u.id)
+                    || (o.action() == Action::Delete && o.account.id() == Some(u.account_id.as_str())));
                 if !touched {
                     prop_assert!(after.users.iter().any(|x| x == u), "user {} changed without an operation", u.email);
                 }
             }
             for a in &live.accounts {
                 let touched = p.operations.iter().any(|o| o.account.id() == Some(a.id.as_str())
-                    && matches!(o.action, Action::Update | Action::Adopt | Action::Delete));
+                    && matches!(o.action(), Action::Update | Action::Adopt | Action::Delete));
                 if !touched {
                     prop_assert!(after.accounts.iter().any(|x| x == a), "account {} changed without an operation", a.id);
                 }
@@ -709,7 +714,7 @@ fn every_action_plan() -> Plan {
 #[test]
 fn operations_keep_their_wire_format_and_round_trip() {
     let p = every_action_plan();
-    let seen: HashSet<Action> = p.operations.iter().map(|o| o.action).collect();
+    let seen: HashSet<Action> = p.operations.iter().map(|o| o.action()).collect();
     assert_eq!(seen.len(), Action::ALL.len(), "{seen:?}");
     let text = serde_json::to_string_pretty(&p.operations).unwrap();
     insta::assert_snapshot!("every_action_operations", text);

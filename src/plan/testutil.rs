@@ -1,13 +1,12 @@
 //! Test helpers shared by the planner's and the renderers' tests: a catalog, the acme example,
 //! and an in-memory executor that behaves like a faithful API.
 
-use std::collections::{BTreeMap, HashMap};
-
-use serde_json::{Value, json};
+use std::collections::HashMap;
 
 use super::*;
 use crate::config::{Source, load_sources};
-use crate::live::{Account, Contact, ServiceType, User};
+use crate::live::{Account, ServiceType, User};
+use crate::vocab::UserStatus;
 
 pub(crate) fn partner(manageable: bool) -> PartnerInfo {
     PartnerInfo {
@@ -109,123 +108,110 @@ pub(crate) fn simulate(live: &Snapshot, plan: &Plan) -> Snapshot {
                 AccountRef::Account { .. } => panic!("unresolvable account"),
             }
         };
-        let after = op.after.clone().unwrap_or(Value::Null);
-        let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-        let contact_of = |v: &Value| {
-            v.get("contact").filter(|c| !c.is_null()).map(|c| Contact {
-                name: str_of(c, "name").unwrap(),
-                email: str_of(c, "email").unwrap(),
-            })
-        };
-        let labels_of = |v: &Value| -> BTreeMap<String, String> {
-            serde_json::from_value(v.get("labels").cloned().unwrap_or(json!({}))).unwrap()
-        };
-        match op.action {
-            Action::Create => {
-                let parent_id = resolve(op.parent.as_ref().unwrap(), &ids);
+        match &op.change {
+            Change::Create { parent, fields } => {
+                let parent_id = resolve(parent, &ids);
                 let id = fresh("acc_");
-                let key = str_of(&after, "external_key").unwrap();
+                let key = op.account.key().unwrap().to_string();
                 s.accounts.push(Account {
                     id: id.clone(),
                     kind: op.account.kind().unwrap(),
                     parent_id,
                     external_key: Some(key.clone()),
-                    name: str_of(&after, "name").unwrap(),
-                    contact: contact_of(&after),
-                    country: str_of(&after, "country"),
-                    timezone: str_of(&after, "timezone"),
-                    labels: labels_of(&after),
+                    name: fields.name.clone(),
+                    contact: fields.contact.clone(),
+                    country: fields.country.clone(),
+                    timezone: fields.timezone.clone(),
+                    labels: fields.labels.clone(),
                     etag: fresh("e"),
                 });
                 ids.insert(key, id);
             }
-            Action::Update | Action::Adopt => {
+            Change::Update { etag, after, .. } | Change::Adopt { etag, after, .. } => {
                 let id = resolve(&op.account, &ids);
-                let etag = fresh("e");
+                let new_etag = fresh("e");
                 let a = s.accounts.iter_mut().find(|a| a.id == id).unwrap();
-                assert_eq!(Some(&a.etag), op.etag.as_ref(), "If-Match");
-                let obj = after.as_object().unwrap();
-                if let Some(k) = obj.get("external_key").and_then(Value::as_str) {
-                    a.external_key = Some(k.to_string());
-                    ids.insert(k.to_string(), id.clone());
+                assert_eq!(&a.etag, etag, "If-Match");
+                if op.action() == Action::Adopt {
+                    let k = op.account.key().unwrap().to_string();
+                    a.external_key = Some(k.clone());
+                    ids.insert(k, id.clone());
                 }
-                if obj.contains_key("name") {
-                    a.name = str_of(&after, "name").unwrap();
+                a.name = after.name.clone();
+                if after.contact.is_some() {
+                    a.contact = after.contact.clone();
                 }
-                if obj.contains_key("contact") {
-                    a.contact = contact_of(&after);
+                if after.country.is_some() {
+                    a.country = after.country.clone();
                 }
-                if obj.contains_key("country") {
-                    a.country = str_of(&after, "country");
+                if after.timezone.is_some() {
+                    a.timezone = after.timezone.clone();
                 }
-                if obj.contains_key("timezone") {
-                    a.timezone = str_of(&after, "timezone");
-                }
-                if obj.contains_key("labels") {
-                    a.labels = labels_of(&after);
-                }
-                a.etag = etag;
+                a.labels = after.labels.clone();
+                a.etag = new_etag;
             }
-            Action::Invite => {
+            Change::Invite(p) => {
                 let account_id = resolve(&op.account, &ids);
-                let email = str_of(&after, "email").unwrap();
                 assert!(
                     !s.users
                         .iter()
-                        .any(|u| u.account_id == account_id && u.email.eq_ignore_ascii_case(&email)),
-                    "duplicate invitation {email}"
+                        .any(|u| u.account_id == account_id
+                            && u.email.eq_ignore_ascii_case(&p.email)),
+                    "duplicate invitation {}",
+                    p.email
                 );
                 s.users.push(User {
                     id: fresh("usr_"),
                     account_id,
-                    email,
-                    name: str_of(&after, "name").unwrap(),
-                    role: serde_json::from_value(after["role"].clone()).unwrap(),
+                    email: p.email.clone(),
+                    name: p.name.clone(),
+                    role: p.role,
                     status: UserStatus::Invited,
                     etag: fresh("e"),
                 });
             }
-            Action::Resend | Action::UpdateUser => {
+            Change::Resend { user } | Change::UpdateUser { user, .. } => {
                 let etag = fresh("e");
-                let u = s
-                    .users
-                    .iter_mut()
-                    .find(|u| Some(&u.id) == op.user_id.as_ref())
-                    .unwrap();
-                if op.action == Action::Resend {
+                let u = s.users.iter_mut().find(|u| u.id == user.id).unwrap();
+                if let Change::UpdateUser { after, .. } = &op.change {
+                    u.name = after.name.clone();
+                    u.role = after.role;
+                } else {
                     assert_eq!(u.status, UserStatus::Expired);
                     u.status = UserStatus::Invited;
-                } else {
-                    u.name = str_of(&after, "name").unwrap();
-                    u.role = serde_json::from_value(after["role"].clone()).unwrap();
                 }
                 u.etag = etag;
             }
-            Action::AddService | Action::UpdateService => {
+            Change::AddService {
+                service_type,
+                settings,
+            }
+            | Change::UpdateService {
+                service_type,
+                after: settings,
+                ..
+            } => {
                 let account_id = resolve(&op.account, &ids);
-                let t = op.service_type.clone().unwrap();
-                let settings = after["settings"].as_object().unwrap().clone();
                 s.services
-                    .retain(|x| !(x.account_id == account_id && x.service_type == t));
+                    .retain(|x| !(x.account_id == account_id && &x.service_type == service_type));
                 s.services.push(crate::live::Service {
                     account_id,
-                    service_type: t,
-                    settings,
+                    service_type: service_type.clone(),
+                    settings: settings.clone(),
                     etag: fresh("e"),
                 });
             }
-            Action::Revoke | Action::RemoveUser => {
+            Change::Revoke { user, .. } | Change::RemoveUser { user, .. } => {
                 let before = s.users.len();
-                s.users.retain(|u| Some(&u.id) != op.user_id.as_ref());
+                s.users.retain(|u| u.id != user.id);
                 assert_eq!(before, s.users.len() + 1);
             }
-            Action::RemoveService => {
+            Change::RemoveService { service_type, .. } => {
                 let account_id = resolve(&op.account, &ids);
-                let t = op.service_type.clone().unwrap();
                 s.services
-                    .retain(|x| !(x.account_id == account_id && x.service_type == t));
+                    .retain(|x| !(x.account_id == account_id && &x.service_type == service_type));
             }
-            Action::Delete => {
+            Change::Delete { .. } => {
                 let id = resolve(&op.account, &ids);
                 assert!(
                     !s.accounts.iter().any(|a| a.parent_id == id),

@@ -2,9 +2,10 @@
 //! 30,001 users and 20,000 services is read by a plan in at most 80 requests (≈ objects / 1000),
 //! and the plan of the matching configuration is empty. Wall time lives in BENCHMARKS.md.
 
-use partnerctl::api::{Client, HttpProvider, Token};
+use partnerctl::api::{Client, Token};
 use partnerctl::config::{Source, load_sources};
 use partnerctl::plan::{Options, plan};
+use partnerctl::provider::HttpProvider;
 use partnerctl::provider::Provider;
 use partnerctl::sandbox::{seed, server};
 use partnerctl::testgen::{Scale, generate};

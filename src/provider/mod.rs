@@ -1,12 +1,28 @@
-//! The provider boundary (SPEC §9): `plan` and `apply` reach live state only through
-//! [`Provider`] (read a snapshot, execute one operation, report throttling), so vendor dialects
-//! can be added as further providers without touching planning or scheduling.
-//! The §7 HTTP API is [`crate::api::HttpProvider`].
+//! Stage `provider`: the boundary through which `plan` and `apply` reach live state
+//! ([`Provider`]: read a snapshot, execute one operation, report throttling), and its
+//! implementations side by side, so vendor dialects can be added as further providers without
+//! touching planning or scheduling. [`http::HttpProvider`] speaks the partner API contract
+//! through [`crate::api`]. May import: `api` (the wire), `live`, `plan` (operations), `vocab`.
+
+pub mod http;
 
 use std::future::Future;
 
+use serde::Serialize;
+
 use crate::live::Snapshot;
 use crate::plan::Operation;
+
+pub use http::HttpProvider;
+
+/// Where a provider points, for headers and messages.
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    /// The endpoint URL.
+    pub endpoint: String,
+    /// True when the endpoint is the embedded local sandbox.
+    pub embedded: bool,
+}
 
 /// Live ids an operation needs, resolved when it starts (accounts created earlier in the same
 /// apply are known by then).

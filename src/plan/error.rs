@@ -1,0 +1,86 @@
+//! Stage `plan`, errors: why a plan cannot be made. Every error found is reported at once.
+
+use crate::vocab::AccountKind;
+
+/// A reason the plan cannot be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    /// The config's partner name differs from the token's partner.
+    #[error(
+        "the configuration is for partner `{config}`, but the token belongs to partner `{live}`; use the token of `{config}` or fix `partner.name`"
+    )]
+    PartnerName {
+        /// Name in the config.
+        config: String,
+        /// Name of the token's partner.
+        live: String,
+    },
+    /// An account exists under another parent; the API cannot move accounts.
+    #[error(
+        "{address} exists under {live_parent}, but the configuration puts it under {desired_parent}; the API cannot move accounts: move it back in the configuration, or delete and re-create it by changing its key"
+    )]
+    Moved {
+        /// The account.
+        address: String,
+        /// Where it is.
+        live_parent: String,
+        /// Where the config wants it.
+        desired_parent: String,
+    },
+    /// An account exists with another kind; the API cannot change kinds.
+    #[error(
+        "`{key}` is a {live_kind} in the live state but a {desired_kind} in the configuration; the API cannot change an account's kind: use another key for the {desired_kind}"
+    )]
+    KindChanged {
+        /// The key.
+        key: String,
+        /// Live kind.
+        live_kind: AccountKind,
+        /// Desired kind.
+        desired_kind: AccountKind,
+    },
+    /// Several unkeyed live accounts could be adopted.
+    #[error("{address}: {} live accounts without a key have this kind, parent and name ({}); adopt one by setting its external key, or rename the others", ids.len(), ids.join(", "))]
+    AmbiguousAdoption {
+        /// The desired account.
+        address: String,
+        /// Candidate ids.
+        ids: Vec<String>,
+    },
+    /// A service type the live catalog does not have.
+    #[error("{address}: unknown service type `{service_type}`; the catalog has: {}", known.join(", "))]
+    UnknownServiceType {
+        /// The service address.
+        address: String,
+        /// The type.
+        service_type: String,
+        /// Types the catalog has.
+        known: Vec<String>,
+    },
+    /// Settings that the type's schema rejects.
+    #[error("{address}: invalid settings for `{service_type}`: {}", errors.iter().map(|(p, m)| format!("{} {m}", if p.is_empty() { "/" } else { p })).collect::<Vec<_>>().join("; "))]
+    InvalidSettings {
+        /// The service address.
+        address: String,
+        /// The type.
+        service_type: String,
+        /// `(JSON pointer, message)` pairs.
+        errors: Vec<(String, String)>,
+    },
+}
+
+/// Every planning error found.
+#[derive(Debug, Clone, PartialEq, Default, thiserror::Error)]
+pub struct PlanErrors(pub Vec<PlanError>);
+
+impl std::fmt::Display for PlanErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,537 @@
+//! Stage `plan`, operations: what one write changes, typed (Terraform's `Change{Action, Before,
+//! After}`). Providers map a [`Change`] to their own wire types; renderers show it; nobody
+//! re-reads it by string key. The stable JSON form of an operation lives in `format.rs`. Pure.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::live::Contact;
+use crate::vocab::{AccountKind, Role, UserStatus};
+
+/// What an operation does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Create an account.
+    Create,
+    /// Change fields of an account.
+    Update,
+    /// Set the external key of a matching unkeyed live account (and any differing fields).
+    Adopt,
+    /// Invite a user.
+    Invite,
+    /// Re-send an expired invitation.
+    Resend,
+    /// Change a user's name or role.
+    UpdateUser,
+    /// Add a service.
+    AddService,
+    /// Change a service's settings.
+    UpdateService,
+    /// Revoke a pending or expired invitation (prune).
+    Revoke,
+    /// Remove an active user (prune).
+    RemoveUser,
+    /// Remove a service (prune).
+    RemoveService,
+    /// Delete an account (prune-accounts).
+    Delete,
+}
+
+impl Action {
+    /// Every action, in summary order.
+    pub const ALL: [Action; 12] = [
+        Action::Create,
+        Action::Adopt,
+        Action::Update,
+        Action::Invite,
+        Action::Resend,
+        Action::UpdateUser,
+        Action::AddService,
+        Action::UpdateService,
+        Action::Revoke,
+        Action::RemoveUser,
+        Action::RemoveService,
+        Action::Delete,
+    ];
+
+    /// The wire/display name (`add-service`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Adopt => "adopt",
+            Action::Invite => "invite",
+            Action::Resend => "resend",
+            Action::UpdateUser => "update-user",
+            Action::AddService => "add-service",
+            Action::UpdateService => "update-service",
+            Action::Revoke => "revoke",
+            Action::RemoveUser => "remove-user",
+            Action::RemoveService => "remove-service",
+            Action::Delete => "delete",
+        }
+    }
+
+    /// Terraform-style symbol: `+` create/invite/add, `~` update, `-` remove/delete,
+    /// `>` adopt/resend.
+    pub fn symbol(self) -> char {
+        match self {
+            Action::Create | Action::Invite | Action::AddService => '+',
+            Action::Update | Action::UpdateUser | Action::UpdateService => '~',
+            Action::Adopt | Action::Resend => '>',
+            Action::Revoke | Action::RemoveUser | Action::RemoveService | Action::Delete => '-',
+        }
+    }
+
+    /// Does it remove something?
+    pub fn is_removal(self) -> bool {
+        self.symbol() == '-'
+    }
+
+    /// Does it act on the account itself (rather than on a user or service in it)?
+    pub fn is_account_action(self) -> bool {
+        matches!(
+            self,
+            Action::Create | Action::Update | Action::Adopt | Action::Delete
+        )
+    }
+}
+
+/// The account an operation acts on or in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AccountRef {
+    /// The partner account itself (partner users).
+    Partner,
+    /// A customer, network or sub-account.
+    Account {
+        /// Its kind.
+        kind: AccountKind,
+        /// Its key (config key or live external key), when it has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
+        /// Its live id; absent for an account this plan creates (resolved by key at apply).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
+}
+
+impl AccountRef {
+    /// The account's address: `partner`, `customer.contoso`, `network[id=acc_1]`.
+    pub fn address(&self) -> String {
+        match self {
+            AccountRef::Partner => "partner".to_string(),
+            AccountRef::Account { kind, key, id } => match (key, id) {
+                (Some(k), _) => format!("{kind}.{k}"),
+                (None, Some(id)) => format!("{kind}[id={id}]"),
+                (None, None) => format!("{kind}[?]"),
+            },
+        }
+    }
+
+    /// The live id, if known at plan time.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            AccountRef::Partner => None,
+            AccountRef::Account { id, .. } => id.as_deref(),
+        }
+    }
+
+    /// The key, if any.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            AccountRef::Partner => None,
+            AccountRef::Account { key, .. } => key.as_deref(),
+        }
+    }
+
+    /// The kind (`None` for the partner).
+    pub fn kind(&self) -> Option<AccountKind> {
+        match self {
+            AccountRef::Partner => None,
+            AccountRef::Account { kind, .. } => Some(*kind),
+        }
+    }
+
+    /// The address of a user of this account: `customer.contoso.user[jane@contoso.example]`.
+    pub fn user_address(&self, email: &str) -> String {
+        format!("{}.user[{}]", self.address(), email.to_lowercase())
+    }
+
+    /// The address of a service of this account: `customer.contoso.service[cards]`.
+    pub fn service_address(&self, service_type: &str) -> String {
+        format!("{}.service[{service_type}]", self.address())
+    }
+}
+
+/// The managed fields of an account. In a desired value, `None` means "not managed" (the field
+/// is left as it is); in a live value, the account has none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountFields {
+    /// Display name.
+    pub name: String,
+    /// Contact person (customers).
+    pub contact: Option<Contact>,
+    /// ISO 3166-1 alpha-2 country.
+    pub country: Option<String>,
+    /// IANA timezone.
+    pub timezone: Option<String>,
+    /// Labels (the protect label included).
+    pub labels: BTreeMap<String, String>,
+}
+
+/// One field's value, for display and comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldValue<'a> {
+    /// Not set.
+    None,
+    /// A string.
+    Text(&'a str),
+    /// A contact person.
+    Contact(&'a Contact),
+    /// A label map.
+    Labels(&'a BTreeMap<String, String>),
+}
+
+impl<'a> FieldValue<'a> {
+    fn text(v: Option<&'a String>) -> Self {
+        v.map_or(FieldValue::None, |s| FieldValue::Text(s))
+    }
+}
+
+/// One changed field of an update: its name, the value before and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldChange<'a> {
+    /// Wire name of the field (`name`, `contact`, `country`, `timezone`, `labels`,
+    /// `external_key`).
+    pub field: &'static str,
+    /// Live value.
+    pub before: FieldValue<'a>,
+    /// Desired value.
+    pub after: FieldValue<'a>,
+}
+
+impl AccountFields {
+    /// The fields a desired value manages, in wire order, with their values (`like` decides
+    /// which fields: those it sets; pass `self` for a desired value).
+    pub fn entries<'a>(&'a self, like: &AccountFields) -> Vec<(&'static str, FieldValue<'a>)> {
+        let mut out = vec![("name", FieldValue::Text(&self.name))];
+        if like.contact.is_some() {
+            let v = self
+                .contact
+                .as_ref()
+                .map_or(FieldValue::None, FieldValue::Contact);
+            out.push(("contact", v));
+        }
+        if like.country.is_some() {
+            out.push(("country", FieldValue::text(self.country.as_ref())));
+        }
+        if like.timezone.is_some() {
+            out.push(("timezone", FieldValue::text(self.timezone.as_ref())));
+        }
+        out.push(("labels", FieldValue::Labels(&self.labels)));
+        out
+    }
+
+    /// The live account's values of the fields `desired` manages, the others left unset.
+    pub fn managed_by(&self, desired: &AccountFields) -> AccountFields {
+        AccountFields {
+            name: self.name.clone(),
+            contact: desired.contact.as_ref().and(self.contact.clone()),
+            country: desired.country.as_ref().and(self.country.clone()),
+            timezone: desired.timezone.as_ref().and(self.timezone.clone()),
+            labels: self.labels.clone(),
+        }
+    }
+
+    /// The fields whose live value (`before`) differs from the desired one (`after`), in wire
+    /// order.
+    pub fn diff<'a>(before: &'a AccountFields, after: &'a AccountFields) -> Vec<FieldChange<'a>> {
+        before
+            .entries(after)
+            .into_iter()
+            .zip(after.entries(after))
+            .filter(|((_, b), (_, a))| b != a)
+            .map(|((field, before), (_, after))| FieldChange {
+                field,
+                before,
+                after,
+            })
+            .collect()
+    }
+}
+
+/// A user as invited: email, full name, role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// Email address.
+    pub email: String,
+    /// Full name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// The mutable part of a user: name and role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    /// Full name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// An existing live user an operation acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRef {
+    /// Live id.
+    pub id: String,
+    /// Email (lower-case, as in the address).
+    pub email: String,
+}
+
+/// Service settings (a JSON object valid against the type's schema).
+pub type Settings = serde_json::Map<String, serde_json::Value>;
+
+/// What one operation changes, with its typed before and after.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Create an account (kind and key are the operation's account).
+    Create {
+        /// The parent (the partner for customers).
+        parent: AccountRef,
+        /// The new account's fields.
+        fields: AccountFields,
+    },
+    /// Change fields of an account.
+    Update {
+        /// The live entity tag.
+        etag: String,
+        /// Live values of the managed fields.
+        before: AccountFields,
+        /// Desired values.
+        after: AccountFields,
+    },
+    /// Set the external key (the operation's account key) of an unkeyed live account, and any
+    /// differing fields.
+    Adopt {
+        /// The live entity tag.
+        etag: String,
+        /// Live values of the managed fields.
+        before: AccountFields,
+        /// Desired values.
+        after: AccountFields,
+    },
+    /// Delete an account (its users and services go with it).
+    Delete {
+        /// The live entity tag.
+        etag: String,
+        /// Its display name.
+        name: String,
+        /// Users it holds.
+        users: usize,
+        /// Services it holds.
+        services: usize,
+    },
+    /// Invite a user.
+    Invite(Person),
+    /// Re-send an expired invitation.
+    Resend {
+        /// The user.
+        user: UserRef,
+    },
+    /// Change a user's name or role.
+    UpdateUser {
+        /// The user.
+        user: UserRef,
+        /// The live entity tag.
+        etag: String,
+        /// Live name and role.
+        before: Membership,
+        /// Desired name and role.
+        after: Membership,
+    },
+    /// Revoke a pending or expired invitation.
+    Revoke {
+        /// The user.
+        user: UserRef,
+        /// The live entity tag.
+        etag: String,
+        /// Who it was.
+        was: Person,
+        /// Its state.
+        status: UserStatus,
+    },
+    /// Remove an active user.
+    RemoveUser {
+        /// The user.
+        user: UserRef,
+        /// The live entity tag.
+        etag: String,
+        /// Who it was.
+        was: Person,
+        /// Its state.
+        status: UserStatus,
+    },
+    /// Add a service.
+    AddService {
+        /// Catalog type.
+        service_type: String,
+        /// Settings as configured.
+        settings: Settings,
+    },
+    /// Change a service's settings.
+    UpdateService {
+        /// Catalog type.
+        service_type: String,
+        /// The live entity tag.
+        etag: String,
+        /// Live settings.
+        before: Settings,
+        /// Desired settings.
+        after: Settings,
+    },
+    /// Remove a service.
+    RemoveService {
+        /// Catalog type.
+        service_type: String,
+        /// The live entity tag.
+        etag: String,
+        /// Live settings.
+        settings: Settings,
+    },
+}
+
+impl Change {
+    /// The action this change is.
+    pub fn action(&self) -> Action {
+        match self {
+            Change::Create { .. } => Action::Create,
+            Change::Update { .. } => Action::Update,
+            Change::Adopt { .. } => Action::Adopt,
+            Change::Delete { .. } => Action::Delete,
+            Change::Invite(_) => Action::Invite,
+            Change::Resend { .. } => Action::Resend,
+            Change::UpdateUser { .. } => Action::UpdateUser,
+            Change::Revoke { .. } => Action::Revoke,
+            Change::RemoveUser { .. } => Action::RemoveUser,
+            Change::AddService { .. } => Action::AddService,
+            Change::UpdateService { .. } => Action::UpdateService,
+            Change::RemoveService { .. } => Action::RemoveService,
+        }
+    }
+
+    /// The live entity tag to send as `If-Match`, for changes to existing objects.
+    pub fn etag(&self) -> Option<&str> {
+        match self {
+            Change::Update { etag, .. }
+            | Change::Adopt { etag, .. }
+            | Change::Delete { etag, .. }
+            | Change::UpdateUser { etag, .. }
+            | Change::Revoke { etag, .. }
+            | Change::RemoveUser { etag, .. }
+            | Change::UpdateService { etag, .. }
+            | Change::RemoveService { etag, .. } => Some(etag),
+            Change::Create { .. }
+            | Change::Invite(_)
+            | Change::Resend { .. }
+            | Change::AddService { .. } => None,
+        }
+    }
+
+    /// The existing user a user change acts on.
+    pub fn user(&self) -> Option<&UserRef> {
+        match self {
+            Change::Resend { user }
+            | Change::UpdateUser { user, .. }
+            | Change::Revoke { user, .. }
+            | Change::RemoveUser { user, .. } => Some(user),
+            _ => None,
+        }
+    }
+
+    /// The email of the user a user change concerns (invitations included).
+    pub fn email(&self) -> Option<&str> {
+        match self {
+            Change::Invite(p) => Some(&p.email),
+            other => other.user().map(|u| u.email.as_str()),
+        }
+    }
+
+    /// The service type a service change concerns.
+    pub fn service_type(&self) -> Option<&str> {
+        match self {
+            Change::AddService { service_type, .. }
+            | Change::UpdateService { service_type, .. }
+            | Change::RemoveService { service_type, .. } => Some(service_type),
+            _ => None,
+        }
+    }
+}
+
+/// One write the apply will perform, what it changes, and the operations it must wait for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    /// Stable, unique-per-action address of the object: `customer.contoso`,
+    /// `customer.contoso.user[jane@contoso.example]`, `customer.contoso.service[cards]`.
+    pub address: String,
+    /// The account the operation acts on (account actions) or in (users, services).
+    pub account: AccountRef,
+    /// What it changes.
+    pub change: Change,
+    /// Indexes (into the plan's operations) of the operations that must finish first.
+    pub depends_on: Vec<usize>,
+}
+
+impl Operation {
+    /// An operation on `account` with no dependencies; the address follows from the change.
+    pub fn new(account: AccountRef, change: Change) -> Self {
+        let address = match (change.email(), change.service_type()) {
+            (Some(email), _) => account.user_address(email),
+            (None, Some(t)) => account.service_address(t),
+            (None, None) => account.address(),
+        };
+        Operation {
+            address,
+            account,
+            change,
+            depends_on: Vec::new(),
+        }
+    }
+
+    /// What it does.
+    pub fn action(&self) -> Action {
+        self.change.action()
+    }
+
+    /// For `create`: the parent account.
+    pub fn parent(&self) -> Option<&AccountRef> {
+        match &self.change {
+            Change::Create { parent, .. } => Some(parent),
+            _ => None,
+        }
+    }
+
+    /// The account fields that change, for account updates and adoptions (the external key
+    /// last, for adoptions); empty for other changes.
+    pub fn changed_fields(&self) -> Vec<FieldChange<'_>> {
+        match &self.change {
+            Change::Update { before, after, .. } => AccountFields::diff(before, after),
+            Change::Adopt { before, after, .. } => {
+                let mut out = AccountFields::diff(before, after);
+                out.push(FieldChange {
+                    field: "external_key",
+                    before: FieldValue::None,
+                    after: self
+                        .account
+                        .key()
+                        .map_or(FieldValue::None, FieldValue::Text),
+                });
+                out
+            }
+            _ => Vec::new(),
+        }
+    }
+}

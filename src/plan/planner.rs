@@ -1,0 +1,377 @@
+//! Stage `plan`, the planner: indexes the live snapshot, walks the desired tree top-down and
+//! matches each desired account to a live one (by key, else by adoption), emitting account
+//! operations; users and services are `members.rs`, unmatched live accounts `prune.rs`. Pure.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::operation::{AccountFields, AccountRef, Change, Operation};
+use super::settings;
+use super::{ClassCounts, Options, Plan, PlanError, PlanErrors, Unmanaged};
+use crate::config::{self, Desired};
+use crate::live::{self, Snapshot};
+use crate::vocab::{AccountKind, PROTECT_LABEL, Role, UserStatus};
+
+/// A desired account, flattened from the config tree.
+pub(super) struct Wanted<'d> {
+    kind: AccountKind,
+    key: &'d str,
+    parent: Option<usize>,
+    fields: AccountFields,
+    users: &'d [config::User],
+    services: &'d [config::Service],
+}
+
+fn flatten(desired: &Desired) -> Vec<Wanted<'_>> {
+    fn labels(own: &BTreeMap<String, String>, protect: bool) -> BTreeMap<String, String> {
+        let mut l = own.clone();
+        if protect {
+            l.insert(PROTECT_LABEL.to_string(), "true".to_string());
+        }
+        l
+    }
+    let fields = |name: &str,
+                  contact: Option<&config::Contact>,
+                  country: &Option<String>,
+                  timezone: &Option<String>,
+                  own: &BTreeMap<String, String>,
+                  protect: bool| AccountFields {
+        name: name.to_string(),
+        contact: contact.map(|c| live::Contact {
+            name: c.name.clone(),
+            email: c.email.clone(),
+        }),
+        country: country.clone(),
+        timezone: timezone.clone(),
+        labels: labels(own, protect),
+    };
+    let mut out = Vec::new();
+    for c in &desired.customers {
+        let ci = out.len();
+        out.push(Wanted {
+            kind: AccountKind::Customer,
+            key: &c.key,
+            parent: None,
+            fields: fields(
+                &c.name,
+                Some(&c.contact),
+                &c.country,
+                &c.timezone,
+                &c.labels,
+                c.protect,
+            ),
+            users: &c.users,
+            services: &c.services,
+        });
+        for n in &c.networks {
+            let ni = out.len();
+            out.push(Wanted {
+                kind: AccountKind::Network,
+                key: &n.key,
+                parent: Some(ci),
+                fields: fields(&n.name, None, &n.country, &n.timezone, &n.labels, n.protect),
+                users: &n.users,
+                services: &n.services,
+            });
+            for s in &n.sub_accounts {
+                out.push(Wanted {
+                    kind: AccountKind::SubAccount,
+                    key: &s.key,
+                    parent: Some(ni),
+                    fields: fields(&s.name, None, &s.country, &s.timezone, &s.labels, s.protect),
+                    users: &s.users,
+                    services: &s.services,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A live account's values of the fields planning manages.
+pub(super) fn live_fields(a: &live::Account) -> AccountFields {
+    AccountFields {
+        name: a.name.clone(),
+        contact: a.contact.clone(),
+        country: a.country.clone(),
+        timezone: a.timezone.clone(),
+        labels: a.labels.clone(),
+    }
+}
+
+/// The live snapshot, indexed for matching.
+pub(super) struct Index<'l> {
+    pub(super) by_id: HashMap<&'l str, &'l live::Account>,
+    pub(super) by_key: HashMap<&'l str, &'l live::Account>,
+    pub(super) children: HashMap<&'l str, Vec<&'l live::Account>>,
+    pub(super) users_by_account: HashMap<&'l str, Vec<&'l live::User>>,
+    pub(super) services_by_account: HashMap<&'l str, Vec<&'l live::Service>>,
+}
+
+impl<'l> Index<'l> {
+    fn new(live: &'l Snapshot) -> Self {
+        let mut ix = Index {
+            by_id: HashMap::new(),
+            by_key: HashMap::new(),
+            children: HashMap::new(),
+            users_by_account: HashMap::new(),
+            services_by_account: HashMap::new(),
+        };
+        for a in &live.accounts {
+            ix.by_id.insert(a.id.as_str(), a);
+            if let Some(k) = &a.external_key {
+                ix.by_key.insert(k.as_str(), a);
+            }
+            ix.children.entry(a.parent_id.as_str()).or_default().push(a);
+        }
+        for u in &live.users {
+            let e = ix.users_by_account.entry(u.account_id.as_str());
+            e.or_default().push(u);
+        }
+        for s in &live.services {
+            let e = ix.services_by_account.entry(s.account_id.as_str());
+            e.or_default().push(s);
+        }
+        ix
+    }
+}
+
+/// The planner's working state: the indexed snapshot and what it has produced so far.
+pub(super) struct Planner<'l> {
+    pub(super) live: &'l Snapshot,
+    pub(super) options: Options,
+    pub(super) ix: Index<'l>,
+    pub(super) catalog: settings::Catalog<'l>,
+    pub(super) matched: HashSet<&'l str>,
+    pub(super) ops: Vec<Operation>,
+    pub(super) unmanaged: Vec<Unmanaged>,
+    pub(super) pending: usize,
+    pub(super) errors: Vec<PlanError>,
+}
+
+/// How a desired account was placed: its reference, the operation creating it (if any) and
+/// the live account it matched (if any).
+struct Placed<'l> {
+    account: AccountRef,
+    creator: Option<usize>,
+    live: Option<&'l live::Account>,
+}
+
+impl<'l> Planner<'l> {
+    pub(super) fn new(live: &'l Snapshot, options: Options) -> Self {
+        Planner {
+            live,
+            options,
+            ix: Index::new(live),
+            catalog: settings::Catalog::new(&live.catalog),
+            matched: HashSet::new(),
+            ops: Vec::new(),
+            unmanaged: Vec::new(),
+            pending: 0,
+            errors: Vec::new(),
+        }
+    }
+
+    pub(super) fn push(&mut self, op: Operation) -> usize {
+        self.ops.push(op);
+        self.ops.len() - 1
+    }
+
+    pub(super) fn run(mut self, desired: &Desired) -> Result<Plan, PlanErrors> {
+        let live = self.live;
+        if desired.partner.name != live.partner.name {
+            self.errors.push(PlanError::PartnerName {
+                config: desired.partner.name.clone(),
+                live: live.partner.name.clone(),
+            });
+        }
+        // Partner users first: they are at the top of the tree.
+        let partner_id = Some(live.partner.id.as_str());
+        self.members(
+            &AccountRef::Partner,
+            partner_id,
+            &desired.partner.users,
+            &[],
+            None,
+        );
+        let wanted = flatten(desired);
+        let mut placed: Vec<Placed<'l>> = Vec::with_capacity(wanted.len());
+        for w in &wanted {
+            let parent = w.parent.map(|p| &placed[p]);
+            let p = self.place(w, parent);
+            let live_id = p.live.map(|a| a.id.as_str());
+            self.members(&p.account, live_id, w.users, w.services, p.creator);
+            placed.push(p);
+        }
+        self.prune_accounts();
+        if !self.errors.is_empty() {
+            return Err(PlanErrors(self.errors));
+        }
+        Ok(self.finish())
+    }
+
+    fn finish(self) -> Plan {
+        let live = self.live;
+        let partner_admins = live
+            .users
+            .iter()
+            .filter(|u| {
+                u.account_id == live.partner.id
+                    && u.role == Role::Admin
+                    && u.status == UserStatus::Active
+            })
+            .map(|u| u.id.clone())
+            .collect();
+        Plan {
+            partner: live.partner.clone(),
+            options: self.options,
+            operations: self.ops,
+            unmanaged: self.unmanaged,
+            pending_invitations: self.pending,
+            live: ClassCounts {
+                accounts: live.accounts.len(),
+                users: live.users.len(),
+                services: live.services.len(),
+            },
+            partner_admins,
+            limits: live.limits,
+        }
+    }
+
+    /// Matches one desired account (its parent already placed) and emits its operation.
+    fn place(&mut self, w: &Wanted<'_>, parent: Option<&Placed<'l>>) -> Placed<'l> {
+        let parent_live_id: Option<&'l str> = match parent {
+            None => Some(self.live.partner.id.as_str()),
+            Some(p) => p.live.map(|a| a.id.as_str()),
+        };
+        let account = |id: Option<&str>| AccountRef::Account {
+            kind: w.kind,
+            key: Some(w.key.to_string()),
+            id: id.map(str::to_string),
+        };
+        if let Some(a) = self.ix.by_key.get(w.key).copied() {
+            self.matched.insert(a.id.as_str());
+            let r = account(Some(&a.id));
+            self.keyed(w, a, &r, parent_live_id, parent);
+            return Placed {
+                account: r,
+                creator: None,
+                live: Some(a),
+            };
+        }
+        match self.candidates(w, parent_live_id).as_slice() {
+            [a] => {
+                let a = *a;
+                self.matched.insert(a.id.as_str());
+                let r = account(Some(&a.id));
+                let change = Change::Adopt {
+                    etag: a.etag.clone(),
+                    before: live_fields(a).managed_by(&w.fields),
+                    after: w.fields.clone(),
+                };
+                self.push(Operation::new(r.clone(), change));
+                Placed {
+                    account: r,
+                    creator: None,
+                    live: Some(a),
+                }
+            }
+            [] => {
+                let r = account(None);
+                let change = Change::Create {
+                    parent: parent.map_or(AccountRef::Partner, |p| p.account.clone()),
+                    fields: w.fields.clone(),
+                };
+                let mut op = Operation::new(r.clone(), change);
+                op.depends_on.extend(parent.and_then(|p| p.creator));
+                Placed {
+                    account: r,
+                    creator: Some(self.push(op)),
+                    live: None,
+                }
+            }
+            many => {
+                let r = account(None);
+                self.errors.push(PlanError::AmbiguousAdoption {
+                    address: r.address(),
+                    ids: many.iter().map(|a| a.id.clone()).collect(),
+                });
+                Placed {
+                    account: r,
+                    creator: None,
+                    live: None,
+                }
+            }
+        }
+    }
+
+    /// A desired account found by key: an error if it moved or changed kind, else an update
+    /// of the fields that differ.
+    fn keyed(
+        &mut self,
+        w: &Wanted<'_>,
+        a: &live::Account,
+        r: &AccountRef,
+        parent_live_id: Option<&str>,
+        parent: Option<&Placed<'_>>,
+    ) {
+        if a.kind != w.kind {
+            self.errors.push(PlanError::KindChanged {
+                key: w.key.to_string(),
+                live_kind: a.kind,
+                desired_kind: w.kind,
+            });
+        } else if parent_live_id != Some(a.parent_id.as_str()) {
+            self.errors.push(PlanError::Moved {
+                address: r.address(),
+                live_parent: self.live_parent_address(&a.parent_id),
+                desired_parent: parent.map_or_else(|| "partner".into(), |p| p.account.address()),
+            });
+        } else {
+            let before = live_fields(a).managed_by(&w.fields);
+            if before != w.fields {
+                let change = Change::Update {
+                    etag: a.etag.clone(),
+                    before,
+                    after: w.fields.clone(),
+                };
+                self.push(Operation::new(r.clone(), change));
+            }
+        }
+    }
+
+    /// Unkeyed, unmatched live accounts with the desired kind, parent and name.
+    fn candidates(&self, w: &Wanted<'_>, parent_live_id: Option<&str>) -> Vec<&'l live::Account> {
+        let Some(siblings) = parent_live_id.and_then(|pid| self.ix.children.get(pid)) else {
+            return Vec::new();
+        };
+        siblings
+            .iter()
+            .copied()
+            .filter(|a| {
+                a.external_key.is_none()
+                    && a.kind == w.kind
+                    && a.name == w.fields.name
+                    && !self.matched.contains(a.id.as_str())
+            })
+            .collect()
+    }
+
+    fn live_parent_address(&self, parent_id: &str) -> String {
+        if parent_id == self.live.partner.id {
+            return "partner".to_string();
+        }
+        match self.ix.by_id.get(parent_id) {
+            Some(p) => live_ref(p).address(),
+            None => format!("[id={parent_id}]"),
+        }
+    }
+}
+
+/// The reference of a live account, by its external key if it has one.
+pub(super) fn live_ref(a: &live::Account) -> AccountRef {
+    AccountRef::Account {
+        kind: a.kind,
+        key: a.external_key.clone(),
+        id: Some(a.id.clone()),
+    }
+}

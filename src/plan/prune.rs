@@ -1,0 +1,98 @@
+//! Stage `plan`, unmanaged accounts: live accounts no desired account matched are listed, or
+//! with `--prune-accounts` deleted children-first (never protected ones, nor their ancestors,
+//! nor the ancestors of managed accounts). Pure.
+
+use std::collections::{HashMap, HashSet};
+
+use super::Unmanaged;
+use super::operation::{Change, Operation};
+use super::planner::{Planner, live_ref};
+use crate::live;
+use crate::vocab::PROTECT_LABEL;
+
+fn is_protected(a: &live::Account) -> bool {
+    a.labels.get(PROTECT_LABEL).is_some_and(|v| v == "true")
+}
+
+fn unmanaged_account(a: &live::Account, reason: &str) -> Unmanaged {
+    Unmanaged {
+        address: live_ref(a).address(),
+        class: "account".to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+impl<'l> Planner<'l> {
+    pub(super) fn prune_accounts(&mut self) {
+        let live = self.live;
+        let unmatched: Vec<&'l live::Account> = live
+            .accounts
+            .iter()
+            .filter(|a| !self.matched.contains(a.id.as_str()))
+            .collect();
+        if unmatched.is_empty() {
+            return;
+        }
+        if !self.options.prune_accounts {
+            let reason = "not in the configuration (--prune-accounts deletes it)";
+            let listed = unmatched.iter().map(|a| unmanaged_account(a, reason));
+            self.unmanaged.extend(listed);
+            return;
+        }
+        let keep = self.kept();
+        // Children first: deepest kinds first, each delete waiting for its children's.
+        let mut order = unmatched;
+        order.sort_by_key(|a| std::cmp::Reverse(a.kind.depth()));
+        let mut delete_op: HashMap<&str, usize> = HashMap::new();
+        for a in order {
+            if keep.contains(a.id.as_str()) {
+                let reason = if is_protected(a) {
+                    "protected (never deleted)"
+                } else {
+                    "holds a protected or managed account"
+                };
+                self.unmanaged.push(unmanaged_account(a, reason));
+                continue;
+            }
+            let i = self.delete(a, &delete_op);
+            delete_op.insert(a.id.as_str(), i);
+        }
+    }
+
+    /// Accounts that must stay because they, or a descendant, are protected or matched.
+    fn kept(&self) -> HashSet<&'l str> {
+        let mut keep: HashSet<&str> = HashSet::new();
+        for a in &self.live.accounts {
+            if is_protected(a) || self.matched.contains(a.id.as_str()) {
+                let mut cur = Some(a);
+                while let Some(c) = cur {
+                    if !keep.insert(c.id.as_str()) {
+                        break;
+                    }
+                    cur = self.ix.by_id.get(c.parent_id.as_str()).copied();
+                }
+            }
+        }
+        keep
+    }
+
+    /// Emits the delete of `a`, after the deletes of its children.
+    fn delete(&mut self, a: &live::Account, delete_op: &HashMap<&str, usize>) -> usize {
+        let count = |m: Option<usize>| m.unwrap_or(0);
+        let change = Change::Delete {
+            etag: a.etag.clone(),
+            name: a.name.clone(),
+            users: count(self.ix.users_by_account.get(a.id.as_str()).map(Vec::len)),
+            services: count(self.ix.services_by_account.get(a.id.as_str()).map(Vec::len)),
+        };
+        let mut op = Operation::new(live_ref(a), change);
+        if let Some(kids) = self.ix.children.get(a.id.as_str()) {
+            let deps = kids
+                .iter()
+                .filter_map(|k| delete_op.get(k.id.as_str()).copied());
+            op.depends_on.extend(deps);
+            op.depends_on.sort_unstable();
+        }
+        self.push(op)
+    }
+}

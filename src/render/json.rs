@@ -1,0 +1,55 @@
+//! Stage `render`, the JSON format: stable and versioned (`format_version`), documented in the
+//! README. Pure.
+
+use serde_json::{Value, json};
+
+use super::JSON_FORMAT_VERSION;
+use crate::plan::{Plan, Refusals};
+use crate::provider::Target;
+
+/// The JSON format (`format_version` "1"), documented in the README.
+pub fn json(plan: &Plan, target: &Target, refusals: Option<&Refusals>) -> String {
+    let by_action: serde_json::Map<String, Value> = plan
+        .counts()
+        .iter()
+        .map(|(a, n)| (a.as_str().to_string(), json!(n)))
+        .collect();
+    let operations: Vec<Value> = plan
+        .operations
+        .iter()
+        .enumerate()
+        .map(|(i, op)| {
+            let mut v = serde_json::to_value(op).expect("operations serialize");
+            if let Value::Object(m) = &mut v {
+                m.insert("index".into(), json!(i));
+                m.insert("symbol".into(), json!(op.action().symbol().to_string()));
+                m.entry("depends_on").or_insert_with(|| json!([]));
+            }
+            v
+        })
+        .collect();
+    let doc = json!({
+        "format_version": JSON_FORMAT_VERSION,
+        "target": {
+            "endpoint": target.endpoint,
+            "embedded": target.embedded,
+            "partner": plan.partner,
+        },
+        "options": plan.options,
+        "summary": {
+            "changes": !plan.is_empty(),
+            "writes": plan.writes(),
+            "by_action": by_action,
+            "pending_invitations": plan.pending_invitations,
+            "unmanaged": plan.unmanaged.len(),
+            "writes_per_minute": plan.limits.writes_per_minute,
+            "min_seconds": plan.min_seconds(),
+        },
+        "operations": operations,
+        "unmanaged": plan.unmanaged,
+        "refusals": refusals.map(|r| r.0.iter().map(ToString::to_string).collect::<Vec<_>>()).unwrap_or_default(),
+    });
+    let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
+    s.push('\n');
+    s
+}

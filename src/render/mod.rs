@@ -1,0 +1,149 @@
+//! Stage `render`: a [`Plan`] as text (terminal), JSON (machines, versioned) or markdown
+//! (pull-request comments), and the end-of-apply report. Pure: returns strings; the edge
+//! writes them. Rooms: `text`, `json`, `markdown`, `report`. May import: `plan`, `apply`
+//! (its report), `provider` (the target), `vocab`.
+
+mod json;
+mod markdown;
+mod report;
+mod text;
+
+use crate::plan::{Action, Plan, Refusals};
+use crate::provider::Target;
+
+pub use json::json;
+pub use markdown::markdown;
+pub use report::apply_report;
+pub use text::text;
+
+/// Version of the JSON plan format (bumped on incompatible changes).
+pub const JSON_FORMAT_VERSION: &str = "1";
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable, grouped by account (colour on a terminal).
+    Text,
+    /// Stable, versioned JSON (see the README).
+    Json,
+    /// Markdown for a pull-request comment.
+    Markdown,
+}
+
+/// Renders in the given format.
+pub fn render(
+    plan: &Plan,
+    target: &Target,
+    refusals: Option<&Refusals>,
+    format: Format,
+    color: bool,
+) -> String {
+    match format {
+        Format::Text => text(plan, target, refusals, color),
+        Format::Json => json(plan, target, refusals),
+        Format::Markdown => markdown(plan, target, refusals),
+    }
+}
+
+struct Palette {
+    color: bool,
+}
+
+impl Palette {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\u{1b}[{code}m{s}\u{1b}[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn symbol(&self, action: Action) -> String {
+        let c = action.symbol().to_string();
+        let code = match action.symbol() {
+            '+' => "32",
+            '~' => "33",
+            '-' => "31",
+            _ => "36",
+        };
+        self.paint(code, &c)
+    }
+
+    fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+
+    fn dim(&self, s: &str) -> String {
+        self.paint("2", s)
+    }
+}
+
+/// `Plan: 6 to create, 10 to invite, 8 to add-service (24 writes) · 10 invitations pending ·
+/// 2 unmanaged.` or `No changes. ...`.
+pub fn summary_line(plan: &Plan) -> String {
+    let mut tail = Vec::new();
+    if plan.pending_invitations > 0 {
+        tail.push(format!(
+            "{} invitation(s) pending",
+            plan.pending_invitations
+        ));
+    }
+    if !plan.unmanaged.is_empty() {
+        tail.push(format!("{} unmanaged", plan.unmanaged.len()));
+    }
+    let tail = if tail.is_empty() {
+        String::new()
+    } else {
+        format!(" · {}", tail.join(" · "))
+    };
+    if plan.is_empty() {
+        return format!("No changes: the live state matches the configuration{tail}.");
+    }
+    let parts: Vec<String> = plan
+        .counts()
+        .iter()
+        .map(|(a, n)| format!("{n} {}", a.as_str()))
+        .collect();
+    format!(
+        "Plan: {} ({} write{}){tail}.",
+        parts.join(", "),
+        plan.writes(),
+        if plan.writes() == 1 { "" } else { "s" }
+    )
+}
+
+/// `Cost: 24 write calls; at the API's limit of 600 writes/min the apply takes at least 2.4 s.`
+pub fn cost_line(plan: &Plan) -> Option<String> {
+    if plan.is_empty() {
+        return None;
+    }
+    let writes = plan.writes();
+    Some(match (plan.min_seconds(), plan.limits.writes_per_minute) {
+        (Some(secs), Some(limit)) => format!(
+            "Cost: {writes} write call{}; at the API's limit of {limit} writes/min the apply takes at least {}.",
+            if writes == 1 { "" } else { "s" },
+            human_seconds(secs)
+        ),
+        _ => format!(
+            "Cost: {writes} write call{}; the API reports no write limit.",
+            if writes == 1 { "" } else { "s" }
+        ),
+    })
+}
+
+fn human_seconds(secs: f64) -> String {
+    if secs < 60.0 {
+        format!("{secs:.1} s")
+    } else if secs < 3600.0 {
+        format!("{:.0} min {:.0} s", (secs / 60.0).floor(), secs % 60.0)
+    } else {
+        format!(
+            "{:.0} h {:.0} min",
+            (secs / 3600.0).floor(),
+            (secs % 3600.0) / 60.0
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;

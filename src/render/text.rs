@@ -1,0 +1,254 @@
+//! Stage `render`, the text format: header, operations grouped by account in tree order
+//! (Terraform-style symbols, setting changes as a line diff), unmanaged objects, refusals, one
+//! summary line and the cost line. Pure.
+
+use std::fmt::Write as _;
+
+use super::{Palette, cost_line, summary_line};
+use crate::plan::{
+    AccountRef, Change, FieldChange, FieldValue, Operation, Plan, Refusals, Settings,
+};
+use crate::provider::Target;
+
+/// A field value for display: strings quoted, contacts as `Name <email>`, labels as `{k=v}`.
+fn show(v: FieldValue<'_>) -> String {
+    match v {
+        FieldValue::None => "(none)".to_string(),
+        FieldValue::Text(s) => serde_json::Value::from(s).to_string(),
+        FieldValue::Contact(c) => format!("{} <{}>", c.name, c.email),
+        FieldValue::Labels(l) => {
+            let parts: Vec<String> = l.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+    }
+}
+
+fn settings_diff(
+    before: Option<&Settings>,
+    after: Option<&Settings>,
+    indent: &str,
+    p: &Palette,
+) -> String {
+    let pretty = |v: Option<&Settings>| {
+        v.map(|v| serde_json::to_string_pretty(v).unwrap_or_default() + "\n")
+            .unwrap_or_default()
+    };
+    let (b, a) = (pretty(before), pretty(after));
+    let diff = similar::TextDiff::from_lines(&b, &a);
+    let mut out = String::new();
+    for change in diff.iter_all_changes() {
+        let (sign, code) = match change.tag() {
+            similar::ChangeTag::Delete => ('-', "31"),
+            similar::ChangeTag::Insert => ('+', "32"),
+            similar::ChangeTag::Equal => (' ', ""),
+        };
+        let line = format!("{sign} {}", change.value().trim_end_matches('\n'));
+        let line = if code.is_empty() {
+            p.dim(&line)
+        } else {
+            p.paint(code, &line)
+        };
+        let _ = writeln!(out, "{indent}{line}");
+    }
+    out
+}
+
+/// The one-line description of a user or service operation.
+fn member_label(op: &Operation) -> String {
+    let email = op.change.email().unwrap_or_default();
+    match &op.change {
+        Change::Invite(p) => format!(
+            "invite {} (\"{}\", {})",
+            p.email.to_lowercase(),
+            p.name,
+            p.role
+        ),
+        Change::Resend { .. } => format!("resend invitation to {email} (expired)"),
+        Change::UpdateUser { .. } => format!("update user {email}"),
+        Change::Revoke { status, .. } => format!("revoke invitation of {email} ({status})"),
+        Change::RemoveUser { .. } => format!("remove user {email}"),
+        Change::AddService { service_type, .. } => format!("add service {service_type}"),
+        Change::UpdateService { service_type, .. } => format!("update service {service_type}"),
+        Change::RemoveService { service_type, .. } => format!("remove service {service_type}"),
+        other => other.action().as_str().to_string(),
+    }
+}
+
+fn field_changes(out: &mut String, indent: &str, changes: &[FieldChange<'_>]) {
+    for c in changes {
+        let _ = writeln!(
+            out,
+            "{indent}{}: {} → {}",
+            c.field,
+            show(c.before),
+            show(c.after)
+        );
+    }
+}
+
+/// The lines under an account's own operation.
+fn account_details(out: &mut String, op: &Operation, indent: &str) {
+    match &op.change {
+        Change::Create { fields, .. } => {
+            for (field, value) in fields.entries(fields) {
+                if matches!(value, FieldValue::Labels(l) if l.is_empty()) {
+                    continue;
+                }
+                let _ = writeln!(out, "{indent}{field}: {}", show(value));
+            }
+        }
+        Change::Delete {
+            name,
+            users,
+            services,
+            ..
+        } => {
+            let _ = writeln!(
+                out,
+                "{indent}name: {} · {users} user(s), {services} service(s) go with it",
+                show(FieldValue::Text(name))
+            );
+        }
+        _ => field_changes(out, indent, &op.changed_fields()),
+    }
+}
+
+/// The lines under a user or service operation.
+fn member_details(out: &mut String, op: &Operation, indent: &str, p: &Palette) {
+    let (before, after) = match &op.change {
+        Change::UpdateUser { before, after, .. } => {
+            let name = (before.name != after.name).then_some(FieldChange {
+                field: "name",
+                before: FieldValue::Text(&before.name),
+                after: FieldValue::Text(&after.name),
+            });
+            let role = (before.role != after.role).then_some(FieldChange {
+                field: "role",
+                before: FieldValue::Text(before.role.as_str()),
+                after: FieldValue::Text(after.role.as_str()),
+            });
+            let changes: Vec<FieldChange<'_>> = name.into_iter().chain(role).collect();
+            return field_changes(out, indent, &changes);
+        }
+        Change::AddService { settings, .. } => (None, Some(settings)),
+        Change::UpdateService { before, after, .. } => (Some(before), Some(after)),
+        Change::RemoveService { settings, .. } => (Some(settings), None),
+        _ => return,
+    };
+    let empty = |v: Option<&Settings>| v.is_none_or(Settings::is_empty);
+    if !(empty(before) && empty(after)) {
+        out.push_str(&settings_diff(before, after, indent, p));
+    }
+}
+
+/// One account's group of consecutive operations: its own operation (if any) as the header,
+/// then its users and services.
+fn group(out: &mut String, account: &AccountRef, ops: &[Operation], p: &Palette) {
+    let indent = "  ".repeat(account.kind().map_or(0, |k| k.depth()));
+    match ops.iter().find(|o| o.action().is_account_action()) {
+        Some(op) => {
+            let action = op.action();
+            let head = format!("({})", action.as_str());
+            let _ = writeln!(
+                out,
+                "{indent}{} {} {}",
+                p.symbol(action),
+                p.bold(&account.address()),
+                p.dim(&head)
+            );
+            account_details(out, op, &format!("{indent}      "));
+        }
+        None => {
+            let _ = writeln!(out, "{indent}  {}", p.bold(&account.address()));
+        }
+    }
+    for op in ops.iter().filter(|o| !o.action().is_account_action()) {
+        let _ = writeln!(
+            out,
+            "{indent}    {} {}",
+            p.symbol(op.action()),
+            member_label(op)
+        );
+        member_details(out, op, &format!("{indent}        "), p);
+    }
+}
+
+fn header(out: &mut String, plan: &Plan, target: &Target, p: &Palette) {
+    let embedded = if target.embedded {
+        " (embedded sandbox)"
+    } else {
+        ""
+    };
+    let manageable = if plan.partner.manageable {
+        ""
+    } else {
+        " · not manageable"
+    };
+    let _ = writeln!(
+        out,
+        "Target: {}{embedded} · partner {} ({}){manageable}",
+        target.endpoint,
+        p.bold(&plan.partner.name),
+        plan.partner.id,
+    );
+    out.push('\n');
+}
+
+fn unmanaged(out: &mut String, plan: &Plan, p: &Palette) {
+    if plan.unmanaged.is_empty() {
+        return;
+    }
+    if !plan.operations.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "Unmanaged ({}): live objects not in the configuration, left alone",
+        plan.unmanaged.len()
+    );
+    for u in &plan.unmanaged {
+        let _ = writeln!(
+            out,
+            "  {} {} {}",
+            u.class,
+            u.address,
+            p.dim(&format!("— {}", u.reason))
+        );
+    }
+}
+
+/// The text format.
+pub fn text(plan: &Plan, target: &Target, refusals: Option<&Refusals>, color: bool) -> String {
+    let p = Palette { color };
+    let mut out = String::new();
+    header(&mut out, plan, target, &p);
+    let ops = &plan.operations;
+    let mut i = 0;
+    while i < ops.len() {
+        let account = &ops[i].account;
+        let len = ops[i..]
+            .iter()
+            .take_while(|o| &o.account == account)
+            .count();
+        if i > 0 && account.kind().is_none_or(|k| k.depth() == 0) {
+            out.push('\n');
+        }
+        group(&mut out, account, &ops[i..i + len], &p);
+        i += len;
+    }
+    unmanaged(&mut out, plan, &p);
+    if let Some(r) = refusals {
+        out.push('\n');
+        for refusal in &r.0 {
+            let _ = writeln!(out, "{} {refusal}", p.paint("31;1", "Refused:"));
+        }
+    }
+    if !ops.is_empty() || !plan.unmanaged.is_empty() || refusals.is_some() {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}", summary_line(plan));
+    if let Some(cost) = cost_line(plan) {
+        let _ = writeln!(out, "{cost}");
+    }
+    out
+}

@@ -53,12 +53,7 @@ pub enum SavedPlanError {
 fn digest_of(partner_id: &str, options: &Options, sources: &[Source], ops: &[Operation]) -> String {
     let body =
         serde_json::to_vec(&(partner_id, options, sources, ops)).expect("plan parts serialize");
-    let hash = Sha256::digest(&body);
-    let mut out = String::from("sha256:");
-    for b in hash {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    format!("sha256:{:x}", Sha256::digest(&body))
 }
 
 impl SavedPlan {

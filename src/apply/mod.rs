@@ -1,0 +1,218 @@
+//! Stage `apply`: executes a plan's DAG through a [`Provider`] (SPEC §6).
+//!
+//! - At most `parallelism` operations in flight; each starts as soon as its dependencies are
+//!   done (no level barriers), in plan order among the ready ones.
+//! - Adaptive concurrency: when the provider reports throttling, the limit halves (down to 1);
+//!   after as many clean completions as the current limit, it grows by one again.
+//! - A failed operation skips only its transitive dependents (like Terraform's `dag/walk.go`);
+//!   independent work goes on.
+//! - Idempotency keys derive from the plan digest and the operation, so every retry of an
+//!   operation of one plan reuses its key.
+//! - A stop request (Ctrl-C) stops starting operations; in-flight ones finish.
+//!
+//! Rooms: `dag` (the walk), `limit` (adaptive concurrency), `progress` (stderr); this file
+//! schedules. May import: `plan`, `provider`. May touch: the provider (network), stderr.
+
+mod dag;
+mod limit;
+mod progress;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use tokio::task::JoinSet;
+
+use crate::plan::{AccountRef, Action, Operation, Plan};
+use crate::provider::{Outcome, Provider, Resolved};
+use dag::Walk;
+use limit::AdaptiveLimit;
+
+pub use progress::{Bar, Lines, Progress, Silent};
+
+/// What became of one operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpState {
+    /// Performed.
+    Done,
+    /// The provider refused or failed it; the message says why.
+    Failed(String),
+    /// Not attempted because an operation it depends on failed (its index).
+    Skipped {
+        /// The failed operation it (transitively) depended on.
+        because: usize,
+    },
+    /// Not started because the apply was interrupted.
+    NotStarted,
+}
+
+/// The outcome of an apply.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// One state per operation of the plan.
+    pub states: Vec<OpState>,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Whether a stop request ended it early.
+    pub interrupted: bool,
+    /// Retries the provider made.
+    pub retries: u64,
+    /// Throttled responses the provider saw.
+    pub throttled: u64,
+    /// Lowest concurrency limit reached by adaptation.
+    pub min_parallelism: usize,
+}
+
+impl Report {
+    /// How many operations are in a state matching `pred`.
+    pub fn count(&self, pred: impl Fn(&OpState) -> bool) -> usize {
+        self.states.iter().filter(|s| pred(s)).count()
+    }
+
+    /// Everything done, nothing failed, skipped or left?
+    pub fn success(&self) -> bool {
+        self.states.iter().all(|s| *s == OpState::Done)
+    }
+}
+
+/// The idempotency key of operation `index` of the plan with `digest`.
+pub fn idempotency_key(digest: &str, index: usize, action: Action, address: &str) -> String {
+    let h = Sha256::digest(format!("{digest}\n{index}\n{}\n{address}", action.as_str()));
+    let hex = format!("{h:x}");
+    format!("pctl-{}", &hex[..40])
+}
+
+/// Live ids of accounts: known at plan time, or learnt from creations during the apply.
+struct Ids {
+    partner_id: String,
+    created: HashMap<String, String>,
+}
+
+impl Ids {
+    fn resolve(&self, r: &AccountRef) -> Option<String> {
+        match r {
+            AccountRef::Partner => Some(self.partner_id.clone()),
+            AccountRef::Account { id: Some(id), .. } => Some(id.clone()),
+            AccountRef::Account { key: Some(k), .. } => self.created.get(k).cloned(),
+            AccountRef::Account { .. } => None,
+        }
+    }
+
+    fn for_op(&self, op: &Operation) -> Resolved {
+        Resolved {
+            account_id: self.resolve(&op.account),
+            parent_id: op.parent().and_then(|p| self.resolve(p)),
+        }
+    }
+
+    fn learn(&mut self, op: &Operation, outcome: Outcome) {
+        if let (Action::Create, Some(id), Some(key)) =
+            (op.action(), outcome.created_id, op.account.key())
+        {
+            self.created.insert(key.to_string(), id);
+        }
+    }
+}
+
+type Tasks = JoinSet<Result<Outcome, String>>;
+
+/// Starts operation `i` on the provider.
+fn start<P>(
+    tasks: &mut Tasks,
+    provider: &P,
+    plan: &Arc<Plan>,
+    i: usize,
+    ids: Resolved,
+    key: String,
+) -> tokio::task::Id
+where
+    P: Provider + Clone + Send + Sync + 'static,
+{
+    let (provider, plan) = (provider.clone(), Arc::clone(plan));
+    let handle = tasks.spawn(async move {
+        let op = &plan.operations[i];
+        provider
+            .execute(op, &ids, &key)
+            .await
+            .map_err(|e| e.to_string())
+    });
+    handle.id()
+}
+
+/// Executes `plan` through `provider` with at most `parallelism` operations in flight, until
+/// done or until `stop` completes (then in-flight operations finish and the rest is reported
+/// as not started).
+pub async fn run<P>(
+    provider: P,
+    plan: Arc<Plan>,
+    digest: &str,
+    parallelism: usize,
+    progress: &mut dyn Progress,
+    stop: impl Future<Output = ()>,
+) -> Report
+where
+    P: Provider + Clone + Send + Sync + 'static,
+{
+    let start_time = Instant::now();
+    let mut walk = Walk::new(&plan.operations);
+    let mut limit = AdaptiveLimit::new(parallelism, provider.throttle_events());
+    let mut ids = Ids {
+        partner_id: plan.partner.id.clone(),
+        created: HashMap::new(),
+    };
+    let mut tasks: Tasks = JoinSet::new();
+    let mut task_op: HashMap<tokio::task::Id, usize> = HashMap::new();
+    let mut stopping = false;
+    tokio::pin!(stop);
+    loop {
+        while !stopping && tasks.len() < limit.current() {
+            let Some(i) = walk.next_ready() else { break };
+            let op = &plan.operations[i];
+            let key = idempotency_key(digest, i, op.action(), &op.address);
+            let id = start(&mut tasks, &provider, &plan, i, ids.for_op(op), key);
+            task_op.insert(id, i);
+        }
+        if tasks.is_empty() {
+            break;
+        }
+        let joined = tokio::select! {
+            // A stop request wins over a completion, so no new operation starts after it.
+            biased;
+            () = &mut stop, if !stopping => {
+                stopping = true;
+                tracing::warn!("stop requested: finishing {} in-flight operation(s)", tasks.len());
+                continue;
+            }
+            j = tasks.join_next_with_id() => j,
+        };
+        let Some(joined) = joined else { break };
+        let (i, outcome) = match joined {
+            Ok((id, r)) => (task_op[&id], r),
+            // A panicked task fails its operation (and skips its dependents), not the apply.
+            Err(e) => (task_op[&e.id()], Err(format!("internal error: {e}"))),
+        };
+        match outcome {
+            Ok(out) => {
+                ids.learn(&plan.operations[i], out);
+                walk.done(i);
+            }
+            Err(msg) => walk.failed(i, msg),
+        }
+        limit.observe(provider.throttle_events());
+        progress.update(walk.done, walk.failed, walk.skipped, tasks.len());
+    }
+    progress.finish();
+    Report {
+        states: walk.into_states(),
+        elapsed: start_time.elapsed(),
+        interrupted: stopping,
+        retries: provider.retries(),
+        throttled: provider.throttle_events(),
+        min_parallelism: limit.lowest(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

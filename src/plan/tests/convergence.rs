@@ -1,0 +1,205 @@
+//! Property: for random desired D and live L, applying plan(D, L) gives L' with an empty
+//! plan(D, L'), and no operation is a no-op on an object that already matched.
+
+use super::*;
+use crate::config::{Customer, Network, Service as CService, SubAccount, User as CUser};
+use proptest::prelude::*;
+
+fn user() -> impl Strategy<Value = CUser> {
+    (0usize..4, 0usize..2, any::<bool>()).prop_map(|(e, n, admin)| CUser {
+        email: format!("u{e}@x.example"),
+        name: format!("Name {n}"),
+        role: if admin { Role::Admin } else { Role::Member },
+    })
+}
+
+fn users() -> impl Strategy<Value = Vec<CUser>> {
+    proptest::collection::vec(user(), 0..3).prop_map(|mut v| {
+        v.sort_by(|a, b| a.email.cmp(&b.email));
+        v.dedup_by(|a, b| a.email == b.email);
+        v
+    })
+}
+
+fn services() -> impl Strategy<Value = Vec<CService>> {
+    proptest::collection::vec((0usize..4, proptest::option::of(any::<bool>())), 0..3).prop_map(
+        |v| {
+            let mut out: Vec<CService> = Vec::new();
+            for (t, flag) in v {
+                let ty = ["cards", "mobile-id", "visitor-management", "access-control"][t];
+                if out.iter().any(|s| s.service_type == ty) {
+                    continue;
+                }
+                let mut settings = serde_json::Map::new();
+                if let (Some(f), "cards") = (flag, ty) {
+                    settings.insert("layout_approval".into(), json!(f));
+                }
+                out.push(CService {
+                    service_type: ty.into(),
+                    settings,
+                });
+            }
+            out
+        },
+    )
+}
+
+/// Customer `c{i}` may have network `n{i}` with sub-accounts `s{i}-{j}`: keys never change
+/// kind or parent, so the generated pairs are always plannable.
+fn customer(i: usize) -> impl Strategy<Value = Customer> {
+    (
+        0usize..2,
+        users(),
+        services(),
+        proptest::option::of((
+            users(),
+            proptest::collection::vec((any::<bool>(), users()), 0..3),
+        )),
+        any::<bool>(),
+    )
+        .prop_map(move |(name, users, services, network, tz)| Customer {
+            key: format!("c{i}"),
+            name: format!("Customer {i}{}", if name == 1 { " Ltd" } else { "" }),
+            contact: crate::config::Contact {
+                name: "C".into(),
+                email: format!("c{i}@x.example"),
+            },
+            country: Some("GB".into()),
+            timezone: Some(if tz { "UTC" } else { "Europe/London" }.into()),
+            protect: false,
+            labels: BTreeMap::new(),
+            users,
+            services,
+            networks: network
+                .into_iter()
+                .map(|(nu, subs)| Network {
+                    key: format!("n{i}"),
+                    name: format!("Network {i}"),
+                    country: Some("GB".into()),
+                    timezone: Some("UTC".into()),
+                    protect: false,
+                    labels: BTreeMap::new(),
+                    users: nu,
+                    services: vec![],
+                    sub_accounts: subs
+                        .into_iter()
+                        .enumerate()
+                        .map(|(j, (keep, su))| SubAccount {
+                            key: format!("s{i}-{j}"),
+                            name: format!("Site {j}{}", if keep { "" } else { "!" }),
+                            country: Some("GB".into()),
+                            timezone: Some("UTC".into()),
+                            protect: false,
+                            labels: BTreeMap::new(),
+                            users: su,
+                            services: vec![],
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+}
+
+fn desired_state() -> impl Strategy<Value = Desired> {
+    (
+        users(),
+        proptest::collection::vec(any::<bool>(), 4),
+        customer(0),
+        customer(1),
+        customer(2),
+        customer(3),
+    )
+        .prop_map(|(pu, keep, c0, c1, c2, c3)| Desired {
+            partner: crate::config::Partner {
+                name: "Acme Partners".into(),
+                users: pu,
+            },
+            customers: [c0, c1, c2, c3]
+                .into_iter()
+                .zip(keep)
+                .filter_map(|(c, k)| k.then_some(c))
+                .collect(),
+            sources: vec![],
+        })
+}
+
+/// A live state: some other desired state applied, then drift (expired or accepted
+/// invitations, keys dropped from leaf accounts so adoption happens).
+fn live_state() -> impl Strategy<Value = Snapshot> {
+    (desired_state(), proptest::collection::vec(0u8..4, 0..40)).prop_map(|(d, drift)| {
+        let empty = empty_live();
+        let p = plan(&d, &empty, Options::default()).expect("plannable");
+        let mut live = simulate(&empty, &p);
+        for (i, k) in drift.into_iter().enumerate() {
+            match k {
+                0 if !live.users.is_empty() => {
+                    let n = i % live.users.len();
+                    live.users[n].status = UserStatus::Expired;
+                }
+                1 if !live.users.is_empty() => {
+                    let n = i % live.users.len();
+                    live.users[n].status = UserStatus::Active;
+                }
+                // Only leaves lose keys: a keyed child under an unkeyed parent that
+                // cannot be adopted would be a (correctly reported) move.
+                2 if !live.accounts.is_empty() => {
+                    let n = i % live.accounts.len();
+                    let id = live.accounts[n].id.clone();
+                    if !live.accounts.iter().any(|a| a.parent_id == id) {
+                        live.accounts[n].external_key = None;
+                    }
+                }
+                _ => {}
+            }
+        }
+        live
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn apply_then_plan_is_empty(d in desired_state(), live in live_state(), prune in any::<bool>()) {
+        let opts = Options { prune, prune_accounts: prune, force: true, ..Options::default() };
+        let p = match plan(&d, &live, opts) {
+            Ok(p) => p,
+            // Two unkeyed live accounts that both fit: a real ambiguity, reported.
+            Err(e) if e.0.iter().all(|x| matches!(x, PlanError::AmbiguousAdoption { .. })) => {
+                return Ok(());
+            }
+            Err(e) => panic!("{e}"),
+        };
+        // No operation is a no-op: each one changes the state on its own.
+        for (i, op) in p.operations.iter().enumerate() {
+            let changes = match &op.change {
+                Change::Update { .. } => !op.changed_fields().is_empty(),
+                Change::UpdateUser { before, after, .. } => before != after,
+                Change::UpdateService { before, after, .. } => before != after,
+                _ => true,
+            };
+            prop_assert!(changes, "op {i} changes nothing: {op:?}");
+        }
+        let after = simulate(&live, &p);
+        let again = plan(&d, &after, opts).unwrap();
+        prop_assert!(again.is_empty(), "not converged: {:#?}", again.operations);
+        if prune {
+            prop_assert!(again.unmanaged.is_empty(), "{:#?}", again.unmanaged);
+        }
+        // Every object that matched and needed nothing is untouched.
+        for u in &live.users {
+            let touched = p.operations.iter().any(|o| o.change.user().is_some_and(|x| x.id == u.id)
+                || (o.action() == Action::Delete && o.account.id() == Some(u.account_id.as_str())));
+            if !touched {
+                prop_assert!(after.users.iter().any(|x| x == u), "user {} changed without an operation", u.email);
+            }
+        }
+        for a in &live.accounts {
+            let touched = p.operations.iter().any(|o| o.account.id() == Some(a.id.as_str())
+                && matches!(o.action(), Action::Update | Action::Adopt | Action::Delete));
+            if !touched {
+                prop_assert!(after.accounts.iter().any(|x| x == a), "account {} changed without an operation", a.id);
+            }
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! Unit and property tests of the pure planner, with an in-memory executor: matching and
+//! actions here, guards in `guards.rs`, convergence properties in `convergence.rs`, the stable
+//! JSON form of operations in `wire.rs`.
+
+mod convergence;
+mod guards;
+mod wire;
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::testutil::*;
+use super::*;
+use crate::config::{Source, load_sources};
+use crate::live::{Account, Contact, Limits};
+use crate::vocab::{AccountKind, Role, UserStatus};
+
+pub(super) fn desired(yaml: &str) -> Desired {
+    load_sources(&[Source {
+        path: "t.yaml".into(),
+        text: yaml.into(),
+    }])
+    .unwrap_or_else(|p| panic!("{p}"))
+}
+
+pub(super) fn actions(plan: &Plan) -> Vec<(Action, &str)> {
+    plan.operations
+        .iter()
+        .map(|o| (o.action(), o.address.as_str()))
+        .collect()
+}
+
+pub(super) fn applied_acme() -> Snapshot {
+    let live = empty_live();
+    let p = plan(&acme(), &live, Options::default()).unwrap();
+    simulate(&live, &p)
+}
+
+#[test]
+fn empty_partner_to_acme_then_converged() {
+    let d = acme();
+    let live = empty_live();
+    let p = plan(&d, &live, Options::default()).unwrap();
+    let counts: BTreeMap<&str, usize> = p.counts().iter().map(|(a, n)| (a.as_str(), *n)).collect();
+    assert_eq!(
+        counts,
+        BTreeMap::from([("create", 6), ("invite", 10), ("add-service", 8)])
+    );
+    assert_eq!(p.writes(), 24);
+    // A sub-account waits for its network, which waits for its customer.
+    let idx = |addr: &str, action: Action| {
+        p.operations
+            .iter()
+            .position(|o| o.address == addr && o.action() == action)
+            .unwrap()
+    };
+    let customer = idx("customer.contoso", Action::Create);
+    let network = idx("network.contoso-network", Action::Create);
+    let paris = idx("sub_account.contoso-paris", Action::Create);
+    assert_eq!(p.operations[network].depends_on, vec![customer]);
+    assert_eq!(p.operations[paris].depends_on, vec![network]);
+    let invite = idx(
+        "sub_account.contoso-paris.user[paris@contoso.example]",
+        Action::Invite,
+    );
+    assert_eq!(p.operations[invite].depends_on, vec![paris]);
+    // Partner users need nothing.
+    let ops = idx("partner.user[ops@acme.example]", Action::Invite);
+    assert!(p.operations[ops].depends_on.is_empty());
+    // Settings are sent as written (the default's from `defaults.services`).
+    let cards = idx("customer.fabrikam.service[cards]", Action::AddService);
+    let settings = |i: usize| match &p.operations[i].change {
+        Change::AddService { settings, .. } => serde_json::Value::Object(settings.clone()),
+        other => panic!("not an add-service: {other:?}"),
+    };
+    assert_eq!(settings(cards), json!({ "layout_approval": true }));
+    let mobile = idx("customer.contoso.service[mobile-id]", Action::AddService);
+    assert_eq!(settings(mobile), json!({}));
+    let live2 = simulate(&live, &p);
+    let again = plan(&d, &live2, Options::default()).unwrap();
+    assert!(again.is_empty(), "{:#?}", again.operations);
+    assert_eq!(again.pending_invitations, 10);
+    assert!(again.check_safety().is_ok());
+}
+
+#[test]
+fn rename_is_one_update_with_before_and_after() {
+    let live = applied_acme();
+    let mut d = acme();
+    d.customers[1].name = "Fabrikam Incorporated".into();
+    let p = plan(&d, &live, Options::default()).unwrap();
+    assert_eq!(actions(&p), [(Action::Update, "customer.fabrikam")]);
+    let changed = p.operations[0].changed_fields();
+    assert_eq!(
+        changed,
+        [FieldChange {
+            field: "name",
+            before: FieldValue::Text("Fabrikam Inc"),
+            after: FieldValue::Text("Fabrikam Incorporated"),
+        }]
+    );
+    assert!(p.operations[0].change.etag().is_some());
+}
+
+#[test]
+fn expired_invitation_is_resent_after_a_role_change() {
+    let mut live = applied_acme();
+    let jane = live
+        .users
+        .iter_mut()
+        .find(|u| u.email == "jane@contoso.example")
+        .unwrap();
+    jane.status = UserStatus::Expired;
+    jane.role = Role::Member;
+    let p = plan(&acme(), &live, Options::default()).unwrap();
+    let addr = "customer.contoso.user[jane@contoso.example]";
+    assert_eq!(
+        actions(&p),
+        [(Action::UpdateUser, addr), (Action::Resend, addr)]
+    );
+    assert_eq!(p.operations[1].depends_on, vec![0]);
+    let converged = simulate(&live, &p);
+    assert!(
+        plan(&acme(), &converged, Options::default())
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn removed_customer_is_unmanaged_unless_pruned_children_first() {
+    let live = applied_acme();
+    let mut d = acme();
+    d.customers.remove(0); // contoso, with its network and two sub-accounts
+    d.customers[0].protect = false;
+    let p = plan(&d, &live, Options::default()).unwrap();
+    assert!(p.is_empty());
+    let unmanaged: Vec<&str> = p.unmanaged.iter().map(|u| u.address.as_str()).collect();
+    // contoso is protected in acme (label recorded on create), so it is kept even from
+    // --prune-accounts, and so is everything above its protected descendants.
+    assert_eq!(
+        unmanaged,
+        [
+            "customer.contoso",
+            "network.contoso-network",
+            "sub_account.contoso-paris",
+            "sub_account.contoso-lyon"
+        ]
+    );
+    let opts = Options {
+        prune_accounts: true,
+        ..Options::default()
+    };
+    let p = plan(&d, &live, opts).unwrap();
+    // contoso is protected: sub-accounts and network go, the customer stays.
+    assert_eq!(
+        actions(&p),
+        [
+            (Action::Delete, "sub_account.contoso-paris"),
+            (Action::Delete, "sub_account.contoso-lyon"),
+            (Action::Delete, "network.contoso-network"),
+        ]
+    );
+    assert_eq!(p.operations[2].depends_on, vec![0, 1]);
+    assert_eq!(p.unmanaged.len(), 1);
+    assert_eq!(p.unmanaged[0].reason, "protected (never deleted)");
+}
+
+#[test]
+fn unprotected_removed_customer_is_deleted_with_prune_accounts() {
+    let mut d0 = acme();
+    d0.customers[0].protect = false;
+    let live0 = empty_live();
+    let live = simulate(&live0, &plan(&d0, &live0, Options::default()).unwrap());
+    let mut d = d0.clone();
+    d.customers.remove(0);
+    let opts = Options {
+        prune_accounts: true,
+        force: true,
+        ..Options::default()
+    };
+    let p = plan(&d, &live, opts).unwrap();
+    assert_eq!(p.operations.last().unwrap().address, "customer.contoso");
+    assert_eq!(p.operations.last().unwrap().depends_on, vec![2]);
+    let after = simulate(&live, &p);
+    assert!(plan(&d, &after, opts).unwrap().is_empty());
+    let p = plan(
+        &d,
+        &live,
+        Options {
+            force: false,
+            ..opts
+        },
+    )
+    .unwrap();
+    // 4 of 6 accounts, but a class is guarded only from 10 live objects on.
+    assert!(p.check_safety().is_ok());
+}
+
+#[test]
+fn adoption_of_unkeyed_accounts() {
+    let mut live = empty_live();
+    let d = desired(
+        "version: 1\npartner: { name: Acme Partners }\ncustomers:\n  - { key: a, name: A, contact: { name: J, email: j@a.example }, country: GB, timezone: UTC }\n",
+    );
+    live.accounts.push(Account {
+        id: "acc_1".into(),
+        kind: AccountKind::Customer,
+        parent_id: "p1".into(),
+        external_key: None,
+        name: "A".into(),
+        contact: Some(Contact {
+            name: "J".into(),
+            email: "j@a.example".into(),
+        }),
+        country: Some("GB".into()),
+        timezone: Some("Europe/London".into()),
+        labels: BTreeMap::new(),
+        etag: "\"1\"".into(),
+    });
+    let p = plan(&d, &live, Options::default()).unwrap();
+    assert_eq!(actions(&p), [(Action::Adopt, "customer.a")]);
+    let changed: Vec<String> = p.operations[0]
+        .changed_fields()
+        .into_iter()
+        .map(|c| c.field.to_string())
+        .collect();
+    assert_eq!(changed, ["timezone", "external_key"]);
+    assert!(
+        plan(&d, &simulate(&live, &p), Options::default())
+            .unwrap()
+            .is_empty()
+    );
+    let mut twice = live.clone();
+    let mut other = twice.accounts[0].clone();
+    other.id = "acc_2".into();
+    twice.accounts.push(other);
+    let e = plan(&d, &twice, Options::default()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "customer.a: 2 live accounts without a key have this kind, parent and name (acc_1, acc_2); adopt one by setting its external key, or rename the others"
+    );
+}
+
+#[test]
+fn moves_kind_changes_partner_name_and_services_are_errors() {
+    let live = applied_acme();
+    // Move contoso-lyon under a new network.
+    let mut d = acme();
+    let lyon = d.customers[0].networks[0].sub_accounts.remove(1);
+    d.customers[0].networks.push(crate::config::Network {
+        key: "contoso-south".into(),
+        name: "South".into(),
+        country: Some("FR".into()),
+        timezone: Some("Europe/Paris".into()),
+        protect: false,
+        labels: BTreeMap::new(),
+        users: vec![],
+        services: vec![],
+        sub_accounts: vec![lyon],
+    });
+    d.partner.name = "Other Partners".into();
+    d.customers[1].services.push(crate::config::Service {
+        service_type: "parking".into(),
+        settings: serde_json::Map::new(),
+    });
+    d.customers[2].services[0]
+        .settings
+        .insert("layout_approval".into(), json!("yes"));
+    let e = plan(&d, &live, Options::default()).unwrap_err();
+    let msgs: Vec<String> = e.0.iter().map(ToString::to_string).collect();
+    assert_eq!(msgs.len(), 4, "{msgs:#?}");
+    assert!(msgs[0].starts_with("the configuration is for partner `Other Partners`, but the token belongs to partner `Acme Partners`"));
+    assert!(msgs[1].starts_with("sub_account.contoso-lyon exists under network.contoso-network, but the configuration puts it under network.contoso-south; the API cannot move accounts"));
+    assert_eq!(
+        msgs[2],
+        "customer.fabrikam.service[parking]: unknown service type `parking`; the catalog has: access-control, cards, mobile-id, visitor-management"
+    );
+    assert!(
+        msgs[3].starts_with(
+            "customer.northwind.service[cards]: invalid settings for `cards`: /layout_approval "
+        ),
+        "{}",
+        msgs[3]
+    );
+
+    let mut d = acme();
+    let net = d.customers[0].networks.remove(0);
+    d.customers[1].networks.push(net);
+    d.customers[0].key = "contoso-network".into();
+    let e = plan(&d, &live, Options::default()).unwrap_err();
+    assert!(
+        e.0.iter()
+            .any(|x| matches!(x, PlanError::KindChanged { .. })),
+        "{e}"
+    );
+}
+
+#[test]
+fn cost_line_inputs() {
+    let mut live = empty_live();
+    live.limits = Limits {
+        reads_per_minute: None,
+        writes_per_minute: Some(600),
+    };
+    let p = plan(&acme(), &live, Options::default()).unwrap();
+    assert_eq!(p.writes(), 24);
+    assert_eq!(p.min_seconds(), Some(2.4));
+}

@@ -8,6 +8,7 @@
 //! `saved` (plan files), `settings` (service settings against the catalog), `error`.
 //! May import: `config`, `live`, `vocab`.
 
+mod action;
 mod error;
 mod format;
 mod guard;

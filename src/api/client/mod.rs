@@ -3,267 +3,31 @@
 //! full jitter, `Retry-After` honoured client-wide on 429 and on throttling 409s, cursor
 //! pagination, idempotency keys on POST, and plain `http://` refused except on loopback.
 //! May touch: the network, through reqwest.
+//!
+//! Rooms: `error` (errors and response decoding), `request` (token, request builder), `retry`
+//! (policy, counters, throttling); this file sends.
+
+mod error;
+mod request;
+mod retry;
+
+pub use error::ApiError;
+use error::decode;
+pub use request::{Request, Token};
+pub use retry::{RetryPolicy, Stats};
+use retry::{Throttle, retry_after};
 
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::types::{
-    self, IDEMPOTENCY_KEY_HEADER, MAX_PAGE_SIZE, PROBLEM_CONTENT_TYPE, Page, Problem,
-};
-
-/// What went wrong talking to the API.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    /// The endpoint URL does not parse or has an unsupported scheme.
-    #[error("invalid endpoint `{url}`: {reason}")]
-    BadEndpoint {
-        /// As given.
-        url: String,
-        /// Why.
-        reason: String,
-    },
-    /// Plain HTTP to a non-loopback host.
-    #[error(
-        "refusing plain http:// to `{host}`: the token would cross the network unencrypted; use https://, or a loopback address for a local sandbox"
-    )]
-    InsecureEndpoint {
-        /// The host.
-        host: String,
-    },
-    /// The server answered with a problem document.
-    #[error("{method} {path} failed: {} {}: {}{}", problem.status, problem.title, problem.detail, field_errors(&problem.errors))]
-    Problem {
-        /// Request method.
-        method: Method,
-        /// Request path.
-        path: String,
-        /// The problem.
-        problem: Box<Problem>,
-    },
-    /// The server answered with an error that is not a problem document.
-    #[error("{method} {path} failed: HTTP {status}: {body}")]
-    Status {
-        /// Request method.
-        method: Method,
-        /// Request path.
-        path: String,
-        /// HTTP status.
-        status: StatusCode,
-        /// The start of the body.
-        body: String,
-    },
-    /// No answer (connection refused or reset, timeout, TLS).
-    #[error("{method} {path} failed: {source} (is the endpoint reachable?)")]
-    Transport {
-        /// Request method.
-        method: Method,
-        /// Request path.
-        path: String,
-        /// The cause.
-        #[source]
-        source: reqwest::Error,
-    },
-    /// A body that does not match the contract.
-    #[error("{method} {path}: response does not match the API contract: {reason}")]
-    Decode {
-        /// Request method.
-        method: Method,
-        /// Request path.
-        path: String,
-        /// Why.
-        reason: String,
-    },
-    /// The HTTP client could not be built.
-    #[error("cannot build the HTTP client: {0}")]
-    Setup(String),
-}
-
-fn field_errors(errors: &[types::FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| {
-            format!(
-                "\n  {}: {}",
-                if e.pointer.is_empty() {
-                    "/"
-                } else {
-                    &e.pointer
-                },
-                e.message
-            )
-        })
-        .collect()
-}
-
-impl ApiError {
-    /// The HTTP status, when the server answered.
-    pub fn status(&self) -> Option<StatusCode> {
-        match self {
-            ApiError::Problem { problem, .. } => StatusCode::from_u16(problem.status).ok(),
-            ApiError::Status { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
-
-    /// The problem's machine-readable code, when there is one.
-    pub fn code(&self) -> Option<&str> {
-        match self {
-            ApiError::Problem { problem, .. } => Some(&problem.code),
-            _ => None,
-        }
-    }
-
-    /// The problem document, when there is one.
-    pub fn problem(&self) -> Option<&Problem> {
-        match self {
-            ApiError::Problem { problem, .. } => Some(problem),
-            _ => None,
-        }
-    }
-}
-
-/// The API token. `Debug` and `Display` never show it.
-#[derive(Clone)]
-pub struct Token(String);
-
-impl Token {
-    /// Wraps a token.
-    pub fn new(token: impl Into<String>) -> Self {
-        Token(token.into())
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(<redacted>)")
-    }
-}
-
-/// Retry behaviour.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Attempts in all (first try included).
-    pub attempts: u32,
-    /// First backoff; doubles each retry (full jitter).
-    pub base: Duration,
-    /// Backoff ceiling.
-    pub max: Duration,
-    /// Longest `Retry-After` honoured (longer values are capped).
-    pub max_retry_after: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            attempts: 8,
-            base: Duration::from_millis(100),
-            max: Duration::from_secs(10),
-            max_retry_after: Duration::from_secs(120),
-        }
-    }
-}
-
-/// Counters of one client, for summaries and tests.
-#[derive(Debug, Default)]
-pub struct Stats {
-    /// HTTP requests sent (retries included).
-    pub requests: AtomicU64,
-    /// Retries after errors or throttling.
-    pub retries: AtomicU64,
-    /// Throttled responses (429, or 409 with Retry-After).
-    pub throttled: AtomicU64,
-}
-
-/// Client-wide pause after a throttled response: every request waits for it.
-#[derive(Debug, Default)]
-struct Throttle {
-    not_before: std::sync::Mutex<Option<Instant>>,
-}
-
-impl Throttle {
-    fn until(&self) -> Option<Instant> {
-        *self.not_before.lock().expect("throttle lock")
-    }
-
-    fn extend(&self, until: Instant) {
-        let mut g = self.not_before.lock().expect("throttle lock");
-        if g.is_none_or(|t| t < until) {
-            *g = Some(until);
-        }
-    }
-
-    async fn wait(&self) {
-        if let Some(t) = self.until() {
-            tokio::time::sleep_until(t.into()).await;
-        }
-    }
-}
-
-/// One request, before sending.
-pub struct Request<'a> {
-    method: Method,
-    path: String,
-    query: Vec<(&'a str, String)>,
-    /// The serialized JSON body (serialized once, re-sent as is on retries).
-    body: Option<bytes::Bytes>,
-    if_match: Option<&'a str>,
-    idempotency_key: Option<&'a str>,
-}
-
-impl<'a> Request<'a> {
-    /// A request with no query, body or headers.
-    pub fn new(method: Method, path: impl Into<String>) -> Self {
-        Request {
-            method,
-            path: path.into(),
-            query: Vec::new(),
-            body: None,
-            if_match: None,
-            idempotency_key: None,
-        }
-    }
-
-    /// Adds a query parameter.
-    pub fn query(mut self, key: &'a str, value: impl ToString) -> Self {
-        self.query.push((key, value.to_string()));
-        self
-    }
-
-    /// Sets a JSON body.
-    pub fn json(mut self, body: &impl Serialize) -> Self {
-        self.body = Some(
-            serde_json::to_vec(body)
-                .expect("request bodies serialize")
-                .into(),
-        );
-        self
-    }
-
-    /// Sets `If-Match`.
-    pub fn if_match(mut self, etag: &'a str) -> Self {
-        self.if_match = Some(etag);
-        self
-    }
-
-    /// Sets `Idempotency-Key` (POST: makes retries safe).
-    pub fn idempotency_key(mut self, key: &'a str) -> Self {
-        self.idempotency_key = Some(key);
-        self
-    }
-
-    /// May this request be sent again after an unknown outcome?
-    fn retryable(&self) -> bool {
-        self.method != Method::POST || self.idempotency_key.is_some()
-    }
-}
+use super::types::{self, IDEMPOTENCY_KEY_HEADER, MAX_PAGE_SIZE, Page};
 
 /// A client of one partner API endpoint.
 #[derive(Clone)]
@@ -484,64 +248,6 @@ impl Client {
             }
         }
     }
-}
-
-/// Parses `Retry-After` (delta-seconds; HTTP dates are rare for APIs and treated as 1 s).
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    Some(match v.trim().parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
-        _ => Duration::from_secs(1),
-    })
-}
-
-async fn decode<T: DeserializeOwned>(
-    method: Method,
-    path: String,
-    response: reqwest::Response,
-) -> Result<Option<T>, ApiError> {
-    let status = response.status();
-    let is_problem = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(PROBLEM_CONTENT_TYPE));
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|source| ApiError::Transport {
-            method: method.clone(),
-            path: path.clone(),
-            source,
-        })?;
-    if status.is_success() {
-        if status == StatusCode::NO_CONTENT || bytes.is_empty() {
-            return Ok(None);
-        }
-        return serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| ApiError::Decode {
-                method,
-                path,
-                reason: e.to_string(),
-            });
-    }
-    if is_problem {
-        if let Ok(problem) = serde_json::from_slice::<Problem>(&bytes) {
-            return Err(ApiError::Problem {
-                method,
-                path,
-                problem: Box::new(problem),
-            });
-        }
-    }
-    let body: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
-    Err(ApiError::Status {
-        method,
-        path,
-        status,
-        body,
-    })
 }
 
 #[cfg(test)]

@@ -53,13 +53,7 @@ pub struct Refusals(pub Vec<Refusal>);
 
 impl std::fmt::Display for Refusals {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, r) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{r}")?;
-        }
-        Ok(())
+        super::error::one_per_line(f, &self.0)
     }
 }
 

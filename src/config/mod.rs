@@ -238,6 +238,9 @@ pub struct Desired {
     pub customers: Vec<Customer>,
     /// The files read, in order, with their text (saved plans carry them).
     pub sources: Vec<Source>,
+    /// Where each account's `adopt` is written, by the account's key (for located errors when
+    /// the live state disagrees).
+    pub adopt_at: BTreeMap<String, Location>,
 }
 
 /// Object counts of a desired state.
@@ -525,7 +528,37 @@ fn build(sources: &[Source], docs: &[Option<Node>]) -> Result<Desired, Problems>
         partner,
         customers,
         sources: sources.to_vec(),
+        adopt_at: adopt_locations(sources, docs),
     })
+}
+
+/// Where each account's `adopt` value is, by the account's key.
+fn adopt_locations(sources: &[Source], docs: &[Option<Node>]) -> BTreeMap<String, Location> {
+    fn visit(node: &Node, path: &str, out: &mut BTreeMap<String, Location>) {
+        if let (Some(key), Some(adopt)) =
+            (node.get("key").and_then(Node::as_str), node.get("adopt"))
+        {
+            let at = Location {
+                path: path.to_string(),
+                pos: adopt.pos,
+            };
+            out.insert(key.to_string(), at);
+        }
+        for child in node
+            .list("networks")
+            .iter()
+            .chain(node.list("sub_accounts"))
+        {
+            visit(child, path, out);
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (source, doc) in sources.iter().zip(docs) {
+        for c in doc.iter().flat_map(|d| d.list("customers")) {
+            visit(c, &source.path, &mut out);
+        }
+    }
+    out
 }
 
 /// Merges `defaults` into a customer and lets networks and sub-accounts inherit country and

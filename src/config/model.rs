@@ -72,6 +72,12 @@ pub struct Customer {
     /// the account's external key; changing it means a different account.
     #[schemars(schema_with = "key_schema")]
     pub key: String,
+    /// Live id of the account this one is, for adopting an account that has no key when its
+    /// name alone cannot tell it apart (like Terraform's `import`). Once adopted, the key
+    /// identifies it and this may stay or go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub adopt: Option<String>,
     /// Display name; changing it is an update, not a re-create.
     #[schemars(length(min = 1))]
     pub name: String,
@@ -109,6 +115,12 @@ pub struct Network {
     /// Stable identity (`[a-z0-9][a-z0-9-]{0,62}`), unique in the whole configuration.
     #[schemars(schema_with = "key_schema")]
     pub key: String,
+    /// Live id of the account this one is, for adopting an account that has no key when its
+    /// name alone cannot tell it apart (like Terraform's `import`). Once adopted, the key
+    /// identifies it and this may stay or go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub adopt: Option<String>,
     /// Display name.
     #[schemars(length(min = 1))]
     pub name: String,
@@ -144,6 +156,12 @@ pub struct SubAccount {
     /// Stable identity (`[a-z0-9][a-z0-9-]{0,62}`), unique in the whole configuration.
     #[schemars(schema_with = "key_schema")]
     pub key: String,
+    /// Live id of the account this one is, for adopting an account that has no key when its
+    /// name alone cannot tell it apart (like Terraform's `import`). Once adopted, the key
+    /// identifies it and this may stay or go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub adopt: Option<String>,
     /// Display name.
     #[schemars(length(min = 1))]
     pub name: String,
@@ -205,7 +223,7 @@ pub struct Service {
     #[schemars(length(min = 1))]
     pub service_type: String,
     /// Settings, validated against the type's settings schema when planning.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub settings: serde_json::Map<String, serde_json::Value>,
 }
 

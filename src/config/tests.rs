@@ -59,7 +59,7 @@ fn unknown_field_suggests_and_is_located() {
         p,
         [
             "a.yaml:7:5: missing required field `name`",
-            "a.yaml:8:5: unknown field `nmae` (did you mean `name`?); allowed here: key, name, contact, country, timezone, protect, labels, users, services, networks",
+            "a.yaml:8:5: unknown field `nmae` (did you mean `name`?); allowed here: key, adopt, name, contact, country, timezone, protect, labels, users, services, networks",
         ]
     );
 }

@@ -40,12 +40,22 @@ pub enum PlanError {
         desired_kind: AccountKind,
     },
     /// Several unkeyed live accounts could be adopted.
-    #[error("{address}: {} live accounts without a key have this kind, parent and name ({}); adopt one by setting its external key, or rename the others", ids.len(), ids.join(", "))]
+    #[error("{address}: {} live accounts without a key have this kind, parent and name ({}); say which one this is with `adopt: <id>` on the account in the configuration", ids.len(), ids.join(", "))]
     AmbiguousAdoption {
         /// The desired account.
         address: String,
         /// Candidate ids.
         ids: Vec<String>,
+    },
+    /// An `adopt` id the live state contradicts.
+    #[error("{}{address}: adopt: {problem}", location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default())]
+    Adopt {
+        /// Where `adopt` is written, when known.
+        location: Option<crate::config::Location>,
+        /// The desired account.
+        address: String,
+        /// What is wrong.
+        problem: AdoptProblem,
     },
     /// A service type the live catalog does not have.
     #[error("{address}: unknown service type `{service_type}`; the catalog has: {}", known.join(", "))]
@@ -66,6 +76,63 @@ pub enum PlanError {
         service_type: String,
         /// `(JSON pointer, message)` pairs.
         errors: Vec<(String, String)>,
+    },
+}
+
+/// Why an `adopt` id cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdoptProblem {
+    /// No live account of the partner has the id.
+    #[error(
+        "the partner has no live account `{id}`; copy the id from `partnerctl export` or the vendor's dashboard"
+    )]
+    NotFound {
+        /// The id given.
+        id: String,
+    },
+    /// The live account is of another kind.
+    #[error("live account `{id}` is a {live}, not a {desired}")]
+    Kind {
+        /// The id given.
+        id: String,
+        /// Its kind.
+        live: AccountKind,
+        /// The desired kind.
+        desired: AccountKind,
+    },
+    /// The live account is under another parent.
+    #[error("live account `{id}` is under {live_parent}, not under {desired_parent}")]
+    Parent {
+        /// The id given.
+        id: String,
+        /// Where it is.
+        live_parent: String,
+        /// Where the configuration puts it.
+        desired_parent: String,
+    },
+    /// The live account already has another key.
+    #[error("live account `{id}` is already managed as `{key}`; use that key, or remove `adopt`")]
+    Keyed {
+        /// The id given.
+        id: String,
+        /// Its key.
+        key: String,
+    },
+    /// The key is already on another live account.
+    #[error(
+        "the key is already on live account `{owner}`, not on `{id}`; remove `adopt`, or use another key"
+    )]
+    KeyElsewhere {
+        /// The id given.
+        id: String,
+        /// The account that has the key.
+        owner: String,
+    },
+    /// Another desired account adopts the same live account.
+    #[error("live account `{id}` is adopted by another account of the configuration too")]
+    Twice {
+        /// The id given.
+        id: String,
     },
 }
 

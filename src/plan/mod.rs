@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Desired;
 use crate::live::{self, PartnerInfo, Snapshot};
 
-pub use error::{PlanError, PlanErrors};
+pub use error::{AdoptProblem, PlanError, PlanErrors};
 pub use guard::{Refusal, Refusals};
 pub use operation::{
     AccountFields, AccountRef, Action, Change, FieldChange, FieldValue, Membership, Operation,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::operation::{AccountFields, AccountRef, Change, Operation};
 use super::settings;
-use super::{ClassCounts, Options, Plan, PlanError, PlanErrors, Unmanaged};
+use super::{AdoptProblem, ClassCounts, Options, Plan, PlanError, PlanErrors, Unmanaged};
 use crate::config::{self, Desired};
 use crate::live::{self, Snapshot};
 use crate::vocab::{AccountKind, PROTECT_LABEL, Role, UserStatus};
@@ -15,6 +15,7 @@ use crate::vocab::{AccountKind, PROTECT_LABEL, Role, UserStatus};
 pub(super) struct Wanted<'d> {
     kind: AccountKind,
     key: &'d str,
+    adopt: Option<&'d str>,
     parent: Option<usize>,
     fields: AccountFields,
     users: &'d [config::User],
@@ -50,6 +51,7 @@ fn flatten(desired: &Desired) -> Vec<Wanted<'_>> {
         out.push(Wanted {
             kind: AccountKind::Customer,
             key: &c.key,
+            adopt: c.adopt.as_deref(),
             parent: None,
             fields: fields(
                 &c.name,
@@ -67,6 +69,7 @@ fn flatten(desired: &Desired) -> Vec<Wanted<'_>> {
             out.push(Wanted {
                 kind: AccountKind::Network,
                 key: &n.key,
+                adopt: n.adopt.as_deref(),
                 parent: Some(ci),
                 fields: fields(&n.name, None, &n.country, &n.timezone, &n.labels, n.protect),
                 users: &n.users,
@@ -76,6 +79,7 @@ fn flatten(desired: &Desired) -> Vec<Wanted<'_>> {
                 out.push(Wanted {
                     kind: AccountKind::SubAccount,
                     key: &s.key,
+                    adopt: s.adopt.as_deref(),
                     parent: Some(ni),
                     fields: fields(&s.name, None, &s.country, &s.timezone, &s.labels, s.protect),
                     users: &s.users,
@@ -142,6 +146,8 @@ pub(super) struct Planner<'l> {
     pub(super) ix: Index<'l>,
     pub(super) catalog: settings::Catalog<'l>,
     pub(super) matched: HashSet<&'l str>,
+    /// Live ids named by `adopt`: never adopted by name by another account.
+    reserved: HashSet<String>,
     pub(super) ops: Vec<Operation>,
     pub(super) unmanaged: Vec<Unmanaged>,
     pub(super) pending: usize,
@@ -164,6 +170,7 @@ impl<'l> Planner<'l> {
             ix: Index::new(live),
             catalog: settings::Catalog::new(&live.catalog),
             matched: HashSet::new(),
+            reserved: HashSet::new(),
             ops: Vec::new(),
             unmanaged: Vec::new(),
             pending: 0,
@@ -194,10 +201,14 @@ impl<'l> Planner<'l> {
             None,
         );
         let wanted = flatten(desired);
+        self.reserved = wanted
+            .iter()
+            .filter_map(|w| w.adopt.map(str::to_string))
+            .collect();
         let mut placed: Vec<Placed<'l>> = Vec::with_capacity(wanted.len());
         for w in &wanted {
             let parent = w.parent.map(|p| &placed[p]);
-            let p = self.place(w, parent);
+            let p = self.place(desired, w, parent);
             let live_id = p.live.map(|a| a.id.as_str());
             self.members(&p.account, live_id, w.users, w.services, p.creator);
             placed.push(p);
@@ -237,8 +248,15 @@ impl<'l> Planner<'l> {
         }
     }
 
-    /// Matches one desired account (its parent already placed) and emits its operation.
-    fn place(&mut self, w: &Wanted<'_>, parent: Option<&Placed<'l>>) -> Placed<'l> {
+    /// Matches one desired account (its parent already placed) and emits its operation: by
+    /// key, else by its `adopt` id, else by adoption of the one unkeyed sibling with its kind
+    /// and name, else a creation.
+    fn place(
+        &mut self,
+        desired: &Desired,
+        w: &Wanted<'_>,
+        parent: Option<&Placed<'l>>,
+    ) -> Placed<'l> {
         let parent_live_id: Option<&'l str> = match parent {
             None => Some(self.live.partner.id.as_str()),
             Some(p) => p.live.map(|a| a.id.as_str()),
@@ -248,7 +266,20 @@ impl<'l> Planner<'l> {
             key: Some(w.key.to_string()),
             id: id.map(str::to_string),
         };
+        let unplaced = Placed {
+            account: account(None),
+            creator: None,
+            live: None,
+        };
         if let Some(a) = self.ix.by_key.get(w.key).copied() {
+            if let Some(id) = w.adopt.filter(|id| *id != a.id) {
+                let problem = AdoptProblem::KeyElsewhere {
+                    id: id.to_string(),
+                    owner: a.id.clone(),
+                };
+                self.adopt_error(desired, w, problem);
+                return unplaced;
+            }
             self.matched.insert(a.id.as_str());
             let r = account(Some(&a.id));
             self.keyed(w, a, &r, parent_live_id, parent);
@@ -258,7 +289,17 @@ impl<'l> Planner<'l> {
                 live: Some(a),
             };
         }
-        match self.candidates(w, parent_live_id).as_slice() {
+        let candidates = match w.adopt {
+            Some(id) => match self.pinned(w, id, parent_live_id, parent) {
+                Ok(a) => vec![a],
+                Err(problem) => {
+                    self.adopt_error(desired, w, problem);
+                    return unplaced;
+                }
+            },
+            None => self.candidates(w, parent_live_id),
+        };
+        match candidates.as_slice() {
             [a] => {
                 let a = *a;
                 self.matched.insert(a.id.as_str());
@@ -290,18 +331,61 @@ impl<'l> Planner<'l> {
                 }
             }
             many => {
-                let r = account(None);
                 self.errors.push(PlanError::AmbiguousAdoption {
-                    address: r.address(),
+                    address: unplaced.account.address(),
                     ids: many.iter().map(|a| a.id.clone()).collect(),
                 });
-                Placed {
-                    account: r,
-                    creator: None,
-                    live: None,
-                }
+                unplaced
             }
         }
+    }
+
+    /// The live account an `adopt` id names, if it can be this desired account.
+    fn pinned(
+        &self,
+        w: &Wanted<'_>,
+        id: &str,
+        parent_live_id: Option<&str>,
+        parent: Option<&Placed<'_>>,
+    ) -> Result<&'l live::Account, AdoptProblem> {
+        let id_owned = || id.to_string();
+        let a = *self
+            .ix
+            .by_id
+            .get(id)
+            .ok_or_else(|| AdoptProblem::NotFound { id: id_owned() })?;
+        if a.kind != w.kind {
+            return Err(AdoptProblem::Kind {
+                id: id_owned(),
+                live: a.kind,
+                desired: w.kind,
+            });
+        }
+        if let Some(key) = &a.external_key {
+            return Err(AdoptProblem::Keyed {
+                id: id_owned(),
+                key: key.clone(),
+            });
+        }
+        if parent_live_id.is_some_and(|p| p != a.parent_id) || parent_live_id.is_none() {
+            return Err(AdoptProblem::Parent {
+                id: id_owned(),
+                live_parent: self.live_parent_address(&a.parent_id),
+                desired_parent: parent.map_or_else(|| "partner".into(), |p| p.account.address()),
+            });
+        }
+        if self.matched.contains(a.id.as_str()) {
+            return Err(AdoptProblem::Twice { id: id_owned() });
+        }
+        Ok(a)
+    }
+
+    fn adopt_error(&mut self, desired: &Desired, w: &Wanted<'_>, problem: AdoptProblem) {
+        self.errors.push(PlanError::Adopt {
+            location: desired.adopt_at.get(w.key).cloned(),
+            address: format!("{}.{}", w.kind, w.key),
+            problem,
+        });
     }
 
     /// A desired account found by key: an error if it moved or changed kind, else an update
@@ -352,6 +436,7 @@ impl<'l> Planner<'l> {
                     && a.kind == w.kind
                     && a.name == w.fields.name
                     && !self.matched.contains(a.id.as_str())
+                    && !self.reserved.contains(&a.id)
             })
             .collect()
     }

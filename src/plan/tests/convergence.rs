@@ -59,6 +59,7 @@ fn customer(i: usize) -> impl Strategy<Value = Customer> {
     )
         .prop_map(move |(name, users, services, network, tz)| Customer {
             key: format!("c{i}"),
+            adopt: None,
             name: format!("Customer {i}{}", if name == 1 { " Ltd" } else { "" }),
             contact: crate::config::Contact {
                 name: "C".into(),
@@ -74,6 +75,7 @@ fn customer(i: usize) -> impl Strategy<Value = Customer> {
                 .into_iter()
                 .map(|(nu, subs)| Network {
                     key: format!("n{i}"),
+                    adopt: None,
                     name: format!("Network {i}"),
                     country: Some("GB".into()),
                     timezone: Some("UTC".into()),
@@ -86,6 +88,7 @@ fn customer(i: usize) -> impl Strategy<Value = Customer> {
                         .enumerate()
                         .map(|(j, (keep, su))| SubAccount {
                             key: format!("s{i}-{j}"),
+                            adopt: None,
                             name: format!("Site {j}{}", if keep { "" } else { "!" }),
                             country: Some("GB".into()),
                             timezone: Some("UTC".into()),
@@ -120,6 +123,7 @@ fn desired_state() -> impl Strategy<Value = Desired> {
                 .filter_map(|(c, k)| k.then_some(c))
                 .collect(),
             sources: vec![],
+            adopt_at: Default::default(),
         })
 }
 

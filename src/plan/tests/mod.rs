@@ -239,7 +239,7 @@ fn adoption_of_unkeyed_accounts() {
     let e = plan(&d, &twice, Options::default()).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "customer.a: 2 live accounts without a key have this kind, parent and name (acc_1, acc_2); adopt one by setting its external key, or rename the others"
+        "customer.a: 2 live accounts without a key have this kind, parent and name (acc_1, acc_2); say which one this is with `adopt: <id>` on the account in the configuration"
     );
 }
 
@@ -251,6 +251,7 @@ fn moves_kind_changes_partner_name_and_services_are_errors() {
     let lyon = d.customers[0].networks[0].sub_accounts.remove(1);
     d.customers[0].networks.push(crate::config::Network {
         key: "contoso-south".into(),
+        adopt: None,
         name: "South".into(),
         country: Some("FR".into()),
         timezone: Some("Europe/Paris".into()),
@@ -307,4 +308,111 @@ fn cost_line_inputs() {
     let p = plan(&acme(), &live, Options::default()).unwrap();
     assert_eq!(p.writes(), 24);
     assert_eq!(p.min_seconds(), Some(2.4));
+}
+
+fn unkeyed_customer(id: &str, name: &str) -> Account {
+    Account {
+        id: id.into(),
+        kind: AccountKind::Customer,
+        parent_id: "p1".into(),
+        external_key: None,
+        name: name.into(),
+        contact: Some(Contact {
+            name: "J".into(),
+            email: "j@a.example".into(),
+        }),
+        country: Some("GB".into()),
+        timezone: Some("UTC".into()),
+        labels: BTreeMap::new(),
+        etag: format!("\"{id}\""),
+    }
+}
+
+const TWINS: &str = "version: 1\npartner: { name: Acme Partners }\ncustomers:\n  - { key: twin-a, adopt: acc_2, name: Twin, contact: { name: J, email: j@a.example }, country: GB, timezone: UTC }\n  - { key: twin-b, adopt: acc_1, name: Twin, contact: { name: J, email: j@a.example }, country: GB, timezone: UTC }\n";
+
+#[test]
+fn adopt_by_id_tells_twins_apart() {
+    let mut live = empty_live();
+    live.accounts.push(unkeyed_customer("acc_1", "Twin"));
+    live.accounts.push(unkeyed_customer("acc_2", "Twin"));
+    let d = desired(TWINS);
+    let p = plan(&d, &live, Options::default()).unwrap();
+    let adopted: Vec<(&str, Option<&str>)> = p
+        .operations
+        .iter()
+        .map(|o| (o.address.as_str(), o.account.id()))
+        .collect();
+    assert_eq!(
+        adopted,
+        [
+            ("customer.twin-a", Some("acc_2")),
+            ("customer.twin-b", Some("acc_1"))
+        ]
+    );
+    assert!(p.operations.iter().all(|o| o.action() == Action::Adopt));
+    let after = simulate(&live, &p);
+    assert!(plan(&d, &after, Options::default()).unwrap().is_empty());
+    // A pinned id is never taken by name matching of another account.
+    let mut live = empty_live();
+    live.accounts.push(unkeyed_customer("acc_1", "Twin"));
+    let d = desired(
+        "version: 1\npartner: { name: Acme Partners }\ncustomers:\n  - { key: first, name: Twin, contact: { name: J, email: j@a.example }, country: GB, timezone: UTC }\n  - { key: second, adopt: acc_1, name: Twin, contact: { name: J, email: j@a.example }, country: GB, timezone: UTC }\n",
+    );
+    let p = plan(&d, &live, Options::default()).unwrap();
+    assert_eq!(
+        actions(&p),
+        [
+            (Action::Create, "customer.first"),
+            (Action::Adopt, "customer.second")
+        ]
+    );
+}
+
+#[test]
+fn wrong_adopt_ids_are_located_errors() {
+    let mut live = empty_live();
+    live.accounts.push(unkeyed_customer("acc_1", "Twin"));
+    let mut keyed = unkeyed_customer("acc_2", "Other");
+    keyed.external_key = Some("other".into());
+    live.accounts.push(keyed);
+    let mut network = unkeyed_customer("acc_3", "Net");
+    network.kind = AccountKind::Network;
+    network.parent_id = "acc_2".into();
+    live.accounts.push(network);
+    let errors = |adopt: &str| -> String {
+        let yaml = TWINS.replace("adopt: acc_2", &format!("adopt: {adopt}"));
+        plan(&desired(&yaml), &live, Options::default())
+            .unwrap_err()
+            .0
+            .iter()
+            .find(|e| matches!(e, PlanError::Adopt { .. }))
+            .map(ToString::to_string)
+            .unwrap()
+    };
+    assert_eq!(
+        errors("acc_9"),
+        "t.yaml:4:27: customer.twin-a: adopt: the partner has no live account `acc_9`; copy the id from `partnerctl export` or the vendor's dashboard"
+    );
+    assert_eq!(
+        errors("acc_3"),
+        "t.yaml:4:27: customer.twin-a: adopt: live account `acc_3` is a network, not a customer"
+    );
+    assert_eq!(
+        errors("acc_2"),
+        "t.yaml:4:27: customer.twin-a: adopt: live account `acc_2` is already managed as `other`; use that key, or remove `adopt`"
+    );
+    assert!(
+        errors("acc_1").contains("adopted by another account"),
+        "{}",
+        errors("acc_1")
+    );
+    // The key already names another live account than `adopt` does.
+    let yaml = TWINS.replace("key: twin-a, adopt: acc_2", "key: other, adopt: acc_1");
+    let e = plan(&desired(&yaml), &live, Options::default()).unwrap_err();
+    assert!(
+        e.to_string().contains(
+            "customer.other: adopt: the key is already on live account `acc_2`, not on `acc_1`"
+        ),
+        "{e}"
+    );
 }

@@ -10,6 +10,7 @@ pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod endpoint;
+pub mod export;
 pub mod live;
 pub mod output;
 pub mod plan;

@@ -1,0 +1,280 @@
+//! Stage `export`, the estate: a live snapshot as the configuration model, in a stable order
+//! (accounts by key, users by email, services by type), with values the configuration would
+//! inherit anyway left out and what every customer shares moved to `defaults`. Pure.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::keys::KeyMaker;
+use crate::config::{Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User};
+use crate::live::{self, Snapshot};
+use crate::vocab::{AccountKind, PROTECT_LABEL, UserStatus};
+
+/// What an export holds, counted for its summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Customer accounts.
+    pub customers: usize,
+    /// Network accounts.
+    pub networks: usize,
+    /// Sub-accounts.
+    pub sub_accounts: usize,
+    /// Users and invitations, partner users included.
+    pub users: usize,
+    /// Invitations not accepted yet (no change on the first apply).
+    pub pending: usize,
+    /// Expired invitations (the first apply re-sends them).
+    pub expired: usize,
+    /// Services.
+    pub services: usize,
+    /// Accounts without a key, given one derived from their name (adopted by the first apply).
+    pub derived_keys: usize,
+    /// Of those, accounts whose name is shared with a sibling, pinned by live id.
+    pub pinned: usize,
+}
+
+/// The live estate as configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estate {
+    /// The partner and its users.
+    pub partner: Partner,
+    /// What every customer shares, if that shortens the output.
+    pub defaults: Option<Defaults>,
+    /// The customers, by key.
+    pub customers: Vec<Customer>,
+    /// Counts.
+    pub summary: Summary,
+}
+
+/// Keys, adoption pins and children of the live accounts.
+struct Tree<'l> {
+    key: HashMap<&'l str, String>,
+    pin: HashMap<&'l str, String>,
+    children: HashMap<&'l str, Vec<&'l live::Account>>,
+    users: HashMap<&'l str, Vec<&'l live::User>>,
+    services: HashMap<&'l str, Vec<&'l live::Service>>,
+}
+
+impl<'l> Tree<'l> {
+    fn new(live: &'l Snapshot, summary: &mut Summary) -> Self {
+        let mut maker = KeyMaker::new(live.accounts.iter().filter_map(|a| a.external_key.clone()));
+        let mut unkeyed: Vec<&live::Account> = live
+            .accounts
+            .iter()
+            .filter(|a| a.external_key.is_none())
+            .collect();
+        unkeyed.sort_by(|a, b| {
+            (a.kind.depth(), &a.name, &a.id).cmp(&(b.kind.depth(), &b.name, &b.id))
+        });
+        let mut same_name: HashMap<(AccountKind, &str, &str), usize> = HashMap::new();
+        for a in &unkeyed {
+            *same_name
+                .entry((a.kind, &a.parent_id, &a.name))
+                .or_default() += 1;
+        }
+        let mut key = HashMap::new();
+        let mut pin = HashMap::new();
+        for a in &live.accounts {
+            if let Some(k) = &a.external_key {
+                key.insert(a.id.as_str(), k.clone());
+            }
+        }
+        for a in unkeyed {
+            key.insert(a.id.as_str(), maker.key_for(&a.name, &a.id));
+            summary.derived_keys += 1;
+            if same_name[&(a.kind, a.parent_id.as_str(), a.name.as_str())] > 1 {
+                pin.insert(a.id.as_str(), a.id.clone());
+                summary.pinned += 1;
+            }
+        }
+        let mut tree = Tree {
+            key,
+            pin,
+            children: HashMap::new(),
+            users: HashMap::new(),
+            services: HashMap::new(),
+        };
+        for a in &live.accounts {
+            tree.children
+                .entry(a.parent_id.as_str())
+                .or_default()
+                .push(a);
+        }
+        for kids in tree.children.values_mut() {
+            kids.sort_by(|a, b| tree.key[a.id.as_str()].cmp(&tree.key[b.id.as_str()]));
+        }
+        for u in &live.users {
+            tree.users.entry(u.account_id.as_str()).or_default().push(u);
+        }
+        for s in &live.services {
+            tree.services
+                .entry(s.account_id.as_str())
+                .or_default()
+                .push(s);
+        }
+        tree
+    }
+
+    fn kids(&self, id: &str, kind: AccountKind) -> impl Iterator<Item = &'l live::Account> + '_ {
+        let kids = self.children.get(id).map(Vec::as_slice).unwrap_or_default();
+        kids.iter().copied().filter(move |a| a.kind == kind)
+    }
+
+    fn users(&self, id: &str, summary: &mut Summary) -> Vec<User> {
+        let mut live: Vec<&live::User> = self.users.get(id).cloned().unwrap_or_default();
+        live.sort_by_key(|u| u.email.to_lowercase());
+        for u in &live {
+            summary.users += 1;
+            match u.status {
+                UserStatus::Invited => summary.pending += 1,
+                UserStatus::Expired => summary.expired += 1,
+                UserStatus::Active => {}
+            }
+        }
+        live.into_iter()
+            .map(|u| User {
+                email: u.email.clone(),
+                name: u.name.clone(),
+                role: u.role,
+            })
+            .collect()
+    }
+
+    fn services(&self, id: &str, summary: &mut Summary) -> Vec<Service> {
+        let mut live: Vec<&live::Service> = self.services.get(id).cloned().unwrap_or_default();
+        live.sort_by(|a, b| a.service_type.cmp(&b.service_type));
+        summary.services += live.len();
+        live.into_iter()
+            .map(|s| Service {
+                service_type: s.service_type.clone(),
+                settings: s.settings.clone(),
+            })
+            .collect()
+    }
+}
+
+/// Labels without the protect label, and whether it was set.
+fn labels(a: &live::Account) -> (BTreeMap<String, String>, bool) {
+    let mut l = a.labels.clone();
+    let protect = l.get(PROTECT_LABEL).is_some_and(|v| v == "true");
+    if protect {
+        l.remove(PROTECT_LABEL);
+    }
+    (l, protect)
+}
+
+/// `own` unless it equals what the account inherits.
+fn unless_inherited(own: &Option<String>, inherited: &Option<String>) -> Option<String> {
+    if own == inherited { None } else { own.clone() }
+}
+
+/// Country and timezone an account hands down to its children (its own, else its parent's).
+#[derive(Clone)]
+struct Place {
+    country: Option<String>,
+    timezone: Option<String>,
+}
+
+impl Place {
+    fn of(a: &live::Account, inherited: &Place) -> Place {
+        Place {
+            country: a.country.clone().or_else(|| inherited.country.clone()),
+            timezone: a.timezone.clone().or_else(|| inherited.timezone.clone()),
+        }
+    }
+}
+
+fn sub_account(t: &Tree<'_>, a: &live::Account, parent: &Place, s: &mut Summary) -> SubAccount {
+    let (labels, protect) = labels(a);
+    s.sub_accounts += 1;
+    SubAccount {
+        key: t.key[a.id.as_str()].clone(),
+        adopt: t.pin.get(a.id.as_str()).cloned(),
+        name: a.name.clone(),
+        country: unless_inherited(&a.country, &parent.country),
+        timezone: unless_inherited(&a.timezone, &parent.timezone),
+        protect,
+        labels,
+        users: t.users(&a.id, s),
+        services: t.services(&a.id, s),
+    }
+}
+
+fn network(t: &Tree<'_>, a: &live::Account, parent: &Place, s: &mut Summary) -> Network {
+    let (labels, protect) = labels(a);
+    let place = Place::of(a, parent);
+    s.networks += 1;
+    Network {
+        key: t.key[a.id.as_str()].clone(),
+        adopt: t.pin.get(a.id.as_str()).cloned(),
+        name: a.name.clone(),
+        country: unless_inherited(&a.country, &parent.country),
+        timezone: unless_inherited(&a.timezone, &parent.timezone),
+        protect,
+        labels,
+        users: t.users(&a.id, s),
+        services: t.services(&a.id, s),
+        sub_accounts: t
+            .kids(&a.id, AccountKind::SubAccount)
+            .map(|x| sub_account(t, x, &place, s))
+            .collect(),
+    }
+}
+
+fn customer(t: &Tree<'_>, a: &live::Account, s: &mut Summary) -> Customer {
+    let (labels, protect) = labels(a);
+    s.customers += 1;
+    let contact = a.contact.as_ref().map_or_else(
+        || Contact {
+            name: String::new(),
+            email: String::new(),
+        },
+        |c| Contact {
+            name: c.name.clone(),
+            email: c.email.clone(),
+        },
+    );
+    let place = Place::of(
+        a,
+        &Place {
+            country: None,
+            timezone: None,
+        },
+    );
+    Customer {
+        key: t.key[a.id.as_str()].clone(),
+        adopt: t.pin.get(a.id.as_str()).cloned(),
+        name: a.name.clone(),
+        contact,
+        country: a.country.clone(),
+        timezone: a.timezone.clone(),
+        protect,
+        labels,
+        users: t.users(&a.id, s),
+        services: t.services(&a.id, s),
+        networks: t
+            .kids(&a.id, AccountKind::Network)
+            .map(|x| network(t, x, &place, s))
+            .collect(),
+    }
+}
+
+/// The live estate of `live` as configuration.
+pub fn estate(live: &Snapshot) -> Estate {
+    let mut summary = Summary::default();
+    let tree = Tree::new(live, &mut summary);
+    let partner = Partner {
+        name: live.partner.name.clone(),
+        users: tree.users(&live.partner.id, &mut summary),
+    };
+    let mut customers: Vec<Customer> = tree
+        .kids(&live.partner.id, AccountKind::Customer)
+        .map(|a| customer(&tree, a, &mut summary))
+        .collect();
+    let defaults = super::defaults::extract(&mut customers);
+    Estate {
+        partner,
+        defaults,
+        customers,
+        summary,
+    }
+}

@@ -1,0 +1,135 @@
+//! Export round trips through the pure planner: what export writes loads, validates and plans
+//! to zero changes against the state it came from (adoptions and re-sent invitations aside).
+
+use super::*;
+use crate::config::{Source, load_sources};
+use crate::live::Snapshot;
+use crate::plan::testutil::{acme, empty_live, simulate};
+use crate::plan::{Action, Options, plan};
+use crate::vocab::UserStatus;
+
+fn applied_acme() -> Snapshot {
+    let live = empty_live();
+    simulate(&live, &plan(&acme(), &live, Options::default()).unwrap())
+}
+
+fn load(files: &[File]) -> crate::config::Desired {
+    let sources: Vec<Source> = files
+        .iter()
+        .map(|f| Source {
+            path: f.path.display().to_string(),
+            text: f.text.clone(),
+        })
+        .collect();
+    load_sources(&sources).unwrap_or_else(|p| panic!("{p}\n{}", files[0].text))
+}
+
+fn actions(live: &Snapshot, layout: Layout) -> Vec<Action> {
+    let files = files(&estate(live), layout);
+    let p = plan(&load(&files), live, Options::default()).unwrap();
+    p.operations.iter().map(|o| o.action()).collect()
+}
+
+#[test]
+fn acme_exports_to_a_configuration_that_plans_to_zero() {
+    let live = applied_acme();
+    for layout in [Layout::Single, Layout::PerCustomer] {
+        assert_eq!(actions(&live, layout), [], "{layout:?}");
+    }
+    let e = estate(&live);
+    assert_eq!(e.summary.customers, 3);
+    assert_eq!(e.summary.pending, 10);
+    assert_eq!(e.summary.derived_keys, 0);
+    // What all customers share went to defaults; networks leave out what they inherit.
+    let d = e.defaults.as_ref().unwrap();
+    assert_eq!(
+        d.labels.get("managed-by").map(String::as_str),
+        Some("partnerctl")
+    );
+    let contoso = e.customers.iter().find(|c| c.key == "contoso").unwrap();
+    assert!(contoso.protect);
+    assert!(!contoso.labels.contains_key(crate::vocab::PROTECT_LABEL));
+    let network = &contoso.networks[0];
+    assert_eq!(
+        (network.country.as_ref(), network.timezone.as_ref()),
+        (None, None)
+    );
+}
+
+#[test]
+fn unkeyed_accounts_get_keys_and_the_first_apply_only_adopts_and_resends() {
+    let mut live = applied_acme();
+    for a in &mut live.accounts {
+        a.external_key = None;
+    }
+    // Twins under one parent: pinned by id.
+    let mut twin = live.accounts[0].clone();
+    twin.id = "acc_twin".into();
+    live.accounts.push(twin);
+    for u in &mut live.users {
+        if u.email.starts_with("paris@") {
+            u.status = UserStatus::Expired;
+        }
+    }
+    let e = estate(&live);
+    assert_eq!(e.summary.derived_keys, live.accounts.len());
+    assert_eq!(e.summary.pinned, 2);
+    assert_eq!(e.summary.expired, 1);
+    let mut got = actions(&live, Layout::PerCustomer);
+    got.sort();
+    let mut want = vec![Action::Adopt; live.accounts.len()];
+    want.push(Action::Resend);
+    assert_eq!(got, want);
+    // After that apply, a fresh export plans to zero and keeps the same keys.
+    let files1 = files(&e, Layout::PerCustomer);
+    let p = plan(&load(&files1), &live, Options::default()).unwrap();
+    let after = simulate(&live, &p);
+    assert_eq!(actions(&after, Layout::PerCustomer), []);
+    let keys = |e: &Estate| {
+        e.customers
+            .iter()
+            .map(|c| c.key.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&estate(&after)), keys(&e));
+}
+
+#[test]
+fn output_is_deterministic_whatever_the_live_order() {
+    let live = applied_acme();
+    let mut shuffled = live.clone();
+    shuffled.accounts.reverse();
+    shuffled.users.reverse();
+    shuffled.services.reverse();
+    for layout in [Layout::Single, Layout::PerCustomer] {
+        assert_eq!(
+            files(&estate(&live), layout),
+            files(&estate(&shuffled), layout)
+        );
+    }
+}
+
+#[test]
+fn per_customer_files_start_with_the_schema_line() {
+    let fs = files(&estate(&applied_acme()), Layout::PerCustomer);
+    let names: Vec<String> = fs.iter().map(|f| f.path.display().to_string()).collect();
+    assert_eq!(
+        names,
+        [
+            "partner.yaml",
+            "customers/contoso.yaml",
+            "customers/fabrikam.yaml",
+            "customers/northwind.yaml"
+        ]
+    );
+    assert!(
+        fs[0]
+            .text
+            .starts_with("# yaml-language-server: $schema=partnerctl.schema.json\n")
+    );
+    assert!(
+        fs[1]
+            .text
+            .starts_with("# yaml-language-server: $schema=../partnerctl.schema.json\n")
+    );
+}

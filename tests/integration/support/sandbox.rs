@@ -7,7 +7,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use super::api::Api;
-use super::cli::partnerctl;
+use super::cli::{Cmd, Run, partnerctl};
 
 /// A running sandbox server (killed on drop).
 pub struct Sandbox {
@@ -36,10 +36,11 @@ impl Sandbox {
 
     /// A server on the given database.
     pub fn start_on(db: &Path, args: &[&str]) -> Sandbox {
-        let mut child = partnerctl()
-            .args(["sandbox", "serve", "--listen", "127.0.0.1:0", "--db"])
+        let mut child = sandbox_cmd()
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
             .arg(db)
             .args(args)
+            .command()
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -93,24 +94,17 @@ impl Sandbox {
 
     /// Runs `partnerctl sandbox partner add` on this server's database; returns the token.
     pub fn add_partner(&self, name: &str, manageable: bool) -> String {
-        let mut c = partnerctl();
-        c.args(["sandbox", "partner", "add", "--name", name, "--db"])
-            .arg(&self.db);
+        let mut args = vec!["partner", "add", "--name", name];
         if !manageable {
-            c.arg("--not-manageable");
+            args.push("--not-manageable");
         }
-        let out = c.output().expect("run partner add");
-        assert!(
-            out.status.success(),
-            "partner add failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8(out.stdout).expect("utf-8");
-        let lines: Vec<&str> = stdout.lines().collect();
+        let run = self.admin(&args).success();
+        let lines: Vec<&str> = run.stdout.lines().collect();
         assert_eq!(
             lines.len(),
             1,
-            "partner add must print only the token: {stdout:?}"
+            "partner add must print only the token: {:?}",
+            run.stdout
         );
         lines[0].to_string()
     }
@@ -121,7 +115,7 @@ impl Sandbox {
     }
 
     /// Runs an admin subcommand (`users accept ...`, `outbox`) against this database.
-    pub fn admin(&self, args: &[&str]) -> std::process::Output {
+    pub fn admin(&self, args: &[&str]) -> Run {
         admin(&self.db, args)
     }
 
@@ -140,13 +134,17 @@ impl Drop for Sandbox {
     }
 }
 
-/// Runs `partnerctl sandbox ARGS --db DB` (an admin command: no server, no token).
-pub fn admin(db: &Path, args: &[&str]) -> std::process::Output {
+/// `partnerctl sandbox`, as CI runs it (`CI=true`: neither the server nor the admin commands
+/// need an endpoint), without colour and logging only warnings.
+fn sandbox_cmd() -> Cmd {
     partnerctl()
         .arg("sandbox")
-        .args(args)
-        .arg("--db")
-        .arg(db)
-        .output()
-        .expect("run admin command")
+        .env("CI", "true")
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "warn")
+}
+
+/// Runs `partnerctl sandbox ARGS --db DB` (an admin command: no server, no token).
+pub fn admin(db: &Path, args: &[&str]) -> Run {
+    sandbox_cmd().args(args).arg("--db").arg(db).run()
 }

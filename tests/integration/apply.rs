@@ -82,7 +82,7 @@ fn assert_no_duplicates(s: &State) {
 /// A generated configuration of `customers` customers in a temporary directory.
 fn generated(customers: usize) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let scale = partnerctl::testgen::Scale {
+    let scale = partnerctl::testkit::Scale {
         customers,
         networks: customers / 5,
         subs_per_network: 2,
@@ -92,7 +92,7 @@ fn generated(customers: usize) -> (tempfile::TempDir, PathBuf) {
     };
     let cfg = dir.path().join("config");
     std::fs::create_dir_all(&cfg).unwrap();
-    for (name, text) in partnerctl::testgen::generate(&scale) {
+    for (name, text) in partnerctl::testkit::generate(&scale) {
         std::fs::write(cfg.join(name), text).unwrap();
     }
     (dir, cfg)

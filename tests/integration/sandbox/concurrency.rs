@@ -10,23 +10,18 @@ use serde_json::{Value, json};
 use super::s;
 use crate::support::{Api, Sandbox};
 
-/// Invites users `u0` … `u{n-1}` into `users` (`/v1/accounts/{id}/users`) with 8 concurrent
-/// tasks; returns their ids.
-async fn invite_concurrently(api: &Api, users: &str, n: usize) -> HashSet<String> {
+/// Invites users `u0` … `u{n-1}` into the account `account_id` with 8 concurrent tasks;
+/// returns their ids.
+async fn invite_concurrently(api: &Api, account_id: &str, n: usize) -> HashSet<String> {
     let mut tasks = Vec::new();
     for w in 0..8 {
         let api = api.clone();
-        let users = users.to_string();
+        let account_id = account_id.to_string();
         tasks.push(tokio::spawn(async move {
             let mut ids = Vec::new();
             for i in (w..n).step_by(8) {
-                let u = api
-                    .post(
-                        &users,
-                        json!({"email": format!("u{i}@x.example"), "name": format!("U {i}")}),
-                    )
-                    .await
-                    .status_ok(201, "User");
+                let email = format!("u{i}@x.example");
+                let u = api.invite(&account_id, &email, &format!("U {i}")).await;
                 ids.push(s(&u["id"]));
             }
             ids
@@ -69,7 +64,7 @@ async fn paging_2500_users_while_another_task_inserts_sees_each_exactly_once() {
     let api = sb.partner("P", true);
     let c = api.customer("c").await;
     let users = format!("/v1/accounts/{}/users", s(&c["id"]));
-    let before = invite_concurrently(&api, &users, 2500).await;
+    let before = invite_concurrently(&api, &s(&c["id"]), 2500).await;
     assert_eq!(before.len(), 2500);
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -117,23 +112,17 @@ async fn sixty_four_concurrent_writers_lose_nothing() {
     let sb = Sandbox::start();
     let api = sb.partner("P", true);
     let hub = api.customer("hub").await;
-    let users = format!("/v1/accounts/{}/users", s(&hub["id"]));
+    let hub = s(&hub["id"]);
     let mut tasks = Vec::new();
     for w in 0..64 {
         let api = Api::new(&api.base, &api.token);
-        let users = users.clone();
+        let hub = hub.clone();
         tasks.push(tokio::spawn(async move {
             let mut ids = Vec::new();
             for i in 0..5 {
                 let key = format!("w{w}-c{i}");
                 ids.push(s(&api.customer(&key).await["id"]));
-                let u = api
-                    .post(
-                        &users,
-                        json!({"email": format!("{key}@x.example"), "name": key}),
-                    )
-                    .await
-                    .status_ok(201, "User");
+                let u = api.invite(&hub, &format!("{key}@x.example"), &key).await;
                 ids.push(s(&u["id"]));
             }
             ids

@@ -2,8 +2,6 @@
 
 use std::collections::HashSet;
 
-use serde_json::json;
-
 use super::s;
 use crate::support::{Api, Sandbox, customer_body};
 
@@ -16,17 +14,11 @@ async fn kill_9_after_acknowledged_writes_then_restart_keeps_all_of_them() {
     let mut acked = Vec::new();
     let c = api.customer("c0").await;
     acked.push(s(&c["id"]));
-    let users = format!("/v1/accounts/{}/users", s(&c["id"]));
+    let hub = s(&c["id"]);
     for i in 1..150 {
         let a = api.customer(&format!("c{i}")).await;
         acked.push(s(&a["id"]));
-        let u = api
-            .post(
-                &users,
-                json!({"email": format!("u{i}@x.example"), "name": "U"}),
-            )
-            .await
-            .status_ok(201, "User");
+        let u = api.invite(&hub, &format!("u{i}@x.example"), "U").await;
         acked.push(s(&u["id"]));
     }
     sb.kill9();

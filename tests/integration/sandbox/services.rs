@@ -73,27 +73,26 @@ async fn service_settings_are_validated_and_one_per_type() {
 /// the pointer of the culprit, and so is an unknown service type (`base`:
 /// `/v1/accounts/{id}/services`).
 async fn invalid_settings_are_refused(api: &Api, base: &str) {
-    let e = api
-        .put(
-            &format!("{base}/cards"),
-            json!({"settings": {"layout_approval": "yes"}}),
-        )
-        .await
-        .err(400, "validation-failed");
-    assert_eq!(e["errors"][0]["pointer"], "/settings/layout_approval");
-    let e = api
-        .put(
-            &format!("{base}/cards"),
-            json!({"settings": {"colour": "red"}}),
-        )
-        .await
-        .err(400, "validation-failed");
-    assert_eq!(e["errors"][0]["pointer"], "/settings");
-    let e = api
-        .put(&format!("{base}/access-control"), json!({"settings": {"schedules": [{"name": "x", "days": ["mon"], "from": "25:00", "to": "18:00"}]}}))
-        .await
-        .err(400, "validation-failed");
-    assert_eq!(e["errors"][0]["pointer"], "/settings/schedules/0/from");
+    let schedule = json!({"name": "x", "days": ["mon"], "from": "25:00", "to": "18:00"});
+    for (ty, settings, pointer) in [
+        (
+            "cards",
+            json!({"layout_approval": "yes"}),
+            "/settings/layout_approval",
+        ),
+        ("cards", json!({"colour": "red"}), "/settings"),
+        (
+            "access-control",
+            json!({"schedules": [schedule]}),
+            "/settings/schedules/0/from",
+        ),
+    ] {
+        let e = api
+            .put(&format!("{base}/{ty}"), json!({"settings": settings}))
+            .await
+            .err(400, "validation-failed");
+        assert_eq!(e["errors"][0]["pointer"], pointer);
+    }
     api.put(&format!("{base}/teleport"), json!({"settings": {}}))
         .await
         .err(400, "unknown-service-type");

@@ -243,22 +243,19 @@ impl Run {
     /// Asserts that stdout contains `text`, showing it when not.
     #[track_caller]
     pub fn stdout_contains(&self, text: &str) -> &Self {
-        assert!(
-            self.stdout.contains(text),
-            "{text:?} not in stdout:\n{}",
-            self.stdout
-        );
+        assert_contains("stdout", &self.stdout, text);
         self
     }
 
     /// Asserts that stderr contains `text`, showing it when not.
     #[track_caller]
     pub fn stderr_contains(&self, text: &str) -> &Self {
-        assert!(
-            self.stderr.contains(text),
-            "{text:?} not in stderr:\n{}",
-            self.stderr
-        );
+        assert_contains("stderr", &self.stderr, text);
         self
     }
+}
+
+#[track_caller]
+fn assert_contains(stream: &str, output: &str, text: &str) {
+    assert!(output.contains(text), "{text:?} not in {stream}:\n{output}");
 }

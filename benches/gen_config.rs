@@ -3,7 +3,7 @@
 //! `cargo run --release --example gen-config -- OUT_DIR [CUSTOMERS [USERS_PER_CUSTOMER]]`
 //! (networks: one per ten customers, 3 sub-accounts each).
 
-use partnerctl::testgen::{Scale, generate};
+use partnerctl::testkit::{Scale, generate};
 
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);

@@ -3,7 +3,7 @@
 //! `cargo run --release --example seed-sandbox -- DB CONFIG_PATH...`
 
 use partnerctl::config;
-use partnerctl::sandbox::seed::seed;
+use partnerctl::testkit::seed;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);

@@ -2,7 +2,7 @@
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use partnerctl::config::{Source, load_sources};
-use partnerctl::testgen::{Scale, generate};
+use partnerctl::testkit::{Scale, generate};
 
 fn validate(c: &mut Criterion) {
     let mut group = c.benchmark_group("validate");

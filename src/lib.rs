@@ -18,5 +18,5 @@ pub mod provider;
 pub mod render;
 pub mod sandbox;
 #[doc(hidden)]
-pub mod testgen;
+pub mod testkit;
 pub mod vocab;

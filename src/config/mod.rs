@@ -17,7 +17,9 @@ pub use check::{valid_email, valid_key};
 pub use model::{
     ConfigFile, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
 };
-use yaml::{Node, Pos};
+use yaml::Pos;
+
+use crate::vocab::AccountKind;
 
 /// Index of a source file within one load.
 pub type FileId = usize;
@@ -282,20 +284,14 @@ impl Desired {
             users: self.partner.users.len(),
             ..Counts::default()
         };
-        for cu in &self.customers {
-            c.customers += 1;
-            c.users += cu.users.len();
-            c.services += cu.services.len();
-            for n in &cu.networks {
-                c.networks += 1;
-                c.users += n.users.len();
-                c.services += n.services.len();
-                for s in &n.sub_accounts {
-                    c.sub_accounts += 1;
-                    c.users += s.users.len();
-                    c.services += s.services.len();
-                }
+        for node in self.walk() {
+            match node.kind {
+                AccountKind::Customer => c.customers += 1,
+                AccountKind::Network => c.networks += 1,
+                AccountKind::SubAccount => c.sub_accounts += 1,
             }
+            c.users += node.users.len();
+            c.services += node.services.len();
         }
         c
     }
@@ -423,7 +419,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Desired, Problems> {
 pub fn load_sources(sources: &[Source]) -> Result<Desired, Problems> {
     let mut sink: check::Sink = Vec::new();
     let shape = check::Shape::new(schema());
-    let mut docs: Vec<Option<Node>> = Vec::with_capacity(sources.len());
+    let mut docs: Vec<Option<yaml::Node>> = Vec::with_capacity(sources.len());
     for (id, src) in sources.iter().enumerate() {
         let text = src.text.strip_prefix('\u{feff}').unwrap_or(&src.text);
         match yaml::parse(text) {
@@ -500,7 +496,7 @@ fn into_problems(sources: &[Source], mut sink: check::Sink) -> Problems {
 }
 
 /// Builds the typed files and merges them (only called when no problem was found).
-fn build(sources: &[Source], docs: &[Option<Node>]) -> Result<Desired, Problems> {
+fn build(sources: &[Source], docs: &[Option<yaml::Node>]) -> Result<Desired, Problems> {
     let mut partner = None;
     let mut defaults = Defaults::default();
     let mut customers = Vec::new();
@@ -597,6 +593,126 @@ fn apply_defaults(c: &mut Customer, d: &Defaults) {
                 s.timezone.clone_from(&n.timezone);
             }
         }
+    }
+}
+
+/// One account of the desired tree, as [`Desired::walk`] yields it (`defaults` applied).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Node<'a> {
+    /// Customer, network or sub-account.
+    pub kind: AccountKind,
+    /// Position in the walk.
+    pub index: usize,
+    /// Position of the parent account in the walk; `None` for a customer (its parent is the
+    /// partner).
+    pub parent: Option<usize>,
+    /// Stable identity (the external key).
+    pub key: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// The main contact (customers only).
+    pub contact: Option<&'a Contact>,
+    /// Country, inherited where unset.
+    pub country: Option<&'a str>,
+    /// Timezone, inherited where unset.
+    pub timezone: Option<&'a str>,
+    /// The account's own labels (defaults merged), without the label that records `protect`.
+    pub labels: &'a BTreeMap<String, String>,
+    /// Never delete this account.
+    pub protect: bool,
+    /// Users of the account itself.
+    pub users: &'a [User],
+    /// Services of the account itself.
+    pub services: &'a [Service],
+}
+
+impl Desired {
+    /// Every account of the tree, parents before children: each customer, followed by each of
+    /// its networks, each followed by its sub-accounts (files' order). The one walk over the tree
+    /// for whoever needs every account.
+    pub fn walk(&self) -> Walk<'_> {
+        Walk {
+            customers: self.customers.iter(),
+            networks: [].iter(),
+            sub_accounts: [].iter(),
+            next: 0,
+            customer: 0,
+            network: 0,
+        }
+    }
+}
+
+/// The iterator of [`Desired::walk`].
+#[derive(Debug, Clone)]
+pub struct Walk<'a> {
+    customers: std::slice::Iter<'a, Customer>,
+    networks: std::slice::Iter<'a, Network>,
+    sub_accounts: std::slice::Iter<'a, SubAccount>,
+    next: usize,
+    /// Index of the customer whose networks are being walked.
+    customer: usize,
+    /// Index of the network whose sub-accounts are being walked.
+    network: usize,
+}
+
+impl<'a> Iterator for Walk<'a> {
+    type Item = Node<'a>;
+
+    fn next(&mut self) -> Option<Node<'a>> {
+        let index = self.next;
+        let node = if let Some(s) = self.sub_accounts.next() {
+            Node {
+                kind: AccountKind::SubAccount,
+                index,
+                parent: Some(self.network),
+                key: &s.key,
+                name: &s.name,
+                contact: None,
+                country: s.country.as_deref(),
+                timezone: s.timezone.as_deref(),
+                labels: &s.labels,
+                protect: s.protect,
+                users: &s.users,
+                services: &s.services,
+            }
+        } else if let Some(n) = self.networks.next() {
+            self.network = index;
+            self.sub_accounts = n.sub_accounts.iter();
+            Node {
+                kind: AccountKind::Network,
+                index,
+                parent: Some(self.customer),
+                key: &n.key,
+                name: &n.name,
+                contact: None,
+                country: n.country.as_deref(),
+                timezone: n.timezone.as_deref(),
+                labels: &n.labels,
+                protect: n.protect,
+                users: &n.users,
+                services: &n.services,
+            }
+        } else {
+            let c = self.customers.next()?;
+            self.customer = index;
+            self.networks = c.networks.iter();
+            Node {
+                kind: AccountKind::Customer,
+                index,
+                parent: None,
+                key: &c.key,
+                name: &c.name,
+                contact: Some(&c.contact),
+                country: c.country.as_deref(),
+                timezone: c.timezone.as_deref(),
+                labels: &c.labels,
+                protect: c.protect,
+                users: &c.users,
+                services: &c.services,
+            }
+        };
+        self.next += 1;
+        Some(node)
     }
 }
 

@@ -50,6 +50,46 @@ fn defaults_merge_and_inheritance() {
 }
 
 #[test]
+fn walk_yields_parents_before_children_with_their_indices() {
+    let text = format!(
+        "{PARTNER}defaults:\n  country: GB\n  timezone: UTC\n  labels: {{ tier: std }}\ncustomers:\n  - key: c1\n    name: C1\n    contact: {{ name: J, email: j@c1.example }}\n    protect: true\n    users: [{{ email: a@c1.example, name: A }}]\n    networks:\n      - key: n1\n        name: N1\n        country: FR\n        sub_accounts:\n          - {{ key: s1, name: S1 }}\n          - {{ key: s2, name: S2, services: [{{ type: cards }}] }}\n      - key: n2\n        name: N2\n  - key: c2\n    name: C2\n    contact: {{ name: K, email: k@c2.example }}\n    networks:\n      - {{ key: n3, name: N3, sub_accounts: [{{ key: s3, name: S3 }}] }}\n"
+    );
+    let d = load_sources(&[src("a.yaml", &text)]).unwrap();
+    let walked: Vec<(AccountKind, &str, usize, Option<usize>)> = d
+        .walk()
+        .map(|n| (n.kind, n.key, n.index, n.parent))
+        .collect();
+    use AccountKind::{Customer, Network, SubAccount};
+    assert_eq!(
+        walked,
+        [
+            (Customer, "c1", 0, None),
+            (Network, "n1", 1, Some(0)),
+            (SubAccount, "s1", 2, Some(1)),
+            (SubAccount, "s2", 3, Some(1)),
+            (Network, "n2", 4, Some(0)),
+            (Customer, "c2", 5, None),
+            (Network, "n3", 6, Some(5)),
+            (SubAccount, "s3", 7, Some(6)),
+        ]
+    );
+    let nodes: Vec<Node> = d.walk().collect();
+    assert_eq!(nodes[0].contact.map(|c| c.name.as_str()), Some("J"));
+    assert!(nodes[0].protect && !nodes[1].protect);
+    assert_eq!(nodes[0].labels.get("tier").map(String::as_str), Some("std"));
+    assert_eq!(nodes[0].users.len(), 1);
+    assert_eq!(nodes[1].contact, None);
+    assert_eq!(
+        (nodes[2].country, nodes[2].timezone),
+        (Some("FR"), Some("UTC"))
+    );
+    assert_eq!(nodes[3].services[0].service_type, "cards");
+    let c = d.counts();
+    assert_eq!((c.customers, c.networks, c.sub_accounts), (2, 3, 3));
+    assert_eq!((c.users, c.services), (2, 1));
+}
+
+#[test]
 fn unknown_field_suggests_and_is_located() {
     let text = format!(
         "{PARTNER}customers:\n  - key: c1\n    nmae: C1\n    contact: {{ name: J, email: j@c1.example }}\n    country: FR\n    timezone: UTC\n"

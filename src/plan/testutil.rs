@@ -17,14 +17,24 @@ pub(crate) fn partner(manageable: bool) -> PartnerInfo {
     }
 }
 
-/// The sandbox's real catalog, so plans are checked against the schemas the server enforces.
+/// The sandbox's real catalog (its data file), so plans are checked against the schemas the
+/// server enforces.
 pub(crate) fn catalog() -> Vec<ServiceType> {
-    crate::sandbox::catalog::catalog()
-        .iter()
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        #[serde(rename = "type")]
+        name: String,
+        description: String,
+        settings_schema: Value,
+    }
+    let entries: Vec<Entry> = serde_json::from_str(include_str!("../sandbox/catalog.json"))
+        .expect("catalog.json is a list of service types");
+    entries
+        .into_iter()
         .map(|e| ServiceType {
-            name: e.info.service_type.clone(),
-            description: e.info.description.clone(),
-            settings_schema: e.info.settings_schema.clone(),
+            name: e.name,
+            description: e.description,
+            settings_schema: e.settings_schema,
         })
         .collect()
 }

@@ -1,8 +1,9 @@
-//! The sandbox's service catalog: service types and the JSON Schema of their settings.
+//! The sandbox's service catalog: service types and the JSON Schema of their settings, read from
+//! the data file `catalog.json` beside this one.
 
 use std::sync::OnceLock;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::api::types::{FieldError, ServiceType};
 
@@ -27,20 +28,23 @@ impl CatalogEntry {
     }
 }
 
+/// The catalog data: the entries of `GET /v1/service-types`, in order. Plan's test helpers read
+/// the same file, so plans are checked against the schemas this server enforces.
+const CATALOG_JSON: &str = include_str!("catalog.json");
+
 /// The catalog, built once.
 pub fn catalog() -> &'static [CatalogEntry] {
     static CATALOG: OnceLock<Vec<CatalogEntry>> = OnceLock::new();
     CATALOG.get_or_init(|| {
-        definitions()
+        let types: Vec<ServiceType> =
+            serde_json::from_str(CATALOG_JSON).expect("catalog.json is a list of service types");
+        types
             .into_iter()
-            .map(|(ty, description, schema)| CatalogEntry {
-                validator: jsonschema::validator_for(&schema)
-                    .unwrap_or_else(|e| panic!("built-in schema of {ty} is invalid: {e}")),
-                info: ServiceType {
-                    service_type: ty.to_string(),
-                    description: description.to_string(),
-                    settings_schema: schema,
-                },
+            .map(|info| CatalogEntry {
+                validator: jsonschema::validator_for(&info.settings_schema).unwrap_or_else(|e| {
+                    panic!("built-in schema of {} is invalid: {e}", info.service_type)
+                }),
+                info,
             })
             .collect()
     })
@@ -51,95 +55,22 @@ pub fn find(ty: &str) -> Option<&'static CatalogEntry> {
     catalog().iter().find(|e| e.info.service_type == ty)
 }
 
-fn definitions() -> Vec<(&'static str, &'static str, Value)> {
-    const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
-    vec![
-        (
-            "cards",
-            "Printed and digital member cards (Nexus GO Cards).",
-            json!({
-                "$schema": DRAFT,
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {
-                    "layout_approval": {"type": "boolean", "default": true,
-                        "description": "Card layouts need an admin's approval before printing."},
-                    "card_format": {"enum": ["cr80", "cr79", "digital"], "default": "cr80"},
-                    "max_cards_per_user": {"type": "integer", "minimum": 1, "maximum": 20, "default": 2},
-                    "expiry_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650, "default": null}
-                }
-            }),
-        ),
-        (
-            "mobile-id",
-            "Identity credentials in the vendor's mobile app.",
-            json!({
-                "$schema": DRAFT,
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {
-                    "platforms": {"type": "array", "items": {"enum": ["ios", "android"]},
-                        "uniqueItems": true, "minItems": 1, "default": ["ios", "android"]},
-                    "require_biometrics": {"type": "boolean", "default": false},
-                    "credential_ttl_hours": {"type": "integer", "minimum": 1, "maximum": 8760, "default": 720}
-                }
-            }),
-        ),
-        (
-            "visitor-management",
-            "Visitor pre-registration, check-in kiosks and host notifications.",
-            json!({
-                "$schema": DRAFT,
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {
-                    "host_notifications": {"enum": ["email", "sms", "none"], "default": "email"},
-                    "badge_printing": {"type": "boolean", "default": false},
-                    "nda_required": {"type": "boolean", "default": false},
-                    "retention_days": {"type": "integer", "minimum": 1, "maximum": 3650, "default": 90}
-                }
-            }),
-        ),
-        (
-            "access-control",
-            "Door access control: readers, schedules and anti-passback.",
-            json!({
-                "$schema": DRAFT,
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {
-                    "provider": {"enum": ["builtin", "salto", "brivo", "openpath"], "default": "builtin"},
-                    "anti_passback": {"type": "boolean", "default": false},
-                    "unlock_seconds": {"type": "integer", "minimum": 1, "maximum": 60, "default": 5},
-                    "schedules": {
-                        "type": "array",
-                        "default": [],
-                        "items": {
-                            "type": "object",
-                            "additionalProperties": false,
-                            "required": ["name", "days", "from", "to"],
-                            "properties": {
-                                "name": {"type": "string", "minLength": 1, "maxLength": 100},
-                                "days": {"type": "array", "uniqueItems": true, "minItems": 1,
-                                    "items": {"enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}},
-                                "from": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
-                                "to": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
-                            }
-                        }
-                    }
-                }
-            }),
-        ),
-    ]
-}
-
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
     fn catalog_compiles_and_validates_with_pointers() {
-        assert!(catalog().len() >= 4);
+        let names: Vec<&str> = catalog()
+            .iter()
+            .map(|e| e.info.service_type.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["cards", "mobile-id", "visitor-management", "access-control"]
+        );
         let cards = find("cards").unwrap();
         assert!(
             cards

@@ -35,7 +35,6 @@
 
 pub mod catalog;
 pub mod error;
-pub mod seed;
 pub mod server;
 pub mod store;
 

@@ -7,27 +7,27 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::cmd::{Cmd, Run, root};
-use crate::support::{Api, Sandbox};
+use crate::support::cli::{Cmd, Run, Running, partnerctl, root};
+use crate::support::{Api, LISTS, Sandbox, acme};
 
-fn acme() -> String {
-    root().join("examples/acme").display().to_string()
-}
-
+/// `cmd` aimed at `sb` as the partner of `token`, with `CI` set as on a CI runner (with an
+/// endpoint given, it must change nothing).
 fn with_target(cmd: Cmd, sb: &Sandbox, token: &str) -> Cmd {
     cmd.env("PARTNERCTL_ENDPOINT", &sb.url)
         .env("PARTNERCTL_TOKEN", token)
         .env("CI", "true")
 }
 
+fn apply_cmd(sb: &Sandbox, token: &str, args: &[&str]) -> Cmd {
+    with_target(partnerctl().arg("apply"), sb, token).args(args)
+}
+
 fn apply(sb: &Sandbox, token: &str, args: &[&str]) -> Run {
-    with_target(Cmd::new().arg("apply"), sb, token)
-        .args(args)
-        .run()
+    apply_cmd(sb, token, args).run()
 }
 
 fn plan_exit(sb: &Sandbox, token: &str, config: &str) -> i32 {
-    with_target(Cmd::new().arg("plan"), sb, token)
+    with_target(partnerctl().arg("plan"), sb, token)
         .args([config, "--detailed-exitcode"])
         .run()
         .code
@@ -44,38 +44,13 @@ struct State {
 fn dump(sb: &Sandbox, token: &str) -> State {
     let api = Api::new(&sb.url, token);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let mut lists = Vec::new();
-        for (path, schema) in [
-            ("/v1/accounts", "AccountPage"),
-            ("/v1/users", "UserPage"),
-            ("/v1/services", "ServicePage"),
-        ] {
-            let mut items = Vec::new();
-            let mut token: Option<String> = None;
-            loop {
-                let url = match &token {
-                    Some(t) => format!("{path}?page_size=1000&page_token={t}"),
-                    None => format!("{path}?page_size=1000"),
-                };
-                let page = api.get(&url).await.ok(schema);
-                items.extend(page["items"].as_array().unwrap().iter().cloned());
-                match page["next_page_token"].as_str() {
-                    Some(t) => token = Some(t.to_string()),
-                    None => break,
-                }
-            }
-            lists.push(items);
-        }
-        let services = lists.pop().unwrap();
-        let users = lists.pop().unwrap();
-        let accounts = lists.pop().unwrap();
-        State {
-            accounts,
-            users,
-            services,
-        }
-    })
+    let [accounts, users, services] =
+        LISTS.map(|(path, schema)| rt.block_on(api.list_all(path, schema, 1000)));
+    State {
+        accounts,
+        users,
+        services,
+    }
 }
 
 /// No account key, user (per account, case-insensitive) or service (per account) twice.
@@ -107,7 +82,7 @@ fn assert_no_duplicates(s: &State) {
 /// A generated configuration of `customers` customers in a temporary directory.
 fn generated(customers: usize) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let scale = partnerctl::testgen::Scale {
+    let scale = partnerctl::testkit::Scale {
         customers,
         networks: customers / 5,
         subs_per_network: 2,
@@ -117,15 +92,15 @@ fn generated(customers: usize) -> (tempfile::TempDir, PathBuf) {
     };
     let cfg = dir.path().join("config");
     std::fs::create_dir_all(&cfg).unwrap();
-    for (name, text) in partnerctl::testgen::generate(&scale) {
+    for (name, text) in partnerctl::testkit::generate(&scale) {
         std::fs::write(cfg.join(name), text).unwrap();
     }
     (dir, cfg)
 }
 
 /// Waits (bounded, by polling the API) until the sandbox holds at least `n` accounts while the
-/// apply `child` is still running.
-fn wait_for_accounts(sb: &Sandbox, token: &str, n: usize, child: &mut std::process::Child) {
+/// `apply` is still running.
+fn wait_for_accounts(sb: &Sandbox, token: &str, n: usize, apply: &mut Running) {
     let api = Api::new(&sb.url, token);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -145,7 +120,7 @@ fn wait_for_accounts(sb: &Sandbox, token: &str, n: usize, child: &mut std::proce
             std::time::Instant::now() < deadline,
             "apply made no progress"
         );
-        assert!(child.try_wait().unwrap().is_none(), "apply ended too early");
+        assert!(apply.is_running(), "apply ended too early");
     }
 }
 
@@ -158,16 +133,8 @@ fn apply_converges_and_a_second_apply_writes_nothing() {
     let sb = Sandbox::start();
     let token = sb.add_partner("Acme Partners", true);
     let run = apply(&sb, &token, &[&acme(), "--auto-approve"]).success();
-    assert!(
-        run.stdout
-            .contains("Apply complete: 24 done, 0 failed, 0 skipped"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout
-            .contains("Done: 6 create, 10 invite, 8 add-service.")
-    );
+    run.stdout_contains("Apply complete: 24 done, 0 failed, 0 skipped");
+    run.stdout_contains("Done: 6 create, 10 invite, 8 add-service.");
     assert_eq!(plan_exit(&sb, &token, &acme()), 0, "a fresh plan is empty");
     let before = dump(&sb, &token);
     assert_eq!(
@@ -180,7 +147,7 @@ fn apply_converges_and_a_second_apply_writes_nothing() {
     );
     assert_no_duplicates(&before);
     let run = apply(&sb, &token, &[&acme(), "--auto-approve"]).success();
-    assert!(run.stdout.contains("No changes"), "{}", run.stdout);
+    run.stdout_contains("No changes");
     // Zero writes: every object, etag and timestamp is exactly as before.
     assert_eq!(dump(&sb, &token), before);
 }
@@ -190,21 +157,15 @@ fn apply_refuses_without_confirmation_off_a_terminal() {
     let sb = Sandbox::start();
     let token = sb.add_partner("Acme Partners", true);
     let run = apply(&sb, &token, &[&acme()]).code(1);
-    assert!(
-        run.stderr
-            .contains("refusing to apply without confirmation: stdin is not a terminal"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_contains("refusing to apply without confirmation: stdin is not a terminal");
     let s = dump(&sb, &token);
     assert!(s.accounts.is_empty() && s.users.is_empty() && s.services.is_empty());
     // Anything but `yes` on stdin is not a confirmation either (stdin is a pipe here).
-    let run = with_target(Cmd::new().arg("apply"), &sb, &token)
-        .arg(acme())
+    let run = apply_cmd(&sb, &token, &[&acme()])
         .stdin("yes\n")
         .run()
         .code(1);
-    assert!(run.stderr.contains("stdin is not a terminal"));
+    run.stderr_contains("stdin is not a terminal");
 }
 
 #[test]
@@ -245,11 +206,7 @@ fn throttling_with_409_and_retry_after_is_honoured() {
     let sb = Sandbox::start_args(&["--write-limit", "600/min", "--throttle-status", "409"]);
     let token = sb.add_partner("Acme Partners", true);
     let run = apply(&sb, &token, &[&acme(), "--auto-approve"]).success();
-    assert!(
-        run.stdout.contains("Apply complete: 24 done"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_contains("Apply complete: 24 done");
     let throttled: u64 = run
         .stdout
         .split(" throttled")
@@ -278,19 +235,11 @@ fn kill_9_mid_apply_then_rerun_converges() {
     let token = sb.add_partner("Scale Partners", true);
     let (_dir, cfg) = generated(150);
     let cfg = path_str(&cfg);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_partnerctl"))
-        .env_clear()
-        .env("PARTNERCTL_ENDPOINT", &sb.url)
-        .env("PARTNERCTL_TOKEN", &token)
-        .args(["apply", &cfg, "--auto-approve", "--parallelism", "4"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = apply_cmd(&sb, &token, &[&cfg, "--auto-approve", "--parallelism", "4"]).spawn();
     // Once the apply is well under way, kill it without warning.
     wait_for_accounts(&sb, &token, 40, &mut child);
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    child.kill9();
+    child.wait();
     let partial = dump(&sb, &token);
     assert!(
         partial.accounts.len() < 150 + 30 + 60,
@@ -309,7 +258,7 @@ fn saved_plan_is_refused_when_stale_and_executed_exactly_otherwise() {
     let token = sb.add_partner("Acme Partners", true);
     let dir = tempfile::tempdir().unwrap();
     let file = path_str(&dir.path().join("plan.json"));
-    with_target(Cmd::new().arg("plan"), &sb, &token)
+    with_target(partnerctl().arg("plan"), &sb, &token)
         .args([&acme(), "-o", &file])
         .run()
         .success();
@@ -319,13 +268,13 @@ fn saved_plan_is_refused_when_stale_and_executed_exactly_otherwise() {
     rt.block_on(api.customer("contoso"));
     let before = dump(&sb, &token);
     let run = apply(&sb, &token, &["--plan", &file]).code(1);
-    assert!(run.stderr.contains("plan is stale"), "{}", run.stderr);
+    run.stderr_contains("plan is stale");
     assert_eq!(dump(&sb, &token), before, "zero writes");
 
     // Unchanged live state: exactly the saved operations run, without a prompt.
     let sb = Sandbox::start();
     let token = sb.add_partner("Acme Partners", true);
-    with_target(Cmd::new().arg("plan"), &sb, &token)
+    with_target(partnerctl().arg("plan"), &sb, &token)
         .args([&acme(), "-o", &file])
         .run()
         .success();
@@ -367,29 +316,11 @@ fn a_rejected_operation_skips_only_its_dependents() {
     }
     let cfg = path_str(dir.path());
     let run = apply(&sb, &token, &[&cfg, "--auto-approve"]).code(1);
-    assert!(
-        run.stdout
-            .contains("Apply finished with errors: 24 done, 1 failed, 4 skipped"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout
-            .contains("Failed (1):\n  - customer.toolong (create): ")
-    );
-    assert!(
-        run.stdout
-            .contains("  - network.toolong-net (create) ← customer.toolong")
-    );
-    assert!(
-        run.stdout
-            .contains("  - sub_account.toolong-site (create) ← customer.toolong")
-    );
-    assert!(
-        run.stderr.contains("must be at most 200 characters"),
-        "{}",
-        run.stderr
-    );
+    run.stdout_contains("Apply finished with errors: 24 done, 1 failed, 4 skipped");
+    run.stdout_contains("Failed (1):\n  - customer.toolong (create): ");
+    run.stdout_contains("  - network.toolong-net (create) ← customer.toolong");
+    run.stdout_contains("  - sub_account.toolong-site (create) ← customer.toolong");
+    run.stderr_contains("must be at most 200 characters");
     let s = dump(&sb, &token);
     assert_eq!(s.accounts.len(), 6, "everything independent was done");
     assert_no_duplicates(&s);
@@ -401,34 +332,17 @@ fn ctrl_c_finishes_in_flight_operations_then_a_rerun_converges() {
     let token = sb.add_partner("Scale Partners", true);
     let (_dir, cfg) = generated(60);
     let cfg = path_str(&cfg);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_partnerctl"))
-        .env_clear()
-        .env("PARTNERCTL_ENDPOINT", &sb.url)
-        .env("PARTNERCTL_TOKEN", &token)
-        .args(["apply", &cfg, "--auto-approve", "--parallelism", "2"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = apply_cmd(&sb, &token, &[&cfg, "--auto-approve", "--parallelism", "2"]).spawn();
     wait_for_accounts(&sb, &token, 10, &mut child);
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    child.interrupt(); // Ctrl-C (asserts that `kill -INT` succeeded)
+    let run = child.wait().code(1);
+    run.stderr_contains("Interrupted: finishing in-flight operations")
+        .stdout_contains("Apply interrupted: ")
+        .stdout_contains(" not started in ");
     assert!(
-        stderr.contains("Interrupted: finishing in-flight operations"),
-        "{stderr}"
-    );
-    assert!(stdout.contains("Apply interrupted: "), "{stdout}");
-    assert!(stdout.contains(" not started in "), "{stdout}");
-    assert!(
-        stdout.contains("0 failed"),
-        "in-flight operations finished: {stdout}"
+        run.stdout.contains("0 failed"),
+        "in-flight operations finished: {}",
+        run.stdout
     );
     apply(&sb, &token, &[&cfg, "--auto-approve"]).success();
     assert_eq!(plan_exit(&sb, &token, &cfg), 0);
@@ -437,32 +351,22 @@ fn ctrl_c_finishes_in_flight_operations_then_a_rerun_converges() {
 
 #[test]
 fn saved_plan_options_cannot_be_overridden() {
-    let run = Cmd::new()
+    let run = partnerctl()
         .args(["apply", "--plan", "whatever.json", "--prune"])
         .run()
         .code(1);
-    assert!(
-        run.stderr.contains("cannot be combined with --plan"),
-        "{}",
-        run.stderr
-    );
-    let run = Cmd::new()
+    run.stderr_contains("cannot be combined with --plan");
+    let run = partnerctl()
         .args(["apply", "--plan", "x.json", "examples/acme"])
         .run()
         .code(1);
-    assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+    run.stderr_contains("cannot be used with");
 }
 
-/// Runs `partnerctl ARGS` on a pseudo-terminal (util-linux `script`), typing `answer`.
-fn on_a_terminal(sb: &Sandbox, token: &str, args: &str, answer: &str) -> Run {
-    let command = format!(
-        "PARTNERCTL_ENDPOINT={} PARTNERCTL_TOKEN={} {} {args}",
-        sb.url,
-        token,
-        env!("CARGO_BIN_EXE_partnerctl")
-    );
-    Cmd::new_program("script")
-        .args(["-qec", &command, "/dev/null"])
+/// `partnerctl apply examples/acme` on a pseudo-terminal, typing `answer`.
+fn apply_on_a_terminal(sb: &Sandbox, token: &str, answer: &str) -> Run {
+    apply_cmd(sb, token, &[&acme()])
+        .on_a_terminal()
         .stdin(answer)
         .run()
 }
@@ -471,21 +375,13 @@ fn on_a_terminal(sb: &Sandbox, token: &str, args: &str, answer: &str) -> Run {
 fn on_a_terminal_apply_asks_and_only_yes_proceeds() {
     let sb = Sandbox::start();
     let token = sb.add_partner("Acme Partners", true);
-    let run = on_a_terminal(&sb, &token, &format!("apply {}", acme()), "no\n").code(1);
-    assert!(
-        run.stdout.contains("Only 'yes' will be accepted"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains("Apply cancelled; nothing was changed."));
+    let run = apply_on_a_terminal(&sb, &token, "no\n").code(1);
+    run.stdout_contains("Only 'yes' will be accepted");
+    run.stdout_contains("Apply cancelled; nothing was changed.");
     assert!(dump(&sb, &token).accounts.is_empty(), "zero writes");
-    let run = on_a_terminal(&sb, &token, &format!("apply {}", acme()), "yes\n").success();
-    assert!(
-        run.stdout.contains("Apply complete: 24 done"),
-        "{}",
-        run.stdout
-    );
+    let run = apply_on_a_terminal(&sb, &token, "yes\n").success();
+    run.stdout_contains("Apply complete: 24 done");
     // On a terminal the plan is coloured.
-    assert!(run.stdout.contains("\u{1b}[32m+\u{1b}[0m"));
+    run.stdout_contains("\u{1b}[32m+\u{1b}[0m");
     assert_eq!(plan_exit(&sb, &token, &acme()), 0);
 }

@@ -1,7 +1,6 @@
 //! The single integration-test binary (one link step instead of one per file).
 
 mod apply;
-mod cmd;
 mod plan;
 mod sandbox;
 mod scale;

@@ -1,16 +1,12 @@
 //! `partnerctl plan` end to end: the embedded default, a real sandbox binary on 127.0.0.1:0,
 //! output formats, exit codes and saved plans.
 
-use crate::cmd::{Cmd, root};
-use crate::support::Sandbox;
-
-fn acme() -> String {
-    root().join("examples/acme").display().to_string()
-}
+use crate::support::cli::{Cmd, partnerctl, root};
+use crate::support::{Sandbox, acme};
 
 /// `plan` against `sb` as partner "Acme Partners" (created there).
 fn plan_against(sb: &Sandbox, token: &str) -> Cmd {
-    Cmd::new()
+    partnerctl()
         .arg("plan")
         .env("PARTNERCTL_ENDPOINT", &sb.url)
         .env("PARTNERCTL_TOKEN", token)
@@ -19,35 +15,22 @@ fn plan_against(sb: &Sandbox, token: &str) -> Cmd {
 #[test]
 fn embedded_default_works_without_server_or_environment() {
     let dir = tempfile::tempdir().unwrap();
-    let run = Cmd::new()
+    let run = partnerctl()
         .current_dir(dir.path())
         .args(["plan", &acme()])
         .run()
         .success();
-    assert!(
-        run.stderr
-            .contains("Using the embedded sandbox (.partnerctl/sandbox.db)"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_contains("Using the embedded sandbox (.partnerctl/sandbox.db)");
     assert!(
         run.stdout.starts_with("Target: http://127.0.0.1:"),
         "{}",
         run.stdout
     );
-    assert!(
-        run.stdout
-            .contains("(embedded sandbox) · partner Acme Partners")
-    );
-    assert!(
-        run.stdout
-            .contains("\nPlan: 6 create, 10 invite, 8 add-service (24 writes).\n"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_contains("(embedded sandbox) · partner Acme Partners");
+    run.stdout_contains("\nPlan: 6 create, 10 invite, 8 add-service (24 writes).\n");
     assert!(dir.path().join(".partnerctl/sandbox.db").exists());
     // The partner was created once; a second run reuses it.
-    Cmd::new()
+    partnerctl()
         .current_dir(dir.path())
         .args(["plan", &acme(), "--detailed-exitcode"])
         .run()
@@ -57,20 +40,16 @@ fn embedded_default_works_without_server_or_environment() {
 #[test]
 fn ci_without_endpoint_is_refused_unless_local_is_explicit() {
     let dir = tempfile::tempdir().unwrap();
-    let run = Cmd::new()
+    let run = partnerctl()
         .current_dir(dir.path())
         .env("CI", "true")
         .args(["plan", &acme()])
         .run()
         .code(1);
-    assert!(
-        run.stderr.contains("no endpoint configured and CI is set"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_contains("no endpoint configured and CI is set");
     assert!(run.stdout.is_empty());
     assert!(!dir.path().join(".partnerctl").exists(), "nothing written");
-    Cmd::new()
+    partnerctl()
         .current_dir(dir.path())
         .env("CI", "true")
         .args(["plan", &acme(), "--endpoint", "local"])
@@ -87,10 +66,7 @@ fn plan_against_a_real_sandbox_formats_and_exit_codes() {
         run.stdout
             .starts_with(&format!("Target: {} · partner Acme Partners", sb.url))
     );
-    assert!(
-        run.stdout
-            .contains("Plan: 6 create, 10 invite, 8 add-service (24 writes).")
-    );
+    run.stdout_contains("Plan: 6 create, 10 invite, 8 add-service (24 writes).");
     assert!(!run.stdout.contains('\u{1b}'), "no colour off a terminal");
     plan_against(&sb, &token)
         .args([&acme(), "--detailed-exitcode"])
@@ -112,7 +88,7 @@ fn plan_against_a_real_sandbox_formats_and_exit_codes() {
         run.stdout
             .starts_with("### partnerctl plan for `Acme Partners`")
     );
-    assert!(run.stdout.contains("<details>"));
+    run.stdout_contains("<details>");
 
     // A configuration that matches the (empty) live state: no changes, exit 0 either way.
     let dir = tempfile::tempdir().unwrap();
@@ -123,7 +99,7 @@ fn plan_against_a_real_sandbox_formats_and_exit_codes() {
         .arg("--detailed-exitcode")
         .run()
         .success();
-    assert!(run.stdout.contains("No changes"), "{}", run.stdout);
+    run.stdout_contains("No changes");
 }
 
 #[test]
@@ -138,7 +114,7 @@ fn saved_plan_file() {
         .arg(&out)
         .run()
         .success();
-    assert!(run.stderr.contains("Saved the plan to"), "{}", run.stderr);
+    run.stderr_contains("Saved the plan to");
     let saved = partnerctl::plan::SavedPlan::from_json(&std::fs::read_to_string(&out).unwrap())
         .expect("a valid saved plan");
     assert_eq!(saved.operations.len(), 24);
@@ -151,7 +127,7 @@ fn errors_exit_1_with_what_to_do() {
     let token = sb.add_partner("Acme Partners", true);
     // Wrong token.
     let run = plan_against(&sb, "not-a-token").arg(acme()).run().code(1);
-    assert!(run.stderr.contains("401"), "{}", run.stderr);
+    run.stderr_contains("401");
     assert!(
         !run.stderr.contains("not-a-token"),
         "the token is never echoed"
@@ -159,41 +135,26 @@ fn errors_exit_1_with_what_to_do() {
     // Token of another partner than the config names.
     let other = sb.add_partner("Other Partners", true);
     let run = plan_against(&sb, &other).arg(acme()).run().code(1);
-    assert!(
-        run.stderr.contains("the configuration is for partner `Acme Partners`, but the token belongs to partner `Other Partners`"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_contains("the configuration is for partner `Acme Partners`, but the token belongs to partner `Other Partners`");
     // No token for a remote endpoint.
-    let run = Cmd::new()
+    let run = partnerctl()
         .args(["plan", &acme(), "--endpoint", &sb.url])
         .run()
         .code(1);
-    assert!(
-        run.stderr.contains("set PARTNERCTL_TOKEN"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_contains("set PARTNERCTL_TOKEN");
     // An invalid configuration is reported before any request.
     let run = plan_against(&sb, &token)
         .arg(root().join("examples/invalid/invalid-role.yaml"))
         .arg("--detailed-exitcode")
         .run()
         .code(1);
-    assert!(run.stderr.contains("invalid role `owner`"));
-    assert!(
-        run.stderr
-            .contains("nothing was read from or written to the API")
-    );
+    run.stderr_contains("invalid role `owner`");
+    run.stderr_contains("nothing was read from or written to the API");
     // Plain http to a remote host is refused.
-    let run = Cmd::new()
+    let run = partnerctl()
         .args(["plan", &acme(), "--endpoint", "http://api.example.com"])
         .env("PARTNERCTL_TOKEN", "t")
         .run()
         .code(1);
-    assert!(
-        run.stderr.contains("refusing plain http://"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_contains("refusing plain http://");
 }

@@ -7,8 +7,8 @@ use partnerctl::config::{Source, load_sources};
 use partnerctl::plan::{Options, plan};
 use partnerctl::provider::HttpProvider;
 use partnerctl::provider::Provider;
-use partnerctl::sandbox::{seed, server};
-use partnerctl::testgen::{Scale, generate};
+use partnerctl::sandbox::server;
+use partnerctl::testkit::{Scale, generate, seed};
 
 #[test]
 fn plan_of_scale_l_reads_in_at_most_80_requests() {
@@ -19,7 +19,7 @@ fn plan_of_scale_l_reads_in_at_most_80_requests() {
     let desired = load_sources(&sources).expect("generated config is valid");
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("sandbox.db");
-    let (seeded, token) = seed::seed(&db, &desired).expect("seed");
+    let (seeded, token) = seed(&db, &desired).expect("seed");
     assert_eq!(
         (seeded.accounts, seeded.users, seeded.services),
         (14_000, 30_001, 20_000)

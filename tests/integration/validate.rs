@@ -1,10 +1,10 @@
 //! `partnerctl validate`, `schema`, `completions` and help: the foundation's user-facing contract.
 
-use crate::cmd::{Cmd, root};
+use crate::support::cli::{partnerctl, root};
 
 #[test]
 fn acme_example_is_valid_and_counted() {
-    let run = Cmd::new()
+    let run = partnerctl()
         .args(["validate", "examples/acme"])
         .run()
         .success();
@@ -30,7 +30,7 @@ fn invalid_examples_report_their_problems() {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        let run = Cmd::new().args(["validate", &rel]).run();
+        let run = partnerctl().args(["validate", &rel]).run();
         assert_eq!(run.code, 1, "{rel} must be rejected\n{}", run.stderr);
         assert!(run.stdout.is_empty(), "{rel}: nothing on stdout");
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
@@ -40,18 +40,18 @@ fn invalid_examples_report_their_problems() {
 
 #[test]
 fn problems_in_two_files_are_reported_in_one_run() {
-    let run = Cmd::new()
+    let run = partnerctl()
         .args(["validate", "examples/invalid/two-files"])
         .run()
         .code(1);
-    assert!(run.stderr.contains("two-files/a.yaml:"));
-    assert!(run.stderr.contains("two-files/b.yaml:"));
+    run.stderr_contains("two-files/a.yaml:");
+    run.stderr_contains("two-files/b.yaml:");
     assert!(run.stderr.ends_with("4 problems found\n"), "{}", run.stderr);
 }
 
 #[test]
 fn several_paths_and_missing_paths() {
-    let run = Cmd::new()
+    let run = partnerctl()
         .args([
             "validate",
             "examples/acme/partner.yaml",
@@ -60,7 +60,7 @@ fn several_paths_and_missing_paths() {
         .run()
         .success();
     assert!(run.stdout.starts_with("valid: 3 customers"));
-    let run = Cmd::new()
+    let run = partnerctl()
         .args(["validate", "examples/acme", "does/not/exist.yaml"])
         .run()
         .code(1);
@@ -73,7 +73,7 @@ fn several_paths_and_missing_paths() {
 
 #[test]
 fn committed_schema_is_current() {
-    let run = Cmd::new().arg("schema").run().success();
+    let run = partnerctl().arg("schema").run().success();
     let committed = std::fs::read_to_string(root().join("schemas/partnerctl.schema.json"))
         .expect("schemas/partnerctl.schema.json is committed");
     assert!(
@@ -85,7 +85,7 @@ fn committed_schema_is_current() {
 #[test]
 fn every_subcommand_help_shows_an_example() {
     for sub in ["validate", "schema", "completions", "man", "sandbox"] {
-        let run = Cmd::new().args([sub, "--help"]).run().success();
+        let run = partnerctl().args([sub, "--help"]).run().success();
         assert!(
             run.stdout.contains("Examples:\n  partnerctl "),
             "`partnerctl {sub} --help` lacks an example:\n{}",
@@ -96,27 +96,27 @@ fn every_subcommand_help_shows_an_example() {
 
 #[test]
 fn completions_and_man_page() {
-    let run = Cmd::new().args(["completions", "bash"]).run().success();
-    assert!(run.stdout.contains("_partnerctl()"));
-    let run = Cmd::new().args(["completions", "fish"]).run().success();
-    assert!(run.stdout.contains("complete -c partnerctl"));
-    let run = Cmd::new().arg("man").run().success();
+    let run = partnerctl().args(["completions", "bash"]).run().success();
+    run.stdout_contains("_partnerctl()");
+    let run = partnerctl().args(["completions", "fish"]).run().success();
+    run.stdout_contains("complete -c partnerctl");
+    let run = partnerctl().arg("man").run().success();
     assert!(
         run.stdout.starts_with(".ie \\n(.g .ds Aq"),
         "{}",
         &run.stdout[..80.min(run.stdout.len())]
     );
-    assert!(run.stdout.contains("partnerctl"));
+    run.stdout_contains("partnerctl");
 }
 
 #[test]
 fn usage_errors_exit_1_never_2() {
     // 2 means "changes present" under --detailed-exitcode; a typo must not look like that.
-    let run = Cmd::new()
+    let run = partnerctl()
         .args(["plan", "--detailed-exitcod", "x"])
         .run()
         .code(1);
-    assert!(run.stderr.contains("unexpected argument"), "{}", run.stderr);
-    Cmd::new().arg("--help").run().success();
-    Cmd::new().arg("--version").run().success();
+    run.stderr_contains("unexpected argument");
+    partnerctl().arg("--help").run().success();
+    partnerctl().arg("--version").run().success();
 }

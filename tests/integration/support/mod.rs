@@ -1,0 +1,21 @@
+//! Test harness: runs the real `partnerctl` binary as a sandbox server on `127.0.0.1:0`, talks
+//! to it over HTTP, and validates every response body against `schemas/openapi.yaml`.
+//!
+//! - [`cli`]: running the binary (the one launcher every test uses).
+//! - [`sandbox`]: starting and stopping a real sandbox, and its admin commands.
+//! - [`api`]: the HTTP client of one partner.
+//! - [`contract`]: checking responses against the OpenAPI document.
+
+pub mod api;
+pub mod cli;
+pub mod contract;
+pub mod sandbox;
+
+pub use api::{Api, LISTS, customer_body};
+pub use contract::assert_valid;
+pub use sandbox::Sandbox;
+
+/// The example configuration of SPEC §3, as an absolute path.
+pub fn acme() -> String {
+    cli::root().join("examples/acme").display().to_string()
+}

@@ -529,11 +529,12 @@ fn build(sources: &[Source], docs: &[Option<yaml::Node>]) -> Result<Desired, Pro
 }
 
 /// Where each account's `adopt` value is, by the account's key.
-fn adopt_locations(sources: &[Source], docs: &[Option<Node>]) -> BTreeMap<String, Location> {
-    fn visit(node: &Node, path: &str, out: &mut BTreeMap<String, Location>) {
-        if let (Some(key), Some(adopt)) =
-            (node.get("key").and_then(Node::as_str), node.get("adopt"))
-        {
+fn adopt_locations(sources: &[Source], docs: &[Option<yaml::Node>]) -> BTreeMap<String, Location> {
+    fn visit(node: &yaml::Node, path: &str, out: &mut BTreeMap<String, Location>) {
+        if let (Some(key), Some(adopt)) = (
+            node.get("key").and_then(yaml::Node::as_str),
+            node.get("adopt"),
+        ) {
             let at = Location {
                 path: path.to_string(),
                 pos: adopt.pos,

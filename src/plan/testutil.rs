@@ -25,7 +25,7 @@ pub(crate) fn catalog() -> Vec<ServiceType> {
         #[serde(rename = "type")]
         name: String,
         description: String,
-        settings_schema: Value,
+        settings_schema: serde_json::Value,
     }
     let entries: Vec<Entry> = serde_json::from_str(include_str!("../sandbox/catalog.json"))
         .expect("catalog.json is a list of service types");

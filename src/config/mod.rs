@@ -609,6 +609,8 @@ pub struct Node<'a> {
     pub parent: Option<usize>,
     /// Stable identity (the external key).
     pub key: &'a str,
+    /// The live id to adopt, if given.
+    pub adopt: Option<&'a str>,
     /// Display name.
     pub name: &'a str,
     /// The main contact (customers only).
@@ -667,6 +669,7 @@ impl<'a> Iterator for Walk<'a> {
                 index,
                 parent: Some(self.network),
                 key: &s.key,
+                adopt: s.adopt.as_deref(),
                 name: &s.name,
                 contact: None,
                 country: s.country.as_deref(),
@@ -684,6 +687,7 @@ impl<'a> Iterator for Walk<'a> {
                 index,
                 parent: Some(self.customer),
                 key: &n.key,
+                adopt: n.adopt.as_deref(),
                 name: &n.name,
                 contact: None,
                 country: n.country.as_deref(),
@@ -702,6 +706,7 @@ impl<'a> Iterator for Walk<'a> {
                 index,
                 parent: None,
                 key: &c.key,
+                adopt: c.adopt.as_deref(),
                 name: &c.name,
                 contact: Some(&c.contact),
                 country: c.country.as_deref(),

@@ -2,7 +2,7 @@
 //! matches each desired account to a live one (by key, else by adoption), emitting account
 //! operations; users and services are `members.rs`, unmatched live accounts `prune.rs`. Pure.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use super::operation::{AccountFields, AccountRef, Change, Operation};
 use super::settings;
@@ -23,72 +23,33 @@ pub(super) struct Wanted<'d> {
 }
 
 fn flatten(desired: &Desired) -> Vec<Wanted<'_>> {
-    fn labels(own: &BTreeMap<String, String>, protect: bool) -> BTreeMap<String, String> {
-        let mut l = own.clone();
-        if protect {
-            l.insert(PROTECT_LABEL.to_string(), "true".to_string());
-        }
-        l
-    }
-    let fields = |name: &str,
-                  contact: Option<&config::Contact>,
-                  country: &Option<String>,
-                  timezone: &Option<String>,
-                  own: &BTreeMap<String, String>,
-                  protect: bool| AccountFields {
-        name: name.to_string(),
-        contact: contact.map(|c| live::Contact {
-            name: c.name.clone(),
-            email: c.email.clone(),
-        }),
-        country: country.clone(),
-        timezone: timezone.clone(),
-        labels: labels(own, protect),
-    };
-    let mut out = Vec::new();
-    for c in &desired.customers {
-        let ci = out.len();
-        out.push(Wanted {
-            kind: AccountKind::Customer,
-            key: &c.key,
-            adopt: c.adopt.as_deref(),
-            parent: None,
-            fields: fields(
-                &c.name,
-                Some(&c.contact),
-                &c.country,
-                &c.timezone,
-                &c.labels,
-                c.protect,
-            ),
-            users: &c.users,
-            services: &c.services,
-        });
-        for n in &c.networks {
-            let ni = out.len();
-            out.push(Wanted {
-                kind: AccountKind::Network,
-                key: &n.key,
-                adopt: n.adopt.as_deref(),
-                parent: Some(ci),
-                fields: fields(&n.name, None, &n.country, &n.timezone, &n.labels, n.protect),
-                users: &n.users,
-                services: &n.services,
-            });
-            for s in &n.sub_accounts {
-                out.push(Wanted {
-                    kind: AccountKind::SubAccount,
-                    key: &s.key,
-                    adopt: s.adopt.as_deref(),
-                    parent: Some(ni),
-                    fields: fields(&s.name, None, &s.country, &s.timezone, &s.labels, s.protect),
-                    users: &s.users,
-                    services: &s.services,
-                });
+    desired
+        .walk()
+        .map(|n| {
+            let mut labels = n.labels.clone();
+            if n.protect {
+                labels.insert(PROTECT_LABEL.to_string(), "true".to_string());
             }
-        }
-    }
-    out
+            Wanted {
+                kind: n.kind,
+                key: n.key,
+                adopt: n.adopt,
+                parent: n.parent,
+                fields: AccountFields {
+                    name: n.name.to_string(),
+                    contact: n.contact.map(|c| live::Contact {
+                        name: c.name.clone(),
+                        email: c.email.clone(),
+                    }),
+                    country: n.country.map(str::to_string),
+                    timezone: n.timezone.map(str::to_string),
+                    labels,
+                },
+                users: n.users,
+                services: n.services,
+            }
+        })
+        .collect()
 }
 
 /// A live account's values of the fields planning manages.

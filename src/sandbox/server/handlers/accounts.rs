@@ -1,0 +1,92 @@
+//! Handlers of `/v1/accounts` and `/v1/accounts/{id}`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use super::super::super::error::ApiError;
+use super::super::super::store;
+use super::super::auth::Auth;
+use super::super::exec::{read, write};
+use super::super::reply::{Reply, json_response, object_response};
+use super::super::request::{idem, if_match, parse_body, query};
+use super::super::state::AppState;
+use crate::api::types::{AccountCreate, AccountListQuery, AccountPatch};
+
+pub(in super::super) async fn list_accounts(
+    State(st): State<Arc<AppState>>,
+    Auth(p): Auth,
+    q: Result<Query<AccountListQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let q = query(q)?;
+    Ok(json_response(
+        read(&st, move |c| store::list_accounts(c, &p, &q)).await?,
+    ))
+}
+
+pub(in super::super) async fn create_account(
+    State(st): State<Arc<AppState>>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let req: AccountCreate = parse_body(&body)?;
+    let idem = idem(&headers, "POST", "/v1/accounts", &body)?;
+    write(&st, p, idem, move |tx, p| {
+        let a = store::create_account(tx, p, req)?;
+        let mut r = Reply::json(StatusCode::CREATED, &a, &a.etag)?;
+        r.location = Some(format!("/v1/accounts/{}", a.id));
+        Ok(r)
+    })
+    .await
+}
+
+pub(in super::super) async fn get_account(
+    State(st): State<Arc<AppState>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let a = read(&st, move |c| store::get_account(c, &p, &id)).await?;
+    object_response(&a, &a.etag)
+}
+
+pub(in super::super) async fn patch_account(
+    State(st): State<Arc<AppState>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let patch: AccountPatch = parse_body(&body).map_err(|mut e| {
+        for f in &mut e.errors {
+            if f.pointer == "/kind" || f.pointer == "/parent_id" {
+                f.message = "an account's kind and parent cannot change (the API cannot move accounts); delete and re-create it".into();
+            }
+        }
+        e
+    })?;
+    let im = if_match(&headers);
+    write(&st, p, None, move |tx, p| {
+        let a = store::patch_account(tx, p, &id, im.as_deref(), patch)?;
+        Reply::json(StatusCode::OK, &a, &a.etag)
+    })
+    .await
+}
+
+pub(in super::super) async fn delete_account(
+    State(st): State<Arc<AppState>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let im = if_match(&headers);
+    write(&st, p, None, move |tx, p| {
+        store::delete_account(tx, p, &id, im.as_deref())?;
+        Ok(Reply::no_content())
+    })
+    .await
+}

@@ -213,7 +213,7 @@ pub fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
             let store = store::Store::open(&db)?;
             let (_, token) = store
                 .write(move |tx| store::add_partner(tx, &name, !not_manageable))
-                .map_err(api_err)?;
+                .map_err(error::Error::from)?;
             println!("{token}");
             Ok(())
         }
@@ -223,17 +223,19 @@ pub fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
                 .write(move |tx| {
                     let known = store::list_partners(tx)?.iter().any(|p| p.id == id);
                     if !known {
-                        return Err(error::ApiError::not_found("partner", &id));
+                        return Err(error::RequestError::not_found("partner", &id));
                     }
                     store::issue_token(tx, &id)
                 })
-                .map_err(api_err)?;
+                .map_err(error::Error::from)?;
             println!("{token}");
             Ok(())
         }
         SandboxCommand::Partner(PartnerCommand::List { db }) => {
             let store = store::Store::open(&db)?;
-            let partners = store.read(store::list_partners).map_err(api_err)?;
+            let partners = store
+                .read(store::list_partners)
+                .map_err(error::Error::from)?;
             let mut out = std::io::stdout().lock();
             for p in partners {
                 if writeln!(out, "{}", serde_json::to_string(&p)?).is_err() {
@@ -250,7 +252,7 @@ pub fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
         }
         SandboxCommand::Outbox { db } => {
             let store = store::Store::open(&db)?;
-            let mails = store.read(store::outbox).map_err(api_err)?;
+            let mails = store.read(store::outbox).map_err(error::Error::from)?;
             let mut out = std::io::stdout().lock();
             for m in mails {
                 if writeln!(out, "{}", serde_json::to_string(&m)?).is_err() {
@@ -265,21 +267,11 @@ pub fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
 /// For the CLI's embedded default: opens (creating) the sandbox database at `db`, makes sure a
 /// partner named `name` exists (created manageable on first use) and returns a fresh API token
 /// for it. Blocking; call it before [`server::spawn`] or from `spawn_blocking`.
-pub fn ensure_partner_token(db: &Path, name: &str) -> anyhow::Result<String> {
+pub fn ensure_partner_token(db: &Path, name: &str) -> Result<String, error::Error> {
     let store = store::Store::open(db)?;
     let name = name.to_string();
-    let (_, token) = store
-        .write(move |tx| store::ensure_partner(tx, &name))
-        .map_err(api_err)?;
+    let (_, token) = store.write(move |tx| store::ensure_partner(tx, &name))?;
     Ok(token)
-}
-
-fn api_err(e: error::ApiError) -> anyhow::Error {
-    let mut msg = e.detail.clone();
-    for f in &e.errors {
-        msg.push_str(&format!("\n  {}: {}", f.pointer, f.message));
-    }
-    anyhow::anyhow!(msg)
 }
 
 fn set_status(db: &Path, email: &str, from: &[UserStatus], to: UserStatus) -> anyhow::Result<()> {
@@ -289,7 +281,7 @@ fn set_status(db: &Path, email: &str, from: &[UserStatus], to: UserStatus) -> an
             let (email, from) = (email.to_string(), from.to_vec());
             move |tx| store::set_user_status_by_email(tx, &email, &from, to)
         })
-        .map_err(api_err)?;
+        .map_err(error::Error::from)?;
     anyhow::ensure!(
         !changed.is_empty(),
         "no invited user with email {email:?} in {}; check `partnerctl sandbox outbox --db {}`",
@@ -326,7 +318,8 @@ fn serve(opts: server::ServeOptions) -> anyhow::Result<()> {
         eprintln!("sandbox: database {}", opts.db.display());
         shutdown_signal().await?;
         eprintln!("sandbox: shutting down");
-        running.shutdown().await
+        running.shutdown().await?;
+        Ok(())
     })
 }
 

@@ -27,7 +27,7 @@ fn members(
     users: &[config::User],
     services: &[config::Service],
     n: &mut Seeded,
-) -> Result<(), super::error::ApiError> {
+) -> Result<(), super::error::RequestError> {
     for u in users {
         store::invite_user(
             tx,
@@ -70,7 +70,7 @@ fn account(
     timezone: Option<&str>,
     labels: &std::collections::BTreeMap<String, String>,
     protect: bool,
-) -> Result<String, super::error::ApiError> {
+) -> Result<String, super::error::RequestError> {
     let mut labels = labels.clone();
     if protect {
         labels.insert(crate::vocab::PROTECT_LABEL.to_string(), "true".to_string());

@@ -7,7 +7,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 
-use super::super::error::ApiError;
+use super::super::error::RequestError;
 use super::super::store::{self, PartnerRow};
 use super::exec::read;
 use super::state::AppState;
@@ -15,8 +15,8 @@ use super::state::AppState;
 /// The authenticated partner.
 pub(super) struct Auth(pub(super) PartnerRow);
 
-fn unauthorized(why: &str) -> ApiError {
-    ApiError::new(
+fn unauthorized(why: &str) -> RequestError {
+    RequestError::new(
         StatusCode::UNAUTHORIZED,
         "unauthorized",
         format!(
@@ -26,7 +26,7 @@ fn unauthorized(why: &str) -> ApiError {
 }
 
 impl FromRequestParts<Arc<AppState>> for Auth {
-    type Rejection = ApiError;
+    type Rejection = RequestError;
 
     async fn from_request_parts(
         parts: &mut Parts,

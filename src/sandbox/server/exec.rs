@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use rusqlite::Connection;
 
-use super::super::error::ApiError;
+use super::super::error::RequestError;
 use super::super::store::{self, PartnerRow, StoredResponse};
 use super::knobs::Failure;
 use super::reply::Reply;
@@ -16,18 +16,18 @@ use super::state::AppState;
 
 /// Runs blocking `f` on the blocking pool.
 async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
+    f: impl FnOnce() -> Result<T, RequestError> + Send + 'static,
+) -> Result<T, RequestError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(ApiError::internal)?
+        .map_err(RequestError::internal)?
 }
 
 /// Runs `f` on a read connection of the store.
 pub(super) async fn read<T: Send + 'static>(
     st: &Arc<AppState>,
-    f: impl FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
+    f: impl FnOnce(&Connection) -> Result<T, RequestError> + Send + 'static,
+) -> Result<T, RequestError> {
     let store = st.store.clone();
     blocking(move || store.read(f)).await
 }
@@ -38,8 +38,8 @@ pub(super) async fn write(
     st: &Arc<AppState>,
     p: PartnerRow,
     idem: Option<Idem>,
-    op: impl FnOnce(&Connection, &PartnerRow) -> Result<Reply, ApiError> + Send + 'static,
-) -> Result<Response, ApiError> {
+    op: impl FnOnce(&Connection, &PartnerRow) -> Result<Reply, RequestError> + Send + 'static,
+) -> Result<Response, RequestError> {
     st.throttle.check(&p.id)?;
     let failure = st.faults.draw();
     if let Some(f) = failure.filter(|f| f.when == Failure::Before) {
@@ -49,7 +49,7 @@ pub(super) async fn write(
         .store
         .submit(move |tx| idempotent(tx, &p, idem.as_ref(), op))
         .await
-        .map_err(|_| ApiError::internal("the database writer stopped"))??;
+        .map_err(|_| RequestError::internal("the database writer stopped"))??;
     if let Some(f) = failure.filter(|f| f.when == Failure::After) {
         return Ok(f.response());
     }
@@ -62,8 +62,8 @@ fn idempotent(
     tx: &Connection,
     p: &PartnerRow,
     idem: Option<&Idem>,
-    op: impl FnOnce(&Connection, &PartnerRow) -> Result<Reply, ApiError>,
-) -> Result<Reply, ApiError> {
+    op: impl FnOnce(&Connection, &PartnerRow) -> Result<Reply, RequestError>,
+) -> Result<Reply, RequestError> {
     let Some(i) = idem else {
         return op(tx, p);
     };
@@ -82,12 +82,12 @@ fn idempotent(
 }
 
 /// The remembered response, marked as replayed (with the ETag of its body, if any).
-fn replay(prev: StoredResponse) -> Result<Reply, ApiError> {
+fn replay(prev: StoredResponse) -> Result<Reply, RequestError> {
     let etag = serde_json::from_str::<serde_json::Value>(&prev.body)
         .ok()
         .and_then(|v| v.get("etag").and_then(|e| e.as_str()).map(str::to_string));
     Ok(Reply {
-        status: StatusCode::from_u16(prev.status).map_err(ApiError::internal)?,
+        status: StatusCode::from_u16(prev.status).map_err(RequestError::internal)?,
         body: Some(prev.body),
         etag,
         location: None,

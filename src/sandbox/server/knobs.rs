@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::super::error::ApiError;
+use super::super::error::RequestError;
 use super::state::AppState;
 use crate::api::types::PROBLEM_CONTENT_TYPE;
 
@@ -70,7 +70,7 @@ impl Throttle {
     /// Takes a token of `partner_id`'s bucket: capacity one second of the rate (at least 1),
     /// refilled continuously at `limit / 60` per second. Without one: the throttle error, with
     /// `Retry-After`.
-    pub(super) fn check(&self, partner_id: &str) -> Result<(), ApiError> {
+    pub(super) fn check(&self, partner_id: &str) -> Result<(), RequestError> {
         let Some(limit) = self.limit else {
             return Ok(());
         };
@@ -89,7 +89,7 @@ impl Throttle {
             return Ok(());
         }
         let wait = ((1.0 - b.tokens) / rate).ceil().max(1.0) as u64;
-        let mut e = ApiError::new(
+        let mut e = RequestError::new(
             self.status,
             "throttled",
             format!("write limit of {limit} per minute exceeded; retry after {wait} s"),
@@ -192,7 +192,7 @@ impl Injected {
             Failure::Before => "before",
             Failure::After => "after",
         };
-        ApiError::new(
+        RequestError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "injected-failure",
             format!("injected failure ({when} the write) by --fail-rate; retry with the same Idempotency-Key"),

@@ -26,7 +26,7 @@ use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::{get, post};
 
-use super::store::Store;
+use super::store::{OpenError, Store};
 use handlers::{accounts, services, users};
 use state::AppState;
 
@@ -64,6 +64,31 @@ impl ServeOptions {
     }
 }
 
+/// Why the server could not start, or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// `fail_rate` is not a fraction.
+    #[error("--fail-rate must be between 0 and 1")]
+    FailRate(f64),
+    /// The database could not be opened.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {cause}")]
+    Listen {
+        /// The address.
+        addr: String,
+        /// The cause (part of the message, not a separate source).
+        cause: std::io::Error,
+    },
+    /// A socket error while serving.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The server task (or opening the store) panicked or was cancelled.
+    #[error(transparent)]
+    Task(#[from] tokio::task::JoinError),
+}
+
 /// A running sandbox: its address and a way to stop it.
 pub struct RunningSandbox {
     /// The bound address.
@@ -79,7 +104,7 @@ impl RunningSandbox {
     }
 
     /// Stops accepting connections, lets in-flight requests finish, and waits for the server.
-    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+    pub async fn shutdown(mut self) -> Result<(), ServeError> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -88,7 +113,7 @@ impl RunningSandbox {
     }
 
     /// Waits until the server stops by itself (it does not, unless it fails).
-    pub async fn wait(mut self) -> anyhow::Result<()> {
+    pub async fn wait(mut self) -> Result<(), ServeError> {
         (&mut self.task).await??;
         Ok(())
     }
@@ -104,16 +129,18 @@ impl Drop for RunningSandbox {
 }
 
 /// Opens the store, binds the address and serves in a background task of the current runtime.
-pub async fn spawn(opts: ServeOptions) -> anyhow::Result<RunningSandbox> {
-    anyhow::ensure!(
-        (0.0..=1.0).contains(&opts.fail_rate),
-        "--fail-rate must be between 0 and 1"
-    );
+pub async fn spawn(opts: ServeOptions) -> Result<RunningSandbox, ServeError> {
+    if !(0.0..=1.0).contains(&opts.fail_rate) {
+        return Err(ServeError::FailRate(opts.fail_rate));
+    }
     let db = opts.db.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(&db)).await??;
     let listener = tokio::net::TcpListener::bind(&opts.listen)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", opts.listen))?;
+        .map_err(|cause| ServeError::Listen {
+            addr: opts.listen.clone(),
+            cause,
+        })?;
     let addr = listener.local_addr()?;
     let app = router(Arc::new(AppState::new(store, &opts)));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -4,7 +4,7 @@
 use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-use super::super::error::ApiError;
+use super::super::error::RequestError;
 use crate::api::types::PROBLEM_CONTENT_TYPE;
 
 /// Turns every error response that is not yet problem+json (axum's 405, path and body
@@ -27,7 +27,7 @@ pub(super) async fn problem_layer(resp: Response) -> Response {
         .unwrap_or_default();
     let text = String::from_utf8_lossy(&text).trim().to_string();
     let (code, detail) = code_and_detail(status, text);
-    let mut out = ApiError::new(status, code, detail).into_response();
+    let mut out = RequestError::new(status, code, detail).into_response();
     for (k, v) in parts.headers.iter() {
         if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
             out.headers_mut().insert(k.clone(), v.clone());
@@ -61,8 +61,8 @@ fn code_and_detail(status: StatusCode, text: String) -> (&'static str, String) {
 }
 
 /// The answer to a request no route matches.
-pub(super) async fn fallback(method: Method, uri: Uri) -> ApiError {
-    ApiError::new(
+pub(super) async fn fallback(method: Method, uri: Uri) -> RequestError {
+    RequestError::new(
         StatusCode::NOT_FOUND,
         "not-found",
         format!("no route {method} {}; see schemas/openapi.yaml", uri.path()),

@@ -3,7 +3,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::super::error::ApiError;
+use super::super::error::RequestError;
 use crate::api::types::IDEMPOTENT_REPLAYED_HEADER;
 
 /// What a write produced.
@@ -21,10 +21,10 @@ impl Reply {
         status: StatusCode,
         v: &T,
         etag: &str,
-    ) -> Result<Reply, ApiError> {
+    ) -> Result<Reply, RequestError> {
         Ok(Reply {
             status,
-            body: Some(serde_json::to_string(v).map_err(ApiError::internal)?),
+            body: Some(serde_json::to_string(v).map_err(RequestError::internal)?),
             etag: Some(etag.to_string()),
             location: None,
             replayed: false,
@@ -73,6 +73,6 @@ pub(super) fn json_response(body: String) -> Response {
 pub(super) fn object_response<T: serde::Serialize>(
     v: &T,
     etag: &str,
-) -> Result<Response, ApiError> {
+) -> Result<Response, RequestError> {
     Ok(Reply::json(StatusCode::OK, v, etag)?.into_response())
 }

@@ -6,28 +6,28 @@ use axum::extract::rejection::QueryRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
-use super::super::error::ApiError;
+use super::super::error::RequestError;
 use super::super::store;
 use crate::api::types::IDEMPOTENCY_KEY_HEADER;
 
 /// Parses a JSON object body into `T`; a missing or unknown field is reported at its pointer.
-pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, RequestError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::new(
+        return Err(RequestError::new(
             StatusCode::BAD_REQUEST,
             "invalid-json",
             "a JSON request body is required",
         ));
     }
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::new(
+        RequestError::new(
             StatusCode::BAD_REQUEST,
             "invalid-json",
             format!("request body is not valid JSON: {e}"),
         )
     })?;
     if !value.is_object() {
-        return Err(ApiError::field(
+        return Err(RequestError::field(
             "",
             "the request body must be a JSON object",
         ));
@@ -42,14 +42,14 @@ pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
         let pointer = field("missing field `")
             .or_else(|| field("unknown field `"))
             .unwrap_or_default();
-        ApiError::field(pointer, msg)
+        RequestError::field(pointer, msg)
     })
 }
 
 /// The query string, or 400 `invalid-query`.
-pub(super) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+pub(super) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, RequestError> {
     q.map(|Query(t)| t).map_err(|e| {
-        ApiError::new(
+        RequestError::new(
             StatusCode::BAD_REQUEST,
             "invalid-query",
             format!("invalid query parameters: {}", e.body_text()),
@@ -76,7 +76,7 @@ pub(super) fn idem(
     method: &str,
     path: &str,
     body: &[u8],
-) -> Result<Option<Idem>, ApiError> {
+) -> Result<Option<Idem>, RequestError> {
     let Some(v) = h.get(IDEMPOTENCY_KEY_HEADER) else {
         return Ok(None);
     };
@@ -85,7 +85,7 @@ pub(super) fn idem(
         .ok()
         .filter(|k| !k.is_empty() && k.len() <= 255)
         .ok_or_else(|| {
-            ApiError::new(
+            RequestError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid-idempotency-key",
                 "Idempotency-Key must be 1 to 255 visible ASCII characters",

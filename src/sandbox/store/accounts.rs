@@ -4,7 +4,7 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::super::error::ApiError;
+use super::super::error::RequestError;
 use super::clock::now_rfc3339;
 use super::doc::{from_doc, new_id, to_doc};
 use super::etag::{Tagged, check_if_match};
@@ -22,7 +22,7 @@ fn load_account(
     conn: &Connection,
     partner_id: &str,
     id: &str,
-) -> Result<Option<Account>, ApiError> {
+) -> Result<Option<Account>, RequestError> {
     let mut st =
         conn.prepare_cached("SELECT doc FROM accounts WHERE id = ?1 AND partner_id = ?2")?;
     let doc: Option<String> = st.query_row([id, partner_id], |r| r.get(0)).optional()?;
@@ -30,22 +30,22 @@ fn load_account(
 }
 
 /// `GET /v1/accounts/{id}`.
-pub fn get_account(conn: &Connection, p: &PartnerRow, id: &str) -> Result<Account, ApiError> {
-    load_account(conn, &p.id, id)?.ok_or_else(|| ApiError::not_found("account", id))
+pub fn get_account(conn: &Connection, p: &PartnerRow, id: &str) -> Result<Account, RequestError> {
+    load_account(conn, &p.id, id)?.ok_or_else(|| RequestError::not_found("account", id))
 }
 
 fn external_key_owner(
     conn: &Connection,
     partner_id: &str,
     key: &str,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<String>, RequestError> {
     let mut st =
         conn.prepare_cached("SELECT id FROM accounts WHERE partner_id = ?1 AND external_key = ?2")?;
     Ok(st.query_row([partner_id, key], |r| r.get(0)).optional()?)
 }
 
-fn external_key_taken(key: &str, owner: String) -> ApiError {
-    ApiError::conflict(
+fn external_key_taken(key: &str, owner: String) -> RequestError {
+    RequestError::conflict(
         "external-key-taken",
         format!(
             "external_key {key:?} is already used by account {owner}; adopt or update that account instead"
@@ -80,7 +80,7 @@ fn resolve_parent(
     p: &PartnerRow,
     req: &AccountCreate,
     errs: &mut Vec<FieldError>,
-) -> Result<String, ApiError> {
+) -> Result<String, RequestError> {
     let kind = req.kind;
     let want = match kind {
         AccountKind::Customer => return Ok(customer_parent(p, req, errs)),
@@ -103,7 +103,7 @@ fn resolve_parent(
                 parent.kind
             ),
         )),
-        Some(_) if !p.manageable => return Err(ApiError::management_disabled()),
+        Some(_) if !p.manageable => return Err(RequestError::management_disabled()),
         Some(_) => {}
     }
     Ok(x.clone())
@@ -143,7 +143,7 @@ pub fn create_account(
     tx: &Connection,
     p: &PartnerRow,
     req: AccountCreate,
-) -> Result<Account, ApiError> {
+) -> Result<Account, RequestError> {
     let mut errs = Vec::new();
     let parent_id = resolve_parent(tx, p, &req, &mut errs)?;
     check_create(&req, &mut errs);
@@ -176,9 +176,9 @@ pub fn create_account(
     Ok(a)
 }
 
-fn gate_account(p: &PartnerRow, a: &Account) -> Result<(), ApiError> {
+fn gate_account(p: &PartnerRow, a: &Account) -> Result<(), RequestError> {
     if !p.manageable && a.kind != AccountKind::Customer {
-        return Err(ApiError::management_disabled());
+        return Err(RequestError::management_disabled());
     }
     Ok(())
 }
@@ -234,7 +234,7 @@ pub fn patch_account(
     id: &str,
     if_match: Option<&str>,
     patch: AccountPatch,
-) -> Result<Account, ApiError> {
+) -> Result<Account, RequestError> {
     let mut a = get_account(tx, p, id)?;
     gate_account(p, &a)?;
     check_if_match(if_match, &a.etag, true)?;
@@ -261,7 +261,7 @@ pub fn delete_account(
     p: &PartnerRow,
     id: &str,
     if_match: Option<&str>,
-) -> Result<(), ApiError> {
+) -> Result<(), RequestError> {
     let a = get_account(tx, p, id)?;
     gate_account(p, &a)?;
     check_if_match(if_match, &a.etag, true)?;
@@ -270,7 +270,7 @@ pub fn delete_account(
         .query_row([id], |r| r.get(0))
         .optional()?;
     if let Some(child) = child {
-        return Err(ApiError::conflict(
+        return Err(RequestError::conflict(
             "has-children",
             format!("account {id} still has child accounts (e.g. {child}); delete them first"),
             child,
@@ -290,7 +290,7 @@ pub fn list_accounts(
     conn: &Connection,
     p: &PartnerRow,
     q: &AccountListQuery,
-) -> Result<String, ApiError> {
+) -> Result<String, RequestError> {
     let mut f: Vec<(&str, SqlValue)> = vec![("partner_id", SqlValue::Text(p.id.clone()))];
     if let Some(k) = q.kind {
         f.push(("kind", SqlValue::Text(k.as_str().into())));

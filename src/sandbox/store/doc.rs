@@ -3,7 +3,7 @@
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
-use super::super::error::ApiError;
+use super::super::error::RequestError;
 
 /// A new random object id such as `acc_0123456789abcdef0123`.
 pub(super) fn new_id(prefix: &str) -> String {
@@ -19,11 +19,12 @@ pub fn sha256_hex(data: &[u8]) -> String {
 }
 
 /// The JSON document stored for `v`.
-pub(super) fn to_doc<T: serde::Serialize>(v: &T) -> Result<String, ApiError> {
-    serde_json::to_string(v).map_err(ApiError::internal)
+pub(super) fn to_doc<T: serde::Serialize>(v: &T) -> Result<String, RequestError> {
+    serde_json::to_string(v).map_err(RequestError::internal)
 }
 
 /// Decodes a stored JSON document.
-pub(super) fn from_doc<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, ApiError> {
-    serde_json::from_str(s).map_err(|e| ApiError::internal(format!("corrupt stored document: {e}")))
+pub(super) fn from_doc<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, RequestError> {
+    serde_json::from_str(s)
+        .map_err(|e| RequestError::internal(format!("corrupt stored document: {e}")))
 }

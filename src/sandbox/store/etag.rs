@@ -2,7 +2,7 @@
 
 use axum::http::StatusCode;
 
-use super::super::error::ApiError;
+use super::super::error::RequestError;
 use super::doc::sha256_hex;
 use crate::api::types::{Account, Service, User};
 
@@ -12,9 +12,9 @@ pub(super) trait Tagged: serde::Serialize {
     fn etag_mut(&mut self) -> &mut String;
 
     /// Recomputes the ETag: a hash of the JSON document with the `etag` field blank, quoted.
-    fn stamp_etag(&mut self) -> Result<(), ApiError> {
+    fn stamp_etag(&mut self) -> Result<(), RequestError> {
         self.etag_mut().clear();
-        let doc = serde_json::to_vec(self).map_err(ApiError::internal)?;
+        let doc = serde_json::to_vec(self).map_err(RequestError::internal)?;
         *self.etag_mut() = format!("\"{}\"", &sha256_hex(&doc)[..20]);
         Ok(())
     }
@@ -44,10 +44,10 @@ pub fn check_if_match(
     if_match: Option<&str>,
     current: &str,
     required: bool,
-) -> Result<(), ApiError> {
+) -> Result<(), RequestError> {
     let Some(v) = if_match else {
         if required {
-            return Err(ApiError::new(
+            return Err(RequestError::new(
                 StatusCode::PRECONDITION_REQUIRED,
                 "precondition-required",
                 "this request needs an If-Match header with the object's current ETag (read the object first)",
@@ -62,7 +62,7 @@ pub fn check_if_match(
     if matches {
         Ok(())
     } else {
-        Err(ApiError::new(
+        Err(RequestError::new(
             StatusCode::PRECONDITION_FAILED,
             "precondition-failed",
             format!(

@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::super::error::ApiError;
+use super::super::error::RequestError;
 use super::clock::now_epoch;
 
 /// How long an idempotency key is remembered.
@@ -25,7 +25,7 @@ pub fn idempotency_lookup(
     partner_id: &str,
     key: &str,
     request_sha256: &str,
-) -> Result<Option<StoredResponse>, ApiError> {
+) -> Result<Option<StoredResponse>, RequestError> {
     let mut st = tx.prepare_cached(
         "SELECT request_sha256, status, body FROM idempotency WHERE partner_id = ?1 AND key = ?2 AND created_epoch > ?3",
     )?;
@@ -46,7 +46,7 @@ pub fn idempotency_lookup(
         Some((hash, status, body)) if hash == request_sha256 => {
             Ok(Some(StoredResponse { status, body }))
         }
-        Some(_) => Err(ApiError::new(
+        Some(_) => Err(RequestError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "idempotency-key-reused",
             format!(
@@ -63,7 +63,7 @@ pub fn idempotency_store(
     key: &str,
     request_sha256: &str,
     resp: &StoredResponse,
-) -> Result<(), ApiError> {
+) -> Result<(), RequestError> {
     let now = now_epoch();
     tx.prepare_cached("DELETE FROM idempotency WHERE created_epoch <= ?1")?
         .execute([now - IDEMPOTENCY_TTL_SECS])?;

@@ -45,7 +45,7 @@ use std::sync::{Mutex, mpsc};
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::error::ApiError;
+use super::error::RequestError;
 
 pub use accounts::{create_account, delete_account, get_account, list_accounts, patch_account};
 pub use clock::{now_epoch, now_rfc3339};
@@ -64,6 +64,41 @@ pub use users::{
     set_user_status_by_email,
 };
 
+/// Why [`Store::open`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The database's directory could not be created.
+    #[error("cannot create directory {}: {cause}", dir.display())]
+    CreateDir {
+        /// The directory.
+        dir: PathBuf,
+        /// The cause (part of the message, not a separate source).
+        cause: std::io::Error,
+    },
+    /// SQLite could not open (or create) the file.
+    #[error("cannot open sandbox database {}: {cause}", path.display())]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// The cause (part of the message, not a separate source).
+        cause: rusqlite::Error,
+    },
+    /// The file system does not support WAL mode, which durability and concurrent reads need.
+    #[error("database {} cannot use WAL (got {mode})", path.display())]
+    NoWal {
+        /// The database file.
+        path: PathBuf,
+        /// The journal mode SQLite chose instead.
+        mode: String,
+    },
+    /// Setting up the connection or the schema failed.
+    #[error(transparent)]
+    Setup(#[from] rusqlite::Error),
+    /// The writer thread could not be started.
+    #[error(transparent)]
+    WriterThread(std::io::Error),
+}
+
 /// The SQLite store.
 pub struct Store {
     path: PathBuf,
@@ -78,26 +113,32 @@ const READ_POOL_SIZE: usize = 4;
 impl Store {
     /// Opens (creating if needed, with its directory) the database at `path`, and starts the
     /// writer thread.
-    pub fn open(path: &Path) -> anyhow::Result<Store> {
+    pub fn open(path: &Path) -> Result<Store, OpenError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| anyhow::anyhow!("cannot create directory {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|cause| OpenError::CreateDir {
+                dir: dir.to_path_buf(),
+                cause,
+            })?;
         }
-        let conn = Connection::open(path)
-            .map_err(|e| anyhow::anyhow!("cannot open sandbox database {}: {e}", path.display()))?;
+        let conn = Connection::open(path).map_err(|cause| OpenError::Open {
+            path: path.to_path_buf(),
+            cause,
+        })?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
-        anyhow::ensure!(
-            mode.eq_ignore_ascii_case("wal"),
-            "database {} cannot use WAL (got {mode})",
-            path.display()
-        );
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(OpenError::NoWal {
+                path: path.to_path_buf(),
+                mode,
+            });
+        }
         conn.execute_batch("PRAGMA synchronous=FULL;")?;
         schema::create(&conn)?;
         let (tx, rx) = mpsc::channel::<writer::Job>();
         let writer = std::thread::Builder::new()
             .name("sandbox-writer".into())
-            .spawn(move || writer::writer_loop(conn, rx))?;
+            .spawn(move || writer::writer_loop(conn, rx))
+            .map_err(OpenError::WriterThread)?;
         Ok(Store {
             path: path.to_path_buf(),
             jobs: Some(tx),
@@ -115,8 +156,8 @@ impl Store {
     /// wrap several statements in a transaction yourself if they must agree).
     pub fn read<T>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
+        f: impl FnOnce(&Connection) -> Result<T, RequestError>,
+    ) -> Result<T, RequestError> {
         let conn = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match conn {
             Some(c) => c,

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, params};
 
-use super::super::error::ApiError;
+use super::super::error::RequestError;
 use super::clock::now_rfc3339;
 use crate::api::types::User;
 
@@ -13,7 +13,7 @@ pub(super) fn write_invitation(
     u: &User,
     account_name: &str,
     resend: bool,
-) -> Result<(), ApiError> {
+) -> Result<(), RequestError> {
     let subject = format!(
         "{}You're invited to {account_name}",
         if resend { "Reminder: " } else { "" }
@@ -52,7 +52,7 @@ pub struct OutboxEmail {
 }
 
 /// Admin: every email of the outbox, oldest first.
-pub fn outbox(conn: &Connection) -> Result<Vec<OutboxEmail>, ApiError> {
+pub fn outbox(conn: &Connection) -> Result<Vec<OutboxEmail>, RequestError> {
     let mut st = conn.prepare(
         "SELECT seq, created_at, partner_id, account_id, user_id, to_email, subject, body FROM outbox ORDER BY seq",
     )?;

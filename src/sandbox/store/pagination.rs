@@ -6,19 +6,19 @@ use axum::http::StatusCode;
 use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
 
-use super::super::error::ApiError;
+use super::super::error::RequestError;
 use crate::api::types::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 fn encode_cursor(seq: i64) -> String {
     format!("c1.{seq:x}")
 }
 
-fn decode_cursor(token: &str) -> Result<i64, ApiError> {
+fn decode_cursor(token: &str) -> Result<i64, RequestError> {
     token
         .strip_prefix("c1.")
         .and_then(|h| i64::from_str_radix(h, 16).ok())
         .ok_or_else(|| {
-            ApiError::new(
+            RequestError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid-page-token",
                 "page_token is not a cursor returned by this API; start again without page_token",
@@ -26,11 +26,11 @@ fn decode_cursor(token: &str) -> Result<i64, ApiError> {
         })
 }
 
-fn page_size(p: Option<u32>) -> Result<u32, ApiError> {
+fn page_size(p: Option<u32>) -> Result<u32, RequestError> {
     match p {
         None => Ok(DEFAULT_PAGE_SIZE),
         Some(n @ 1..=MAX_PAGE_SIZE) => Ok(n),
-        Some(n) => Err(ApiError::new(
+        Some(n) => Err(RequestError::new(
             StatusCode::BAD_REQUEST,
             "invalid-page-size",
             format!("page_size {n} is out of range: use 1 to {MAX_PAGE_SIZE}"),
@@ -47,7 +47,7 @@ pub(super) fn page_query(
     filters: &[(&str, SqlValue)],
     size: Option<u32>,
     token: Option<&str>,
-) -> Result<String, ApiError> {
+) -> Result<String, RequestError> {
     let size = page_size(size)?;
     let after = token.map(decode_cursor).transpose()?.unwrap_or(0);
     let mut sql = format!("SELECT seq, doc FROM {table} WHERE seq > ?1");
@@ -76,7 +76,7 @@ pub(super) fn page_query(
         out.push_str(
             r.get_ref(1)?
                 .as_str()
-                .map_err(|e| ApiError::internal(e.to_string()))?,
+                .map_err(|e| RequestError::internal(e.to_string()))?,
         );
         n += 1;
     }

@@ -3,7 +3,7 @@
 use rand::Rng;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::super::error::ApiError;
+use super::super::error::RequestError;
 use super::clock::now_rfc3339;
 use super::doc::{new_id, sha256_hex};
 use super::validation::{check_name, verdict};
@@ -49,7 +49,7 @@ pub fn add_partner(
     tx: &Connection,
     name: &str,
     manageable: bool,
-) -> Result<(Partner, String), ApiError> {
+) -> Result<(Partner, String), RequestError> {
     let mut errs = Vec::new();
     check_name(&mut errs, "/name", name);
     verdict(errs)?;
@@ -69,7 +69,7 @@ pub fn add_partner(
 
 /// Issues one more API token for a partner (a partner may have several); only its hash is
 /// stored.
-pub fn issue_token(tx: &Connection, partner_id: &str) -> Result<String, ApiError> {
+pub fn issue_token(tx: &Connection, partner_id: &str) -> Result<String, RequestError> {
     let token = {
         let mut rng = rand::rng();
         let a: u128 = rng.random();
@@ -85,7 +85,7 @@ pub fn issue_token(tx: &Connection, partner_id: &str) -> Result<String, ApiError
 
 /// For the CLI's embedded sandbox: the oldest partner named `name` (created, manageable, if
 /// there is none) and a fresh token for it.
-pub fn ensure_partner(tx: &Connection, name: &str) -> Result<(Partner, String), ApiError> {
+pub fn ensure_partner(tx: &Connection, name: &str) -> Result<(Partner, String), RequestError> {
     let found = tx
         .prepare_cached("SELECT id, name, manageable, support_level FROM partners WHERE name = ?1 ORDER BY seq LIMIT 1")?
         .query_row([name], PartnerRow::from_row)
@@ -100,7 +100,7 @@ pub fn ensure_partner(tx: &Connection, name: &str) -> Result<(Partner, String), 
 }
 
 /// Every partner, oldest first.
-pub fn list_partners(conn: &Connection) -> Result<Vec<Partner>, ApiError> {
+pub fn list_partners(conn: &Connection) -> Result<Vec<Partner>, RequestError> {
     let mut st =
         conn.prepare("SELECT id, name, manageable, support_level FROM partners ORDER BY seq")?;
     let rows = st.query_map([], |r| PartnerRow::from_row(r).map(|p| p.to_wire()))?;
@@ -108,7 +108,10 @@ pub fn list_partners(conn: &Connection) -> Result<Vec<Partner>, ApiError> {
 }
 
 /// The partner owning `token`, if any.
-pub fn partner_by_token(conn: &Connection, token: &str) -> Result<Option<PartnerRow>, ApiError> {
+pub fn partner_by_token(
+    conn: &Connection,
+    token: &str,
+) -> Result<Option<PartnerRow>, RequestError> {
     let mut st = conn.prepare_cached(
         "SELECT p.id, p.name, p.manageable, p.support_level FROM tokens t JOIN partners p ON p.id = t.partner_id WHERE t.token_sha256 = ?1",
     )?;

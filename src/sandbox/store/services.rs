@@ -6,7 +6,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::super::catalog;
-use super::super::error::ApiError;
+use super::super::error::RequestError;
 use super::accounts::get_account;
 use super::doc::{from_doc, to_doc};
 use super::etag::{Tagged, check_if_match};
@@ -20,14 +20,14 @@ fn service_home(
     p: &PartnerRow,
     account_id: &str,
     ty: &str,
-) -> Result<&'static catalog::CatalogEntry, ApiError> {
+) -> Result<&'static catalog::CatalogEntry, RequestError> {
     get_account(conn, p, account_id)?;
     let entry = catalog::find(ty).ok_or_else(|| {
         let known: Vec<&str> = catalog::catalog()
             .iter()
             .map(|e| e.info.service_type.as_str())
             .collect();
-        ApiError::new(
+        RequestError::new(
             StatusCode::BAD_REQUEST,
             "unknown-service-type",
             format!(
@@ -37,7 +37,7 @@ fn service_home(
         )
     })?;
     if !p.manageable {
-        return Err(ApiError::management_disabled());
+        return Err(RequestError::management_disabled());
     }
     Ok(entry)
 }
@@ -47,7 +47,7 @@ fn load_service(
     p: &PartnerRow,
     account_id: &str,
     ty: &str,
-) -> Result<Option<Service>, ApiError> {
+) -> Result<Option<Service>, RequestError> {
     let mut st = conn.prepare_cached(
         "SELECT doc FROM services WHERE account_id = ?1 AND type = ?2 AND partner_id = ?3",
     )?;
@@ -63,9 +63,9 @@ pub fn get_service(
     p: &PartnerRow,
     account_id: &str,
     ty: &str,
-) -> Result<Service, ApiError> {
+) -> Result<Service, RequestError> {
     load_service(conn, p, account_id, ty)?
-        .ok_or_else(|| ApiError::not_found("service", &format!("{account_id}/{ty}")))
+        .ok_or_else(|| RequestError::not_found("service", &format!("{account_id}/{ty}")))
 }
 
 /// `PUT /v1/accounts/{id}/services/{type}`: returns the service and whether it was created.
@@ -76,14 +76,14 @@ pub fn put_service(
     ty: &str,
     if_match: Option<&str>,
     req: ServicePut,
-) -> Result<(Service, bool), ApiError> {
+) -> Result<(Service, bool), RequestError> {
     let entry = service_home(tx, p, account_id, ty)?;
     verdict(entry.validate(&req.settings, "/settings"))?;
     let existing = load_service(tx, p, account_id, ty)?;
     if let Some(s) = &existing {
         check_if_match(if_match, &s.etag, false)?;
     } else if if_match.is_some_and(|v| v.trim() != "") {
-        return Err(ApiError::new(
+        return Err(RequestError::new(
             StatusCode::PRECONDITION_FAILED,
             "precondition-failed",
             format!("If-Match given but account {account_id} has no {ty} service"),
@@ -116,7 +116,7 @@ pub fn delete_service(
     account_id: &str,
     ty: &str,
     if_match: Option<&str>,
-) -> Result<(), ApiError> {
+) -> Result<(), RequestError> {
     service_home(tx, p, account_id, ty)?;
     let s = get_service(tx, p, account_id, ty)?;
     check_if_match(if_match, &s.etag, false)?;
@@ -130,7 +130,7 @@ pub fn list_services(
     conn: &Connection,
     p: &PartnerRow,
     q: &ServiceListQuery,
-) -> Result<String, ApiError> {
+) -> Result<String, RequestError> {
     let mut f: Vec<(&str, SqlValue)> = vec![("partner_id", SqlValue::Text(p.id.clone()))];
     if let Some(x) = &q.account_id {
         f.push(("account_id", SqlValue::Text(x.clone())));

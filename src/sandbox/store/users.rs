@@ -4,7 +4,7 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::super::error::ApiError;
+use super::super::error::RequestError;
 use super::accounts::get_account;
 use super::doc::{from_doc, new_id, to_doc};
 use super::etag::{Tagged, check_if_match};
@@ -17,31 +17,31 @@ use crate::api::types::{User, UserInvite, UserListQuery, UserPatch, UserStatus};
 /// The name of the account users of `account_id` live on (the partner itself or one of its
 /// accounts), after the manageable gate: users inside a customer of a non-manageable partner
 /// cannot change.
-fn gated_home(conn: &Connection, p: &PartnerRow, account_id: &str) -> Result<String, ApiError> {
+fn gated_home(conn: &Connection, p: &PartnerRow, account_id: &str) -> Result<String, RequestError> {
     if account_id == p.id {
         return Ok(p.name.clone());
     }
     let a = get_account(conn, p, account_id)?;
     if !p.manageable {
-        return Err(ApiError::management_disabled());
+        return Err(RequestError::management_disabled());
     }
     Ok(a.name)
 }
 
-fn load_user(conn: &Connection, p: &PartnerRow, id: &str) -> Result<User, ApiError> {
+fn load_user(conn: &Connection, p: &PartnerRow, id: &str) -> Result<User, RequestError> {
     let mut st = conn.prepare_cached("SELECT doc FROM users WHERE id = ?1 AND partner_id = ?2")?;
     let doc: Option<String> = st.query_row([id, &p.id], |r| r.get(0)).optional()?;
     doc.map(|d| from_doc(&d))
         .transpose()?
-        .ok_or_else(|| ApiError::not_found("user", id))
+        .ok_or_else(|| RequestError::not_found("user", id))
 }
 
 /// `GET /v1/users/{id}`.
-pub fn get_user(conn: &Connection, p: &PartnerRow, id: &str) -> Result<User, ApiError> {
+pub fn get_user(conn: &Connection, p: &PartnerRow, id: &str) -> Result<User, RequestError> {
     load_user(conn, p, id)
 }
 
-fn save_user(tx: &Connection, u: &mut User) -> Result<(), ApiError> {
+fn save_user(tx: &Connection, u: &mut User) -> Result<(), RequestError> {
     u.stamp_etag()?;
     tx.prepare_cached("UPDATE users SET status = ?2, doc = ?3 WHERE id = ?1")?
         .execute(params![u.id, u.status.as_str(), to_doc(u)?])?;
@@ -54,7 +54,7 @@ pub fn invite_user(
     p: &PartnerRow,
     account_id: &str,
     req: UserInvite,
-) -> Result<User, ApiError> {
+) -> Result<User, RequestError> {
     let account_name = gated_home(tx, p, account_id)?;
     let mut errs = Vec::new();
     check_email(&mut errs, "/email", &req.email);
@@ -66,7 +66,7 @@ pub fn invite_user(
         .query_row([account_id, &email_lc], |r| r.get(0))
         .optional()?;
     if let Some(existing) = existing {
-        return Err(ApiError::conflict(
+        return Err(RequestError::conflict(
             "user-exists",
             format!(
                 "{} already has a user or invitation for {} ({existing}); update it instead",
@@ -100,7 +100,7 @@ pub fn patch_user(
     id: &str,
     if_match: Option<&str>,
     patch: UserPatch,
-) -> Result<User, ApiError> {
+) -> Result<User, RequestError> {
     let mut u = load_user(tx, p, id)?;
     gated_home(tx, p, &u.account_id)?;
     check_if_match(if_match, &u.etag, true)?;
@@ -123,7 +123,7 @@ pub fn delete_user(
     p: &PartnerRow,
     id: &str,
     if_match: Option<&str>,
-) -> Result<(), ApiError> {
+) -> Result<(), RequestError> {
     let u = load_user(tx, p, id)?;
     gated_home(tx, p, &u.account_id)?;
     check_if_match(if_match, &u.etag, true)?;
@@ -133,11 +133,11 @@ pub fn delete_user(
 }
 
 /// `POST /v1/users/{id}/resend`: an expired invitation becomes `invited` again, with a new email.
-pub fn resend_user(tx: &Connection, p: &PartnerRow, id: &str) -> Result<User, ApiError> {
+pub fn resend_user(tx: &Connection, p: &PartnerRow, id: &str) -> Result<User, RequestError> {
     let mut u = load_user(tx, p, id)?;
     let account_name = gated_home(tx, p, &u.account_id)?;
     if u.status != UserStatus::Expired {
-        return Err(ApiError::conflict(
+        return Err(RequestError::conflict(
             "invalid-user-state",
             format!(
                 "user {id} is {}; only an expired invitation can be re-sent",
@@ -157,7 +157,7 @@ pub fn list_users(
     conn: &Connection,
     p: &PartnerRow,
     q: &UserListQuery,
-) -> Result<String, ApiError> {
+) -> Result<String, RequestError> {
     let mut f: Vec<(&str, SqlValue)> = vec![("partner_id", SqlValue::Text(p.id.clone()))];
     if let Some(x) = &q.account_id {
         f.push(("account_id", SqlValue::Text(x.clone())));
@@ -178,7 +178,7 @@ pub fn set_user_status_by_email(
     email: &str,
     from: &[UserStatus],
     to: UserStatus,
-) -> Result<Vec<User>, ApiError> {
+) -> Result<Vec<User>, RequestError> {
     let docs: Vec<String> = tx
         .prepare("SELECT doc FROM users WHERE email_lc = ?1 ORDER BY seq")?
         .query_map([email.to_lowercase()], |r| r.get(0))?

@@ -1,15 +1,15 @@
 //! Field rules of the API's request bodies; each check appends its [`FieldError`]s (with the
 //! field's JSON pointer) so that one response lists every problem.
 
-use super::super::error::ApiError;
+use super::super::error::RequestError;
 use crate::api::types::{Contact, FieldError};
 
 /// `Ok` when no check failed, else 400 `validation-failed` with every problem.
-pub(super) fn verdict(errs: Vec<FieldError>) -> Result<(), ApiError> {
+pub(super) fn verdict(errs: Vec<FieldError>) -> Result<(), RequestError> {
     if errs.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::validation(errs))
+        Err(RequestError::validation(errs))
     }
 }
 

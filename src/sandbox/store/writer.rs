@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::oneshot;
 
-use super::super::error::ApiError;
+use super::super::error::RequestError;
 use super::Store;
 
 /// Most writes committed together by one group commit.
@@ -32,8 +32,8 @@ impl Store {
     /// changes in submission order (a single serial order, as with one connection).
     pub fn submit<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
-    ) -> oneshot::Receiver<Result<T, ApiError>> {
+        f: impl FnOnce(&Connection) -> Result<T, RequestError> + Send + 'static,
+    ) -> oneshot::Receiver<Result<T, RequestError>> {
         let (tx, rx) = oneshot::channel();
         self.enqueue(f, move |out| {
             let _ = tx.send(out);
@@ -46,32 +46,32 @@ impl Store {
     /// should await [`Store::submit`] instead.
     pub fn write<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
-    ) -> Result<T, ApiError> {
+        f: impl FnOnce(&Connection) -> Result<T, RequestError> + Send + 'static,
+    ) -> Result<T, RequestError> {
         let (tx, rx) = mpsc::sync_channel(1);
         self.enqueue(f, move |out| {
             let _ = tx.send(out);
         });
         rx.recv()
-            .unwrap_or_else(|_| Err(ApiError::internal("the database writer stopped")))
+            .unwrap_or_else(|_| Err(RequestError::internal("the database writer stopped")))
     }
 
     fn enqueue<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
-        deliver: impl FnOnce(Result<T, ApiError>) + Send + 'static,
+        f: impl FnOnce(&Connection) -> Result<T, RequestError> + Send + 'static,
+        deliver: impl FnOnce(Result<T, RequestError>) + Send + 'static,
     ) {
         let job: Job = Box::new(move |conn| {
             let out = match conn {
-                None => Err(ApiError::internal("the database is busy; retry")),
+                None => Err(RequestError::internal("the database is busy; retry")),
                 Some(c) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(c)))
-                    .unwrap_or_else(|_| Err(ApiError::internal("a write panicked"))),
+                    .unwrap_or_else(|_| Err(RequestError::internal("a write panicked"))),
             };
             let keep = out.is_ok();
             let finish: Finisher = Box::new(move |commit| {
                 deliver(match commit {
                     Ok(()) => out,
-                    Err(e) => Err(ApiError::internal(format!("commit failed: {e}"))),
+                    Err(e) => Err(RequestError::internal(format!("commit failed: {e}"))),
                 });
             });
             (keep, finish)
@@ -145,7 +145,7 @@ mod tests {
         let ok1 = store.submit(|tx| add_partner(tx, "A", true));
         let bad = store.submit(|tx| {
             add_partner(tx, "B", true)?;
-            Err::<(), _>(ApiError::internal("boom"))
+            Err::<(), _>(RequestError::internal("boom"))
         });
         let ok2 = store.submit(|tx| add_partner(tx, "C", true));
         assert!(ok1.blocking_recv().unwrap().is_ok());

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::super::super::error::ApiError;
+use super::super::super::error::RequestError;
 use super::super::super::store;
 use super::super::auth::Auth;
 use super::super::exec::{read, write};
@@ -21,7 +21,7 @@ pub(in super::super) async fn list_accounts(
     State(st): State<Arc<AppState>>,
     Auth(p): Auth,
     q: Result<Query<AccountListQuery>, QueryRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, RequestError> {
     let q = query(q)?;
     Ok(json_response(
         read(&st, move |c| store::list_accounts(c, &p, &q)).await?,
@@ -33,7 +33,7 @@ pub(in super::super) async fn create_account(
     Auth(p): Auth,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, RequestError> {
     let req: AccountCreate = parse_body(&body)?;
     let idem = idem(&headers, "POST", "/v1/accounts", &body)?;
     write(&st, p, idem, move |tx, p| {
@@ -49,7 +49,7 @@ pub(in super::super) async fn get_account(
     State(st): State<Arc<AppState>>,
     Auth(p): Auth,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, RequestError> {
     let a = read(&st, move |c| store::get_account(c, &p, &id)).await?;
     object_response(&a, &a.etag)
 }
@@ -60,7 +60,7 @@ pub(in super::super) async fn patch_account(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, RequestError> {
     let patch: AccountPatch = parse_body(&body).map_err(|mut e| {
         for f in &mut e.errors {
             if f.pointer == "/kind" || f.pointer == "/parent_id" {
@@ -82,7 +82,7 @@ pub(in super::super) async fn delete_account(
     Auth(p): Auth,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Response, RequestError> {
     let im = if_match(&headers);
     write(&st, p, None, move |tx, p| {
         store::delete_account(tx, p, &id, im.as_deref())?;

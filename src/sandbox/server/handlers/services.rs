@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::super::super::error::ApiError;
+use super::super::super::error::RequestError;
 use super::super::super::store;
 use super::super::auth::Auth;
 use super::super::exec::{read, write};
@@ -21,7 +21,7 @@ pub(in super::super) async fn list_services(
     State(st): State<Arc<AppState>>,
     Auth(p): Auth,
     q: Result<Query<ServiceListQuery>, QueryRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, RequestError> {
     let q = query(q)?;
     Ok(json_response(
         read(&st, move |c| store::list_services(c, &p, &q)).await?,
@@ -32,7 +32,7 @@ pub(in super::super) async fn get_service(
     State(st): State<Arc<AppState>>,
     Auth(p): Auth,
     Path((id, ty)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, RequestError> {
     let s = read(&st, move |c| store::get_service(c, &p, &id, &ty)).await?;
     object_response(&s, &s.etag)
 }
@@ -43,7 +43,7 @@ pub(in super::super) async fn put_service(
     Path((id, ty)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, RequestError> {
     let req: ServicePut = parse_body(&body)?;
     let im = if_match(&headers);
     write(&st, p, None, move |tx, p| {
@@ -63,7 +63,7 @@ pub(in super::super) async fn delete_service(
     Auth(p): Auth,
     Path((id, ty)): Path<(String, String)>,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Response, RequestError> {
     let im = if_match(&headers);
     write(&st, p, None, move |tx, p| {
         store::delete_service(tx, p, &id, &ty, im.as_deref())?;

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::super::super::error::ApiError;
+use super::super::super::error::RequestError;
 use super::super::super::store;
 use super::super::auth::Auth;
 use super::super::exec::{read, write};
@@ -23,7 +23,7 @@ pub(in super::super) async fn invite_user(
     Path(account_id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, RequestError> {
     let req: UserInvite = parse_body(&body)?;
     let idem = idem(
         &headers,
@@ -44,7 +44,7 @@ pub(in super::super) async fn list_users(
     State(st): State<Arc<AppState>>,
     Auth(p): Auth,
     q: Result<Query<UserListQuery>, QueryRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, RequestError> {
     let q = query(q)?;
     Ok(json_response(
         read(&st, move |c| store::list_users(c, &p, &q)).await?,
@@ -55,7 +55,7 @@ pub(in super::super) async fn get_user(
     State(st): State<Arc<AppState>>,
     Auth(p): Auth,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, RequestError> {
     let u = read(&st, move |c| store::get_user(c, &p, &id)).await?;
     object_response(&u, &u.etag)
 }
@@ -66,7 +66,7 @@ pub(in super::super) async fn patch_user(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, RequestError> {
     let patch: UserPatch = parse_body(&body)?;
     let im = if_match(&headers);
     write(&st, p, None, move |tx, p| {
@@ -81,7 +81,7 @@ pub(in super::super) async fn delete_user(
     Auth(p): Auth,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Response, RequestError> {
     let im = if_match(&headers);
     write(&st, p, None, move |tx, p| {
         store::delete_user(tx, p, &id, im.as_deref())?;
@@ -96,7 +96,7 @@ pub(in super::super) async fn resend_user(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, RequestError> {
     let idem = idem(&headers, "POST", &format!("/v1/users/{id}/resend"), &body)?;
     write(&st, p, idem, move |tx, p| {
         let u = store::resend_user(tx, p, &id)?;

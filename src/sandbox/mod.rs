@@ -14,7 +14,7 @@
 //! - [`error`]: [`error::RequestError`] (a refused request, answered as a problem document) and
 //!   [`error::Error`] (why the sandbox could not do what a caller asked).
 //! - here: [`DEFAULT_DB`] and the admin functions behind `partnerctl sandbox …`, which open the
-//!   database directly. The command line itself lives at the edge, in `crate::cli`.
+//!   database directly. The command line itself lives at the edge, in the CLI module.
 //!
 //! Usage:
 //!
@@ -111,4 +111,41 @@ pub fn set_user_status(
     let store = Store::open(db)?;
     let (email, from) = (email.to_string(), from.to_vec());
     Ok(store.write(move |tx| store::set_user_status_by_email(tx, &email, &from, to))?)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The sandbox shares nothing with the rest of the crate but the wire types and the
+    /// vocabulary (`seed`, a test kit that reads configurations, is the one exception).
+    #[test]
+    fn depends_only_on_api_types_and_vocab() {
+        fn visit(dir: &std::path::Path, bad: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    visit(&path, bad);
+                    continue;
+                }
+                if path.file_name().is_some_and(|n| n == "seed.rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (i, line) in text.lines().enumerate() {
+                    for r in line.split(concat!("crate", "::")).skip(1) {
+                        if !(r.starts_with("api::types") || r.starts_with("vocab")) {
+                            bad.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+                        }
+                    }
+                }
+            }
+        }
+        let mut bad = Vec::new();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sandbox");
+        visit(&dir, &mut bad);
+        assert!(
+            bad.is_empty(),
+            "imports beyond api::types and vocab:\n{}",
+            bad.join("\n")
+        );
+    }
 }

@@ -207,8 +207,8 @@ mod tests {
     async fn spawns_in_process_and_shuts_down() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("embedded.db");
-        let token = crate::sandbox::ensure_partner_token(&db, "Acme Partners").unwrap();
-        let again = crate::sandbox::ensure_partner_token(&db, "Acme Partners").unwrap();
+        let token = super::super::ensure_partner_token(&db, "Acme Partners").unwrap();
+        let again = super::super::ensure_partner_token(&db, "Acme Partners").unwrap();
         assert_ne!(token, again, "a fresh token per call");
         let running = spawn(ServeOptions::new("127.0.0.1:0", &db)).await.unwrap();
         let http = reqwest::Client::new();

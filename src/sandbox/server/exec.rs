@@ -94,3 +94,17 @@ fn replay(prev: StoredResponse) -> Result<Reply, RequestError> {
         replayed: true,
     })
 }
+
+/// A `DELETE`: `op` as one write (see [`write`]) with the `If-Match` value; 204 when done.
+pub(super) async fn delete(
+    st: &Arc<AppState>,
+    p: PartnerRow,
+    if_match: Option<String>,
+    op: impl FnOnce(&Connection, &PartnerRow, Option<&str>) -> Result<(), RequestError> + Send + 'static,
+) -> Result<Response, RequestError> {
+    write(st, p, None, move |tx, p| {
+        op(tx, p, if_match.as_deref())?;
+        Ok(Reply::no_content())
+    })
+    .await
+}

@@ -1,8 +1,8 @@
 //! Reading requests: JSON bodies and query strings (as field-level problems), `If-Match`, and
 //! the idempotency context of a POST.
 
-use axum::extract::Query;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
@@ -46,22 +46,39 @@ pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, RequestE
     })
 }
 
-/// The query string, or 400 `invalid-query`.
-pub(super) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, RequestError> {
-    q.map(|Query(t)| t).map_err(|e| {
-        RequestError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-query",
-            format!("invalid query parameters: {}", e.body_text()),
-        )
-    })
+/// The query string of a list request; rejected with 400 `invalid-query`.
+pub(super) struct ListQuery<T>(pub(super) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ListQuery<T> {
+    type Rejection = RequestError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, st).await {
+            Ok(Query(q)) => Ok(ListQuery(q)),
+            Err(e) => Err(RequestError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-query",
+                format!("invalid query parameters: {}", e.body_text()),
+            )),
+        }
+    }
 }
 
 /// The `If-Match` header, if sent (and readable).
-pub(super) fn if_match(h: &HeaderMap) -> Option<String> {
-    h.get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
+pub(super) struct IfMatch(pub(super) Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(IfMatch(
+            parts
+                .headers
+                .get(header::IF_MATCH)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        ))
+    }
 }
 
 /// The idempotency context of a POST: key and request hash.

@@ -3,26 +3,24 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::super::super::error::RequestError;
 use super::super::super::store;
 use super::super::auth::Auth;
-use super::super::exec::{read, write};
+use super::super::exec::{delete, read, write};
 use super::super::reply::{Reply, json_response, object_response};
-use super::super::request::{idem, if_match, parse_body, query};
+use super::super::request::{IfMatch, ListQuery, idem, parse_body};
 use super::super::state::AppState;
 use crate::api::types::{AccountCreate, AccountListQuery, AccountPatch};
 
 pub(in super::super) async fn list_accounts(
     State(st): State<Arc<AppState>>,
     Auth(p): Auth,
-    q: Result<Query<AccountListQuery>, QueryRejection>,
+    ListQuery(q): ListQuery<AccountListQuery>,
 ) -> Result<Response, RequestError> {
-    let q = query(q)?;
     Ok(json_response(
         read(&st, move |c| store::list_accounts(c, &p, &q)).await?,
     ))
@@ -58,7 +56,7 @@ pub(in super::super) async fn patch_account(
     State(st): State<Arc<AppState>>,
     Auth(p): Auth,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    IfMatch(im): IfMatch,
     body: Bytes,
 ) -> Result<Response, RequestError> {
     let patch: AccountPatch = parse_body(&body).map_err(|mut e| {
@@ -69,7 +67,6 @@ pub(in super::super) async fn patch_account(
         }
         e
     })?;
-    let im = if_match(&headers);
     write(&st, p, None, move |tx, p| {
         let a = store::patch_account(tx, p, &id, im.as_deref(), patch)?;
         Reply::json(StatusCode::OK, &a, &a.etag)
@@ -81,12 +78,10 @@ pub(in super::super) async fn delete_account(
     State(st): State<Arc<AppState>>,
     Auth(p): Auth,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    IfMatch(im): IfMatch,
 ) -> Result<Response, RequestError> {
-    let im = if_match(&headers);
-    write(&st, p, None, move |tx, p| {
-        store::delete_account(tx, p, &id, im.as_deref())?;
-        Ok(Reply::no_content())
+    delete(&st, p, im, move |tx, p, im| {
+        store::delete_account(tx, p, &id, im)
     })
     .await
 }

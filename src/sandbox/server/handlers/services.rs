@@ -3,26 +3,24 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::super::super::error::RequestError;
 use super::super::super::store;
 use super::super::auth::Auth;
-use super::super::exec::{read, write};
+use super::super::exec::{delete, read, write};
 use super::super::reply::{Reply, json_response, object_response};
-use super::super::request::{if_match, parse_body, query};
+use super::super::request::{IfMatch, ListQuery, parse_body};
 use super::super::state::AppState;
 use crate::api::types::{ServiceListQuery, ServicePut};
 
 pub(in super::super) async fn list_services(
     State(st): State<Arc<AppState>>,
     Auth(p): Auth,
-    q: Result<Query<ServiceListQuery>, QueryRejection>,
+    ListQuery(q): ListQuery<ServiceListQuery>,
 ) -> Result<Response, RequestError> {
-    let q = query(q)?;
     Ok(json_response(
         read(&st, move |c| store::list_services(c, &p, &q)).await?,
     ))
@@ -41,11 +39,10 @@ pub(in super::super) async fn put_service(
     State(st): State<Arc<AppState>>,
     Auth(p): Auth,
     Path((id, ty)): Path<(String, String)>,
-    headers: HeaderMap,
+    IfMatch(im): IfMatch,
     body: Bytes,
 ) -> Result<Response, RequestError> {
     let req: ServicePut = parse_body(&body)?;
-    let im = if_match(&headers);
     write(&st, p, None, move |tx, p| {
         let (s, created) = store::put_service(tx, p, &id, &ty, im.as_deref(), req)?;
         let status = if created {
@@ -62,12 +59,10 @@ pub(in super::super) async fn delete_service(
     State(st): State<Arc<AppState>>,
     Auth(p): Auth,
     Path((id, ty)): Path<(String, String)>,
-    headers: HeaderMap,
+    IfMatch(im): IfMatch,
 ) -> Result<Response, RequestError> {
-    let im = if_match(&headers);
-    write(&st, p, None, move |tx, p| {
-        store::delete_service(tx, p, &id, &ty, im.as_deref())?;
-        Ok(Reply::no_content())
+    delete(&st, p, im, move |tx, p, im| {
+        store::delete_service(tx, p, &id, &ty, im)
     })
     .await
 }

@@ -3,17 +3,16 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::super::super::error::RequestError;
 use super::super::super::store;
 use super::super::auth::Auth;
-use super::super::exec::{read, write};
+use super::super::exec::{delete, read, write};
 use super::super::reply::{Reply, json_response, object_response};
-use super::super::request::{idem, if_match, parse_body, query};
+use super::super::request::{IfMatch, ListQuery, idem, parse_body};
 use super::super::state::AppState;
 use crate::api::types::{UserInvite, UserListQuery, UserPatch};
 
@@ -43,9 +42,8 @@ pub(in super::super) async fn invite_user(
 pub(in super::super) async fn list_users(
     State(st): State<Arc<AppState>>,
     Auth(p): Auth,
-    q: Result<Query<UserListQuery>, QueryRejection>,
+    ListQuery(q): ListQuery<UserListQuery>,
 ) -> Result<Response, RequestError> {
-    let q = query(q)?;
     Ok(json_response(
         read(&st, move |c| store::list_users(c, &p, &q)).await?,
     ))
@@ -64,11 +62,10 @@ pub(in super::super) async fn patch_user(
     State(st): State<Arc<AppState>>,
     Auth(p): Auth,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    IfMatch(im): IfMatch,
     body: Bytes,
 ) -> Result<Response, RequestError> {
     let patch: UserPatch = parse_body(&body)?;
-    let im = if_match(&headers);
     write(&st, p, None, move |tx, p| {
         let u = store::patch_user(tx, p, &id, im.as_deref(), patch)?;
         Reply::json(StatusCode::OK, &u, &u.etag)
@@ -80,12 +77,10 @@ pub(in super::super) async fn delete_user(
     State(st): State<Arc<AppState>>,
     Auth(p): Auth,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    IfMatch(im): IfMatch,
 ) -> Result<Response, RequestError> {
-    let im = if_match(&headers);
-    write(&st, p, None, move |tx, p| {
-        store::delete_user(tx, p, &id, im.as_deref())?;
-        Ok(Reply::no_content())
+    delete(&st, p, im, move |tx, p, im| {
+        store::delete_user(tx, p, &id, im)
     })
     .await
 }

@@ -51,86 +51,102 @@ pub fn find(ty: &str) -> Option<&'static CatalogEntry> {
     catalog().iter().find(|e| e.info.service_type == ty)
 }
 
-fn definitions() -> Vec<(&'static str, &'static str, Value)> {
-    const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
-    vec![
-        (
-            "cards",
-            "Printed and digital member cards (Nexus GO Cards).",
-            json!({
-                "$schema": DRAFT,
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {
-                    "layout_approval": {"type": "boolean", "default": true,
-                        "description": "Card layouts need an admin's approval before printing."},
-                    "card_format": {"enum": ["cr80", "cr79", "digital"], "default": "cr80"},
-                    "max_cards_per_user": {"type": "integer", "minimum": 1, "maximum": 20, "default": 2},
-                    "expiry_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650, "default": null}
-                }
-            }),
-        ),
-        (
-            "mobile-id",
-            "Identity credentials in the vendor's mobile app.",
-            json!({
-                "$schema": DRAFT,
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {
-                    "platforms": {"type": "array", "items": {"enum": ["ios", "android"]},
-                        "uniqueItems": true, "minItems": 1, "default": ["ios", "android"]},
-                    "require_biometrics": {"type": "boolean", "default": false},
-                    "credential_ttl_hours": {"type": "integer", "minimum": 1, "maximum": 8760, "default": 720}
-                }
-            }),
-        ),
-        (
-            "visitor-management",
-            "Visitor pre-registration, check-in kiosks and host notifications.",
-            json!({
-                "$schema": DRAFT,
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {
-                    "host_notifications": {"enum": ["email", "sms", "none"], "default": "email"},
-                    "badge_printing": {"type": "boolean", "default": false},
-                    "nda_required": {"type": "boolean", "default": false},
-                    "retention_days": {"type": "integer", "minimum": 1, "maximum": 3650, "default": 90}
-                }
-            }),
-        ),
-        (
-            "access-control",
-            "Door access control: readers, schedules and anti-passback.",
-            json!({
-                "$schema": DRAFT,
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {
-                    "provider": {"enum": ["builtin", "salto", "brivo", "openpath"], "default": "builtin"},
-                    "anti_passback": {"type": "boolean", "default": false},
-                    "unlock_seconds": {"type": "integer", "minimum": 1, "maximum": 60, "default": 5},
-                    "schedules": {
-                        "type": "array",
-                        "default": [],
-                        "items": {
-                            "type": "object",
-                            "additionalProperties": false,
-                            "required": ["name", "days", "from", "to"],
-                            "properties": {
-                                "name": {"type": "string", "minLength": 1, "maxLength": 100},
-                                "days": {"type": "array", "uniqueItems": true, "minItems": 1,
-                                    "items": {"enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}},
-                                "from": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
-                                "to": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
-                            }
+/// One catalog entry: type, description, settings schema.
+type Definition = (&'static str, &'static str, Value);
+
+/// The JSON Schema dialect of every settings schema.
+const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
+
+fn definitions() -> Vec<Definition> {
+    vec![cards(), mobile_id(), visitor_management(), access_control()]
+}
+
+fn cards() -> Definition {
+    (
+        "cards",
+        "Printed and digital member cards (Nexus GO Cards).",
+        json!({
+            "$schema": DRAFT,
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "layout_approval": {"type": "boolean", "default": true,
+                    "description": "Card layouts need an admin's approval before printing."},
+                "card_format": {"enum": ["cr80", "cr79", "digital"], "default": "cr80"},
+                "max_cards_per_user": {"type": "integer", "minimum": 1, "maximum": 20, "default": 2},
+                "expiry_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650, "default": null}
+            }
+        }),
+    )
+}
+
+fn mobile_id() -> Definition {
+    (
+        "mobile-id",
+        "Identity credentials in the vendor's mobile app.",
+        json!({
+            "$schema": DRAFT,
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "platforms": {"type": "array", "items": {"enum": ["ios", "android"]},
+                    "uniqueItems": true, "minItems": 1, "default": ["ios", "android"]},
+                "require_biometrics": {"type": "boolean", "default": false},
+                "credential_ttl_hours": {"type": "integer", "minimum": 1, "maximum": 8760, "default": 720}
+            }
+        }),
+    )
+}
+
+fn visitor_management() -> Definition {
+    (
+        "visitor-management",
+        "Visitor pre-registration, check-in kiosks and host notifications.",
+        json!({
+            "$schema": DRAFT,
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "host_notifications": {"enum": ["email", "sms", "none"], "default": "email"},
+                "badge_printing": {"type": "boolean", "default": false},
+                "nda_required": {"type": "boolean", "default": false},
+                "retention_days": {"type": "integer", "minimum": 1, "maximum": 3650, "default": 90}
+            }
+        }),
+    )
+}
+
+fn access_control() -> Definition {
+    (
+        "access-control",
+        "Door access control: readers, schedules and anti-passback.",
+        json!({
+            "$schema": DRAFT,
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "provider": {"enum": ["builtin", "salto", "brivo", "openpath"], "default": "builtin"},
+                "anti_passback": {"type": "boolean", "default": false},
+                "unlock_seconds": {"type": "integer", "minimum": 1, "maximum": 60, "default": 5},
+                "schedules": {
+                    "type": "array",
+                    "default": [],
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "required": ["name", "days", "from", "to"],
+                        "properties": {
+                            "name": {"type": "string", "minLength": 1, "maxLength": 100},
+                            "days": {"type": "array", "uniqueItems": true, "minItems": 1,
+                                "items": {"enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}},
+                            "from": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+                            "to": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
                         }
                     }
                 }
-            }),
-        ),
-    ]
+            }
+        }),
+    )
 }
 
 #[cfg(test)]

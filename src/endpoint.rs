@@ -47,7 +47,7 @@ pub enum EndpointError {
         /// Its database.
         db: String,
         /// The cause.
-        source: anyhow::Error,
+        source: sandbox::error::Error,
     },
 }
 
@@ -114,7 +114,7 @@ pub async fn connect(
             })
         }
         Choice::Embedded { db } => {
-            let fail = |source: anyhow::Error| EndpointError::Sandbox {
+            let fail = |source: sandbox::error::Error| EndpointError::Sandbox {
                 db: db.display().to_string(),
                 source,
             };
@@ -129,7 +129,7 @@ pub async fn connect(
                 db.clone(),
             ))
             .await
-            .map_err(fail)?;
+            .map_err(|e| fail(e.into()))?;
             let url = running.url();
             if !quiet {
                 eprintln!(

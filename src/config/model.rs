@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::vocab::Role;
+use crate::vocab::rules::{COUNTRY_CODES, KEY_PATTERN, timezone_names};
 
 /// One partnerctl configuration file (format version 1).
 ///
@@ -231,9 +232,6 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-/// The account key syntax, shared by every account kind.
-pub const KEY_PATTERN: &str = "^[a-z0-9][a-z0-9-]{0,62}$";
-
 fn key_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
         "type": "string",
@@ -254,7 +252,7 @@ impl JsonSchema for CountryCode {
         schemars::json_schema!({
             "description": "ISO 3166-1 alpha-2 country code, upper case (e.g. GB, FR, US).",
             "type": "string",
-            "enum": rust_iso3166::ALL_ALPHA2,
+            "enum": COUNTRY_CODES,
         })
     }
 }
@@ -268,8 +266,7 @@ impl JsonSchema for TimezoneName {
     }
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        let mut names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
-        names.sort_unstable();
+        let names = timezone_names();
         schemars::json_schema!({
             "description": "IANA time zone name (e.g. Europe/London, America/New_York, UTC).",
             "type": "string",

@@ -1,14 +1,45 @@
-//! Errors of the sandbox API, rendered as RFC 9457 problem documents.
+//! The sandbox's errors:
+//! - [`RequestError`]: why a request (over HTTP, or an admin command on the database) was
+//!   refused or failed; over HTTP it is answered as an RFC 9457 problem document, the wire
+//!   [`Problem`] of [`crate::api::types`];
+//! - [`Error`]: why the sandbox itself could not run: its database would not open, its server
+//!   would not start, or a request failed outside of HTTP (e.g. creating the embedded partner).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::server::ServeError;
+use super::store::OpenError;
 use crate::api::types::{FieldError, PROBLEM_CONTENT_TYPE, Problem};
 
-/// An error answered to an API client.
+/// Why the sandbox could not do what a library caller or an admin command asked.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The database could not be opened.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// The server could not start or stopped with an error.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    /// The store refused or failed the request (the message lists its field problems).
+    #[error("{}", .0.explain())]
+    Request(Box<RequestError>),
+    /// A blocking sandbox task panicked or was cancelled.
+    #[error(transparent)]
+    Task(#[from] tokio::task::JoinError),
+}
+
+impl From<RequestError> for Error {
+    fn from(e: RequestError) -> Self {
+        Error::Request(Box::new(e))
+    }
+}
+
+/// A refused or failed request: HTTP status, problem code and detail, and what else the
+/// problem document carries.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{status} {code}: {detail}")]
-pub struct ApiError {
+pub struct RequestError {
     /// HTTP status.
     pub status: StatusCode,
     /// Stable machine-readable code.
@@ -23,10 +54,10 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
 }
 
-impl ApiError {
+impl RequestError {
     /// A new error without field details.
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        ApiError {
+        RequestError {
             status,
             code,
             detail: detail.into(),
@@ -42,15 +73,15 @@ impl ApiError {
             [one] => format!("invalid request: {} (at {:?})", one.message, one.pointer),
             many => format!("invalid request: {} problems, see errors[]", many.len()),
         };
-        ApiError {
+        RequestError {
             errors,
-            ..ApiError::new(StatusCode::BAD_REQUEST, "validation-failed", detail)
+            ..RequestError::new(StatusCode::BAD_REQUEST, "validation-failed", detail)
         }
     }
 
     /// 400 `validation-failed` with one field error.
     pub fn field(pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError::validation(vec![FieldError {
+        RequestError::validation(vec![FieldError {
             pointer: pointer.into(),
             message: message.into(),
         }])
@@ -58,7 +89,7 @@ impl ApiError {
 
     /// 404 `not-found`.
     pub fn not_found(what: &str, id: &str) -> Self {
-        ApiError::new(
+        RequestError::new(
             StatusCode::NOT_FOUND,
             "not-found",
             format!("{what} {id:?} does not exist (or belongs to another partner)"),
@@ -71,15 +102,15 @@ impl ApiError {
         detail: impl Into<String>,
         existing_id: impl Into<String>,
     ) -> Self {
-        ApiError {
+        RequestError {
             existing_id: Some(existing_id.into()),
-            ..ApiError::new(StatusCode::CONFLICT, code, detail)
+            ..RequestError::new(StatusCode::CONFLICT, code, detail)
         }
     }
 
     /// 403 `management-disabled`.
     pub fn management_disabled() -> Self {
-        ApiError::new(
+        RequestError::new(
             StatusCode::FORBIDDEN,
             "management-disabled",
             "the partner account is not manageable: customers can be created, but nothing inside a customer can be changed; confirm a support level with the vendor",
@@ -88,11 +119,20 @@ impl ApiError {
 
     /// 500 `internal`.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
-        ApiError::new(
+        RequestError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
             format!("internal error: {detail}"),
         )
+    }
+
+    /// The detail, followed by one indented `pointer: message` line per field problem.
+    pub fn explain(&self) -> String {
+        let mut msg = self.detail.clone();
+        for f in &self.errors {
+            msg.push_str(&format!("\n  {}: {}", f.pointer, f.message));
+        }
+        msg
     }
 
     /// The problem document.
@@ -113,13 +153,13 @@ impl ApiError {
     }
 }
 
-impl From<rusqlite::Error> for ApiError {
+impl From<rusqlite::Error> for RequestError {
     fn from(e: rusqlite::Error) -> Self {
-        ApiError::internal(format!("database: {e}"))
+        RequestError::internal(format!("database: {e}"))
     }
 }
 
-impl IntoResponse for ApiError {
+impl IntoResponse for RequestError {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         let mut resp = (self.status, body).into_response();

@@ -1,9 +1,20 @@
 //! Stage `sandbox`: a local, durable implementation of the partner API (SPEC §8).
-//! May touch: the SQLite file, loopback sockets. Shares only [`crate::api::types`] with the client.
+//! May touch: the SQLite file, loopback sockets. Depends on nothing of the crate but
+//! [`crate::api::types`] (the wire types it shares with the client) and [`crate::vocab`].
 //!
-//! - [`server`]: the axum server; [`server::spawn`] starts it in-process.
-//! - [`store`]: the SQLite store and every rule of SPEC §2/§7.
+//! - [`server`]: the axum server; [`server::spawn`] starts it in-process. Inside: `state`,
+//!   `auth`, `request`/`reply`, `exec` (store calls: reads, and writes with throttle, failure
+//!   injection and idempotency), `knobs` (latency, write limit, fail rate), `problems`, and
+//!   `handlers` per resource.
+//! - [`store`]: the SQLite store and every rule of SPEC §2/§7, one module per concern
+//!   (`writer` for group commit, `schema`, `partners`, `accounts`, `users`, `services`,
+//!   `outbox`, `idempotency`, `pagination`, `validation`, `etag`, …); its public items are
+//!   re-exported at [`store`].
 //! - [`catalog`]: the service types and their settings schemas.
+//! - [`error`]: [`error::RequestError`] (a refused request, answered as a problem document) and
+//!   [`error::Error`] (why the sandbox could not do what a caller asked).
+//! - here: [`DEFAULT_DB`] and the admin functions behind `partnerctl sandbox …`, which open the
+//!   database directly. The command line itself lives at the edge, in the CLI module.
 //!
 //! Usage:
 //!
@@ -15,7 +26,7 @@
 //! partnerctl sandbox users accept --email jane@contoso.example   # or: users expire
 //! partnerctl sandbox outbox                              # invitation emails, JSON lines
 //! partnerctl sandbox partner list | partner token --id ID
-//! RUST_LOG=info partnerctl sandbox serve                 # request log on stderr
+//! partnerctl -v sandbox serve                            # request log on stderr (or RUST_LOG=info)
 //! ```
 //!
 //! Every command takes `--db FILE` (default `.partnerctl/sandbox.db`). In-process:
@@ -38,310 +49,102 @@ pub mod error;
 pub mod server;
 pub mod store;
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
-use axum::http::StatusCode;
-use clap::Subcommand;
-
-use crate::api::types::UserStatus;
+use crate::api::types::{Partner, User, UserStatus};
+use error::{Error, RequestError};
+use store::{OutboxEmail, Store};
 
 /// Default sandbox database, relative to the working directory.
 pub const DEFAULT_DB: &str = ".partnerctl/sandbox.db";
 
-/// `partnerctl sandbox ...` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum SandboxCommand {
-    /// Run the sandbox API server.
-    #[command(
-        after_help = "Examples:\n  partnerctl sandbox serve --listen 127.0.0.1:0\n  partnerctl sandbox serve --latency-ms 20 --write-limit 600/min --fail-rate 0.2 --seed 7\n\nThe first line on stdout is `listening on http://ADDR`."
-    )]
-    Serve {
-        /// Address to listen on (port 0 picks a free port; the bound address is printed).
-        #[arg(long, default_value = "127.0.0.1:7878")]
-        listen: String,
-        /// SQLite database file (created, with its directory, if missing).
-        #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
-        db: PathBuf,
-        /// Latency added to every request, in milliseconds.
-        #[arg(long, default_value_t = 0, value_name = "N")]
-        latency_ms: u64,
-        /// Writes per minute per partner, e.g. `600/min` (or just `600`); throttled writes get
-        /// `--throttle-status` with Retry-After.
-        #[arg(long, value_name = "N/min", value_parser = parse_write_limit)]
-        write_limit: Option<u32>,
-        /// Status of a throttled write: 429, or 409 (Nexudus style).
-        #[arg(long, default_value_t = 429, value_name = "429|409", value_parser = parse_throttle_status)]
-        throttle_status: u16,
-        /// Fraction (0..1) of writes that fail with a 500 or a dropped connection; half of them
-        /// after the write committed.
-        #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = parse_fraction)]
-        fail_rate: f64,
-        /// Seed of the failure injection (same seed and request order: same failures).
-        #[arg(long, default_value_t = 0, value_name = "N")]
-        seed: u64,
-    },
-    /// Manage partners (opens the database directly).
-    #[command(subcommand)]
-    Partner(PartnerCommand),
-    /// Move users through their lifecycle (opens the database directly).
-    #[command(subcommand)]
-    Users(UsersCommand),
-    /// Print the invitation emails of the outbox, oldest first, one JSON object per line.
-    Outbox {
-        /// SQLite database file.
-        #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
-        db: PathBuf,
-    },
-}
-
-/// `partnerctl sandbox partner ...`.
-#[derive(Debug, Subcommand)]
-pub enum PartnerCommand {
-    /// Create a partner and print its new API token (alone, on stdout).
-    #[command(
-        after_help = "Examples:\n  export PARTNERCTL_TOKEN=$(partnerctl sandbox partner add --name 'Acme Partners')"
-    )]
-    Add {
-        /// The partner's name.
-        #[arg(long)]
-        name: String,
-        /// Create it with `manageable: false` (nothing inside customers may change).
-        #[arg(long)]
-        not_manageable: bool,
-        /// SQLite database file.
-        #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
-        db: PathBuf,
-    },
-    /// Issue one more API token for an existing partner and print it (alone, on stdout).
-    #[command(
-        after_help = "Examples:\n  export PARTNERCTL_TOKEN=$(partnerctl sandbox partner token --id ptn_0123456789abcdef0123)"
-    )]
-    Token {
-        /// The partner's id (see `partner list`).
-        #[arg(long)]
-        id: String,
-        /// SQLite database file.
-        #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
-        db: PathBuf,
-    },
-    /// List the partners, one JSON object per line (tokens are never shown).
-    List {
-        /// SQLite database file.
-        #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
-        db: PathBuf,
-    },
-}
-
-/// `partnerctl sandbox users ...`.
-#[derive(Debug, Subcommand)]
-pub enum UsersCommand {
-    /// The user accepts the invitation (invited → active), on every account with that email.
-    Accept {
-        /// Email (case-insensitive).
-        #[arg(long)]
-        email: String,
-        /// SQLite database file.
-        #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
-        db: PathBuf,
-    },
-    /// The invitation times out (invited → expired), on every account with that email.
-    Expire {
-        /// Email (case-insensitive).
-        #[arg(long)]
-        email: String,
-        /// SQLite database file.
-        #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
-        db: PathBuf,
-    },
-}
-
-fn parse_write_limit(s: &str) -> Result<u32, String> {
-    let n = s.strip_suffix("/min").unwrap_or(s);
-    n.trim()
-        .parse::<u32>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| format!("{s:?} is not a write limit like 600/min"))
-}
-
-fn parse_fraction(s: &str) -> Result<f64, String> {
-    s.parse::<f64>()
-        .ok()
-        .filter(|p| (0.0..=1.0).contains(p))
-        .ok_or_else(|| format!("{s:?} is not a fraction between 0 and 1 (e.g. 0.2)"))
-}
-
-fn parse_throttle_status(s: &str) -> Result<u16, String> {
-    match s {
-        "429" => Ok(429),
-        "409" => Ok(409),
-        _ => Err(format!("{s:?}: the throttle status must be 429 or 409")),
-    }
-}
-
-/// Runs a sandbox subcommand.
-pub fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
-    match cmd {
-        SandboxCommand::Serve {
-            listen,
-            db,
-            latency_ms,
-            write_limit,
-            throttle_status,
-            fail_rate,
-            seed,
-        } => {
-            let opts = server::ServeOptions {
-                listen,
-                db,
-                latency: Duration::from_millis(latency_ms),
-                write_limit,
-                throttle_status: StatusCode::from_u16(throttle_status)?,
-                fail_rate,
-                seed,
-            };
-            serve(opts)
-        }
-        SandboxCommand::Partner(PartnerCommand::Add {
-            name,
-            not_manageable,
-            db,
-        }) => {
-            let store = store::Store::open(&db)?;
-            let (_, token) = store
-                .write(move |tx| store::add_partner(tx, &name, !not_manageable))
-                .map_err(api_err)?;
-            println!("{token}");
-            Ok(())
-        }
-        SandboxCommand::Partner(PartnerCommand::Token { id, db }) => {
-            let store = store::Store::open(&db)?;
-            let token = store
-                .write(move |tx| {
-                    let known = store::list_partners(tx)?.iter().any(|p| p.id == id);
-                    if !known {
-                        return Err(error::ApiError::not_found("partner", &id));
-                    }
-                    store::issue_token(tx, &id)
-                })
-                .map_err(api_err)?;
-            println!("{token}");
-            Ok(())
-        }
-        SandboxCommand::Partner(PartnerCommand::List { db }) => {
-            let store = store::Store::open(&db)?;
-            let partners = store.read(store::list_partners).map_err(api_err)?;
-            let mut out = std::io::stdout().lock();
-            for p in partners {
-                if writeln!(out, "{}", serde_json::to_string(&p)?).is_err() {
-                    break; // closed pipe: not an error
-                }
-            }
-            Ok(())
-        }
-        SandboxCommand::Users(UsersCommand::Accept { email, db }) => {
-            set_status(&db, &email, &[UserStatus::Invited], UserStatus::Active)
-        }
-        SandboxCommand::Users(UsersCommand::Expire { email, db }) => {
-            set_status(&db, &email, &[UserStatus::Invited], UserStatus::Expired)
-        }
-        SandboxCommand::Outbox { db } => {
-            let store = store::Store::open(&db)?;
-            let mails = store.read(store::outbox).map_err(api_err)?;
-            let mut out = std::io::stdout().lock();
-            for m in mails {
-                if writeln!(out, "{}", serde_json::to_string(&m)?).is_err() {
-                    break; // closed pipe: not an error
-                }
-            }
-            Ok(())
-        }
-    }
-}
-
 /// For the CLI's embedded default: opens (creating) the sandbox database at `db`, makes sure a
 /// partner named `name` exists (created manageable on first use) and returns a fresh API token
 /// for it. Blocking; call it before [`server::spawn`] or from `spawn_blocking`.
-pub fn ensure_partner_token(db: &Path, name: &str) -> anyhow::Result<String> {
-    let store = store::Store::open(db)?;
+pub fn ensure_partner_token(db: &Path, name: &str) -> Result<String, Error> {
+    let store = Store::open(db)?;
     let name = name.to_string();
-    let (_, token) = store
-        .write(move |tx| store::ensure_partner(tx, &name))
-        .map_err(api_err)?;
+    let (_, token) = store.write(move |tx| store::ensure_partner(tx, &name))?;
     Ok(token)
 }
 
-fn api_err(e: error::ApiError) -> anyhow::Error {
-    let mut msg = e.detail.clone();
-    for f in &e.errors {
-        msg.push_str(&format!("\n  {}: {}", f.pointer, f.message));
-    }
-    anyhow::anyhow!(msg)
+/// Admin: creates a partner in the database at `db` and returns its first API token.
+pub fn add_partner(db: &Path, name: &str, manageable: bool) -> Result<String, Error> {
+    let store = Store::open(db)?;
+    let name = name.to_string();
+    let (_, token) = store.write(move |tx| store::add_partner(tx, &name, manageable))?;
+    Ok(token)
 }
 
-fn set_status(db: &Path, email: &str, from: &[UserStatus], to: UserStatus) -> anyhow::Result<()> {
-    let store = store::Store::open(db)?;
-    let changed = store
-        .write({
-            let (email, from) = (email.to_string(), from.to_vec());
-            move |tx| store::set_user_status_by_email(tx, &email, &from, to)
-        })
-        .map_err(api_err)?;
-    anyhow::ensure!(
-        !changed.is_empty(),
-        "no invited user with email {email:?} in {}; check `partnerctl sandbox outbox --db {}`",
-        db.display(),
-        db.display()
-    );
-    for u in &changed {
-        eprintln!("{} on {}: {}", u.email, u.account_id, to.as_str());
-    }
-    Ok(())
-}
-
-fn serve(opts: server::ServeOptions) -> anyhow::Result<()> {
-    // Request log on stderr with RUST_LOG (e.g. RUST_LOG=info); warnings only by default.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
-        && std::env::var_os("NO_COLOR").is_none();
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .with_writer(std::io::stderr)
-        .try_init();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async move {
-        let running = server::spawn(opts.clone()).await?;
-        {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "listening on {}", running.url());
-            let _ = out.flush();
+/// Admin: issues one more API token for the existing partner `partner_id`.
+pub fn issue_token(db: &Path, partner_id: &str) -> Result<String, Error> {
+    let store = Store::open(db)?;
+    let id = partner_id.to_string();
+    let token = store.write(move |tx| {
+        if !store::list_partners(tx)?.iter().any(|p| p.id == id) {
+            return Err(RequestError::not_found("partner", &id));
         }
-        eprintln!("sandbox: database {}", opts.db.display());
-        shutdown_signal().await?;
-        eprintln!("sandbox: shutting down");
-        running.shutdown().await
-    })
+        store::issue_token(tx, &id)
+    })?;
+    Ok(token)
 }
 
-async fn shutdown_signal() -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r?,
-            _ = term.recv() => {}
+/// Admin: every partner, oldest first (never their tokens).
+pub fn partners(db: &Path) -> Result<Vec<Partner>, Error> {
+    Ok(Store::open(db)?.read(store::list_partners)?)
+}
+
+/// Admin: every invitation email of the outbox, oldest first.
+pub fn outbox(db: &Path) -> Result<Vec<OutboxEmail>, Error> {
+    Ok(Store::open(db)?.read(store::outbox)?)
+}
+
+/// Admin: moves every user with `email` (case-insensitive, on any account) whose status is one
+/// of `from` to `to`; returns the users it changed.
+pub fn set_user_status(
+    db: &Path,
+    email: &str,
+    from: &[UserStatus],
+    to: UserStatus,
+) -> Result<Vec<User>, Error> {
+    let store = Store::open(db)?;
+    let (email, from) = (email.to_string(), from.to_vec());
+    Ok(store.write(move |tx| store::set_user_status_by_email(tx, &email, &from, to))?)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The sandbox shares nothing with the rest of the crate but the wire types and the
+    /// vocabulary (`seed`, a test kit that reads configurations, is the one exception).
+    #[test]
+    fn depends_only_on_api_types_and_vocab() {
+        fn visit(dir: &std::path::Path, bad: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    visit(&path, bad);
+                    continue;
+                }
+                if path.file_name().is_some_and(|n| n == "seed.rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (i, line) in text.lines().enumerate() {
+                    for r in line.split(concat!("crate", "::")).skip(1) {
+                        if !(r.starts_with("api::types") || r.starts_with("vocab")) {
+                            bad.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+                        }
+                    }
+                }
+            }
         }
-        Ok(())
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await?;
-        Ok(())
+        let mut bad = Vec::new();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sandbox");
+        visit(&dir, &mut bad);
+        assert!(
+            bad.is_empty(),
+            "imports beyond api::types and vocab:\n{}",
+            bad.join("\n")
+        );
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::api::types::{self, AccountCreate, Contact, ServicePut, UserInvite};
 use crate::config::{self, Desired, Node};
-use crate::sandbox::error::ApiError;
+use crate::sandbox::error::RequestError;
 use crate::sandbox::store::{self, PartnerRow, Store};
 use crate::vocab::{AccountKind, PROTECT_LABEL};
 
@@ -51,7 +51,7 @@ fn account(
     p: &PartnerRow,
     parent_id: &str,
     node: &Node<'_>,
-) -> Result<String, ApiError> {
+) -> Result<String, RequestError> {
     let mut labels = node.labels.clone();
     if node.protect {
         labels.insert(PROTECT_LABEL.to_string(), "true".to_string());
@@ -89,7 +89,7 @@ fn members(
     users: &[config::User],
     services: &[config::Service],
     n: &mut Seeded,
-) -> Result<(), ApiError> {
+) -> Result<(), RequestError> {
     for u in users {
         store::invite_user(
             tx,

@@ -1,7 +1,10 @@
 //! The shared vocabulary of every stage: the kinds of account, user roles, invitation states and
-//! the label that records `protect`. Pure data with no imports from the rest of the crate, so
-//! that config, live, plan, providers, render and the sandbox can all speak it without depending
-//! on each other.
+//! the label that records `protect`; and, in [`rules`], the field rules (account keys, countries,
+//! time zones, emails) that config validation and the sandbox both enforce. Pure data and pure
+//! functions with no imports from the rest of the crate, so that config, live, plan, providers,
+//! render and the sandbox can all speak it without depending on each other.
+
+pub mod rules;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,8 @@
 //! Edge of the program: command-line parsing (clap), dispatch to the stages, exit codes.
 //! May touch: process arguments, environment, stdout/stderr. `anyhow` lives here and in `main`.
 
+pub mod sandbox;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,7 +15,6 @@ use crate::output::print_stdout;
 use crate::plan::{self, SavedPlan};
 use crate::provider::Provider;
 use crate::render::{self, Format};
-use crate::sandbox;
 
 /// Exit code for success (and, with `--detailed-exitcode`, "no changes").
 pub const EXIT_OK: u8 = 0;

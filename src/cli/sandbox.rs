@@ -1,0 +1,246 @@
+//! `partnerctl sandbox ...`: serve the local partner API, and the admin commands that open its
+//! database directly (SPEC §8). The sandbox itself is the library module [`crate::sandbox`].
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use clap::Subcommand;
+
+use crate::api::types::UserStatus;
+use crate::sandbox::{self, DEFAULT_DB, server};
+
+/// `partnerctl sandbox ...` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Run the sandbox API server.
+    #[command(
+        after_help = "Examples:\n  partnerctl sandbox serve --listen 127.0.0.1:0\n  partnerctl sandbox serve --latency-ms 20 --write-limit 600/min --fail-rate 0.2 --seed 7\n\nThe first line on stdout is `listening on http://ADDR`."
+    )]
+    Serve(ServeArgs),
+    /// Manage partners (opens the database directly).
+    #[command(subcommand)]
+    Partner(PartnerCommand),
+    /// Move users through their lifecycle (opens the database directly).
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Print the invitation emails of the outbox, oldest first, one JSON object per line.
+    Outbox {
+        /// SQLite database file.
+        #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
+        db: PathBuf,
+    },
+}
+
+/// `partnerctl sandbox serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the bound address is printed).
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    pub listen: String,
+    /// SQLite database file (created, with its directory, if missing).
+    #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
+    pub db: PathBuf,
+    /// Latency added to every request, in milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub latency_ms: u64,
+    /// Writes per minute per partner, e.g. `600/min` (or just `600`); throttled writes get
+    /// `--throttle-status` with Retry-After.
+    #[arg(long, value_name = "N/min", value_parser = parse_write_limit)]
+    pub write_limit: Option<u32>,
+    /// Status of a throttled write: 429, or 409 (Nexudus style).
+    #[arg(long, default_value_t = 429, value_name = "429|409", value_parser = parse_throttle_status)]
+    pub throttle_status: u16,
+    /// Fraction (0..1) of writes that fail with a 500 or a dropped connection; half of them
+    /// after the write committed.
+    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = parse_fraction)]
+    pub fail_rate: f64,
+    /// Seed of the failure injection (same seed and request order: same failures).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub seed: u64,
+}
+
+/// `partnerctl sandbox partner ...`.
+#[derive(Debug, Subcommand)]
+pub enum PartnerCommand {
+    /// Create a partner and print its new API token (alone, on stdout).
+    #[command(
+        after_help = "Examples:\n  export PARTNERCTL_TOKEN=$(partnerctl sandbox partner add --name 'Acme Partners')"
+    )]
+    Add {
+        /// The partner's name.
+        #[arg(long)]
+        name: String,
+        /// Create it with `manageable: false` (nothing inside customers may change).
+        #[arg(long)]
+        not_manageable: bool,
+        /// SQLite database file.
+        #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
+        db: PathBuf,
+    },
+    /// Issue one more API token for an existing partner and print it (alone, on stdout).
+    #[command(
+        after_help = "Examples:\n  export PARTNERCTL_TOKEN=$(partnerctl sandbox partner token --id ptn_0123456789abcdef0123)"
+    )]
+    Token {
+        /// The partner's id (see `partner list`).
+        #[arg(long)]
+        id: String,
+        /// SQLite database file.
+        #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
+        db: PathBuf,
+    },
+    /// List the partners, one JSON object per line (tokens are never shown).
+    List {
+        /// SQLite database file.
+        #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
+        db: PathBuf,
+    },
+}
+
+/// `partnerctl sandbox users ...`.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// The user accepts the invitation (invited → active), on every account with that email.
+    Accept {
+        /// Email (case-insensitive).
+        #[arg(long)]
+        email: String,
+        /// SQLite database file.
+        #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
+        db: PathBuf,
+    },
+    /// The invitation times out (invited → expired), on every account with that email.
+    Expire {
+        /// Email (case-insensitive).
+        #[arg(long)]
+        email: String,
+        /// SQLite database file.
+        #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
+        db: PathBuf,
+    },
+}
+
+fn parse_write_limit(s: &str) -> Result<u32, String> {
+    let n = s.strip_suffix("/min").unwrap_or(s);
+    n.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{s:?} is not a write limit like 600/min"))
+}
+
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|p| (0.0..=1.0).contains(p))
+        .ok_or_else(|| format!("{s:?} is not a fraction between 0 and 1 (e.g. 0.2)"))
+}
+
+fn parse_throttle_status(s: &str) -> Result<u16, String> {
+    match s {
+        "429" => Ok(429),
+        "409" => Ok(409),
+        _ => Err(format!("{s:?}: the throttle status must be 429 or 409")),
+    }
+}
+
+/// Runs a sandbox subcommand.
+pub fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
+    match cmd {
+        SandboxCommand::Serve(args) => serve(args),
+        SandboxCommand::Partner(cmd) => partner(cmd),
+        SandboxCommand::Users(UsersCommand::Accept { email, db }) => {
+            set_status(&db, &email, UserStatus::Active)
+        }
+        SandboxCommand::Users(UsersCommand::Expire { email, db }) => {
+            set_status(&db, &email, UserStatus::Expired)
+        }
+        SandboxCommand::Outbox { db } => print_json_lines(&sandbox::outbox(&db)?),
+    }
+}
+
+fn partner(cmd: PartnerCommand) -> anyhow::Result<()> {
+    let token = match cmd {
+        PartnerCommand::Add {
+            name,
+            not_manageable,
+            db,
+        } => sandbox::add_partner(&db, &name, !not_manageable)?,
+        PartnerCommand::Token { id, db } => sandbox::issue_token(&db, &id)?,
+        PartnerCommand::List { db } => return print_json_lines(&sandbox::partners(&db)?),
+    };
+    println!("{token}");
+    Ok(())
+}
+
+/// One JSON object per line on stdout; a closed pipe ends the output quietly.
+fn print_json_lines<T: serde::Serialize>(items: &[T]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    for item in items {
+        if writeln!(out, "{}", serde_json::to_string(item)?).is_err() {
+            break; // closed pipe: not an error
+        }
+    }
+    Ok(())
+}
+
+/// Moves the invited users with `email` to `to`, saying so on stderr; an error if there is none.
+fn set_status(db: &Path, email: &str, to: UserStatus) -> anyhow::Result<()> {
+    let changed = sandbox::set_user_status(db, email, &[UserStatus::Invited], to)?;
+    anyhow::ensure!(
+        !changed.is_empty(),
+        "no invited user with email {email:?} in {}; check `partnerctl sandbox outbox --db {}`",
+        db.display(),
+        db.display()
+    );
+    for u in &changed {
+        eprintln!("{} on {}: {}", u.email, u.account_id, to.as_str());
+    }
+    Ok(())
+}
+
+/// Serves until Ctrl-C or SIGTERM, on the CLI's runtime. The request log goes through the
+/// CLI's tracing subscriber (`-v`, or `RUST_LOG=info`).
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let opts = server::ServeOptions {
+        listen: args.listen,
+        db: args.db,
+        latency: Duration::from_millis(args.latency_ms),
+        write_limit: args.write_limit,
+        throttle_status: StatusCode::from_u16(args.throttle_status)?,
+        fail_rate: args.fail_rate,
+        seed: args.seed,
+    };
+    super::runtime()?.block_on(async move {
+        let running = server::spawn(opts.clone()).await?;
+        {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "listening on {}", running.url());
+            let _ = out.flush();
+        }
+        eprintln!("sandbox: database {}", opts.db.display());
+        shutdown_signal().await?;
+        eprintln!("sandbox: shutting down");
+        running.shutdown().await?;
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r?,
+            _ = term.recv() => {}
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await?;
+        Ok(())
+    }
+}

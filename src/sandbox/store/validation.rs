@@ -1,0 +1,152 @@
+//! Field rules of the API's request bodies; each check appends its [`FieldError`]s (with the
+//! field's JSON pointer) so that one response lists every problem. Keys, countries, time zones
+//! and emails follow the shared [`crate::vocab::rules`]; the length limits are the API's own.
+
+use std::collections::BTreeMap;
+
+use super::super::error::RequestError;
+use crate::api::types::{Contact, FieldError};
+use crate::vocab::rules::{KEY_SYNTAX, valid_country, valid_key, valid_mailbox, valid_timezone};
+
+/// Longest name (of a partner, account, contact or user), in characters.
+const NAME_MAX_CHARS: usize = 200;
+/// Most labels on one account.
+const LABELS_MAX: usize = 64;
+/// Longest label key, in bytes.
+const LABEL_KEY_MAX_BYTES: usize = 63;
+/// Longest label value, in bytes.
+const LABEL_VALUE_MAX_BYTES: usize = 255;
+
+/// `Ok` when no check failed, else 400 `validation-failed` with every problem.
+pub(super) fn verdict(errs: Vec<FieldError>) -> Result<(), RequestError> {
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(RequestError::validation(errs))
+    }
+}
+
+/// Not blank, at most [`NAME_MAX_CHARS`], no surrounding whitespace.
+pub(super) fn check_name(errs: &mut Vec<FieldError>, pointer: &str, name: &str) {
+    let t = name.trim();
+    if t.is_empty() {
+        errs.push(fe(pointer, "must not be empty"));
+    } else if name.chars().count() > NAME_MAX_CHARS {
+        errs.push(fe(
+            pointer,
+            format!("must be at most {NAME_MAX_CHARS} characters"),
+        ));
+    } else if t != name {
+        errs.push(fe(pointer, "must not start or end with whitespace"));
+    }
+}
+
+/// An RFC 5322 mailbox ([`valid_mailbox`]).
+pub(super) fn check_email(errs: &mut Vec<FieldError>, pointer: &str, email: &str) {
+    if !valid_mailbox(email) {
+        errs.push(fe(
+            pointer,
+            format!("{email:?} is not a valid email address"),
+        ));
+    }
+}
+
+/// An ISO 3166-1 alpha-2 code ([`valid_country`]).
+pub(super) fn check_country(errs: &mut Vec<FieldError>, pointer: &str, c: &str) {
+    if !valid_country(c) {
+        errs.push(fe(
+            pointer,
+            format!("{c:?} is not an ISO 3166-1 alpha-2 country code (e.g. GB, FR)"),
+        ));
+    }
+}
+
+/// An IANA time zone name ([`valid_timezone`]).
+pub(super) fn check_timezone(errs: &mut Vec<FieldError>, pointer: &str, tz: &str) {
+    if !valid_timezone(tz) {
+        errs.push(fe(
+            pointer,
+            format!("{tz:?} is not an IANA time zone name (e.g. Europe/London)"),
+        ));
+    }
+}
+
+/// An account key ([`valid_key`]).
+pub(super) fn check_external_key(errs: &mut Vec<FieldError>, pointer: &str, key: &str) {
+    if !valid_key(key) {
+        errs.push(fe(pointer, format!("{key:?} must match {KEY_SYNTAX}")));
+    }
+}
+
+/// At most [`LABELS_MAX`] labels, keys of 1 to [`LABEL_KEY_MAX_BYTES`] and values of at most
+/// [`LABEL_VALUE_MAX_BYTES`] bytes.
+pub(super) fn check_labels(errs: &mut Vec<FieldError>, labels: &BTreeMap<String, String>) {
+    if labels.len() > LABELS_MAX {
+        errs.push(fe("/labels", format!("at most {LABELS_MAX} labels")));
+    }
+    for (k, v) in labels {
+        let p = format!("/labels/{}", k.replace('~', "~0").replace('/', "~1"));
+        if k.is_empty() || k.len() > LABEL_KEY_MAX_BYTES {
+            errs.push(fe(
+                &p,
+                format!("label keys must be 1 to {LABEL_KEY_MAX_BYTES} bytes"),
+            ));
+        }
+        if v.len() > LABEL_VALUE_MAX_BYTES {
+            errs.push(fe(
+                &p,
+                format!("label values must be at most {LABEL_VALUE_MAX_BYTES} bytes"),
+            ));
+        }
+    }
+}
+
+/// A contact's name and email.
+pub(super) fn check_contact(errs: &mut Vec<FieldError>, c: &Contact) {
+    check_name(errs, "/contact/name", &c.name);
+    check_email(errs, "/contact/email", &c.email);
+}
+
+/// One field problem.
+pub(super) fn fe(pointer: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        pointer: pointer.to_string(),
+        message: message.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages(check: impl FnOnce(&mut Vec<FieldError>)) -> Vec<String> {
+        let mut errs = Vec::new();
+        check(&mut errs);
+        errs.into_iter()
+            .map(|e| format!("{}: {}", e.pointer, e.message))
+            .collect()
+    }
+
+    #[test]
+    fn messages_name_the_rule() {
+        assert_eq!(
+            messages(|e| check_external_key(e, "/external_key", "Bad_Key")),
+            ["/external_key: \"Bad_Key\" must match [a-z0-9][a-z0-9-]{0,62}"]
+        );
+        assert_eq!(
+            messages(|e| check_name(e, "/name", &"x".repeat(201))),
+            ["/name: must be at most 200 characters"]
+        );
+        assert!(messages(|e| check_country(e, "/country", "GB")).is_empty());
+        assert_eq!(
+            messages(|e| check_country(e, "/country", "gb")),
+            ["/country: \"gb\" is not an ISO 3166-1 alpha-2 country code (e.g. GB, FR)"]
+        );
+        let labels: BTreeMap<String, String> =
+            [("a/b".to_string(), "v".repeat(256))].into_iter().collect();
+        assert_eq!(
+            messages(|e| check_labels(e, &labels)),
+            ["/labels/a~1b: label values must be at most 255 bytes"]
+        );
+    }
+}

@@ -1,0 +1,147 @@
+//! The field rules that the configuration validator and the sandbox both enforce: account keys,
+//! country codes, time zones and email addresses. Pure functions and constants over the
+//! standard tables (ISO 3166-1, the IANA time zone database); the messages are the callers'.
+
+/// The account key syntax as one literal, for the two constants below.
+macro_rules! key_syntax {
+    () => {
+        "[a-z0-9][a-z0-9-]{0,62}"
+    };
+}
+
+/// The account key syntax (external keys on the wire), as messages show it.
+pub const KEY_SYNTAX: &str = key_syntax!();
+
+/// [`KEY_SYNTAX`] anchored, as JSON Schema's `pattern` wants it.
+pub const KEY_PATTERN: &str = concat!("^", key_syntax!(), "$");
+
+/// Longest account key, in bytes.
+pub const KEY_MAX_LEN: usize = 63;
+
+/// Does `key` match [`KEY_SYNTAX`]: 1 to 63 lower-case ASCII letters, digits and `-`, starting
+/// with a letter or digit?
+pub fn valid_key(key: &str) -> bool {
+    let bytes = key.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= KEY_MAX_LEN
+        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+}
+
+/// Every ISO 3166-1 alpha-2 country code (upper case).
+pub const COUNTRY_CODES: &[&str] = rust_iso3166::ALL_ALPHA2;
+
+/// Is `code` an ISO 3166-1 alpha-2 country code, upper case (`GB`, not `gb` or `GBR`)?
+pub fn valid_country(code: &str) -> bool {
+    code.len() == 2
+        && code.bytes().all(|b| b.is_ascii_uppercase())
+        && rust_iso3166::from_alpha2(code).is_some()
+}
+
+/// Is `name` an IANA time zone name (`Europe/London`, `UTC`), spelt exactly?
+pub fn valid_timezone(name: &str) -> bool {
+    name.parse::<chrono_tz::Tz>().is_ok()
+}
+
+/// Every IANA time zone name, sorted.
+pub fn timezone_names() -> Vec<&'static str> {
+    let mut names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+    names.sort_unstable();
+    names
+}
+
+/// Is `email` a bare address (`local@domain.tld`): no display name, no surrounding space, a
+/// dotted domain? The rule of the configuration (and of the API contract's `format: email`).
+pub fn valid_email(email: &str) -> bool {
+    if email.trim() != email || email.contains(['<', '>', ' ']) {
+        return false;
+    }
+    let Some((_, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && valid_mailbox(email)
+}
+
+/// Is `email` an RFC 5322 mailbox: an address, possibly with a display name
+/// (`Jane <jane@contoso.example>`) or a dotless or literal domain? Looser than [`valid_email`];
+/// the rule the sandbox API has always applied to `email` fields.
+pub fn valid_mailbox(email: &str) -> bool {
+    email_address::EmailAddress::is_valid(email)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys() {
+        assert_eq!(KEY_PATTERN, format!("^{KEY_SYNTAX}$"));
+        assert!(valid_key("contoso"));
+        assert!(valid_key("0-a"));
+        assert!(valid_key("a-"));
+        assert!(valid_key(&"a".repeat(KEY_MAX_LEN)));
+        assert!(!valid_key(&"a".repeat(KEY_MAX_LEN + 1)));
+        assert!(!valid_key("-a"));
+        assert!(!valid_key("Contoso"));
+        assert!(!valid_key("a_b"));
+        assert!(!valid_key("café"));
+        assert!(!valid_key(""));
+    }
+
+    #[test]
+    fn countries() {
+        assert!(valid_country("GB"));
+        assert!(valid_country("FR"));
+        assert!(!valid_country("gb"));
+        assert!(!valid_country("UK"));
+        assert!(!valid_country("GBR"));
+        assert!(!valid_country(""));
+        assert!(COUNTRY_CODES.len() > 240);
+        // The table is upper case, so the case check adds nothing but speed.
+        assert!(COUNTRY_CODES.iter().all(|c| valid_country(c)));
+    }
+
+    #[test]
+    fn timezones() {
+        assert!(valid_timezone("Europe/London"));
+        assert!(valid_timezone("UTC"));
+        assert!(!valid_timezone("Europe/Londn"));
+        assert!(!valid_timezone("europe/london"));
+        assert!(!valid_timezone(""));
+        let names = timezone_names();
+        assert!(names.windows(2).all(|w| w[0] <= w[1]));
+        assert!(names.iter().all(|n| valid_timezone(n)));
+    }
+
+    #[test]
+    fn emails() {
+        assert!(valid_email("jane@contoso.example"));
+        assert!(valid_email("a.b+c@x.co.uk"));
+        assert!(!valid_email("jane"));
+        assert!(!valid_email("jane@localhost"));
+        assert!(!valid_email("Jane <jane@x.com>"));
+        assert!(!valid_email(" jane@x.com"));
+        assert!(!valid_email("jane@@x.com"));
+        assert!(!valid_email("jane@.x.com"));
+        assert!(!valid_email("jane@x.com."));
+    }
+
+    #[test]
+    fn mailboxes_are_looser_than_emails() {
+        for ok in [
+            "jane@contoso.example",
+            "jane@localhost",
+            "Jane <jane@x.com>",
+        ] {
+            assert!(valid_mailbox(ok), "{ok}");
+        }
+        for bad in ["jane", "jane@@x.com", "", "@x.com"] {
+            assert!(!valid_mailbox(bad), "{bad}");
+        }
+    }
+}

@@ -81,7 +81,7 @@ pub struct Connection {
 
 impl Connection {
     /// Stops the embedded sandbox, if one runs, letting in-flight requests finish.
-    pub async fn close(mut self) -> anyhow::Result<()> {
+    pub async fn close(mut self) -> Result<(), sandbox::server::ServeError> {
         if let Some(s) = self.sandbox.take() {
             s.shutdown().await?;
         }

@@ -8,7 +8,7 @@ use crate::api::types::{self, AccountCreate, Contact, ServicePut, UserInvite};
 use crate::config::{self, Desired, Node};
 use crate::sandbox::error::RequestError;
 use crate::sandbox::store::{self, PartnerRow, Store};
-use crate::vocab::{AccountKind, PROTECT_LABEL};
+use crate::vocab::PROTECT_LABEL;
 
 /// Counts of what [`seed`] wrote.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub struct Seeded {
 
 /// Writes `desired` for the partner named in it (created, manageable, if missing) into the
 /// database at `db`, in one transaction. Returns what it wrote and a token for the partner.
-pub fn seed(db: &Path, desired: &Desired) -> anyhow::Result<(Seeded, String)> {
+pub fn seed(db: &Path, desired: &Desired) -> Result<(Seeded, String), crate::sandbox::error::Error> {
     let store = Store::open(db)?;
     let desired = desired.clone();
     let out = store.write(move |tx| {
@@ -42,7 +42,7 @@ pub fn seed(db: &Path, desired: &Desired) -> anyhow::Result<(Seeded, String)> {
         }
         Ok((n, token))
     });
-    out.map_err(|e| anyhow::anyhow!("seeding failed: {}", e.detail))
+    out.map_err(|e| crate::sandbox::error::Error::Request(Box::new(e)))
 }
 
 /// Creates the account of `node` under `parent_id`; returns its id.
@@ -56,11 +56,7 @@ fn account(
     if node.protect {
         labels.insert(PROTECT_LABEL.to_string(), "true".to_string());
     }
-    let kind = match node.kind {
-        AccountKind::Customer => types::AccountKind::Customer,
-        AccountKind::Network => types::AccountKind::Network,
-        AccountKind::SubAccount => types::AccountKind::SubAccount,
-    };
+    let kind: types::AccountKind = node.kind.into();
     let a = store::create_account(
         tx,
         p,

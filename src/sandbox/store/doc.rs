@@ -14,8 +14,7 @@ pub(super) fn new_id(prefix: &str) -> String {
 
 /// Hex SHA-256.
 pub fn sha256_hex(data: &[u8]) -> String {
-    let digest = Sha256::digest(data);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", Sha256::digest(data))
 }
 
 /// The JSON document stored for `v`.

@@ -260,7 +260,23 @@ impl<'l> Planner<'l> {
             },
             None => self.candidates(w, parent_live_id),
         };
-        match candidates.as_slice() {
+        self.adopt_or_create(w, parent, &candidates)
+    }
+
+    /// A desired account not found by key: adopts the one candidate, creates it when there is
+    /// none, and reports an ambiguity when there are several.
+    fn adopt_or_create(
+        &mut self,
+        w: &Wanted<'_>,
+        parent: Option<&Placed<'l>>,
+        candidates: &[&'l live::Account],
+    ) -> Placed<'l> {
+        let account = |id: Option<&str>| AccountRef::Account {
+            kind: w.kind,
+            key: Some(w.key.to_string()),
+            id: id.map(str::to_string),
+        };
+        match candidates {
             [a] => {
                 let a = *a;
                 self.matched.insert(a.id.as_str());
@@ -292,11 +308,16 @@ impl<'l> Planner<'l> {
                 }
             }
             many => {
+                let r = account(None);
                 self.errors.push(PlanError::AmbiguousAdoption {
-                    address: unplaced.account.address(),
+                    address: r.address(),
                     ids: many.iter().map(|a| a.id.clone()).collect(),
                 });
-                unplaced
+                Placed {
+                    account: r,
+                    creator: None,
+                    live: None,
+                }
             }
         }
     }

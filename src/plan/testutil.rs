@@ -68,130 +68,190 @@ pub(crate) fn acme() -> Desired {
     load_sources(&sources).expect("acme is valid")
 }
 
-/// Executes a plan against an in-memory snapshot, the way a faithful API would. Panics where a
-/// real API would refuse (deleting an account that still has children, unknown ids), so the
-/// tests also check the order the DAG imposes.
-pub(crate) fn simulate(live: &Snapshot, plan: &Plan) -> Snapshot {
-    let mut s = live.clone();
-    let mut ids: HashMap<String, String> = s
-        .accounts
-        .iter()
-        .filter_map(|a| a.external_key.clone().map(|k| (k, a.id.clone())))
-        .collect();
-    // New ids continue after the largest number in use, as a server's sequence would: unique,
-    // and deterministic for a given input (snapshots depend on it).
-    let number = |id: &str| -> usize {
-        let digits = id.trim_end_matches('"');
-        let start = digits
-            .rfind(|c: char| !c.is_ascii_digit())
-            .map_or(0, |i| i + 1);
-        digits[start..].parse().unwrap_or(0)
-    };
-    let used = s
-        .accounts
-        .iter()
-        .flat_map(|a| [number(&a.id), number(&a.etag)])
-        .chain(
-            s.users
-                .iter()
-                .flat_map(|u| [number(&u.id), number(&u.etag)]),
-        )
-        .chain(s.services.iter().map(|x| number(&x.etag)))
-        .max()
-        .unwrap_or(0);
-    let next = std::cell::Cell::new(used.max(1000));
-    let fresh = |prefix: &str| {
-        next.set(next.get() + 1);
-        format!("{prefix}{}", next.get())
-    };
-    for (i, op) in plan.operations.iter().enumerate() {
-        for d in &op.depends_on {
-            assert!(*d < i, "operation {i} depends on later operation {d}");
-        }
-        let resolve = |r: &AccountRef, ids: &HashMap<String, String>| -> String {
-            match r {
-                AccountRef::Partner => s.partner.id.clone(),
-                AccountRef::Account { id: Some(id), .. } => id.clone(),
-                AccountRef::Account { key: Some(k), .. } => {
-                    ids.get(k).cloned().expect("created before use")
-                }
-                AccountRef::Account { .. } => panic!("unresolvable account"),
-            }
+/// An in-memory API: the snapshot, the ids of accounts by key, and a sequence for new ids.
+struct Sim {
+    s: Snapshot,
+    ids: HashMap<String, String>,
+    next: usize,
+}
+
+impl Sim {
+    fn new(live: &Snapshot) -> Self {
+        let ids = live
+            .accounts
+            .iter()
+            .filter_map(|a| a.external_key.clone().map(|k| (k, a.id.clone())))
+            .collect();
+        // New ids continue after the largest number in use, as a server's sequence would:
+        // unique, and deterministic for a given input (snapshots depend on it).
+        let number = |id: &str| -> usize {
+            let digits = id.trim_end_matches('"');
+            let start = digits
+                .rfind(|c: char| !c.is_ascii_digit())
+                .map_or(0, |i| i + 1);
+            digits[start..].parse().unwrap_or(0)
         };
+        let accounts = live
+            .accounts
+            .iter()
+            .flat_map(|a| [number(&a.id), number(&a.etag)]);
+        let users = live
+            .users
+            .iter()
+            .flat_map(|u| [number(&u.id), number(&u.etag)]);
+        let services = live.services.iter().map(|x| number(&x.etag));
+        let used = accounts.chain(users).chain(services).max().unwrap_or(0);
+        Sim {
+            s: live.clone(),
+            ids,
+            next: used.max(1000),
+        }
+    }
+
+    fn fresh(&mut self, prefix: &str) -> String {
+        self.next += 1;
+        format!("{prefix}{}", self.next)
+    }
+
+    fn resolve(&self, r: &AccountRef) -> String {
+        match r {
+            AccountRef::Partner => self.s.partner.id.clone(),
+            AccountRef::Account { id: Some(id), .. } => id.clone(),
+            AccountRef::Account { key: Some(k), .. } => {
+                self.ids.get(k).cloned().expect("created before use")
+            }
+            AccountRef::Account { .. } => panic!("unresolvable account"),
+        }
+    }
+
+    fn create(&mut self, op: &Operation, parent: &AccountRef, fields: &AccountFields) {
+        let parent_id = self.resolve(parent);
+        let id = self.fresh("acc_");
+        let key = op.account.key().unwrap().to_string();
+        let etag = self.fresh("e");
+        self.s.accounts.push(Account {
+            id: id.clone(),
+            kind: op.account.kind().unwrap(),
+            parent_id,
+            external_key: Some(key.clone()),
+            name: fields.name.clone(),
+            contact: fields.contact.clone(),
+            country: fields.country.clone(),
+            timezone: fields.timezone.clone(),
+            labels: fields.labels.clone(),
+            etag,
+        });
+        self.ids.insert(key, id);
+    }
+
+    fn update(&mut self, op: &Operation, etag: &str, after: &AccountFields) {
+        let id = self.resolve(&op.account);
+        let new_etag = self.fresh("e");
+        if op.action() == Action::Adopt {
+            self.ids
+                .insert(op.account.key().unwrap().to_string(), id.clone());
+        }
+        let a = self.s.accounts.iter_mut().find(|a| a.id == id).unwrap();
+        assert_eq!(a.etag, etag, "If-Match");
+        if op.action() == Action::Adopt {
+            a.external_key = op.account.key().map(str::to_string);
+        }
+        a.name = after.name.clone();
+        if after.contact.is_some() {
+            a.contact = after.contact.clone();
+        }
+        if after.country.is_some() {
+            a.country = after.country.clone();
+        }
+        if after.timezone.is_some() {
+            a.timezone = after.timezone.clone();
+        }
+        a.labels = after.labels.clone();
+        a.etag = new_etag;
+    }
+
+    fn invite(&mut self, op: &Operation, p: &Person) {
+        let account_id = self.resolve(&op.account);
+        let duplicate = self
+            .s
+            .users
+            .iter()
+            .any(|u| u.account_id == account_id && u.email.eq_ignore_ascii_case(&p.email));
+        assert!(!duplicate, "duplicate invitation {}", p.email);
+        let (id, etag) = (self.fresh("usr_"), self.fresh("e"));
+        self.s.users.push(User {
+            id,
+            account_id,
+            email: p.email.clone(),
+            name: p.name.clone(),
+            role: p.role,
+            status: UserStatus::Invited,
+            etag,
+        });
+    }
+
+    /// A re-sent invitation (`after` is `None`) or a name/role change.
+    fn change_user(&mut self, user: &UserRef, after: Option<&Membership>) {
+        let etag = self.fresh("e");
+        let u = self.s.users.iter_mut().find(|u| u.id == user.id).unwrap();
+        match after {
+            Some(after) => {
+                u.name = after.name.clone();
+                u.role = after.role;
+            }
+            None => {
+                assert_eq!(u.status, UserStatus::Expired);
+                u.status = UserStatus::Invited;
+            }
+        }
+        u.etag = etag;
+    }
+
+    /// Puts (`Some`) or removes (`None`) a service.
+    fn service(&mut self, op: &Operation, service_type: &str, settings: Option<&Settings>) {
+        let account_id = self.resolve(&op.account);
+        self.s
+            .services
+            .retain(|x| !(x.account_id == account_id && x.service_type == service_type));
+        if let Some(settings) = settings {
+            let etag = self.fresh("e");
+            self.s.services.push(crate::live::Service {
+                account_id,
+                service_type: service_type.to_string(),
+                settings: settings.clone(),
+                etag,
+            });
+        }
+    }
+
+    fn remove_user(&mut self, user: &UserRef) {
+        let before = self.s.users.len();
+        self.s.users.retain(|u| u.id != user.id);
+        assert_eq!(before, self.s.users.len() + 1);
+    }
+
+    fn delete(&mut self, op: &Operation) {
+        let id = self.resolve(&op.account);
+        let s = &mut self.s;
+        assert!(
+            !s.accounts.iter().any(|a| a.parent_id == id),
+            "deleting {} before its children",
+            op.address
+        );
+        s.accounts.retain(|a| a.id != id);
+        s.users.retain(|u| u.account_id != id);
+        s.services.retain(|x| x.account_id != id);
+    }
+
+    fn apply(&mut self, op: &Operation) {
         match &op.change {
-            Change::Create { parent, fields } => {
-                let parent_id = resolve(parent, &ids);
-                let id = fresh("acc_");
-                let key = op.account.key().unwrap().to_string();
-                s.accounts.push(Account {
-                    id: id.clone(),
-                    kind: op.account.kind().unwrap(),
-                    parent_id,
-                    external_key: Some(key.clone()),
-                    name: fields.name.clone(),
-                    contact: fields.contact.clone(),
-                    country: fields.country.clone(),
-                    timezone: fields.timezone.clone(),
-                    labels: fields.labels.clone(),
-                    etag: fresh("e"),
-                });
-                ids.insert(key, id);
-            }
+            Change::Create { parent, fields } => self.create(op, parent, fields),
             Change::Update { etag, after, .. } | Change::Adopt { etag, after, .. } => {
-                let id = resolve(&op.account, &ids);
-                let new_etag = fresh("e");
-                let a = s.accounts.iter_mut().find(|a| a.id == id).unwrap();
-                assert_eq!(&a.etag, etag, "If-Match");
-                if op.action() == Action::Adopt {
-                    let k = op.account.key().unwrap().to_string();
-                    a.external_key = Some(k.clone());
-                    ids.insert(k, id.clone());
-                }
-                a.name = after.name.clone();
-                if after.contact.is_some() {
-                    a.contact = after.contact.clone();
-                }
-                if after.country.is_some() {
-                    a.country = after.country.clone();
-                }
-                if after.timezone.is_some() {
-                    a.timezone = after.timezone.clone();
-                }
-                a.labels = after.labels.clone();
-                a.etag = new_etag;
+                self.update(op, etag, after);
             }
-            Change::Invite(p) => {
-                let account_id = resolve(&op.account, &ids);
-                assert!(
-                    !s.users
-                        .iter()
-                        .any(|u| u.account_id == account_id
-                            && u.email.eq_ignore_ascii_case(&p.email)),
-                    "duplicate invitation {}",
-                    p.email
-                );
-                s.users.push(User {
-                    id: fresh("usr_"),
-                    account_id,
-                    email: p.email.clone(),
-                    name: p.name.clone(),
-                    role: p.role,
-                    status: UserStatus::Invited,
-                    etag: fresh("e"),
-                });
-            }
-            Change::Resend { user } | Change::UpdateUser { user, .. } => {
-                let etag = fresh("e");
-                let u = s.users.iter_mut().find(|u| u.id == user.id).unwrap();
-                if let Change::UpdateUser { after, .. } = &op.change {
-                    u.name = after.name.clone();
-                    u.role = after.role;
-                } else {
-                    assert_eq!(u.status, UserStatus::Expired);
-                    u.status = UserStatus::Invited;
-                }
-                u.etag = etag;
-            }
+            Change::Invite(p) => self.invite(op, p),
+            Change::Resend { user } => self.change_user(user, None),
+            Change::UpdateUser { user, after, .. } => self.change_user(user, Some(after)),
             Change::AddService {
                 service_type,
                 settings,
@@ -200,39 +260,24 @@ pub(crate) fn simulate(live: &Snapshot, plan: &Plan) -> Snapshot {
                 service_type,
                 after: settings,
                 ..
-            } => {
-                let account_id = resolve(&op.account, &ids);
-                s.services
-                    .retain(|x| !(x.account_id == account_id && &x.service_type == service_type));
-                s.services.push(crate::live::Service {
-                    account_id,
-                    service_type: service_type.clone(),
-                    settings: settings.clone(),
-                    etag: fresh("e"),
-                });
-            }
-            Change::Revoke { user, .. } | Change::RemoveUser { user, .. } => {
-                let before = s.users.len();
-                s.users.retain(|u| u.id != user.id);
-                assert_eq!(before, s.users.len() + 1);
-            }
-            Change::RemoveService { service_type, .. } => {
-                let account_id = resolve(&op.account, &ids);
-                s.services
-                    .retain(|x| !(x.account_id == account_id && &x.service_type == service_type));
-            }
-            Change::Delete { .. } => {
-                let id = resolve(&op.account, &ids);
-                assert!(
-                    !s.accounts.iter().any(|a| a.parent_id == id),
-                    "deleting {} before its children",
-                    op.address
-                );
-                s.accounts.retain(|a| a.id != id);
-                s.users.retain(|u| u.account_id != id);
-                s.services.retain(|x| x.account_id != id);
-            }
+            } => self.service(op, service_type, Some(settings)),
+            Change::Revoke { user, .. } | Change::RemoveUser { user, .. } => self.remove_user(user),
+            Change::RemoveService { service_type, .. } => self.service(op, service_type, None),
+            Change::Delete { .. } => self.delete(op),
         }
     }
-    s
+}
+
+/// Executes a plan against an in-memory snapshot, the way a faithful API would. Panics where a
+/// real API would refuse (deleting an account that still has children, unknown ids), so the
+/// tests also check the order the DAG imposes.
+pub(crate) fn simulate(live: &Snapshot, plan: &Plan) -> Snapshot {
+    let mut sim = Sim::new(live);
+    for (i, op) in plan.operations.iter().enumerate() {
+        for d in &op.depends_on {
+            assert!(*d < i, "operation {i} depends on later operation {d}");
+        }
+        sim.apply(op);
+    }
+    sim.s
 }

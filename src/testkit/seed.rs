@@ -23,7 +23,10 @@ pub struct Seeded {
 
 /// Writes `desired` for the partner named in it (created, manageable, if missing) into the
 /// database at `db`, in one transaction. Returns what it wrote and a token for the partner.
-pub fn seed(db: &Path, desired: &Desired) -> Result<(Seeded, String), crate::sandbox::error::Error> {
+pub fn seed(
+    db: &Path,
+    desired: &Desired,
+) -> Result<(Seeded, String), crate::sandbox::error::Error> {
     let store = Store::open(db)?;
     let desired = desired.clone();
     let out = store.write(move |tx| {

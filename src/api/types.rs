@@ -25,7 +25,7 @@ pub const MAX_PAGE_SIZE: u32 = 1000;
 /// `page_size` used when the request names none.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 
-/// The three kinds of account below a partner (SPEC §2).
+/// The three kinds of account below a partner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountKind {

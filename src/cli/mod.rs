@@ -1,6 +1,8 @@
 //! Edge of the program: command-line parsing (clap), dispatch to the stages, exit codes.
 //! May touch: process arguments, environment, stdout/stderr. `anyhow` lives here and in `main`.
 
+mod apply_cmd;
+mod plan_cmd;
 pub mod sandbox;
 
 use std::path::PathBuf;
@@ -8,13 +10,12 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
-use crate::apply;
 use crate::config;
-use crate::endpoint;
 use crate::output::print_stdout;
-use crate::plan::{self, SavedPlan};
-use crate::provider::Provider;
-use crate::render::{self, Format};
+use crate::plan;
+use crate::render::Format;
+use apply_cmd::apply_command;
+use plan_cmd::{plan_command, validate};
 
 /// Exit code for success (and, with `--detailed-exitcode`, "no changes").
 pub const EXIT_OK: u8 = 0;
@@ -151,7 +152,7 @@ pub enum ColorChoice {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check configuration files offline (SPEC §3) and report every problem with its location.
+    /// Check configuration files offline and report every problem with its location.
     #[command(
         after_help = "Examples:\n  partnerctl validate examples/acme\n  partnerctl validate partner.yaml customers/\n\nExit codes: 0 valid, 1 problems found (each printed as path:line:col: message)."
     )]
@@ -186,7 +187,7 @@ pub enum Command {
     /// Print the man page (roff).
     #[command(after_help = "Examples:\n  partnerctl man > partnerctl.1 && man ./partnerctl.1")]
     Man,
-    /// The local partner API server and its admin commands (SPEC §8).
+    /// The local partner API server and its admin commands.
     #[command(
         subcommand,
         after_help = "Examples:\n  partnerctl sandbox serve --listen 127.0.0.1:0\n  export PARTNERCTL_TOKEN=$(partnerctl sandbox partner add --name 'Acme Partners')"
@@ -277,280 +278,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Sandbox(cmd) => {
             sandbox::run(cmd)?;
             Ok(EXIT_OK)
-        }
-    }
-}
-
-/// Connects (endpoint or embedded sandbox), reads the live snapshot and plans. The connection
-/// stays open (the embedded sandbox keeps running) until the caller closes it.
-fn connect_and_plan(
-    rt: &tokio::runtime::Runtime,
-    global: &GlobalArgs,
-    desired: &config::Desired,
-    options: plan::Options,
-) -> anyhow::Result<(endpoint::Connection, Result<plan::Plan, plan::PlanErrors>)> {
-    let choice = endpoint::choose(global.endpoint.as_deref(), endpoint::ci_from_env())?;
-    rt.block_on(async {
-        let conn = endpoint::connect(
-            &choice,
-            global.token.as_deref(),
-            &desired.partner.name,
-            global.quiet,
-        )
-        .await?;
-        match conn.provider.snapshot().await {
-            Ok(snapshot) => Ok((conn, plan::plan(desired, &snapshot, options))),
-            Err(e) => {
-                conn.close().await?;
-                Err(e.into())
-            }
-        }
-    })
-}
-
-/// The plan, or `None` after printing every planning error.
-fn plan_or_report(plan: Result<plan::Plan, plan::PlanErrors>) -> Option<plan::Plan> {
-    match plan {
-        Ok(p) => Some(p),
-        Err(errors) => {
-            for e in &errors.0 {
-                eprintln!("error: {e}");
-            }
-            eprintln!("{} planning error(s); nothing was changed", errors.0.len());
-            None
-        }
-    }
-}
-
-/// The closing line after a refused plan (the refusals themselves are in the rendered plan).
-fn report_refusals(r: &plan::Refusals) {
-    eprintln!(
-        "error: the plan is refused ({} reason{}); see above. Nothing was changed.",
-        r.0.len(),
-        if r.0.len() == 1 { "" } else { "s" }
-    );
-}
-
-/// Loads the configuration, printing its problems; `None` when it is invalid.
-fn load_config(paths: &[PathBuf]) -> Option<config::Desired> {
-    match config::load(paths) {
-        Ok(d) => Some(d),
-        Err(problems) => {
-            eprint!("{problems}");
-            let n = problems.len();
-            eprintln!(
-                "{n} problem{} found in the configuration; nothing was read from or written to the API",
-                if n == 1 { "" } else { "s" }
-            );
-            None
-        }
-    }
-}
-
-fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<u8> {
-    let Some(desired) = load_config(&args.paths) else {
-        return Ok(EXIT_ERROR);
-    };
-    let rt = runtime()?;
-    let (conn, plan) = connect_and_plan(&rt, global, &desired, args.flags.options())?;
-    let target = conn.target.clone();
-    rt.block_on(conn.close())?;
-    let Some(plan) = plan_or_report(plan) else {
-        return Ok(EXIT_ERROR);
-    };
-    let refusals = plan.check_safety().err();
-    let color = args.format == Format::Text && use_color(global.color);
-    print_stdout(&render::render(
-        &plan,
-        &target,
-        refusals.as_ref(),
-        args.format,
-        color,
-    ))?;
-    if let Some(out) = &args.out {
-        let saved = SavedPlan::new(&plan, &desired.sources, &target.endpoint);
-        std::fs::write(out, saved.to_json())
-            .map_err(|e| anyhow::anyhow!("cannot write the plan to {}: {e}", out.display()))?;
-        if !global.quiet {
-            eprintln!(
-                "Saved the plan to {} ({}); run `partnerctl apply --plan {}` to execute exactly these operations.",
-                out.display(),
-                saved.short_digest(),
-                out.display()
-            );
-        }
-    }
-    if let Some(r) = refusals {
-        report_refusals(&r);
-        return Ok(EXIT_ERROR);
-    }
-    Ok(if args.detailed_exitcode && !plan.is_empty() {
-        EXIT_CHANGES
-    } else {
-        EXIT_OK
-    })
-}
-
-/// Asks for `yes` on the terminal. `Ok(false)` when the answer is anything else.
-fn confirm() -> anyhow::Result<bool> {
-    use std::io::Write;
-    let mut err = std::io::stderr().lock();
-    write!(
-        err,
-        "\nDo you want to perform these actions? Only 'yes' will be accepted: "
-    )?;
-    err.flush()?;
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
-    Ok(answer.trim() == "yes")
-}
-
-fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<u8> {
-    if args.plan.is_some() && args.flags.options() != plan::Options::default() {
-        anyhow::bail!(
-            "--prune, --prune-accounts, --max-delete-percent and --force cannot be combined with --plan: the saved plan carries the options it was made with; pass them to `partnerctl plan -o` instead"
-        );
-    }
-    let saved = match &args.plan {
-        Some(file) => {
-            let text = std::fs::read_to_string(file)
-                .map_err(|e| anyhow::anyhow!("cannot read the plan {}: {e}", file.display()))?;
-            Some(SavedPlan::from_json(&text)?)
-        }
-        None => None,
-    };
-    let (desired, options) = match &saved {
-        Some(s) => match config::load_sources(&s.sources) {
-            Ok(d) => (d, s.options),
-            Err(problems) => {
-                eprint!("{problems}");
-                anyhow::bail!("the configuration saved in the plan is invalid");
-            }
-        },
-        None => match load_config(&args.paths) {
-            Some(d) => (d, args.flags.options()),
-            None => return Ok(EXIT_ERROR),
-        },
-    };
-    let rt = runtime()?;
-    let (conn, plan) = connect_and_plan(&rt, global, &desired, options)?;
-    let code = apply_planned(global, args, &rt, &conn, plan, saved.as_ref(), &desired);
-    rt.block_on(conn.close())?;
-    code
-}
-
-/// The part of `apply` after planning: checks, confirmation, execution and report.
-fn apply_planned(
-    global: &GlobalArgs,
-    args: &ApplyArgs,
-    rt: &tokio::runtime::Runtime,
-    conn: &endpoint::Connection,
-    plan: Result<plan::Plan, plan::PlanErrors>,
-    saved: Option<&SavedPlan>,
-    desired: &config::Desired,
-) -> anyhow::Result<u8> {
-    use std::io::IsTerminal;
-    let Some(plan) = plan_or_report(plan) else {
-        return Ok(EXIT_ERROR);
-    };
-    if let Some(s) = saved {
-        if s.operations != plan.operations {
-            eprintln!(
-                "error: plan is stale: the live state or the partner changed since `partnerctl plan -o` wrote {} ({} saved operations, {} needed now); nothing was changed. Run `partnerctl plan -o` again and review the new plan.",
-                args.plan
-                    .as_ref()
-                    .map_or_else(String::new, |p| p.display().to_string()),
-                s.operations.len(),
-                plan.operations.len()
-            );
-            return Ok(EXIT_ERROR);
-        }
-    }
-    let refusals = plan.check_safety().err();
-    let color = use_color(global.color);
-    let target = conn.target.clone();
-    print_stdout(&render::text(&plan, &target, refusals.as_ref(), color))?;
-    if let Some(r) = refusals {
-        report_refusals(&r);
-        return Ok(EXIT_ERROR);
-    }
-    if plan.is_empty() {
-        return Ok(EXIT_OK);
-    }
-    if saved.is_none() && !args.auto_approve {
-        if !std::io::stdin().is_terminal() {
-            eprintln!(
-                "error: refusing to apply without confirmation: stdin is not a terminal. Pass --auto-approve, or save the plan with `partnerctl plan -o FILE` for review and run `partnerctl apply --plan FILE`. Nothing was changed."
-            );
-            return Ok(EXIT_ERROR);
-        }
-        if !confirm()? {
-            eprintln!("Apply cancelled; nothing was changed.");
-            return Ok(EXIT_ERROR);
-        }
-    }
-    let digest = match saved {
-        Some(s) => s.digest.clone(),
-        None => SavedPlan::digest_of(&plan, &desired.sources),
-    };
-    let plan = std::sync::Arc::new(plan);
-    let total = plan.operations.len();
-    let mut progress: Box<dyn apply::Progress> = if global.quiet {
-        Box::new(apply::Silent)
-    } else if std::io::stderr().is_terminal() {
-        Box::new(apply::Bar::new(total))
-    } else {
-        Box::new(apply::Lines::new(total, std::time::Duration::from_secs(5)))
-    };
-    let provider = conn.provider.clone();
-    let report = rt.block_on(apply::run(
-        provider,
-        std::sync::Arc::clone(&plan),
-        &digest,
-        usize::from(args.parallelism),
-        progress.as_mut(),
-        async {
-            let _ = tokio::signal::ctrl_c().await;
-            eprintln!(
-                "\nInterrupted: finishing in-flight operations, starting no new ones… (Ctrl-C again to quit at once)"
-            );
-            tokio::spawn(async {
-                let _ = tokio::signal::ctrl_c().await;
-                eprintln!("Interrupted twice: quitting with operations in flight; re-run `partnerctl apply` to converge.");
-                std::process::exit(130);
-            });
-        },
-    ));
-    print_stdout(&render::apply_report(&plan, &report))?;
-    for (op, state) in plan.operations.iter().zip(&report.states) {
-        if let apply::OpState::Failed(msg) = state {
-            eprintln!("error: {} ({}): {msg}", op.address, op.action().as_str());
-        }
-    }
-    Ok(if report.success() {
-        EXIT_OK
-    } else {
-        EXIT_ERROR
-    })
-}
-
-fn validate(paths: &[PathBuf]) -> anyhow::Result<u8> {
-    match config::load(paths) {
-        Ok(desired) => {
-            let files = desired.sources.len();
-            print_stdout(&format!(
-                "valid: {} ({} file{})\n",
-                desired.counts(),
-                files,
-                if files == 1 { "" } else { "s" }
-            ))?;
-            Ok(EXIT_OK)
-        }
-        Err(problems) => {
-            eprint!("{problems}");
-            let n = problems.len();
-            eprintln!("{n} problem{} found", if n == 1 { "" } else { "s" });
-            Ok(EXIT_ERROR)
         }
     }
 }

@@ -43,7 +43,7 @@ impl fmt::Display for Location {
     }
 }
 
-/// What is wrong, without where. One variant per kind of problem of SPEC §3.
+/// What is wrong, without where. One variant per kind of problem.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ProblemKind {
     /// A path could not be read.

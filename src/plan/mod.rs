@@ -43,7 +43,7 @@ pub struct Unmanaged {
     pub reason: String,
 }
 
-/// Planning switches (SPEC §4–§5).
+/// Planning switches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Options {
     /// Remove unmanaged users, invitations and services.
@@ -133,7 +133,7 @@ impl Plan {
         (per_minute > 0).then(|| self.writes() as f64 * 60.0 / f64::from(per_minute))
     }
 
-    /// Checks the guards of SPEC §5; `Err` lists every refusal.
+    /// Checks the safety guards; `Err` lists every refusal.
     pub fn check_safety(&self) -> Result<(), Refusals> {
         guard::check(self)
     }

@@ -41,14 +41,23 @@ pub enum EndpointError {
     /// The client could not be built.
     #[error(transparent)]
     Api(#[from] crate::api::ApiError),
-    /// The embedded sandbox could not start.
-    #[error("cannot start the embedded sandbox ({db}): {source:#}")]
+    /// The embedded sandbox could not start, or has no partner to use.
+    #[error("the embedded sandbox ({db}) cannot be used: {cause}")]
     Sandbox {
         /// Its database.
         db: String,
-        /// The cause.
-        source: sandbox::error::Error,
+        /// The cause (in the message, not repeated as a source).
+        cause: sandbox::error::Error,
     },
+}
+
+/// Which partner of the embedded sandbox to use (a real endpoint's token decides by itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmbeddedPartner<'a> {
+    /// The configuration's partner: created when the database holds none yet.
+    Config(&'a str),
+    /// An existing partner: the named one, or the only one.
+    Existing(Option<&'a str>),
 }
 
 /// Is `CI` set to something that means "yes"?
@@ -95,7 +104,7 @@ impl Connection {
 pub async fn connect(
     choice: &Choice,
     token: Option<&str>,
-    partner_name: &str,
+    partner: EmbeddedPartner<'_>,
     quiet: bool,
 ) -> Result<Connection, EndpointError> {
     match choice {
@@ -114,16 +123,22 @@ pub async fn connect(
             })
         }
         Choice::Embedded { db } => {
-            let fail = |source: sandbox::error::Error| EndpointError::Sandbox {
+            let fail = |cause: sandbox::error::Error| EndpointError::Sandbox {
                 db: db.display().to_string(),
-                source,
+                cause,
             };
-            let (db2, name) = (db.clone(), partner_name.to_string());
-            let token =
-                tokio::task::spawn_blocking(move || sandbox::ensure_partner_token(&db2, &name))
-                    .await
-                    .map_err(|e| fail(e.into()))?
-                    .map_err(fail)?;
+            let db2 = db.clone();
+            let (name, wanted) = match partner {
+                EmbeddedPartner::Config(n) => (Some(n.to_string()), true),
+                EmbeddedPartner::Existing(n) => (n.map(str::to_string), false),
+            };
+            let (partner_name, token) = tokio::task::spawn_blocking(move || match (name, wanted) {
+                (Some(n), true) => sandbox::ensure_partner_token(&db2, &n).map(|t| (n, t)),
+                (n, _) => sandbox::existing_partner_token(&db2, n.as_deref()),
+            })
+            .await
+            .map_err(|e| fail(e.into()))?
+            .map_err(fail)?;
             let running = sandbox::server::spawn(sandbox::server::ServeOptions::new(
                 "127.0.0.1:0",
                 db.clone(),

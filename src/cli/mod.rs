@@ -2,6 +2,7 @@
 //! May touch: process arguments, environment, stdout/stderr. `anyhow` lives here and in `main`.
 
 mod apply_cmd;
+mod export_cmd;
 mod plan_cmd;
 pub mod sandbox;
 
@@ -15,6 +16,7 @@ use crate::output::print_stdout;
 use crate::plan;
 use crate::render::Format;
 use apply_cmd::apply_command;
+use export_cmd::export_command;
 use plan_cmd::{plan_command, validate};
 
 /// Exit code for success (and, with `--detailed-exitcode`, "no changes").
@@ -138,6 +140,26 @@ pub struct ApplyArgs {
     pub flags: PlanFlags,
 }
 
+/// `partnerctl export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// Where to write: a file (single layout) or a directory (per-customer layout). Without
+    /// it, the single layout goes to stdout.
+    #[arg(short = 'o', long = "out", value_name = "FILE|DIR")]
+    pub out: Option<PathBuf>,
+    /// `single`: one file; `per-customer`: partner.yaml and customers/<key>.yaml. Default:
+    /// per-customer for a directory, single for a file or stdout.
+    #[arg(long, value_enum, value_name = "LAYOUT")]
+    pub layout: Option<crate::export::Layout>,
+    /// Overwrite an existing file; in a directory, replace every *.yaml/*.yml below it.
+    #[arg(long)]
+    pub force: bool,
+    /// The partner to export from the embedded sandbox, when it holds several (a real API's
+    /// token decides by itself).
+    #[arg(long, value_name = "NAME")]
+    pub partner: Option<String>,
+}
+
 /// `--color` choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -171,6 +193,11 @@ pub enum Command {
         after_help = "Examples:\n  partnerctl apply examples/acme --auto-approve\n  partnerctl apply config/ --prune --parallelism 32\n  partnerctl plan config/ -o plan.json && partnerctl apply --plan plan.json\n\nWithout --auto-approve, asks for `yes` on a terminal and refuses when stdin is not one.\n--plan FILE re-plans against the live state and refuses with \"plan is stale\" (writing\nnothing) unless the operations are exactly the saved ones. Exit codes: 0 all done,\n1 error, refused, or some operation failed (a re-run converges)."
     )]
     Apply(ApplyArgs),
+    /// Write the live state as configuration files that plan to no changes.
+    #[command(
+        after_help = "Examples:\n  partnerctl export -o config/                 # partner.yaml + customers/<key>.yaml\n  partnerctl export -o estate.yaml --layout single\n  partnerctl export > estate.yaml\n\nAccounts without a key get one derived from their name, so the first apply after an\nexport only adopts them (and re-sends expired invitations). Refuses to overwrite an existing\nfile or a non-empty directory without --force. Exit codes: 0 written, 1 error or refused."
+    )]
+    Export(ExportArgs),
     /// Print the JSON Schema of the configuration format.
     #[command(
         after_help = "Examples:\n  partnerctl schema > schemas/partnerctl.schema.json\n\nPoint your editor at it with a first line of:\n  # yaml-language-server: $schema=../schemas/partnerctl.schema.json"
@@ -259,6 +286,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Plan(args) => plan_command(&global, &args),
         Command::Apply(args) => apply_command(&global, &args),
         Command::Validate { paths } => validate(&paths),
+        Command::Export(args) => export_command(&global, &args),
         Command::Schema => {
             print_stdout(&config::schema_json())?;
             Ok(EXIT_OK)

@@ -23,7 +23,7 @@ pub(super) fn connect_and_plan(
         let conn = endpoint::connect(
             &choice,
             global.token.as_deref(),
-            &desired.partner.name,
+            endpoint::EmbeddedPartner::Config(&desired.partner.name),
             global.quiet,
         )
         .await?;

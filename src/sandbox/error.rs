@@ -27,6 +27,40 @@ pub enum Error {
     /// A blocking sandbox task panicked or was cancelled.
     #[error(transparent)]
     Task(#[from] tokio::task::JoinError),
+    /// The database holds other partners but not the one asked for; creating it is an
+    /// explicit act.
+    #[error(
+        "it holds {}, not \"{wanted}\"; if the configuration means that partner, fix `partner.name`; to add another partner, run `partnerctl sandbox partner add --name {wanted:?}`",
+        quoted(existing)
+    )]
+    OtherPartner {
+        /// The partner asked for.
+        wanted: String,
+        /// The partners the database holds.
+        existing: Vec<String>,
+    },
+    /// The database holds no partner yet.
+    #[error(
+        "it holds no partner yet; `partnerctl apply` with a configuration creates its partner, or run `partnerctl sandbox partner add --name NAME`"
+    )]
+    NoPartner,
+    /// The database holds several partners and none was named.
+    #[error("it holds several {}; name one with --partner", quoted(existing))]
+    WhichPartner {
+        /// The partners the database holds.
+        existing: Vec<String>,
+    },
+}
+
+/// `"A", "B"` for messages.
+fn quoted(names: &[String]) -> String {
+    let q: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    let partners = if names.len() == 1 {
+        "partner"
+    } else {
+        "partners"
+    };
+    format!("{partners} {}", q.join(", "))
 }
 
 impl From<RequestError> for Error {

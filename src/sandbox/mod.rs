@@ -58,14 +58,51 @@ use store::{OutboxEmail, Store};
 /// Default sandbox database, relative to the working directory.
 pub const DEFAULT_DB: &str = ".partnerctl/sandbox.db";
 
-/// For the CLI's embedded default: opens (creating) the sandbox database at `db`, makes sure a
-/// partner named `name` exists (created manageable on first use) and returns a fresh API token
-/// for it. Blocking; call it before [`server::spawn`] or from `spawn_blocking`.
+/// For the CLI's embedded default: opens (creating) the sandbox database at `db` and returns a
+/// fresh API token for the partner named `name`, created (manageable) when the database holds
+/// no partner yet. A database that holds other partners but not this one is an error naming
+/// them: a second partner is only made explicitly (`sandbox partner add`). Blocking; call it
+/// before [`server::spawn`] or from `spawn_blocking`.
 pub fn ensure_partner_token(db: &Path, name: &str) -> Result<String, Error> {
     let store = Store::open(db)?;
-    let name = name.to_string();
-    let (_, token) = store.write(move |tx| store::ensure_partner(tx, &name))?;
+    let wanted = name.to_string();
+    let existing: Vec<String> = store
+        .read(store::list_partners)?
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    if !existing.is_empty() && !existing.contains(&wanted) {
+        return Err(Error::OtherPartner { wanted, existing });
+    }
+    let (_, token) = store.write(move |tx| store::ensure_partner(tx, &wanted))?;
     Ok(token)
+}
+
+/// For commands without a configuration (`export`): a fresh token for the partner named
+/// `name`, or for the only partner when no name is given. Creates nothing.
+pub fn existing_partner_token(db: &Path, name: Option<&str>) -> Result<(String, String), Error> {
+    let store = Store::open(db)?;
+    let all = store.read(store::list_partners)?;
+    let names = || all.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+    if all.is_empty() {
+        return Err(Error::NoPartner);
+    }
+    let partner = match name {
+        Some(n) => all
+            .iter()
+            .find(|p| p.name == n)
+            .ok_or_else(|| Error::OtherPartner {
+                wanted: n.to_string(),
+                existing: names(),
+            })?,
+        None => match all.as_slice() {
+            [one] => one,
+            _ => return Err(Error::WhichPartner { existing: names() }),
+        },
+    };
+    let id = partner.id.clone();
+    let token = store.write(move |tx| store::issue_token(tx, &id))?;
+    Ok((partner.name.clone(), token))
 }
 
 /// Admin: creates a partner in the database at `db` and returns its first API token.

@@ -33,6 +33,8 @@
 //! [`ensure_partner_token`] then [`server::spawn`] (see `RunningSandbox::shutdown`).
 //!
 //! Design decisions (where the spec is silent):
+//! - A network or sub-account created without a country or time zone takes its parent's, so
+//!   every account has both (as configurations, where they are inherited, assume).
 //! - A customer's `parent_id` is the partner's id (on create it may be omitted).
 //! - Users can be invited on the partner itself (account id = partner id); that is not "inside a
 //!   customer", so it is allowed for non-manageable partners.

@@ -153,6 +153,15 @@ pub fn create_account(
     {
         return Err(external_key_taken(k, owner));
     }
+    // A network or sub-account created without a country or time zone takes its parent's, as
+    // a location created for a customer does in the vendors' dashboards.
+    let (mut country, mut timezone) = (req.country, req.timezone);
+    if req.kind != AccountKind::Customer && (country.is_none() || timezone.is_none()) {
+        if let Some(parent) = load_account(tx, &p.id, &parent_id)? {
+            country = country.or(parent.country);
+            timezone = timezone.or(parent.timezone);
+        }
+    }
     let now = now_rfc3339();
     let mut a = Account {
         id: new_id("acc"),
@@ -161,8 +170,8 @@ pub fn create_account(
         external_key: req.external_key,
         name: req.name,
         contact: req.contact,
-        country: req.country,
-        timezone: req.timezone,
+        country,
+        timezone,
         labels: req.labels,
         etag: String::new(),
         created_at: now.clone(),

@@ -92,7 +92,9 @@ async fn hierarchy_of_kinds_and_parents() {
     let sub = api.child("sub_account", &nid, "c-paris").await;
     assert_eq!(sub["parent_id"], net["id"]);
     assert_eq!(net["parent_id"], cust["id"]);
-    assert_eq!(net["country"], Value::Null);
+    // Created without a country or time zone, they take their parent's.
+    assert_eq!(net["country"], cust["country"]);
+    assert_eq!(sub["timezone"], cust["timezone"]);
 
     for (kind, parent) in [
         ("network", &nid),

@@ -1,0 +1,363 @@
+//! `partnerctl export` end to end against a real sandbox: the exported files of the acme estate
+//! (both layouts, byte for byte), refusals, and random hand-made estates that export, validate,
+//! plan only adoptions and re-sends, and converge after one apply.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+
+use crate::support::cli::{Cmd, partnerctl};
+use crate::support::{Api, Sandbox, acme};
+
+/// `partnerctl SUBCOMMAND` against `sb` with `token`.
+fn against(sb: &Sandbox, token: &str, subcommand: &str) -> Cmd {
+    partnerctl()
+        .arg(subcommand)
+        .env("PARTNERCTL_ENDPOINT", &sb.url)
+        .env("PARTNERCTL_TOKEN", token)
+}
+
+/// Every file below `dir`, by path relative to it.
+fn read_tree(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(rel, std::fs::read_to_string(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn acme_exports_byte_for_byte_and_plans_to_zero() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    against(&sb, &token, "apply")
+        .args([&acme(), "--auto-approve"])
+        .run()
+        .success();
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("acme");
+    let run = against(&sb, &token, "export")
+        .arg("-o")
+        .arg(&tree)
+        .run()
+        .success();
+    run.stderr_contains("Exported 3 customer(s), 1 network(s), 2 sub-account(s), 10 user(s)");
+    let files = read_tree(&tree);
+    assert_eq!(
+        files.keys().collect::<Vec<_>>(),
+        [
+            "customers/contoso.yaml",
+            "customers/fabrikam.yaml",
+            "customers/northwind.yaml",
+            "partner.yaml",
+            "partnerctl.schema.json"
+        ]
+    );
+    assert_eq!(
+        files["partnerctl.schema.json"],
+        partnerctl::config::schema_json()
+    );
+    for (path, text) in files.iter().filter(|(p, _)| p.ends_with(".yaml")) {
+        let name = format!("export_acme_per_customer__{}", path.replace('/', "__"));
+        insta::assert_snapshot!(name, text);
+    }
+    let single = dir.path().join("acme.yaml");
+    against(&sb, &token, "export")
+        .arg("-o")
+        .arg(&single)
+        .run()
+        .success();
+    insta::assert_snapshot!(
+        "export_acme_single",
+        std::fs::read_to_string(&single).unwrap()
+    );
+    for config in [&tree, &single] {
+        against(&sb, &token, "plan")
+            .arg(config)
+            .arg("--detailed-exitcode")
+            .run()
+            .success()
+            .stdout_contains("No changes");
+    }
+}
+
+#[test]
+fn export_refuses_to_overwrite_and_runs_under_ci_only_with_an_endpoint() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("estate.yaml");
+    std::fs::write(&file, "mine\n").unwrap();
+    let run = against(&sb, &token, "export")
+        .arg("-o")
+        .arg(&file)
+        .run()
+        .code(1);
+    run.stderr_contains("exists; nothing was written. Pass --force");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine\n");
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("customers")).unwrap();
+    std::fs::write(tree.join("customers/gone.yaml"), "old\n").unwrap();
+    std::fs::write(tree.join("README.md"), "keep\n").unwrap();
+    against(&sb, &token, "export")
+        .arg("-o")
+        .arg(&tree)
+        .run()
+        .code(1)
+        .stderr_contains("is not empty; nothing was written");
+    assert!(tree.join("customers/gone.yaml").exists());
+    // --force replaces the YAML (a customer gone from the live state does not linger) and
+    // keeps everything else.
+    against(&sb, &token, "export")
+        .args(["--force", "-o"])
+        .arg(&tree)
+        .run()
+        .success();
+    assert!(!tree.join("customers/gone.yaml").exists());
+    assert!(tree.join("README.md").exists() && tree.join("partner.yaml").exists());
+    // Under CI, the embedded default is refused and nothing is written.
+    let empty = tempfile::tempdir().unwrap();
+    partnerctl()
+        .current_dir(empty.path())
+        .env("CI", "true")
+        .args(["export", "-o", "out"])
+        .run()
+        .code(1)
+        .stderr_contains("no endpoint configured and CI is set");
+    assert!(!empty.path().join("out").exists() && !empty.path().join(".partnerctl").exists());
+    against(&sb, &token, "export")
+        .env("CI", "true")
+        .args(["--layout", "per-customer"])
+        .run()
+        .code(1)
+        .stderr_contains("name a directory with -o DIR");
+}
+
+#[test]
+fn a_wrong_adopt_id_is_a_located_error() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.yaml");
+    std::fs::write(
+        &cfg,
+        "version: 1\npartner: { name: Acme Partners }\ncustomers:\n  - key: a\n    adopt: acc_nope\n    name: A\n    contact: { name: J, email: j@a.example }\n    country: GB\n    timezone: UTC\n",
+    )
+    .unwrap();
+    let run = against(&sb, &token, "plan").arg(&cfg).run().code(1);
+    run.stderr_contains(&format!(
+        "{}:5:12: customer.a: adopt: the partner has no live account `acc_nope`",
+        cfg.display()
+    ));
+}
+
+#[test]
+fn the_embedded_sandbox_never_quietly_creates_a_second_partner() {
+    let dir = tempfile::tempdir().unwrap();
+    let embedded = |args: &[&str]| partnerctl().current_dir(dir.path()).args(args).run();
+    embedded(&["apply", &acme(), "--auto-approve"]).success();
+    let cfg = dir.path().join("renamed.yaml");
+    std::fs::write(&cfg, "version: 1\npartner: { name: ACME Partners }\n").unwrap();
+    let cfg = cfg.display().to_string();
+    let run = embedded(&["plan", &cfg]).code(1);
+    run.stderr_contains("it holds partner \"Acme Partners\", not \"ACME Partners\"");
+    run.stderr_contains("partnerctl sandbox partner add --name \"ACME Partners\"");
+    // Creating it is an explicit act; then both exist and each configuration finds its own.
+    embedded(&["sandbox", "partner", "add", "--name", "ACME Partners"]).success();
+    embedded(&["plan", &cfg, "--detailed-exitcode"]).success();
+    embedded(&["export"]).code(1).stderr_contains(
+        "several partners \"Acme Partners\", \"ACME Partners\"; name one with --partner",
+    );
+    embedded(&["export", "--partner", "Acme Partners"])
+        .success()
+        .stdout_contains("key: contoso");
+}
+
+/// What a random hand-made estate holds, for the exact counts of the first plan.
+#[derive(Default)]
+struct Made {
+    unkeyed: usize,
+    expired: usize,
+}
+
+const NAMES: [&str; 6] = [
+    "Twin",
+    "Zürich Café",
+    "東京 Office",
+    "Acme",
+    "  Spaced  Out ",
+    "Twin",
+];
+
+/// One account: keyed or not, with random users and services.
+async fn account(
+    api: &Api,
+    rng: &mut StdRng,
+    made: &mut Made,
+    kind: &str,
+    parent: Option<&str>,
+    n: usize,
+) -> String {
+    let name = NAMES[rng.random_range(0..NAMES.len())].trim().to_string();
+    let mut body = json!({ "kind": kind, "name": name, "parent_id": parent });
+    if rng.random_bool(0.5) {
+        body["external_key"] = json!(format!("k{n}"));
+    } else {
+        made.unkeyed += 1;
+    }
+    if kind == "customer" {
+        body["contact"] = json!({ "name": "C", "email": format!("c{n}@x.example") });
+        let country = ["GB", "FR"][rng.random_range(0..2)];
+        body["country"] = json!(country);
+        body["timezone"] = json!("Europe/London");
+    } else if rng.random_bool(0.3) {
+        body["country"] = json!("DE");
+    }
+    if rng.random_bool(0.5) {
+        let tier = ["gold", "silver"][rng.random_range(0..2)];
+        body["labels"] = json!({ "tier": tier });
+    }
+    let a = api
+        .post("/v1/accounts", body)
+        .await
+        .status_ok(201, "Account");
+    let id = a["id"].as_str().unwrap().to_string();
+    if rng.random_bool(0.5) {
+        let settings = json!({ "settings": { "layout_approval": rng.random_bool(0.5) } });
+        api.put(&format!("/v1/accounts/{id}/services/cards"), settings)
+            .await;
+    }
+    id
+}
+
+/// A random estate made through the API, as by hand; users in every state.
+async fn hand_made(sb: &Sandbox, api: &Api, seed: u64) -> Made {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut made = Made::default();
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    let mut accounts = Vec::new();
+    for _ in 0..rng.random_range(1..5) {
+        let c = account(api, &mut rng, &mut made, "customer", None, next()).await;
+        accounts.push(c.clone());
+        for _ in 0..rng.random_range(0..2) {
+            let net = account(api, &mut rng, &mut made, "network", Some(&c), next()).await;
+            accounts.push(net.clone());
+            for _ in 0..rng.random_range(0..3) {
+                let sub =
+                    account(api, &mut rng, &mut made, "sub_account", Some(&net), next()).await;
+                accounts.push(sub);
+            }
+        }
+    }
+    // Twins: two customers without a key and with one name, told apart only by their ids.
+    if seed % 2 == 0 {
+        for _ in 0..2 {
+            let body = json!({ "kind": "customer", "name": "Twin Co",
+                "contact": { "name": "T", "email": "t@x.example" }, "country": "GB", "timezone": "UTC" });
+            let a = api
+                .post("/v1/accounts", body)
+                .await
+                .status_ok(201, "Account");
+            accounts.push(a["id"].as_str().unwrap().to_string());
+            made.unkeyed += 1;
+        }
+    }
+    for (i, id) in accounts.iter().enumerate() {
+        for j in 0..rng.random_range(0..3) {
+            let email = format!("u{seed}-{i}-{j}@x.example");
+            api.invite(id, &email, &format!("User {j}")).await;
+            match rng.random_range(0..3) {
+                0 => {}
+                1 => {
+                    sb.admin(&["users", "accept", "--email", &email]).success();
+                }
+                _ => {
+                    sb.admin(&["users", "expire", "--email", &email]).success();
+                    made.expired += 1;
+                }
+            }
+        }
+    }
+    made
+}
+
+fn count_actions(plan_json: &str) -> BTreeMap<String, u64> {
+    let v: Value = serde_json::from_str(plan_json).unwrap();
+    let by = v["summary"]["by_action"].as_object().unwrap();
+    by.iter()
+        .map(|(k, n)| (k.clone(), n.as_u64().unwrap()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hand_made_estates_export_then_adopt_then_converge() {
+    let seeds: u64 = std::env::var("PARTNERCTL_EXPORT_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(6);
+    let sb = Sandbox::start();
+    let (mut unkeyed, mut expired, mut pinned) = (0, 0, 0);
+    for seed in 0..seeds {
+        let name = format!("Partner {seed}");
+        let token = sb.add_partner(&name, true);
+        let api = Api::new(&sb.url, &token);
+        let made = hand_made(&sb, &api, seed).await;
+        let dir = tempfile::tempdir().unwrap();
+        let tree = dir.path().join("estate");
+        against(&sb, &token, "export")
+            .arg("-o")
+            .arg(&tree)
+            .run()
+            .success();
+        partnerctl().arg("validate").arg(&tree).run().success();
+        let run = against(&sb, &token, "plan")
+            .arg(&tree)
+            .args(["--format", "json"])
+            .run()
+            .success();
+        let mut want = BTreeMap::new();
+        if made.unkeyed > 0 {
+            want.insert("adopt".to_string(), made.unkeyed as u64);
+        }
+        if made.expired > 0 {
+            want.insert("resend".to_string(), made.expired as u64);
+        }
+        assert_eq!(count_actions(&run.stdout), want, "seed {seed}");
+        unkeyed += made.unkeyed;
+        expired += made.expired;
+        let texts = read_tree(&tree).into_values().collect::<String>();
+        pinned += texts.matches("adopt: acc_").count();
+        against(&sb, &token, "apply")
+            .arg(&tree)
+            .arg("--auto-approve")
+            .run()
+            .success();
+        against(&sb, &token, "plan")
+            .arg(&tree)
+            .arg("--detailed-exitcode")
+            .run()
+            .success();
+    }
+    // The estates exercised what the test is about.
+    assert!(
+        unkeyed > 0 && expired > 0 && pinned > 0,
+        "{unkeyed} {expired} {pinned}"
+    );
+    eprintln!("{seeds} estates: {unkeyed} unkeyed accounts, {expired} expired, {pinned} pinned");
+}

@@ -85,6 +85,10 @@ pub struct PlanFlags {
     /// Override the delete-percentage guard.
     #[arg(long)]
     pub force: bool,
+    /// Refuse the plan when it would create an account whose name is nearly that of an
+    /// unmanaged live account (a probable duplicate) instead of only warning.
+    #[arg(long)]
+    pub refuse_near_misses: bool,
 }
 
 impl PlanFlags {
@@ -94,6 +98,7 @@ impl PlanFlags {
             prune_accounts: self.prune_accounts,
             max_delete_percent: self.max_delete_percent,
             force: self.force,
+            refuse_near_misses: self.refuse_near_misses,
         }
     }
 }

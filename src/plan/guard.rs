@@ -45,6 +45,17 @@ pub enum Refusal {
         /// One of them, for the message.
         example: String,
     },
+    /// The plan creates accounts that look like unmanaged live ones, and the user asked to
+    /// refuse that.
+    #[error(
+        "{count} account(s) to create look like unmanaged live accounts (e.g. {example}); adopt them or correct the names, or drop --refuse-near-misses if they are new"
+    )]
+    NearMisses {
+        /// How many.
+        count: usize,
+        /// One of them.
+        example: String,
+    },
 }
 
 /// Every refusal of a plan.
@@ -93,6 +104,12 @@ pub(super) fn check(plan: &Plan) -> Result<(), Refusals> {
     }
     if let Some(r) = last_partner_admin(plan) {
         out.push(r);
+    }
+    if let (true, Some(first)) = (plan.options.refuse_near_misses, plan.near_misses.first()) {
+        out.push(Refusal::NearMisses {
+            count: plan.near_misses.len(),
+            example: first.address.clone(),
+        });
     }
     if !plan.partner.manageable {
         let blocked: Vec<&str> = plan

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use super::operation::{AccountRef, Change, Membership, Operation, Person, UserRef};
 use super::planner::Planner;
 use super::settings::SettingsError;
-use super::{PlanError, Unmanaged};
+use super::{PlanError, Unmanaged, UnmanagedObject};
 use crate::config;
 use crate::live;
 use crate::vocab::UserStatus;
@@ -114,6 +114,13 @@ impl<'l> Planner<'l> {
                 address: account.user_address(&l.email),
                 class: class.to_string(),
                 reason: PRUNE_REMOVES.to_string(),
+                object: UnmanagedObject::User {
+                    email: l.email.clone(),
+                    name: l.name.clone(),
+                    role: l.role,
+                    status: l.status,
+                    account: account.address(),
+                },
             });
             return;
         }
@@ -230,6 +237,10 @@ impl<'l> Planner<'l> {
                 address: account.service_address(&l.service_type),
                 class: "service".to_string(),
                 reason: PRUNE_REMOVES.to_string(),
+                object: UnmanagedObject::Service {
+                    service_type: l.service_type.clone(),
+                    account: account.address(),
+                },
             });
         }
     }

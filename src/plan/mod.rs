@@ -13,6 +13,7 @@ mod error;
 mod format;
 mod guard;
 mod members;
+mod near;
 pub mod operation;
 mod planner;
 mod prune;
@@ -23,9 +24,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Desired;
 use crate::live::{self, PartnerInfo, Snapshot};
+use crate::vocab::{AccountKind, Role, UserStatus};
 
 pub use error::{AdoptProblem, PlanError, PlanErrors};
 pub use guard::{Refusal, Refusals};
+pub use near::NearMiss;
 pub use operation::{
     AccountFields, AccountRef, Action, Change, FieldChange, FieldValue, Membership, Operation,
     Person, Settings, UserRef,
@@ -41,6 +44,49 @@ pub struct Unmanaged {
     pub class: String,
     /// Why it is kept (`not in the configuration`, `protected`, ...).
     pub reason: String,
+    /// What it is, so that people can tell which object it is.
+    #[serde(flatten)]
+    pub object: UnmanagedObject,
+}
+
+/// What an unmanaged object is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum UnmanagedObject {
+    /// A customer, network or sub-account.
+    Account {
+        /// Its kind.
+        kind: AccountKind,
+        /// Its display name.
+        name: String,
+        /// Its external key, if it has one.
+        key: Option<String>,
+        /// Its live id.
+        id: String,
+        /// The address of its parent.
+        parent: String,
+    },
+    /// A user or invitation.
+    User {
+        /// Email.
+        email: String,
+        /// Full name.
+        name: String,
+        /// Role.
+        role: Role,
+        /// Invitation state.
+        status: UserStatus,
+        /// The address of its account.
+        account: String,
+    },
+    /// A service.
+    Service {
+        /// Catalog type.
+        #[serde(rename = "type")]
+        service_type: String,
+        /// The address of its account.
+        account: String,
+    },
 }
 
 /// Planning switches.
@@ -54,6 +100,9 @@ pub struct Options {
     pub max_delete_percent: u32,
     /// Override the delete-percentage guard.
     pub force: bool,
+    /// Refuse a plan that creates an account looking like an unmanaged live one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refuse_near_misses: bool,
 }
 
 /// Default of `--max-delete-percent`.
@@ -66,6 +115,7 @@ impl Default for Options {
             prune_accounts: false,
             max_delete_percent: DEFAULT_MAX_DELETE_PERCENT,
             force: false,
+            refuse_near_misses: false,
         }
     }
 }
@@ -92,6 +142,8 @@ pub struct Plan {
     pub operations: Vec<Operation>,
     /// Live objects not in the configuration and left alone.
     pub unmanaged: Vec<Unmanaged>,
+    /// Creations that look like unmanaged live accounts (probable duplicates).
+    pub near_misses: Vec<NearMiss>,
     /// Matching invitations still pending (no change needed).
     pub pending_invitations: usize,
     /// Live object counts.

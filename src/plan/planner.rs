@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::near::NearMiss;
 use super::operation::{AccountFields, AccountRef, Change, Operation};
 use super::settings;
 use super::{AdoptProblem, ClassCounts, Options, Plan, PlanError, PlanErrors, Unmanaged};
@@ -111,6 +112,8 @@ pub(super) struct Planner<'l> {
     reserved: HashSet<String>,
     pub(super) ops: Vec<Operation>,
     pub(super) unmanaged: Vec<Unmanaged>,
+    /// Creations that look like unmanaged live accounts.
+    pub(super) near: Vec<NearMiss>,
     pub(super) pending: usize,
     pub(super) errors: Vec<PlanError>,
 }
@@ -134,6 +137,7 @@ impl<'l> Planner<'l> {
             reserved: HashSet::new(),
             ops: Vec::new(),
             unmanaged: Vec::new(),
+            near: Vec::new(),
             pending: 0,
             errors: Vec::new(),
         }
@@ -175,6 +179,7 @@ impl<'l> Planner<'l> {
             placed.push(p);
         }
         self.prune_accounts();
+        self.near_misses();
         if !self.errors.is_empty() {
             return Err(PlanErrors(self.errors));
         }
@@ -198,6 +203,7 @@ impl<'l> Planner<'l> {
             options: self.options,
             operations: self.ops,
             unmanaged: self.unmanaged,
+            near_misses: self.near,
             pending_invitations: self.pending,
             live: ClassCounts {
                 accounts: live.accounts.len(),
@@ -423,7 +429,7 @@ impl<'l> Planner<'l> {
             .collect()
     }
 
-    fn live_parent_address(&self, parent_id: &str) -> String {
+    pub(super) fn live_parent_address(&self, parent_id: &str) -> String {
         if parent_id == self.live.partner.id {
             return "partner".to_string();
         }

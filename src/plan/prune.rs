@@ -4,9 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::Unmanaged;
 use super::operation::{Change, Operation};
 use super::planner::{Planner, live_ref};
+use super::{Unmanaged, UnmanagedObject};
 use crate::live;
 use crate::vocab::PROTECT_LABEL;
 
@@ -14,11 +14,20 @@ fn is_protected(a: &live::Account) -> bool {
     a.labels.get(PROTECT_LABEL).is_some_and(|v| v == "true")
 }
 
-fn unmanaged_account(a: &live::Account, reason: &str) -> Unmanaged {
-    Unmanaged {
-        address: live_ref(a).address(),
-        class: "account".to_string(),
-        reason: reason.to_string(),
+impl<'l> Planner<'l> {
+    fn unmanaged_account(&self, a: &live::Account, reason: &str) -> Unmanaged {
+        Unmanaged {
+            address: live_ref(a).address(),
+            class: "account".to_string(),
+            reason: reason.to_string(),
+            object: UnmanagedObject::Account {
+                kind: a.kind,
+                name: a.name.clone(),
+                key: a.external_key.clone(),
+                id: a.id.clone(),
+                parent: self.live_parent_address(&a.parent_id),
+            },
+        }
     }
 }
 
@@ -35,7 +44,10 @@ impl<'l> Planner<'l> {
         }
         if !self.options.prune_accounts {
             let reason = "not in the configuration (--prune-accounts deletes it)";
-            let listed = unmatched.iter().map(|a| unmanaged_account(a, reason));
+            let listed: Vec<Unmanaged> = unmatched
+                .iter()
+                .map(|a| self.unmanaged_account(a, reason))
+                .collect();
             self.unmanaged.extend(listed);
             return;
         }
@@ -51,7 +63,8 @@ impl<'l> Planner<'l> {
                 } else {
                     "holds a protected or managed account"
                 };
-                self.unmanaged.push(unmanaged_account(a, reason));
+                let u = self.unmanaged_account(a, reason);
+                self.unmanaged.push(u);
                 continue;
             }
             let i = self.delete(a, &delete_op);

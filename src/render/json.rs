@@ -47,6 +47,14 @@ pub fn json(plan: &Plan, target: &Target, refusals: Option<&Refusals>) -> String
         },
         "operations": operations,
         "unmanaged": plan.unmanaged,
+        "warnings": plan.near_misses.iter().map(|w| {
+            let mut v = serde_json::to_value(w).expect("warnings serialize");
+            if let Value::Object(m) = &mut v {
+                m.insert("type".into(), json!("near-miss"));
+                m.insert("message".into(), json!(w.to_string()));
+            }
+            v
+        }).collect::<Vec<_>>(),
         "refusals": refusals.map(|r| r.0.iter().map(ToString::to_string).collect::<Vec<_>>()).unwrap_or_default(),
     });
     let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialize");

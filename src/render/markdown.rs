@@ -15,6 +15,9 @@ pub fn markdown(plan: &Plan, target: &Target, refusals: Option<&Refusals>) -> St
         "### partnerctl plan for `{}`\n",
         plan.partner.name.replace('`', "'")
     );
+    for w in &plan.near_misses {
+        let _ = writeln!(out, "> **Warning:** {w}\n");
+    }
     if let Some(r) = refusals {
         for refusal in &r.0 {
             let _ = writeln!(out, "> **Refused:** {refusal}");

@@ -91,6 +91,9 @@ pub fn summary_line(plan: &Plan) -> String {
     if !plan.unmanaged.is_empty() {
         tail.push(format!("{} unmanaged", plan.unmanaged.len()));
     }
+    if !plan.near_misses.is_empty() {
+        tail.push(format!("{} warning(s)", plan.near_misses.len()));
+    }
     let tail = if tail.is_empty() {
         String::new()
     } else {

@@ -160,3 +160,58 @@ fn json_is_parseable_and_complete() {
         }
     }
 }
+
+/// Acme applied, plus a hand-made customer and a hand-invited admin; the configuration adds the
+/// hand-made customer again under a name with a doubled space.
+fn near_miss_plan(refuse: bool) -> Plan {
+    let mut live = applied();
+    let mut typo = live.accounts[0].clone();
+    typo.id = "acc_89ed".into();
+    typo.external_key = None;
+    typo.name = "Typo Trading".into();
+    typo.labels.clear();
+    live.accounts.push(typo);
+    let contoso = live
+        .accounts
+        .iter()
+        .find(|a| a.external_key.as_deref() == Some("contoso"))
+        .unwrap()
+        .id
+        .clone();
+    live.users.push(crate::live::User {
+        id: "usr_x".into(),
+        account_id: contoso,
+        email: "intruder@evil.example".into(),
+        name: "Someone".into(),
+        role: Role::Admin,
+        status: UserStatus::Active,
+        etag: "e1".into(),
+    });
+    let mut d = acme();
+    let mut extra = d.customers[2].clone();
+    extra.key = "typo-trading".into();
+    extra.name = "Typo  Trading".into();
+    extra.users.clear();
+    d.customers.push(extra);
+    let options = Options {
+        refuse_near_misses: refuse,
+        ..Options::default()
+    };
+    plan(&d, &live, options).unwrap()
+}
+
+#[test]
+fn unmanaged_by_name_and_a_near_miss() {
+    let p = near_miss_plan(false);
+    assert_eq!(p.near_misses.len(), 1);
+    assert!(p.check_safety().is_ok());
+    snapshot_all("near_miss", &p);
+    let refused = near_miss_plan(true);
+    let r = refused.check_safety().unwrap_err();
+    assert!(
+        r.to_string().starts_with(
+            "1 account(s) to create look like unmanaged live accounts (e.g. customer.typo-trading)"
+        ),
+        "{r}"
+    );
+}

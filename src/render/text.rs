@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 
 use super::{Palette, cost_line, summary_line};
 use crate::plan::{
-    AccountRef, Change, FieldChange, FieldValue, Operation, Plan, Refusals, Settings,
+    AccountRef, Change, FieldChange, FieldValue, Operation, Plan, Refusals, Settings, Unmanaged,
+    UnmanagedObject,
 };
 use crate::provider::Target;
 
@@ -207,13 +208,45 @@ fn unmanaged(out: &mut String, plan: &Plan, p: &Palette) {
         plan.unmanaged.len()
     );
     for u in &plan.unmanaged {
-        let _ = writeln!(
-            out,
-            "  {} {} {}",
+        let reason = p.dim(&format!("— {}", u.reason));
+        let _ = writeln!(out, "  {} {reason}", unmanaged_label(u));
+    }
+}
+
+/// What an unmanaged object is, in words people recognise: kind, name, key and id of an
+/// account and where it is; email, name, role and state of a user and on which account.
+pub(super) fn unmanaged_label(u: &Unmanaged) -> String {
+    match &u.object {
+        UnmanagedObject::Account {
+            kind,
+            name,
+            key,
+            id,
+            parent,
+        } => {
+            let key = key
+                .as_ref()
+                .map_or_else(|| "no key".to_string(), |k| format!("key {k}"));
+            format!(
+                "account {kind} {} ({key}, id {id}) under {parent}",
+                show(FieldValue::Text(name))
+            )
+        }
+        UnmanagedObject::User {
+            email,
+            name,
+            role,
+            status,
+            account,
+        } => format!(
+            "{} {email} {} ({role}, {status}) on {account}",
             u.class,
-            u.address,
-            p.dim(&format!("— {}", u.reason))
-        );
+            show(FieldValue::Text(name))
+        ),
+        UnmanagedObject::Service {
+            service_type,
+            account,
+        } => format!("service {service_type} on {account}"),
     }
 }
 
@@ -237,13 +270,20 @@ pub fn text(plan: &Plan, target: &Target, refusals: Option<&Refusals>, color: bo
         i += len;
     }
     unmanaged(&mut out, plan, &p);
+    if !plan.near_misses.is_empty() {
+        out.push('\n');
+        for w in &plan.near_misses {
+            let _ = writeln!(out, "{} {w}", p.paint("33;1", "Warning:"));
+        }
+    }
     if let Some(r) = refusals {
         out.push('\n');
         for refusal in &r.0 {
             let _ = writeln!(out, "{} {refusal}", p.paint("31;1", "Refused:"));
         }
     }
-    if !ops.is_empty() || !plan.unmanaged.is_empty() || refusals.is_some() {
+    let anything = !ops.is_empty() || !plan.unmanaged.is_empty() || !plan.near_misses.is_empty();
+    if anything || refusals.is_some() {
         out.push('\n');
     }
     let _ = writeln!(out, "{}", summary_line(plan));

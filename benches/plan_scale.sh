@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Wall time and peak memory of `partnerctl plan` of SPEC §10 scale "L" in sync (no changes)
-# against a local sandbox: generates the config, seeds a sandbox database with it, serves it on
-# a loopback port, and times the release binary RUNS times (median).
+# Wall time and peak memory of `partnerctl plan` of scale "L" in sync (no changes) against a
+# local sandbox, and of `partnerctl export` of the same estate, in one run: generates the config,
+# seeds a sandbox database with it, serves it on a loopback port, and times the release binary
+# RUNS times each (median). The export is checked to plan to no changes.
 # Usage: benches/plan_scale.sh [CUSTOMERS]   (RUNS=11 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,3 +21,8 @@ trap stop_sandbox EXIT
 export PARTNERCTL_ENDPOINT=$SANDBOX_URL PARTNERCTL_TOKEN=$token
 "$bin" plan "$work/config" | tail -1
 time_median "plan in sync, $customers customers (client)" "$runs" "$bin" plan "$work/config"
+"$bin" -q export --force -o "$work/export"
+"$bin" plan "$work/export" | tail -1
+time_median "export, $customers customers, per-customer files (client)" "$runs" \
+  "$bin" -q export --force -o "$work/export"
+time_median "export, $customers customers, one file to stdout (client)" "$runs" "$bin" -q export

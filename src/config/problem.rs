@@ -1,5 +1,5 @@
 //! Stage `config`, problems: what can be wrong with a configuration ([`ProblemKind`], one
-//! variant per kind of SPEC §3) and where ([`Location`], `path:line:col`). Pure data.
+//! variant per kind of problem) and where ([`Location`], `path:line:col`). Pure data.
 
 use std::fmt;
 
@@ -25,7 +25,7 @@ impl fmt::Display for Location {
     }
 }
 
-/// What is wrong, without where. One variant per kind of problem of SPEC §3.
+/// What is wrong, without where. One variant per kind of problem.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ProblemKind {
     /// A path could not be read.

@@ -245,79 +245,27 @@ impl MarkedEventReceiver for Builder {
         }
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
-                self.nodes += 1;
-                let value = self.scalar(text, style, tag, pos);
-                let node = Node { value, pos };
-                self.remember(anchor, &node);
-                self.push_node(node);
+                self.on_scalar(text, style, anchor, tag, pos)
             }
             Event::SequenceStart(anchor, tag) => {
-                self.check_collection_tag(tag, "seq", pos);
-                self.nodes += 1;
-                self.stack.push(Frame::Seq {
+                let frame = Frame::Seq {
                     pos,
                     anchor,
                     items: Vec::new(),
-                });
+                };
+                self.on_collection_start(frame, tag, pos);
             }
             Event::MappingStart(anchor, tag) => {
-                self.check_collection_tag(tag, "map", pos);
-                self.nodes += 1;
-                self.stack.push(Frame::Map {
+                let frame = Frame::Map {
                     pos,
                     anchor,
                     entries: Vec::new(),
                     pending_key: None,
-                });
-            }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let node = match self.stack.pop() {
-                    Some(Frame::Seq { pos, anchor, items }) => {
-                        let n = Node {
-                            value: Value::Seq(items),
-                            pos,
-                        };
-                        self.remember(anchor, &n);
-                        n
-                    }
-                    Some(Frame::Map {
-                        pos,
-                        anchor,
-                        entries,
-                        ..
-                    }) => {
-                        // A block mapping's start mark sits at its first `:`; its first key is
-                        // where a reader sees it begin.
-                        let pos = entries.first().map_or(pos, |(k, _)| pos.min(k.pos));
-                        let n = Node {
-                            value: Value::Map(entries),
-                            pos,
-                        };
-                        self.remember(anchor, &n);
-                        n
-                    }
-                    None => return,
                 };
-                self.push_node(node);
+                self.on_collection_start(frame, tag, pos);
             }
-            Event::Alias(id) => {
-                let Some(node) = self.anchors.get(id).cloned().flatten() else {
-                    self.error(pos, YamlError::UnknownAlias);
-                    self.push_node(Node {
-                        value: Value::Null,
-                        pos,
-                    });
-                    return;
-                };
-                self.nodes += Builder::count(&node);
-                if self.nodes > self.budget {
-                    let budget = self.budget;
-                    self.error(pos, YamlError::TooLarge(budget));
-                    return;
-                }
-                // The copy keeps the anchor's positions: errors point at the definition.
-                self.push_node(node);
-            }
+            Event::SequenceEnd | Event::MappingEnd => self.on_collection_end(),
+            Event::Alias(id) => self.on_alias(id, pos),
             Event::Nothing
             | Event::StreamStart
             | Event::StreamEnd
@@ -327,7 +275,86 @@ impl MarkedEventReceiver for Builder {
     }
 }
 
+/// One method per kind of event that makes a node.
 impl Builder {
+    /// A scalar: resolved, remembered under its anchor, attached to its parent.
+    fn on_scalar(
+        &mut self,
+        text: String,
+        style: TScalarStyle,
+        anchor: usize,
+        tag: Option<Tag>,
+        pos: Pos,
+    ) {
+        self.nodes += 1;
+        let value = self.scalar(text, style, tag, pos);
+        let node = Node { value, pos };
+        self.remember(anchor, &node);
+        self.push_node(node);
+    }
+
+    /// Opens a sequence or mapping; its items arrive as the next events.
+    fn on_collection_start(&mut self, frame: Frame, tag: Option<Tag>, pos: Pos) {
+        let expected = match frame {
+            Frame::Seq { .. } => "seq",
+            Frame::Map { .. } => "map",
+        };
+        self.check_collection_tag(tag, expected, pos);
+        self.nodes += 1;
+        self.stack.push(frame);
+    }
+
+    /// Closes the innermost sequence or mapping and attaches it to its parent.
+    fn on_collection_end(&mut self) {
+        let (anchor, node) = match self.stack.pop() {
+            Some(Frame::Seq { pos, anchor, items }) => (
+                anchor,
+                Node {
+                    value: Value::Seq(items),
+                    pos,
+                },
+            ),
+            Some(Frame::Map {
+                pos,
+                anchor,
+                entries,
+                ..
+            }) => {
+                // A block mapping's start mark sits at its first `:`; its first key is
+                // where a reader sees it begin.
+                let pos = entries.first().map_or(pos, |(k, _)| pos.min(k.pos));
+                let node = Node {
+                    value: Value::Map(entries),
+                    pos,
+                };
+                (anchor, node)
+            }
+            None => return,
+        };
+        self.remember(anchor, &node);
+        self.push_node(node);
+    }
+
+    /// Expands an alias into a copy of its anchor's node, within the node budget.
+    fn on_alias(&mut self, id: usize, pos: Pos) {
+        let Some(node) = self.anchors.get(id).cloned().flatten() else {
+            self.error(pos, YamlError::UnknownAlias);
+            self.push_node(Node {
+                value: Value::Null,
+                pos,
+            });
+            return;
+        };
+        self.nodes += Builder::count(&node);
+        if self.nodes > self.budget {
+            let budget = self.budget;
+            self.error(pos, YamlError::TooLarge(budget));
+            return;
+        }
+        // The copy keeps the anchor's positions: errors point at the definition.
+        self.push_node(node);
+    }
+
     fn check_collection_tag(&mut self, tag: Option<Tag>, expected: &str, pos: Pos) {
         if let Some(tag) = tag {
             let ok = (tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:")

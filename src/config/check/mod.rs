@@ -1,0 +1,21 @@
+//! Stage `config`, validation: every check of SPEC §3 on the located YAML tree, so each problem
+//! points at the offending node. Pure: no I/O.
+//!
+//! Two layers, one room each:
+//! - `shape`, driven by the generated JSON Schema (the model is the single source of truth):
+//!   unknown fields (with the closest allowed name), missing required fields, wrong types;
+//! - `rules`, values and relations: key syntax, emails, countries, timezones, roles, `version`,
+//!   duplicates (account keys across the whole config, user emails and service types within an
+//!   account), `partner`/`defaults` declared once.
+
+mod rules;
+mod shape;
+
+pub(crate) use rules::Semantics;
+pub(crate) use shape::Shape;
+
+use super::yaml::Pos;
+use super::{FileId, ProblemKind};
+
+/// Collects `(file, position, problem)` triples.
+pub(crate) type Sink = Vec<(FileId, Pos, ProblemKind)>;

@@ -1,0 +1,392 @@
+//! Stage `config`, validation of values and relations: key syntax, emails, countries, timezones,
+//! roles, `version`, duplicates (account keys across the whole config, user emails and service
+//! types within an account), `partner`/`defaults` declared once. Pure.
+
+use std::collections::HashMap;
+
+use super::Sink;
+use crate::config::yaml::{Node, Pos, Value};
+use crate::config::{FileId, Location, ProblemKind};
+use crate::vocab::rules::{valid_country, valid_email, valid_key, valid_timezone};
+
+/// What the first pass learned about `defaults`.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct DefaultsSeen {
+    pub(crate) country: bool,
+    pub(crate) timezone: bool,
+}
+
+/// The account kinds, for messages and inheritance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Customer,
+    Network,
+    SubAccount,
+}
+
+/// Value and relation checks across all files of one configuration.
+pub(crate) struct Semantics<'a> {
+    sink: &'a mut Sink,
+    /// Every account key seen so far (lower-case), with where it was declared.
+    keys: HashMap<String, (FileId, Pos)>,
+    partner: Option<(FileId, Pos)>,
+    defaults: Option<(FileId, Pos)>,
+    seen: DefaultsSeen,
+    locate: &'a dyn Fn(FileId, Pos) -> Location,
+}
+
+impl<'a> Semantics<'a> {
+    pub(crate) fn new(sink: &'a mut Sink, locate: &'a dyn Fn(FileId, Pos) -> Location) -> Self {
+        Semantics {
+            sink,
+            keys: HashMap::new(),
+            partner: None,
+            defaults: None,
+            seen: DefaultsSeen::default(),
+            locate,
+        }
+    }
+
+    fn push(&mut self, file: FileId, pos: Pos, kind: ProblemKind) {
+        self.sink.push((file, pos, kind));
+    }
+
+    /// First pass over a file: `version`, `partner`, `defaults`.
+    pub(crate) fn header(&mut self, file: FileId, doc: &Node) {
+        let version = doc.get("version");
+        if let Some(v) = version {
+            self.version(file, v);
+        }
+        if let Some(p) = doc.get("partner") {
+            self.partner(file, doc, p, version.is_some());
+        }
+        if let Some(d) = doc.get("defaults") {
+            self.defaults(file, doc, d);
+        }
+    }
+
+    /// `version` must be 1.
+    fn version(&mut self, file: FileId, v: &Node) {
+        if v.value != Value::Int(1) {
+            let shown = match &v.value {
+                Value::String(s) => format!("\"{s}\""),
+                Value::Int(i) => i.to_string(),
+                Value::Float(f) => f.to_string(),
+                other => other.describe().to_string(),
+            };
+            self.push(file, v.pos, ProblemKind::UnsupportedVersion(shown));
+        }
+    }
+
+    /// `partner` (value `p` of `doc`): declared once, in a file with a `version`; its name and
+    /// users.
+    fn partner(&mut self, file: FileId, doc: &Node, p: &Node, has_version: bool) {
+        let key_pos = key_position(doc, "partner", p);
+        match self.partner {
+            Some((f, first)) => {
+                let first = (self.locate)(f, first);
+                self.push(file, key_pos, ProblemKind::PartnerTwice { first });
+            }
+            None => {
+                self.partner = Some((file, key_pos));
+                if !has_version {
+                    self.push(file, doc.pos, ProblemKind::MissingField("version".into()));
+                }
+            }
+        }
+        self.not_blank(file, p.get("name"), "name");
+        self.users(file, p.list("users"), "the partner");
+    }
+
+    /// `defaults` (value `d` of `doc`): declared once; what it sets for the customers' checks;
+    /// its values.
+    fn defaults(&mut self, file: FileId, doc: &Node, d: &Node) {
+        let key_pos = key_position(doc, "defaults", d);
+        match self.defaults {
+            Some((f, first)) => {
+                let first = (self.locate)(f, first);
+                self.push(file, key_pos, ProblemKind::DefaultsTwice { first });
+            }
+            None => {
+                self.defaults = Some((file, key_pos));
+                self.seen.country = d.get("country").is_some_and(|n| n.value != Value::Null);
+                self.seen.timezone = d.get("timezone").is_some_and(|n| n.value != Value::Null);
+            }
+        }
+        self.country(file, d.get("country"));
+        self.timezone(file, d.get("timezone"));
+        self.services(file, d.list("services"), "defaults");
+    }
+
+    /// Second pass over a file: its customers and everything below them.
+    pub(crate) fn customers(&mut self, file: FileId, doc: &Node) {
+        for c in doc.list("customers") {
+            self.account(file, c, Kind::Customer);
+        }
+    }
+
+    /// After all files: was `partner` declared at all?
+    pub(crate) fn finish(&mut self, first_file: Option<FileId>) {
+        if self.partner.is_none() {
+            if let Some(f) = first_file {
+                self.push(f, Pos { line: 1, col: 1 }, ProblemKind::PartnerMissing);
+            }
+        }
+    }
+
+    fn account(&mut self, file: FileId, node: &Node, kind: Kind) {
+        if node.as_map().is_none() {
+            return; // shape layer reported it
+        }
+        let key = node.get("key");
+        let label = key
+            .and_then(Node::as_str)
+            .map_or_else(|| "(no key)".to_string(), |k| format!("`{k}`"));
+        if let Some(k) = key {
+            self.account_key(file, k);
+        }
+        self.not_blank(file, node.get("name"), "name");
+        if let Some(contact) = node.get("contact") {
+            self.not_blank(file, contact.get("name"), "contact name");
+            self.email(file, contact.get("email"));
+        }
+        let country = node.get("country").filter(|n| n.value != Value::Null);
+        let timezone = node.get("timezone").filter(|n| n.value != Value::Null);
+        self.country(file, country);
+        self.timezone(file, timezone);
+        if kind == Kind::Customer {
+            if country.is_none() && !self.seen.country {
+                self.push(file, node.pos, ProblemKind::NoCountry(label.clone()));
+            }
+            if timezone.is_none() && !self.seen.timezone {
+                self.push(file, node.pos, ProblemKind::NoTimezone(label.clone()));
+            }
+        }
+        let what = format!("account {label}");
+        self.users(file, node.list("users"), &what);
+        self.services(file, node.list("services"), &what);
+        for n in node.list("networks") {
+            self.account(file, n, Kind::Network);
+        }
+        for s in node.list("sub_accounts") {
+            self.account(file, s, Kind::SubAccount);
+        }
+    }
+
+    /// An account's `key`: valid, and not declared before anywhere in the configuration.
+    fn account_key(&mut self, file: FileId, k: &Node) {
+        let Some(text) = k.as_str() else { return };
+        if !valid_key(text) {
+            self.push(file, k.pos, ProblemKind::InvalidKey(text.to_string()));
+        }
+        match self.keys.get(&text.to_ascii_lowercase()) {
+            Some(&(f, first)) => {
+                let first = (self.locate)(f, first);
+                self.push(
+                    file,
+                    k.pos,
+                    ProblemKind::DuplicateAccountKey {
+                        key: text.to_string(),
+                        first,
+                    },
+                );
+            }
+            None => {
+                self.keys.insert(text.to_ascii_lowercase(), (file, k.pos));
+            }
+        }
+    }
+
+    fn users(&mut self, file: FileId, users: &[Node], account: &str) {
+        let mut seen: HashMap<String, Pos> = HashMap::new();
+        for u in users {
+            if let Some(e) = u.get("email") {
+                self.email(file, Some(e));
+                if let Some(text) = e.as_str() {
+                    let norm = text.trim().to_lowercase();
+                    if let Some(&first) = seen.get(&norm) {
+                        let first = (self.locate)(file, first);
+                        self.push(
+                            file,
+                            e.pos,
+                            ProblemKind::DuplicateEmail {
+                                email: text.to_string(),
+                                account: account.to_string(),
+                                first,
+                            },
+                        );
+                    } else {
+                        seen.insert(norm, e.pos);
+                    }
+                }
+            }
+            self.not_blank(file, u.get("name"), "user name");
+            if let Some(r) = u.get("role") {
+                if let Some(text) = r.as_str() {
+                    if text != "admin" && text != "member" {
+                        self.push(file, r.pos, ProblemKind::InvalidRole(text.to_string()));
+                    }
+                } else if r.value != Value::Null {
+                    // a non-string role: the shape layer did not see it (enum), say it here
+                    self.push(
+                        file,
+                        r.pos,
+                        ProblemKind::InvalidRole(r.value.describe().to_string()),
+                    );
+                }
+            }
+        }
+    }
+
+    fn services(&mut self, file: FileId, services: &[Node], account: &str) {
+        let mut seen: HashMap<&str, Pos> = HashMap::new();
+        for s in services {
+            if let Some(t) = s.get("type") {
+                if let Some(text) = t.as_str() {
+                    if text.trim().is_empty() {
+                        self.push(file, t.pos, ProblemKind::Empty("service type"));
+                    } else if let Some(&first) = seen.get(text) {
+                        let first = (self.locate)(file, first);
+                        self.push(
+                            file,
+                            t.pos,
+                            ProblemKind::DuplicateService {
+                                service_type: text.to_string(),
+                                account: account.to_string(),
+                                first,
+                            },
+                        );
+                    } else {
+                        seen.insert(text, t.pos);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A text that must not be blank (when it is a string at all).
+    fn not_blank(&mut self, file: FileId, node: Option<&Node>, what: &'static str) {
+        if let Some(n) = node {
+            if n.as_str().is_some_and(|s| s.trim().is_empty()) {
+                self.push(file, n.pos, ProblemKind::Empty(what));
+            }
+        }
+    }
+
+    fn email(&mut self, file: FileId, node: Option<&Node>) {
+        if let Some(n) = node {
+            if let Some(text) = n.as_str() {
+                if !valid_email(text) {
+                    self.push(file, n.pos, ProblemKind::InvalidEmail(text.to_string()));
+                }
+            }
+        }
+    }
+
+    fn country(&mut self, file: FileId, node: Option<&Node>) {
+        if let Some(n) = node {
+            if let Some(text) = n.as_str() {
+                if !valid_country(text) {
+                    self.push(
+                        file,
+                        n.pos,
+                        ProblemKind::InvalidCountry {
+                            value: text.to_string(),
+                            suggestion: suggest_country(text),
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    fn timezone(&mut self, file: FileId, node: Option<&Node>) {
+        if let Some(n) = node {
+            if let Some(text) = n.as_str() {
+                if !valid_timezone(text) {
+                    self.push(
+                        file,
+                        n.pos,
+                        ProblemKind::InvalidTimezone {
+                            value: text.to_string(),
+                            suggestion: suggest_timezone(text),
+                        },
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Where the mapping key `name` of `doc` is written (its value's position if not found).
+fn key_position(doc: &Node, name: &str, value: &Node) -> Pos {
+    doc.as_map()
+        .and_then(|m| m.iter().find(|(k, _)| k.name == name))
+        .map_or(value.pos, |(k, _)| k.pos)
+}
+
+fn suggest_country(text: &str) -> Option<String> {
+    let upper = text.trim().to_ascii_uppercase();
+    if upper == "UK" {
+        return Some("GB".into());
+    }
+    if valid_country(&upper) {
+        return Some(upper);
+    }
+    if let Some(c) = rust_iso3166::from_alpha3(&upper) {
+        return Some(c.alpha2.to_string());
+    }
+    rust_iso3166::ALL
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case(text.trim()))
+        .map(|c| c.alpha2.to_string())
+}
+
+fn suggest_timezone(text: &str) -> Option<String> {
+    let names: Vec<String> = chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|tz| tz.name().to_string())
+        .collect();
+    if let Some(exact) = names.iter().find(|n| n.eq_ignore_ascii_case(text.trim())) {
+        return Some(exact.clone());
+    }
+    let wanted = text.trim().replace(' ', "_");
+    names
+        .iter()
+        .map(|n| {
+            (
+                strsim::jaro_winkler(&wanted.to_lowercase(), &n.to_lowercase()),
+                n,
+            )
+        })
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, n)| n.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::shape::closest;
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(suggest_country("uk").as_deref(), Some("GB"));
+        assert_eq!(suggest_country("fr").as_deref(), Some("FR"));
+        assert_eq!(suggest_country("DEU").as_deref(), Some("DE"));
+        assert_eq!(suggest_country("zz"), None);
+        assert_eq!(
+            suggest_timezone("europe/london").as_deref(),
+            Some("Europe/London")
+        );
+        assert_eq!(
+            suggest_timezone("Europe/Londn").as_deref(),
+            Some("Europe/London")
+        );
+        assert_eq!(
+            closest("nmae", &["name".into(), "key".into()]).as_deref(),
+            Some("name")
+        );
+        assert_eq!(closest("zzzz", &["name".into(), "key".into()]), None);
+    }
+}

@@ -1,0 +1,202 @@
+//! Stage `config`, problems: what can be wrong with a configuration ([`ProblemKind`], one
+//! variant per kind of problem) and where ([`Location`], `path:line:col`). Pure data.
+
+use std::fmt;
+
+use super::yaml::{self, Pos};
+
+/// A place in a config file, shown as `path:line:col`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    /// The file as the user named it (or as found below a named directory).
+    pub path: String,
+    /// 1-based line and column.
+    pub pos: Pos,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.pos.line == 0 {
+            // Whole-file problems (cannot read, no files) have no line.
+            write!(f, "{}", self.path)
+        } else {
+            write!(f, "{}:{}", self.path, self.pos)
+        }
+    }
+}
+
+/// What is wrong, without where. One variant per kind of problem.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ProblemKind {
+    /// A path could not be read.
+    #[error("cannot read: {0}")]
+    Io(String),
+    /// A named directory holds no `*.yaml`/`*.yml` file.
+    #[error("no *.yaml or *.yml files in this directory")]
+    NoFiles,
+    /// A problem of the YAML text itself.
+    #[error(transparent)]
+    Yaml(#[from] yaml::YamlError),
+    /// A file with no document, or whose document is not a mapping.
+    #[error("expected a mapping with `version`, `partner`, `defaults` or `customers`, found {0}")]
+    NotAMapping(&'static str),
+    /// A field the format does not have.
+    #[error("unknown field `{field}`{}; allowed here: {}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default(), allowed.join(", "))]
+    UnknownField {
+        /// The field as written.
+        field: String,
+        /// The closest allowed name, if any is close.
+        suggestion: Option<String>,
+        /// Every allowed name here.
+        allowed: Vec<String>,
+    },
+    /// A required field is absent.
+    #[error("missing required field `{0}`")]
+    MissingField(String),
+    /// A value of the wrong type.
+    #[error("expected {expected}, found {found}")]
+    WrongType {
+        /// What the format wants.
+        expected: String,
+        /// What the file has.
+        found: &'static str,
+    },
+    /// A required text is blank.
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
+    /// An account key that does not match `[a-z0-9][a-z0-9-]{0,62}`.
+    #[error(
+        "invalid key `{0}`: use 1 to 63 lower-case letters, digits and `-`, starting with a letter or digit"
+    )]
+    InvalidKey(String),
+    /// The same account key twice in the configuration.
+    #[error(
+        "duplicate account key `{key}`; it is already declared at {first} (keys are unique in the whole configuration)"
+    )]
+    DuplicateAccountKey {
+        /// The key.
+        key: String,
+        /// The first declaration.
+        first: Location,
+    },
+    /// The same user email twice in one account.
+    #[error(
+        "duplicate user `{email}` in {account}; already listed at {first} (emails compare case-insensitively)"
+    )]
+    DuplicateEmail {
+        /// The email as written the second time.
+        email: String,
+        /// The account, for the message.
+        account: String,
+        /// The first listing.
+        first: Location,
+    },
+    /// The same service type twice in one account.
+    #[error(
+        "duplicate service `{service_type}` in {account}; already listed at {first} (an account has at most one service per type)"
+    )]
+    DuplicateService {
+        /// The service type.
+        service_type: String,
+        /// The account, for the message.
+        account: String,
+        /// The first listing.
+        first: Location,
+    },
+    /// Not an email address.
+    #[error("invalid email address `{0}`: expected a bare address like name@example.com")]
+    InvalidEmail(String),
+    /// Not an ISO 3166-1 alpha-2 code.
+    #[error("invalid country `{value}`: expected an ISO 3166-1 alpha-2 code{}", suggestion.as_ref().map(|s| format!(", did you mean `{s}`?")).unwrap_or_else(|| " such as GB, FR or US".to_string()))]
+    InvalidCountry {
+        /// As written.
+        value: String,
+        /// A likely intended code.
+        suggestion: Option<String>,
+    },
+    /// Not an IANA timezone name.
+    #[error("invalid timezone `{value}`: expected an IANA name{}", suggestion.as_ref().map(|s| format!(", did you mean `{s}`?")).unwrap_or_else(|| " such as Europe/London or America/New_York".to_string()))]
+    InvalidTimezone {
+        /// As written.
+        value: String,
+        /// A likely intended name.
+        suggestion: Option<String>,
+    },
+    /// A role other than `admin`/`member`.
+    #[error("invalid role `{0}`: expected `admin` or `member`")]
+    InvalidRole(String),
+    /// `version` other than 1.
+    #[error("unsupported version {0}: this partnerctl reads version 1")]
+    UnsupportedVersion(String),
+    /// `partner` in two files (or twice).
+    #[error(
+        "`partner` is declared again; it is already declared at {first} (exactly one file declares it)"
+    )]
+    PartnerTwice {
+        /// The first declaration.
+        first: Location,
+    },
+    /// No file declares `partner`.
+    #[error(
+        "no file declares `partner`; add `partner: {{name: ..., users: [...]}}` to exactly one file"
+    )]
+    PartnerMissing,
+    /// `defaults` twice.
+    #[error("`defaults` is declared again; it is already declared at {first} (it may appear once)")]
+    DefaultsTwice {
+        /// The first declaration.
+        first: Location,
+    },
+    /// A customer without country and no default.
+    #[error("customer {0} has no `country` and `defaults` sets none")]
+    NoCountry(String),
+    /// A customer without timezone and no default.
+    #[error("customer {0} has no `timezone` and `defaults` sets none")]
+    NoTimezone(String),
+    /// The model could not be built although every check passed (a bug; please report it).
+    #[error("internal error building the configuration: {0}")]
+    Internal(String),
+}
+
+/// One located problem.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// Where.
+    pub location: Location,
+    /// What.
+    pub kind: ProblemKind,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.kind)
+    }
+}
+
+/// Every problem of one load, in file order, then line and column.
+#[derive(Debug, Clone, PartialEq, Default, thiserror::Error)]
+pub struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// None at all?
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// Iterates over them.
+    pub fn iter(&self) -> std::slice::Iter<'_, Problem> {
+        self.0.iter()
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for p in &self.0 {
+            writeln!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}

@@ -115,9 +115,14 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Exit 2 when there are changes, 0 when there are none (1 on errors).
+    /// Exit 2 when there are changes or live objects the configuration does not list
+    /// (unmanaged), 0 when there are neither (1 on errors).
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// With --detailed-exitcode: accept unmanaged live objects (exit 0 when only they differ),
+    /// for a configuration that manages part of the estate on purpose.
+    #[arg(long)]
+    pub accept_unmanaged: bool,
     #[command(flatten)]
     pub flags: PlanFlags,
 }

@@ -113,11 +113,13 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
         report_refusals(&r);
         return Ok(EXIT_ERROR);
     }
-    Ok(if args.detailed_exitcode && !plan.is_empty() {
-        EXIT_CHANGES
-    } else {
-        EXIT_OK
-    })
+    Ok(
+        if args.detailed_exitcode && plan.has_drift(args.accept_unmanaged) {
+            EXIT_CHANGES
+        } else {
+            EXIT_OK
+        },
+    )
 }
 
 pub(super) fn validate(paths: &[PathBuf]) -> anyhow::Result<u8> {

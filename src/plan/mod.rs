@@ -49,6 +49,20 @@ pub struct Unmanaged {
     pub object: UnmanagedObject,
 }
 
+impl Unmanaged {
+    /// Is it an admin (or an admin's invitation) the configuration does not list? Such a
+    /// person controls the account and everything below it: an access risk.
+    pub fn is_admin(&self) -> bool {
+        matches!(
+            self.object,
+            UnmanagedObject::User {
+                role: Role::Admin,
+                ..
+            }
+        )
+    }
+}
+
 /// What an unmanaged object is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -158,6 +172,17 @@ impl Plan {
     /// No operations?
     pub fn is_empty(&self) -> bool {
         self.operations.is_empty()
+    }
+
+    /// Unmanaged admins: people with access the configuration does not grant.
+    pub fn unmanaged_admins(&self) -> usize {
+        self.unmanaged.iter().filter(|u| u.is_admin()).count()
+    }
+
+    /// Does the live state differ from the configuration: operations to perform, or (unless
+    /// `accept_unmanaged`) live objects the configuration does not list?
+    pub fn has_drift(&self, accept_unmanaged: bool) -> bool {
+        !self.is_empty() || (!accept_unmanaged && !self.unmanaged.is_empty())
     }
 
     /// Number of operations per action, in [`Action::ALL`] order, zeros left out.

@@ -42,11 +42,18 @@ pub fn json(plan: &Plan, target: &Target, refusals: Option<&Refusals>) -> String
             "by_action": by_action,
             "pending_invitations": plan.pending_invitations,
             "unmanaged": plan.unmanaged.len(),
+            "unmanaged_admins": plan.unmanaged_admins(),
             "writes_per_minute": plan.limits.writes_per_minute,
             "min_seconds": plan.min_seconds(),
         },
         "operations": operations,
-        "unmanaged": plan.unmanaged,
+        "unmanaged": plan.unmanaged.iter().map(|u| {
+            let mut v = serde_json::to_value(u).expect("unmanaged objects serialize");
+            if let (Value::Object(m), true) = (&mut v, u.is_admin()) {
+                m.insert("access_risk".into(), json!(true));
+            }
+            v
+        }).collect::<Vec<_>>(),
         "warnings": plan.near_misses.iter().map(|w| {
             let mut v = serde_json::to_value(w).expect("warnings serialize");
             if let Value::Object(m) = &mut v {

@@ -15,6 +15,13 @@ pub fn markdown(plan: &Plan, target: &Target, refusals: Option<&Refusals>) -> St
         "### partnerctl plan for `{}`\n",
         plan.partner.name.replace('`', "'")
     );
+    for u in plan.unmanaged.iter().filter(|u| u.is_admin()) {
+        let _ = writeln!(
+            out,
+            "> **Access risk:** an admin the configuration does not list: {}\n",
+            super::text::unmanaged_label(u)
+        );
+    }
     for w in &plan.near_misses {
         let _ = writeln!(out, "> **Warning:** {w}\n");
     }

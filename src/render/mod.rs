@@ -88,8 +88,12 @@ pub fn summary_line(plan: &Plan) -> String {
             plan.pending_invitations
         ));
     }
-    if !plan.unmanaged.is_empty() {
-        tail.push(format!("{} unmanaged", plan.unmanaged.len()));
+    let admins = match plan.unmanaged_admins() {
+        0 => String::new(),
+        n => format!(", {n} of them admin{}", if n == 1 { "" } else { "s" }),
+    };
+    if !plan.unmanaged.is_empty() && !plan.is_empty() {
+        tail.push(format!("{} unmanaged{admins}", plan.unmanaged.len()));
     }
     if !plan.near_misses.is_empty() {
         tail.push(format!("{} warning(s)", plan.near_misses.len()));
@@ -99,8 +103,14 @@ pub fn summary_line(plan: &Plan) -> String {
     } else {
         format!(" · {}", tail.join(" · "))
     };
-    if plan.is_empty() {
+    if plan.is_empty() && plan.unmanaged.is_empty() {
         return format!("No changes: the live state matches the configuration{tail}.");
+    }
+    if plan.is_empty() {
+        return format!(
+            "No changes to make, but the live state has {} unmanaged object(s){admins} that the configuration does not list{tail}.",
+            plan.unmanaged.len()
+        );
     }
     let parts: Vec<String> = plan
         .counts()

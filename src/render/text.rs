@@ -209,7 +209,12 @@ fn unmanaged(out: &mut String, plan: &Plan, p: &Palette) {
     );
     for u in &plan.unmanaged {
         let reason = p.dim(&format!("— {}", u.reason));
-        let _ = writeln!(out, "  {} {reason}", unmanaged_label(u));
+        let risk = if u.is_admin() {
+            p.paint("31;1", " [access risk: unmanaged admin]")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "  {}{risk} {reason}", unmanaged_label(u));
     }
 }
 

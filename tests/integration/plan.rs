@@ -158,3 +158,56 @@ fn errors_exit_1_with_what_to_do() {
         .code(1);
     run.stderr_contains("refusing plain http://");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unmanaged_objects_are_drift_unless_accepted() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    plan_against(&sb, &token)
+        .args([&acme(), "--detailed-exitcode"])
+        .run()
+        .code(2);
+    partnerctl()
+        .arg("apply")
+        .env("PARTNERCTL_ENDPOINT", &sb.url)
+        .env("PARTNERCTL_TOKEN", &token)
+        .args([&acme(), "--auto-approve"])
+        .run()
+        .success();
+    plan_against(&sb, &token)
+        .args([&acme(), "--detailed-exitcode"])
+        .run()
+        .success()
+        .stdout_contains("No changes: the live state matches the configuration");
+    // Someone invites an admin by hand on a managed customer.
+    let api = crate::support::Api::new(&sb.url, &token);
+    let accounts = api.list_all("/v1/accounts", "AccountPage", 100).await;
+    let contoso = accounts
+        .iter()
+        .find(|a| a["external_key"] == "contoso")
+        .unwrap();
+    let path = format!("/v1/accounts/{}/users", contoso["id"].as_str().unwrap());
+    let body =
+        serde_json::json!({"email": "intruder@evil.example", "name": "Intruder", "role": "admin"});
+    api.post(&path, body).await.status_ok(201, "User");
+    let run = plan_against(&sb, &token)
+        .args([&acme(), "--detailed-exitcode"])
+        .run()
+        .code(2);
+    run.stdout_contains("invitation intruder@evil.example \"Intruder\" (admin, invited) on customer.contoso [access risk: unmanaged admin]");
+    run.stdout_contains(
+        "No changes to make, but the live state has 1 unmanaged object(s), 1 of them admin",
+    );
+    assert!(!run.stdout.contains("matches"), "{}", run.stdout);
+    let run = plan_against(&sb, &token)
+        .args([&acme(), "--detailed-exitcode", "--format", "json"])
+        .run()
+        .code(2);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["summary"]["unmanaged_admins"], 1);
+    assert_eq!(v["unmanaged"][0]["access_risk"], true);
+    plan_against(&sb, &token)
+        .args([&acme(), "--detailed-exitcode", "--accept-unmanaged"])
+        .run()
+        .success();
+}

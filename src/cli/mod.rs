@@ -17,7 +17,7 @@ use crate::plan;
 use crate::render::Format;
 use apply_cmd::apply_command;
 use export_cmd::export_command;
-use plan_cmd::{plan_command, validate};
+use plan_cmd::{plan_command, show_command, validate};
 
 /// Exit code for success (and, with `--detailed-exitcode`, "no changes").
 pub const EXIT_OK: u8 = 0;
@@ -150,6 +150,17 @@ pub struct ApplyArgs {
     pub flags: PlanFlags,
 }
 
+/// `partnerctl show`.
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// A plan saved by `partnerctl plan -o FILE`.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
 /// `partnerctl export`.
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
@@ -203,6 +214,11 @@ pub enum Command {
         after_help = "Examples:\n  partnerctl apply examples/acme --auto-approve\n  partnerctl apply config/ --prune --parallelism 32\n  partnerctl plan config/ -o plan.json && partnerctl apply --plan plan.json\n\nWithout --auto-approve, asks for `yes` on a terminal and refuses when stdin is not one.\n--plan FILE re-plans against the live state and refuses with \"plan is stale\" (writing\nnothing) unless the operations are exactly the saved ones. Exit codes: 0 all done,\n1 error, refused, or some operation failed (a re-run converges)."
     )]
     Apply(ApplyArgs),
+    /// Render a saved plan again, exactly as `plan` printed it, without contacting the API.
+    #[command(
+        after_help = "Examples:\n  partnerctl plan config/ -o plan.json\n  partnerctl show plan.json --format markdown > comment.md\n\nExit codes: 0 shown, 1 unreadable, tampered or too old a plan file."
+    )]
+    Show(ShowArgs),
     /// Write the live state as configuration files that plan to no changes.
     #[command(
         after_help = "Examples:\n  partnerctl export -o config/                 # partner.yaml + customers/<key>.yaml\n  partnerctl export -o estate.yaml --layout single\n  partnerctl export > estate.yaml\n\nAccounts without a key get one derived from their name, so the first apply after an\nexport only adopts them (and re-sends expired invitations). Refuses to overwrite an existing\nfile or a non-empty directory without --force. Exit codes: 0 written, 1 error or refused."
@@ -297,6 +313,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Apply(args) => apply_command(&global, &args),
         Command::Validate { paths } => validate(&paths),
         Command::Export(args) => export_command(&global, &args),
+        Command::Show(args) => show_command(&global, &args),
         Command::Schema => {
             print_stdout(&config::schema_json())?;
             Ok(EXIT_OK)

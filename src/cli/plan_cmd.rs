@@ -2,12 +2,15 @@
 
 use std::path::PathBuf;
 
-use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, GlobalArgs, PlanArgs, runtime, use_color};
+use super::{
+    EXIT_CHANGES, EXIT_ERROR, EXIT_OK, GlobalArgs, PlanArgs, ShowArgs, runtime, use_color,
+};
 use crate::config;
 use crate::endpoint;
 use crate::output::print_stdout;
 use crate::plan::{self, SavedPlan};
 use crate::provider::Provider;
+use crate::provider::Target;
 use crate::render::{self, Format};
 
 /// Connects (endpoint or embedded sandbox), reads the live snapshot and plans. The connection
@@ -76,6 +79,44 @@ pub(super) fn load_config(paths: &[PathBuf]) -> Option<config::Desired> {
     }
 }
 
+/// Prints `plan` in `format` (colour only for text on a terminal); returns its refusals.
+fn print_plan(
+    global: &GlobalArgs,
+    plan: &plan::Plan,
+    target: &Target,
+    format: Format,
+) -> anyhow::Result<Option<plan::Refusals>> {
+    let refusals = plan.check_safety().err();
+    let color = format == Format::Text && use_color(global.color);
+    print_stdout(&render::render(
+        plan,
+        target,
+        refusals.as_ref(),
+        format,
+        color,
+    ))?;
+    Ok(refusals)
+}
+
+/// `show FILE`: a saved plan rendered again, exactly as `plan` printed it, without the API.
+pub(super) fn show_command(global: &GlobalArgs, args: &ShowArgs) -> anyhow::Result<u8> {
+    let text = std::fs::read_to_string(&args.file)
+        .map_err(|e| anyhow::anyhow!("cannot read the plan {}: {e}", args.file.display()))?;
+    let saved = SavedPlan::from_json(&text)?;
+    let Some(plan) = saved.plan() else {
+        anyhow::bail!(
+            "{} was written by an older partnerctl and lacks what `show` needs; run `partnerctl plan -o` again",
+            args.file.display()
+        );
+    };
+    let target = Target {
+        endpoint: saved.endpoint.clone(),
+        embedded: saved.context.as_ref().is_some_and(|c| c.embedded),
+    };
+    print_plan(global, &plan, &target, args.format)?;
+    Ok(EXIT_OK)
+}
+
 pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<u8> {
     let Some(desired) = load_config(&args.paths) else {
         return Ok(EXIT_ERROR);
@@ -87,17 +128,9 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
     let Some(plan) = plan_or_report(plan) else {
         return Ok(EXIT_ERROR);
     };
-    let refusals = plan.check_safety().err();
-    let color = args.format == Format::Text && use_color(global.color);
-    print_stdout(&render::render(
-        &plan,
-        &target,
-        refusals.as_ref(),
-        args.format,
-        color,
-    ))?;
+    let refusals = print_plan(global, &plan, &target, args.format)?;
     if let Some(out) = &args.out {
-        let saved = SavedPlan::new(&plan, &desired.sources, &target.endpoint);
+        let saved = SavedPlan::new(&plan, &desired.sources, &target.endpoint, target.embedded);
         std::fs::write(out, saved.to_json())
             .map_err(|e| anyhow::anyhow!("cannot write the plan to {}: {e}", out.display()))?;
         if !global.quiet {

@@ -33,7 +33,7 @@ pub use operation::{
     AccountFields, AccountRef, Action, Change, FieldChange, FieldValue, Membership, Operation,
     Person, Settings, UserRef,
 };
-pub use saved::{SavedPlan, SavedPlanError};
+pub use saved::{Context as SavedContext, SavedPlan, SavedPlanError};
 
 /// A live object left alone because the configuration does not mention it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

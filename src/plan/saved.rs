@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Operation, Options, Plan};
+use super::{ClassCounts, NearMiss, Operation, Options, Plan, Unmanaged};
 use crate::config::Source;
+use crate::live::{Limits, PartnerInfo};
 
 /// Version of the saved-plan format.
 pub const SAVED_FORMAT_VERSION: &str = "1";
@@ -28,8 +29,34 @@ pub struct SavedPlan {
     pub sources: Vec<Source>,
     /// The operations.
     pub operations: Vec<Operation>,
+    /// The rest of the plan, so that `partnerctl show` renders it exactly as `plan` did
+    /// (absent in files of older versions; not part of the digest: apply does not use it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Context>,
     /// `sha256:` digest of everything above except the version strings and endpoint.
     pub digest: String,
+}
+
+/// What a plan holds besides its operations, for rendering it again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Context {
+    /// Whether the endpoint was the embedded sandbox.
+    pub embedded: bool,
+    /// The partner planned against.
+    pub partner: PartnerInfo,
+    /// Unmanaged live objects.
+    pub unmanaged: Vec<Unmanaged>,
+    /// Near-miss warnings.
+    #[serde(default)]
+    pub near_misses: Vec<NearMiss>,
+    /// Matching pending invitations.
+    pub pending_invitations: usize,
+    /// Live object counts.
+    pub live: ClassCounts,
+    /// Ids of the partner's active admins.
+    pub partner_admins: Vec<String>,
+    /// API limits.
+    pub limits: Limits,
 }
 
 /// Why a saved plan cannot be used.
@@ -58,7 +85,7 @@ fn digest_of(partner_id: &str, options: &Options, sources: &[Source], ops: &[Ope
 
 impl SavedPlan {
     /// Captures a plan and the configuration it came from.
-    pub fn new(plan: &Plan, sources: &[Source], endpoint: &str) -> Self {
+    pub fn new(plan: &Plan, sources: &[Source], endpoint: &str, embedded: bool) -> Self {
         SavedPlan {
             format_version: SAVED_FORMAT_VERSION.to_string(),
             partnerctl_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -67,6 +94,16 @@ impl SavedPlan {
             options: plan.options,
             sources: sources.to_vec(),
             operations: plan.operations.clone(),
+            context: Some(Context {
+                embedded,
+                partner: plan.partner.clone(),
+                unmanaged: plan.unmanaged.clone(),
+                near_misses: plan.near_misses.clone(),
+                pending_invitations: plan.pending_invitations,
+                live: plan.live,
+                partner_admins: plan.partner_admins.clone(),
+                limits: plan.limits,
+            }),
             digest: digest_of(&plan.partner.id, &plan.options, sources, &plan.operations),
         }
     }
@@ -106,6 +143,22 @@ impl SavedPlan {
         Ok(saved)
     }
 
+    /// The plan as it was made (for rendering it again), if the file carries its context.
+    pub fn plan(&self) -> Option<Plan> {
+        let c = self.context.clone()?;
+        Some(Plan {
+            partner: c.partner,
+            options: self.options,
+            operations: self.operations.clone(),
+            unmanaged: c.unmanaged,
+            near_misses: c.near_misses,
+            pending_invitations: c.pending_invitations,
+            live: c.live,
+            partner_admins: c.partner_admins,
+            limits: c.limits,
+        })
+    }
+
     /// The short digest for messages (`sha256:0123abcd`).
     pub fn short_digest(&self) -> &str {
         &self.digest[..self.digest.len().min(15)]
@@ -122,10 +175,11 @@ mod tests {
     fn round_trip_and_tamper_detection() {
         let d = acme();
         let p = plan(&d, &empty_live(), Options::default()).unwrap();
-        let saved = SavedPlan::new(&p, &d.sources, "http://127.0.0.1:1");
+        let saved = SavedPlan::new(&p, &d.sources, "http://127.0.0.1:1", false);
         let text = saved.to_json();
         let back = SavedPlan::from_json(&text).unwrap();
         assert_eq!(back, saved);
+        assert_eq!(back.plan().as_ref(), Some(&p));
         assert_eq!(back.operations, p.operations);
         assert_eq!(SavedPlan::digest_of(&p, &d.sources), saved.digest);
         let tampered = text.replace("Contoso Ltd", "Contoso Evil");

@@ -211,3 +211,48 @@ async fn unmanaged_objects_are_drift_unless_accepted() {
         .run()
         .success();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn show_renders_a_saved_plan_exactly_as_plan_did() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    // Something unmanaged and a near miss, so that all of the plan's context matters.
+    let api = crate::support::Api::new(&sb.url, &token);
+    let mut stray = crate::support::customer_body("stray");
+    stray["name"] = serde_json::json!("Contoso  Ltd");
+    stray.as_object_mut().unwrap().remove("external_key");
+    api.post("/v1/accounts", stray)
+        .await
+        .status_ok(201, "Account");
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["text", "json", "markdown"] {
+        let file = dir.path().join(format!("plan-{format}.json"));
+        let planned = plan_against(&sb, &token)
+            .args([&acme(), "--format", format, "-o"])
+            .arg(&file)
+            .run()
+            .success();
+        let shown = partnerctl()
+            .args(["show", "--format", format])
+            .arg(&file)
+            .run()
+            .success();
+        assert_eq!(shown.stdout, planned.stdout, "{format}");
+    }
+    let text = std::fs::read_to_string(dir.path().join("plan-text.json")).unwrap();
+    let shown = partnerctl()
+        .arg("show")
+        .arg(dir.path().join("plan-text.json"))
+        .run()
+        .success();
+    shown.stdout_contains("Warning: customer.contoso would be created as \"Contoso Ltd\"");
+    // A tampered file is refused.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, text.replace("Contoso Ltd", "Contoso Evil")).unwrap();
+    partnerctl()
+        .arg("show")
+        .arg(&bad)
+        .run()
+        .code(1)
+        .stderr_contains("digest mismatch");
+}

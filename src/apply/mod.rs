@@ -63,9 +63,24 @@ pub struct Report {
     pub throttled: u64,
     /// Lowest concurrency limit reached by adaptation.
     pub min_parallelism: usize,
+    /// For each operation: the live id of what it created (creations that finished).
+    pub created: Vec<Option<String>>,
 }
 
 impl Report {
+    /// The report of an apply with nothing to do.
+    pub fn nothing() -> Self {
+        Report {
+            states: Vec::new(),
+            elapsed: Duration::ZERO,
+            interrupted: false,
+            retries: 0,
+            throttled: 0,
+            min_parallelism: 0,
+            created: Vec::new(),
+        }
+    }
+
     /// How many operations are in a state matching `pred`.
     pub fn count(&self, pred: impl Fn(&OpState) -> bool) -> usize {
         self.states.iter().filter(|s| pred(s)).count()
@@ -107,12 +122,13 @@ impl Ids {
         }
     }
 
-    fn learn(&mut self, op: &Operation, outcome: Outcome) {
-        if let (Action::Create, Some(id), Some(key)) =
-            (op.action(), outcome.created_id, op.account.key())
-        {
-            self.created.insert(key.to_string(), id);
+    /// Remembers the id a creation returned; returns it.
+    fn learn(&mut self, op: &Operation, outcome: Outcome) -> Option<String> {
+        let id = outcome.created_id?;
+        if let (Action::Create, Some(key)) = (op.action(), op.account.key()) {
+            self.created.insert(key.to_string(), id.clone());
         }
+        Some(id)
     }
 }
 
@@ -157,6 +173,7 @@ where
 {
     let start_time = Instant::now();
     let mut walk = Walk::new(&plan.operations);
+    let mut created: Vec<Option<String>> = vec![None; plan.operations.len()];
     let mut limit = AdaptiveLimit::new(parallelism, provider.throttle_events());
     let mut ids = Ids {
         partner_id: plan.partner.id.clone(),
@@ -195,7 +212,7 @@ where
         };
         match outcome {
             Ok(out) => {
-                ids.learn(&plan.operations[i], out);
+                created[i] = ids.learn(&plan.operations[i], out);
                 walk.done(i);
             }
             Err(msg) => walk.failed(i, msg),
@@ -211,6 +228,7 @@ where
         retries: provider.retries(),
         throttled: provider.throttle_events(),
         min_parallelism: limit.lowest(),
+        created,
     }
 }
 

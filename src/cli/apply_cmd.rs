@@ -1,12 +1,13 @@
 //! Edge: `apply`, from a configuration or a saved plan: plan, check, confirm, execute, report.
 
 use super::plan_cmd::{connect_and_plan, load_config, plan_or_report, report_refusals};
-use super::{ApplyArgs, EXIT_ERROR, EXIT_OK, GlobalArgs, runtime, use_color};
+use super::{ApplyArgs, EXIT_ERROR, EXIT_OK, GlobalArgs, ReportFormat, runtime, use_color};
 use crate::apply;
 use crate::config;
 use crate::endpoint;
 use crate::output::print_stdout;
 use crate::plan::{self, SavedPlan};
+use crate::provider::Target;
 use crate::render;
 
 /// Asks for `yes` on the terminal. `Ok(false)` when the answer is anything else.
@@ -119,6 +120,34 @@ async fn interrupted() {
     });
 }
 
+/// Text for people: stdout, or stderr when stdout carries the JSON report.
+fn human(json: bool, text: &str) -> anyhow::Result<()> {
+    if json {
+        eprint!("{text}");
+        Ok(())
+    } else {
+        Ok(print_stdout(text)?)
+    }
+}
+
+/// The JSON apply report: on stdout with `--format json`, in the file of `--report`.
+fn write_report(
+    args: &ApplyArgs,
+    plan: &plan::Plan,
+    target: &Target,
+    report: &apply::Report,
+) -> anyhow::Result<()> {
+    let doc = render::apply_report_json(plan, target, report);
+    if args.format == ReportFormat::Json {
+        print_stdout(&doc)?;
+    }
+    if let Some(file) = &args.report {
+        std::fs::write(file, &doc)
+            .map_err(|e| anyhow::anyhow!("cannot write the report to {}: {e}", file.display()))?;
+    }
+    Ok(())
+}
+
 /// The part of `apply` after planning: checks, confirmation, execution and report.
 fn apply_planned(
     global: &GlobalArgs,
@@ -136,13 +165,19 @@ fn apply_planned(
         return Ok(EXIT_ERROR);
     }
     let refusals = plan.check_safety().err();
-    let color = use_color(global.color);
-    print_stdout(&render::text(&plan, &conn.target, refusals.as_ref(), color))?;
+    let json = args.format == ReportFormat::Json;
+    let color = !json && use_color(global.color);
+    human(
+        json,
+        &render::text(&plan, &conn.target, refusals.as_ref(), color),
+    )?;
     if let Some(r) = refusals {
         report_refusals(&r);
         return Ok(EXIT_ERROR);
     }
     if plan.is_empty() {
+        let report = apply::Report::nothing();
+        write_report(args, &plan, &conn.target, &report)?;
         return Ok(EXIT_OK);
     }
     if !approved(args, saved)? {
@@ -162,7 +197,8 @@ fn apply_planned(
         progress.as_mut(),
         interrupted(),
     ));
-    print_stdout(&render::apply_report(&plan, &report))?;
+    human(json, &render::apply_report(&plan, &report))?;
+    write_report(args, &plan, &conn.target, &report)?;
     for (op, state) in plan.operations.iter().zip(&report.states) {
         if let apply::OpState::Failed(msg) = state {
             eprintln!("error: {} ({}): {msg}", op.address, op.action().as_str());

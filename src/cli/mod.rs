@@ -143,6 +143,13 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
+    /// `text`: the plan and the report for people on stdout. `json`: the versioned JSON apply
+    /// report on stdout (every operation's status, error and created id), the rest on stderr.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Also write the JSON apply report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// Most operations in flight at once.
     #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=512))]
     pub parallelism: u16,
@@ -179,6 +186,15 @@ pub struct ExportArgs {
     /// token decides by itself).
     #[arg(long, value_name = "NAME")]
     pub partner: Option<String>,
+}
+
+/// `apply --format` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For people.
+    Text,
+    /// The versioned JSON apply report.
+    Json,
 }
 
 /// `--color` choices.

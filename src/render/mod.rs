@@ -13,7 +13,7 @@ use crate::provider::Target;
 
 pub use json::json;
 pub use markdown::markdown;
-pub use report::apply_report;
+pub use report::{REPORT_FORMAT_VERSION, apply_report, apply_report_json};
 pub use text::text;
 
 /// Version of the JSON plan format (bumped on incompatible changes).

@@ -3,8 +3,14 @@
 
 use std::fmt::Write as _;
 
+use serde_json::{Value, json};
+
 use crate::apply::{OpState, Report};
 use crate::plan::{Action, Plan};
+use crate::provider::Target;
+
+/// Version of the JSON apply report (bumped on incompatible changes).
+pub const REPORT_FORMAT_VERSION: &str = "1";
 
 /// `Done: 6 create, 10 invite.` from the operations done, or nothing.
 fn per_action(plan: &Plan, report: &Report) -> Option<String> {
@@ -110,4 +116,64 @@ pub fn apply_report(plan: &Plan, report: &Report) -> String {
         );
     }
     out
+}
+
+/// One operation's entry in the JSON report.
+fn operation_json(plan: &Plan, report: &Report, i: usize) -> Value {
+    let op = &plan.operations[i];
+    let mut v = json!({
+        "index": i,
+        "action": op.action().as_str(),
+        "address": op.address,
+    });
+    let m = v.as_object_mut().expect("an object");
+    let status = match &report.states[i] {
+        OpState::Done => "done",
+        OpState::Failed(error) => {
+            m.insert("error".into(), json!(error));
+            "failed"
+        }
+        OpState::Skipped { because } => {
+            let cause = json!({ "index": because, "address": plan.operations[*because].address });
+            m.insert("skipped_because".into(), cause);
+            "skipped"
+        }
+        OpState::NotStarted => "not-started",
+    };
+    m.insert("status".into(), json!(status));
+    if let Some(id) = report.created.get(i).cloned().flatten() {
+        m.insert("created_id".into(), json!(id));
+    }
+    v
+}
+
+/// The end-of-apply report as versioned JSON: a summary, and every operation with its status,
+/// its error, and the id of what it created.
+pub fn apply_report_json(plan: &Plan, target: &Target, report: &Report) -> String {
+    let count = |f: &dyn Fn(&OpState) -> bool| report.count(f);
+    let doc = json!({
+        "format_version": REPORT_FORMAT_VERSION,
+        "target": {
+            "endpoint": target.endpoint,
+            "embedded": target.embedded,
+            "partner": plan.partner,
+        },
+        "summary": {
+            "success": report.success(),
+            "interrupted": report.interrupted,
+            "operations": plan.operations.len(),
+            "done": count(&|s| *s == OpState::Done),
+            "failed": count(&|s| matches!(s, OpState::Failed(_))),
+            "skipped": count(&|s| matches!(s, OpState::Skipped { .. })),
+            "not_started": count(&|s| *s == OpState::NotStarted),
+            "elapsed_seconds": report.elapsed.as_secs_f64(),
+            "retries": report.retries,
+            "throttled": report.throttled,
+            "min_parallelism": report.min_parallelism,
+        },
+        "operations": (0..plan.operations.len()).map(|i| operation_json(plan, report, i)).collect::<Vec<_>>(),
+    });
+    let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
+    s.push('\n');
+    s
 }

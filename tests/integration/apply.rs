@@ -315,12 +315,36 @@ fn a_rejected_operation_skips_only_its_dependents() {
         std::fs::copy(root().join("examples/acme").join(f), to).unwrap();
     }
     let cfg = path_str(dir.path());
-    let run = apply(&sb, &token, &[&cfg, "--auto-approve"]).code(1);
+    let report = path_str(&dir.path().join("report.json"));
+    let run = apply(&sb, &token, &[&cfg, "--auto-approve", "--report", &report]).code(1);
     run.stdout_contains("Apply finished with errors: 24 done, 1 failed, 4 skipped");
     run.stdout_contains("Failed (1):\n  - customer.toolong (create): ");
     run.stdout_contains("  - network.toolong-net (create) ← customer.toolong");
     run.stdout_contains("  - sub_account.toolong-site (create) ← customer.toolong");
     run.stderr_contains("must be at most 200 characters");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(
+        (
+            v["summary"]["failed"].clone(),
+            v["summary"]["skipped"].clone()
+        ),
+        (1.into(), 4.into())
+    );
+    let ops = v["operations"].as_array().unwrap();
+    let failed = ops.iter().find(|o| o["status"] == "failed").unwrap();
+    assert_eq!(failed["address"], "customer.toolong");
+    assert!(
+        failed["error"]
+            .as_str()
+            .unwrap()
+            .contains("at most 200 characters")
+    );
+    let skipped: Vec<&Value> = ops.iter().filter(|o| o["status"] == "skipped").collect();
+    assert!(
+        skipped
+            .iter()
+            .all(|o| o["skipped_because"]["address"] == "customer.toolong")
+    );
     let s = dump(&sb, &token);
     assert_eq!(s.accounts.len(), 6, "everything independent was done");
     assert_no_duplicates(&s);
@@ -384,4 +408,57 @@ fn on_a_terminal_apply_asks_and_only_yes_proceeds() {
     // On a terminal the plan is coloured.
     run.stdout_contains("\u{1b}[32m+\u{1b}[0m");
     assert_eq!(plan_exit(&sb, &token, &acme()), 0);
+}
+
+#[test]
+fn the_json_apply_report_lists_statuses_errors_and_created_ids() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let run = apply_cmd(
+        &sb,
+        &token,
+        &[&acme(), "--auto-approve", "--format", "json"],
+    )
+    .arg("--report")
+    .arg(&report)
+    .run()
+    .success();
+    // stdout is only the report; the plan and summary for people went to stderr.
+    let v: Value = serde_json::from_str(&run.stdout).expect("stdout is one JSON document");
+    assert_eq!(
+        v,
+        serde_json::from_str::<Value>(&std::fs::read_to_string(&report).unwrap()).unwrap()
+    );
+    run.stderr_contains("Apply complete: 24 done");
+    assert_eq!(v["format_version"], "1");
+    assert_eq!(v["summary"]["done"], 24);
+    assert_eq!(v["summary"]["success"], true);
+    let ops = v["operations"].as_array().unwrap();
+    assert!(ops.iter().all(|o| o["status"] == "done"));
+    // The created ids are the live accounts' ids, key for key.
+    let live = dump(&sb, &token);
+    let creates: Vec<&Value> = ops.iter().filter(|o| o["action"] == "create").collect();
+    assert_eq!(creates.len(), 6);
+    for c in creates {
+        let key = c["address"].as_str().unwrap().split_once('.').unwrap().1;
+        let account = live
+            .accounts
+            .iter()
+            .find(|a| a["external_key"] == key)
+            .unwrap();
+        assert_eq!(c["created_id"], account["id"], "{key}");
+    }
+    // Nothing to do: an empty, successful report.
+    let run = apply_cmd(
+        &sb,
+        &token,
+        &[&acme(), "--auto-approve", "--format", "json"],
+    )
+    .run()
+    .success();
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["summary"]["operations"], 0);
+    assert_eq!(v["summary"]["success"], true);
 }

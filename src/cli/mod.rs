@@ -112,9 +112,8 @@ pub struct PlanArgs {
     /// Also save the plan (config, options, operations, digest) for `apply --plan FILE`.
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: FormatArgs,
     /// Exit 2 when there are changes or live objects the configuration does not list
     /// (unmanaged), 0 when there are neither (1 on errors).
     #[arg(long)]
@@ -163,9 +162,20 @@ pub struct ShowArgs {
     /// A plan saved by `partnerctl plan -o FILE`.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+/// How `plan` and `show` print the plan.
+#[derive(Debug, clap::Args)]
+pub struct FormatArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Most characters of the markdown format (a pull-request comment's limit): a longer plan
+    /// is summarised per customer and its details cut, saying what was left out.
+    #[arg(long, default_value_t = crate::render::DEFAULT_MARKDOWN_LIMIT, value_name = "N")]
+    pub markdown_limit: usize,
 }
 
 /// `partnerctl export`.

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use super::{
-    EXIT_CHANGES, EXIT_ERROR, EXIT_OK, GlobalArgs, PlanArgs, ShowArgs, runtime, use_color,
+    EXIT_CHANGES, EXIT_ERROR, EXIT_OK, FormatArgs, GlobalArgs, PlanArgs, ShowArgs, runtime,
+    use_color,
 };
 use crate::config;
 use crate::endpoint;
@@ -80,21 +81,22 @@ pub(super) fn load_config(paths: &[PathBuf]) -> Option<config::Desired> {
 }
 
 /// Prints `plan` in `format` (colour only for text on a terminal); returns its refusals.
+/// `saved` names the saved plan, which a shortened markdown plan points to.
 fn print_plan(
     global: &GlobalArgs,
     plan: &plan::Plan,
     target: &Target,
-    format: Format,
+    format: &FormatArgs,
+    saved: Option<&std::path::Path>,
 ) -> anyhow::Result<Option<plan::Refusals>> {
     let refusals = plan.check_safety().err();
-    let color = format == Format::Text && use_color(global.color);
-    print_stdout(&render::render(
-        plan,
-        target,
-        refusals.as_ref(),
-        format,
-        color,
-    ))?;
+    let options = render::Options {
+        color: format.format == Format::Text && use_color(global.color),
+        markdown_limit: format.markdown_limit,
+        full_plan: saved.map(|f| format!("partnerctl show {}", f.display())),
+    };
+    let text = render::render(plan, target, refusals.as_ref(), format.format, &options);
+    print_stdout(&text)?;
     Ok(refusals)
 }
 
@@ -113,7 +115,7 @@ pub(super) fn show_command(global: &GlobalArgs, args: &ShowArgs) -> anyhow::Resu
         endpoint: saved.endpoint.clone(),
         embedded: saved.context.as_ref().is_some_and(|c| c.embedded),
     };
-    print_plan(global, &plan, &target, args.format)?;
+    print_plan(global, &plan, &target, &args.format, Some(&args.file))?;
     Ok(EXIT_OK)
 }
 
@@ -128,7 +130,7 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
     let Some(plan) = plan_or_report(plan) else {
         return Ok(EXIT_ERROR);
     };
-    let refusals = print_plan(global, &plan, &target, args.format)?;
+    let refusals = print_plan(global, &plan, &target, &args.format, args.out.as_deref())?;
     if let Some(out) = &args.out {
         let saved = SavedPlan::new(&plan, &desired.sources, &target.endpoint, target.embedded);
         std::fs::write(out, saved.to_json())

@@ -9,21 +9,147 @@ use crate::provider::Target;
 
 /// The markdown format: a heading, a summary table and the text plan in a collapsible block.
 pub fn markdown(plan: &Plan, target: &Target, refusals: Option<&Refusals>) -> String {
+    let mut out = head(plan, refusals, usize::MAX);
+    let details = diff_columns(&text(plan, target, None, false));
+    let _ = writeln!(
+        out,
+        "<details><summary>Details ({} operation{}, {} unmanaged)</summary>\n\n```diff\n{}```\n\n</details>",
+        plan.operations.len(),
+        if plan.operations.len() == 1 { "" } else { "s" },
+        plan.unmanaged.len(),
+        details.replace("```", "'''")
+    );
+    out
+}
+
+/// The markdown format within `limit` characters (a pull-request comment's size): the whole
+/// plan when it fits; otherwise the summary, a table per customer and as much of the details
+/// as fits, then a line saying what was left out and where the full plan is (`full_plan`,
+/// e.g. the saved plan's `partnerctl show` command).
+pub fn markdown_within(
+    plan: &Plan,
+    target: &Target,
+    refusals: Option<&Refusals>,
+    limit: usize,
+    full_plan: Option<&str>,
+) -> String {
+    let full = markdown(plan, target, refusals);
+    if full.chars().count() <= limit {
+        return full;
+    }
+    let where_full = full_plan.map_or_else(
+        || "run `partnerctl plan` with `--format text` (or save it with `-o FILE` and `partnerctl show FILE`)".to_string(),
+        |f| format!("`{f}`"),
+    );
+    // Room for the closing lines, whatever they say.
+    let reserve = 600 + where_full.chars().count();
+    let budget = limit.saturating_sub(reserve);
+    let mut out = head(plan, refusals, 10);
+    let rows = per_customer(plan);
+    let mut table = String::from("| account | + | ~ | - | > |\n|---|---:|---:|---:|---:|\n");
+    let mut rows_shown = 0;
+    for r in &rows {
+        if chars(&out) + chars(&table) + chars(r) > budget / 2 {
+            break;
+        }
+        table.push_str(r);
+        rows_shown += 1;
+    }
+    out.push_str(&table);
+    if rows_shown < rows.len() {
+        let _ = writeln!(
+            out,
+            "\n_{} more customer row(s) not shown._",
+            rows.len() - rows_shown
+        );
+    }
+    out.push('\n');
+    let details = diff_columns(&text(plan, target, None, false)).replace("```", "'''");
+    let mut shown = String::new();
+    for line in details.lines() {
+        if chars(&out) + chars(&shown) + chars(line) + 1 > budget {
+            break;
+        }
+        shown.push_str(line);
+        shown.push('\n');
+    }
+    let (shown_lines, all_lines) = (shown.lines().count(), details.lines().count());
+    let left_chars = chars(&details) - chars(&shown);
+    let _ = writeln!(
+        out,
+        "<details><summary>Details (the first {shown_lines} of {all_lines} lines)</summary>\n\n```diff\n{shown}```\n\n</details>\n"
+    );
+    let _ = writeln!(
+        out,
+        "**Shortened to fit a comment:** {} of {all_lines} lines of details ({left_chars} characters) were left out. The full plan: {where_full}.",
+        all_lines - shown_lines
+    );
+    out
+}
+
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// `| customer.contoso | 3 | 1 | 0 | 0 |` per top-level account (the partner, each customer with
+/// its networks and sub-accounts), counting operations by symbol.
+fn per_customer(plan: &Plan) -> Vec<String> {
+    let mut rows: Vec<(String, [usize; 4])> = Vec::new();
+    for op in &plan.operations {
+        let top = op.account.kind().is_none_or(|k| k.depth() == 0);
+        if top && rows.last().is_none_or(|(a, _)| *a != op.account.address()) {
+            rows.push((op.account.address(), [0; 4]));
+        }
+        if let Some((_, counts)) = rows.last_mut() {
+            let i = match op.action().symbol() {
+                '+' => 0,
+                '~' => 1,
+                '-' => 2,
+                _ => 3,
+            };
+            counts[i] += 1;
+        }
+    }
+    rows.into_iter()
+        .map(|(a, [add, change, remove, other])| {
+            format!("| `{a}` | {add} | {change} | {remove} | {other} |\n")
+        })
+        .collect()
+}
+
+/// Heading, access risks and warnings (at most `cap` of each), refusals, the summary table
+/// and lines.
+fn head(plan: &Plan, refusals: Option<&Refusals>, cap: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "### partnerctl plan for `{}`\n",
         plan.partner.name.replace('`', "'")
     );
-    for u in plan.unmanaged.iter().filter(|u| u.is_admin()) {
+    let admins: Vec<_> = plan.unmanaged.iter().filter(|u| u.is_admin()).collect();
+    for u in admins.iter().take(cap) {
         let _ = writeln!(
             out,
             "> **Access risk:** an admin the configuration does not list: {}\n",
             super::text::unmanaged_label(u)
         );
     }
-    for w in &plan.near_misses {
+    if admins.len() > cap {
+        let _ = writeln!(
+            out,
+            "> **Access risk:** and {} more unmanaged admin(s)\n",
+            admins.len() - cap
+        );
+    }
+    for w in plan.near_misses.iter().take(cap) {
         let _ = writeln!(out, "> **Warning:** {w}\n");
+    }
+    if plan.near_misses.len() > cap {
+        let _ = writeln!(
+            out,
+            "> **Warning:** and {} more near miss(es)\n",
+            plan.near_misses.len() - cap
+        );
     }
     if let Some(r) = refusals {
         for refusal in &r.0 {
@@ -45,15 +171,6 @@ pub fn markdown(plan: &Plan, target: &Target, refusals: Option<&Refusals>) -> St
         }
         out.push('\n');
     }
-    let details = diff_columns(&text(plan, target, None, false));
-    let _ = writeln!(
-        out,
-        "<details><summary>Details ({} operation{}, {} unmanaged)</summary>\n\n```diff\n{}```\n\n</details>",
-        plan.operations.len(),
-        if plan.operations.len() == 1 { "" } else { "s" },
-        plan.unmanaged.len(),
-        details.replace("```", "'''")
-    );
     out
 }
 

@@ -12,7 +12,7 @@ use crate::plan::{Action, Plan, Refusals};
 use crate::provider::Target;
 
 pub use json::json;
-pub use markdown::markdown;
+pub use markdown::{markdown, markdown_within};
 pub use report::{REPORT_FORMAT_VERSION, apply_report, apply_report_json};
 pub use text::text;
 
@@ -30,18 +30,49 @@ pub enum Format {
     Markdown,
 }
 
+/// Default size limit of the markdown format: below GitHub's 65,536 characters per comment,
+/// with room for what a workflow adds around it.
+pub const DEFAULT_MARKDOWN_LIMIT: usize = 60_000;
+
+/// How to render, besides the format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Colour (text only).
+    pub color: bool,
+    /// Most characters of the markdown format.
+    pub markdown_limit: usize,
+    /// Where the full plan is, for a shortened markdown plan to say so.
+    pub full_plan: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            color: false,
+            markdown_limit: DEFAULT_MARKDOWN_LIMIT,
+            full_plan: None,
+        }
+    }
+}
+
 /// Renders in the given format.
 pub fn render(
     plan: &Plan,
     target: &Target,
     refusals: Option<&Refusals>,
     format: Format,
-    color: bool,
+    options: &Options,
 ) -> String {
     match format {
-        Format::Text => text(plan, target, refusals, color),
+        Format::Text => text(plan, target, refusals, options.color),
         Format::Json => json(plan, target, refusals),
-        Format::Markdown => markdown(plan, target, refusals),
+        Format::Markdown => markdown_within(
+            plan,
+            target,
+            refusals,
+            options.markdown_limit,
+            options.full_plan.as_deref(),
+        ),
     }
 }
 

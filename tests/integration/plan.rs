@@ -256,3 +256,54 @@ async fn show_renders_a_saved_plan_exactly_as_plan_did() {
         .code(1)
         .stderr_contains("digest mismatch");
 }
+
+#[test]
+fn the_markdown_plan_of_5000_customers_fits_a_comment_and_says_what_it_left_out() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Scale Partners", true);
+    let dir = tempfile::tempdir().unwrap();
+    let scale = partnerctl::testkit::Scale {
+        customers: 5000,
+        networks: 100,
+        subs_per_network: 2,
+        users_per_customer: 1,
+        services_per_customer: 1,
+        customers_per_file: 500,
+    };
+    let cfg = dir.path().join("config");
+    std::fs::create_dir_all(&cfg).unwrap();
+    for (name, text) in partnerctl::testkit::generate(&scale) {
+        std::fs::write(cfg.join(name), text).unwrap();
+    }
+    let saved = dir.path().join("plan.json");
+    let run = plan_against(&sb, &token)
+        .arg(&cfg)
+        .args(["--format", "markdown", "-o"])
+        .arg(&saved)
+        .run()
+        .success();
+    let chars = run.stdout.chars().count();
+    assert!(chars <= 65_536, "{chars} characters");
+    assert!(chars > 50_000, "uses its budget: {chars} characters");
+    run.stdout_contains("### partnerctl plan for `Scale Partners`");
+    run.stdout_contains("| `+ create` | 5300 |");
+    run.stdout_contains("| `customer.");
+    run.stdout_contains("**Shortened to fit a comment:**");
+    run.stdout_contains(&format!(
+        "The full plan: `partnerctl show {}`.",
+        saved.display()
+    ));
+    // A smaller limit is honoured too, and `show` renders the same.
+    let small = partnerctl()
+        .args(["show", "--format", "markdown", "--markdown-limit", "20000"])
+        .arg(&saved)
+        .run()
+        .success();
+    assert!(small.stdout.chars().count() <= 20_000);
+    let again = partnerctl()
+        .args(["show", "--format", "markdown"])
+        .arg(&saved)
+        .run()
+        .success();
+    assert_eq!(again.stdout, run.stdout);
+}

@@ -25,9 +25,11 @@ fn confirm() -> anyhow::Result<bool> {
 }
 
 pub(super) fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<u8> {
-    if args.plan.is_some() && args.flags.options() != plan::Options::default() {
+    let planning_flags =
+        args.flags.options() != plan::Options::default() || !args.flags.targets.is_empty();
+    if args.plan.is_some() && planning_flags {
         anyhow::bail!(
-            "--prune, --prune-accounts, --max-delete-percent and --force cannot be combined with --plan: the saved plan carries the options it was made with; pass them to `partnerctl plan -o` instead"
+            "--prune, --prune-accounts, --max-delete-percent, --force, --refuse-near-misses and --target cannot be combined with --plan: the saved plan carries the options it was made with; pass them to `partnerctl plan -o` instead"
         );
     }
     let saved = match &args.plan {
@@ -38,21 +40,28 @@ pub(super) fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Re
         }
         None => None,
     };
-    let (desired, options) = match &saved {
+    let (desired, options, targets) = match &saved {
         Some(s) => match config::load_sources(&s.sources) {
-            Ok(d) => (d, s.options),
+            Ok(d) => {
+                let targets = s
+                    .context
+                    .as_ref()
+                    .map(|c| c.targets.clone())
+                    .unwrap_or_default();
+                (d, s.options, targets)
+            }
             Err(problems) => {
                 eprint!("{problems}");
                 anyhow::bail!("the configuration saved in the plan is invalid");
             }
         },
         None => match load_config(&args.paths) {
-            Some(d) => (d, args.flags.options()),
+            Some(d) => (d, args.flags.options(), args.flags.targets.clone()),
             None => return Ok(EXIT_ERROR),
         },
     };
     let rt = runtime()?;
-    let (conn, plan) = connect_and_plan(&rt, global, &desired, options)?;
+    let (conn, plan) = connect_and_plan(&rt, global, &desired, options, &targets)?;
     let code = apply_planned(global, args, &rt, &conn, plan, saved.as_ref(), &desired);
     rt.block_on(conn.close())?;
     code

@@ -85,6 +85,11 @@ pub struct PlanFlags {
     /// Override the delete-percentage guard.
     #[arg(long)]
     pub force: bool,
+    /// Plan only this account (an address such as `customer.contoso`, or `partner` for the
+    /// partner's users), what it contains and what it depends on; repeatable. Nothing outside
+    /// the targets is planned, pruned or reported.
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub targets: Vec<String>,
     /// Refuse the plan when it would create an account whose name is nearly that of an
     /// unmanaged live account (a probable duplicate) instead of only warning.
     #[arg(long)]

@@ -21,6 +21,7 @@ pub(super) fn connect_and_plan(
     global: &GlobalArgs,
     desired: &config::Desired,
     options: plan::Options,
+    targets: &[String],
 ) -> anyhow::Result<(endpoint::Connection, Result<plan::Plan, plan::PlanErrors>)> {
     let choice = endpoint::choose(global.endpoint.as_deref(), endpoint::ci_from_env())?;
     rt.block_on(async {
@@ -32,7 +33,11 @@ pub(super) fn connect_and_plan(
         )
         .await?;
         match conn.provider.snapshot().await {
-            Ok(snapshot) => Ok((conn, plan::plan(desired, &snapshot, options))),
+            Ok(snapshot) => {
+                let plan = plan::plan(desired, &snapshot, options)
+                    .and_then(|p| plan::restrict(p, desired, &snapshot, targets));
+                Ok((conn, plan))
+            }
             Err(e) => {
                 conn.close().await?;
                 Err(e.into())
@@ -124,7 +129,8 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
         return Ok(EXIT_ERROR);
     };
     let rt = runtime()?;
-    let (conn, plan) = connect_and_plan(&rt, global, &desired, args.flags.options())?;
+    let options = args.flags.options();
+    let (conn, plan) = connect_and_plan(&rt, global, &desired, options, &args.flags.targets)?;
     let target = conn.target.clone();
     rt.block_on(conn.close())?;
     let Some(plan) = plan_or_report(plan) else {

@@ -57,6 +57,14 @@ pub enum PlanError {
         /// What is wrong.
         problem: AdoptProblem,
     },
+    /// A `--target` address that names no account.
+    #[error("--target {target}: no such account in the configuration or the live state{}", closest.as_ref().map(|c| format!("; did you mean {c}?")).unwrap_or_default())]
+    UnknownTarget {
+        /// The address given.
+        target: String,
+        /// The closest known address.
+        closest: Option<String>,
+    },
     /// A service type the live catalog does not have.
     #[error("{address}: unknown service type `{service_type}`; the catalog has: {}", known.join(", "))]
     UnknownServiceType {

@@ -19,6 +19,7 @@ mod planner;
 mod prune;
 mod saved;
 mod settings;
+mod target;
 
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +35,7 @@ pub use operation::{
     Person, Settings, UserRef,
 };
 pub use saved::{Context as SavedContext, SavedPlan, SavedPlanError};
+pub use target::restrict;
 
 /// A live object left alone because the configuration does not mention it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,6 +160,9 @@ pub struct Plan {
     pub unmanaged: Vec<Unmanaged>,
     /// Creations that look like unmanaged live accounts (probable duplicates).
     pub near_misses: Vec<NearMiss>,
+    /// The `--target` addresses the plan is restricted to (empty: the whole configuration).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
     /// Matching invitations still pending (no change needed).
     pub pending_invitations: usize,
     /// Live object counts.

@@ -204,6 +204,7 @@ impl<'l> Planner<'l> {
             operations: self.ops,
             unmanaged: self.unmanaged,
             near_misses: self.near,
+            targets: Vec::new(),
             pending_invitations: self.pending,
             live: ClassCounts {
                 accounts: live.accounts.len(),

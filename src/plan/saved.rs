@@ -49,6 +49,9 @@ pub struct Context {
     /// Near-miss warnings.
     #[serde(default)]
     pub near_misses: Vec<NearMiss>,
+    /// The `--target` addresses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
     /// Matching pending invitations.
     pub pending_invitations: usize,
     /// Live object counts.
@@ -99,6 +102,7 @@ impl SavedPlan {
                 partner: plan.partner.clone(),
                 unmanaged: plan.unmanaged.clone(),
                 near_misses: plan.near_misses.clone(),
+                targets: plan.targets.clone(),
                 pending_invitations: plan.pending_invitations,
                 live: plan.live,
                 partner_admins: plan.partner_admins.clone(),
@@ -152,6 +156,7 @@ impl SavedPlan {
             operations: self.operations.clone(),
             unmanaged: c.unmanaged,
             near_misses: c.near_misses,
+            targets: c.targets,
             pending_invitations: c.pending_invitations,
             live: c.live,
             partner_admins: c.partner_admins,

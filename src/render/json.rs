@@ -64,6 +64,10 @@ pub fn json(plan: &Plan, target: &Target, refusals: Option<&Refusals>) -> String
         }).collect::<Vec<_>>(),
         "refusals": refusals.map(|r| r.0.iter().map(ToString::to_string).collect::<Vec<_>>()).unwrap_or_default(),
     });
+    let mut doc = doc;
+    if !plan.targets.is_empty() {
+        doc["targets"] = json!(plan.targets);
+    }
     let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
     s.push('\n');
     s

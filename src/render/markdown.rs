@@ -126,6 +126,9 @@ fn head(plan: &Plan, refusals: Option<&Refusals>, cap: usize) -> String {
         "### partnerctl plan for `{}`\n",
         plan.partner.name.replace('`', "'")
     );
+    if !plan.targets.is_empty() {
+        let _ = writeln!(out, "> {}\n", super::text::targeted(plan));
+    }
     let admins: Vec<_> = plan.unmanaged.iter().filter(|u| u.is_admin()).collect();
     for u in admins.iter().take(cap) {
         let _ = writeln!(

@@ -192,7 +192,18 @@ fn header(out: &mut String, plan: &Plan, target: &Target, p: &Palette) {
         p.bold(&plan.partner.name),
         plan.partner.id,
     );
+    if !plan.targets.is_empty() {
+        let _ = writeln!(out, "{}", targeted(plan));
+    }
     out.push('\n');
+}
+
+/// The line that says a plan is restricted to `--target` addresses.
+pub(super) fn targeted(plan: &Plan) -> String {
+    format!(
+        "Targeted: {} (only these accounts, what they contain and what they depend on are planned; the rest of the configuration is not)",
+        plan.targets.join(", ")
+    )
 }
 
 fn unmanaged(out: &mut String, plan: &Plan, p: &Palette) {

@@ -462,3 +462,67 @@ fn the_json_apply_report_lists_statuses_errors_and_created_ids() {
     assert_eq!(v["summary"]["operations"], 0);
     assert_eq!(v["summary"]["success"], true);
 }
+
+#[test]
+fn target_plans_and_applies_nothing_outside_it() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let run = with_target(partnerctl().arg("plan"), &sb, &token)
+        .args([&acme(), "--target", "customer.fabrikam", "--format", "json"])
+        .run()
+        .success();
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["targets"], serde_json::json!(["customer.fabrikam"]));
+    let addresses: Vec<&str> = v["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(addresses.len(), 4, "{addresses:?}");
+    assert!(addresses.iter().all(|a| a.starts_with("customer.fabrikam")));
+    apply(
+        &sb,
+        &token,
+        &[&acme(), "--auto-approve", "--target", "customer.fabrikam"],
+    )
+    .success();
+    let keys = |s: &State| -> Vec<String> {
+        let mut k: Vec<String> = s
+            .accounts
+            .iter()
+            .map(|a| a["external_key"].to_string())
+            .collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&dump(&sb, &token)), ["\"fabrikam\""]);
+    apply(&sb, &token, &[&acme(), "--auto-approve"]).success();
+    // A configuration without fabrikam, pruning, targeted elsewhere: fabrikam stays.
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["partner.yaml", "customers/contoso.yaml"] {
+        let to = dir.path().join(f);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(root().join("examples/acme").join(f), to).unwrap();
+    }
+    let cfg = path_str(dir.path());
+    let args = [
+        &cfg,
+        "--auto-approve",
+        "--prune-accounts",
+        "--force",
+        "--target",
+        "customer.contoso",
+    ];
+    apply(&sb, &token, &args)
+        .success()
+        .stdout_contains("No changes");
+    assert_eq!(dump(&sb, &token).accounts.len(), 6);
+    let run = apply(
+        &sb,
+        &token,
+        &[&cfg, "--auto-approve", "--target", "customer.contso"],
+    )
+    .code(1);
+    run.stderr_contains("--target customer.contso: no such account in the configuration or the live state; did you mean customer.contoso?");
+}

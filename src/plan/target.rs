@@ -1,0 +1,226 @@
+//! Stage `plan`, targeting (like Terraform's `-target`): a plan restricted to the named
+//! accounts, what they contain (users, services, networks, sub-accounts) and the operations
+//! those depend on (the creation of a parent). Nothing outside the target is planned, so never
+//! a prune outside it. `partner` targets the partner's own users. Pure.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{Plan, PlanError, PlanErrors};
+use crate::config::Desired;
+use crate::live::Snapshot;
+
+/// The parent address of every account address the configuration or the live state knows.
+fn parents(desired: &Desired, live: &Snapshot) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let nodes: Vec<_> = desired.walk().collect();
+    for n in &nodes {
+        let parent = n.parent.map_or_else(
+            || "partner".to_string(),
+            |p| format!("{}.{}", nodes[p].kind, nodes[p].key),
+        );
+        out.insert(format!("{}.{}", n.kind, n.key), parent);
+    }
+    let address = |id: &str| -> String {
+        match live.accounts.iter().find(|a| a.id == id) {
+            Some(a) => match &a.external_key {
+                Some(k) => format!("{}.{k}", a.kind),
+                None => format!("{}[id={}]", a.kind, a.id),
+            },
+            None => "partner".to_string(),
+        }
+    };
+    for a in &live.accounts {
+        out.entry(address(&a.id))
+            .or_insert_with(|| address(&a.parent_id));
+    }
+    out
+}
+
+/// Is `address` (an account address) one of `targets` or below one?
+fn contained(address: &str, targets: &HashSet<&str>, parents: &HashMap<String, String>) -> bool {
+    let mut cur = Some(address);
+    while let Some(a) = cur {
+        // The partner as a target means its own users, not every account below it.
+        if a == "partner" {
+            return false;
+        }
+        if targets.contains(a) {
+            return true;
+        }
+        cur = parents.get(a).map(String::as_str);
+    }
+    false
+}
+
+/// `plan` restricted to `targets` (account addresses, or `partner`); an unknown address is an
+/// error naming the closest known one.
+pub fn restrict(
+    plan: Plan,
+    desired: &Desired,
+    live: &Snapshot,
+    targets: &[String],
+) -> Result<Plan, PlanErrors> {
+    if targets.is_empty() {
+        return Ok(plan);
+    }
+    let parents = parents(desired, live);
+    let unknown: Vec<PlanError> = targets
+        .iter()
+        .filter(|t| *t != "partner" && !parents.contains_key(t.as_str()))
+        .map(|t| PlanError::UnknownTarget {
+            target: t.clone(),
+            closest: closest(t, parents.keys()),
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(PlanErrors(unknown));
+    }
+    let set: HashSet<&str> = targets.iter().map(String::as_str).collect();
+    let inside = |address: &str| -> bool {
+        if address == "partner" {
+            return set.contains("partner");
+        }
+        contained(address, &set, &parents)
+    };
+    // The operations inside the targets, then everything they depend on.
+    let mut keep: Vec<bool> = plan
+        .operations
+        .iter()
+        .map(|o| inside(&o.account.address()))
+        .collect();
+    let mut stack: Vec<usize> = (0..keep.len()).filter(|&i| keep[i]).collect();
+    while let Some(i) = stack.pop() {
+        for &d in &plan.operations[i].depends_on {
+            if !keep[d] {
+                keep[d] = true;
+                stack.push(d);
+            }
+        }
+    }
+    let mut new_index = vec![usize::MAX; keep.len()];
+    let mut operations = Vec::new();
+    for (i, op) in plan.operations.into_iter().enumerate() {
+        if keep[i] {
+            new_index[i] = operations.len();
+            operations.push(op);
+        }
+    }
+    for op in &mut operations {
+        for d in &mut op.depends_on {
+            *d = new_index[*d];
+        }
+    }
+    let account_of = |address: &str| -> String {
+        address
+            .split_once(".user[")
+            .or_else(|| address.split_once(".service["))
+            .map_or(address, |(a, _)| a)
+            .to_string()
+    };
+    let unmanaged = plan
+        .unmanaged
+        .into_iter()
+        .filter(|u| inside(&account_of(&u.address)))
+        .collect();
+    let near_misses = plan
+        .near_misses
+        .into_iter()
+        .filter(|n| inside(&n.address))
+        .collect();
+    Ok(Plan {
+        operations,
+        unmanaged,
+        near_misses,
+        targets: targets.to_vec(),
+        ..plan
+    })
+}
+
+fn closest<'a>(given: &str, known: impl Iterator<Item = &'a String>) -> Option<String> {
+    known
+        .map(|k| (strsim::levenshtein(given, k), k))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, k)| k.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{acme, empty_live, simulate};
+    use super::super::{Action, Options, plan};
+    use super::*;
+
+    #[test]
+    fn a_target_keeps_its_subtree_and_what_it_depends_on() {
+        let d = acme();
+        let live = empty_live();
+        let full = plan(&d, &live, Options::default()).unwrap();
+        let only = |targets: &[&str]| {
+            let t: Vec<String> = targets.iter().map(|s| s.to_string()).collect();
+            restrict(full.clone(), &d, &live, &t).unwrap()
+        };
+        let p = only(&["sub_account.contoso-paris"]);
+        let addresses: Vec<(Action, &str)> = p
+            .operations
+            .iter()
+            .map(|o| (o.action(), o.address.as_str()))
+            .collect();
+        assert_eq!(
+            addresses,
+            [
+                (Action::Create, "customer.contoso"),
+                (Action::Create, "network.contoso-network"),
+                (Action::Create, "sub_account.contoso-paris"),
+                (
+                    Action::Invite,
+                    "sub_account.contoso-paris.user[paris@contoso.example]"
+                ),
+                (
+                    Action::AddService,
+                    "sub_account.contoso-paris.service[visitor-management]"
+                ),
+            ]
+        );
+        assert_eq!(p.operations[1].depends_on, vec![0]);
+        assert_eq!(p.operations[4].depends_on, vec![2]);
+        // A customer: all of it, nothing of the others.
+        let p = only(&["customer.contoso"]);
+        assert!(p.operations.iter().all(|o| o.address.contains("contoso")));
+        assert_eq!(p.operations.len(), 14);
+        // The partner: its users only.
+        let p = only(&["partner"]);
+        assert!(
+            p.operations
+                .iter()
+                .all(|o| o.address.starts_with("partner.user["))
+        );
+        assert_eq!(p.operations.len(), 2);
+        let e = restrict(full.clone(), &d, &live, &["customer.contso".to_string()]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--target customer.contso: no such account in the configuration or the live state; did you mean customer.contoso?"
+        );
+    }
+
+    #[test]
+    fn never_a_prune_outside_the_target() {
+        let d = acme();
+        let applied = simulate(
+            &empty_live(),
+            &plan(&d, &empty_live(), Options::default()).unwrap(),
+        );
+        let mut smaller = d.clone();
+        smaller.customers.retain(|c| c.key == "contoso");
+        let options = Options {
+            prune: true,
+            prune_accounts: true,
+            force: true,
+            ..Options::default()
+        };
+        let full = plan(&smaller, &applied, options).unwrap();
+        assert!(full.operations.iter().any(|o| o.action() == Action::Delete));
+        let p = restrict(full, &smaller, &applied, &["customer.contoso".to_string()]).unwrap();
+        assert!(p.operations.is_empty(), "{:#?}", p.operations);
+        assert!(p.unmanaged.is_empty());
+    }
+}

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 
 use super::operation::{AccountRef, Change};
 use super::planner::Planner;
-use crate::live;
 use crate::vocab::AccountKind;
 
 /// A creation that looks like an unmanaged live account.
@@ -60,12 +59,7 @@ pub fn close(a: &str, b: &str) -> bool {
 impl<'l> Planner<'l> {
     /// Warns about creations close to an unmanaged live sibling of the same kind.
     pub(super) fn near_misses(&mut self) {
-        let unmatched: Vec<&'l live::Account> = self
-            .live
-            .accounts
-            .iter()
-            .filter(|a| !self.matched.contains(a.id.as_str()))
-            .collect();
+        let unmatched = self.unmatched();
         if unmatched.is_empty() {
             return;
         }

@@ -32,13 +32,17 @@ impl<'l> Planner<'l> {
 }
 
 impl<'l> Planner<'l> {
-    pub(super) fn prune_accounts(&mut self) {
+    /// Live accounts no desired account matched.
+    pub(super) fn unmatched(&self) -> Vec<&'l live::Account> {
         let live = self.live;
-        let unmatched: Vec<&'l live::Account> = live
-            .accounts
+        live.accounts
             .iter()
             .filter(|a| !self.matched.contains(a.id.as_str()))
-            .collect();
+            .collect()
+    }
+
+    pub(super) fn prune_accounts(&mut self) {
+        let unmatched = self.unmatched();
         if unmatched.is_empty() {
             return;
         }

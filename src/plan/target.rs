@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Plan, PlanError, PlanErrors};
+use super::{Operation, Plan, PlanError, PlanErrors};
 use crate::config::Desired;
 use crate::live::Snapshot;
 
@@ -82,34 +82,12 @@ pub fn restrict(
         }
         contained(address, &set, &parents)
     };
-    // The operations inside the targets, then everything they depend on.
-    let mut keep: Vec<bool> = plan
+    let keep: Vec<bool> = plan
         .operations
         .iter()
         .map(|o| inside(&o.account.address()))
         .collect();
-    let mut stack: Vec<usize> = (0..keep.len()).filter(|&i| keep[i]).collect();
-    while let Some(i) = stack.pop() {
-        for &d in &plan.operations[i].depends_on {
-            if !keep[d] {
-                keep[d] = true;
-                stack.push(d);
-            }
-        }
-    }
-    let mut new_index = vec![usize::MAX; keep.len()];
-    let mut operations = Vec::new();
-    for (i, op) in plan.operations.into_iter().enumerate() {
-        if keep[i] {
-            new_index[i] = operations.len();
-            operations.push(op);
-        }
-    }
-    for op in &mut operations {
-        for d in &mut op.depends_on {
-            *d = new_index[*d];
-        }
-    }
+    let operations = with_dependencies(plan.operations, keep);
     let account_of = |address: &str| -> String {
         address
             .split_once(".user[")
@@ -134,6 +112,34 @@ pub fn restrict(
         targets: targets.to_vec(),
         ..plan
     })
+}
+
+/// The operations marked `keep` and every operation they depend on (transitively), in plan
+/// order, with their dependency indexes renumbered.
+fn with_dependencies(ops: Vec<Operation>, mut keep: Vec<bool>) -> Vec<Operation> {
+    let mut stack: Vec<usize> = (0..keep.len()).filter(|&i| keep[i]).collect();
+    while let Some(i) = stack.pop() {
+        for &d in &ops[i].depends_on {
+            if !keep[d] {
+                keep[d] = true;
+                stack.push(d);
+            }
+        }
+    }
+    let mut new_index = vec![usize::MAX; keep.len()];
+    let mut out = Vec::new();
+    for (i, op) in ops.into_iter().enumerate() {
+        if keep[i] {
+            new_index[i] = out.len();
+            out.push(op);
+        }
+    }
+    for op in &mut out {
+        for d in &mut op.depends_on {
+            *d = new_index[*d];
+        }
+    }
+    out
 }
 
 fn closest<'a>(given: &str, known: impl Iterator<Item = &'a String>) -> Option<String> {

@@ -68,6 +68,17 @@ impl Walk {
     pub(super) fn failed(&mut self, i: usize, message: String) {
         self.states[i] = Some(OpState::Failed(message));
         self.failed += 1;
+        self.skip_dependents(i);
+    }
+
+    /// Records `i` as left to a person (manual step `step`), before the walk starts; what
+    /// depends on it is skipped.
+    pub(super) fn manual(&mut self, i: usize, step: usize) {
+        self.states[i] = Some(OpState::Manual { step });
+        self.skip_dependents(i);
+    }
+
+    fn skip_dependents(&mut self, i: usize) {
         let mut stack = self.dependents[i].clone();
         while let Some(d) = stack.pop() {
             if self.states[d].is_none() {

@@ -46,6 +46,11 @@ pub enum OpState {
     },
     /// Not started because the apply was interrupted.
     NotStarted,
+    /// Left to a person: the vendor's API cannot do it (manual step `step`, from 1).
+    Manual {
+        /// Its number in the plan's runbook.
+        step: usize,
+    },
 }
 
 /// The outcome of an apply.
@@ -173,6 +178,9 @@ where
 {
     let start_time = Instant::now();
     let mut walk = Walk::new(&plan.operations);
+    for (n, step) in plan.manual.iter().enumerate() {
+        walk.manual(step.operation, n + 1);
+    }
     let mut created: Vec<Option<String>> = vec![None; plan.operations.len()];
     let mut limit = AdaptiveLimit::new(parallelism, provider.throttle_events());
     let mut ids = Ids {

@@ -231,3 +231,45 @@ async fn throttling_lowers_the_concurrency_limit() {
     assert!(report.min_parallelism < 8, "{}", report.min_parallelism);
     assert!(report.min_parallelism >= 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manual_steps_are_not_executed_and_hold_back_their_dependents() {
+    let caps = crate::plan::Capabilities {
+        create: vec![crate::vocab::AccountKind::Customer],
+        services: true,
+    };
+    let p = crate::plan::with_capabilities(
+        plan(&acme(), &empty_live(), Options::default()).unwrap(),
+        &caps,
+        |op| (op.address.clone(), Vec::new()),
+    );
+    assert_eq!(p.manual.len(), 3, "the network and its two sub-accounts");
+    let p = Arc::new(p);
+    let fake = Fake::new(&p, &[]);
+    let report = run(fake.clone(), Arc::clone(&p), "d", 4, &mut Silent, never()).await;
+    let manual: Vec<&str> = p
+        .operations
+        .iter()
+        .zip(&report.states)
+        .filter(|(_, s)| matches!(s, OpState::Manual { .. }))
+        .map(|(o, _)| o.address.as_str())
+        .collect();
+    assert_eq!(
+        manual,
+        [
+            "network.contoso-network",
+            "sub_account.contoso-paris",
+            "sub_account.contoso-lyon"
+        ]
+    );
+    // The network's and sub-accounts' members wait; everything else is done.
+    assert_eq!(report.count(|s| matches!(s, OpState::Skipped { .. })), 6);
+    assert_eq!(report.count(|s| *s == OpState::Done), 24 - 3 - 6);
+    let log = fake.log.lock().unwrap();
+    assert!(
+        log.finished
+            .iter()
+            .all(|(_, a)| !a.starts_with("network.") && !a.starts_with("sub_account."))
+    );
+    assert!(!report.success());
+}

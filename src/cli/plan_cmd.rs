@@ -34,8 +34,13 @@ pub(super) fn connect_and_plan(
         .await?;
         match conn.provider.snapshot().await {
             Ok(snapshot) => {
+                let provider = &conn.provider;
                 let plan = plan::plan(desired, &snapshot, options)
-                    .and_then(|p| plan::restrict(p, desired, &snapshot, targets));
+                    .and_then(|p| plan::restrict(p, desired, &snapshot, targets))
+                    .map(|p| {
+                        let caps = provider.capabilities();
+                        plan::with_capabilities(p, &caps, |op| provider.runbook(op))
+                    });
                 Ok((conn, plan))
             }
             Err(e) => {

@@ -45,6 +45,16 @@ pub enum Refusal {
         /// One of them, for the message.
         example: String,
     },
+    /// The plan changes things the provider does not manage.
+    #[error(
+        "the vendor's API does not manage services, and the configuration has {count} service change(s) (e.g. {example}); remove the services from the configuration for this vendor"
+    )]
+    Unsupported {
+        /// How many changes.
+        count: usize,
+        /// One of them.
+        example: String,
+    },
     /// The plan creates accounts that look like unmanaged live ones, and the user asked to
     /// refuse that.
     #[error(
@@ -104,6 +114,12 @@ pub(super) fn check(plan: &Plan) -> Result<(), Refusals> {
     }
     if let Some(r) = last_partner_admin(plan) {
         out.push(r);
+    }
+    if let Some(first) = plan.unsupported.first() {
+        out.push(Refusal::Unsupported {
+            count: plan.unsupported.len(),
+            example: first.clone(),
+        });
     }
     if let (true, Some(first)) = (plan.options.refuse_near_misses, plan.near_misses.first()) {
         out.push(Refusal::NearMisses {

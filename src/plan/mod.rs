@@ -12,6 +12,7 @@ mod action;
 mod error;
 mod format;
 mod guard;
+mod manual;
 mod members;
 mod near;
 pub mod operation;
@@ -29,6 +30,7 @@ use crate::vocab::{AccountKind, Role, UserStatus};
 
 pub use error::{AdoptProblem, PlanError, PlanErrors};
 pub use guard::{Refusal, Refusals};
+pub use manual::{Capabilities, ManualStep, with_capabilities};
 pub use near::NearMiss;
 pub use operation::{
     AccountFields, AccountRef, Action, Change, FieldChange, FieldValue, Membership, Operation,
@@ -163,6 +165,12 @@ pub struct Plan {
     /// The `--target` addresses the plan is restricted to (empty: the whole configuration).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<String>,
+    /// Operations the provider's API cannot perform: steps for a person, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub manual: Vec<ManualStep>,
+    /// Addresses of changes of a kind the provider does not manage (the plan is refused).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsupported: Vec<String>,
     /// Matching invitations still pending (no change needed).
     pub pending_invitations: usize,
     /// Live object counts.
@@ -204,9 +212,9 @@ impl Plan {
             .collect()
     }
 
-    /// Write calls the apply needs (one per operation).
+    /// Write calls the apply needs (one per operation, manual steps aside).
     pub fn writes(&self) -> usize {
-        self.operations.len()
+        self.operations.len() - self.manual.len()
     }
 
     /// The least time the apply can take under the reported write limit, in seconds.

@@ -205,6 +205,8 @@ impl<'l> Planner<'l> {
             unmanaged: self.unmanaged,
             near_misses: self.near,
             targets: Vec::new(),
+            manual: Vec::new(),
+            unsupported: Vec::new(),
             pending_invitations: self.pending,
             live: ClassCounts {
                 accounts: live.accounts.len(),

@@ -52,6 +52,12 @@ pub struct Context {
     /// The `--target` addresses.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<String>,
+    /// Manual steps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub manual: Vec<super::ManualStep>,
+    /// Changes the provider does not manage.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsupported: Vec<String>,
     /// Matching pending invitations.
     pub pending_invitations: usize,
     /// Live object counts.
@@ -103,6 +109,8 @@ impl SavedPlan {
                 unmanaged: plan.unmanaged.clone(),
                 near_misses: plan.near_misses.clone(),
                 targets: plan.targets.clone(),
+                manual: plan.manual.clone(),
+                unsupported: plan.unsupported.clone(),
                 pending_invitations: plan.pending_invitations,
                 live: plan.live,
                 partner_admins: plan.partner_admins.clone(),
@@ -157,6 +165,8 @@ impl SavedPlan {
             unmanaged: c.unmanaged,
             near_misses: c.near_misses,
             targets: c.targets,
+            manual: c.manual,
+            unsupported: c.unsupported,
             pending_invitations: c.pending_invitations,
             live: c.live,
             partner_admins: c.partner_admins,

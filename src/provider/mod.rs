@@ -11,7 +11,7 @@ use std::future::Future;
 use serde::Serialize;
 
 use crate::live::Snapshot;
-use crate::plan::Operation;
+use crate::plan::{Capabilities, Operation};
 
 pub use http::HttpProvider;
 
@@ -60,6 +60,20 @@ pub trait Provider {
         ids: &Resolved,
         idempotency_key: &str,
     ) -> impl Future<Output = Result<Outcome, Self::Error>> + Send;
+
+    /// What the vendor's API can do; what it cannot becomes a manual step or a refusal.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::full()
+    }
+
+    /// A manual step for `op` in the vendor's own words: a title and the instructions, with
+    /// the values to type. Only asked for operations [`Provider::capabilities`] excludes.
+    fn runbook(&self, op: &Operation) -> (String, Vec<String>) {
+        (
+            format!("{} {}", op.action().as_str(), op.address),
+            vec!["Do this in the vendor's dashboard.".to_string()],
+        )
+    }
 
     /// How many throttled responses the provider has seen so far (for adaptive concurrency).
     fn throttle_events(&self) -> u64 {

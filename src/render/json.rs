@@ -68,6 +68,9 @@ pub fn json(plan: &Plan, target: &Target, refusals: Option<&Refusals>) -> String
     if !plan.targets.is_empty() {
         doc["targets"] = json!(plan.targets);
     }
+    if !plan.manual.is_empty() {
+        doc["manual_steps"] = json!(plan.manual);
+    }
     let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
     s.push('\n');
     s

@@ -129,6 +129,20 @@ fn head(plan: &Plan, refusals: Option<&Refusals>, cap: usize) -> String {
     if !plan.targets.is_empty() {
         let _ = writeln!(out, "> {}\n", super::text::targeted(plan));
     }
+    if !plan.manual.is_empty() {
+        let _ = writeln!(
+            out,
+            "**Manual steps ({}):** the vendor's API cannot do these; do them in its dashboard, then plan again.\n",
+            plan.manual.len()
+        );
+        for step in plan.manual.iter().take(cap.max(50)) {
+            let _ = writeln!(out, "1. **{}**", step.title);
+            for line in &step.lines {
+                let _ = writeln!(out, "   - {line}");
+            }
+        }
+        out.push('\n');
+    }
     let admins: Vec<_> = plan.unmanaged.iter().filter(|u| u.is_admin()).collect();
     for u in admins.iter().take(cap) {
         let _ = writeln!(

@@ -14,7 +14,7 @@ use crate::provider::Target;
 pub use json::json;
 pub use markdown::{markdown, markdown_within};
 pub use report::{REPORT_FORMAT_VERSION, apply_report, apply_report_json};
-pub use text::text;
+pub use text::{runbook, text};
 
 /// Version of the JSON plan format (bumped on incompatible changes).
 pub const JSON_FORMAT_VERSION: &str = "1";
@@ -125,6 +125,9 @@ pub fn summary_line(plan: &Plan) -> String {
     };
     if !plan.unmanaged.is_empty() && !plan.is_empty() {
         tail.push(format!("{} unmanaged{admins}", plan.unmanaged.len()));
+    }
+    if !plan.manual.is_empty() {
+        tail.push(format!("{} manual step(s)", plan.manual.len()));
     }
     if !plan.near_misses.is_empty() {
         tail.push(format!("{} warning(s)", plan.near_misses.len()));

@@ -35,6 +35,7 @@ fn headline(report: &Report) -> String {
     let failed = report.count(|s| matches!(s, OpState::Failed(_)));
     let skipped = report.count(|s| matches!(s, OpState::Skipped { .. }));
     let not_started = report.count(|s| *s == OpState::NotStarted);
+    let manual = report.count(|s| matches!(s, OpState::Manual { .. }));
     let secs = report.elapsed.as_secs_f64();
     let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
     let head = if report.success() {
@@ -44,11 +45,14 @@ fn headline(report: &Report) -> String {
     } else {
         "Apply finished with errors"
     };
-    let not_started = if not_started > 0 {
+    let mut not_started = if not_started > 0 {
         format!(", {not_started} not started")
     } else {
         String::new()
     };
+    if manual > 0 {
+        not_started.push_str(&format!(", {manual} left as manual steps"));
+    }
     let retries = if report.retries == 1 { "y" } else { "ies" };
     let lowered = if report.min_parallelism < 1 || report.throttled == 0 {
         String::new()
@@ -109,7 +113,11 @@ pub fn apply_report(plan: &Plan, report: &Report) -> String {
     );
     let not_started = |s: &OpState| (*s == OpState::NotStarted).then(String::new);
     list(&mut out, plan, report, "Not started", &not_started);
-    if !report.success() {
+    if !plan.manual.is_empty() {
+        out.push('\n');
+        out.push_str(&super::text::runbook(plan));
+    }
+    if !report.success() && plan.manual.is_empty() {
         let _ = writeln!(
             out,
             "Run `partnerctl apply` again to finish: it plans from the live state, so done work is not repeated."
@@ -139,6 +147,10 @@ fn operation_json(plan: &Plan, report: &Report, i: usize) -> Value {
             "skipped"
         }
         OpState::NotStarted => "not-started",
+        OpState::Manual { step } => {
+            m.insert("manual_step".into(), json!(step));
+            "manual"
+        }
     };
     m.insert("status".into(), json!(status));
     if let Some(id) = report.created.get(i).cloned().flatten() {
@@ -166,6 +178,7 @@ pub fn apply_report_json(plan: &Plan, target: &Target, report: &Report) -> Strin
             "failed": count(&|s| matches!(s, OpState::Failed(_))),
             "skipped": count(&|s| matches!(s, OpState::Skipped { .. })),
             "not_started": count(&|s| *s == OpState::NotStarted),
+            "manual": count(&|s| matches!(s, OpState::Manual { .. })),
             "elapsed_seconds": report.elapsed.as_secs_f64(),
             "retries": report.retries,
             "throttled": report.throttled,

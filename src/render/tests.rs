@@ -215,3 +215,27 @@ fn unmanaged_by_name_and_a_near_miss() {
         "{r}"
     );
 }
+
+#[test]
+fn manual_steps_render_as_a_numbered_runbook() {
+    let caps = crate::plan::Capabilities {
+        create: vec![],
+        services: true,
+    };
+    let words = |op: &crate::plan::Operation| match &op.change {
+        crate::plan::Change::Create { fields, .. } => (
+            format!("Add {}", op.account.kind().unwrap()),
+            vec![format!("Name: {}", fields.name)],
+        ),
+        _ => unreachable!("only creations are manual"),
+    };
+    let mut d = acme();
+    d.customers.truncate(1);
+    let p = crate::plan::with_capabilities(
+        plan(&d, &empty_live(), Options::default()).unwrap(),
+        &caps,
+        words,
+    );
+    assert_eq!(p.manual.len(), 4);
+    snapshot_all("manual_steps", &p);
+}

@@ -144,12 +144,24 @@ fn member_details(out: &mut String, op: &Operation, indent: &str, p: &Palette) {
 
 /// One account's group of consecutive operations: its own operation (if any) as the header,
 /// then its users and services.
-fn group(out: &mut String, account: &AccountRef, ops: &[Operation], p: &Palette) {
+fn group(
+    out: &mut String,
+    plan: &Plan,
+    account: &AccountRef,
+    start: usize,
+    len: usize,
+    p: &Palette,
+) {
+    let ops = &plan.operations[start..start + len];
     let indent = "  ".repeat(account.kind().map_or(0, |k| k.depth()));
-    match ops.iter().find(|o| o.action().is_account_action()) {
-        Some(op) => {
+    match ops.iter().position(|o| o.action().is_account_action()) {
+        Some(k) => {
+            let op = &ops[k];
             let action = op.action();
-            let head = format!("({})", action.as_str());
+            let head = match plan.manual_step(start + k) {
+                Some((n, _)) => format!("({}, manual step {n})", action.as_str()),
+                None => format!("({})", action.as_str()),
+            };
             let _ = writeln!(
                 out,
                 "{indent}{} {} {}",
@@ -266,6 +278,21 @@ pub(super) fn unmanaged_label(u: &Unmanaged) -> String {
     }
 }
 
+/// The numbered manual steps, in the vendor's words.
+pub fn runbook(plan: &Plan) -> String {
+    let mut out = format!(
+        "Manual steps ({}): the vendor's API cannot do these. Do them in its dashboard, then run `partnerctl plan` again: it adopts what you created and carries on.\n",
+        plan.manual.len()
+    );
+    for (n, step) in plan.manual.iter().enumerate() {
+        let _ = writeln!(out, "  {}. {}", n + 1, step.title);
+        for line in &step.lines {
+            let _ = writeln!(out, "       {line}");
+        }
+    }
+    out
+}
+
 /// The text format.
 pub fn text(plan: &Plan, target: &Target, refusals: Option<&Refusals>, color: bool) -> String {
     let p = Palette { color };
@@ -282,10 +309,14 @@ pub fn text(plan: &Plan, target: &Target, refusals: Option<&Refusals>, color: bo
         if i > 0 && account.kind().is_none_or(|k| k.depth() == 0) {
             out.push('\n');
         }
-        group(&mut out, account, &ops[i..i + len], &p);
+        group(&mut out, plan, account, i, len, &p);
         i += len;
     }
     unmanaged(&mut out, plan, &p);
+    if !plan.manual.is_empty() {
+        out.push('\n');
+        out.push_str(&runbook(plan));
+    }
     if !plan.near_misses.is_empty() {
         out.push('\n');
         for w in &plan.near_misses {

@@ -1,6 +1,7 @@
 //! The single integration-test binary (one link step instead of one per file).
 
 mod apply;
+mod endpoint;
 mod export;
 mod layers;
 mod plan;

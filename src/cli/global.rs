@@ -1,11 +1,23 @@
 //! Edge: what the global options set up beyond parsing: the connection settings (per-request
-//! timeout, read deadline) and the diagnostics on stderr (`-v`/`-q`, `RUST_LOG`).
+//! timeout, read deadline), the diagnostics on stderr (`--log-format text|json`, `-v`/`-q`,
+//! `RUST_LOG`) and the final error line.
 //! May touch: stderr.
 
 use std::time::Duration;
 
+use clap::ValueEnum;
+
 use super::GlobalArgs;
 use crate::endpoint;
+
+/// `--log-format` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people: time, level, message (`-v` adds the structured fields).
+    Text,
+    /// One JSON object per line (`timestamp`, `level`, `message` and the event's fields).
+    Json,
+}
 
 /// Parses a positive number of seconds (`30`, `2.5`) for `--timeout` and `--read-deadline`.
 pub fn parse_seconds(s: &str) -> Result<Duration, String> {
@@ -29,9 +41,9 @@ impl GlobalArgs {
     }
 }
 
-/// Diagnostics go to stderr; `RUST_LOG` wins over `-v`/`-q`. The default verbosity shows each
-/// event's message only (its fields are in the message already); `-v` adds the structured
-/// fields.
+/// Diagnostics go to stderr; `RUST_LOG` wins over `-v`/`-q`. In text, the default verbosity
+/// shows each event's message only (its fields are in the message already); `-v` adds the
+/// structured fields. In JSON, every event is one object on one line, fields flattened.
 pub(super) fn init_logging(g: &GlobalArgs) {
     let default = match (g.quiet, g.verbose) {
         (true, _) => "error",
@@ -46,8 +58,14 @@ pub(super) fn init_logging(g: &GlobalArgs) {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .with_target(false);
-    let _ = match g.verbose {
-        0 => builder
+    let _ = match (g.log_format, g.verbose) {
+        (LogFormat::Json, _) => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init(),
+        (LogFormat::Text, 0) => builder
             .fmt_fields(tracing_subscriber::fmt::format::debug_fn(
                 |w, field, value| {
                     if field.name() == "message" {
@@ -58,8 +76,30 @@ pub(super) fn init_logging(g: &GlobalArgs) {
                 },
             ))
             .try_init(),
-        _ => builder.try_init(),
+        (LogFormat::Text, _) => builder.try_init(),
     };
+}
+
+/// The line that reports the error ending the command: `error: …` in text; in JSON an object
+/// shaped like the log events (written directly, so that no `RUST_LOG` filter can hide it).
+pub(super) fn error_line(format: LogFormat, err: &anyhow::Error) -> String {
+    let message = format!("{err:#}");
+    match format {
+        LogFormat::Text => format!("error: {message}"),
+        LogFormat::Json => {
+            use tracing_subscriber::fmt::time::FormatTime;
+            let mut timestamp = String::new();
+            let _ = tracing_subscriber::fmt::time::SystemTime.format_time(
+                &mut tracing_subscriber::fmt::format::Writer::new(&mut timestamp),
+            );
+            serde_json::json!({
+                "timestamp": timestamp,
+                "level": "ERROR",
+                "message": message,
+            })
+            .to_string()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -74,5 +114,24 @@ mod tests {
             let e = parse_seconds(bad).unwrap_err();
             assert!(e.contains("greater than 0"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn the_final_error_is_one_json_object_in_json() {
+        let err = anyhow::anyhow!("GET v1/partner: no response within 1 s\nsecond line");
+        let text = error_line(LogFormat::Text, &err);
+        assert!(text.starts_with("error: GET v1/partner"), "{text}");
+        let json = error_line(LogFormat::Json, &err);
+        assert_eq!(json.lines().count(), 1, "{json}");
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["level"], "ERROR");
+        assert_eq!(
+            v["message"],
+            "GET v1/partner: no response within 1 s\nsecond line"
+        );
+        assert!(
+            v["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')),
+            "{v}"
+        );
     }
 }

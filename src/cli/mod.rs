@@ -18,6 +18,7 @@ use crate::plan;
 use crate::render::Format;
 use apply_cmd::apply_command;
 use export_cmd::export_command;
+pub use global::LogFormat;
 use plan_cmd::{plan_command, validate};
 
 /// Exit code for success (and, with `--detailed-exitcode`, "no changes").
@@ -75,6 +76,9 @@ pub struct GlobalArgs {
     /// [default: --timeout × 8 attempts, so 240 at the default timeout].
     #[arg(long, global = true, env = "PARTNERCTL_READ_DEADLINE", value_name = "SECONDS", value_parser = global::parse_seconds)]
     pub read_deadline: Option<std::time::Duration>,
+    /// Format of the diagnostics on stderr: `json` writes one object per line.
+    #[arg(long, global = true, env = "PARTNERCTL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 /// Options of `plan` (and, later, `apply`) that shape the plan.
@@ -248,10 +252,11 @@ pub fn main() -> ExitCode {
         }
     };
     global::init_logging(&cli.global);
+    let log_format = cli.global.log_format;
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("{}", global::error_line(log_format, &err));
             ExitCode::from(EXIT_ERROR)
         }
     }

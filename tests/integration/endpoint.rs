@@ -1,5 +1,5 @@
 //! Talking to an endpoint that misbehaves: bounded waits (`--timeout`, `--read-deadline`),
-//! retries announced on stderr, and the hints for an endpoint
+//! retries announced on stderr (text and `--log-format json`), and the hints for an endpoint
 //! without a scheme and for a token the API does not accept.
 
 use std::net::TcpListener;
@@ -66,6 +66,57 @@ fn a_silent_endpoint_fails_within_timeout_times_attempts_announcing_each_retry()
 }
 
 #[test]
+fn retries_as_json_lines_and_the_deadline_as_a_json_error() {
+    let url = silent_endpoint();
+    let (run, took) = timed(
+        against(
+            &url,
+            &[
+                "plan",
+                &acme(),
+                "--log-format",
+                "json",
+                "--read-deadline",
+                "2.5",
+            ],
+        )
+        .env("PARTNERCTL_TIMEOUT", "1"),
+    );
+    let run = run.code(1);
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    let lines: Vec<serde_json::Value> = run
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let retry = lines
+        .iter()
+        .find(|v| v["level"] == "WARN")
+        .unwrap_or_else(|| panic!("no retry announced:\n{}", run.stderr));
+    assert_eq!(retry["method"], "GET");
+    assert_eq!(retry["path"], "v1/partner");
+    assert_eq!(retry["cause"], "timeout");
+    assert_eq!(retry["attempt"], 2);
+    assert_eq!(retry["attempts"], 8);
+    assert!(retry["wait_s"].as_f64().is_some(), "{retry}");
+    assert!(
+        retry["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no response within 1 s; retrying in ")
+                && m.contains("(attempt 2 of 8)")),
+        "{retry}"
+    );
+    let last = lines.last().unwrap();
+    assert_eq!(last["level"], "ERROR", "{last}");
+    assert!(
+        last["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("the live state could not be read within 2.5 s")),
+        "{last}"
+    );
+}
+
+#[test]
 fn quiet_keeps_retries_silent_and_verbose_adds_their_fields() {
     let url = silent_endpoint();
     let args = ["export", "--timeout", "0.5", "--read-deadline", "1.2"];
@@ -90,6 +141,11 @@ fn bad_flag_values_are_usage_errors() {
             .code(1);
         run.stderr_contains("is not a number of seconds greater than 0");
     }
+    partnerctl()
+        .args(["plan", &acme(), "--log-format", "xml"])
+        .run()
+        .code(1)
+        .stderr_contains("possible values: text, json");
 }
 
 #[test]

@@ -4,7 +4,9 @@
 //! May touch: environment-derived settings, the sandbox database, loopback sockets.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
+use crate::api::client::{DEFAULT_TIMEOUT, RetryPolicy};
 use crate::api::{Client, Token};
 use crate::provider::{HttpProvider, Target};
 use crate::sandbox;
@@ -49,6 +51,48 @@ pub enum EndpointError {
         /// The cause (in the message, not repeated as a source).
         cause: sandbox::error::Error,
     },
+}
+
+/// How patient to be with the endpoint, and whether to say which one is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// Longest wait for one request, connecting included (`--timeout`).
+    pub timeout: Duration,
+    /// Longest time for reading the live state (`--read-deadline`); `None`: the timeout times
+    /// the attempts, so that one request's retries fit in it.
+    pub read_deadline: Option<Duration>,
+    /// No notice about the embedded sandbox on stderr (`-q`).
+    pub quiet: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            timeout: DEFAULT_TIMEOUT,
+            read_deadline: None,
+            quiet: false,
+        }
+    }
+}
+
+impl Settings {
+    /// The client's retry policy: the default one with this timeout.
+    pub fn policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            timeout: self.timeout,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// The read deadline in effect: as given, or the timeout times the attempts.
+    pub fn read_deadline(&self) -> Duration {
+        self.read_deadline
+            .unwrap_or_else(|| self.timeout.saturating_mul(self.policy().attempts))
+    }
+
+    fn provider(&self, client: Client) -> HttpProvider {
+        HttpProvider::new(client).with_read_deadline(self.read_deadline())
+    }
 }
 
 /// Which partner of the embedded sandbox to use (a real endpoint's token decides by itself).
@@ -100,25 +144,25 @@ impl Connection {
 
 /// Connects: builds the client, and for the embedded default opens the database, creates the
 /// config's partner there on first use, and starts the server on a loopback port. Says on
-/// stderr when the embedded sandbox is used.
+/// stderr when the embedded sandbox is used (unless `settings.quiet`).
 pub async fn connect(
     choice: &Choice,
     token: Option<&str>,
     partner: EmbeddedPartner<'_>,
-    quiet: bool,
+    settings: &Settings,
 ) -> Result<Connection, EndpointError> {
     match choice {
         Choice::Remote { url } => {
             let token = token
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| EndpointError::NoToken { url: url.clone() })?;
-            let client = Client::new(url, Token::new(token))?;
+            let client = Client::with_policy(url, Token::new(token), settings.policy())?;
             Ok(Connection {
                 target: Target {
                     endpoint: url.trim_end_matches('/').to_string(),
                     embedded: false,
                 },
-                provider: HttpProvider::new(client),
+                provider: settings.provider(client),
                 sandbox: None,
             })
         }
@@ -146,19 +190,19 @@ pub async fn connect(
             .await
             .map_err(|e| fail(e.into()))?;
             let url = running.url();
-            if !quiet {
+            if !settings.quiet {
                 eprintln!(
                     "Using the embedded sandbox ({}) at {url}, partner \"{partner_name}\". Set PARTNERCTL_ENDPOINT and PARTNERCTL_TOKEN to use a real API.",
                     db.display()
                 );
             }
-            let client = Client::new(&url, Token::new(token))?;
+            let client = Client::with_policy(&url, Token::new(token), settings.policy())?;
             Ok(Connection {
                 target: Target {
                     endpoint: url,
                     embedded: true,
                 },
-                provider: HttpProvider::new(client),
+                provider: settings.provider(client),
                 sandbox: Some(running),
             })
         }
@@ -168,6 +212,23 @@ pub async fn connect(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_read_deadline_fits_one_request_with_its_retries() {
+        let s = Settings::default();
+        assert_eq!(s.read_deadline(), Duration::from_secs(240));
+        let s = Settings {
+            timeout: Duration::from_secs(1),
+            ..Settings::default()
+        };
+        assert_eq!(s.read_deadline(), Duration::from_secs(8));
+        assert_eq!(s.policy().timeout, Duration::from_secs(1));
+        let s = Settings {
+            read_deadline: Some(Duration::from_secs(600)),
+            ..s
+        };
+        assert_eq!(s.read_deadline(), Duration::from_secs(600));
+    }
 
     #[test]
     fn choice_rules() {

@@ -149,8 +149,13 @@ pub(super) fn export_command(global: &GlobalArgs, args: &ExportArgs) -> anyhow::
     let rt = runtime()?;
     let partner = EmbeddedPartner::Existing(args.partner.as_deref());
     let snapshot = rt.block_on(async {
-        let conn =
-            endpoint::connect(&choice, global.token.as_deref(), partner, global.quiet).await?;
+        let conn = endpoint::connect(
+            &choice,
+            global.token.as_deref(),
+            partner,
+            &global.connection(),
+        )
+        .await?;
         let snapshot = conn.provider.snapshot().await;
         conn.close().await?;
         anyhow::Ok(snapshot?)

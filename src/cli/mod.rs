@@ -3,6 +3,7 @@
 
 mod apply_cmd;
 mod export_cmd;
+mod global;
 mod plan_cmd;
 pub mod sandbox;
 
@@ -17,6 +18,7 @@ use crate::plan;
 use crate::render::Format;
 use apply_cmd::apply_command;
 use export_cmd::export_command;
+pub use global::LogFormat;
 use plan_cmd::{plan_command, show_command, validate};
 
 /// Exit code for success (and, with `--detailed-exitcode`, "no changes").
@@ -66,6 +68,17 @@ pub struct GlobalArgs {
     /// Fewer diagnostics on stderr.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Longest wait for one HTTP request, connecting included, in seconds. A request is tried up
+    /// to 8 times; each retry is announced on stderr.
+    #[arg(long, global = true, env = "PARTNERCTL_TIMEOUT", value_name = "SECONDS", default_value = "30", value_parser = global::parse_seconds)]
+    pub timeout: std::time::Duration,
+    /// Longest time for reading the whole live state (plan, apply, export), in seconds
+    /// [default: --timeout × 8 attempts, so 240 at the default timeout].
+    #[arg(long, global = true, env = "PARTNERCTL_READ_DEADLINE", value_name = "SECONDS", value_parser = global::parse_seconds)]
+    pub read_deadline: Option<std::time::Duration>,
+    /// Format of the diagnostics on stderr: `json` writes one object per line.
+    #[arg(long, global = true, env = "PARTNERCTL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 /// Options of `plan` (and, later, `apply`) that shape the plan.
@@ -290,32 +303,15 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { EXIT_OK });
         }
     };
-    init_tracing(&cli.global);
+    global::init_logging(&cli.global);
+    let log_format = cli.global.log_format;
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("{}", global::error_line(log_format, &err));
             ExitCode::from(EXIT_ERROR)
         }
     }
-}
-
-/// Diagnostics go to stderr; `RUST_LOG` wins over `-v`/`-q`.
-fn init_tracing(g: &GlobalArgs) {
-    let default = match (g.quiet, g.verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, _) => "debug",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_target(false)
-        .try_init();
 }
 
 /// Colour decision for stdout: `auto` means a terminal and no `NO_COLOR`.

@@ -29,7 +29,7 @@ pub(super) fn connect_and_plan(
             &choice,
             global.token.as_deref(),
             endpoint::EmbeddedPartner::Config(&desired.partner.name),
-            global.quiet,
+            &global.connection(),
         )
         .await?;
         match conn.provider.snapshot().await {

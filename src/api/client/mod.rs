@@ -4,17 +4,23 @@
 //! pagination, idempotency keys on POST, and plain `http://` refused except on loopback.
 //! May touch: the network, through reqwest.
 //!
-//! Rooms: `error` (errors and response decoding), `request` (token, request builder), `retry`
-//! (policy, counters, throttling); this file sends.
+//! Every retry is announced as a warning (what, why, attempt N of M, when), so that a slow or
+//! silent endpoint is visible at the default verbosity.
+//!
+//! Rooms: `cause` (why an attempt failed, and the sentences about it), `error` (errors and
+//! response decoding), `request` (token, request builder), `retry` (policy, counters,
+//! throttling); this file sends.
 
+mod cause;
 mod error;
 mod request;
 mod retry;
 
+pub use cause::Cause;
 pub use error::ApiError;
-use error::decode;
+use error::{Context, decode};
 pub use request::{Request, Token};
-pub use retry::{RetryPolicy, Stats};
+pub use retry::{DEFAULT_TIMEOUT, RetryPolicy, Stats};
 use retry::{Throttle, retry_after};
 
 use std::fmt;
@@ -36,6 +42,8 @@ pub struct Client {
     base: reqwest::Url,
     token: Token,
     retry: RetryPolicy,
+    /// A loopback endpoint: a local sandbox (the embedded one included).
+    local: bool,
     throttle: Arc<Throttle>,
     stats: Arc<Stats>,
 }
@@ -63,12 +71,15 @@ impl Client {
         Self::with_policy(endpoint, token, RetryPolicy::default())
     }
 
-    /// A client with an explicit retry policy.
+    /// A client with an explicit retry policy (and per-request timeout).
     pub fn with_policy(endpoint: &str, token: Token, retry: RetryPolicy) -> Result<Self, ApiError> {
         let bad = |reason: &str| ApiError::BadEndpoint {
             url: endpoint.to_string(),
             reason: reason.to_string(),
         };
+        if let Some(guess) = cause::missing_scheme(endpoint, is_loopback) {
+            return Err(bad(&cause::missing_scheme_reason(&guess)));
+        }
         let mut base = reqwest::Url::parse(endpoint).map_err(|e| bad(&e.to_string()))?;
         let host = base.host_str().ok_or_else(|| bad("no host"))?.to_string();
         match base.scheme() {
@@ -90,8 +101,8 @@ impl Client {
         let http = reqwest::Client::builder()
             .default_headers(headers)
             .user_agent(concat!("partnerctl/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(30))
+            .connect_timeout(retry.timeout)
+            .timeout(retry.timeout)
             .pool_max_idle_per_host(64)
             .build()
             .map_err(|e| ApiError::Setup(e.to_string()))?;
@@ -100,6 +111,7 @@ impl Client {
             base,
             token,
             retry,
+            local: is_loopback(&host),
             throttle: Arc::new(Throttle::default()),
             stats: Arc::new(Stats::default()),
         })
@@ -149,15 +161,19 @@ impl Client {
             let outcome = builder.send().await;
             let last = attempt >= self.retry.attempts;
             let response = match outcome {
-                Err(source) => {
+                Err(e) => {
+                    let cause = Cause::of_transport(&e, self.retry.timeout);
                     if req.retryable() && !last {
-                        self.backoff(attempt, None, &req, &source.to_string()).await;
+                        let wait = self.backoff(attempt, None);
+                        self.announce(&req, &cause, attempt, wait, Some(&e));
+                        tokio::time::sleep(wait).await;
                         continue;
                     }
                     return Err(ApiError::Transport {
                         method: req.method,
                         path: req.path,
-                        source,
+                        cause,
+                        attempts: attempt,
                     });
                 }
                 Ok(r) => r,
@@ -174,27 +190,36 @@ impl Client {
                 self.throttle.extend(Instant::now() + wait);
                 // A throttled request was not processed: always safe to send again.
                 if !last {
-                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(path = %req.path, wait_ms = wait.as_millis() as u64, "throttled");
+                    // The pause is client-wide: another throttled request may have made it longer.
+                    let wait = self
+                        .throttle
+                        .until()
+                        .map_or(wait, |t| t.saturating_duration_since(Instant::now()));
+                    let cause = Cause::Throttled {
+                        status,
+                        retry_after,
+                    };
+                    self.announce(&req, &cause, attempt, wait, None);
                     continue;
                 }
             } else if status.is_server_error() && req.retryable() && !last {
-                self.backoff(attempt, retry_after, &req, status.as_str())
-                    .await;
+                let wait = self.backoff(attempt, retry_after);
+                self.announce(&req, &Cause::Status(status), attempt, wait, None);
+                tokio::time::sleep(wait).await;
                 continue;
             }
-            return decode(req.method, req.path, response).await;
+            let cx = Context {
+                local: self.local,
+                timeout: self.retry.timeout,
+                attempts: attempt,
+            };
+            return decode(req.method, req.path, response, cx).await;
         }
     }
 
-    async fn backoff(
-        &self,
-        attempt: u32,
-        retry_after: Option<Duration>,
-        req: &Request<'_>,
-        why: &str,
-    ) {
-        self.stats.retries.fetch_add(1, Ordering::Relaxed);
+    /// How long to wait before the next attempt: exponential backoff with full jitter, or the
+    /// server's `Retry-After` when it asks for longer.
+    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         let ceiling = self
             .retry
             .base
@@ -202,11 +227,54 @@ impl Client {
             .min(self.retry.max);
         // Full jitter: anywhere between zero and the ceiling.
         let jittered = ceiling.mul_f64(rand::random::<f64>());
-        let wait = retry_after.map_or(jittered, |r| {
+        retry_after.map_or(jittered, |r| {
             r.min(self.retry.max_retry_after).max(jittered)
-        });
-        tracing::info!(method = %req.method, path = %req.path, attempt, wait_ms = wait.as_millis() as u64, why, "retrying");
-        tokio::time::sleep(wait).await;
+        })
+    }
+
+    /// Counts a retry and announces it as a warning: one line saying what, why, which attempt
+    /// comes next and when (with structured fields for `--log-format json`; `error` carries
+    /// the transport error's whole chain).
+    fn announce(
+        &self,
+        req: &Request<'_>,
+        cause: &Cause,
+        attempt: u32,
+        wait: Duration,
+        error: Option<&reqwest::Error>,
+    ) {
+        self.stats.retries.fetch_add(1, Ordering::Relaxed);
+        *self
+            .stats
+            .last_retry
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) =
+            Some(format!("{} {}: {cause}", req.method, req.path));
+        let next = attempt + 1;
+        let line = cause::retry_line(
+            &req.method,
+            &req.path,
+            cause,
+            next,
+            self.retry.attempts,
+            wait,
+        );
+        let retry_after_s = match cause {
+            Cause::Throttled { retry_after, .. } => retry_after.map(|r| r.as_secs_f64()),
+            _ => None,
+        };
+        tracing::warn!(
+            method = %req.method,
+            path = %req.path,
+            cause = cause.kind(),
+            status = cause.status().map(|s| s.as_u16()),
+            retry_after_s,
+            attempt = next,
+            attempts = self.retry.attempts,
+            wait_s = (wait.as_secs_f64() * 1000.0).round() / 1000.0,
+            error = error.map(|e| tracing::field::display(cause::chain(e))),
+            "{line}"
+        );
     }
 
     /// `GET` decoding a JSON body.

@@ -6,9 +6,18 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
 
-/// Retry behaviour.
+/// The default per-request timeout: generous for a page of 1000 objects from a slow API, short
+/// enough that a silent endpoint is announced (as a retry) within half a minute.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default number of attempts of one request (first try included).
+pub const DEFAULT_ATTEMPTS: u32 = 8;
+
+/// Retry behaviour, and how long one attempt may take.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
+    /// Longest wait for one attempt: connecting, sending, and the whole response.
+    pub timeout: Duration,
     /// Attempts in all (first try included).
     pub attempts: u32,
     /// First backoff; doubles each retry (full jitter).
@@ -22,7 +31,8 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            attempts: 8,
+            timeout: DEFAULT_TIMEOUT,
+            attempts: DEFAULT_ATTEMPTS,
             base: Duration::from_millis(100),
             max: Duration::from_secs(10),
             max_retry_after: Duration::from_secs(120),
@@ -39,6 +49,18 @@ pub struct Stats {
     pub retries: AtomicU64,
     /// Throttled responses (429, or 409 with Retry-After).
     pub throttled: AtomicU64,
+    /// What the last retry was for (`GET v1/partner: no response within 30 s`).
+    pub(super) last_retry: std::sync::Mutex<Option<String>>,
+}
+
+impl Stats {
+    /// What the last retry was for, if there was one.
+    pub fn last_retry(&self) -> Option<String> {
+        self.last_retry
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
 }
 
 /// Client-wide pause after a throttled response: every request waits for it.

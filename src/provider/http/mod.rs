@@ -5,6 +5,7 @@ mod read;
 mod write;
 
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use crate::api::{ApiError, Client};
 use crate::live;
@@ -15,12 +16,23 @@ use crate::provider::{Outcome, Provider, Resolved};
 #[derive(Debug, Clone)]
 pub struct HttpProvider {
     client: Client,
+    read_deadline: Option<Duration>,
 }
 
 impl HttpProvider {
     /// Wraps a client.
     pub fn new(client: Client) -> Self {
-        HttpProvider { client }
+        HttpProvider {
+            client,
+            read_deadline: None,
+        }
+    }
+
+    /// Bounds the reading of the whole live state: past `limit`, the requests in flight are
+    /// dropped and [`ApiError::ReadDeadline`] names the last retry.
+    pub fn with_read_deadline(mut self, limit: Duration) -> Self {
+        self.read_deadline = Some(limit);
+        self
     }
 
     /// The underlying client (for its counters).
@@ -54,6 +66,16 @@ impl Provider for HttpProvider {
     }
 
     async fn snapshot(&self) -> Result<live::Snapshot, ApiError> {
-        read::snapshot(&self.client).await
+        let Some(limit) = self.read_deadline else {
+            return read::snapshot(&self.client).await;
+        };
+        tokio::time::timeout(limit, read::snapshot(&self.client))
+            .await
+            .unwrap_or_else(|_| {
+                Err(ApiError::ReadDeadline {
+                    limit,
+                    last_retry: self.client.stats().last_retry(),
+                })
+            })
     }
 }

@@ -1,6 +1,6 @@
 //! Stage `provider`, HTTP reads: the whole live state through the partner-wide list endpoints
-//! (page size 1000; the six reads run concurrently), mapped from wire types to the
-//! provider-neutral [`crate::live`] model.
+//! (page size 1000; the partner first, then the five other reads concurrently), mapped from wire
+//! types to the provider-neutral [`crate::live`] model.
 
 use reqwest::StatusCode;
 
@@ -123,10 +123,12 @@ async fn limits(c: &Client) -> Result<types::Limits, ApiError> {
     }
 }
 
-/// Reads the whole live state of the token's partner.
+/// Reads the whole live state of the token's partner: the partner first, alone (it checks the
+/// endpoint and the token, so that an unreachable endpoint or a wrong token is reported, and
+/// retried, once rather than by six reads at once), then the other five reads concurrently.
 pub(super) async fn snapshot(c: &Client) -> Result<live::Snapshot, ApiError> {
-    let (partner, limits, catalog, accounts, users, services) = tokio::try_join!(
-        c.get::<types::Partner>("v1/partner"),
+    let partner = c.get::<types::Partner>("v1/partner").await?;
+    let (limits, catalog, accounts, users, services) = tokio::try_join!(
         limits(c),
         c.list_all::<types::ServiceType>("v1/service-types", &[]),
         c.list_all::<types::Account>("v1/accounts", &[]),

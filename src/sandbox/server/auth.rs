@@ -19,9 +19,7 @@ fn unauthorized(why: &str) -> RequestError {
     RequestError::new(
         StatusCode::UNAUTHORIZED,
         "unauthorized",
-        format!(
-            "{why}; send Authorization: Bearer <token> (from `partnerctl sandbox partner add`)"
-        ),
+        format!("{why}; send Authorization: Bearer <token>"),
     )
 }
 

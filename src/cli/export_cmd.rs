@@ -1,6 +1,7 @@
 //! Edge: `export`: reads the live state and writes it as configuration files, refusing to
 //! overwrite anything without `--force`.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::{EXIT_ERROR, EXIT_OK, ExportArgs, GlobalArgs, runtime};
@@ -80,8 +81,8 @@ fn check_overwrite(dest: &Destination, force: bool) -> anyhow::Result<()> {
     }
 }
 
-/// Writes the files; in a directory, first removes the YAML files a configuration would load,
-/// so customers gone from the live state do not linger.
+/// Writes the files; in a directory, also removes the other YAML files a configuration would
+/// load, so customers gone from the live state do not linger.
 fn write(dest: &Destination, files: &[File]) -> anyhow::Result<usize> {
     let err = |p: &Path, e: std::io::Error| anyhow::anyhow!("cannot write {}: {e}", p.display());
     match dest {
@@ -98,22 +99,42 @@ fn write(dest: &Destination, files: &[File]) -> anyhow::Result<usize> {
             Ok(1)
         }
         Destination::Dir(dir) => {
-            if dir.is_dir() {
-                for old in yaml_files(dir).map_err(|e| err(dir, e))? {
-                    std::fs::remove_file(&old).map_err(|e| err(&old, e))?;
-                }
-            }
-            for f in files {
-                let path = dir.join(&f.path);
-                if let Some(parent) = path.parent() {
+            let mut stale: HashSet<PathBuf> = if dir.is_dir() {
+                yaml_files(dir)
+                    .map_err(|e| err(dir, e))?
+                    .into_iter()
+                    .collect()
+            } else {
+                HashSet::new()
+            };
+            let mut made: HashSet<PathBuf> = HashSet::new();
+            let schema = config::schema_json();
+            let all = files
+                .iter()
+                .map(|f| (dir.join(&f.path), f.text.as_str()))
+                .chain(std::iter::once((dir.join(SCHEMA_FILE), schema.as_str())));
+            for (path, text) in all {
+                stale.remove(&path);
+                if let Some(parent) = path.parent().filter(|p| made.insert(p.to_path_buf())) {
                     std::fs::create_dir_all(parent).map_err(|e| err(parent, e))?;
                 }
-                std::fs::write(&path, &f.text).map_err(|e| err(&path, e))?;
+                write_if_changed(&path, text).map_err(|e| err(&path, e))?;
             }
-            let schema = dir.join(SCHEMA_FILE);
-            std::fs::write(&schema, config::schema_json()).map_err(|e| err(&schema, e))?;
+            // Customers gone from the live state must not linger in the configuration.
+            for old in stale {
+                std::fs::remove_file(&old).map_err(|e| err(&old, e))?;
+            }
             Ok(files.len())
         }
+    }
+}
+
+/// Writes `text` to `path` unless the file already holds exactly that (a re-export of an
+/// unchanged estate touches nothing).
+fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
+    match std::fs::read(path) {
+        Ok(old) if old == text.as_bytes() => Ok(()),
+        _ => std::fs::write(path, text),
     }
 }
 

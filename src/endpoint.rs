@@ -1,4 +1,4 @@
-//! Edge: deciding where `plan`/`apply` connect (SPEC §4): an explicit endpoint with a token, or
+//! Edge: deciding where `plan`/`apply` connect: an explicit endpoint with a token, or
 //! the embedded default — a local sandbox in `.partnerctl/sandbox.db`, started in-process on a
 //! loopback port and reached through the same HTTP client — which is refused under `CI`.
 //! May touch: environment-derived settings, the sandbox database, loopback sockets.

@@ -1,5 +1,5 @@
 //! Stage `live`: a snapshot of one partner's live state, in the provider-neutral shape planning
-//! works on. Pure data: building it from the API is the provider's job (SPEC §9), so vendor
+//! works on. Pure data: building it from the API is the provider's job, so vendor
 //! dialects can be added without touching planning.
 
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! Stage `apply`: executes a plan's DAG through a [`Provider`] (SPEC §6).
+//! Stage `apply`: executes a plan's DAG through a [`Provider`].
 //!
 //! - At most `parallelism` operations in flight; each starts as soon as its dependencies are
 //!   done (no level barriers), in plan order among the ready ones.

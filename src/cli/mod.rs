@@ -203,7 +203,7 @@ pub struct ExportArgs {
     /// it, the single layout goes to stdout.
     #[arg(short = 'o', long = "out", value_name = "FILE|DIR")]
     pub out: Option<PathBuf>,
-    /// `single`: one file; `per-customer`: partner.yaml and customers/<key>.yaml. Default:
+    /// `single`: one file; `per-customer`: `partner.yaml` and `customers/KEY.yaml`. Default:
     /// per-customer for a directory, single for a file or stdout.
     #[arg(long, value_enum, value_name = "LAYOUT")]
     pub layout: Option<crate::export::Layout>,

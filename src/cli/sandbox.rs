@@ -1,5 +1,5 @@
 //! `partnerctl sandbox ...`: serve the local partner API, and the admin commands that open its
-//! database directly (SPEC §8). The sandbox itself is the library module [`crate::sandbox`].
+//! database directly. The sandbox itself is the library module [`crate::sandbox`].
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

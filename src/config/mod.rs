@@ -1,4 +1,4 @@
-//! Stage `config`: the desired state (SPEC §3): model, loading, validation with locations.
+//! Stage `config`: the desired state: model, loading, validation with locations.
 //!
 //! [`load`] reads files (the only I/O here); [`load_sources`] is the pure core that parses,
 //! validates (every problem, each `path:line:col: message`) and merges the files into one

@@ -1,4 +1,4 @@
-//! Stage `config`, model: the desired-state file format of SPEC §3 (serde + schemars).
+//! Stage `config`, model: the desired-state file format (serde + schemars).
 //! Pure data: no I/O. The doc comments here become the JSON Schema descriptions editors show.
 
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! Stage `plan`, safety guards (SPEC §5): refusals that stop an apply before any write, each
+//! Stage `plan`, safety guards: refusals that stop an apply before any write, each
 //! naming its counts and the flag that overrides it (if any). Pure.
 
 use std::collections::HashSet;

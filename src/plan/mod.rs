@@ -36,7 +36,7 @@ pub use operation::{
     AccountFields, AccountRef, Action, Change, FieldChange, FieldValue, Membership, Operation,
     Person, Settings, UserRef,
 };
-pub use saved::{Context as SavedContext, SavedPlan, SavedPlanError};
+pub use saved::{Context as SavedContext, SAVED_FORMAT_VERSION, SavedPlan, SavedPlanError};
 pub use target::restrict;
 
 /// A live object left alone because the configuration does not mention it.

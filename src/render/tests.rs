@@ -1,4 +1,4 @@
-//! Snapshot tests (insta) of the three plan formats for the scenarios of SPEC §5.
+//! Snapshot tests (insta) of the three plan formats for the scenarios.
 
 use super::*;
 use crate::live::Snapshot;

@@ -1,4 +1,4 @@
-//! Stage `sandbox`: a local, durable implementation of the partner API (SPEC §8).
+//! Stage `sandbox`: a local, durable implementation of the partner API.
 //! May touch: the SQLite file, loopback sockets. Depends on nothing of the crate but
 //! [`crate::api::types`] (the wire types it shares with the client) and [`crate::vocab`].
 //!
@@ -6,7 +6,7 @@
 //!   `auth`, `request`/`reply`, `exec` (store calls: reads, and writes with throttle, failure
 //!   injection and idempotency), `knobs` (latency, write limit, fail rate), `problems`, and
 //!   `handlers` per resource.
-//! - [`store`]: the SQLite store and every rule of SPEC §2/§7, one module per concern
+//! - [`store`]: the SQLite store and every rule/§7, one module per concern
 //!   (`writer` for group commit, `schema`, `partners`, `accounts`, `users`, `services`,
 //!   `outbox`, `idempotency`, `pagination`, `validation`, `etag`, …); its public items are
 //!   re-exported at [`store`].

@@ -1,4 +1,4 @@
-//! Generator of large, valid configurations for benchmarks and scale tests (SPEC §10 "L").
+//! Generator of large, valid configurations for benchmarks and scale tests (scale "L").
 //! Pure: returns file names and texts; callers write them.
 
 use std::fmt::Write as _;
@@ -21,7 +21,7 @@ pub struct Scale {
 }
 
 impl Scale {
-    /// Reference scale "L" of SPEC §10: 10,000 customers, 1,000 networks × 3 sub-accounts,
+    /// Reference scale "L": 10,000 customers, 1,000 networks × 3 sub-accounts,
     /// 30,000 users, 20,000 services.
     pub const L: Scale = Scale {
         customers: 10_000,

@@ -1,8 +1,8 @@
 //! Test kit, for tests and benchmarks only: the `partnerctl` binary never uses it (hidden from the
 //! docs). It builds large fixtures fast:
 //!
-//! - [`generate`]: configuration files of any [`Scale`] (SPEC §10 "L" and beyond).
-//! - [`seed`]: a whole desired state written straight into a sandbox database, so that a plan
+//! - [`generate`]: configuration files of any [`Scale`] (scale "L" and beyond).
+//! - [`seed()`](fn@seed): a whole desired state written straight into a sandbox database, so that a plan
 //!   against it is empty.
 //!
 //! May touch two stages and no other: `config` (it writes configuration text and walks a loaded

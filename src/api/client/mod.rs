@@ -1,4 +1,4 @@
-//! Stage `api`, client: the only HTTP client of the program (SPEC §7, §9). Bearer auth (the
+//! Stage `api`, client: the only HTTP client of the program. Bearer auth (the
 //! token is never printed: `Debug` redacts it), timeouts, retries with exponential backoff and
 //! full jitter, `Retry-After` honoured client-wide on 429 and on throttling 409s, cursor
 //! pagination, idempotency keys on POST, and plain `http://` refused except on loopback.

@@ -1,4 +1,4 @@
-//! Wire types of the partner API (SPEC §7), shared by the HTTP client and the sandbox.
+//! Wire types of the partner API, shared by the HTTP client and the sandbox.
 //! Pure data: no I/O. Imports nothing of the crate outside `api`.
 //!
 //! Rooms: `accounts` (accounts, their kinds and contacts), `users` (users, roles, invitations),

@@ -1,4 +1,4 @@
-//! Stage `config`, validation: every check of SPEC §3 on the located YAML tree, so each problem
+//! Stage `config`, validation: every check on the located YAML tree, so each problem
 //! points at the offending node. Pure: no I/O.
 //!
 //! Two layers, one room each:

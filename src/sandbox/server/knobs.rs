@@ -1,4 +1,4 @@
-//! Realism knobs (SPEC §8): `--latency-ms` (a middleware), `--write-limit` with
+//! Realism knobs: `--latency-ms` (a middleware), `--write-limit` with
 //! `--throttle-status` (a token bucket per partner) and `--fail-rate` with `--seed` (injected
 //! failures before or after the commit, as a 500 or a dropped connection).
 

@@ -1,4 +1,4 @@
-//! The sandbox HTTP server (axum): routes of SPEC §7, auth, idempotency, knobs.
+//! The sandbox HTTP server (axum): routes, auth, idempotency, knobs.
 //!
 //! Start it in-process with [`spawn`]; the CLI's `sandbox serve` is a thin wrapper.
 //!

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::api::client::{DEFAULT_TIMEOUT, RetryPolicy};
 use crate::api::{Client, Token};
+use crate::output;
 use crate::provider::{HttpProvider, Target};
 use crate::sandbox;
 
@@ -191,10 +192,10 @@ pub async fn connect(
             .map_err(|e| fail(e.into()))?;
             let url = running.url();
             if !settings.quiet {
-                eprintln!(
+                output::note(&format!(
                     "Using the embedded sandbox ({}) at {url}, partner \"{partner_name}\". Set PARTNERCTL_ENDPOINT and PARTNERCTL_TOKEN to use a real API.",
                     db.display()
-                );
+                ));
             }
             let client = Client::with_policy(&url, Token::new(token), settings.policy())?;
             Ok(Connection {

@@ -1,5 +1,6 @@
-//! Writing to stdout without panicking on a closed pipe (`partnerctl ... | head`).
-//! May touch: stdout only.
+//! Edge, output: stdout without panicking on a closed pipe (`partnerctl ... | head`), and the
+//! notices and errors for people on stderr, as text or (with `--log-format json`) one JSON
+//! object per line like the log events. May touch: stdout, stderr.
 
 use std::io::{self, Write};
 
@@ -11,4 +12,56 @@ pub fn print_stdout(text: &str) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }
+}
+
+/// Diagnostics as JSON objects (`--log-format json`) instead of text lines.
+static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Chooses how [`note`] and [`error`] write: JSON objects when `json`.
+pub fn set_json_logs(json: bool) {
+    JSON_LOGS.store(json, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// One JSON object shaped like the log events: `timestamp`, `level`, `message`.
+pub fn json_line(level: &str, message: &str) -> String {
+    use tracing_subscriber::fmt::time::FormatTime;
+    let mut timestamp = String::new();
+    let _ = tracing_subscriber::fmt::time::SystemTime.format_time(
+        &mut tracing_subscriber::fmt::format::Writer::new(&mut timestamp),
+    );
+    serde_json::json!({ "timestamp": timestamp, "level": level, "message": message }).to_string()
+}
+
+fn stderr_lines(level: &str, text: &str) {
+    let mut err = io::stderr().lock();
+    if JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let _ = writeln!(err, "{}", json_line(level, line));
+        }
+    } else {
+        let _ = write!(err, "{text}");
+        if !text.ends_with('\n') {
+            let _ = writeln!(err);
+        }
+    }
+}
+
+/// A notice for people on stderr (a line of text, or one JSON object per line).
+pub fn note(text: &str) {
+    stderr_lines("INFO", text);
+}
+
+/// An error on stderr: `error: …` in text, level `ERROR` in JSON.
+pub fn error(text: &str) {
+    if JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
+        stderr_lines("ERROR", text);
+    } else {
+        stderr_lines("ERROR", &format!("error: {text}"));
+    }
+}
+
+/// Problems already worded with their location (`path:line:col: message`): as they are in
+/// text, level `ERROR` in JSON.
+pub fn problems(text: &str) {
+    stderr_lines("ERROR", text);
 }

@@ -64,11 +64,13 @@ pub struct Lines {
     last: Instant,
     every: Duration,
     state: (usize, usize, usize, usize),
+    /// Where a line goes (the edge decides: text or a JSON log line on stderr).
+    sink: Box<dyn Fn(&str) + Send>,
 }
 
 impl Lines {
-    /// Lines every `every` for `total` operations.
-    pub fn new(total: usize, every: Duration) -> Self {
+    /// Lines every `every` for `total` operations, each handed to `sink`.
+    pub fn new(total: usize, every: Duration, sink: Box<dyn Fn(&str) + Send>) -> Self {
         let now = Instant::now();
         Lines {
             total,
@@ -76,6 +78,7 @@ impl Lines {
             last: now,
             every,
             state: (0, 0, 0, 0),
+            sink,
         }
     }
 
@@ -89,10 +92,10 @@ impl Lines {
         } else {
             "?".to_string()
         };
-        eprintln!(
+        (self.sink)(&format!(
             "apply: {finished}/{} operations ({done} done, {failed} failed, {skipped} skipped, {in_flight} in flight) · {rate:.1} ops/s · ETA {eta}",
             self.total
-        );
+        ));
     }
 }
 

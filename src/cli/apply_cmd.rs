@@ -5,7 +5,7 @@ use super::{ApplyArgs, EXIT_ERROR, EXIT_OK, GlobalArgs, ReportFormat, runtime, u
 use crate::apply;
 use crate::config;
 use crate::endpoint;
-use crate::output::print_stdout;
+use crate::output::{self, print_stdout};
 use crate::plan::{self, SavedPlan};
 use crate::provider::Target;
 use crate::render;
@@ -51,7 +51,7 @@ pub(super) fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Re
                 (d, s.options, targets)
             }
             Err(problems) => {
-                eprint!("{problems}");
+                output::problems(&problems.to_string());
                 anyhow::bail!("the configuration saved in the plan is invalid");
             }
         },
@@ -72,14 +72,14 @@ fn stale(args: &ApplyArgs, saved: &SavedPlan, plan: &plan::Plan) -> bool {
     if saved.operations == plan.operations {
         return false;
     }
-    eprintln!(
-        "error: plan is stale: the live state or the partner changed since `partnerctl plan -o` wrote {} ({} saved operations, {} needed now); nothing was changed. Run `partnerctl plan -o` again and review the new plan.",
+    output::error(&format!(
+        "plan is stale: the live state or the partner changed since `partnerctl plan -o` wrote {} ({} saved operations, {} needed now); nothing was changed. Run `partnerctl plan -o` again and review the new plan.",
         args.plan
             .as_ref()
             .map_or_else(String::new, |p| p.display().to_string()),
         saved.operations.len(),
         plan.operations.len()
-    );
+    ));
     true
 }
 
@@ -90,13 +90,13 @@ fn approved(args: &ApplyArgs, saved: Option<&SavedPlan>) -> anyhow::Result<bool>
         return Ok(true);
     }
     if !std::io::stdin().is_terminal() {
-        eprintln!(
-            "error: refusing to apply without confirmation: stdin is not a terminal. Pass --auto-approve, or save the plan with `partnerctl plan -o FILE` for review and run `partnerctl apply --plan FILE`. Nothing was changed."
+        output::error(
+            "refusing to apply without confirmation: stdin is not a terminal. Pass --auto-approve, or save the plan with `partnerctl plan -o FILE` for review and run `partnerctl apply --plan FILE`. Nothing was changed.",
         );
         return Ok(false);
     }
     if !confirm()? {
-        eprintln!("Apply cancelled; nothing was changed.");
+        output::note("Apply cancelled; nothing was changed.");
         return Ok(false);
     }
     Ok(true)
@@ -110,20 +110,21 @@ fn progress(global: &GlobalArgs, total: usize) -> Box<dyn apply::Progress> {
     } else if std::io::stderr().is_terminal() {
         Box::new(apply::Bar::new(total))
     } else {
-        Box::new(apply::Lines::new(total, std::time::Duration::from_secs(5)))
+        let every = std::time::Duration::from_secs(5);
+        Box::new(apply::Lines::new(total, every, Box::new(output::note)))
     }
 }
 
 /// Completes on the first Ctrl-C (the apply then starts nothing new); a second one quits.
 async fn interrupted() {
     let _ = tokio::signal::ctrl_c().await;
-    eprintln!(
-        "\nInterrupted: finishing in-flight operations, starting no new ones… (Ctrl-C again to quit at once)"
+    output::note(
+        "\nInterrupted: finishing in-flight operations, starting no new ones… (Ctrl-C again to quit at once)",
     );
     tokio::spawn(async {
         let _ = tokio::signal::ctrl_c().await;
-        eprintln!(
-            "Interrupted twice: quitting with operations in flight; re-run `partnerctl apply` to converge."
+        output::note(
+            "Interrupted twice: quitting with operations in flight; re-run `partnerctl apply` to converge.",
         );
         std::process::exit(130);
     });
@@ -132,7 +133,7 @@ async fn interrupted() {
 /// Text for people: stdout, or stderr when stdout carries the JSON report.
 fn human(json: bool, text: &str) -> anyhow::Result<()> {
     if json {
-        eprint!("{text}");
+        output::note(text);
         Ok(())
     } else {
         Ok(print_stdout(text)?)
@@ -210,7 +211,7 @@ fn apply_planned(
     write_report(args, &plan, &conn.target, &report)?;
     for (op, state) in plan.operations.iter().zip(&report.states) {
         if let apply::OpState::Failed(msg) = state {
-            eprintln!("error: {} ({}): {msg}", op.address, op.action().as_str());
+            output::error(&format!("{} ({}): {msg}", op.address, op.action().as_str()));
         }
     }
     Ok(if report.success() {

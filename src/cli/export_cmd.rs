@@ -8,7 +8,7 @@ use super::{EXIT_ERROR, EXIT_OK, ExportArgs, GlobalArgs, runtime};
 use crate::config;
 use crate::endpoint::{self, EmbeddedPartner};
 use crate::export::{self, File, Layout, SCHEMA_FILE};
-use crate::output::print_stdout;
+use crate::output::{self, print_stdout};
 use crate::provider::Provider;
 
 /// Where and how the export goes.
@@ -185,7 +185,7 @@ pub(super) fn export_command(global: &GlobalArgs, args: &ExportArgs) -> anyhow::
     let files = export::files(&estate, layout);
     let written = write(&dest, &files)?;
     if !global.quiet {
-        eprintln!("{}", summary(&estate.summary, written, &dest));
+        output::note(&summary(&estate.summary, written, &dest));
     }
     Ok(if written > 0 { EXIT_OK } else { EXIT_ERROR })
 }

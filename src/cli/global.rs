@@ -86,19 +86,7 @@ pub(super) fn error_line(format: LogFormat, err: &anyhow::Error) -> String {
     let message = format!("{err:#}");
     match format {
         LogFormat::Text => format!("error: {message}"),
-        LogFormat::Json => {
-            use tracing_subscriber::fmt::time::FormatTime;
-            let mut timestamp = String::new();
-            let _ = tracing_subscriber::fmt::time::SystemTime.format_time(
-                &mut tracing_subscriber::fmt::format::Writer::new(&mut timestamp),
-            );
-            serde_json::json!({
-                "timestamp": timestamp,
-                "level": "ERROR",
-                "message": message,
-            })
-            .to_string()
-        }
+        LogFormat::Json => crate::output::json_line("ERROR", &message),
     }
 }
 

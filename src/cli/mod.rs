@@ -304,6 +304,7 @@ pub fn main() -> ExitCode {
         }
     };
     global::init_logging(&cli.global);
+    crate::output::set_json_logs(cli.global.log_format == LogFormat::Json);
     let log_format = cli.global.log_format;
     match run(cli) {
         Ok(code) => ExitCode::from(code),

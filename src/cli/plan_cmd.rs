@@ -8,7 +8,7 @@ use super::{
 };
 use crate::config;
 use crate::endpoint;
-use crate::output::print_stdout;
+use crate::output::{self, print_stdout};
 use crate::plan::{self, SavedPlan};
 use crate::provider::Provider;
 use crate::provider::Target;
@@ -57,9 +57,12 @@ pub(super) fn plan_or_report(plan: Result<plan::Plan, plan::PlanErrors>) -> Opti
         Ok(p) => Some(p),
         Err(errors) => {
             for e in &errors.0 {
-                eprintln!("error: {e}");
+                output::error(&e.to_string());
             }
-            eprintln!("{} planning error(s); nothing was changed", errors.0.len());
+            output::note(&format!(
+                "{} planning error(s); nothing was changed",
+                errors.0.len()
+            ));
             None
         }
     }
@@ -67,11 +70,11 @@ pub(super) fn plan_or_report(plan: Result<plan::Plan, plan::PlanErrors>) -> Opti
 
 /// The closing line after a refused plan (the refusals themselves are in the rendered plan).
 pub(super) fn report_refusals(r: &plan::Refusals) {
-    eprintln!(
-        "error: the plan is refused ({} reason{}); see above. Nothing was changed.",
+    output::error(&format!(
+        "the plan is refused ({} reason{}); see above. Nothing was changed.",
         r.0.len(),
         if r.0.len() == 1 { "" } else { "s" }
-    );
+    ));
 }
 
 /// Loads the configuration, printing its problems; `None` when it is invalid.
@@ -79,12 +82,12 @@ pub(super) fn load_config(paths: &[PathBuf]) -> Option<config::Desired> {
     match config::load(paths) {
         Ok(d) => Some(d),
         Err(problems) => {
-            eprint!("{problems}");
+            output::problems(&problems.to_string());
             let n = problems.len();
-            eprintln!(
+            output::note(&format!(
                 "{n} problem{} found in the configuration; nothing was read from or written to the API",
                 if n == 1 { "" } else { "s" }
-            );
+            ));
             None
         }
     }
@@ -147,12 +150,12 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
         std::fs::write(out, saved.to_json())
             .map_err(|e| anyhow::anyhow!("cannot write the plan to {}: {e}", out.display()))?;
         if !global.quiet {
-            eprintln!(
+            output::note(&format!(
                 "Saved the plan to {} ({}); run `partnerctl apply --plan {}` to execute exactly these operations.",
                 out.display(),
                 saved.short_digest(),
                 out.display()
-            );
+            ));
         }
     }
     if let Some(r) = refusals {
@@ -181,9 +184,12 @@ pub(super) fn validate(paths: &[PathBuf]) -> anyhow::Result<u8> {
             Ok(EXIT_OK)
         }
         Err(problems) => {
-            eprint!("{problems}");
+            output::problems(&problems.to_string());
             let n = problems.len();
-            eprintln!("{n} problem{} found", if n == 1 { "" } else { "s" });
+            output::note(&format!(
+                "{n} problem{} found",
+                if n == 1 { "" } else { "s" }
+            ));
             Ok(EXIT_ERROR)
         }
     }

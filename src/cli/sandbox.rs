@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use clap::Subcommand;
 
 use crate::api::types::UserStatus;
+use crate::output;
 use crate::sandbox::{self, DEFAULT_DB, server};
 
 /// `partnerctl sandbox ...` subcommands.
@@ -196,7 +197,7 @@ fn set_status(db: &Path, email: &str, to: UserStatus) -> anyhow::Result<()> {
         db.display()
     );
     for u in &changed {
-        eprintln!("{} on {}: {}", u.email, u.account_id, to.as_str());
+        output::note(&format!("{} on {}: {}", u.email, u.account_id, to.as_str()));
     }
     Ok(())
 }
@@ -220,9 +221,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             let _ = writeln!(out, "listening on {}", running.url());
             let _ = out.flush();
         }
-        eprintln!("sandbox: database {}", opts.db.display());
+        output::note(&format!("sandbox: database {}", opts.db.display()));
         shutdown_signal().await?;
-        eprintln!("sandbox: shutting down");
+        output::note("sandbox: shutting down");
         running.shutdown().await?;
         Ok(())
     })

@@ -198,3 +198,52 @@ fn the_embedded_sandbox_honours_the_timeout_flags() {
     run.stdout_contains("Plan: 6 create");
     run.stderr_contains("Using the embedded sandbox");
 }
+
+/// Every line of `stderr` is one JSON object with a level and a message.
+fn all_json(stderr: &str) -> Vec<serde_json::Value> {
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    for l in &lines {
+        assert!(l["level"].is_string() && l["message"].is_string(), "{l}");
+    }
+    lines
+}
+
+#[test]
+fn with_json_logs_every_stderr_line_is_an_object() {
+    let dir = tempfile::tempdir().unwrap();
+    // The embedded sandbox's notice, the plan for people and the apply summary (stdout carries
+    // the JSON apply report), off a terminal.
+    let run = crate::support::cli::partnerctl()
+        .current_dir(dir.path())
+        .args(["--log-format", "json", "apply", &crate::support::acme()])
+        .args(["--auto-approve", "--format", "json"])
+        .run()
+        .success();
+    let lines = all_json(&run.stderr);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["message"].as_str().unwrap().starts_with("Apply complete"))
+    );
+    let _: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    // Configuration problems, then the closing line.
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "version: 1\npartner: { name: P, nmae: x }\n").unwrap();
+    let run = crate::support::cli::partnerctl()
+        .current_dir(dir.path())
+        .args(["--log-format", "json", "plan"])
+        .arg(&bad)
+        .run()
+        .code(1);
+    let lines = all_json(&run.stderr);
+    assert!(lines.iter().any(|l| {
+        l["level"] == "ERROR"
+            && l["message"]
+                .as_str()
+                .unwrap()
+                .contains("unknown field `nmae`")
+    }));
+}

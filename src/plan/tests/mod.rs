@@ -308,6 +308,13 @@ fn cost_line_inputs() {
     let p = plan(&acme(), &live, Options::default()).unwrap();
     assert_eq!(p.writes(), 24);
     assert_eq!(p.min_seconds(), Some(2.4));
+    // A limit of zero writes is no limit to compute with (not an infinite wait).
+    live.limits.writes_per_minute = Some(0);
+    let p = plan(&acme(), &live, Options::default()).unwrap();
+    assert_eq!(p.min_seconds(), None);
+    live.limits.writes_per_minute = None;
+    let p = plan(&acme(), &live, Options::default()).unwrap();
+    assert_eq!(p.min_seconds(), None);
 }
 
 fn unkeyed_customer(id: &str, name: &str) -> Account {

@@ -15,6 +15,7 @@
 //!   `vocab`.
 //! - The edge: [`cli`], [`endpoint`], [`output`]; [`testkit`] for tests and benchmarks.
 
+pub mod access;
 pub mod api;
 pub mod apply;
 pub mod cli;

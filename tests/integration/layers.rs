@@ -16,7 +16,7 @@ fn allowed(module: &str) -> Option<&'static [&'static str]> {
         "apply" => &["live", "plan", "provider", "vocab"],
         "render" => &["apply", "live", "plan", "provider", "vocab"],
         "sandbox" => &["api::types", "vocab"],
-        "export" => &["config", "live", "vocab"],
+        "export" | "access" => &["config", "live", "vocab"],
         "testkit" => &["api", "config", "live", "sandbox", "vocab"],
         "cli" | "endpoint" | "output" | "lib" | "main" => return None,
         other => panic!("module `{other}` has no place in the stage order: add it here"),

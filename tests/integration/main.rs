@@ -1,6 +1,7 @@
 //! The single integration-test binary (one link step instead of one per file).
 
 mod apply;
+mod ci_examples;
 mod export;
 mod layers;
 mod plan;

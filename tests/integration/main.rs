@@ -2,6 +2,7 @@
 
 mod apply;
 mod apply_output;
+mod ci_examples;
 mod endpoint;
 mod export;
 mod layers;

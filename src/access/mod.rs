@@ -259,5 +259,52 @@ impl Model {
     }
 }
 
+/// Why a query of the access report names nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// No account has this address.
+    #[error("--account {given}: no such account{}", closest.as_ref().map(|c| format!("; did you mean {c}?")).unwrap_or_default())]
+    UnknownAccount {
+        /// The address given.
+        given: String,
+        /// The closest address known.
+        closest: Option<String>,
+    },
+}
+
+impl Model {
+    /// The grants on `account` (an address, or `partner`) and/or of the person `user` (an
+    /// email, any case); all of them when neither is given.
+    pub fn select(
+        &self,
+        user: Option<&str>,
+        account: Option<&str>,
+    ) -> Result<Vec<Grant>, QueryError> {
+        if let Some(a) = account {
+            let known = a == "partner" || self.accounts.iter().any(|x| x.address == a);
+            if !known {
+                let closest = self
+                    .accounts
+                    .iter()
+                    .map(|x| (strsim::levenshtein(a, &x.address), &x.address))
+                    .filter(|(d, _)| *d <= 3)
+                    .min()
+                    .map(|(_, x)| x.clone());
+                return Err(QueryError::UnknownAccount {
+                    given: a.to_string(),
+                    closest,
+                });
+            }
+        }
+        let user = user.map(str::to_lowercase);
+        Ok(self
+            .grants()
+            .into_iter()
+            .filter(|g| user.as_ref().is_none_or(|u| g.email == *u))
+            .filter(|g| account.is_none_or(|a| g.account == a))
+            .collect())
+    }
+}
+
 #[cfg(test)]
 mod tests;

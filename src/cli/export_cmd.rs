@@ -163,24 +163,28 @@ fn summary(s: &export::Summary, written: usize, dest: &Destination) -> String {
     out
 }
 
-pub(super) fn export_command(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<u8> {
-    let (dest, layout) = destination(args)?;
-    check_overwrite(&dest, args.force)?;
+/// Reads the live state (the endpoint's, or the embedded sandbox's `partner`) and closes the
+/// connection.
+pub(super) fn read_live(
+    global: &GlobalArgs,
+    partner: EmbeddedPartner<'_>,
+) -> anyhow::Result<crate::live::Snapshot> {
     let choice = endpoint::choose(global.endpoint.as_deref(), endpoint::ci_from_env())?;
     let rt = runtime()?;
-    let partner = EmbeddedPartner::Existing(args.partner.as_deref());
-    let snapshot = rt.block_on(async {
-        let conn = endpoint::connect(
-            &choice,
-            global.token.as_deref(),
-            partner,
-            &global.connection(),
-        )
-        .await?;
+    rt.block_on(async {
+        let settings = global.connection();
+        let conn = endpoint::connect(&choice, global.token.as_deref(), partner, &settings).await?;
         let snapshot = conn.provider.snapshot().await;
         conn.close().await?;
         anyhow::Ok(snapshot?)
-    })?;
+    })
+}
+
+pub(super) fn export_command(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<u8> {
+    let (dest, layout) = destination(args)?;
+    check_overwrite(&dest, args.force)?;
+    let partner = EmbeddedPartner::Existing(args.partner.as_deref());
+    let snapshot = read_live(global, partner)?;
     let estate = export::estate(&snapshot);
     let files = export::files(&estate, layout);
     let written = write(&dest, &files)?;

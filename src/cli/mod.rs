@@ -1,6 +1,7 @@
 //! Edge of the program: command-line parsing (clap), dispatch to the stages, exit codes.
 //! May touch: process arguments, environment, stdout/stderr. `anyhow` lives here and in `main`.
 
+mod access_cmd;
 mod apply_cmd;
 mod export_cmd;
 mod global;
@@ -16,6 +17,7 @@ use crate::config;
 use crate::output::print_stdout;
 use crate::plan;
 use crate::render::Format;
+use access_cmd::access_command;
 use apply_cmd::apply_command;
 use export_cmd::export_command;
 pub use global::LogFormat;
@@ -174,6 +176,30 @@ pub struct ApplyArgs {
     pub flags: PlanFlags,
 }
 
+/// `partnerctl access`.
+#[derive(Debug, clap::Args)]
+pub struct AccessArgs {
+    /// Config files or directories (required without --live; with it, they mark the live
+    /// users the configuration does not list as unmanaged).
+    #[arg(value_name = "PATH", required_unless_present = "live")]
+    pub paths: Vec<PathBuf>,
+    /// Read the live state instead of the configuration.
+    #[arg(long)]
+    pub live: bool,
+    /// Only this person (an email, any case): what they reach.
+    #[arg(long, value_name = "EMAIL")]
+    pub user: Option<String>,
+    /// Only this account (`customer.contoso`, or `partner`): who reaches it.
+    #[arg(long, value_name = "ADDRESS")]
+    pub account: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::render::AccessFormat::Text)]
+    pub format: crate::render::AccessFormat,
+    /// With --live and no configuration: the partner of the embedded sandbox to read.
+    #[arg(long, value_name = "NAME")]
+    pub partner: Option<String>,
+}
+
 /// `partnerctl show`.
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
@@ -258,6 +284,11 @@ pub enum Command {
         after_help = "Examples:\n  partnerctl apply examples/acme --auto-approve\n  partnerctl apply config/ --prune --parallelism 32\n  partnerctl plan config/ -o plan.json && partnerctl apply --plan plan.json\n\nWithout --auto-approve, asks for `yes` on a terminal and refuses when stdin is not one.\n--plan FILE re-plans against the live state and refuses with \"plan is stale\" (writing\nnothing) unless the operations are exactly the saved ones. Exit codes: 0 all done,\n1 error, refused, or some operation failed (a re-run converges)."
     )]
     Apply(ApplyArgs),
+    /// Who reaches which account, and why: from the configuration, or the live state.
+    #[command(
+        after_help = "Examples:\n  partnerctl access config/ --account customer.contoso   # who reaches Contoso\n  partnerctl access config/ --user jane@contoso.example  # what Jane reaches\n  partnerctl access config/ --live --format csv > review.csv\n\nAccess is inherited downward: a partner user reaches every account, a customer user its\nnetworks and sub-accounts, a network user its sub-accounts, a sub-account user only it.\nExit codes: 0 shown, 1 error."
+    )]
+    Access(AccessArgs),
     /// Render a saved plan again, exactly as `plan` printed it, without contacting the API.
     #[command(
         after_help = "Examples:\n  partnerctl plan config/ -o plan.json\n  partnerctl show plan.json --format markdown > comment.md\n\nExit codes: 0 shown, 1 unreadable, tampered or too old a plan file."
@@ -342,6 +373,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Validate { paths } => validate(&paths),
         Command::Export(args) => export_command(&global, &args),
         Command::Show(args) => show_command(&global, &args),
+        Command::Access(args) => access_command(&global, &args),
         Command::Schema => {
             print_stdout(&config::schema_json())?;
             Ok(EXIT_OK)

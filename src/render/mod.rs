@@ -3,6 +3,7 @@
 //! writes them. Rooms: `text`, `json`, `markdown`, `report`. May import: `plan`, `apply`
 //! (its report), `provider` (the target), `vocab`.
 
+mod access;
 mod json;
 mod markdown;
 mod report;
@@ -11,6 +12,7 @@ mod text;
 use crate::plan::{Action, Plan, Refusals};
 use crate::provider::Target;
 
+pub use access::{ACCESS_FORMAT_VERSION, AccessFormat, access_report};
 pub use json::json;
 pub use markdown::{markdown, markdown_within};
 pub use report::{REPORT_FORMAT_VERSION, apply_report, apply_report_json};

@@ -239,3 +239,20 @@ fn manual_steps_render_as_a_numbered_runbook() {
     assert_eq!(p.manual.len(), 4);
     snapshot_all("manual_steps", &p);
 }
+
+#[test]
+fn access_report_in_every_format() {
+    let m = crate::access::Model::from_desired(&acme());
+    let grants = m.select(None, Some("network.contoso-network")).unwrap();
+    for (name, format) in [
+        ("text", AccessFormat::Text),
+        ("json", AccessFormat::Json),
+        ("markdown", AccessFormat::Markdown),
+        ("csv", AccessFormat::Csv),
+    ] {
+        insta::assert_snapshot!(
+            format!("access__{name}"),
+            access_report(&grants, "configuration", format)
+        );
+    }
+}

@@ -14,7 +14,7 @@ fn allowed(module: &str) -> Option<&'static [&'static str]> {
         "plan" => &["config", "live", "vocab"],
         "provider" => &["api", "live", "plan", "vocab"],
         "apply" => &["live", "plan", "provider", "vocab"],
-        "render" => &["apply", "live", "plan", "provider", "vocab"],
+        "render" => &["access", "apply", "live", "plan", "provider", "vocab"],
         "sandbox" => &["api::types", "vocab"],
         "export" | "access" => &["config", "live", "vocab"],
         "testkit" => &["api", "config", "live", "sandbox", "vocab"],

@@ -1,5 +1,6 @@
 //! The single integration-test binary (one link step instead of one per file).
 
+mod access;
 mod apply;
 mod apply_output;
 mod ci_examples;

@@ -8,6 +8,7 @@
 //! `saved` (plan files), `settings` (service settings against the catalog), `error`.
 //! May import: `config`, `live`, `vocab`.
 
+mod access;
 mod action;
 mod error;
 mod format;
@@ -28,6 +29,7 @@ use crate::config::Desired;
 use crate::live::{self, PartnerInfo, Snapshot};
 use crate::vocab::{AccountKind, Role, UserStatus};
 
+pub use access::AccessChange;
 pub use error::{AdoptProblem, PlanError, PlanErrors};
 pub use guard::{Refusal, Refusals};
 pub use manual::{Capabilities, ManualStep, with_capabilities};
@@ -165,6 +167,9 @@ pub struct Plan {
     /// The `--target` addresses the plan is restricted to (empty: the whole configuration).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<String>,
+    /// Who gains or loses access, escalations first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access: Vec<AccessChange>,
     /// Operations the provider's API cannot perform: steps for a person, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub manual: Vec<ManualStep>,

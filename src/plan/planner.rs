@@ -188,6 +188,7 @@ impl<'l> Planner<'l> {
 
     fn finish(self) -> Plan {
         let live = self.live;
+        let access = super::access::changes(live, &self.ops);
         let partner_admins = live
             .users
             .iter()
@@ -205,6 +206,7 @@ impl<'l> Planner<'l> {
             unmanaged: self.unmanaged,
             near_misses: self.near,
             targets: Vec::new(),
+            access,
             manual: Vec::new(),
             unsupported: Vec::new(),
             pending_invitations: self.pending,

@@ -52,6 +52,9 @@ pub struct Context {
     /// The `--target` addresses.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<String>,
+    /// Access changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access: Vec<super::AccessChange>,
     /// Manual steps.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub manual: Vec<super::ManualStep>,
@@ -109,6 +112,7 @@ impl SavedPlan {
                 unmanaged: plan.unmanaged.clone(),
                 near_misses: plan.near_misses.clone(),
                 targets: plan.targets.clone(),
+                access: plan.access.clone(),
                 manual: plan.manual.clone(),
                 unsupported: plan.unsupported.clone(),
                 pending_invitations: plan.pending_invitations,
@@ -165,6 +169,7 @@ impl SavedPlan {
             unmanaged: c.unmanaged,
             near_misses: c.near_misses,
             targets: c.targets,
+            access: c.access,
             manual: c.manual,
             unsupported: c.unsupported,
             pending_invitations: c.pending_invitations,

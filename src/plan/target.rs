@@ -105,7 +105,9 @@ pub fn restrict(
         .into_iter()
         .filter(|n| inside(&n.address))
         .collect();
+    let access = super::access::changes(live, &operations);
     Ok(Plan {
+        access,
         operations,
         unmanaged,
         near_misses,

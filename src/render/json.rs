@@ -71,6 +71,7 @@ pub fn json(plan: &Plan, target: &Target, refusals: Option<&Refusals>) -> String
     if !plan.manual.is_empty() {
         doc["manual_steps"] = json!(plan.manual);
     }
+    doc["access_changes"] = json!(plan.access);
     let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
     s.push('\n');
     s

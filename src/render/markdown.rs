@@ -143,6 +143,15 @@ fn head(plan: &Plan, refusals: Option<&Refusals>, cap: usize) -> String {
         }
         out.push('\n');
     }
+    for c in plan
+        .access
+        .iter()
+        .filter(|c| c.escalation.is_some())
+        .take(cap)
+    {
+        let why = c.escalation.as_deref().unwrap_or_default();
+        let _ = writeln!(out, "> **Access escalation:** {} — {why}\n", c.email);
+    }
     let admins: Vec<_> = plan.unmanaged.iter().filter(|u| u.is_admin()).collect();
     for u in admins.iter().take(cap) {
         let _ = writeln!(

@@ -256,3 +256,43 @@ fn access_report_in_every_format() {
         );
     }
 }
+
+#[test]
+fn access_changes_with_escalations_first() {
+    let mut live = applied();
+    for u in &mut live.users {
+        u.status = UserStatus::Active;
+    }
+    let mut d = acme();
+    // A new partner user, a member made admin, and a user removed.
+    d.partner.users.push(crate::config::User {
+        email: "new-ops@acme.example".into(),
+        name: "New Ops".into(),
+        role: Role::Member,
+    });
+    d.customers[0].users[1].role = Role::Admin;
+    d.customers[0].networks[0].users.clear();
+    let p = plan(
+        &d,
+        &live,
+        Options {
+            prune: true,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let who: Vec<(&str, usize, usize, bool)> = p
+        .access
+        .iter()
+        .map(|c| (c.email.as_str(), c.gains, c.loses, c.escalation.is_some()))
+        .collect();
+    assert_eq!(
+        who,
+        [
+            ("finance@contoso.example", 0, 0, true),
+            ("new-ops@acme.example", 7, 0, true),
+            ("network-admin@contoso.example", 0, 3, false),
+        ]
+    );
+    snapshot_all("access_escalation", &p);
+}

@@ -278,6 +278,33 @@ pub(super) fn unmanaged_label(u: &Unmanaged) -> String {
     }
 }
 
+/// Who gains or loses access: escalations first (marked `!`), then gains (`+`) and losses
+/// (`-`), one line a person.
+fn access_changes(out: &mut String, plan: &Plan, p: &Palette) {
+    if plan.access.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nAccess changes ({} person(s)):", plan.access.len());
+    for c in &plan.access {
+        let mut what = Vec::new();
+        if c.gains > 0 {
+            what.push(format!("gains {} account(s)", c.gains));
+        }
+        if c.loses > 0 {
+            what.push(format!("loses {} account(s)", c.loses));
+        }
+        let line = match &c.escalation {
+            Some(why) => {
+                what.insert(0, format!("ESCALATION: {why}"));
+                p.paint("31;1", &format!("! {} {}", c.email, what.join(", ")))
+            }
+            None if c.loses > 0 && c.gains == 0 => format!("- {} {}", c.email, what.join(", ")),
+            None => format!("+ {} {}", c.email, what.join(", ")),
+        };
+        let _ = writeln!(out, "  {line}");
+    }
+}
+
 /// The numbered manual steps, in the vendor's words.
 pub fn runbook(plan: &Plan) -> String {
     let mut out = format!(
@@ -312,6 +339,7 @@ pub fn text(plan: &Plan, target: &Target, refusals: Option<&Refusals>, color: bo
         group(&mut out, plan, account, i, len, &p);
         i += len;
     }
+    access_changes(&mut out, plan, &p);
     unmanaged(&mut out, plan, &p);
     if !plan.manual.is_empty() {
         out.push('\n');

@@ -11,7 +11,7 @@ fn allowed(module: &str) -> Option<&'static [&'static str]> {
     Some(match module {
         "vocab" | "api" => &[],
         "config" | "live" => &["vocab"],
-        "plan" => &["config", "live", "vocab"],
+        "plan" => &["access", "config", "live", "vocab"],
         "provider" => &["api", "live", "plan", "vocab"],
         "apply" => &["live", "plan", "provider", "vocab"],
         "render" => &["access", "apply", "live", "plan", "provider", "vocab"],
@@ -27,6 +27,7 @@ fn allowed(module: &str) -> Option<&'static [&'static str]> {
 fn allowed_in_tests(module: &str) -> &'static [&'static str] {
     match module {
         "export" => &["plan"],
+        "render" => &["config"],
         _ => &[],
     }
 }

@@ -1,0 +1,199 @@
+//! Stage `plan`, access changes: who gains or loses access to how many accounts if the plan is
+//! applied, computed on the access model of the live state before and after the plan's
+//! operations. Escalations (a new partner-level user, who reaches every account; a member made
+//! admin) come first. Only the people an operation can affect are computed. Pure.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::operation::{AccountRef, Change, Operation};
+use crate::access::{Account, Member, Model};
+use crate::live::Snapshot;
+use crate::vocab::{Role, UserStatus};
+
+/// What the plan changes for one person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessChange {
+    /// Email, lower case.
+    pub email: String,
+    /// Accounts they will reach that they do not reach now.
+    pub gains: usize,
+    /// Accounts they reach now and will not.
+    pub loses: usize,
+    /// Why this is an escalation of privilege, if it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<String>,
+}
+
+fn place(account: &AccountRef) -> String {
+    account.address()
+}
+
+/// The model with `op` applied.
+fn apply(m: &mut Model, index: &mut HashMap<String, usize>, op: &Operation) {
+    let at = |index: &HashMap<String, usize>, r: &AccountRef| match r {
+        AccountRef::Partner => None,
+        other => index.get(&place(other)).copied(),
+    };
+    match &op.change {
+        Change::Create { parent, fields } => {
+            let parent = at(index, parent);
+            index.insert(place(&op.account), m.accounts.len());
+            m.accounts.push(Account {
+                address: place(&op.account),
+                name: fields.name.clone(),
+                kind: op.account.kind().expect("a created account has a kind"),
+                parent,
+            });
+        }
+        Change::Adopt { .. } => {
+            let kind = op.account.kind().expect("an adopted account has a kind");
+            let old = format!("{kind}[id={}]", op.account.id().unwrap_or_default());
+            if let Some(i) = index.remove(&old) {
+                m.accounts[i].address = place(&op.account);
+                index.insert(place(&op.account), i);
+            }
+        }
+        Change::Delete { .. } => {
+            if let Some(i) = at(index, &op.account) {
+                m.members.retain(|u| u.account != Some(i));
+                // Kept in the tree (children are deleted first) but reached by nobody.
+                m.accounts[i].address.insert_str(0, "deleted:");
+            }
+        }
+        Change::Invite(p) => {
+            let account = at(index, &op.account);
+            m.members.push(Member {
+                account,
+                email: p.email.to_lowercase(),
+                name: p.name.clone(),
+                role: p.role,
+                status: Some(UserStatus::Invited),
+                unmanaged: false,
+            });
+        }
+        Change::UpdateUser { user, after, .. } => {
+            let account = at(index, &op.account);
+            for u in &mut m.members {
+                if u.account == account && u.email == user.email {
+                    u.role = after.role;
+                }
+            }
+        }
+        Change::Revoke { user, .. } | Change::RemoveUser { user, .. } => {
+            let account = at(index, &op.account);
+            m.members
+                .retain(|u| !(u.account == account && u.email == user.email));
+        }
+        _ => {}
+    }
+}
+
+/// The addresses `email` reaches in `m`.
+fn reach(m: &Model, email: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for u in m.members.iter().filter(|u| u.email == email) {
+        if u.account.is_none() {
+            out.insert("partner".to_string());
+        }
+        for i in m.reach(u.account) {
+            if !m.accounts[i].address.starts_with("deleted:") {
+                out.insert(m.accounts[i].address.clone());
+            }
+        }
+    }
+    out
+}
+
+/// People an operation can change the access of: those it names, and for an account created,
+/// adopted or deleted, the members of it and of its ancestors.
+fn affected(m: &Model, index: &HashMap<String, usize>, ops: &[Operation]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut accounts: HashSet<Option<usize>> = HashSet::new();
+    for op in ops {
+        if let Some(e) = op.change.email() {
+            out.insert(e.to_lowercase());
+        }
+        if op.action().is_account_action() {
+            // The index also holds the accounts the plan creates, which `m` may not have.
+            let known = |i: &usize| *i < m.accounts.len();
+            let parent = op.parent().and_then(|p| index.get(&place(p)).copied());
+            let own = index.get(&place(&op.account)).copied();
+            let mut cur = own.filter(known).or(parent.filter(known));
+            accounts.insert(None);
+            while let Some(i) = cur {
+                accounts.insert(Some(i));
+                cur = m.accounts[i].parent;
+            }
+        }
+    }
+    out.extend(
+        m.members
+            .iter()
+            .filter(|u| accounts.contains(&u.account))
+            .map(|u| u.email.clone()),
+    );
+    out
+}
+
+fn escalations(ops: &[Operation]) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for op in ops {
+        match &op.change {
+            Change::Invite(p) if op.account == AccountRef::Partner => {
+                let why = format!("new partner-level {}: reaches every account", p.role);
+                out.insert(p.email.to_lowercase(), why);
+            }
+            Change::UpdateUser {
+                user,
+                before,
+                after,
+                ..
+            } if before.role == Role::Member && after.role == Role::Admin => {
+                let why = format!("member → admin on {}", op.account.address());
+                out.insert(user.email.clone(), why);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The access changes of applying `ops` to `live`: escalations first, then by email.
+pub(super) fn changes(live: &Snapshot, ops: &[Operation]) -> Vec<AccessChange> {
+    if ops.is_empty() {
+        return Vec::new();
+    }
+    let before = Model::from_live(live, None);
+    let mut index: HashMap<String, usize> = before
+        .accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.address.clone(), i))
+        .collect();
+    let mut after = before.clone();
+    for op in ops {
+        apply(&mut after, &mut index, op);
+    }
+    let mut people = affected(&before, &index, ops);
+    people.extend(affected(&after, &index, ops));
+    let escalations = escalations(ops);
+    let mut out: Vec<AccessChange> = people
+        .into_iter()
+        .filter_map(|email| {
+            let (b, a) = (reach(&before, &email), reach(&after, &email));
+            let gains = a.difference(&b).count();
+            let loses = b.difference(&a).count();
+            let escalation = escalations.get(&email).cloned();
+            (gains + loses > 0 || escalation.is_some()).then_some(AccessChange {
+                email,
+                gains,
+                loses,
+                escalation,
+            })
+        })
+        .collect();
+    out.sort_by_key(|c| (c.escalation.is_none(), c.email.clone()));
+    out
+}

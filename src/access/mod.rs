@@ -192,19 +192,9 @@ impl Model {
     }
 
     /// The accounts a member of `account` reaches: it and everything below it (the partner:
-    /// every account).
+    /// every account). For many questions, build a [`Reach`] once instead.
     pub fn reach(&self, account: Option<usize>) -> Vec<usize> {
-        let (kids, top) = self.children();
-        let mut out = Vec::new();
-        let mut stack: Vec<usize> = match account {
-            None => top,
-            Some(i) => vec![i],
-        };
-        while let Some(i) = stack.pop() {
-            out.push(i);
-            stack.extend(kids[i].iter().rev());
-        }
-        out
+        Reach::new(self).of(account)
     }
 
     /// Every grant, in tree order of the account reached (the partner first), direct grants
@@ -254,6 +244,34 @@ impl Model {
         for (_, mut gs) in by_account {
             gs.sort_by_key(key);
             out.extend(gs);
+        }
+        out
+    }
+}
+
+/// The tree's children, computed once, to answer "what does a member of X reach" quickly.
+pub struct Reach {
+    kids: Vec<Vec<usize>>,
+    top: Vec<usize>,
+}
+
+impl Reach {
+    /// The children of every account of `m`.
+    pub fn new(m: &Model) -> Self {
+        let (kids, top) = m.children();
+        Reach { kids, top }
+    }
+
+    /// The accounts a member of `account` reaches (`None`: the partner, every account).
+    pub fn of(&self, account: Option<usize>) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut stack: Vec<usize> = match account {
+            None => self.top.clone(),
+            Some(i) => vec![i],
+        };
+        while let Some(i) = stack.pop() {
+            out.push(i);
+            stack.extend(self.kids[i].iter().rev());
         }
         out
     }

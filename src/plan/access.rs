@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::operation::{AccountRef, Change, Operation};
-use crate::access::{Account, Member, Model};
+use crate::access::{Account, Member, Model, Reach};
 use crate::live::Snapshot;
 use crate::vocab::{Role, UserStatus};
 
@@ -90,20 +90,48 @@ fn apply(m: &mut Model, index: &mut HashMap<String, usize>, op: &Operation) {
     }
 }
 
-/// The addresses `email` reaches in `m`.
-fn reach(m: &Model, email: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for u in m.members.iter().filter(|u| u.email == email) {
-        if u.account.is_none() {
-            out.insert("partner".to_string());
+/// Who reaches what in one model: the tree's children and each person's memberships, indexed
+/// once.
+struct Index<'m> {
+    model: &'m Model,
+    reach: Reach,
+    places: HashMap<&'m str, Vec<Option<usize>>>,
+}
+
+impl<'m> Index<'m> {
+    fn new(model: &'m Model) -> Self {
+        let mut places: HashMap<&str, Vec<Option<usize>>> = HashMap::new();
+        for u in &model.members {
+            places.entry(u.email.as_str()).or_default().push(u.account);
         }
-        for i in m.reach(u.account) {
-            if !m.accounts[i].address.starts_with("deleted:") {
-                out.insert(m.accounts[i].address.clone());
-            }
+        Index {
+            model,
+            reach: Reach::new(model),
+            places,
         }
     }
-    out
+
+    /// The addresses `email` reaches.
+    fn of(&self, email: &str) -> BTreeSet<&'m str> {
+        let mut out = BTreeSet::new();
+        for &account in self
+            .places
+            .get(email)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            if account.is_none() {
+                out.insert("partner");
+            }
+            for i in self.reach.of(account) {
+                let a = self.model.accounts[i].address.as_str();
+                if !a.starts_with("deleted:") {
+                    out.insert(a);
+                }
+            }
+        }
+        out
+    }
 }
 
 /// People an operation can change the access of: those it names, and for an account created,
@@ -179,10 +207,11 @@ pub(super) fn changes(live: &Snapshot, ops: &[Operation]) -> Vec<AccessChange> {
     let mut people = affected(&before, &index, ops);
     people.extend(affected(&after, &index, ops));
     let escalations = escalations(ops);
+    let (before_ix, after_ix) = (Index::new(&before), Index::new(&after));
     let mut out: Vec<AccessChange> = people
         .into_iter()
         .filter_map(|email| {
-            let (b, a) = (reach(&before, &email), reach(&after, &email));
+            let (b, a) = (before_ix.of(&email), after_ix.of(&email));
             let gains = a.difference(&b).count();
             let loses = b.difference(&a).count();
             let escalation = escalations.get(&email).cloned();

@@ -2,7 +2,8 @@
 # Wall time and peak memory of `partnerctl plan` of scale "L" in sync (no changes) against a
 # local sandbox, and of `partnerctl export` of the same estate, in one run: generates the config,
 # seeds a sandbox database with it, serves it on a loopback port, and times the release binary
-# RUNS times each (median). The export is checked to plan to no changes.
+# RUNS times each (median), and the access report of the same estate from the configuration and
+# from the live state. The export is checked to plan to no changes.
 # Usage: benches/plan_scale.sh [CUSTOMERS]   (RUNS=11 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,3 +27,8 @@ time_median "plan in sync, $customers customers (client)" "$runs" "$bin" plan "$
 time_median "export, $customers customers, per-customer files (client)" "$runs" \
   "$bin" -q export --force -o "$work/export"
 time_median "export, $customers customers, one file to stdout (client)" "$runs" "$bin" -q export
+"$bin" access "$work/config" | tail -1
+time_median "access report, $customers customers, from the configuration (CSV)" "$runs" \
+  "$bin" access "$work/config" --format csv
+time_median "access report, $customers customers, live (CSV)" "$runs" \
+  "$bin" access "$work/config" --live --format csv

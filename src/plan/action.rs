@@ -81,11 +81,6 @@ impl Action {
         }
     }
 
-    /// Does it remove something?
-    pub fn is_removal(self) -> bool {
-        self.symbol() == '-'
-    }
-
     /// Does it act on the account itself (rather than on a user or service in it)?
     pub fn is_account_action(self) -> bool {
         matches!(

@@ -183,9 +183,9 @@ impl Place {
     }
 }
 
-fn sub_account(t: &Tree<'_>, a: &live::Account, parent: &Place, s: &mut Summary) -> SubAccount {
+/// The fields networks and sub-accounts share (a sub-account is exactly those).
+fn below_customer(t: &Tree<'_>, a: &live::Account, parent: &Place, s: &mut Summary) -> SubAccount {
     let (labels, protect) = labels(a);
-    s.sub_accounts += 1;
     SubAccount {
         key: t.key[a.id.as_str()].clone(),
         adopt: t.pin.get(a.id.as_str()).cloned(),
@@ -199,20 +199,25 @@ fn sub_account(t: &Tree<'_>, a: &live::Account, parent: &Place, s: &mut Summary)
     }
 }
 
+fn sub_account(t: &Tree<'_>, a: &live::Account, parent: &Place, s: &mut Summary) -> SubAccount {
+    s.sub_accounts += 1;
+    below_customer(t, a, parent, s)
+}
+
 fn network(t: &Tree<'_>, a: &live::Account, parent: &Place, s: &mut Summary) -> Network {
-    let (labels, protect) = labels(a);
-    let place = Place::of(a, parent);
     s.networks += 1;
+    let place = Place::of(a, parent);
+    let base = below_customer(t, a, parent, s);
     Network {
-        key: t.key[a.id.as_str()].clone(),
-        adopt: t.pin.get(a.id.as_str()).cloned(),
-        name: a.name.clone(),
-        country: unless_inherited(&a.country, &parent.country),
-        timezone: unless_inherited(&a.timezone, &parent.timezone),
-        protect,
-        labels,
-        users: t.users(&a.id, s),
-        services: t.services(&a.id, s),
+        key: base.key,
+        adopt: base.adopt,
+        name: base.name,
+        country: base.country,
+        timezone: base.timezone,
+        protect: base.protect,
+        labels: base.labels,
+        users: base.users,
+        services: base.services,
         sub_accounts: t
             .kids(&a.id, AccountKind::SubAccount)
             .map(|x| sub_account(t, x, &place, s))

@@ -81,21 +81,14 @@ fn assert_no_duplicates(s: &State) {
 
 /// A generated configuration of `customers` customers in a temporary directory.
 fn generated(customers: usize) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let scale = partnerctl::testkit::Scale {
+    crate::support::generated(&partnerctl::testkit::Scale {
         customers,
         networks: customers / 5,
         subs_per_network: 2,
         users_per_customer: 2,
         services_per_customer: 1,
         customers_per_file: 50,
-    };
-    let cfg = dir.path().join("config");
-    std::fs::create_dir_all(&cfg).unwrap();
-    for (name, text) in partnerctl::testkit::generate(&scale) {
-        std::fs::write(cfg.join(name), text).unwrap();
-    }
-    (dir, cfg)
+    })
 }
 
 /// Waits (bounded, by polling the API) until the sandbox holds at least `n` accounts while the

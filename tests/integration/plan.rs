@@ -261,20 +261,14 @@ async fn show_renders_a_saved_plan_exactly_as_plan_did() {
 fn the_markdown_plan_of_5000_customers_fits_a_comment_and_says_what_it_left_out() {
     let sb = Sandbox::start();
     let token = sb.add_partner("Scale Partners", true);
-    let dir = tempfile::tempdir().unwrap();
-    let scale = partnerctl::testkit::Scale {
+    let (dir, cfg) = crate::support::generated(&partnerctl::testkit::Scale {
         customers: 5000,
         networks: 100,
         subs_per_network: 2,
         users_per_customer: 1,
         services_per_customer: 1,
         customers_per_file: 500,
-    };
-    let cfg = dir.path().join("config");
-    std::fs::create_dir_all(&cfg).unwrap();
-    for (name, text) in partnerctl::testkit::generate(&scale) {
-        std::fs::write(cfg.join(name), text).unwrap();
-    }
+    });
     let saved = dir.path().join("plan.json");
     let run = plan_against(&sb, &token)
         .arg(&cfg)

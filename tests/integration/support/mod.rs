@@ -19,3 +19,15 @@ pub use sandbox::Sandbox;
 pub fn acme() -> String {
     cli::root().join("examples/acme").display().to_string()
 }
+
+/// A generated configuration of `scale` in a new temporary directory: the directory (keep it
+/// alive) and the configuration's path in it.
+pub fn generated(scale: &partnerctl::testkit::Scale) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config");
+    std::fs::create_dir_all(&cfg).unwrap();
+    for (name, text) in partnerctl::testkit::generate(scale) {
+        std::fs::write(cfg.join(name), text).unwrap();
+    }
+    (dir, cfg)
+}

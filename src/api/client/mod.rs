@@ -141,24 +141,9 @@ impl Client {
         loop {
             attempt += 1;
             self.throttle.wait().await;
-            let mut builder = self.http.request(req.method.clone(), url.clone());
-            if !req.query.is_empty() {
-                builder = builder.query(&req.query);
-            }
-            if let Some(body) = &req.body {
-                builder = builder
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body.clone());
-            }
-            if let Some(etag) = req.if_match {
-                builder = builder.header(reqwest::header::IF_MATCH, etag);
-            }
-            if let Some(key) = req.idempotency_key {
-                builder = builder.header(IDEMPOTENCY_KEY_HEADER, key);
-            }
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(method = %req.method, path = %req.path, attempt, "request");
-            let outcome = builder.send().await;
+            let outcome = self.builder(&req, &url).send().await;
             let last = attempt >= self.retry.attempts;
             let response = match outcome {
                 Err(e) => {
@@ -215,6 +200,26 @@ impl Client {
             };
             return decode(req.method, req.path, response, cx).await;
         }
+    }
+
+    /// The HTTP request of `req` to `url`: query, JSON body, `If-Match`, `Idempotency-Key`.
+    fn builder(&self, req: &Request<'_>, url: &reqwest::Url) -> reqwest::RequestBuilder {
+        let mut builder = self.http.request(req.method.clone(), url.clone());
+        if !req.query.is_empty() {
+            builder = builder.query(&req.query);
+        }
+        if let Some(body) = &req.body {
+            builder = builder
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        if let Some(etag) = req.if_match {
+            builder = builder.header(reqwest::header::IF_MATCH, etag);
+        }
+        if let Some(key) = req.idempotency_key {
+            builder = builder.header(IDEMPOTENCY_KEY_HEADER, key);
+        }
+        builder
     }
 
     /// How long to wait before the next attempt: exponential backoff with full jitter, or the

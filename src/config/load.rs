@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use super::table;
 use super::yaml::{self, Pos};
 use super::{
     ConfigFile, Customer, Defaults, Desired, FileId, Location, Problem, ProblemKind, Problems,
@@ -53,8 +54,16 @@ fn whole_file(path: &Path, kind: ProblemKind) -> Problem {
             path: path.display().to_string(),
             pos: Pos { line: 0, col: 0 },
         },
+        column: None,
         kind,
     }
+}
+
+/// Is this source a customer table?
+fn is_table(src: &Source) -> bool {
+    Path::new(&src.path)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
 }
 
 fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -68,7 +77,10 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let kind = entry.file_type()?;
         if kind.is_dir() || (kind.is_symlink() && path.is_dir()) {
             walk_dir(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml" || e.eq_ignore_ascii_case("csv"))
+        {
             out.push(path);
         }
     }
@@ -110,7 +122,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Desired, Problems> {
 /// Parses, validates and merges config texts (pure). Reports every problem of every file.
 pub fn load_sources(sources: &[Source]) -> Result<Desired, Problems> {
     let mut sink: check::Sink = Vec::new();
-    let docs = parse(sources, &mut sink);
+    let (docs, columns) = parse(sources, &mut sink);
     // A file that did not parse may be the one declaring `partner`: do not claim it is missing.
     let all_parsed = !sink
         .iter()
@@ -120,18 +132,41 @@ pub fn load_sources(sources: &[Source]) -> Result<Desired, Problems> {
         sink.push((usize::MAX, Pos::default(), ProblemKind::PartnerMissing));
     }
     if !sink.is_empty() {
-        return Err(into_problems(sources, sink));
+        return Err(into_problems(sources, &columns, sink));
     }
     build(sources, &docs)
 }
 
-/// Parses every file and checks each document's shape; `None` for a file that contributes no
-/// mapping (a syntax error, an empty file, a document that is not a mapping).
-fn parse(sources: &[Source], sink: &mut check::Sink) -> Vec<Option<yaml::Node>> {
+/// The column names of each source's cells (empty for YAML files).
+type Columns = Vec<BTreeMap<Pos, String>>;
+
+/// Parses every file (customer tables into the same tree) and checks each document's shape;
+/// `None` for a file that contributes no mapping (a syntax error, an empty file, a document that
+/// is not a mapping).
+fn parse(sources: &[Source], sink: &mut check::Sink) -> (Vec<Option<yaml::Node>>, Columns) {
     let shape = check::Shape::new(schema());
     let mut docs: Vec<Option<yaml::Node>> = Vec::with_capacity(sources.len());
+    let mut columns: Columns = Vec::with_capacity(sources.len());
     for (id, src) in sources.iter().enumerate() {
         let text = src.text.strip_prefix('\u{feff}').unwrap_or(&src.text);
+        if is_table(src) {
+            match table::parse(text) {
+                Err(errs) => {
+                    sink.extend(errs.into_iter().map(|(pos, k)| (id, pos, k)));
+                    docs.push(None);
+                    columns.push(BTreeMap::new());
+                }
+                Ok(t) => {
+                    let mut shape_errs = Vec::new();
+                    shape.check(&t.doc, &mut shape_errs);
+                    sink.extend(shape_errs.into_iter().map(|(pos, k)| (id, pos, k)));
+                    docs.push(Some(t.doc));
+                    columns.push(t.columns);
+                }
+            }
+            continue;
+        }
+        columns.push(BTreeMap::new());
         match yaml::parse(text) {
             Err(errs) => {
                 sink.extend(errs.into_iter().map(|(pos, e)| (id, pos, e.into())));
@@ -154,7 +189,7 @@ fn parse(sources: &[Source], sink: &mut check::Sink) -> Vec<Option<yaml::Node>> 
             }
         }
     }
-    docs
+    (docs, columns)
 }
 
 /// The value and relation checks across every parsed document: headers (`version`, `partner`,
@@ -186,7 +221,7 @@ fn check_relations(
     }
 }
 
-fn into_problems(sources: &[Source], mut sink: check::Sink) -> Problems {
+fn into_problems(sources: &[Source], columns: &Columns, mut sink: check::Sink) -> Problems {
     sink.sort_by_key(|a| (a.0, a.1));
     sink.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2 == b.2);
     Problems(
@@ -198,6 +233,7 @@ fn into_problems(sources: &[Source], mut sink: check::Sink) -> Problems {
                         .map_or_else(|| "(no files)".to_string(), |s| s.path.clone()),
                     pos,
                 },
+                column: columns.get(file).and_then(|c| c.get(&pos)).cloned(),
                 kind,
             })
             .collect(),
@@ -214,6 +250,7 @@ fn build(sources: &[Source], docs: &[Option<yaml::Node>]) -> Result<Desired, Pro
         let file: ConfigFile = serde_json::from_value(doc.to_json()).map_err(|e| {
             into_problems(
                 sources,
+                &Vec::new(),
                 vec![(id, doc.pos, ProblemKind::Internal(e.to_string()))],
             )
         })?;

@@ -20,6 +20,7 @@ mod check;
 mod load;
 pub mod model;
 mod problem;
+pub mod table;
 mod walk;
 pub mod yaml;
 

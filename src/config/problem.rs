@@ -37,6 +37,28 @@ pub enum ProblemKind {
     /// A problem of the YAML text itself.
     #[error(transparent)]
     Yaml(#[from] yaml::YamlError),
+    /// A customer table's header the format does not have.
+    #[error("unknown column `{column}`{}; the columns are key, name, contact_name, contact_email, country, timezone, admin_email, admin_name, services and label:NAME", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    UnknownColumn {
+        /// The header as written.
+        column: String,
+        /// The closest known column.
+        suggestion: Option<String>,
+    },
+    /// A customer table's header given twice.
+    #[error("column `{0}` appears twice")]
+    DuplicateColumn(String),
+    /// A column every customer table needs.
+    #[error("missing column `{0}`")]
+    MissingColumn(&'static str),
+    /// A customer table without even a header row.
+    #[error(
+        "empty table: the first row must name the columns (name, contact_name, contact_email, ...)"
+    )]
+    EmptyTable,
+    /// A customer table that is not valid CSV.
+    #[error("not valid CSV: {0}")]
+    Csv(String),
     /// A file with no document, or whose document is not a mapping.
     #[error("expected a mapping with `version`, `partner`, `defaults` or `customers`, found {0}")]
     NotAMapping(&'static str),
@@ -163,13 +185,18 @@ pub enum ProblemKind {
 pub struct Problem {
     /// Where.
     pub location: Location,
+    /// In a customer table, the column of the cell.
+    pub column: Option<String>,
     /// What.
     pub kind: ProblemKind,
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.location, self.kind)
+        match &self.column {
+            Some(c) => write!(f, "{}: (column {c}) {}", self.location, self.kind),
+            None => write!(f, "{}: {}", self.location, self.kind),
+        }
     }
 }
 

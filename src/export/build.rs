@@ -4,9 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::keys::KeyMaker;
 use crate::config::{Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User};
 use crate::live::{self, Snapshot};
+use crate::vocab::keys::KeyMaker;
 use crate::vocab::{AccountKind, PROTECT_LABEL, UserStatus};
 
 /// What an export holds, counted for its summary.

@@ -1,11 +1,11 @@
 //! Stage `export`: the live state of a partner as configuration files that plan to zero changes
-//! (adoption aside): `build` (the estate, in a stable order), `keys` (keys derived from names),
+//! (adoption aside): `build` (the estate, in a stable order; keys derived from names by
+//! [`crate::vocab::keys`]),
 //! `defaults` (what customers share), and here the files of either layout. Pure: returns file
 //! names and texts; the edge writes them. May import: `config` (the model), `live`, `vocab`.
 
 mod build;
 mod defaults;
-pub mod keys;
 
 use std::path::PathBuf;
 

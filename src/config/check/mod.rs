@@ -12,7 +12,7 @@ mod rules;
 mod shape;
 
 pub(crate) use rules::Semantics;
-pub(crate) use shape::Shape;
+pub(crate) use shape::{Shape, closest};
 
 use super::yaml::Pos;
 use super::{FileId, ProblemKind};

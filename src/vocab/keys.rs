@@ -1,4 +1,5 @@
-//! Stage `export`, keys for live accounts that have none: a lower-case slug of the name within
+//! Shared vocabulary, keys for accounts that have none (live accounts on export, spreadsheet rows
+//! without a key column): a lower-case slug of the name within
 //! the key pattern (`[a-z0-9][a-z0-9-]{0,62}`), non-ASCII letters transliterated, unique in the
 //! estate by a numeric suffix, and deterministic for a given live state. Pure.
 

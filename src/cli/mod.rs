@@ -5,6 +5,7 @@ mod access_cmd;
 mod apply_cmd;
 mod export_cmd;
 mod global;
+mod import_cmd;
 mod plan_cmd;
 pub mod sandbox;
 
@@ -200,6 +201,20 @@ pub struct AccessArgs {
     pub partner: Option<String>,
 }
 
+/// `partnerctl import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// A customer table (`*.csv`, one customer per row).
+    #[arg(value_name = "FILE.csv")]
+    pub file: PathBuf,
+    /// The configuration directory to write `<name>.yaml` into.
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// `partnerctl show`.
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
@@ -284,6 +299,12 @@ pub enum Command {
         after_help = "Examples:\n  partnerctl apply examples/acme --auto-approve\n  partnerctl apply config/ --prune --parallelism 32\n  partnerctl plan config/ -o plan.json && partnerctl apply --plan plan.json\n\nWithout --auto-approve, asks for `yes` on a terminal and refuses when stdin is not one.\n--plan FILE re-plans against the live state and refuses with \"plan is stale\" (writing\nnothing) unless the operations are exactly the saved ones. Exit codes: 0 all done,\n1 error, refused, or some operation failed (a re-run converges)."
     )]
     Apply(ApplyArgs),
+    /// Convert a customer table (CSV) into configuration YAML, for keeping YAML as the source
+    /// of truth.
+    #[command(
+        after_help = "Examples:\n  partnerctl import new-customers.csv -o config/customers/\n\nEvery problem of every row is reported as file.csv:ROW:COL: (column NAME) message, rows\ncounted as a spreadsheet shows them (the header is row 1). The YAML plans exactly like the\ntable: keys derived from names are written out. Exit codes: 0 written, 1 problems or refused."
+    )]
+    Import(ImportArgs),
     /// Who reaches which account, and why: from the configuration, or the live state.
     #[command(
         after_help = "Examples:\n  partnerctl access config/ --account customer.contoso   # who reaches Contoso\n  partnerctl access config/ --user jane@contoso.example  # what Jane reaches\n  partnerctl access config/ --live --format csv > review.csv\n\nAccess is inherited downward: a partner user reaches every account, a customer user its\nnetworks and sub-accounts, a network user its sub-accounts, a sub-account user only it.\nExit codes: 0 shown, 1 error."
@@ -374,6 +395,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Export(args) => export_command(&global, &args),
         Command::Show(args) => show_command(&global, &args),
         Command::Access(args) => access_command(&global, &args),
+        Command::Import(args) => import_cmd::import_command(&args),
         Command::Schema => {
             print_stdout(&config::schema_json())?;
             Ok(EXIT_OK)

@@ -342,3 +342,35 @@ fn apply_defaults(c: &mut Customer, d: &Defaults) {
         }
     }
 }
+
+/// A customer table read on its own (`partnerctl import`): its customers as written (no
+/// defaults merged: the configuration it joins has them), or every problem of every row. A row
+/// without a country or time zone is accepted, as the configuration's defaults may give them.
+pub fn load_table(source: &Source) -> Result<Vec<Customer>, Problems> {
+    let sources = std::slice::from_ref(source);
+    let mut sink: check::Sink = Vec::new();
+    let (docs, columns) = parse(sources, &mut sink);
+    let locate = |file: FileId, pos: Pos| Location {
+        path: sources[file].path.clone(),
+        pos,
+    };
+    if let Some(doc) = &docs[0] {
+        let mut sem = check::Semantics::new(&mut sink, &locate);
+        sem.assume_defaults();
+        sem.customers(0, doc);
+    }
+    if !sink.is_empty() {
+        return Err(into_problems(sources, &columns, sink));
+    }
+    let Some(doc) = &docs[0] else {
+        return Ok(Vec::new());
+    };
+    let file: ConfigFile = serde_json::from_value(doc.to_json()).map_err(|e| {
+        into_problems(
+            sources,
+            &columns,
+            vec![(0, doc.pos, ProblemKind::Internal(e.to_string()))],
+        )
+    })?;
+    Ok(file.customers)
+}

@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::OnceLock;
 
-pub use load::{discover, load, load_sources};
+pub use load::{discover, load, load_sources, load_table};
 pub use model::{
     ConfigFile, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
 };

@@ -11,4 +11,5 @@ mod plan;
 mod sandbox;
 mod scale;
 mod support;
+mod tables;
 mod validate;

@@ -126,6 +126,13 @@ impl<'a> Semantics<'a> {
     }
 
     /// After all files: was `partner` declared at all?
+    /// Checks customers as if `defaults` gave a country and a time zone (a customer table read
+    /// on its own, whose configuration's defaults are not known).
+    pub(crate) fn assume_defaults(&mut self) {
+        self.seen.country = true;
+        self.seen.timezone = true;
+    }
+
     pub(crate) fn finish(&mut self, first_file: Option<FileId>) {
         if self.partner.is_none() {
             if let Some(f) = first_file {

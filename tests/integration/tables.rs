@@ -1,0 +1,142 @@
+//! Customer tables (`*.csv` in a configuration) end to end: they validate with every problem of
+//! every row located by row, column and header, they plan like YAML customers (defaults merged),
+//! and `partnerctl import` turns them into YAML that plans exactly the same.
+
+use crate::support::Sandbox;
+use crate::support::cli::{partnerctl, root};
+
+const TABLE: &str = "key,name,contact_name,contact_email,country,timezone,admin_email,admin_name,services,label:tier
+,Globex Corp,Hank Scorpio,hank@globex.example,,,hank@globex.example,,cards;mobile-id,gold
+initech,Initech,Bill L,bill@initech.example,FR,Europe/Paris,,,,
+,Zürich Café,Anna,anna@cafe.example,CH,Europe/Zurich,boss@cafe.example,Boss,,silver
+";
+
+/// A configuration directory: the acme partner file (with its defaults) and `table` as CSV.
+fn config_with(table: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("examples/acme/partner.yaml"),
+        dir.path().join("partner.yaml"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("customers.csv"), table).unwrap();
+    dir
+}
+
+#[test]
+fn every_problem_of_every_row_with_its_cell_and_column() {
+    let bad = "key,name,contact_name,contact_email,country,timezone,services,colour\n,Globex,Hank,hank@globex,United Kingdom,GMT+1,cards,red\nBad Key,,Bill,bill@initech.example,FR,Europe/Paris,,\n";
+    let dir = config_with(bad);
+    let run = partnerctl().arg("validate").arg(dir.path()).run().code(1);
+    let csv = dir.path().join("customers.csv").display().to_string();
+    let lines: Vec<String> = run
+        .stderr
+        .lines()
+        .map(|l| l.replace(&csv, "customers.csv"))
+        .collect();
+    assert_eq!(
+        lines[0],
+        "customers.csv:1:8: unknown column `colour`; the columns are key, name, contact_name, contact_email, country, timezone, admin_email, admin_name, services and label:NAME"
+    );
+    assert_eq!(
+        lines.len(),
+        2,
+        "a header problem stops the table: {lines:#?}"
+    );
+    let fixed = bad
+        .replace(",colour", "")
+        .replace(",red", "")
+        .replace(",cards,\n", ",cards\n")
+        .replace(",,\n", ",\n");
+    let dir = config_with(&fixed);
+    let run = partnerctl().arg("validate").arg(dir.path()).run().code(1);
+    let lines: Vec<String> = run
+        .stderr
+        .lines()
+        .map(|l| {
+            l.replace(
+                &dir.path().join("customers.csv").display().to_string(),
+                "customers.csv",
+            )
+        })
+        .collect();
+    for want in [
+        "customers.csv:2:4: (column contact_email) invalid email address `hank@globex`",
+        "customers.csv:2:5: (column country) invalid country `United Kingdom`",
+        "customers.csv:2:6: (column timezone) invalid timezone `GMT+1`",
+        "customers.csv:3:1: (column key) invalid key `Bad Key`",
+        "customers.csv:3:2: (column name) name must not be empty",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(want)),
+            "{want}\nnot in:\n{}",
+            lines.join("\n")
+        );
+    }
+    assert_eq!(lines.last().unwrap(), "5 problems found");
+}
+
+fn plan_operations(sb: &Sandbox, token: &str, config: &std::path::Path) -> serde_json::Value {
+    let run = partnerctl()
+        .arg("plan")
+        .env("PARTNERCTL_ENDPOINT", &sb.url)
+        .env("PARTNERCTL_TOKEN", token)
+        .arg(config)
+        .args(["--format", "json"])
+        .run()
+        .success();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    v["operations"].clone()
+}
+
+#[test]
+fn a_table_plans_like_yaml_and_import_writes_the_same_configuration() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let table = config_with(TABLE);
+    partnerctl()
+        .arg("validate")
+        .arg(table.path())
+        .run()
+        .success();
+    let from_table = plan_operations(&sb, &token, table.path());
+    let addresses: Vec<&str> = from_table
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["address"].as_str().unwrap())
+        .collect();
+    for a in [
+        "customer.globex-corp",
+        "customer.globex-corp.user[hank@globex.example]",
+        "customer.initech.service[cards]",
+        "customer.zurich-cafe.user[boss@cafe.example]",
+    ] {
+        assert!(addresses.contains(&a), "{a} not in {addresses:#?}");
+    }
+    // import: YAML beside the same partner file plans exactly the same operations.
+    let yaml = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        table.path().join("partner.yaml"),
+        yaml.path().join("partner.yaml"),
+    )
+    .unwrap();
+    partnerctl()
+        .arg("import")
+        .arg(table.path().join("customers.csv"))
+        .arg("-o")
+        .arg(yaml.path())
+        .run()
+        .success()
+        .stderr_contains("Imported 3 customer(s)");
+    assert_eq!(plan_operations(&sb, &token, yaml.path()), from_table);
+    // Again: refused without --force.
+    partnerctl()
+        .arg("import")
+        .arg(table.path().join("customers.csv"))
+        .arg("-o")
+        .arg(yaml.path())
+        .run()
+        .code(1)
+        .stderr_contains("exists; nothing was written");
+}

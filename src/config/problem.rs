@@ -137,12 +137,14 @@ pub enum ProblemKind {
         suggestion: Option<String>,
     },
     /// Not an IANA timezone name.
-    #[error("invalid timezone `{value}`: expected an IANA name{}", suggestion.as_ref().map(|s| format!(", did you mean `{s}`?")).unwrap_or_else(|| " such as Europe/London or America/New_York".to_string()))]
+    #[error("invalid timezone `{value}`: expected an IANA name{}", timezone_hint(suggestion.as_deref(), zones.as_ref()))]
     InvalidTimezone {
         /// As written.
         value: String,
-        /// A likely intended name.
+        /// A likely intended name, by spelling.
         suggestion: Option<String>,
+        /// The account's country and the zones used there.
+        zones: Option<(String, Vec<String>)>,
     },
     /// A role other than `admin`/`member`.
     #[error("invalid role `{0}`: expected `admin` or `member`")]
@@ -197,6 +199,35 @@ impl fmt::Display for Problem {
             Some(c) => write!(f, "{}: (column {c}) {}", self.location, self.kind),
             None => write!(f, "{}: {}", self.location, self.kind),
         }
+    }
+}
+
+/// The end of an invalid-timezone message: the zones of the account's country when known,
+/// else a close spelling, else examples.
+fn timezone_hint(suggestion: Option<&str>, zones: Option<&(String, Vec<String>)>) -> String {
+    let quoted = |z: &[String]| {
+        z.iter()
+            .map(|z| format!("`{z}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (zones, suggestion) {
+        (Some((country, z)), _) if z.len() == 1 => {
+            format!(", did you mean `{}` (the time zone of {country})?", z[0])
+        }
+        (Some((country, z)), _) if z.len() <= 6 => {
+            format!(
+                ", did you mean one of the time zones of {country}: {}?",
+                quoted(z)
+            )
+        }
+        (Some((country, z)), _) if !z.is_empty() => format!(
+            "; the time zones of {country} include {} ({} in all)",
+            quoted(&z[..5]),
+            z.len()
+        ),
+        (_, Some(s)) => format!(", did you mean `{s}`?"),
+        _ => " such as Europe/London or America/New_York".to_string(),
     }
 }
 

@@ -145,3 +145,142 @@ mod tests {
         }
     }
 }
+
+/// Country and zone pairs of tzdata's `zone.tab`, for suggesting time zones by country.
+const ZONES: &str = include_str!("zones.tsv");
+
+/// The IANA time zones used in `country` (an alpha-2 code), in tzdata's order; empty for an
+/// unknown code.
+pub fn zones_of(country: &str) -> Vec<&'static str> {
+    let country = country.trim().to_ascii_uppercase();
+    ZONES
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+        .filter(|(c, _)| *c == country)
+        .map(|(_, z)| z)
+        .collect()
+}
+
+/// Common names of countries that are not their ISO short name.
+const COUNTRY_ALIASES: [(&str, &str); 34] = [
+    ("uk", "GB"),
+    ("u.k.", "GB"),
+    ("united kingdom", "GB"),
+    ("great britain", "GB"),
+    ("britain", "GB"),
+    ("england", "GB"),
+    ("scotland", "GB"),
+    ("wales", "GB"),
+    ("northern ireland", "GB"),
+    ("usa", "US"),
+    ("u.s.a.", "US"),
+    ("u.s.", "US"),
+    ("united states", "US"),
+    ("america", "US"),
+    ("holland", "NL"),
+    ("the netherlands", "NL"),
+    ("czech republic", "CZ"),
+    ("czechia", "CZ"),
+    ("russia", "RU"),
+    ("south korea", "KR"),
+    ("korea", "KR"),
+    ("north korea", "KP"),
+    ("vietnam", "VN"),
+    ("iran", "IR"),
+    ("syria", "SY"),
+    ("bolivia", "BO"),
+    ("venezuela", "VE"),
+    ("tanzania", "TZ"),
+    ("moldova", "MD"),
+    ("laos", "LA"),
+    ("taiwan", "TW"),
+    ("uae", "AE"),
+    ("ivory coast", "CI"),
+    ("deutschland", "DE"),
+];
+
+/// Lower case, without parenthesised parts, punctuation other than `.` and runs of spaces.
+fn plain(name: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    for c in name.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth > 0 => {}
+            c if c.is_alphanumeric() || c == '.' => out.extend(c.to_lowercase()),
+            _ => out.push(' '),
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The alpha-2 code a country name (or code) most likely means: a valid code in any case, an
+/// alpha-3 code, a common name (`UK`, `USA`, `Holland`), the ISO short name or its start
+/// (`United Kingdom`, `Korea`), or a close spelling of it.
+pub fn country_from_name(text: &str) -> Option<&'static str> {
+    let upper = text.trim().to_ascii_uppercase();
+    if let Some(c) = COUNTRY_CODES.iter().find(|c| **c == upper) {
+        return Some(c);
+    }
+    if let Some(c) = rust_iso3166::from_alpha3(&upper) {
+        return Some(c.alpha2);
+    }
+    let wanted = plain(text);
+    if let Some((_, code)) = COUNTRY_ALIASES.iter().find(|(a, _)| plain(a) == wanted) {
+        return Some(code);
+    }
+    let names = || rust_iso3166::ALL.iter().map(|c| (plain(c.name), c.alpha2));
+    if let Some((_, code)) = names().find(|(n, _)| *n == wanted) {
+        return Some(code);
+    }
+    // "Korea, Republic of" is "korea republic of": the part before the comma, or the start.
+    if wanted.len() >= 4 {
+        if let Some((_, code)) = names().find(|(n, _)| n.starts_with(&format!("{wanted} "))) {
+            return Some(code);
+        }
+    }
+    names()
+        .map(|(n, code)| (strsim::jaro_winkler(&wanted, &n), code))
+        .filter(|(score, _)| *score >= 0.92)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, code)| code)
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::*;
+
+    #[test]
+    fn countries_by_name_and_alias() {
+        for (given, code) in [
+            ("United Kingdom", "GB"),
+            ("UK", "GB"),
+            ("usa", "US"),
+            ("United States", "US"),
+            ("gbr", "GB"),
+            ("fr", "FR"),
+            ("Germany", "DE"),
+            ("Holland", "NL"),
+            ("Korea", "KR"),
+            ("Viet Nam", "VN"),
+            ("Switzerland", "CH"),
+            ("Swtzerland", "CH"),
+        ] {
+            assert_eq!(country_from_name(given), Some(code), "{given}");
+        }
+        assert_eq!(country_from_name("Atlantis"), None);
+    }
+
+    #[test]
+    fn zones_by_country() {
+        assert_eq!(zones_of("GB"), ["Europe/London"]);
+        assert_eq!(zones_of("de"), ["Europe/Berlin", "Europe/Busingen"]);
+        assert!(zones_of("US").len() > 20);
+        assert!(zones_of("ZZ").is_empty());
+        for z in zones_of("AU") {
+            assert!(valid_timezone(z), "{z}");
+        }
+    }
+}

@@ -62,8 +62,8 @@ fn every_problem_of_every_row_with_its_cell_and_column() {
         .collect();
     for want in [
         "customers.csv:2:4: (column contact_email) invalid email address `hank@globex`",
-        "customers.csv:2:5: (column country) invalid country `United Kingdom`",
-        "customers.csv:2:6: (column timezone) invalid timezone `GMT+1`",
+        "customers.csv:2:5: (column country) invalid country `United Kingdom`: expected an ISO 3166-1 alpha-2 code, did you mean `GB`?",
+        "customers.csv:2:6: (column timezone) invalid timezone `GMT+1`: expected an IANA name, did you mean `Europe/London` (the time zone of GB)?",
         "customers.csv:3:1: (column key) invalid key `Bad Key`",
         "customers.csv:3:2: (column name) name must not be empty",
     ] {
@@ -74,6 +74,16 @@ fn every_problem_of_every_row_with_its_cell_and_column() {
         );
     }
     assert_eq!(lines.last().unwrap(), "5 problems found");
+    // A valid country's zones are what a wrong time zone suggests.
+    let dir = config_with(
+        "name,contact_name,contact_email,country,timezone\nBerlin GmbH,Kai,kai@b.example,DE,GMT+1\n",
+    );
+    partnerctl()
+        .arg("validate")
+        .arg(dir.path())
+        .run()
+        .code(1)
+        .stderr_contains("(column timezone) invalid timezone `GMT+1`: expected an IANA name, did you mean one of the time zones of DE: `Europe/Berlin`, `Europe/Busingen`?");
 }
 
 fn plan_operations(sb: &Sandbox, token: &str, config: &std::path::Path) -> serde_json::Value {

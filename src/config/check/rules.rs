@@ -32,6 +32,8 @@ pub(crate) struct Semantics<'a> {
     partner: Option<(FileId, Pos)>,
     defaults: Option<(FileId, Pos)>,
     seen: DefaultsSeen,
+    /// `defaults.country`, when valid (for suggesting a customer's time zone).
+    default_country: Option<String>,
     locate: &'a dyn Fn(FileId, Pos) -> Location,
 }
 
@@ -43,6 +45,7 @@ impl<'a> Semantics<'a> {
             partner: None,
             defaults: None,
             seen: DefaultsSeen::default(),
+            default_country: None,
             locate,
         }
     }
@@ -110,11 +113,20 @@ impl<'a> Semantics<'a> {
             None => {
                 self.defaults = Some((file, key_pos));
                 self.seen.country = d.get("country").is_some_and(|n| n.value != Value::Null);
+                self.default_country = d
+                    .get("country")
+                    .and_then(Node::as_str)
+                    .filter(|c| valid_country(c))
+                    .map(str::to_string);
                 self.seen.timezone = d.get("timezone").is_some_and(|n| n.value != Value::Null);
             }
         }
         self.country(file, d.get("country"));
-        self.timezone(file, d.get("timezone"));
+        let country = d
+            .get("country")
+            .and_then(Node::as_str)
+            .filter(|c| valid_country(c));
+        self.timezone(file, d.get("timezone"), country);
         self.services(file, d.list("services"), "defaults");
     }
 
@@ -160,7 +172,12 @@ impl<'a> Semantics<'a> {
         let country = node.get("country").filter(|n| n.value != Value::Null);
         let timezone = node.get("timezone").filter(|n| n.value != Value::Null);
         self.country(file, country);
-        self.timezone(file, timezone);
+        let country_code = country
+            .and_then(Node::as_str)
+            .filter(|c| valid_country(c))
+            .map(str::to_string)
+            .or_else(|| self.default_country.clone());
+        self.timezone(file, timezone, country_code.as_deref());
         if kind == Kind::Customer {
             if country.is_none() && !self.seen.country {
                 self.push(file, node.pos, ProblemKind::NoCountry(label.clone()));
@@ -307,16 +324,21 @@ impl<'a> Semantics<'a> {
         }
     }
 
-    fn timezone(&mut self, file: FileId, node: Option<&Node>) {
+    fn timezone(&mut self, file: FileId, node: Option<&Node>, country: Option<&str>) {
         if let Some(n) = node {
             if let Some(text) = n.as_str() {
                 if !valid_timezone(text) {
+                    let zones = country.map(|c| {
+                        let z = crate::vocab::rules::zones_of(c);
+                        (c.to_string(), z.into_iter().map(str::to_string).collect())
+                    });
                     self.push(
                         file,
                         n.pos,
                         ProblemKind::InvalidTimezone {
                             value: text.to_string(),
                             suggestion: suggest_timezone(text),
+                            zones,
                         },
                     );
                 }
@@ -333,20 +355,7 @@ fn key_position(doc: &Node, name: &str, value: &Node) -> Pos {
 }
 
 fn suggest_country(text: &str) -> Option<String> {
-    let upper = text.trim().to_ascii_uppercase();
-    if upper == "UK" {
-        return Some("GB".into());
-    }
-    if valid_country(&upper) {
-        return Some(upper);
-    }
-    if let Some(c) = rust_iso3166::from_alpha3(&upper) {
-        return Some(c.alpha2.to_string());
-    }
-    rust_iso3166::ALL
-        .iter()
-        .find(|c| c.name.eq_ignore_ascii_case(text.trim()))
-        .map(|c| c.alpha2.to_string())
+    crate::vocab::rules::country_from_name(text).map(str::to_string)
 }
 
 fn suggest_timezone(text: &str) -> Option<String> {

@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use super::OpState;
+use super::{Failure, OpState};
 use crate::plan::Operation;
 
 /// The state of a walk over a plan's operations.
@@ -65,8 +65,8 @@ impl Walk {
     }
 
     /// Records `i` as failed and every operation depending on it (transitively) as skipped.
-    pub(super) fn failed(&mut self, i: usize, message: String) {
-        self.states[i] = Some(OpState::Failed(message));
+    pub(super) fn failed(&mut self, i: usize, failure: Failure) {
+        self.states[i] = Some(OpState::Failed(failure));
         self.failed += 1;
         self.skip_dependents(i);
     }
@@ -123,7 +123,7 @@ mod tests {
         assert_eq!(w.next_ready(), None);
         w.done(0);
         assert_eq!(w.next_ready(), Some(1));
-        w.failed(1, "boom".into());
+        w.failed(1, super::super::Failure::transient("boom"));
         w.done(3);
         assert_eq!(w.next_ready(), None);
         assert_eq!((w.done, w.failed, w.skipped), (2, 1, 1));

@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
 
 use crate::plan::{AccountRef, Action, Operation, Plan};
-use crate::provider::{Outcome, Provider, Resolved};
+use crate::provider::{Outcome, Provider, Remedy, Resolved};
 use dag::Walk;
 use limit::AdaptiveLimit;
 
@@ -37,8 +37,8 @@ pub use progress::{Bar, Lines, Progress, Silent};
 pub enum OpState {
     /// Performed.
     Done,
-    /// The provider refused or failed it; the message says why.
-    Failed(String),
+    /// The provider refused or failed it.
+    Failed(Failure),
     /// Not attempted because an operation it depends on failed (its index).
     Skipped {
         /// The failed operation it (transitively) depended on.
@@ -51,6 +51,31 @@ pub enum OpState {
         /// Its number in the plan's runbook.
         step: usize,
     },
+}
+
+/// Why an operation failed, and what it takes to succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The provider's message.
+    pub message: String,
+    /// Whether a re-run may succeed, or a person must fix something first.
+    pub remedy: Remedy,
+}
+
+impl Failure {
+    /// A failure a re-run may get past.
+    pub fn transient(message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+            remedy: Remedy::Rerun,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 /// The outcome of an apply.
@@ -137,7 +162,7 @@ impl Ids {
     }
 }
 
-type Tasks = JoinSet<Result<Outcome, String>>;
+type Tasks = JoinSet<Result<Outcome, Failure>>;
 
 /// Starts operation `i` on the provider.
 fn start<P>(
@@ -154,10 +179,10 @@ where
     let (provider, plan) = (provider.clone(), Arc::clone(plan));
     let handle = tasks.spawn(async move {
         let op = &plan.operations[i];
-        provider
-            .execute(op, &ids, &key)
-            .await
-            .map_err(|e| e.to_string())
+        provider.execute(op, &ids, &key).await.map_err(|e| Failure {
+            remedy: P::remedy(&e),
+            message: e.to_string(),
+        })
     });
     handle.id()
 }
@@ -216,7 +241,10 @@ where
         let (i, outcome) = match joined {
             Ok((id, r)) => (task_op[&id], r),
             // A panicked task fails its operation (and skips its dependents), not the apply.
-            Err(e) => (task_op[&e.id()], Err(format!("internal error: {e}"))),
+            Err(e) => (
+                task_op[&e.id()],
+                Err(Failure::transient(format!("internal error: {e}"))),
+            ),
         };
         match outcome {
             Ok(out) => {

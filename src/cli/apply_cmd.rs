@@ -7,7 +7,7 @@ use crate::config;
 use crate::endpoint;
 use crate::output::{self, print_stdout};
 use crate::plan::{self, SavedPlan};
-use crate::provider::Target;
+use crate::provider::{Remedy, Target};
 use crate::render;
 
 /// Asks for `yes` on the terminal. `Ok(false)` when the answer is anything else.
@@ -158,6 +158,27 @@ fn write_report(
     Ok(())
 }
 
+/// Every failed operation on stderr; one the API refused for its values as a configuration
+/// problem, at the place its account is declared.
+fn report_failures(plan: &plan::Plan, report: &apply::Report, desired: &config::Desired) {
+    for (op, state) in plan.operations.iter().zip(&report.states) {
+        let apply::OpState::Failed(failure) = state else {
+            continue;
+        };
+        let what = format!("{} ({}): {failure}", op.address, op.action().as_str());
+        let declared = match &op.account {
+            plan::AccountRef::Account { key: Some(k), .. } => desired.declared_at.get(k),
+            _ => None,
+        };
+        match (failure.remedy, declared) {
+            (Remedy::FixConfiguration, Some(at)) => {
+                output::problems(&format!("{at}: {what}"));
+            }
+            _ => output::error(&what),
+        }
+    }
+}
+
 /// The part of `apply` after planning: checks, confirmation, execution and report.
 fn apply_planned(
     global: &GlobalArgs,
@@ -209,11 +230,7 @@ fn apply_planned(
     ));
     human(json, &render::apply_report(&plan, &report))?;
     write_report(args, &plan, &conn.target, &report)?;
-    for (op, state) in plan.operations.iter().zip(&report.states) {
-        if let apply::OpState::Failed(msg) = state {
-            output::error(&format!("{} ({}): {msg}", op.address, op.action().as_str()));
-        }
-    }
+    report_failures(&plan, &report, desired);
     Ok(if report.success() {
         EXIT_OK
     } else {

@@ -60,6 +60,10 @@ pub struct ServeArgs {
     /// Seed of the failure injection (same seed and request order: same failures).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub seed: u64,
+    /// Refuse account and user names longer than N characters (400), to rehearse a vendor
+    /// whose limits are stricter than the ones partnerctl checks.
+    #[arg(long, value_name = "N")]
+    pub max_name_chars: Option<usize>,
 }
 
 /// `partnerctl sandbox partner ...`.
@@ -213,6 +217,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         throttle_status: StatusCode::from_u16(args.throttle_status)?,
         fail_rate: args.fail_rate,
         seed: args.seed,
+        max_name_chars: args.max_name_chars,
     };
     super::runtime()?.block_on(async move {
         let running = server::spawn(opts.clone()).await?;

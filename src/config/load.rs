@@ -266,26 +266,34 @@ fn build(sources: &[Source], docs: &[Option<yaml::Node>]) -> Result<Desired, Pro
     for c in &mut customers {
         apply_defaults(c, &defaults);
     }
+    let [adopt_at, declared_at] = account_locations(sources, docs);
     Ok(Desired {
         partner,
         customers,
         sources: sources.to_vec(),
-        adopt_at: adopt_locations(sources, docs),
+        adopt_at,
+        declared_at,
     })
 }
 
-/// Where each account's `adopt` value is, by the account's key.
-fn adopt_locations(sources: &[Source], docs: &[Option<yaml::Node>]) -> BTreeMap<String, Location> {
-    fn visit(node: &yaml::Node, path: &str, out: &mut BTreeMap<String, Location>) {
-        if let (Some(key), Some(adopt)) = (
-            node.get("key").and_then(yaml::Node::as_str),
-            node.get("adopt"),
-        ) {
-            let at = Location {
-                path: path.to_string(),
-                pos: adopt.pos,
-            };
-            out.insert(key.to_string(), at);
+/// Where each account's `adopt` value is, and where the account is declared (its `key`
+/// value), by the account's key.
+fn account_locations(
+    sources: &[Source],
+    docs: &[Option<yaml::Node>],
+) -> [BTreeMap<String, Location>; 2] {
+    fn visit(node: &yaml::Node, path: &str, out: &mut [BTreeMap<String, Location>; 2]) {
+        if let Some(key_node) = node.get("key") {
+            if let Some(key) = key_node.as_str() {
+                let at = |pos| Location {
+                    path: path.to_string(),
+                    pos,
+                };
+                if let Some(adopt) = node.get("adopt") {
+                    out[0].insert(key.to_string(), at(adopt.pos));
+                }
+                out[1].insert(key.to_string(), at(key_node.pos));
+            }
         }
         for child in node
             .list("networks")
@@ -295,7 +303,7 @@ fn adopt_locations(sources: &[Source], docs: &[Option<yaml::Node>]) -> BTreeMap<
             visit(child, path, out);
         }
     }
-    let mut out = BTreeMap::new();
+    let mut out = [BTreeMap::new(), BTreeMap::new()];
     for (source, doc) in sources.iter().zip(docs) {
         for c in doc.iter().flat_map(|d| d.list("customers")) {
             visit(c, &source.path, &mut out);

@@ -63,6 +63,9 @@ pub struct Desired {
     /// Where each account's `adopt` is written, by the account's key (for located errors when
     /// the live state disagrees).
     pub adopt_at: BTreeMap<String, Location>,
+    /// Where each account is declared (its `key` value), by its key (for locating what the
+    /// API refused at apply).
+    pub declared_at: BTreeMap<String, Location>,
 }
 
 /// Object counts of a desired state.

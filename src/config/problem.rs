@@ -125,6 +125,53 @@ pub enum ProblemKind {
         /// The first listing.
         first: Location,
     },
+    /// A name longer than the API takes.
+    #[error("{what} is {chars} characters long; the API takes at most {max}")]
+    NameTooLong {
+        /// Which name ("name", "contact name", "user name").
+        what: &'static str,
+        /// Its length in characters.
+        chars: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A name with leading or trailing white space, which the API refuses.
+    #[error("{0} must not start or end with spaces")]
+    NameSpaces(&'static str),
+    /// A label key that is empty or too long.
+    #[error("label key `{key}` is {chars} characters long; label keys are 1 to {max} characters")]
+    LabelKeySize {
+        /// The key.
+        key: String,
+        /// Its length in characters.
+        chars: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A label value that is too long.
+    #[error(
+        "label `{key}` has a value of {chars} characters; label values are at most {max} characters"
+    )]
+    LabelValueSize {
+        /// The key.
+        key: String,
+        /// The value's length in characters.
+        chars: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// More labels on one account than the API takes.
+    #[error("{account} would have {count} labels{}; an account has at most {max}", if counted.is_empty() { String::new() } else { format!(" ({counted})") })]
+    TooManyLabels {
+        /// The account, for the message.
+        account: String,
+        /// Labels the account would carry.
+        count: usize,
+        /// What the count includes beyond its own labels ("with defaults and `protect`").
+        counted: String,
+        /// The limit.
+        max: usize,
+    },
     /// Not an email address.
     #[error("invalid email address `{0}`: expected a bare address like name@example.com")]
     InvalidEmail(String),

@@ -191,6 +191,33 @@ fn duplicate_services_and_syntax_errors() {
 }
 
 #[test]
+fn names_and_labels_are_held_to_the_api_limits() {
+    let long_name = "N".repeat(201);
+    let long_value = "v".repeat(256);
+    let long_key = "k".repeat(64);
+    let many: String = (0..63).map(|i| format!("l{i}: x, ")).collect();
+    let text = format!(
+        "{PARTNER}defaults:\n  country: GB\n  timezone: Europe/London\n  labels: {{ tier: std }}\ncustomers:\n  - key: c1\n    name: {long_name}\n    contact: {{ name: ' J', email: j@c1.example }}\n    labels: {{ {long_key}: a, note: {long_value} }}\n  - key: c2\n    name: C2\n    contact: {{ name: K, email: k@c2.example }}\n    protect: true\n    labels: {{ {many}}}\n    users:\n      - {{ email: u@c2.example, name: 'U ' }}\n"
+    );
+    let p = problems(&[src("a.yaml", &text)]);
+    assert_eq!(
+        p,
+        [
+            "a.yaml:12:11: name is 201 characters long; the API takes at most 200",
+            "a.yaml:13:22: contact name must not start or end with spaces",
+            "a.yaml:14:15: label key `kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk` is 64 characters long; label keys are 1 to 63 characters",
+            "a.yaml:14:90: label `note` has a value of 256 characters; label values are at most 255 characters",
+            "a.yaml:19:13: account `c2` would have 65 labels (with those from `defaults` and with the one `protect` records); an account has at most 64",
+            "a.yaml:21:38: user name must not start or end with spaces",
+        ],
+    );
+    // 63 own labels and `protect` are exactly the limit without defaults
+    let fits = text.replace("  labels: { tier: std }\n", "");
+    let p = problems(&[src("a.yaml", &fits)]);
+    assert!(p.iter().all(|l| !l.contains("would have")), "{p:#?}");
+}
+
+#[test]
 fn schema_has_descriptions_everywhere() {
     fn walk(v: &serde_json::Value, path: &str, missing: &mut Vec<String>) {
         if let Some(props) = v.get("properties").and_then(|p| p.as_object()) {

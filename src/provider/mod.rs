@@ -41,6 +41,20 @@ pub struct Outcome {
     pub created_id: Option<String>,
 }
 
+/// What it takes for a failed operation to succeed: running apply again (the failure was
+/// transient, or the live state moved), or a fix by a person first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Remedy {
+    /// A re-run may succeed: a timeout, a dropped connection, a server error, a conflict
+    /// with a concurrent change (the next plan sees it).
+    Rerun,
+    /// The API refused the values themselves: the configuration must change first.
+    FixConfiguration,
+    /// The credentials or the account's permissions do not allow it.
+    FixAccess,
+}
+
 /// A source of live state and a sink of operations.
 pub trait Provider {
     /// The provider's error.
@@ -60,6 +74,12 @@ pub trait Provider {
         ids: &Resolved,
         idempotency_key: &str,
     ) -> impl Future<Output = Result<Outcome, Self::Error>> + Send;
+
+    /// What it takes for an operation that failed with `error` to succeed.
+    fn remedy(error: &Self::Error) -> Remedy {
+        let _ = error;
+        Remedy::Rerun
+    }
 
     /// What the vendor's API can do; what it cannot becomes a manual step or a refusal.
     fn capabilities(&self) -> Capabilities {

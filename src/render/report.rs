@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::apply::{OpState, Report};
 use crate::plan::{Action, Plan};
-use crate::provider::Target;
+use crate::provider::{Remedy, Target};
 
 /// Version of the JSON apply report (bumped on incompatible changes).
 pub const REPORT_FORMAT_VERSION: &str = "1";
@@ -117,13 +117,36 @@ pub fn apply_report(plan: &Plan, report: &Report) -> String {
         out.push('\n');
         out.push_str(&super::text::runbook(plan));
     }
-    if !report.success() && plan.manual.is_empty() {
+    advice(&mut out, plan, report);
+    out
+}
+
+/// What to do next: run again when that can help, fix the configuration or the access where
+/// the API refused the values or the caller.
+fn advice(out: &mut String, plan: &Plan, report: &Report) {
+    let failed_with =
+        |r: Remedy| report.count(|s| matches!(s, OpState::Failed(f) if f.remedy == r));
+    let config = failed_with(Remedy::FixConfiguration);
+    if config > 0 {
+        let _ = writeln!(
+            out,
+            "The API refused the values of {config} operation(s): fix the configuration (the problems are listed with their places); running apply again unchanged would fail the same way."
+        );
+    }
+    let access = failed_with(Remedy::FixAccess);
+    if access > 0 {
+        let _ = writeln!(
+            out,
+            "The API refused {access} operation(s) for lack of access: check the token and the account's permissions before running apply again."
+        );
+    }
+    let rerun = failed_with(Remedy::Rerun) + report.count(|s| *s == OpState::NotStarted);
+    if rerun > 0 && plan.manual.is_empty() {
         let _ = writeln!(
             out,
             "Run `partnerctl apply` again to finish: it plans from the live state, so done work is not repeated."
         );
     }
-    out
 }
 
 /// One operation's entry in the JSON report.
@@ -138,7 +161,8 @@ fn operation_json(plan: &Plan, report: &Report, i: usize) -> Value {
     let status = match &report.states[i] {
         OpState::Done => "done",
         OpState::Failed(error) => {
-            m.insert("error".into(), json!(error));
+            m.insert("error".into(), json!(error.message));
+            m.insert("remedy".into(), json!(error.remedy));
             "failed"
         }
         OpState::Skipped { because } => {

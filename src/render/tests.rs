@@ -296,3 +296,46 @@ fn access_changes_with_escalations_first() {
     );
     snapshot_all("access_escalation", &p);
 }
+
+/// The end-of-apply advice follows the failures' remedies: "run again" only when a re-run can
+/// help.
+#[test]
+fn apply_report_advises_by_remedy() {
+    use crate::apply::{Failure, OpState, Report};
+    use crate::provider::Remedy;
+    let p = plan(&acme(), &empty_live(), Options::default()).unwrap();
+    let report = |failures: &[Remedy]| {
+        let mut states = vec![OpState::Done; p.operations.len()];
+        for (i, r) in failures.iter().enumerate() {
+            states[i] = OpState::Failed(Failure {
+                message: "refused".into(),
+                remedy: *r,
+            });
+        }
+        apply_report(
+            &p,
+            &Report {
+                states,
+                ..Report::nothing()
+            },
+        )
+    };
+    let again = "Run `partnerctl apply` again";
+    let fix = "The API refused the values of 1 operation(s): fix the configuration";
+    let access = "The API refused 1 operation(s) for lack of access";
+    let values = report(&[Remedy::FixConfiguration]);
+    assert!(values.contains(fix) && !values.contains(again), "{values}");
+    let denied = report(&[Remedy::FixAccess]);
+    assert!(
+        denied.contains(access) && !denied.contains(again),
+        "{denied}"
+    );
+    let transient = report(&[Remedy::Rerun]);
+    assert!(
+        transient.contains(again) && !transient.contains(fix),
+        "{transient}"
+    );
+    let both = report(&[Remedy::Rerun, Remedy::FixConfiguration]);
+    assert!(both.contains(again) && both.contains(fix), "{both}");
+    assert!(!report(&[]).contains(again));
+}

@@ -146,6 +146,51 @@ mod tests {
     }
 }
 
+/// Longest name (of a partner, account, contact or user), in characters. The API refuses
+/// longer ones; `schemas/openapi.yaml` says so (`maxLength`), and a test keeps them equal.
+pub const NAME_MAX_CHARS: usize = 200;
+/// Most labels on one account.
+pub const LABELS_MAX: usize = 64;
+/// Longest label key, in characters.
+pub const LABEL_KEY_MAX_CHARS: usize = 63;
+/// Longest label value, in characters.
+pub const LABEL_VALUE_MAX_CHARS: usize = 255;
+
+/// A label key of 1 to [`LABEL_KEY_MAX_CHARS`] characters.
+pub fn label_key_fits(key: &str) -> bool {
+    !key.is_empty() && key.chars().count() <= LABEL_KEY_MAX_CHARS
+}
+
+/// A label value of at most [`LABEL_VALUE_MAX_CHARS`] characters.
+pub fn label_value_fits(value: &str) -> bool {
+    value.chars().count() <= LABEL_VALUE_MAX_CHARS
+}
+
+/// What is wrong with a name, if anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameProblem {
+    /// Blank.
+    Empty,
+    /// Longer than [`NAME_MAX_CHARS`].
+    TooLong,
+    /// Starts or ends with white space.
+    Spaces,
+}
+
+/// Checks a name against the API's rules.
+pub fn name_problem(name: &str) -> Option<NameProblem> {
+    let t = name.trim();
+    if t.is_empty() {
+        Some(NameProblem::Empty)
+    } else if name.chars().count() > NAME_MAX_CHARS {
+        Some(NameProblem::TooLong)
+    } else if t != name {
+        Some(NameProblem::Spaces)
+    } else {
+        None
+    }
+}
+
 /// Country and zone pairs of tzdata's `zone.tab`, for suggesting time zones by country.
 const ZONES: &str = include_str!("zones.tsv");
 

@@ -284,13 +284,13 @@ fn saved_plan_is_refused_when_stale_and_executed_exactly_otherwise() {
 }
 
 #[test]
-fn a_rejected_operation_skips_only_its_dependents() {
-    let sb = Sandbox::start();
+fn a_rejected_operation_skips_only_its_dependents_and_is_located_in_the_configuration() {
+    // A vendor stricter than partnerctl knows: names of at most 40 characters. `validate`
+    // passes, so only the server can refuse it.
+    let sb = Sandbox::start_args(&["--max-name-chars", "40"]);
     let token = sb.add_partner("Acme Partners", true);
     let dir = tempfile::tempdir().unwrap();
-    // The sandbox allows names of at most 200 characters; the configuration format does not
-    // know that limit, so only the server can refuse it.
-    let long = "N".repeat(201);
+    let long = "N".repeat(41);
     std::fs::write(
         dir.path().join("extra.yaml"),
         format!(
@@ -314,7 +314,15 @@ fn a_rejected_operation_skips_only_its_dependents() {
     run.stdout_contains("Failed (1):\n  - customer.toolong (create): ");
     run.stdout_contains("  - network.toolong-net (create) ← customer.toolong");
     run.stdout_contains("  - sub_account.toolong-site (create) ← customer.toolong");
-    run.stderr_contains("must be at most 200 characters");
+    let extra = dir.path().join("extra.yaml").display().to_string();
+    run.stderr_contains(&format!("{extra}:2:10: customer.toolong (create): POST "));
+    run.stderr_contains("must be at most 40 characters");
+    run.stdout_contains("The API refused the values of 1 operation(s): fix the configuration");
+    assert!(
+        !run.stdout.contains("apply` again"),
+        "a re-run cannot help: {}",
+        run.stdout
+    );
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(
         (
@@ -330,8 +338,9 @@ fn a_rejected_operation_skips_only_its_dependents() {
         failed["error"]
             .as_str()
             .unwrap()
-            .contains("at most 200 characters")
+            .contains("at most 40 characters")
     );
+    assert_eq!(failed["remedy"], "fix-configuration");
     let skipped: Vec<&Value> = ops.iter().filter(|o| o["status"] == "skipped").collect();
     assert!(
         skipped

@@ -7,6 +7,7 @@ mod ci_examples;
 mod endpoint;
 mod export;
 mod layers;
+mod limits;
 mod plan;
 mod sandbox;
 mod scale;

@@ -7,7 +7,12 @@ use std::collections::HashMap;
 use super::Sink;
 use crate::config::yaml::{Node, Pos, Value};
 use crate::config::{FileId, Location, ProblemKind};
-use crate::vocab::rules::{valid_country, valid_email, valid_key, valid_timezone};
+use crate::vocab::PROTECT_LABEL;
+use crate::vocab::rules::{
+    LABEL_KEY_MAX_CHARS, LABEL_VALUE_MAX_CHARS, LABELS_MAX, NAME_MAX_CHARS, NameProblem,
+    label_key_fits, label_value_fits, name_problem, valid_country, valid_email, valid_key,
+    valid_timezone,
+};
 
 /// What the first pass learned about `defaults`.
 #[derive(Debug, Default, Clone, Copy)]
@@ -34,6 +39,8 @@ pub(crate) struct Semantics<'a> {
     seen: DefaultsSeen,
     /// `defaults.country`, when valid (for suggesting a customer's time zone).
     default_country: Option<String>,
+    /// The keys of `defaults.labels`, which every customer carries too.
+    default_labels: Vec<String>,
     locate: &'a dyn Fn(FileId, Pos) -> Location,
 }
 
@@ -46,6 +53,7 @@ impl<'a> Semantics<'a> {
             defaults: None,
             seen: DefaultsSeen::default(),
             default_country: None,
+            default_labels: Vec::new(),
             locate,
         }
     }
@@ -97,7 +105,7 @@ impl<'a> Semantics<'a> {
                 }
             }
         }
-        self.not_blank(file, p.get("name"), "name");
+        self.name(file, p.get("name"), "name");
         self.users(file, p.list("users"), "the partner");
     }
 
@@ -119,8 +127,10 @@ impl<'a> Semantics<'a> {
                     .filter(|c| valid_country(c))
                     .map(str::to_string);
                 self.seen.timezone = d.get("timezone").is_some_and(|n| n.value != Value::Null);
+                self.default_labels = label_keys(d);
             }
         }
+        self.label_sizes(file, d.get("labels"));
         self.country(file, d.get("country"));
         let country = d
             .get("country")
@@ -164,9 +174,9 @@ impl<'a> Semantics<'a> {
         if let Some(k) = key {
             self.account_key(file, k);
         }
-        self.not_blank(file, node.get("name"), "name");
+        self.name(file, node.get("name"), "name");
         if let Some(contact) = node.get("contact") {
-            self.not_blank(file, contact.get("name"), "contact name");
+            self.name(file, contact.get("name"), "contact name");
             self.email(file, contact.get("email"));
         }
         let country = node.get("country").filter(|n| n.value != Value::Null);
@@ -187,6 +197,7 @@ impl<'a> Semantics<'a> {
             }
         }
         let what = format!("account {label}");
+        self.labels(file, node, kind, &what);
         self.users(file, node.list("users"), &what);
         self.services(file, node.list("services"), &what);
         for n in node.list("networks") {
@@ -244,7 +255,7 @@ impl<'a> Semantics<'a> {
                     }
                 }
             }
-            self.not_blank(file, u.get("name"), "user name");
+            self.name(file, u.get("name"), "user name");
             if let Some(r) = u.get("role") {
                 if let Some(text) = r.as_str() {
                     if text != "admin" && text != "member" {
@@ -288,12 +299,77 @@ impl<'a> Semantics<'a> {
         }
     }
 
-    /// A text that must not be blank (when it is a string at all).
-    fn not_blank(&mut self, file: FileId, node: Option<&Node>, what: &'static str) {
-        if let Some(n) = node {
-            if n.as_str().is_some_and(|s| s.trim().is_empty()) {
-                self.push(file, n.pos, ProblemKind::Empty(what));
+    /// A name the API takes: not blank, not too long, no surrounding spaces (when it is a
+    /// string at all).
+    fn name(&mut self, file: FileId, node: Option<&Node>, what: &'static str) {
+        let Some(n) = node else { return };
+        let Some(text) = n.as_str() else { return };
+        let kind = match name_problem(text) {
+            None => return,
+            Some(NameProblem::Empty) => ProblemKind::Empty(what),
+            Some(NameProblem::Spaces) => ProblemKind::NameSpaces(what),
+            Some(NameProblem::TooLong) => ProblemKind::NameTooLong {
+                what,
+                chars: text.chars().count(),
+                max: NAME_MAX_CHARS,
+            },
+        };
+        self.push(file, n.pos, kind);
+    }
+
+    /// The size of every label key and value of a `labels` mapping.
+    fn label_sizes(&mut self, file: FileId, labels: Option<&Node>) {
+        let Some(entries) = labels.and_then(Node::as_map) else {
+            return;
+        };
+        for (k, v) in entries {
+            if !label_key_fits(&k.name) {
+                let kind = ProblemKind::LabelKeySize {
+                    key: k.name.clone(),
+                    chars: k.name.chars().count(),
+                    max: LABEL_KEY_MAX_CHARS,
+                };
+                self.push(file, k.pos, kind);
             }
+            if let Some(text) = v.as_str().filter(|t| !label_value_fits(t)) {
+                let kind = ProblemKind::LabelValueSize {
+                    key: k.name.clone(),
+                    chars: text.chars().count(),
+                    max: LABEL_VALUE_MAX_CHARS,
+                };
+                self.push(file, v.pos, kind);
+            }
+        }
+    }
+
+    /// An account's labels: each of a size the API takes, and not more of them than it takes,
+    /// counting those a customer gets from `defaults` and the one `protect` records.
+    fn labels(&mut self, file: FileId, node: &Node, kind: Kind, account: &str) {
+        let own = node.get("labels");
+        self.label_sizes(file, own);
+        let mut keys = label_keys(node);
+        let mut counted = Vec::new();
+        if kind == Kind::Customer && !self.default_labels.is_empty() {
+            keys.extend(self.default_labels.iter().cloned());
+            counted.push("with those from `defaults`");
+        }
+        if node
+            .get("protect")
+            .is_some_and(|p| p.value == Value::Bool(true))
+        {
+            keys.push(PROTECT_LABEL.to_string());
+            counted.push("with the one `protect` records");
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        if keys.len() > LABELS_MAX {
+            let kind = ProblemKind::TooManyLabels {
+                account: account.to_string(),
+                count: keys.len(),
+                counted: counted.join(" and "),
+                max: LABELS_MAX,
+            };
+            self.push(file, own.map_or(node.pos, |n| n.pos), kind);
         }
     }
 
@@ -345,6 +421,14 @@ impl<'a> Semantics<'a> {
             }
         }
     }
+}
+
+/// The keys of the `labels` mapping of `node`.
+fn label_keys(node: &Node) -> Vec<String> {
+    node.get("labels")
+        .and_then(Node::as_map)
+        .map(|m| m.iter().map(|(k, _)| k.name.clone()).collect())
+        .unwrap_or_default()
 }
 
 /// Where the mapping key `name` of `doc` is written (its value's position if not found).

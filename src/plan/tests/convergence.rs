@@ -124,6 +124,7 @@ fn desired_state() -> impl Strategy<Value = Desired> {
                 .collect(),
             sources: vec![],
             adopt_at: Default::default(),
+            declared_at: Default::default(),
         })
 }
 

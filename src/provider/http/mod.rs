@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::api::{ApiError, Client};
 use crate::live;
 use crate::plan::Operation;
-use crate::provider::{Outcome, Provider, Resolved};
+use crate::provider::{Outcome, Provider, Remedy, Resolved};
 
 /// The partner API contract over HTTP.
 #[derive(Debug, Clone)]
@@ -51,6 +51,14 @@ impl Provider for HttpProvider {
         idempotency_key: &str,
     ) -> impl std::future::Future<Output = Result<Outcome, ApiError>> + Send {
         self.run(op, ids, idempotency_key)
+    }
+
+    fn remedy(error: &ApiError) -> Remedy {
+        match error.status().map(|s| s.as_u16()) {
+            Some(400 | 422) => Remedy::FixConfiguration,
+            Some(401 | 403) => Remedy::FixAccess,
+            _ => Remedy::Rerun,
+        }
     }
 
     fn throttle_events(&self) -> u64 {

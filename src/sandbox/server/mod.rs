@@ -47,6 +47,8 @@ pub struct ServeOptions {
     pub fail_rate: f64,
     /// Seed of the failure injection.
     pub seed: u64,
+    /// A stricter name limit than the API's own (a vendor partnerctl does not know well).
+    pub max_name_chars: Option<usize>,
 }
 
 impl ServeOptions {
@@ -60,6 +62,7 @@ impl ServeOptions {
             throttle_status: StatusCode::TOO_MANY_REQUESTS,
             fail_rate: 0.0,
             seed: 0,
+            max_name_chars: None,
         }
     }
 }

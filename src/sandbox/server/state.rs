@@ -4,9 +4,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::super::error::RequestError;
 use super::super::store::{PartnerRow, Store};
 use super::ServeOptions;
 use super::knobs::{Faults, Throttle};
+use crate::api::types::FieldError;
 
 /// The server's state.
 pub(super) struct AppState {
@@ -15,17 +17,33 @@ pub(super) struct AppState {
     pub(super) latency: Duration,
     pub(super) throttle: Throttle,
     pub(super) faults: Faults,
+    /// `--max-name-chars`.
+    pub(super) max_name_chars: Option<usize>,
     /// Partners by bearer token, as looked up so far.
     pub(super) tokens: Mutex<HashMap<String, PartnerRow>>,
 }
 
 impl AppState {
+    /// `--max-name-chars`: 400 for a `name` longer than the stricter limit.
+    pub(super) fn check_name(&self, name: Option<&str>) -> Result<(), RequestError> {
+        match (self.max_name_chars, name) {
+            (Some(max), Some(n)) if n.chars().count() > max => {
+                Err(RequestError::validation(vec![FieldError {
+                    pointer: "/name".into(),
+                    message: format!("must be at most {max} characters"),
+                }]))
+            }
+            _ => Ok(()),
+        }
+    }
+
     pub(super) fn new(store: Store, o: &ServeOptions) -> Self {
         AppState {
             store: Arc::new(store),
             latency: o.latency,
             throttle: Throttle::new(o.write_limit, o.throttle_status),
             faults: Faults::new(o.fail_rate, o.seed),
+            max_name_chars: o.max_name_chars,
             tokens: Mutex::new(HashMap::new()),
         }
     }

@@ -1,21 +1,17 @@
 //! Field rules of the API's request bodies; each check appends its [`FieldError`]s (with the
 //! field's JSON pointer) so that one response lists every problem. Keys, countries, time zones
-//! and emails follow the shared [`crate::vocab::rules`]; the length limits are the API's own.
+//! emails and the length limits follow the shared [`crate::vocab::rules`], which configuration
+//! validation applies too.
 
 use std::collections::BTreeMap;
 
 use super::super::error::RequestError;
 use crate::api::types::{Contact, FieldError};
-use crate::vocab::rules::{KEY_SYNTAX, valid_country, valid_key, valid_mailbox, valid_timezone};
-
-/// Longest name (of a partner, account, contact or user), in characters.
-const NAME_MAX_CHARS: usize = 200;
-/// Most labels on one account.
-const LABELS_MAX: usize = 64;
-/// Longest label key, in bytes.
-const LABEL_KEY_MAX_BYTES: usize = 63;
-/// Longest label value, in bytes.
-const LABEL_VALUE_MAX_BYTES: usize = 255;
+use crate::vocab::rules::{
+    KEY_SYNTAX, LABEL_KEY_MAX_CHARS, LABEL_VALUE_MAX_CHARS, LABELS_MAX, NAME_MAX_CHARS,
+    NameProblem, label_key_fits, label_value_fits, name_problem, valid_country, valid_key,
+    valid_mailbox, valid_timezone,
+};
 
 /// `Ok` when no check failed, else 400 `validation-failed` with every problem.
 pub(super) fn verdict(errs: Vec<FieldError>) -> Result<(), RequestError> {
@@ -28,16 +24,16 @@ pub(super) fn verdict(errs: Vec<FieldError>) -> Result<(), RequestError> {
 
 /// Not blank, at most [`NAME_MAX_CHARS`], no surrounding whitespace.
 pub(super) fn check_name(errs: &mut Vec<FieldError>, pointer: &str, name: &str) {
-    let t = name.trim();
-    if t.is_empty() {
-        errs.push(fe(pointer, "must not be empty"));
-    } else if name.chars().count() > NAME_MAX_CHARS {
-        errs.push(fe(
+    match name_problem(name) {
+        Some(NameProblem::Empty) => errs.push(fe(pointer, "must not be empty")),
+        Some(NameProblem::TooLong) => errs.push(fe(
             pointer,
             format!("must be at most {NAME_MAX_CHARS} characters"),
-        ));
-    } else if t != name {
-        errs.push(fe(pointer, "must not start or end with whitespace"));
+        )),
+        Some(NameProblem::Spaces) => {
+            errs.push(fe(pointer, "must not start or end with whitespace"));
+        }
+        None => {}
     }
 }
 
@@ -78,24 +74,24 @@ pub(super) fn check_external_key(errs: &mut Vec<FieldError>, pointer: &str, key:
     }
 }
 
-/// At most [`LABELS_MAX`] labels, keys of 1 to [`LABEL_KEY_MAX_BYTES`] and values of at most
-/// [`LABEL_VALUE_MAX_BYTES`] bytes.
+/// At most [`LABELS_MAX`] labels, keys of 1 to [`LABEL_KEY_MAX_CHARS`] and values of at most
+/// [`LABEL_VALUE_MAX_CHARS`] characters.
 pub(super) fn check_labels(errs: &mut Vec<FieldError>, labels: &BTreeMap<String, String>) {
     if labels.len() > LABELS_MAX {
         errs.push(fe("/labels", format!("at most {LABELS_MAX} labels")));
     }
     for (k, v) in labels {
         let p = format!("/labels/{}", k.replace('~', "~0").replace('/', "~1"));
-        if k.is_empty() || k.len() > LABEL_KEY_MAX_BYTES {
+        if !label_key_fits(k) {
             errs.push(fe(
                 &p,
-                format!("label keys must be 1 to {LABEL_KEY_MAX_BYTES} bytes"),
+                format!("label keys must be 1 to {LABEL_KEY_MAX_CHARS} characters"),
             ));
         }
-        if v.len() > LABEL_VALUE_MAX_BYTES {
+        if !label_value_fits(v) {
             errs.push(fe(
                 &p,
-                format!("label values must be at most {LABEL_VALUE_MAX_BYTES} bytes"),
+                format!("label values must be at most {LABEL_VALUE_MAX_CHARS} characters"),
             ));
         }
     }
@@ -146,7 +142,7 @@ mod tests {
             [("a/b".to_string(), "v".repeat(256))].into_iter().collect();
         assert_eq!(
             messages(|e| check_labels(e, &labels)),
-            ["/labels/a~1b: label values must be at most 255 bytes"]
+            ["/labels/a~1b: label values must be at most 255 characters"]
         );
     }
 }

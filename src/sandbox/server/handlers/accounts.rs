@@ -33,6 +33,7 @@ pub(in super::super) async fn create_account(
     body: Bytes,
 ) -> Result<Response, RequestError> {
     let req: AccountCreate = parse_body(&body)?;
+    st.check_name(Some(&req.name))?;
     let idem = idem(&headers, "POST", "/v1/accounts", &body)?;
     write(&st, p, idem, move |tx, p| {
         let a = store::create_account(tx, p, req)?;
@@ -67,6 +68,7 @@ pub(in super::super) async fn patch_account(
         }
         e
     })?;
+    st.check_name(patch.name.as_deref())?;
     write(&st, p, None, move |tx, p| {
         let a = store::patch_account(tx, p, &id, im.as_deref(), patch)?;
         Reply::json(StatusCode::OK, &a, &a.etag)

@@ -24,6 +24,7 @@ pub(in super::super) async fn invite_user(
     body: Bytes,
 ) -> Result<Response, RequestError> {
     let req: UserInvite = parse_body(&body)?;
+    st.check_name(Some(&req.name))?;
     let idem = idem(
         &headers,
         "POST",
@@ -66,6 +67,7 @@ pub(in super::super) async fn patch_user(
     body: Bytes,
 ) -> Result<Response, RequestError> {
     let patch: UserPatch = parse_body(&body)?;
+    st.check_name(patch.name.as_deref())?;
     write(&st, p, None, move |tx, p| {
         let u = store::patch_user(tx, p, &id, im.as_deref(), patch)?;
         Reply::json(StatusCode::OK, &u, &u.etag)

@@ -236,7 +236,7 @@ async fn throttling_lowers_the_concurrency_limit() {
 async fn manual_steps_are_not_executed_and_hold_back_their_dependents() {
     let caps = crate::plan::Capabilities {
         create: vec![crate::vocab::AccountKind::Customer],
-        services: true,
+        ..crate::plan::Capabilities::full()
     };
     let p = crate::plan::with_capabilities(
         plan(&acme(), &empty_live(), Options::default()).unwrap(),

@@ -35,12 +35,10 @@ pub(super) fn connect_and_plan(
         match conn.provider.snapshot().await {
             Ok(snapshot) => {
                 let provider = &conn.provider;
-                let plan = plan::plan(desired, &snapshot, options)
+                let caps = provider.capabilities();
+                let plan = plan::plan_for(desired, &snapshot, options, &caps)
                     .and_then(|p| plan::restrict(p, desired, &snapshot, targets))
-                    .map(|p| {
-                        let caps = provider.capabilities();
-                        plan::with_capabilities(p, &caps, |op| provider.runbook(op))
-                    });
+                    .map(|p| plan::with_capabilities(p, &caps, |op| provider.runbook(op)));
                 Ok((conn, plan))
             }
             Err(e) => {

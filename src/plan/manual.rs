@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::operation::AccountFields;
 use super::{Action, Operation, Plan};
 use crate::vocab::AccountKind;
 
@@ -15,8 +16,56 @@ use crate::vocab::AccountKind;
 pub struct Capabilities {
     /// Account kinds it can create (creating the others is a manual step).
     pub create: Vec<AccountKind>,
+    /// Account kinds it can delete (deleting the others is a manual step).
+    pub delete: Vec<AccountKind>,
     /// Whether it manages services at all.
     pub services: bool,
+    /// Whether an account can carry its configuration key. Without, accounts are matched by
+    /// kind, parent and name (or an `adopt` id) on every plan, and no adoption is written.
+    pub keys: bool,
+    /// The account fields it stores besides the name; the others are typed by a person when
+    /// the account is created and not compared afterwards.
+    pub fields: StoredFields,
+}
+
+/// Which account fields besides the name a provider stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredFields {
+    /// The contact person.
+    pub contact: bool,
+    /// The country.
+    pub country: bool,
+    /// The time zone.
+    pub timezone: bool,
+    /// The labels.
+    pub labels: bool,
+}
+
+impl StoredFields {
+    /// Every field.
+    pub fn all() -> Self {
+        StoredFields {
+            contact: true,
+            country: true,
+            timezone: true,
+            labels: true,
+        }
+    }
+
+    /// `fields` with the ones not stored left unset.
+    pub fn project(&self, fields: &AccountFields) -> AccountFields {
+        AccountFields {
+            name: fields.name.clone(),
+            contact: fields.contact.clone().filter(|_| self.contact),
+            country: fields.country.clone().filter(|_| self.country),
+            timezone: fields.timezone.clone().filter(|_| self.timezone),
+            labels: if self.labels {
+                fields.labels.clone()
+            } else {
+                Default::default()
+            },
+        }
+    }
 }
 
 impl Capabilities {
@@ -24,7 +73,10 @@ impl Capabilities {
     pub fn full() -> Self {
         Capabilities {
             create: AccountKind::ALL.to_vec(),
+            delete: AccountKind::ALL.to_vec(),
             services: true,
+            keys: true,
+            fields: StoredFields::all(),
         }
     }
 }
@@ -40,7 +92,7 @@ pub struct ManualStep {
     pub lines: Vec<String>,
 }
 
-/// The plan as `caps` allows: creations the provider cannot perform become manual steps
+/// The plan as `caps` allows: creations and deletions the provider cannot perform become manual steps
 /// (`words` gives each its title and lines), and operations of a kind it does not manage are
 /// recorded as unsupported (the guards refuse such a plan).
 pub fn with_capabilities(
@@ -49,8 +101,12 @@ pub fn with_capabilities(
     words: impl Fn(&Operation) -> (String, Vec<String>),
 ) -> Plan {
     for (i, op) in plan.operations.iter().enumerate() {
-        let manual = op.action() == Action::Create
-            && op.account.kind().is_some_and(|k| !caps.create.contains(&k));
+        let able = match op.action() {
+            Action::Create => &caps.create,
+            Action::Delete => &caps.delete,
+            _ => &AccountKind::ALL[..],
+        };
+        let manual = op.account.kind().is_some_and(|k| !able.contains(&k));
         if manual {
             let (title, lines) = words(op);
             plan.manual.push(ManualStep {
@@ -79,8 +135,8 @@ impl Plan {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{acme, empty_live};
-    use super::super::{Options, Refusal, plan};
+    use super::super::testutil::{acme, empty_live, simulate};
+    use super::super::{Options, Refusal, plan, plan_for};
     use super::*;
 
     fn words(op: &Operation) -> (String, Vec<String>) {
@@ -92,7 +148,7 @@ mod tests {
         let p = plan(&acme(), &empty_live(), Options::default()).unwrap();
         let caps = Capabilities {
             create: vec![],
-            services: true,
+            ..Capabilities::full()
         };
         let p = with_capabilities(p, &caps, words);
         let titles: Vec<&str> = p.manual.iter().map(|s| s.title.as_str()).collect();
@@ -111,8 +167,8 @@ mod tests {
     fn services_a_provider_does_not_manage_refuse_the_plan() {
         let p = plan(&acme(), &empty_live(), Options::default()).unwrap();
         let caps = Capabilities {
-            create: AccountKind::ALL.to_vec(),
             services: false,
+            ..Capabilities::full()
         };
         let p = with_capabilities(p, &caps, words);
         assert_eq!(p.unsupported.len(), 8);
@@ -121,5 +177,68 @@ mod tests {
             matches!(&r.0[..], [Refusal::Unsupported { count: 8, .. }]),
             "{r}"
         );
+    }
+
+    /// A provider without keys and storing only names: what a person created by hand (no key,
+    /// other country, no labels) is matched by kind, parent and name on every plan, and only
+    /// a name is ever compared.
+    #[test]
+    fn without_keys_accounts_match_by_name_and_only_stored_fields_compare() {
+        let caps = Capabilities {
+            keys: false,
+            services: false,
+            fields: StoredFields {
+                contact: false,
+                country: false,
+                timezone: false,
+                labels: false,
+            },
+            ..Capabilities::full()
+        };
+        let mut desired = acme();
+        for c in &mut desired.customers {
+            c.services.clear();
+            for n in &mut c.networks {
+                n.services.clear();
+                for s in &mut n.sub_accounts {
+                    s.services.clear();
+                }
+            }
+        }
+        let mut live = simulate(
+            &empty_live(),
+            &plan(&desired, &empty_live(), Options::default()).unwrap(),
+        );
+        for a in &mut live.accounts {
+            a.external_key = None;
+            a.labels.clear();
+            a.country = Some("ZZ".into());
+        }
+        let p = plan_for(&desired, &live, Options::default(), &caps).unwrap();
+        assert!(p.operations.is_empty(), "{:#?}", p.operations);
+        assert!(p.unmanaged.is_empty());
+        // With keys, the same estate is adopted (the key written) and the fields updated.
+        let p = plan(&desired, &live, Options::default()).unwrap();
+        assert_eq!(p.operations.len(), 6);
+        assert!(p.operations.iter().all(|o| o.action() == Action::Adopt));
+        // A renamed account is a creation (its old self unmanaged) unless pinned by id.
+        desired.customers[0].name = "Contoso Renamed".into();
+        let p = plan_for(&desired, &live, Options::default(), &caps).unwrap();
+        assert_eq!(p.operations[0].action(), Action::Create);
+        let id = live
+            .accounts
+            .iter()
+            .find(|a| a.name == "Contoso Ltd")
+            .unwrap()
+            .id
+            .clone();
+        desired.customers[0].adopt = Some(id);
+        let p = plan_for(&desired, &live, Options::default(), &caps).unwrap();
+        let ops: Vec<String> = p
+            .operations
+            .iter()
+            .map(|o| format!("{} {}", o.action().as_str(), o.address))
+            .collect();
+        assert_eq!(ops, ["update customer.contoso"]);
     }
 }

@@ -32,7 +32,7 @@ use crate::vocab::{AccountKind, Role, UserStatus};
 pub use access::AccessChange;
 pub use error::{AdoptProblem, PlanError, PlanErrors};
 pub use guard::{Refusal, Refusals};
-pub use manual::{Capabilities, ManualStep, with_capabilities};
+pub use manual::{Capabilities, ManualStep, StoredFields, with_capabilities};
 pub use near::NearMiss;
 pub use operation::{
     AccountFields, AccountRef, Action, Change, FieldChange, FieldValue, Membership, Operation,
@@ -236,7 +236,19 @@ impl Plan {
 
 /// Computes the plan: every operation that makes the live state match the desired one.
 pub fn plan(desired: &Desired, live: &Snapshot, options: Options) -> Result<Plan, PlanErrors> {
-    planner::Planner::new(live, options).run(desired)
+    plan_for(desired, live, options, &Capabilities::full())
+}
+
+/// [`plan`] for a provider that can do what `caps` says: fields it does not store are not
+/// compared, and without keys accounts are matched by kind, parent and name on every plan.
+/// (What it cannot do at all is left to [`with_capabilities`].)
+pub fn plan_for(
+    desired: &Desired,
+    live: &Snapshot,
+    options: Options,
+    caps: &Capabilities,
+) -> Result<Plan, PlanErrors> {
+    planner::Planner::new(live, options, caps.clone()).run(desired)
 }
 
 #[cfg(test)]

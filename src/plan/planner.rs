@@ -7,7 +7,9 @@ use std::collections::{HashMap, HashSet};
 use super::near::NearMiss;
 use super::operation::{AccountFields, AccountRef, Change, Operation};
 use super::settings;
-use super::{AdoptProblem, ClassCounts, Options, Plan, PlanError, PlanErrors, Unmanaged};
+use super::{
+    AdoptProblem, Capabilities, ClassCounts, Options, Plan, PlanError, PlanErrors, Unmanaged,
+};
 use crate::config::{self, Desired};
 use crate::live::{self, Snapshot};
 use crate::vocab::{AccountKind, PROTECT_LABEL, Role, UserStatus};
@@ -105,6 +107,8 @@ impl<'l> Index<'l> {
 pub(super) struct Planner<'l> {
     pub(super) live: &'l Snapshot,
     pub(super) options: Options,
+    /// What the provider can store and do.
+    caps: Capabilities,
     pub(super) ix: Index<'l>,
     pub(super) catalog: settings::Catalog<'l>,
     pub(super) matched: HashSet<&'l str>,
@@ -127,10 +131,11 @@ struct Placed<'l> {
 }
 
 impl<'l> Planner<'l> {
-    pub(super) fn new(live: &'l Snapshot, options: Options) -> Self {
+    pub(super) fn new(live: &'l Snapshot, options: Options, caps: Capabilities) -> Self {
         Planner {
             live,
             options,
+            caps,
             ix: Index::new(live),
             catalog: settings::Catalog::new(&live.catalog),
             matched: HashSet::new(),
@@ -292,6 +297,15 @@ impl<'l> Planner<'l> {
                 let a = *a;
                 self.matched.insert(a.id.as_str());
                 let r = account(Some(&a.id));
+                if !self.caps.keys {
+                    // Nothing to write: the match is made again by every plan.
+                    self.update_if_changed(w, a, &r);
+                    return Placed {
+                        account: r,
+                        creator: None,
+                        live: Some(a),
+                    };
+                }
                 let change = Change::Adopt {
                     etag: a.etag.clone(),
                     before: live_fields(a).managed_by(&w.fields),
@@ -404,15 +418,23 @@ impl<'l> Planner<'l> {
                 desired_parent: parent.map_or_else(|| "partner".into(), |p| p.account.address()),
             });
         } else {
-            let before = live_fields(a).managed_by(&w.fields);
-            if before != w.fields {
-                let change = Change::Update {
-                    etag: a.etag.clone(),
-                    before,
-                    after: w.fields.clone(),
-                };
-                self.push(Operation::new(r.clone(), change));
-            }
+            self.update_if_changed(w, a, r);
+        }
+    }
+
+    /// An update of the fields of `a` that differ from the desired ones (of those the provider
+    /// stores).
+    fn update_if_changed(&mut self, w: &Wanted<'_>, a: &live::Account, r: &AccountRef) {
+        let stored = self.caps.fields;
+        let before = stored.project(&live_fields(a).managed_by(&w.fields));
+        let after = stored.project(&w.fields);
+        if before != after {
+            let change = Change::Update {
+                etag: a.etag.clone(),
+                before,
+                after,
+            };
+            self.push(Operation::new(r.clone(), change));
         }
     }
 

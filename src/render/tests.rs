@@ -220,7 +220,7 @@ fn unmanaged_by_name_and_a_near_miss() {
 fn manual_steps_render_as_a_numbered_runbook() {
     let caps = crate::plan::Capabilities {
         create: vec![],
-        services: true,
+        ..crate::plan::Capabilities::full()
     };
     let words = |op: &crate::plan::Operation| match &op.change {
         crate::plan::Change::Create { fields, .. } => (

@@ -5,6 +5,7 @@
 //! through [`crate::api`]. May import: `api` (the wire), `live`, `plan` (operations), `vocab`.
 
 pub mod http;
+pub mod nexudus;
 
 use std::future::Future;
 

@@ -1,7 +1,8 @@
 //! The stage order, checked: every `crate::` path in `src/` points to a module its stage may
 //! use. config → live → plan → provider/apply → render, with `vocab` (the shared words) and
-//! `api` (the wire: types and client) at the bottom; the sandbox depends only on the wire and
-//! the vocabulary; the CLI edge may use everything.
+//! `api` (the wire: types and client) at the bottom; a vendor dialect's wire types
+//! (`provider::nexudus::wire`) import nothing; the sandbox depends only on the wires and the
+//! vocabulary; the CLI edge may use everything.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -9,13 +10,13 @@ use std::path::Path;
 /// What each module may import from the crate (besides itself). `None`: anything (the edge).
 fn allowed(module: &str) -> Option<&'static [&'static str]> {
     Some(match module {
-        "vocab" | "api" => &[],
+        "vocab" | "api" | "provider::nexudus::wire" => &[],
         "config" | "live" => &["vocab"],
         "plan" => &["access", "config", "live", "vocab"],
         "provider" => &["api", "live", "plan", "vocab"],
         "apply" => &["live", "plan", "provider", "vocab"],
         "render" => &["access", "apply", "live", "plan", "provider", "vocab"],
-        "sandbox" => &["api::types", "vocab"],
+        "sandbox" => &["api::types", "provider::nexudus::wire", "vocab"],
         "export" | "access" => &["config", "live", "vocab"],
         "testkit" => &["api", "config", "live", "sandbox", "vocab"],
         "cli" | "endpoint" | "output" | "lib" | "main" => return None,
@@ -73,10 +74,12 @@ fn imports(text: &str) -> BTreeSet<String> {
                             .next()
                             .unwrap_or("")
                     })
-                    .take(2)
+                    .take(3)
                     .collect();
-                // The wire module is checked one level deeper: `api::types` or `api::client`.
+                // The wire modules are checked deeper: `api::types` or `api::client`, and a
+                // vendor dialect's wire types.
                 let name = match path.as_slice() {
+                    ["provider", "nexudus", "wire"] => "provider::nexudus::wire".to_string(),
                     ["api", second, ..] if !second.is_empty() => format!("api::{second}"),
                     [first, ..] => first.to_string(),
                     [] => String::new(),
@@ -103,7 +106,11 @@ fn imports_follow_the_stage_order() {
             .unwrap()
             .as_os_str()
             .to_string_lossy();
-        let module = first.trim_end_matches(".rs").to_string();
+        let module = if rel == Path::new("provider/nexudus/wire.rs") {
+            "provider::nexudus::wire".to_string()
+        } else {
+            first.trim_end_matches(".rs").to_string()
+        };
         let Some(may) = allowed(&module) else {
             continue;
         };
@@ -140,4 +147,9 @@ fn the_import_reader_sees_groups_and_paths() {
         "use crate::{plan::Plan, vocab};\nlet x = crate::live::Snapshot::empty(); // crate::cli\n";
     let got: Vec<String> = imports(text).into_iter().collect();
     assert_eq!(got, ["live", "plan", "vocab"]);
+    let got: Vec<String> =
+        imports("use crate::provider::nexudus::wire::User;\nuse crate::provider::Target;\n")
+            .into_iter()
+            .collect();
+    assert_eq!(got, ["provider", "provider::nexudus::wire"]);
 }

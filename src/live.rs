@@ -53,6 +53,18 @@ pub struct Account {
     pub labels: BTreeMap<String, String>,
     /// Entity tag for `If-Match`.
     pub etag: String,
+    /// `false` (customers only): the vendor lets the partner change nothing inside it.
+    #[serde(default = "manageable_by_default", skip_serializing_if = "is_true")]
+    pub manageable: bool,
+}
+
+fn manageable_by_default() -> bool {
+    true
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's signature
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// A live user or invitation.

@@ -45,6 +45,18 @@ pub enum Refusal {
         /// One of them, for the message.
         example: String,
     },
+    /// The plan changes things inside a customer the vendor does not let the partner manage.
+    #[error(
+        "customer {customer} may not be managed by the partner (the vendor's \"manage\" permission for it is off): {count} change(s) inside it cannot be made, e.g. {example}; ask the customer or the vendor to allow it, or remove those changes from the configuration"
+    )]
+    CustomerNotManageable {
+        /// The customer's address.
+        customer: String,
+        /// Blocked operations.
+        count: usize,
+        /// One of them, for the message.
+        example: String,
+    },
     /// The plan changes things the provider does not manage.
     #[error(
         "the vendor's API does not manage services, and the configuration has {count} service change(s) (e.g. {example}); remove the services from the configuration for this vendor"
@@ -143,6 +155,20 @@ pub(super) fn check(plan: &Plan) -> Result<(), Refusals> {
             });
         }
     }
+    let mut closed: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (customer, address) in &plan.closed {
+        match closed.iter_mut().find(|(c, _)| c == customer) {
+            Some((_, list)) => list.push(address),
+            None => closed.push((customer, vec![address])),
+        }
+    }
+    for (customer, list) in closed {
+        out.push(Refusal::CustomerNotManageable {
+            customer: customer.to_string(),
+            count: list.len(),
+            example: list[0].to_string(),
+        });
+    }
     if out.is_empty() {
         Ok(())
     } else {
@@ -152,7 +178,7 @@ pub(super) fn check(plan: &Plan) -> Result<(), Refusals> {
 
 /// Is this a change inside a customer (blocked for non-manageable partners)? Creating, renaming
 /// and deleting the customer account itself is not; anything in it or below it is.
-fn inside_customer(action: Action, account: &AccountRef) -> bool {
+pub(super) fn inside_customer(action: Action, account: &AccountRef) -> bool {
     match account {
         AccountRef::Partner => false,
         AccountRef::Account { kind, .. } => {

@@ -176,6 +176,10 @@ pub struct Plan {
     /// Addresses of changes of a kind the provider does not manage (the plan is refused).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unsupported: Vec<String>,
+    /// Changes inside customers the vendor does not let the partner manage (the plan is
+    /// refused): the customer's address, and the change's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub closed: Vec<(String, String)>,
     /// Matching invitations still pending (no change needed).
     pub pending_invitations: usize,
     /// Live object counts.

@@ -191,7 +191,42 @@ impl<'l> Planner<'l> {
         Ok(self.finish())
     }
 
+    /// The live customer `op` acts on or in, by the ids it names.
+    fn customer_of(&self, op: &Operation) -> Option<&'l live::Account> {
+        let mut id = match (&op.account, &op.change) {
+            (AccountRef::Account { id: Some(id), .. }, _) => id.as_str(),
+            (
+                _,
+                Change::Create {
+                    parent: AccountRef::Account { id: Some(id), .. },
+                    ..
+                },
+            ) => id.as_str(),
+            _ => return None,
+        };
+        loop {
+            let a = self.ix.by_id.get(id).copied()?;
+            if a.kind == AccountKind::Customer {
+                return Some(a);
+            }
+            id = a.parent_id.as_str();
+        }
+    }
+
+    /// Changes inside customers the partner may not manage: (customer address, change address).
+    fn closed(&self) -> Vec<(String, String)> {
+        self.ops
+            .iter()
+            .filter(|o| super::guard::inside_customer(o.action(), &o.account))
+            .filter_map(|o| {
+                let c = self.customer_of(o).filter(|c| !c.manageable)?;
+                Some((live_ref(c).address(), o.address.clone()))
+            })
+            .collect()
+    }
+
     fn finish(self) -> Plan {
+        let closed = self.closed();
         let live = self.live;
         let access = super::access::changes(live, &self.ops);
         let partner_admins = live
@@ -214,6 +249,7 @@ impl<'l> Planner<'l> {
             access,
             manual: Vec::new(),
             unsupported: Vec::new(),
+            closed,
             pending_invitations: self.pending,
             live: ClassCounts {
                 accounts: live.accounts.len(),

@@ -61,6 +61,9 @@ pub struct Context {
     /// Changes the provider does not manage.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unsupported: Vec<String>,
+    /// Changes inside customers the partner may not manage.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub closed: Vec<(String, String)>,
     /// Matching pending invitations.
     pub pending_invitations: usize,
     /// Live object counts.
@@ -115,6 +118,7 @@ impl SavedPlan {
                 access: plan.access.clone(),
                 manual: plan.manual.clone(),
                 unsupported: plan.unsupported.clone(),
+                closed: plan.closed.clone(),
                 pending_invitations: plan.pending_invitations,
                 live: plan.live,
                 partner_admins: plan.partner_admins.clone(),
@@ -172,6 +176,7 @@ impl SavedPlan {
             access: c.access,
             manual: c.manual,
             unsupported: c.unsupported,
+            closed: c.closed,
             pending_invitations: c.pending_invitations,
             live: c.live,
             partner_admins: c.partner_admins,

@@ -140,6 +140,7 @@ impl Sim {
             timezone: fields.timezone.clone(),
             labels: fields.labels.clone(),
             etag,
+            manageable: true,
         });
         self.ids.insert(key, id);
     }

@@ -170,3 +170,37 @@ fn several_refusals_are_one_per_line() {
     let errors = PlanErrors(vec![e1.clone(), e2.clone()]);
     assert_eq!(errors.to_string(), format!("{e1}\n{e2}"));
 }
+
+/// A customer the vendor does not let the partner manage: changes inside it (in it, in its
+/// networks and sub-accounts, new accounts below it) refuse the plan, naming the customer;
+/// renaming the customer itself and changes in other customers do not.
+#[test]
+fn changes_inside_a_customer_that_may_not_be_managed_are_refused() {
+    let mut live = applied_acme();
+    let contoso = live
+        .accounts
+        .iter_mut()
+        .find(|a| a.external_key.as_deref() == Some("contoso"))
+        .unwrap();
+    contoso.manageable = false;
+    let mut d = acme();
+    d.customers[0].name = "Contoso Renamed".into();
+    let p = plan(&d, &live, Options::default()).unwrap();
+    assert!(p.check_safety().is_ok(), "renaming the customer is allowed");
+    let person = |email: &str| crate::config::User {
+        email: email.into(),
+        name: "New".into(),
+        role: Role::Member,
+    };
+    d.customers[0].users.push(person("new@contoso.example"));
+    d.customers[0].networks[0].sub_accounts[0]
+        .users
+        .push(person("desk@contoso.example"));
+    d.customers[1].users.push(person("new@other.example"));
+    let p = plan(&d, &live, Options::default()).unwrap();
+    let r = p.check_safety().unwrap_err();
+    assert_eq!(
+        r.to_string(),
+        "customer customer.contoso may not be managed by the partner (the vendor's \"manage\" permission for it is off): 2 change(s) inside it cannot be made, e.g. customer.contoso.user[new@contoso.example]; ask the customer or the vendor to allow it, or remove those changes from the configuration"
+    );
+}

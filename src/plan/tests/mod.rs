@@ -218,6 +218,7 @@ fn adoption_of_unkeyed_accounts() {
         timezone: Some("Europe/London".into()),
         labels: BTreeMap::new(),
         etag: "\"1\"".into(),
+        manageable: true,
     });
     let p = plan(&d, &live, Options::default()).unwrap();
     assert_eq!(actions(&p), [(Action::Adopt, "customer.a")]);
@@ -332,6 +333,7 @@ fn unkeyed_customer(id: &str, name: &str) -> Account {
         timezone: Some("UTC".into()),
         labels: BTreeMap::new(),
         etag: format!("\"{id}\""),
+        manageable: true,
     }
 }
 

@@ -64,6 +64,7 @@ fn every_action_plan() -> Plan {
         timezone: None,
         labels: BTreeMap::new(),
         etag: "e9004".into(),
+        manageable: true,
     });
     let mut d = acme();
     d.customers[1].name = "Fabrikam Incorporated".into();

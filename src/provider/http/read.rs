@@ -87,6 +87,7 @@ fn account(a: types::Account) -> live::Account {
         timezone: a.timezone,
         labels: a.labels,
         etag: a.etag,
+        manageable: true,
     }
 }
 

@@ -9,7 +9,10 @@ use std::time::Duration;
 use crate::api::client::{DEFAULT_TIMEOUT, RetryPolicy};
 use crate::api::{Client, Token};
 use crate::output;
-use crate::provider::{HttpProvider, Target};
+use crate::provider::nexudus::NexudusProvider;
+use crate::provider::nexudus::client::{Credentials, Settings as NexudusSettings};
+use crate::provider::nexudus::error::NexudusError;
+use crate::provider::{AnyProvider, HttpProvider, Target};
 use crate::sandbox;
 
 /// Where to connect, decided from flags and environment.
@@ -44,6 +47,22 @@ pub enum EndpointError {
     /// The client could not be built.
     #[error(transparent)]
     Api(#[from] crate::api::ApiError),
+    /// The Nexudus client could not be built.
+    #[error(transparent)]
+    Nexudus(#[from] NexudusError),
+    /// The Nexudus provider without a login.
+    #[error(
+        "no Nexudus login for {url}: set NEXUDUS_USERNAME and NEXUDUS_PASSWORD (and NEXUDUS_TOTP when two-factor sign-in is on), or a bearer token in PARTNERCTL_TOKEN"
+    )]
+    NoNexudusLogin {
+        /// The endpoint.
+        url: String,
+    },
+    /// The Nexudus provider without an endpoint.
+    #[error(
+        "the nexudus provider needs an endpoint: set PARTNERCTL_ENDPOINT to the Nexudus API (https://spaces.nexudus.com), or to a local `partnerctl sandbox serve --dialect nexudus`"
+    )]
+    NexudusNeedsEndpoint,
     /// The embedded sandbox could not start, or has no partner to use.
     #[error("the embedded sandbox ({db}) cannot be used: {cause}")]
     Sandbox {
@@ -54,9 +73,21 @@ pub enum EndpointError {
     },
 }
 
+/// Which API an endpoint speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ProviderKind {
+    /// The partner API contract.
+    #[default]
+    Http,
+    /// The Nexudus REST API.
+    Nexudus,
+}
+
 /// How patient to be with the endpoint, and whether to say which one is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
+    /// Which API the endpoint speaks.
+    pub provider: ProviderKind,
     /// Longest wait for one request, connecting included (`--timeout`).
     pub timeout: Duration,
     /// Longest time for reading the live state (`--read-deadline`); `None`: the timeout times
@@ -72,6 +103,7 @@ impl Default for Settings {
             timeout: DEFAULT_TIMEOUT,
             read_deadline: None,
             quiet: false,
+            provider: ProviderKind::Http,
         }
     }
 }
@@ -91,8 +123,37 @@ impl Settings {
             .unwrap_or_else(|| self.timeout.saturating_mul(self.policy().attempts))
     }
 
-    fn provider(&self, client: Client) -> HttpProvider {
-        HttpProvider::new(client).with_read_deadline(self.read_deadline())
+    fn provider(&self, client: Client) -> AnyProvider {
+        AnyProvider::Http(HttpProvider::new(client).with_read_deadline(self.read_deadline()))
+    }
+
+    /// The Nexudus provider for `url`, signing in with the login in the environment
+    /// (`NEXUDUS_USERNAME`, `NEXUDUS_PASSWORD`, `NEXUDUS_TOTP`) or with `token`.
+    fn nexudus(&self, url: &str, token: Option<&str>) -> Result<AnyProvider, EndpointError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let credentials = match (var("NEXUDUS_USERNAME"), var("NEXUDUS_PASSWORD"), token) {
+            (Some(username), Some(password), _) => Credentials::Login {
+                username,
+                password,
+                totp: var("NEXUDUS_TOTP"),
+            },
+            (_, _, Some(t)) if !t.is_empty() => Credentials::Token(t.to_string()),
+            _ => return Err(EndpointError::NoNexudusLogin { url: url.into() }),
+        };
+        // A test knob: a sandbox started with --time-scale F runs F times faster.
+        let time_scale = var("PARTNERCTL_NEXUDUS_TIME_SCALE")
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|f| f.is_finite() && *f > 0.0)
+            .unwrap_or(1.0);
+        let settings = NexudusSettings {
+            timeout: self.timeout,
+            attempts: self.policy().attempts,
+            time_scale,
+        };
+        let p = NexudusProvider::new(url, credentials, settings)?;
+        Ok(AnyProvider::Nexudus(
+            p.with_read_deadline(self.read_deadline()),
+        ))
     }
 }
 
@@ -127,7 +188,7 @@ pub fn choose(endpoint: Option<&str>, ci: bool) -> Result<Choice, EndpointError>
 /// A connected provider, keeping the embedded sandbox (if any) running while it lives.
 pub struct Connection {
     /// The provider.
-    pub provider: HttpProvider,
+    pub provider: AnyProvider,
     /// For the output header.
     pub target: Target,
     sandbox: Option<sandbox::server::RunningSandbox>,
@@ -152,8 +213,19 @@ pub async fn connect(
     partner: EmbeddedPartner<'_>,
     settings: &Settings,
 ) -> Result<Connection, EndpointError> {
-    match choice {
-        Choice::Remote { url } => {
+    match (choice, settings.provider) {
+        (Choice::Remote { url }, ProviderKind::Nexudus) => Ok(Connection {
+            target: Target {
+                endpoint: url.trim_end_matches('/').to_string(),
+                embedded: false,
+            },
+            provider: settings.nexudus(url, token)?,
+            sandbox: None,
+        }),
+        (Choice::Embedded { .. }, ProviderKind::Nexudus) => {
+            Err(EndpointError::NexudusNeedsEndpoint)
+        }
+        (Choice::Remote { url }, ProviderKind::Http) => {
             let token = token
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| EndpointError::NoToken { url: url.clone() })?;
@@ -167,7 +239,7 @@ pub async fn connect(
                 sandbox: None,
             })
         }
-        Choice::Embedded { db } => {
+        (Choice::Embedded { db }, ProviderKind::Http) => {
             let fail = |cause: sandbox::error::Error| EndpointError::Sandbox {
                 db: db.display().to_string(),
                 cause,

@@ -117,6 +117,13 @@ pub struct Limits {
     pub reads_per_minute: Option<u32>,
     /// Writes per minute.
     pub writes_per_minute: Option<u32>,
+    /// Writes per day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writes_per_day: Option<u32>,
+    /// How long the API's "day" of `writes_per_day` lasts, in milliseconds (86,400,000;
+    /// shorter against a sandbox that speeds time up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day_millis: Option<u64>,
 }
 
 /// Everything planning needs to know about the live side.
@@ -134,6 +141,18 @@ pub struct Snapshot {
     pub catalog: Vec<ServiceType>,
     /// Limits, if reported.
     pub limits: Limits,
+    /// What reading this snapshot took, when measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<ReadCost>,
+}
+
+/// What reading the live state took.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ReadCost {
+    /// HTTP requests.
+    pub requests: u64,
+    /// Wall time, in seconds.
+    pub seconds: f64,
 }
 
 impl Snapshot {
@@ -146,6 +165,7 @@ impl Snapshot {
             services: Vec::new(),
             catalog,
             limits: Limits::default(),
+            read: None,
         }
     }
 }

@@ -87,6 +87,8 @@ pub struct Report {
     pub elapsed: Duration,
     /// Whether a stop request ended it early.
     pub interrupted: bool,
+    /// Why it stopped starting operations before the end (`--max-writes`, a spent budget).
+    pub halted: Option<String>,
     /// Retries the provider made.
     pub retries: u64,
     /// Throttled responses the provider saw.
@@ -104,6 +106,7 @@ impl Report {
             states: Vec::new(),
             elapsed: Duration::ZERO,
             interrupted: false,
+            halted: None,
             retries: 0,
             throttled: 0,
             min_parallelism: 0,
@@ -187,20 +190,43 @@ where
     handle.id()
 }
 
-/// Executes `plan` through `provider` with at most `parallelism` operations in flight, until
-/// done or until `stop` completes (then in-flight operations finish and the rest is reported
-/// as not started).
+/// How fast and how far one apply may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    /// Most operations in flight.
+    pub parallelism: usize,
+    /// Most operations (write calls) started in this run (`--max-writes`).
+    pub max_writes: Option<usize>,
+}
+
+impl From<usize> for Pace {
+    fn from(parallelism: usize) -> Self {
+        Pace {
+            parallelism,
+            max_writes: None,
+        }
+    }
+}
+
+/// Executes `plan` through `provider` with at most `pace.parallelism` operations in flight,
+/// until done, until `stop` completes, until `pace.max_writes` operations have started or until
+/// the provider says its write budget is spent (then in-flight operations finish and the rest
+/// is reported as not started, with the reason in [`Report::halted`]).
 pub async fn run<P>(
     provider: P,
     plan: Arc<Plan>,
     digest: &str,
-    parallelism: usize,
+    pace: impl Into<Pace>,
     progress: &mut dyn Progress,
     stop: impl Future<Output = ()>,
 ) -> Report
 where
     P: Provider + Clone + Send + Sync + 'static,
 {
+    let pace = pace.into();
+    let parallelism = pace.parallelism;
+    let mut started = 0usize;
+    let mut halted: Option<String> = None;
     let start_time = Instant::now();
     let mut walk = Walk::new(&plan.operations);
     for (n, step) in plan.manual.iter().enumerate() {
@@ -217,8 +243,16 @@ where
     let mut stopping = false;
     tokio::pin!(stop);
     loop {
-        while !stopping && tasks.len() < limit.current() {
+        while !stopping && halted.is_none() && tasks.len() < limit.current() {
+            halted = provider.halted().or_else(|| {
+                let max = pace.max_writes?;
+                (started >= max).then(|| format!("--max-writes {max} reached"))
+            });
+            if halted.is_some() {
+                break;
+            }
             let Some(i) = walk.next_ready() else { break };
+            started += 1;
             let op = &plan.operations[i];
             let key = idempotency_key(digest, i, op.action(), &op.address);
             let id = start(&mut tasks, &provider, &plan, i, ids.for_op(op), key);
@@ -261,6 +295,7 @@ where
         states: walk.into_states(),
         elapsed: start_time.elapsed(),
         interrupted: stopping,
+        halted: halted.or_else(|| provider.halted()),
         retries: provider.retries(),
         throttled: provider.throttle_events(),
         min_parallelism: limit.lowest(),

@@ -241,7 +241,7 @@ async fn manual_steps_are_not_executed_and_hold_back_their_dependents() {
     let p = crate::plan::with_capabilities(
         plan(&acme(), &empty_live(), Options::default()).unwrap(),
         &caps,
-        |op| (op.address.clone(), Vec::new()),
+        |op, _| (op.address.clone(), Vec::new()),
     );
     assert_eq!(p.manual.len(), 3, "the network and its two sub-accounts");
     let p = Arc::new(p);

@@ -224,7 +224,10 @@ fn apply_planned(
         conn.provider.clone(),
         std::sync::Arc::clone(&plan),
         &digest,
-        usize::from(args.parallelism),
+        apply::Pace {
+            parallelism: usize::from(args.parallelism),
+            max_writes: args.max_writes.map(|n| n as usize),
+        },
         progress.as_mut(),
         interrupted(),
     ));

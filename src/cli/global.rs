@@ -37,6 +37,7 @@ impl GlobalArgs {
             timeout: self.timeout,
             read_deadline: self.read_deadline,
             quiet: self.quiet,
+            provider: self.provider,
         }
     }
 }

@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::config;
+use crate::endpoint;
 use crate::output::print_stdout;
 use crate::plan;
 use crate::render::Format;
@@ -79,6 +80,11 @@ pub struct GlobalArgs {
     /// [default: --timeout × 8 attempts, so 240 at the default timeout].
     #[arg(long, global = true, env = "PARTNERCTL_READ_DEADLINE", value_name = "SECONDS", value_parser = global::parse_seconds)]
     pub read_deadline: Option<std::time::Duration>,
+    /// Which API the endpoint speaks: `http` (the partner API) or `nexudus` (the Nexudus REST
+    /// API; sign in with NEXUDUS_USERNAME and NEXUDUS_PASSWORD, plus NEXUDUS_TOTP when
+    /// two-factor sign-in is on, or a bearer token in PARTNERCTL_TOKEN).
+    #[arg(long, global = true, env = "PARTNERCTL_PROVIDER", value_enum, default_value_t = endpoint::ProviderKind::Http)]
+    pub provider: endpoint::ProviderKind,
     /// Format of the diagnostics on stderr: `json` writes one object per line.
     #[arg(long, global = true, env = "PARTNERCTL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -173,6 +179,10 @@ pub struct ApplyArgs {
     /// Most operations in flight at once.
     #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=512))]
     pub parallelism: u16,
+    /// Start at most N operations (write calls) in this run, then stop and report what is
+    /// left; a later run continues. For vendors with a daily write budget.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_writes: Option<u32>,
     #[command(flatten)]
     pub flags: PlanFlags,
 }

@@ -38,7 +38,9 @@ pub(super) fn connect_and_plan(
                 let caps = provider.capabilities();
                 let plan = plan::plan_for(desired, &snapshot, options, &caps)
                     .and_then(|p| plan::restrict(p, desired, &snapshot, targets))
-                    .map(|p| plan::with_capabilities(p, &caps, |op| provider.runbook(op)));
+                    .map(|p| {
+                        plan::with_capabilities(p, &caps, |op, parent| provider.runbook(op, parent))
+                    });
                 Ok((conn, plan))
             }
             Err(e) => {

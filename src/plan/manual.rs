@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::operation::AccountFields;
-use super::{Action, Operation, Plan};
+use super::{Action, Change, Operation, Plan};
 use crate::vocab::AccountKind;
 
 /// What a provider can do through its API.
@@ -98,9 +98,19 @@ pub struct ManualStep {
 pub fn with_capabilities(
     mut plan: Plan,
     caps: &Capabilities,
-    words: impl Fn(&Operation) -> (String, Vec<String>),
+    words: impl Fn(&Operation, Option<&str>) -> (String, Vec<String>),
 ) -> Plan {
     for (i, op) in plan.operations.iter().enumerate() {
+        let parent_name = match &op.change {
+            Change::Create { parent, .. } if parent.id().is_none() => {
+                let at = parent.address();
+                plan.operations.iter().find_map(|o| match &o.change {
+                    Change::Create { fields, .. } if o.address == at => Some(fields.name.as_str()),
+                    _ => None,
+                })
+            }
+            _ => None,
+        };
         let able = match op.action() {
             Action::Create => &caps.create,
             Action::Delete => &caps.delete,
@@ -108,7 +118,7 @@ pub fn with_capabilities(
         };
         let manual = op.account.kind().is_some_and(|k| !able.contains(&k));
         if manual {
-            let (title, lines) = words(op);
+            let (title, lines) = words(op, parent_name);
             plan.manual.push(ManualStep {
                 operation: i,
                 title,
@@ -139,8 +149,12 @@ mod tests {
     use super::super::{Options, Refusal, plan, plan_for};
     use super::*;
 
-    fn words(op: &Operation) -> (String, Vec<String>) {
-        (format!("Add {}", op.address), vec!["Click".to_string()])
+    fn words(op: &Operation, parent: Option<&str>) -> (String, Vec<String>) {
+        let under = parent.map(|p| format!(" under {p}")).unwrap_or_default();
+        (
+            format!("Add {}{under}", op.address),
+            vec!["Click".to_string()],
+        )
     }
 
     #[test]

@@ -188,6 +188,9 @@ pub struct Plan {
     pub partner_admins: Vec<String>,
     /// API limits reported by the live side.
     pub limits: live::Limits,
+    /// What reading the live state took, when measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<live::ReadCost>,
 }
 
 impl Plan {
@@ -226,10 +229,21 @@ impl Plan {
         self.operations.len() - self.manual.len()
     }
 
-    /// The least time the apply can take under the reported write limit, in seconds.
+    /// The least time the apply can take under the reported write limits, in seconds: at the
+    /// per-minute rate, and with a daily budget, a wait for each day's renewal.
     pub fn min_seconds(&self) -> Option<f64> {
-        let per_minute = self.limits.writes_per_minute?;
-        (per_minute > 0).then(|| self.writes() as f64 * 60.0 / f64::from(per_minute))
+        let per_minute = self.limits.writes_per_minute.filter(|m| *m > 0)?;
+        let writes = self.writes();
+        let at_rate = |n: usize| n as f64 * 60.0 / f64::from(per_minute);
+        let daily = self.limits.writes_per_day.filter(|d| *d > 0);
+        Some(match (daily, self.limits.day_millis) {
+            (Some(per_day), Some(day)) if writes > per_day as usize => {
+                let per_day = per_day as usize;
+                let days = (writes - 1) / per_day;
+                days as f64 * day as f64 / 1000.0 + at_rate(writes - days * per_day)
+            }
+            _ => at_rate(writes),
+        })
     }
 
     /// Checks the safety guards; `Err` lists every refusal.

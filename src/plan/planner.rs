@@ -258,6 +258,7 @@ impl<'l> Planner<'l> {
             },
             partner_admins,
             limits: live.limits,
+            read: live.read,
         }
     }
 

@@ -72,6 +72,9 @@ pub struct Context {
     pub partner_admins: Vec<String>,
     /// API limits.
     pub limits: Limits,
+    /// What reading the live state took.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<crate::live::ReadCost>,
 }
 
 /// Why a saved plan cannot be used.
@@ -123,6 +126,7 @@ impl SavedPlan {
                 live: plan.live,
                 partner_admins: plan.partner_admins.clone(),
                 limits: plan.limits,
+                read: plan.read,
             }),
             digest: digest_of(&plan.partner.id, &plan.options, sources, &plan.operations),
         }
@@ -181,6 +185,7 @@ impl SavedPlan {
             live: c.live,
             partner_admins: c.partner_admins,
             limits: c.limits,
+            read: c.read,
         })
     }
 

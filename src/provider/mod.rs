@@ -2,8 +2,11 @@
 //! ([`Provider`]: read a snapshot, execute one operation, report throttling), and its
 //! implementations side by side, so vendor dialects can be added as further providers without
 //! touching planning or scheduling. [`http::HttpProvider`] speaks the partner API contract
-//! through [`crate::api`]. May import: `api` (the wire), `live`, `plan` (operations), `vocab`.
+//! through [`crate::api`]; [`nexudus::NexudusProvider`] speaks the Nexudus REST API;
+//! [`AnyProvider`] is the one chosen at run time. May import: `api` (the wire), `live`, `plan`
+//! (operations), `vocab`.
 
+mod any;
 pub mod http;
 pub mod nexudus;
 
@@ -14,6 +17,7 @@ use serde::Serialize;
 use crate::live::Snapshot;
 use crate::plan::{Capabilities, Operation};
 
+pub use any::{AnyError, AnyProvider};
 pub use http::HttpProvider;
 
 /// Where a provider points, for headers and messages.
@@ -89,11 +93,19 @@ pub trait Provider {
 
     /// A manual step for `op` in the vendor's own words: a title and the instructions, with
     /// the values to type. Only asked for operations [`Provider::capabilities`] excludes.
-    fn runbook(&self, op: &Operation) -> (String, Vec<String>) {
+    /// `parent_name`: the name of a parent this plan creates too (a live parent's name the
+    /// provider knows from its read).
+    fn runbook(&self, op: &Operation, parent_name: Option<&str>) -> (String, Vec<String>) {
+        let _ = parent_name;
         (
             format!("{} {}", op.action().as_str(), op.address),
             vec!["Do this in the vendor's dashboard.".to_string()],
         )
+    }
+
+    /// Why no further operation should start (the vendor's write budget is spent), if so.
+    fn halted(&self) -> Option<String> {
+        None
     }
 
     /// How many throttled responses the provider has seen so far (for adaptive concurrency).

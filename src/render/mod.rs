@@ -167,14 +167,31 @@ pub fn cost_line(plan: &Plan) -> Option<String> {
         return None;
     }
     let writes = plan.writes();
+    let read = plan
+        .read
+        .map(|r| {
+            format!(
+                "reading took {} ({} request{}); ",
+                human_seconds(r.seconds),
+                r.requests,
+                if r.requests == 1 { "" } else { "s" }
+            )
+        })
+        .unwrap_or_default();
+    let daily = plan
+        .limits
+        .writes_per_day
+        .map(|d| format!(" and {d} writes/day"))
+        .unwrap_or_default();
+    let limits = if daily.is_empty() { "limit" } else { "limits" };
     Some(match (plan.min_seconds(), plan.limits.writes_per_minute) {
         (Some(secs), Some(limit)) => format!(
-            "Cost: {writes} write call{}; at the API's limit of {limit} writes/min the apply takes at least {}.",
+            "Cost: {read}{writes} write call{}; at the API's {limits} of {limit} writes/min{daily} the apply takes at least {}.",
             if writes == 1 { "" } else { "s" },
             human_seconds(secs)
         ),
         _ => format!(
-            "Cost: {writes} write call{}; the API reports no write limit.",
+            "Cost: {read}{writes} write call{}; the API reports no write limit.",
             if writes == 1 { "" } else { "s" }
         ),
     })
@@ -185,11 +202,17 @@ fn human_seconds(secs: f64) -> String {
         format!("{secs:.1} s")
     } else if secs < 3600.0 {
         format!("{:.0} min {:.0} s", (secs / 60.0).floor(), secs % 60.0)
-    } else {
+    } else if secs < 2.0 * 86_400.0 {
         format!(
             "{:.0} h {:.0} min",
             (secs / 3600.0).floor(),
-            (secs % 3600.0) / 60.0
+            ((secs % 3600.0) / 60.0).floor()
+        )
+    } else {
+        format!(
+            "{:.0} days {:.0} h",
+            (secs / 86_400.0).floor(),
+            ((secs % 86_400.0) / 3600.0).floor()
         )
     }
 }

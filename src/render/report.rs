@@ -42,6 +42,8 @@ fn headline(report: &Report) -> String {
         "Apply complete"
     } else if report.interrupted {
         "Apply interrupted"
+    } else if report.halted.is_some() {
+        "Apply stopped early"
     } else {
         "Apply finished with errors"
     };
@@ -93,6 +95,13 @@ fn list(
 /// retries and throttling.
 pub fn apply_report(plan: &Plan, report: &Report) -> String {
     let mut out = format!("\n{}\n", headline(report));
+    if let Some(why) = &report.halted {
+        let left = report.count(|s| *s == OpState::NotStarted);
+        let _ = writeln!(
+            out,
+            "Stopped starting operations: {why}; {left} operation(s) left for the next run."
+        );
+    }
     if let Some(line) = per_action(plan, report) {
         let _ = writeln!(out, "{line}");
     }
@@ -197,6 +206,7 @@ pub fn apply_report_json(plan: &Plan, target: &Target, report: &Report) -> Strin
         "summary": {
             "success": report.success(),
             "interrupted": report.interrupted,
+            "halted": report.halted,
             "operations": plan.operations.len(),
             "done": count(&|s| *s == OpState::Done),
             "failed": count(&|s| matches!(s, OpState::Failed(_))),

@@ -222,7 +222,7 @@ fn manual_steps_render_as_a_numbered_runbook() {
         create: vec![],
         ..crate::plan::Capabilities::full()
     };
-    let words = |op: &crate::plan::Operation| match &op.change {
+    let words = |op: &crate::plan::Operation, _: Option<&str>| match &op.change {
         crate::plan::Change::Create { fields, .. } => (
             format!("Add {}", op.account.kind().unwrap()),
             vec![format!("Name: {}", fields.name)],

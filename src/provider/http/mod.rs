@@ -74,16 +74,23 @@ impl Provider for HttpProvider {
     }
 
     async fn snapshot(&self) -> Result<live::Snapshot, ApiError> {
-        let Some(limit) = self.read_deadline else {
-            return read::snapshot(&self.client).await;
+        let requests = || self.client.stats().requests.load(Ordering::Relaxed);
+        let (started, sent) = (std::time::Instant::now(), requests());
+        let mut snapshot = match self.read_deadline {
+            None => read::snapshot(&self.client).await?,
+            Some(limit) => tokio::time::timeout(limit, read::snapshot(&self.client))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(ApiError::ReadDeadline {
+                        limit,
+                        last_retry: self.client.stats().last_retry(),
+                    })
+                })?,
         };
-        tokio::time::timeout(limit, read::snapshot(&self.client))
-            .await
-            .unwrap_or_else(|_| {
-                Err(ApiError::ReadDeadline {
-                    limit,
-                    last_retry: self.client.stats().last_retry(),
-                })
-            })
+        snapshot.read = Some(live::ReadCost {
+            requests: requests() - sent,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        Ok(snapshot)
     }
 }

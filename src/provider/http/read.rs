@@ -157,6 +157,8 @@ pub(super) async fn snapshot(c: &Client) -> Result<live::Snapshot, ApiError> {
         limits: live::Limits {
             reads_per_minute: limits.reads_per_minute,
             writes_per_minute: limits.writes_per_minute,
+            ..live::Limits::default()
         },
+        read: None,
     })
 }

@@ -1,4 +1,196 @@
-//! Stage `provider`, the Nexudus implementation of the provider boundary (work in progress:
-//! the wire is defined; the client and the mapping follow).
+//! Stage `provider`, the Nexudus implementation of the provider boundary: the Nexudus REST API
+//! as documented ([`wire`] has the shapes and the mapping of the partner tree onto it). What
+//! the API cannot do is declared as [`Capabilities`]: customers, network accounts and
+//! sub-accounts are created (and removed) in the vendor's dashboard, so they are manual steps
+//! with a runbook in the dashboard's words; accounts carry no key, so they are matched by name;
+//! only names are stored; there are no services. May import: `api`, `live`, `plan`, `vocab`.
 
+pub mod client;
+pub mod error;
+pub mod pace;
+pub mod read;
 pub mod wire;
+mod write;
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use client::{Credentials, NexudusClient, Settings};
+use error::NexudusError;
+use read::Learned;
+
+use crate::live::Snapshot;
+use crate::plan::{Capabilities, Change, Operation, StoredFields};
+use crate::provider::{Outcome, Provider, Remedy, Resolved};
+use crate::vocab::AccountKind;
+
+/// The Nexudus provider.
+#[derive(Debug, Clone)]
+pub struct NexudusProvider {
+    client: Arc<NexudusClient>,
+    learned: Arc<Mutex<Learned>>,
+    /// Set when the day's write budget is spent: what to tell.
+    spent: Arc<Mutex<Option<String>>>,
+    time_scale: f64,
+    read_deadline: Option<Duration>,
+}
+
+impl NexudusProvider {
+    /// A provider for the API at `endpoint`.
+    pub fn new(
+        endpoint: &str,
+        credentials: Credentials,
+        settings: Settings,
+    ) -> Result<Self, NexudusError> {
+        Ok(NexudusProvider {
+            client: Arc::new(NexudusClient::new(endpoint, credentials, settings)?),
+            learned: Arc::default(),
+            spent: Arc::default(),
+            time_scale: settings.time_scale,
+            read_deadline: None,
+        })
+    }
+
+    /// Bounds the reading of the live state.
+    pub fn with_read_deadline(mut self, limit: Duration) -> Self {
+        self.read_deadline = Some(limit);
+        self
+    }
+
+    /// Requests sent so far.
+    pub fn requests(&self) -> u64 {
+        self.client.counters.requests.load(Ordering::Relaxed)
+    }
+
+    fn name_of(&self, id: Option<&str>) -> Option<String> {
+        let learned = self.learned.lock().unwrap_or_else(|p| p.into_inner());
+        id.and_then(|id| learned.names.get(id).cloned())
+    }
+}
+
+impl Provider for NexudusProvider {
+    type Error = NexudusError;
+
+    fn endpoint(&self) -> String {
+        self.client.endpoint()
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot, NexudusError> {
+        let (started, sent) = (std::time::Instant::now(), self.requests());
+        let read = read::snapshot(&self.client, self.time_scale);
+        let (mut snapshot, learned) = match self.read_deadline {
+            None => read.await?,
+            Some(limit) => tokio::time::timeout(limit, read)
+                .await
+                .unwrap_or(Err(NexudusError::ReadDeadline { limit }))?,
+        };
+        *self.learned.lock().unwrap_or_else(|p| p.into_inner()) = learned;
+        snapshot.read = Some(crate::live::ReadCost {
+            requests: self.requests() - sent,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        Ok(snapshot)
+    }
+
+    async fn execute(
+        &self,
+        op: &Operation,
+        ids: &Resolved,
+        _idempotency_key: &str,
+    ) -> Result<Outcome, NexudusError> {
+        let result = self.run(op, ids).await;
+        if let Err(e @ NexudusError::BudgetSpent { .. }) = &result {
+            *self.spent.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+        }
+        result
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            create: Vec::new(),
+            delete: Vec::new(),
+            services: false,
+            keys: false,
+            fields: StoredFields {
+                contact: false,
+                country: false,
+                timezone: false,
+                labels: false,
+            },
+        }
+    }
+
+    fn runbook(&self, op: &Operation, parent_name: Option<&str>) -> (String, Vec<String>) {
+        let parent = match &op.change {
+            Change::Create { parent, .. } => parent_name
+                .map(str::to_string)
+                .or_else(|| self.name_of(parent.id()))
+                .unwrap_or_else(|| parent.address()),
+            _ => String::new(),
+        };
+        runbook(op, &parent)
+    }
+
+    fn remedy(error: &NexudusError) -> Remedy {
+        error.remedy()
+    }
+
+    fn halted(&self) -> Option<String> {
+        self.spent.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn throttle_events(&self) -> u64 {
+        self.client.counters.throttled.load(Ordering::Relaxed)
+    }
+
+    fn retries(&self) -> u64 {
+        self.client.counters.retries.load(Ordering::Relaxed)
+    }
+}
+
+/// A manual step in the dashboard's words, with the values to type.
+fn runbook(op: &Operation, parent: &str) -> (String, Vec<String>) {
+    let kind = op.account.kind().unwrap_or(AccountKind::Customer);
+    match &op.change {
+        Change::Create { fields, .. } => {
+            let (title, first) = match kind {
+                AccountKind::Customer => (
+                    "Add Customer",
+                    "In the Nexudus dashboard, open Resellers → Customers and click \"Add Customer\".".to_string(),
+                ),
+                AccountKind::Network => (
+                    "Add network account",
+                    format!("Select the customer \"{parent}\" and click \"Add network account\"."),
+                ),
+                AccountKind::SubAccount => (
+                    "Create sub-account",
+                    format!("Select the network account \"{parent}\" and click \"Create sub-account\"."),
+                ),
+            };
+            let mut lines = vec![first, format!("Name: {}", fields.name)];
+            if let Some(c) = &fields.contact {
+                lines.push(format!("Contact name: {}", c.name));
+                lines.push(format!("Contact email: {}", c.email));
+            }
+            if let Some(c) = &fields.country {
+                lines.push(format!("Country: {c}"));
+            }
+            if let Some(t) = &fields.timezone {
+                lines.push(format!("Time zone: {t}"));
+            }
+            lines.push("Save; the next plan finds it by its name and carries on.".into());
+            (title.to_string(), lines)
+        }
+        Change::Delete { name, .. } => (
+            format!("Remove the {}", kind.as_str().replace('_', "-")),
+            vec![format!(
+                "In the Nexudus dashboard, select \"{name}\" and remove it (or ask Nexudus support to)."
+            )],
+        ),
+        _ => (
+            format!("{} {}", op.action().as_str(), op.address),
+            vec!["Do this in the Nexudus dashboard.".into()],
+        ),
+    }
+}

@@ -1,0 +1,484 @@
+//! Stage `provider`, the Nexudus HTTP client: signs in (form-encoded password grant, or a
+//! token given), paces every request under the API's windows, retries what is safe to retry
+//! (reads, complete-record PUTs, DELETEs; anything throttled), and checks `WasSuccessful` on
+//! every write. A POST whose outcome is unknown is not retried here: the caller looks the
+//! record up by its natural key first. Credentials are never logged.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::error::NexudusError;
+use super::pace::Pacer;
+use super::wire::{self, TokenResponse, WriteResult};
+
+/// How to sign in.
+#[derive(Clone)]
+pub enum Credentials {
+    /// A login for the password grant (with the current TOTP code when two-factor sign-in is
+    /// on).
+    Login {
+        /// The login's email.
+        username: String,
+        /// Its password.
+        password: String,
+        /// A one-time code.
+        totp: Option<String>,
+    },
+    /// A bearer token obtained elsewhere.
+    Token(String),
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::Login { username, .. } => write!(f, "Login({username}, ***)"),
+            Credentials::Token(_) => f.write_str("Token(***)"),
+        }
+    }
+}
+
+/// Patience and pace.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Longest wait for one request.
+    pub timeout: Duration,
+    /// Attempts of a request that failed without an answer or with a server error.
+    pub attempts: u32,
+    /// Time sped up this many times (tests against a sandbox that scales time the same way).
+    pub time_scale: f64,
+}
+
+/// Counters, for the apply summary.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Requests sent.
+    pub requests: AtomicU64,
+    /// Requests that were retried.
+    pub retries: AtomicU64,
+    /// Throttled answers.
+    pub throttled: AtomicU64,
+    /// Writes sent.
+    pub writes: AtomicU64,
+}
+
+/// A raw answer: status, headers, body.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+/// One request.
+struct Call<'a> {
+    method: Method,
+    path: &'a str,
+    query: &'a [(&'a str, String)],
+    body: Option<Vec<u8>>,
+    /// Safe to send again after an unknown outcome.
+    repeatable: bool,
+}
+
+/// The Nexudus client.
+#[derive(Debug)]
+pub struct NexudusClient {
+    http: reqwest::Client,
+    base: reqwest::Url,
+    credentials: Credentials,
+    token: tokio::sync::Mutex<Option<String>>,
+    pacer: Pacer,
+    settings: Settings,
+    /// Counters.
+    pub counters: Counters,
+}
+
+/// Most throttled answers one request waits through.
+const MAX_THROTTLED: u32 = 50;
+
+impl NexudusClient {
+    /// A client of the API at `base` (e.g. `https://spaces.nexudus.com`).
+    pub fn new(
+        base: &str,
+        credentials: Credentials,
+        settings: Settings,
+    ) -> Result<Self, NexudusError> {
+        let mut base = reqwest::Url::parse(base)
+            .map_err(|e| NexudusError::Setup(format!("invalid endpoint `{base}`: {e}")))?;
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        let loopback = matches!(base.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if base.scheme() != "https" && !loopback {
+            return Err(NexudusError::Setup(format!(
+                "refusing plain {}:// to `{}`: the credentials would cross the network unencrypted; use https://",
+                base.scheme(),
+                base.host_str().unwrap_or_default()
+            )));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .user_agent(concat!("partnerctl/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| NexudusError::Setup(format!("cannot build the HTTP client: {e}")))?;
+        Ok(NexudusClient {
+            http,
+            base,
+            token: tokio::sync::Mutex::new(match &credentials {
+                Credentials::Token(t) => Some(t.clone()),
+                Credentials::Login { .. } => None,
+            }),
+            credentials,
+            pacer: Pacer::new(settings.time_scale),
+            settings,
+            counters: Counters::default(),
+        })
+    }
+
+    /// The endpoint, without a trailing slash.
+    pub fn endpoint(&self) -> String {
+        self.base.as_str().trim_end_matches('/').to_string()
+    }
+
+    /// GET decoding JSON.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, NexudusError> {
+        let call = Call {
+            method: Method::GET,
+            path,
+            query,
+            body: None,
+            repeatable: true,
+        };
+        let a = self.send(&call).await?;
+        if !a.status.is_success() {
+            return Err(status_error(&call, &a));
+        }
+        decode(&call, &a.body)
+    }
+
+    /// A write (`POST`, `PUT`, `DELETE`) answering [`WriteResult`], checked: `WasSuccessful`
+    /// false is an error whatever the HTTP status. `repeatable`: safe to send again after an
+    /// unknown outcome (a complete-record PUT, a DELETE).
+    pub async fn write(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+        repeatable: bool,
+    ) -> Result<WriteResult, NexudusError> {
+        let body = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| NexudusError::Setup(format!("cannot encode the request: {e}")))?;
+        let call = Call {
+            method,
+            path,
+            query: &[],
+            body,
+            repeatable,
+        };
+        let a = self.send(&call).await?;
+        let result: Result<WriteResult, _> = serde_json::from_slice(&a.body);
+        match result {
+            Ok(r) if r.was_successful && a.status.is_success() => Ok(r),
+            Ok(r) => Err(NexudusError::Refused {
+                method: call.method.to_string(),
+                path: path.to_string(),
+                status: a.status.as_u16(),
+                message: r.message.unwrap_or_default(),
+                errors: r.errors.unwrap_or_default(),
+            }),
+            Err(_) => Err(status_error(&call, &a)),
+        }
+    }
+
+    /// The bearer token: the one given, or one granted for the login.
+    async fn bearer(&self, renew: bool) -> Result<String, NexudusError> {
+        let mut token = self.token.lock().await;
+        if let (Some(t), false) = (token.as_ref(), renew) {
+            return Ok(t.clone());
+        }
+        let Credentials::Login {
+            username,
+            password,
+            totp,
+        } = &self.credentials
+        else {
+            return Err(NexudusError::Login("the token was not accepted".into()));
+        };
+        let mut form = vec![
+            ("grant_type", "password".to_string()),
+            ("username", username.clone()),
+            ("password", password.clone()),
+        ];
+        if let Some(code) = totp {
+            form.push(("totp", code.clone()));
+        }
+        self.pace(false, wire::TOKEN).await?;
+        let url = self.url(wire::TOKEN)?;
+        let r =
+            self.http
+                .post(url)
+                .form(&form)
+                .send()
+                .await
+                .map_err(|e| NexudusError::Transport {
+                    method: "POST".into(),
+                    path: wire::TOKEN.into(),
+                    cause: e.to_string(),
+                    attempts: 1,
+                })?;
+        let status = r.status();
+        let body = r.bytes().await.unwrap_or_default();
+        if !status.is_success() {
+            let why = serde_json::from_slice::<wire::TokenError>(&body)
+                .map(|e| e.error_description.unwrap_or(e.error))
+                .unwrap_or_else(|_| format!("HTTP {status}"));
+            return Err(NexudusError::Login(why));
+        }
+        let granted: TokenResponse =
+            serde_json::from_slice(&body).map_err(|e| NexudusError::Decode {
+                method: "POST".into(),
+                path: wire::TOKEN.into(),
+                reason: e.to_string(),
+            })?;
+        *token = Some(granted.access_token.clone());
+        Ok(granted.access_token)
+    }
+
+    fn url(&self, path: &str) -> Result<reqwest::Url, NexudusError> {
+        self.base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| NexudusError::Setup(format!("invalid path {path}: {e}")))
+    }
+
+    /// Waits for a slot under the API's windows.
+    async fn pace(&self, write: bool, _path: &str) -> Result<(), NexudusError> {
+        self.pacer
+            .acquire(write)
+            .await
+            .map_err(|renews_in| NexudusError::BudgetSpent { renews_in })
+    }
+
+    /// Sends `call`, retrying throttled answers always and failures without an answer (or
+    /// with a server error) when the call is repeatable; renews the token once on a 401.
+    async fn send(&self, call: &Call<'_>) -> Result<Answer, NexudusError> {
+        let write = call.method != Method::GET;
+        let url = self.url(call.path)?;
+        let (mut attempt, mut throttled, mut renewed) = (0u32, 0u32, false);
+        loop {
+            attempt += 1;
+            self.pace(write, call.path).await?;
+            let token = self.bearer(false).await?;
+            self.counters.requests.fetch_add(1, Ordering::Relaxed);
+            if write {
+                self.counters.writes.fetch_add(1, Ordering::Relaxed);
+            }
+            let mut req = self
+                .http
+                .request(call.method.clone(), url.clone())
+                .header(AUTHORIZATION, format!("Bearer {token}"));
+            if !call.query.is_empty() {
+                req = req.query(call.query);
+            }
+            if let Some(b) = &call.body {
+                req = req.header(CONTENT_TYPE, "application/json").body(b.clone());
+            }
+            let last = attempt >= self.settings.attempts;
+            let answer = match req.send().await {
+                Ok(r) => {
+                    let status = r.status();
+                    let headers = r.headers().clone();
+                    match r.bytes().await {
+                        Ok(b) => Ok(Answer {
+                            status,
+                            headers,
+                            body: b.to_vec(),
+                        }),
+                        Err(e) => Err(e),
+                    }
+                }
+                Err(e) => Err(e),
+            };
+            let a = match answer {
+                Err(e) if call.repeatable && !last => {
+                    self.retry(call, &e.to_string(), attempt).await;
+                    continue;
+                }
+                Err(e) => {
+                    return Err(NexudusError::Transport {
+                        method: call.method.to_string(),
+                        path: call.path.to_string(),
+                        cause: e.to_string(),
+                        attempts: attempt,
+                    });
+                }
+                Ok(a) => a,
+            };
+            if let Some(wait) = throttle_wait(&a) {
+                self.counters.throttled.fetch_add(1, Ordering::Relaxed);
+                if wait > self.pacer.patience() {
+                    return Err(NexudusError::BudgetSpent { renews_in: wait });
+                }
+                throttled += 1;
+                if throttled <= MAX_THROTTLED {
+                    attempt -= 1; // a throttled request was not processed
+                    self.announce(
+                        call,
+                        &format!(
+                            "throttled (HTTP 409, Retry-After {:.1} s)",
+                            wait.as_secs_f64()
+                        ),
+                        wait,
+                    );
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+            }
+            if a.status == StatusCode::UNAUTHORIZED && !renewed {
+                if let Credentials::Login { .. } = self.credentials {
+                    renewed = true;
+                    attempt -= 1;
+                    self.bearer(true).await?;
+                    continue;
+                }
+            }
+            if a.status == StatusCode::UNAUTHORIZED {
+                return Err(NexudusError::Login(format!(
+                    "{} {} answered HTTP 401",
+                    call.method, call.path
+                )));
+            }
+            if a.status.is_server_error() && call.repeatable && !last {
+                self.retry(call, &format!("HTTP {}", a.status), attempt)
+                    .await;
+                continue;
+            }
+            return Ok(a);
+        }
+    }
+
+    /// Waits before attempt `attempt + 1` (exponential, from 100 ms, at most 10 s), saying so.
+    async fn retry(&self, call: &Call<'_>, cause: &str, attempt: u32) {
+        let wait = Duration::from_millis(100)
+            .saturating_mul(1 << attempt.min(7))
+            .min(Duration::from_secs(10));
+        self.announce(call, cause, wait);
+        tokio::time::sleep(wait).await;
+    }
+
+    fn announce(&self, call: &Call<'_>, cause: &str, wait: Duration) {
+        self.counters.retries.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            method = %call.method,
+            path = call.path,
+            wait_s = (wait.as_secs_f64() * 1000.0).round() / 1000.0,
+            "{} {}: {cause}; retrying in {:.1} s",
+            call.method,
+            call.path,
+            wait.as_secs_f64()
+        );
+    }
+}
+
+/// How long a throttled answer asks to wait: a 409 with `Retry-After` or an empty body is
+/// throttling (any other 409 is a conflict). `X-Retry-After-Ms`, when present, is precise.
+fn throttle_wait(a: &Answer) -> Option<Duration> {
+    let throttled = a.status == StatusCode::TOO_MANY_REQUESTS
+        || (a.status == StatusCode::CONFLICT
+            && (a.headers.contains_key(RETRY_AFTER) || a.body.is_empty()));
+    if !throttled {
+        return None;
+    }
+    let header = |name: &str| {
+        a.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v >= 0.0)
+    };
+    Some(
+        header("x-retry-after-ms")
+            .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+            .or_else(|| header("retry-after").map(Duration::from_secs_f64))
+            .unwrap_or(Duration::from_secs(1)),
+    )
+}
+
+fn status_error(call: &Call<'_>, a: &Answer) -> NexudusError {
+    let body = String::from_utf8_lossy(&a.body);
+    NexudusError::Status {
+        method: call.method.to_string(),
+        path: call.path.to_string(),
+        status: a.status.as_u16(),
+        body: body.chars().take(300).collect(),
+    }
+}
+
+fn decode<T: DeserializeOwned>(call: &Call<'_>, body: &[u8]) -> Result<T, NexudusError> {
+    serde_json::from_slice(body).map_err(|e| NexudusError::Decode {
+        method: call.method.to_string(),
+        path: call.path.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, headers: &[(&'static str, &'static str)], body: &str) -> Answer {
+        let mut h = HeaderMap::new();
+        for (k, v) in headers {
+            h.insert(*k, v.parse().unwrap());
+        }
+        Answer {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: h,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_409_is_throttling_only_with_retry_after_or_an_empty_body() {
+        assert_eq!(
+            throttle_wait(&answer(409, &[("retry-after", "2")], "")),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            throttle_wait(&answer(409, &[], "")),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            throttle_wait(&answer(
+                409,
+                &[("retry-after", "1"), ("x-retry-after-ms", "15")],
+                ""
+            )),
+            Some(Duration::from_millis(15))
+        );
+        assert_eq!(
+            throttle_wait(&answer(409, &[], r#"{"WasSuccessful":false}"#)),
+            None
+        );
+        assert_eq!(throttle_wait(&answer(200, &[], "")), None);
+    }
+
+    #[test]
+    fn credentials_never_show() {
+        let c = Credentials::Login {
+            username: "a@x.example".into(),
+            password: "hunter2".into(),
+            totp: Some("123456".into()),
+        };
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert!(!format!("{:?}", Credentials::Token("secret".into())).contains("secret"));
+    }
+}

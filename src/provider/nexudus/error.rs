@@ -1,0 +1,163 @@
+//! Stage `provider`, Nexudus errors: what went wrong talking to the Nexudus API.
+
+use std::time::Duration;
+
+use super::wire::WireError;
+use crate::provider::Remedy;
+
+/// What went wrong talking to the Nexudus API.
+#[derive(Debug, thiserror::Error)]
+pub enum NexudusError {
+    /// Missing or unusable settings (endpoint, credentials).
+    #[error("{0}")]
+    Setup(String),
+    /// The login was refused (token grant or 401).
+    #[error(
+        "the Nexudus API refused the login: {0}; check NEXUDUS_USERNAME and NEXUDUS_PASSWORD (and NEXUDUS_TOTP when two-factor sign-in is on), or PARTNERCTL_TOKEN"
+    )]
+    Login(String),
+    /// No answer after every attempt.
+    #[error("{method} {path}: no answer after {attempts} attempt(s): {cause}")]
+    Transport {
+        /// Request method.
+        method: String,
+        /// Request path.
+        path: String,
+        /// Why the last attempt failed.
+        cause: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// An HTTP error status that is not a refused write (404, a conflict, 5xx after retries).
+    #[error("{method} {path} failed: HTTP {status}: {body}")]
+    Status {
+        /// Request method.
+        method: String,
+        /// Request path.
+        path: String,
+        /// HTTP status.
+        status: u16,
+        /// The start of the body.
+        body: String,
+    },
+    /// A write answered `WasSuccessful: false` (HTTP 400, or HTTP 200 for a refused rule).
+    #[error(
+        "{method} {path} was refused (HTTP {status}, WasSuccessful false): {message}{}",
+        field_errors(errors)
+    )]
+    Refused {
+        /// Request method.
+        method: String,
+        /// Request path.
+        path: String,
+        /// The HTTP status of the answer.
+        status: u16,
+        /// The API's summary.
+        message: String,
+        /// The problems, field by field.
+        errors: Vec<WireError>,
+    },
+    /// A body that is not what the API documents.
+    #[error("{method} {path}: unexpected answer: {reason}")]
+    Decode {
+        /// Request method.
+        method: String,
+        /// Request path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The day's write budget is spent.
+    #[error("the Nexudus API's daily write budget is spent; it renews in {}", human(*renews_in))]
+    BudgetSpent {
+        /// Time until writes are accepted again.
+        renews_in: Duration,
+    },
+    /// Reading the live state took longer than the read deadline.
+    #[error("reading the live state took longer than {}; raise --read-deadline", human(*limit))]
+    ReadDeadline {
+        /// The deadline.
+        limit: Duration,
+    },
+    /// An operation this provider cannot perform (a bug: planning should have kept it out).
+    #[error("{0}: the Nexudus API cannot do this; it is a manual step in the dashboard")]
+    Unsupported(String),
+}
+
+fn field_errors(errors: &[WireError]) -> String {
+    let parts: Vec<String> = errors
+        .iter()
+        .map(|e| match &e.property_name {
+            Some(p) => format!("{p}: {}", e.message),
+            None => e.message.clone(),
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
+    }
+}
+
+/// A duration for people: `42 s`, `3 min`, `5 h 20 min`.
+pub(super) fn human(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 120.0 {
+        format!("{s:.1} s")
+    } else if s < 7_200.0 {
+        format!("{:.0} min", s / 60.0)
+    } else {
+        let m = (s / 60.0).round() as u64;
+        format!("{} h {} min", m / 60, m % 60)
+    }
+}
+
+impl NexudusError {
+    /// What it takes for an operation that failed this way to succeed.
+    pub fn remedy(&self) -> Remedy {
+        match self {
+            NexudusError::Login(_) | NexudusError::Setup(_) => Remedy::FixAccess,
+            NexudusError::Refused {
+                status: 401 | 403, ..
+            } => Remedy::FixAccess,
+            NexudusError::Refused { .. } => Remedy::FixConfiguration,
+            NexudusError::Status {
+                status: 401 | 403, ..
+            } => Remedy::FixAccess,
+            _ => Remedy::Rerun,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_name_their_fields_and_remedies_follow_the_cause() {
+        let e = NexudusError::Refused {
+            method: "POST".into(),
+            path: "/api/sys/users".into(),
+            status: 200,
+            message: "A user with this email already exists".into(),
+            errors: vec![WireError {
+                attempted_value: None,
+                message: "already used".into(),
+                property_name: Some("Email".into()),
+            }],
+        };
+        assert_eq!(
+            e.to_string(),
+            "POST /api/sys/users was refused (HTTP 200, WasSuccessful false): A user with this email already exists (Email: already used)"
+        );
+        assert_eq!(e.remedy(), Remedy::FixConfiguration);
+        let spent = NexudusError::BudgetSpent {
+            renews_in: Duration::from_secs(5 * 3600 + 20 * 60),
+        };
+        assert_eq!(
+            spent.to_string(),
+            "the Nexudus API's daily write budget is spent; it renews in 5 h 20 min"
+        );
+        assert_eq!(spent.remedy(), Remedy::Rerun);
+    }
+}

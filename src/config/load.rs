@@ -1,9 +1,15 @@
 //! Stage `config`, loading: finds the files ([`discover`], [`load`]: the only I/O of the stage),
 //! then parses, checks and merges their texts ([`load_sources`], pure) into one [`Desired`]
 //! state with `defaults` applied.
+//!
+//! Files are parsed, shape-checked and typed on their own, on as many threads as there are
+//! cores, a few files ahead of the checks across files (which go in file order on the calling
+//! thread); each file's tree is dropped once those checks are done with it, so the trees of a
+//! large configuration are never all in memory at once (see `check_and_merge`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use super::table;
 use super::yaml::{self, Pos};
@@ -109,8 +115,8 @@ pub fn load(paths: &[PathBuf]) -> Result<Desired, Problems> {
     if sources.is_empty() && !io_problems.is_empty() {
         return Err(Problems(io_problems));
     }
-    match load_sources(&sources) {
-        Ok(desired) if io_problems.is_empty() => Ok(desired),
+    match check_and_merge(&sources) {
+        Ok(merged) if io_problems.is_empty() => Ok(merged.with_sources(sources)),
         Ok(_) => Err(Problems(io_problems)),
         Err(Problems(mut rest)) => {
             io_problems.append(&mut rest);
@@ -121,104 +127,297 @@ pub fn load(paths: &[PathBuf]) -> Result<Desired, Problems> {
 
 /// Parses, validates and merges config texts (pure). Reports every problem of every file.
 pub fn load_sources(sources: &[Source]) -> Result<Desired, Problems> {
-    let mut sink: check::Sink = Vec::new();
-    let (docs, columns) = parse(sources, &mut sink);
-    // A file that did not parse may be the one declaring `partner`: do not claim it is missing.
-    let all_parsed = !sink
+    check_and_merge(sources).map(|merged| merged.with_sources(sources.to_vec()))
+}
+
+/// The column names of each source's cells (empty for YAML files).
+type Columns = Vec<BTreeMap<Pos, String>>;
+
+/// A [`Desired`] state but for its sources.
+struct Merged {
+    partner: super::Partner,
+    customers: Vec<Customer>,
+    adopt_at: BTreeMap<String, Location>,
+    declared_at: BTreeMap<String, Location>,
+}
+
+impl Merged {
+    fn with_sources(self, sources: Vec<Source>) -> Desired {
+        Desired {
+            partner: self.partner,
+            customers: self.customers,
+            sources,
+            adopt_at: self.adopt_at,
+            declared_at: self.declared_at,
+        }
+    }
+}
+
+/// What one file gives on its own, worked out apart from the other files (in parallel with
+/// them): its tree, its parse and shape problems, and, when it has none of those, its typed
+/// content and where its accounts are.
+struct FileWork {
+    /// The document, kept until its customers are checked; `None` for a file that contributes
+    /// no mapping (a syntax error, an empty file, a document that is not a mapping).
+    doc: Option<yaml::Node>,
+    /// Parse and shape problems.
+    problems: Vec<(Pos, ProblemKind)>,
+    /// The column names of a customer table's cells.
+    columns: BTreeMap<Pos, String>,
+    /// The typed file and its accounts, or why the tree did not read as one (at the document's
+    /// position); `None` without a document or with problems.
+    typed: Option<Result<Typed, (Pos, String)>>,
+}
+
+/// A file's typed content and its accounts' locations.
+struct Typed {
+    file: ConfigFile,
+    accounts: Vec<AccountAt>,
+}
+
+/// Where one account is declared (its `key` value) and where its `adopt` is.
+struct AccountAt {
+    key: String,
+    declared: Pos,
+    adopt: Option<Pos>,
+}
+
+/// Parses one file (a customer table into the same tree), checks its document's shape and, when
+/// it has no problem, reads its typed content (with `defaults` applied to its customers, when
+/// they are known: [`apply_defaults`]) and its accounts' locations.
+fn work_on(src: &Source, defaults: Option<&Defaults>) -> FileWork {
+    let shape = check::Shape::new(schema());
+    let text = src.text.strip_prefix('\u{feff}').unwrap_or(&src.text);
+    let mut work = FileWork {
+        doc: None,
+        problems: Vec::new(),
+        columns: BTreeMap::new(),
+        typed: None,
+    };
+    if is_table(src) {
+        match table::parse(text) {
+            Err(errs) => work.problems = errs,
+            Ok(t) => {
+                shape.check(&t.doc, &mut work.problems);
+                work.doc = Some(t.doc);
+                work.columns = t.columns;
+            }
+        }
+    } else {
+        match yaml::parse(text) {
+            Err(errs) => {
+                work.problems = errs.into_iter().map(|(pos, e)| (pos, e.into())).collect();
+            }
+            // An empty file contributes nothing; that is allowed (e.g. a placeholder).
+            Ok(None) => {}
+            Ok(Some(doc)) => {
+                if doc.as_map().is_none() {
+                    let kind = ProblemKind::NotAMapping(doc.value.describe());
+                    work.problems.push((doc.pos, kind));
+                } else {
+                    shape.check(&doc, &mut work.problems);
+                    work.doc = Some(doc);
+                }
+            }
+        }
+    }
+    if let (Some(doc), true) = (&work.doc, work.problems.is_empty()) {
+        work.typed = Some(match yaml::from_node::<ConfigFile>(doc) {
+            Ok(mut file) => {
+                if let Some(d) = defaults {
+                    for c in &mut file.customers {
+                        apply_defaults(c, d);
+                    }
+                }
+                Ok(Typed {
+                    file,
+                    accounts: account_locations(doc),
+                })
+            }
+            Err(e) => Err((doc.pos, e.to_string())),
+        });
+    }
+    work
+}
+
+/// Could this text declare a top-level entry other than `customers` (`version`, `partner`,
+/// `defaults`: what the header checks read)? A sound test on the text alone: a mapping key's
+/// characters are written out in the text, unless a double-quoted scalar spells them with `\`
+/// escapes. Customer tables have only customers.
+fn may_have_header(src: &Source) -> bool {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        schema()
+            .get("properties")
+            .and_then(serde_json::Value::as_object)
+            .map(|p| p.keys().filter(|k| *k != "customers").cloned().collect())
+            .unwrap_or_default()
+    });
+    !is_table(src)
+        && (src.text.contains('\\') || names.iter().any(|n| src.text.contains(n.as_str())))
+}
+
+/// Parses, validates and merges config texts, every file on its own first (in parallel), then
+/// the checks across files, in file order, in two passes: the headers (`version`, `partner`,
+/// `defaults`) of every file, then the customers of every file, with what the headers said.
+///
+/// Only the few files that may declare a header ([`may_have_header`]) are parsed before the
+/// second pass; every other file is parsed while that pass goes on, a few files ahead of it, and
+/// its tree is dropped as soon as its customers are checked: the trees of a large configuration
+/// are never all in memory at once. The typed content is read on the side, and used only when
+/// no file has a problem.
+fn check_and_merge(sources: &[Source]) -> Result<Merged, Problems> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(16));
+    let is_head: Vec<bool> = sources.iter().map(may_have_header).collect();
+    let heads: Vec<usize> = (0..sources.len()).filter(|&i| is_head[i]).collect();
+    let mut early: Vec<Option<FileWork>> = (0..sources.len()).map(|_| None).collect();
+    in_order(
+        heads.len(),
+        threads,
+        &|n| work_on(&sources[heads[n]], None),
+        &mut |n, work| early[heads[n]] = Some(work),
+    );
+    // The last `defaults` is the one a valid configuration has (only header files have one).
+    let defaults = early
         .iter()
-        .any(|(_, _, k)| matches!(k, ProblemKind::Yaml(_)));
-    check_relations(sources, &docs, all_parsed, &mut sink);
+        .flatten()
+        .filter_map(|w| w.typed.as_ref()?.as_ref().ok()?.file.defaults.as_ref())
+        .next_back()
+        .cloned()
+        .unwrap_or_default();
+    for w in early.iter_mut().flatten() {
+        if let Some(Ok(t)) = &mut w.typed {
+            let customers = t.file.customers.iter_mut();
+            customers.for_each(|c| apply_defaults(c, &defaults));
+        }
+    }
+
+    let locate = |file: FileId, pos: Pos| Location {
+        path: sources[file].path.clone(),
+        pos,
+    };
+    let mut sink: check::Sink = Vec::new();
+    let mut columns: Columns = Vec::with_capacity(sources.len());
+    let mut typed = Vec::with_capacity(sources.len());
+    let mut any_yaml_error = false;
+    let mut relations: check::Sink = Vec::new();
+    {
+        let mut sem = check::Semantics::new(&mut relations, &locate);
+        for &id in &heads {
+            if let Some(doc) = early[id].as_ref().and_then(|w| w.doc.as_ref()) {
+                sem.header(id, doc);
+            }
+        }
+        let rest = |id: usize| (!is_head[id]).then(|| work_on(&sources[id], Some(&defaults)));
+        let mut done = |id: usize, work: Option<FileWork>| {
+            let work = work.or_else(|| early[id].take());
+            let FileWork {
+                doc,
+                problems,
+                columns: cols,
+                typed: t,
+            } = work.expect("every file is worked on once");
+            any_yaml_error |= problems
+                .iter()
+                .any(|(_, k)| matches!(k, ProblemKind::Yaml(_)));
+            sink.extend(problems.into_iter().map(|(pos, k)| (id, pos, k)));
+            columns.push(cols);
+            if let Some(doc) = doc {
+                sem.customers(id, &doc);
+            }
+            typed.push(t);
+        };
+        in_order(sources.len(), threads, &rest, &mut done);
+        // A file that did not parse may be the one declaring `partner`: do not claim it is
+        // missing.
+        if !any_yaml_error {
+            sem.finish((!sources.is_empty()).then_some(0));
+        }
+    }
+    // Each file's parse and shape problems come before its relation problems, as they were
+    // found (the sort below keeps that order among problems at one position).
+    sink.append(&mut relations);
     if sources.is_empty() {
         sink.push((usize::MAX, Pos::default(), ProblemKind::PartnerMissing));
     }
     if !sink.is_empty() {
         return Err(into_problems(sources, &columns, sink));
     }
-    build(sources, &docs)
+    merge(sources, typed)
 }
 
-/// The column names of each source's cells (empty for YAML files).
-type Columns = Vec<BTreeMap<Pos, String>>;
-
-/// Parses every file (customer tables into the same tree) and checks each document's shape;
-/// `None` for a file that contributes no mapping (a syntax error, an empty file, a document that
-/// is not a mapping).
-fn parse(sources: &[Source], sink: &mut check::Sink) -> (Vec<Option<yaml::Node>>, Columns) {
-    let shape = check::Shape::new(schema());
-    let mut docs: Vec<Option<yaml::Node>> = Vec::with_capacity(sources.len());
-    let mut columns: Columns = Vec::with_capacity(sources.len());
-    for (id, src) in sources.iter().enumerate() {
-        let text = src.text.strip_prefix('\u{feff}').unwrap_or(&src.text);
-        if is_table(src) {
-            match table::parse(text) {
-                Err(errs) => {
-                    sink.extend(errs.into_iter().map(|(pos, k)| (id, pos, k)));
-                    docs.push(None);
-                    columns.push(BTreeMap::new());
-                }
-                Ok(t) => {
-                    let mut shape_errs = Vec::new();
-                    shape.check(&t.doc, &mut shape_errs);
-                    sink.extend(shape_errs.into_iter().map(|(pos, k)| (id, pos, k)));
-                    docs.push(Some(t.doc));
-                    columns.push(t.columns);
-                }
-            }
-            continue;
-        }
-        columns.push(BTreeMap::new());
-        match yaml::parse(text) {
-            Err(errs) => {
-                sink.extend(errs.into_iter().map(|(pos, e)| (id, pos, e.into())));
-                docs.push(None);
-            }
-            Ok(None) => {
-                // An empty file contributes nothing; that is allowed (e.g. a placeholder).
-                docs.push(None);
-            }
-            Ok(Some(doc)) => {
-                if doc.as_map().is_none() {
-                    sink.push((id, doc.pos, ProblemKind::NotAMapping(doc.value.describe())));
-                    docs.push(None);
-                    continue;
-                }
-                let mut shape_errs = Vec::new();
-                shape.check(&doc, &mut shape_errs);
-                sink.extend(shape_errs.into_iter().map(|(pos, k)| (id, pos, k)));
-                docs.push(Some(doc));
-            }
-        }
-    }
-    (docs, columns)
-}
-
-/// The value and relation checks across every parsed document: headers (`version`, `partner`,
-/// `defaults`) of all files first, then their customers; a missing `partner` only when every
-/// file parsed.
-fn check_relations(
-    sources: &[Source],
-    docs: &[Option<yaml::Node>],
-    all_parsed: bool,
-    sink: &mut check::Sink,
+/// Runs `work(0..n)` on up to `threads` threads and hands each result to `consume` on the
+/// calling thread, in order. A worker starts item `i` only when fewer than `2 × threads` items
+/// before it wait to be consumed, so results (file trees) do not pile up ahead of a slower
+/// consumer. A panic in a worker is raised again on the calling thread.
+fn in_order<T: Send>(
+    n: usize,
+    threads: usize,
+    work: &(dyn Fn(usize) -> T + Sync),
+    consume: &mut dyn FnMut(usize, T),
 ) {
-    let locate = |file: FileId, pos: Pos| Location {
-        path: sources[file].path.clone(),
-        pos,
-    };
-    let mut sem = check::Semantics::new(sink, &locate);
-    for (id, doc) in docs.iter().enumerate() {
-        if let Some(doc) = doc {
-            sem.header(id, doc);
+    use std::panic::{self, AssertUnwindSafe};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Condvar, Mutex, PoisonError, mpsc};
+
+    if threads <= 1 || n <= 1 {
+        (0..n).for_each(|i| consume(i, work(i)));
+        return;
+    }
+    let window = 2 * threads;
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let consumed = Mutex::new(0usize);
+    let turn = Condvar::new();
+    /// Lets every waiting worker go (and stop) when the consumer is done or unwinds.
+    struct Release<'a>(&'a Mutex<usize>, &'a Condvar, &'a AtomicBool);
+    impl Drop for Release<'_> {
+        fn drop(&mut self) {
+            self.2.store(true, Ordering::SeqCst);
+            *self.0.lock().unwrap_or_else(PoisonError::into_inner) = usize::MAX / 2;
+            self.1.notify_all();
         }
     }
-    for (id, doc) in docs.iter().enumerate() {
-        if let Some(doc) = doc {
-            sem.customers(id, doc);
+    let (tx, rx) = mpsc::channel::<(usize, std::thread::Result<T>)>();
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(n) {
+            let tx = tx.clone();
+            let (next, stop, consumed, turn) = (&next, &stop, &consumed, &turn);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= n {
+                        break;
+                    }
+                    let mut c = consumed.lock().unwrap_or_else(PoisonError::into_inner);
+                    while i >= *c + window {
+                        c = turn.wait(c).unwrap_or_else(PoisonError::into_inner);
+                    }
+                    drop(c);
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let result = panic::catch_unwind(AssertUnwindSafe(|| work(i)));
+                    if tx.send((i, result)).is_err() {
+                        break;
+                    }
+                }
+            });
         }
-    }
-    if all_parsed {
-        sem.finish((!sources.is_empty()).then_some(0));
-    }
+        drop(tx);
+        let _release = Release(&consumed, &turn, &stop);
+        let mut ready: Vec<Option<T>> = (0..n).map(|_| None).collect();
+        let mut at = 0;
+        for (i, result) in rx.iter() {
+            ready[i] = Some(result.unwrap_or_else(|p| panic::resume_unwind(p)));
+            while let Some(value) = ready.get_mut(at).and_then(Option::take) {
+                consume(at, value);
+                at += 1;
+                *consumed.lock().unwrap_or_else(PoisonError::into_inner) = at;
+                turn.notify_all();
+            }
+        }
+    });
 }
 
 fn into_problems(sources: &[Source], columns: &Columns, mut sink: check::Sink) -> Problems {
@@ -240,59 +439,60 @@ fn into_problems(sources: &[Source], columns: &Columns, mut sink: check::Sink) -
     )
 }
 
-/// Builds the typed files and merges them (only called when no problem was found).
-fn build(sources: &[Source], docs: &[Option<yaml::Node>]) -> Result<Desired, Problems> {
+/// Merges the typed files, `defaults` already applied (only called when no problem was found).
+fn merge(
+    sources: &[Source],
+    typed: Vec<Option<Result<Typed, (Pos, String)>>>,
+) -> Result<Merged, Problems> {
     let mut partner = None;
-    let mut defaults = Defaults::default();
     let mut customers = Vec::new();
-    for (id, doc) in docs.iter().enumerate() {
-        let Some(doc) = doc else { continue };
-        let file: ConfigFile = yaml::from_node(doc).map_err(|e| {
-            into_problems(
-                sources,
-                &Vec::new(),
-                vec![(id, doc.pos, ProblemKind::Internal(e.to_string()))],
-            )
-        })?;
-        if file.partner.is_some() {
-            partner = file.partner;
+    let mut adopt_at = BTreeMap::new();
+    let mut declared_at = BTreeMap::new();
+    for (id, t) in typed.into_iter().enumerate() {
+        let t = match t {
+            None => continue,
+            Some(Ok(t)) => t,
+            Some(Err((pos, e))) => {
+                let internal = vec![(id, pos, ProblemKind::Internal(e))];
+                return Err(into_problems(sources, &Vec::new(), internal));
+            }
+        };
+        if t.file.partner.is_some() {
+            partner = t.file.partner;
         }
-        if let Some(d) = file.defaults {
-            defaults = d;
+        customers.extend(t.file.customers);
+        let path = &sources[id].path;
+        let at = |pos| Location {
+            path: path.clone(),
+            pos,
+        };
+        for a in t.accounts {
+            if let Some(adopt) = a.adopt {
+                adopt_at.insert(a.key.clone(), at(adopt));
+            }
+            declared_at.insert(a.key, at(a.declared));
         }
-        customers.extend(file.customers);
     }
     let partner = partner.expect("validation guarantees exactly one partner");
-    for c in &mut customers {
-        apply_defaults(c, &defaults);
-    }
-    let [adopt_at, declared_at] = account_locations(sources, docs);
-    Ok(Desired {
+    Ok(Merged {
         partner,
         customers,
-        sources: sources.to_vec(),
         adopt_at,
         declared_at,
     })
 }
 
-/// Where each account's `adopt` value is, and where the account is declared (its `key`
-/// value), by the account's key.
-fn account_locations(
-    sources: &[Source],
-    docs: &[Option<yaml::Node>],
-) -> [BTreeMap<String, Location>; 2] {
-    fn visit(node: &yaml::Node, path: &str, out: &mut [BTreeMap<String, Location>; 2]) {
+/// Where each account of a document is declared (its `key` value) and where its `adopt` value
+/// is, in document order.
+fn account_locations(doc: &yaml::Node) -> Vec<AccountAt> {
+    fn visit(node: &yaml::Node, out: &mut Vec<AccountAt>) {
         if let Some(key_node) = node.get("key") {
             if let Some(key) = key_node.as_str() {
-                let at = |pos| Location {
-                    path: path.to_string(),
-                    pos,
-                };
-                if let Some(adopt) = node.get("adopt") {
-                    out[0].insert(key.to_string(), at(adopt.pos));
-                }
-                out[1].insert(key.to_string(), at(key_node.pos));
+                out.push(AccountAt {
+                    key: key.to_string(),
+                    declared: key_node.pos,
+                    adopt: node.get("adopt").map(|a| a.pos),
+                });
             }
         }
         for child in node
@@ -300,14 +500,12 @@ fn account_locations(
             .iter()
             .chain(node.list("sub_accounts"))
         {
-            visit(child, path, out);
+            visit(child, out);
         }
     }
-    let mut out = [BTreeMap::new(), BTreeMap::new()];
-    for (source, doc) in sources.iter().zip(docs) {
-        for c in doc.iter().flat_map(|d| d.list("customers")) {
-            visit(c, &source.path, &mut out);
-        }
+    let mut out = Vec::new();
+    for c in doc.list("customers") {
+        visit(c, &mut out);
     }
     out
 }
@@ -356,13 +554,14 @@ fn apply_defaults(c: &mut Customer, d: &Defaults) {
 /// without a country or time zone is accepted, as the configuration's defaults may give them.
 pub fn load_table(source: &Source) -> Result<Vec<Customer>, Problems> {
     let sources = std::slice::from_ref(source);
-    let mut sink: check::Sink = Vec::new();
-    let (docs, columns) = parse(sources, &mut sink);
+    let work = work_on(source, None);
+    let mut sink: check::Sink = work.problems.into_iter().map(|(p, k)| (0, p, k)).collect();
+    let columns = vec![work.columns];
     let locate = |file: FileId, pos: Pos| Location {
         path: sources[file].path.clone(),
         pos,
     };
-    if let Some(doc) = &docs[0] {
+    if let Some(doc) = &work.doc {
         let mut sem = check::Semantics::new(&mut sink, &locate);
         sem.assume_defaults();
         sem.customers(0, doc);
@@ -370,15 +569,13 @@ pub fn load_table(source: &Source) -> Result<Vec<Customer>, Problems> {
     if !sink.is_empty() {
         return Err(into_problems(sources, &columns, sink));
     }
-    let Some(doc) = &docs[0] else {
-        return Ok(Vec::new());
-    };
-    let file: ConfigFile = yaml::from_node(doc).map_err(|e| {
-        into_problems(
+    match work.typed {
+        None => Ok(Vec::new()),
+        Some(Ok(t)) => Ok(t.file.customers),
+        Some(Err((pos, e))) => Err(into_problems(
             sources,
             &columns,
-            vec![(0, doc.pos, ProblemKind::Internal(e.to_string()))],
-        )
-    })?;
-    Ok(file.customers)
+            vec![(0, pos, ProblemKind::Internal(e))],
+        )),
+    }
 }

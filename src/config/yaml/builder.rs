@@ -146,16 +146,14 @@ impl Builder {
                 return Value::Null;
             };
             let resolved = resolve_plain(&text);
-            let ok = match name.as_str() {
-                "str" => return Value::String(text),
-                "null" => matches!(resolved, Value::Null),
-                "bool" => matches!(resolved, Value::Bool(_)),
-                "int" => matches!(resolved, Value::Int(_)),
-                "float" => match resolved {
-                    Value::Int(i) => return Value::Float(i as f64),
-                    Value::Float(_) => true,
-                    _ => false,
-                },
+            let ok = match (name.as_str(), &resolved) {
+                ("str", _) => return Value::String(text),
+                ("null", Some(Value::Null))
+                | ("bool", Some(Value::Bool(_)))
+                | ("int", Some(Value::Int(_)))
+                | ("float", Some(Value::Float(_))) => true,
+                ("float", Some(Value::Int(i))) => return Value::Float(*i as f64),
+                ("null" | "bool" | "int" | "float", _) => false,
                 _ => {
                     self.error(pos, YamlError::UnsupportedTag(format!("!!{name}")));
                     return Value::Null;
@@ -165,26 +163,28 @@ impl Builder {
                 self.error(pos, YamlError::BadTaggedScalar { text, tag: name });
                 return Value::Null;
             }
-            return resolved;
+            return resolved.unwrap_or(Value::Null);
         }
         match style {
-            TScalarStyle::Plain => resolve_plain(&text),
+            // A plain string keeps the scanner's buffer: no copy.
+            TScalarStyle::Plain => resolve_plain(&text).unwrap_or(Value::String(text)),
             _ => Value::String(text),
         }
     }
 }
 
-/// Resolves a plain scalar with the YAML 1.2 core schema.
-fn resolve_plain(text: &str) -> Value {
+/// Resolves a plain scalar with the YAML 1.2 core schema: the null, boolean, integer or float it
+/// is, or `None` for a string.
+fn resolve_plain(text: &str) -> Option<Value> {
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Value::Float(f64::INFINITY);
+            return Some(Value::Float(f64::INFINITY));
         }
-        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(Value::Float(f64::NEG_INFINITY)),
+        ".nan" | ".NaN" | ".NAN" => return Some(Value::Float(f64::NAN)),
         _ => {}
     }
     let bytes = text.as_bytes();
@@ -192,25 +192,25 @@ fn resolve_plain(text: &str) -> Value {
     if let Some(hex) = text.strip_prefix("0x") {
         if digits(hex, 16) {
             if let Ok(i) = i64::from_str_radix(hex, 16) {
-                return Value::Int(i);
+                return Some(Value::Int(i));
             }
         }
-        return Value::String(text.to_string());
+        return None;
     }
     if let Some(oct) = text.strip_prefix("0o") {
         if digits(oct, 8) {
             if let Ok(i) = i64::from_str_radix(oct, 8) {
-                return Value::Int(i);
+                return Some(Value::Int(i));
             }
         }
-        return Value::String(text.to_string());
+        return None;
     }
     let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
     if digits(unsigned, 10) {
-        return text.parse::<i64>().map_or_else(
+        return Some(text.parse::<i64>().map_or_else(
             |_| Value::Float(text.parse().unwrap_or(f64::NAN)),
             Value::Int,
-        );
+        ));
     }
     // [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?
     let is_float = {
@@ -231,10 +231,10 @@ fn resolve_plain(text: &str) -> Value {
     };
     if is_float {
         if let Ok(f) = text.parse::<f64>() {
-            return Value::Float(f);
+            return Some(Value::Float(f));
         }
     }
-    Value::String(text.to_string())
+    None
 }
 
 impl MarkedEventReceiver for Builder {

@@ -175,7 +175,7 @@ impl Builder {
 
 /// Resolves a plain scalar with the YAML 1.2 core schema: the null, boolean, integer or float it
 /// is, or `None` for a string.
-fn resolve_plain(text: &str) -> Option<Value> {
+pub(super) fn resolve_plain(text: &str) -> Option<Value> {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
         "true" | "True" | "TRUE" => return Some(Value::Bool(true)),

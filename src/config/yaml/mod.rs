@@ -5,9 +5,14 @@
 //! Scalars are resolved with the YAML 1.2 core schema (so `NO` stays a string). Aliases are
 //! expanded with a node budget (no "billion laughs"); duplicate mapping keys are reported with both
 //! places. The typed model is read straight from the tree ([`from_node`], a serde deserializer).
+//!
+//! Two readers build the same tree: a fast direct reader of the plain subset of YAML that
+//! configuration files are written in (`fast`), and, for everything else and every error,
+//! yaml-rust2's parser with a tree builder (`builder`).
 
 mod builder;
 mod de;
+mod fast;
 
 use std::fmt;
 
@@ -199,7 +204,27 @@ pub type Located<E> = (Pos, E);
 
 /// Parses one YAML document. An empty stream gives `Ok(None)`. On errors, returns every
 /// structural error found (syntax errors stop the parse: only one of those can be reported).
+///
+/// A mapping in the plain subset of YAML that configurations are written in is read by a fast
+/// direct reader; anything else by yaml-rust2's parser and the tree builder (in debug builds, the
+/// fast reader's trees are checked against theirs).
 pub fn parse(text: &str) -> Result<Option<Node>, Vec<Located<YamlError>>> {
+    if let Some(doc) = fast::parse(text) {
+        #[cfg(debug_assertions)]
+        {
+            let full = parse_full(text);
+            assert!(
+                matches!(&full, Ok(Some(f)) if fast::same(f, &doc)),
+                "the fast YAML reader disagrees with the full parser on:\n{text}\nfast: {doc:?}\nfull: {full:?}"
+            );
+        }
+        return Ok(Some(doc));
+    }
+    parse_full(text)
+}
+
+/// [`parse`] by yaml-rust2's parser and the tree builder.
+fn parse_full(text: &str) -> Result<Option<Node>, Vec<Located<YamlError>>> {
     let mut builder = Builder::new(text.len());
     let mut parser = Parser::new_from_str(text);
     if let Err(e) = parser.load(&mut builder, true) {

@@ -1,0 +1,800 @@
+//! Stage `config`, YAML layer, the fast path: a direct reader of the plain subset of YAML that
+//! configuration files are written in (what `export` and the generators write, and what people
+//! usually type): block mappings and sequences indented with spaces, single-line flow mappings
+//! and sequences, and single-line plain, single-quoted and escape-free double-quoted scalars, with
+//! comments and blank lines anywhere between entries. It builds the very tree the full parser
+//! (yaml-rust2 and the builder) builds, with the same positions, several times faster.
+//!
+//! Anything else (tabs, carriage returns, other control characters, document markers and
+//! directives, anchors, aliases, tags, block scalars, multi-line scalars or flow collections,
+//! `?` keys, empty values, keys that are not plain strings, duplicate keys, any error) makes it
+//! give up (`None`), and the full parser reads the text: every error message and every rarer
+//! YAML feature stays the full parser's. In debug builds every tree it builds is compared with
+//! the full parser's (see [`super::parse`]). Pure.
+
+use super::builder::resolve_plain;
+use super::{Key, Node, Pos, Value};
+
+/// Reads `text` when it is a mapping written in the subset; `None` otherwise.
+pub(super) fn parse(text: &str) -> Option<Node> {
+    if !plain_text(text) {
+        return None;
+    }
+    let mut r = Reader {
+        text,
+        s: text.as_bytes(),
+        i: 0,
+        line: 1,
+        line_start: 0,
+    };
+    let indent = r.next_content()?;
+    if r.at_block_entry() {
+        return None; // a document that is a list: the full parser reports it
+    }
+    let doc = r.block_map(indent, 0)?;
+    // Only blank and comment lines may follow.
+    match r.next_content() {
+        None => Some(doc),
+        Some(_) => None,
+    }
+}
+
+/// No byte the subset leaves to the full parser: control characters but the line feed (tabs,
+/// carriage returns, NUL ends the stream for yaml-rust2), DEL, a byte order mark, and lines that
+/// start with a document marker (`---`, `...`) or a directive (`%`).
+fn plain_text(text: &str) -> bool {
+    let s = text.as_bytes();
+    let mut line_start = true;
+    for (i, &b) in s.iter().enumerate() {
+        if line_start && (b == b'%' || s[i..].starts_with(b"---") || s[i..].starts_with(b"...")) {
+            return false;
+        }
+        if (b < 0x20 && b != b'\n')
+            || b == 0x7f
+            || (b == 0xef && s[i..].starts_with(b"\xef\xbb\xbf"))
+        {
+            return false;
+        }
+        line_start = b == b'\n';
+    }
+    true
+}
+
+/// Deeper nesting than this is left to the full parser (no deep recursion here).
+const MAX_DEPTH: usize = 64;
+
+/// The longest implicit key read here (yaml-rust2 refuses keys over 1024 characters).
+const MAX_KEY_BYTES: usize = 1000;
+
+struct Reader<'t> {
+    text: &'t str,
+    s: &'t [u8],
+    /// The next byte to read.
+    i: usize,
+    /// The 1-based line of `i`.
+    line: usize,
+    /// Where that line starts.
+    line_start: usize,
+}
+
+impl<'t> Reader<'t> {
+    /// The byte at `at`, or 0 at the end.
+    fn byte(&self, at: usize) -> u8 {
+        self.s.get(at).copied().unwrap_or(0)
+    }
+
+    /// The position of byte `at` of the current line (columns count characters).
+    fn pos(&self, at: usize) -> Pos {
+        let before = &self.s[self.line_start..at];
+        let col = if before.is_ascii() {
+            before.len()
+        } else {
+            self.text[self.line_start..at].chars().count()
+        };
+        Pos {
+            line: self.line,
+            col: col + 1,
+        }
+    }
+
+    fn skip_spaces(&mut self) {
+        while self.byte(self.i) == b' ' {
+            self.i += 1;
+        }
+    }
+
+    /// Moves past the line feed at `i` (or stays at the end).
+    fn next_line(&mut self) {
+        if self.i < self.s.len() {
+            self.i += 1;
+            self.line += 1;
+            self.line_start = self.i;
+        }
+    }
+
+    /// After a value: spaces, an optional comment, then the end of the line (consumed).
+    fn end_of_line(&mut self) -> Option<()> {
+        let before = self.i;
+        self.skip_spaces();
+        match self.byte(self.i) {
+            0 | b'\n' => {}
+            b'#' if self.i > before => self.skip_to_line_end(),
+            _ => return None,
+        }
+        self.next_line();
+        Some(())
+    }
+
+    fn skip_to_line_end(&mut self) {
+        self.i += memchr(b'\n', &self.s[self.i..]).unwrap_or(self.s.len() - self.i);
+    }
+
+    /// Skips blank and comment lines, from the start of a line: the indentation of the next
+    /// line with content, `i` at its first character; `None` at the end.
+    fn next_content(&mut self) -> Option<usize> {
+        loop {
+            self.skip_spaces();
+            match self.byte(self.i) {
+                0 if self.i >= self.s.len() => return None,
+                b'\n' => self.next_line(),
+                b'#' => {
+                    self.skip_to_line_end();
+                    self.next_line();
+                }
+                _ => return Some(self.i - self.line_start),
+            }
+        }
+    }
+
+    /// Is `i` at a block sequence entry (`-` and a space or the end of the line)?
+    fn at_block_entry(&self) -> bool {
+        self.byte(self.i) == b'-' && matches!(self.byte(self.i + 1), b' ' | b'\n' | 0)
+    }
+
+    /// A block mapping whose first key is at `i`, in column `indent` (0-based); returns with `i`
+    /// at the next line with content, or at the end.
+    fn block_map(&mut self, indent: usize, depth: usize) -> Option<Node> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let mut entries: Vec<(Key, Node)> = Vec::new();
+        loop {
+            let key = self.block_key()?;
+            if entries.iter().any(|(k, _)| k.name == key.name) {
+                return None; // the full parser reports it with both places
+            }
+            let value = self.map_value(indent, depth)?;
+            entries.push((key, value));
+            match self.indent_here() {
+                Some(c) if c == indent && !self.at_block_entry() => {}
+                Some(c) if c > indent => return None,
+                Some(c) if c == indent => return None, // `-` in a mapping's column
+                _ => break,
+            }
+        }
+        let pos = entries[0].0.pos;
+        Some(Node {
+            value: Value::Map(entries),
+            pos,
+        })
+    }
+
+    /// The indentation of the line `i` is on, when `i` is at its first character (after
+    /// [`Reader::next_content`]); `None` at the end.
+    fn indent_here(&self) -> Option<usize> {
+        (self.i < self.s.len()).then(|| self.i - self.line_start)
+    }
+
+    /// An implicit key and its `:` (followed by a space or the end of the line).
+    fn block_key(&mut self) -> Option<Key> {
+        let start = self.i;
+        let pos = self.pos(start);
+        let name = match self.byte(start) {
+            b'\'' | b'"' => self.quoted()?,
+            _ => {
+                let text = self.plain(false)?;
+                if resolve_plain(text).is_some() {
+                    return None; // `1:`, `true:`, `~:`: the builder's business
+                }
+                text.to_string()
+            }
+        };
+        if self.byte(self.i) != b':'
+            || !matches!(self.byte(self.i + 1), b' ' | b'\n' | 0)
+            || self.i - start > MAX_KEY_BYTES
+        {
+            return None;
+        }
+        self.i += 1;
+        Some(Key { name, pos })
+    }
+
+    /// The value after a block mapping key's `:`.
+    fn map_value(&mut self, indent: usize, depth: usize) -> Option<Node> {
+        let after_colon = self.i;
+        self.skip_spaces();
+        if matches!(self.byte(self.i), b'#' | b'\n' | 0) {
+            // The value is on the next lines: a deeper block, or a sequence in the key's column.
+            self.i = after_colon;
+            self.end_of_line()?;
+            let c = self.next_content()?;
+            return if c > indent {
+                self.block_node(c, depth + 1)
+            } else if c == indent && self.at_block_entry() {
+                self.block_seq(indent, depth + 1, true)
+            } else {
+                None // an empty value
+            };
+        }
+        self.inline_value(indent, depth)
+    }
+
+    /// A scalar or flow collection that ends its line; returns at the next line with content,
+    /// which must not be deeper than `indent` (that would continue a multi-line scalar).
+    fn inline_value(&mut self, indent: usize, depth: usize) -> Option<Node> {
+        let node = self.flow_node(false, depth)?;
+        self.end_of_line()?;
+        match self.next_content() {
+            Some(c) if c > indent => None,
+            _ => Some(node),
+        }
+    }
+
+    /// A block node starting at `i`, in column `indent`.
+    fn block_node(&mut self, indent: usize, depth: usize) -> Option<Node> {
+        if self.at_block_entry() {
+            self.block_seq(indent, depth, false)
+        } else {
+            self.block_map(indent, depth)
+        }
+    }
+
+    /// A block sequence whose first `-` is at `i`, in column `indent`. It starts at that `-`,
+    /// or, for a sequence in its mapping key's column (`indentless`), where its first item does
+    /// (yaml-rust2's marks).
+    fn block_seq(&mut self, indent: usize, depth: usize, indentless: bool) -> Option<Node> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let mut pos = self.pos(self.i);
+        let mut items = Vec::new();
+        loop {
+            if self.byte(self.i + 1) != b' ' {
+                return None; // `-` alone on its line: the item is on the next lines
+            }
+            self.i += 1;
+            self.skip_spaces();
+            if matches!(self.byte(self.i), b'#' | b'\n' | 0) || self.at_block_entry() {
+                return None;
+            }
+            let item_indent = self.i - self.line_start;
+            if indentless && items.is_empty() {
+                pos = self.pos(self.i);
+            }
+            let item = if self.at_implicit_key() {
+                self.block_map(item_indent, depth + 1)?
+            } else {
+                self.inline_value(indent, depth)?
+            };
+            items.push(item);
+            match self.indent_here() {
+                Some(c) if c == indent && self.at_block_entry() => {}
+                Some(c) if c > indent => return None,
+                _ => break,
+            }
+        }
+        Some(Node {
+            value: Value::Seq(items),
+            pos,
+        })
+    }
+
+    /// Does the line go on from `i` with an implicit key (a scalar, then `:` and a space or the
+    /// end of the line)? Reads nothing.
+    fn at_implicit_key(&mut self) -> bool {
+        let (i, line, line_start) = (self.i, self.line, self.line_start);
+        let key = match self.byte(i) {
+            b'\'' | b'"' => self.quoted().is_some(),
+            b'[' | b'{' => false,
+            _ => self.plain(false).is_some(),
+        };
+        let found =
+            key && self.byte(self.i) == b':' && matches!(self.byte(self.i + 1), b' ' | b'\n' | 0);
+        (self.i, self.line, self.line_start) = (i, line, line_start);
+        found
+    }
+
+    /// A scalar or a flow collection on one line, in block (`flow` false) or flow context.
+    fn flow_node(&mut self, flow: bool, depth: usize) -> Option<Node> {
+        let pos = self.pos(self.i);
+        let value = match self.byte(self.i) {
+            b'{' => return self.flow_map(depth + 1),
+            b'[' => return self.flow_seq(depth + 1),
+            b'\'' | b'"' => Value::String(self.quoted()?),
+            _ => {
+                let text = self.plain(flow)?;
+                if !flow && self.byte(self.i) == b':' {
+                    return None; // `a: b: c`
+                }
+                resolve_plain(text).unwrap_or_else(|| Value::String(text.to_string()))
+            }
+        };
+        Some(Node { value, pos })
+    }
+
+    /// `{ key: value, ... }` on one line.
+    fn flow_map(&mut self, depth: usize) -> Option<Node> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let pos = self.pos(self.i);
+        self.i += 1;
+        self.skip_spaces();
+        let mut entries: Vec<(Key, Node)> = Vec::new();
+        if self.byte(self.i) == b'}' {
+            self.i += 1;
+        } else {
+            loop {
+                let key_pos = self.pos(self.i);
+                let name = match self.byte(self.i) {
+                    b'\'' | b'"' => self.quoted()?,
+                    b'{' | b'[' => return None,
+                    _ => {
+                        let text = self.plain(true)?;
+                        if resolve_plain(text).is_some() {
+                            return None;
+                        }
+                        text.to_string()
+                    }
+                };
+                if self.byte(self.i) != b':' || self.byte(self.i + 1) != b' ' {
+                    return None;
+                }
+                self.i += 2;
+                self.skip_spaces();
+                if matches!(self.byte(self.i), b',' | b'}' | b'#' | b'\n' | 0) {
+                    return None;
+                }
+                let value = self.flow_node(true, depth)?;
+                if entries.iter().any(|(k, _)| k.name == name) {
+                    return None;
+                }
+                entries.push((Key { name, pos: key_pos }, value));
+                if !self.flow_next(b'}')? {
+                    break;
+                }
+            }
+        }
+        Some(Node {
+            value: Value::Map(entries),
+            pos,
+        })
+    }
+
+    /// `[ value, ... ]` on one line.
+    fn flow_seq(&mut self, depth: usize) -> Option<Node> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let pos = self.pos(self.i);
+        self.i += 1;
+        self.skip_spaces();
+        let mut items = Vec::new();
+        if self.byte(self.i) == b']' {
+            self.i += 1;
+        } else {
+            loop {
+                if matches!(self.byte(self.i), b',' | b']' | b'#' | b'\n' | 0) {
+                    return None;
+                }
+                items.push(self.flow_node(true, depth)?);
+                if !self.flow_next(b']')? {
+                    break;
+                }
+            }
+        }
+        Some(Node {
+            value: Value::Seq(items),
+            pos,
+        })
+    }
+
+    /// After a flow collection's entry: `,` and another entry (true) or the closing bracket
+    /// (false, consumed).
+    fn flow_next(&mut self, close: u8) -> Option<bool> {
+        self.skip_spaces();
+        let b = self.byte(self.i);
+        self.i += 1;
+        if b == close {
+            return Some(false);
+        }
+        if b != b',' {
+            return None;
+        }
+        self.skip_spaces();
+        // A trailing comma, or an entry on the next line: the full parser's business.
+        (!matches!(self.byte(self.i), b',' | b']' | b'}' | b'#' | b'\n' | 0)).then_some(true)
+    }
+
+    /// A quoted scalar on one line: single-quoted (`''` is a quote) or double-quoted without
+    /// escapes. Must be followed by a space, the end of the line, `:` or a flow indicator.
+    fn quoted(&mut self) -> Option<String> {
+        let quote = self.byte(self.i);
+        let start = self.i + 1;
+        let mut j = start;
+        let mut doubled = false;
+        loop {
+            match self.byte(j) {
+                0 | b'\n' => return None,
+                b'\\' if quote == b'"' => return None,
+                b if b == quote => {
+                    if quote == b'\'' && self.byte(j + 1) == b'\'' {
+                        doubled = true;
+                        j += 2;
+                        continue;
+                    }
+                    break;
+                }
+                _ => j += 1,
+            }
+        }
+        let raw = &self.text[start..j];
+        self.i = j + 1;
+        if !matches!(
+            self.byte(self.i),
+            b' ' | b'\n' | 0 | b':' | b',' | b']' | b'}'
+        ) {
+            return None;
+        }
+        Some(if doubled {
+            raw.replace("''", "'")
+        } else {
+            raw.to_string()
+        })
+    }
+
+    /// A plain scalar on one line, trailing spaces left out; in flow context it also ends at a
+    /// flow indicator. `None` when it may not start here.
+    fn plain(&mut self, flow: bool) -> Option<&'t str> {
+        let start = self.i;
+        let first = self.byte(start);
+        let next = self.byte(start + 1);
+        let blank_next = matches!(next, b' ' | b'\n' | 0);
+        match first {
+            b'-' if blank_next || (flow && is_flow(next)) => return None,
+            b'-' => {}
+            b'?' | b':' | b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|'
+            | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`' | b' ' | b'\n' | 0 => return None,
+            _ => {}
+        }
+        let mut j = start;
+        let mut end = start;
+        loop {
+            match self.byte(j) {
+                0 | b'\n' => break,
+                b':' if matches!(self.byte(j + 1), b' ' | b'\n' | 0)
+                    || (flow && is_flow(self.byte(j + 1))) =>
+                {
+                    break;
+                }
+                b'#' if self.byte(j - 1) == b' ' => break,
+                b if flow && is_flow(b) => break,
+                // yaml-rust2 refuses a word starting with `-` and a flow indicator in flow context.
+                b'-' if flow && self.byte(j - 1) == b' ' && is_flow(self.byte(j + 1)) => {
+                    return None;
+                }
+                b' ' => j += 1,
+                _ => {
+                    j += 1;
+                    end = j;
+                }
+            }
+        }
+        self.i = end;
+        Some(&self.text[start..end])
+    }
+}
+
+fn is_flow(b: u8) -> bool {
+    matches!(b, b',' | b'[' | b']' | b'{' | b'}')
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|&b| b == needle)
+}
+
+/// Are two trees the same, positions included (floats compared bit for bit, so `.nan` equals
+/// itself)?
+#[cfg(any(test, debug_assertions))]
+pub(super) fn same(a: &Node, b: &Node) -> bool {
+    a.pos == b.pos
+        && match (&a.value, &b.value) {
+            (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
+            (Value::Seq(x), Value::Seq(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+            }
+            (Value::Map(x), Value::Map(y)) => {
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y)
+                        .all(|((ka, a), (kb, b))| ka == kb && same(a, b))
+            }
+            (x, y) => x == y,
+        }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse_full;
+    use super::*;
+
+    /// The fast reader's tree for `text`, checked against the full parser's.
+    fn checked(text: &str) -> Option<Node> {
+        let fast = parse(text)?;
+        let full = parse_full(text);
+        assert!(
+            matches!(&full, Ok(Some(f)) if same(f, &fast)),
+            "{text:?}\nfast: {fast:?}\nfull: {full:?}"
+        );
+        Some(fast)
+    }
+
+    #[test]
+    fn reads_the_subset_like_the_full_parser() {
+        let read = [
+            "a: 1\nb:\n  c: x\n",
+            "version: 1\npartner:\n  name: Acme Partners # the partner\n  users:\n    - { email: ops@acme.example, name: Acme Ops, role: admin }\n",
+            "customers:\n- key: c1\n  name: 'It''s'\n  contact: {name: \"N\", email: n@x.example}\n  labels: {}\n  users: []\n\n# done\n",
+            "  a: b c  \n  d: [1, -2, 0x1F, .nan, ~, true, NO, 'x', \"y\", {e: f}]\n",
+            "a: Zürich Café\nb: {k: 日本, l: http://x.example:80/a#b}\nc: a#b\n",
+            "a:\n  - x\n  -   y: 1\n      z: 2\n  - [ ]\n",
+        ];
+        for text in read {
+            assert!(checked(text).is_some(), "{text}");
+        }
+        let left = [
+            "",
+            "# c\n",
+            "- a\n",
+            "a: &x 1\nb: *x\n",
+            "a: !!str 1\n",
+            "a: |\n  x\n",
+            "a:\n",
+            "a: 1\na: 2\n",
+            "a: x\n  y\n",
+            "a: {b: 1,\n c: 2}\n",
+            "a:\tb\n",
+            "a: 1\r\n",
+            "---\na: 1\n",
+            "1: a\n",
+            "a: \"x\\ty\"\n",
+            "? a\n: b\n",
+            "a: b: c\n",
+            "a: [1,]\n",
+            "a:\n-\n  b\n",
+            "a: 'x\n  y'\n",
+            "{a: 1}\n",
+        ];
+        for text in left {
+            assert!(checked(text).is_none(), "{text}");
+        }
+    }
+
+    /// A small deterministic generator of YAML-like texts, most of them in the subset, many of
+    /// them mutated out of it.
+    struct Gen(u64);
+
+    impl Gen {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[self.below(items.len())]
+        }
+        /// Mostly scalars of the subset, sometimes one that is not.
+        fn scalar(&mut self) -> &'static str {
+            if self.below(6) > 0 {
+                return self.pick(&[
+                    "x",
+                    "a b",
+                    "1",
+                    "-2",
+                    "+3",
+                    "0x1F",
+                    "0o17",
+                    "012",
+                    "1.5",
+                    ".5",
+                    "1e3",
+                    ".nan",
+                    ".inf",
+                    "~",
+                    "null",
+                    "true",
+                    "NO",
+                    "'q'",
+                    "'it''s'",
+                    "\"d\"",
+                    "\"\"",
+                    "''",
+                    "a#b",
+                    "http://x:80/a",
+                    "a:b",
+                    "Zürich",
+                    "日本",
+                    "-x",
+                    "a, b",
+                    "x  y",
+                    "[a, b]",
+                    "{a: b}",
+                    "{}",
+                    "[]",
+                    "[a, {b: c}]",
+                    "{a: [1, 2], b: {c: d}}",
+                    "{'a': \"b\"}",
+                    "[ 'a' ,\"b\" ]",
+                    "{ a: x y , b: -1 }",
+                ]);
+            }
+            self.pick(&[
+                "",
+                "a #b",
+                "- x",
+                "é: f",
+                "\"a\\\"b\"",
+                "'",
+                "!x",
+                "&a x",
+                "*a",
+                "|",
+                "?x",
+                "@x",
+                "%x",
+                "{a:b}",
+                "[a: b]",
+                "{a: 1,}",
+                "{ a : 1 }",
+                "{\"a\":1}",
+                "[a,,b]",
+                "{a: }",
+                "[-]",
+                "[- a]",
+                "{a: b}: c",
+                "'a'b",
+                "x: y",
+            ])
+        }
+        fn key(&mut self) -> &'static str {
+            if self.below(6) > 0 {
+                return self.pick(&[
+                    "a", "b", "key", "name", "k k", "'q'", "\"d\"", "é", "x:y", "a#b", "-a",
+                    "users", "c", "d", "e", "f", "g",
+                ]);
+            }
+            self.pick(&[
+                "1", "true", "~", "''", "[a]", "{a: b}", "? a", "- a", "a b #c",
+            ])
+        }
+        fn comment(&mut self, out: &mut String) {
+            match self.below(8) {
+                0 => out.push_str(" # c"),
+                1 => out.push_str("#c"),
+                _ => {}
+            }
+        }
+        fn filler(&mut self, out: &mut String, indent: usize) {
+            match self.below(10) {
+                0 => out.push('\n'),
+                1 => out.push_str(&format!("{}# note\n", " ".repeat(self.below(indent + 3)))),
+                2 => out.push_str("   \n"),
+                _ => {}
+            }
+        }
+        fn map(&mut self, out: &mut String, indent: usize, depth: usize, first_inline: bool) {
+            for n in 0..1 + self.below(3) {
+                if n > 0 || !first_inline {
+                    self.filler(out, indent);
+                    out.push_str(&" ".repeat(indent));
+                }
+                out.push_str(self.key());
+                out.push_str(if self.below(8) > 0 {
+                    self.pick(&[": ", ":  "])
+                } else {
+                    self.pick(&[":", " : ", ":\t"])
+                });
+                self.value(out, indent, depth);
+            }
+        }
+        fn seq(&mut self, out: &mut String, indent: usize, depth: usize) {
+            for _ in 0..1 + self.below(3) {
+                self.filler(out, indent);
+                out.push_str(&" ".repeat(indent));
+                out.push_str(if self.below(8) > 0 {
+                    self.pick(&["- ", "-   "])
+                } else {
+                    self.pick(&["-", "-\t", "--"])
+                });
+                if depth < 4 && self.below(3) == 0 {
+                    let inner = indent + 2;
+                    self.map(out, inner, depth + 1, true);
+                } else {
+                    out.push_str(self.scalar());
+                    self.comment(out);
+                    out.push('\n');
+                }
+            }
+        }
+        fn value(&mut self, out: &mut String, indent: usize, depth: usize) {
+            match if depth < 4 { self.below(6) } else { 0 } {
+                0..=2 => {
+                    out.push_str(self.scalar());
+                    self.comment(out);
+                    out.push('\n');
+                }
+                3 => {
+                    self.comment(out);
+                    out.push('\n');
+                    let inner = indent + self.below(4);
+                    self.map(out, inner, depth + 1, false);
+                }
+                _ => {
+                    self.comment(out);
+                    out.push('\n');
+                    let inner = indent + self.below(3);
+                    self.seq(out, inner, depth + 1);
+                }
+            }
+        }
+        fn text(&mut self) -> String {
+            let mut out = String::new();
+            let indent = self.below(3);
+            self.map(&mut out, indent, 0, false);
+            for _ in 0..self.below(3).saturating_sub(1) {
+                let mut chars: Vec<char> = out.chars().collect();
+                let at = self.below(chars.len() + 1);
+                match self.below(3) {
+                    0 if at < chars.len() => {
+                        chars.remove(at);
+                    }
+                    _ => {
+                        let c = self.pick(&[
+                            " ", "\n", ":", "-", "#", "'", "\"", "{", "}", "[", "]", ",", "\t",
+                            "\r", "&", "*", "!", "|", ">", "?", "%", "é", "\\", "x",
+                        ]);
+                        chars.insert(at, c.chars().next().unwrap());
+                    }
+                }
+                out = chars.into_iter().collect();
+            }
+            out
+        }
+    }
+
+    #[test]
+    fn agrees_with_the_full_parser_on_generated_texts() {
+        let cases: usize = std::env::var("FAST_YAML_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(3000);
+        let seed: u64 = std::env::var("FAST_YAML_SEED")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0x9e37_79b9_7f4a_7c15);
+        let mut g = Gen(seed | 1);
+        let mut read = 0;
+        for _ in 0..cases {
+            let text = g.text();
+            if checked(&text).is_some() {
+                read += 1;
+            }
+        }
+        // The generator must exercise the reader, not only its refusals.
+        assert!(read * 10 > cases, "only {read} of {cases} texts were read");
+    }
+}

@@ -519,18 +519,23 @@ fn apply_defaults(c: &mut Customer, d: &Defaults) {
     if c.timezone.is_none() {
         c.timezone.clone_from(&d.timezone);
     }
-    let mut labels: BTreeMap<String, String> = d.labels.clone();
-    labels.append(&mut c.labels);
-    c.labels = labels;
-    let own: HashSet<String> = c.services.iter().map(|s| s.service_type.clone()).collect();
-    let mut services: Vec<Service> = d
-        .services
-        .iter()
-        .filter(|s| !own.contains(&s.service_type))
-        .cloned()
-        .collect();
-    services.append(&mut c.services);
-    c.services = services;
+    if !d.labels.is_empty() {
+        let mut labels: BTreeMap<String, String> = d.labels.clone();
+        labels.append(&mut c.labels);
+        c.labels = labels;
+    }
+    if !d.services.is_empty() {
+        let mut services: Vec<Service> = {
+            let own: HashSet<&str> = c.services.iter().map(|s| s.service_type.as_str()).collect();
+            d.services
+                .iter()
+                .filter(|s| !own.contains(s.service_type.as_str()))
+                .cloned()
+                .collect()
+        };
+        services.append(&mut c.services);
+        c.services = services;
+    }
     for n in &mut c.networks {
         if n.country.is_none() {
             n.country.clone_from(&c.country);

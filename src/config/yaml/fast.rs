@@ -26,6 +26,8 @@ pub(super) fn parse(text: &str) -> Option<Node> {
         i: 0,
         line: 1,
         line_start: 0,
+        entries: Vec::new(),
+        items: Vec::new(),
     };
     let indent = r.next_content()?;
     if r.at_block_entry() {
@@ -75,6 +77,11 @@ struct Reader<'t> {
     line: usize,
     /// Where that line starts.
     line_start: usize,
+    /// The entries of the mappings being read, innermost last (each mapping takes its own off
+    /// the top when it ends, into a vector of exactly their number).
+    entries: Vec<(Key, Node)>,
+    /// The items of the sequences being read, likewise.
+    items: Vec<Node>,
 }
 
 impl<'t> Reader<'t> {
@@ -157,14 +164,14 @@ impl<'t> Reader<'t> {
         if depth > MAX_DEPTH {
             return None;
         }
-        let mut entries: Vec<(Key, Node)> = Vec::new();
+        let base = self.entries.len();
         loop {
             let key = self.block_key()?;
-            if entries.iter().any(|(k, _)| k.name == key.name) {
+            if self.entries[base..].iter().any(|(k, _)| k.name == key.name) {
                 return None; // the full parser reports it with both places
             }
             let value = self.map_value(indent, depth)?;
-            entries.push((key, value));
+            self.entries.push((key, value));
             match self.indent_here() {
                 Some(c) if c == indent && !self.at_block_entry() => {}
                 Some(c) if c > indent => return None,
@@ -172,6 +179,7 @@ impl<'t> Reader<'t> {
                 _ => break,
             }
         }
+        let entries: Vec<(Key, Node)> = self.entries.drain(base..).collect();
         let pos = entries[0].0.pos;
         Some(Node {
             value: Value::Map(entries),
@@ -257,7 +265,7 @@ impl<'t> Reader<'t> {
             return None;
         }
         let mut pos = self.pos(self.i);
-        let mut items = Vec::new();
+        let base = self.items.len();
         loop {
             if self.byte(self.i + 1) != b' ' {
                 return None; // `-` alone on its line: the item is on the next lines
@@ -268,7 +276,7 @@ impl<'t> Reader<'t> {
                 return None;
             }
             let item_indent = self.i - self.line_start;
-            if indentless && items.is_empty() {
+            if indentless && self.items.len() == base {
                 pos = self.pos(self.i);
             }
             let item = if self.at_implicit_key() {
@@ -276,7 +284,7 @@ impl<'t> Reader<'t> {
             } else {
                 self.inline_value(indent, depth)?
             };
-            items.push(item);
+            self.items.push(item);
             match self.indent_here() {
                 Some(c) if c == indent && self.at_block_entry() => {}
                 Some(c) if c > indent => return None,
@@ -284,7 +292,7 @@ impl<'t> Reader<'t> {
             }
         }
         Some(Node {
-            value: Value::Seq(items),
+            value: Value::Seq(self.items.drain(base..).collect()),
             pos,
         })
     }
@@ -330,7 +338,7 @@ impl<'t> Reader<'t> {
         let pos = self.pos(self.i);
         self.i += 1;
         self.skip_spaces();
-        let mut entries: Vec<(Key, Node)> = Vec::new();
+        let base = self.entries.len();
         if self.byte(self.i) == b'}' {
             self.i += 1;
         } else {
@@ -356,17 +364,17 @@ impl<'t> Reader<'t> {
                     return None;
                 }
                 let value = self.flow_node(true, depth)?;
-                if entries.iter().any(|(k, _)| k.name == name) {
+                if self.entries[base..].iter().any(|(k, _)| k.name == name) {
                     return None;
                 }
-                entries.push((Key { name, pos: key_pos }, value));
+                self.entries.push((Key { name, pos: key_pos }, value));
                 if !self.flow_next(b'}')? {
                     break;
                 }
             }
         }
         Some(Node {
-            value: Value::Map(entries),
+            value: Value::Map(self.entries.drain(base..).collect()),
             pos,
         })
     }
@@ -379,7 +387,7 @@ impl<'t> Reader<'t> {
         let pos = self.pos(self.i);
         self.i += 1;
         self.skip_spaces();
-        let mut items = Vec::new();
+        let base = self.items.len();
         if self.byte(self.i) == b']' {
             self.i += 1;
         } else {
@@ -387,14 +395,15 @@ impl<'t> Reader<'t> {
                 if matches!(self.byte(self.i), b',' | b']' | b'#' | b'\n' | 0) {
                     return None;
                 }
-                items.push(self.flow_node(true, depth)?);
+                let item = self.flow_node(true, depth)?;
+                self.items.push(item);
                 if !self.flow_next(b']')? {
                     break;
                 }
             }
         }
         Some(Node {
-            value: Value::Seq(items),
+            value: Value::Seq(self.items.drain(base..).collect()),
             pos,
         })
     }

@@ -185,8 +185,7 @@ struct AccountAt {
 /// Parses one file (a customer table into the same tree), checks its document's shape and, when
 /// it has no problem, reads its typed content (with `defaults` applied to its customers, when
 /// they are known: [`apply_defaults`]) and its accounts' locations.
-fn work_on(src: &Source, defaults: Option<&Defaults>) -> FileWork {
-    let shape = check::Shape::new(schema());
+fn work_on(shape: &check::Shape<'_>, src: &Source, defaults: Option<&Defaults>) -> FileWork {
     let text = src.text.strip_prefix('\u{feff}').unwrap_or(&src.text);
     let mut work = FileWork {
         doc: None,
@@ -268,13 +267,14 @@ fn may_have_header(src: &Source) -> bool {
 /// no file has a problem.
 fn check_and_merge(sources: &[Source]) -> Result<Merged, Problems> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(16));
+    let shape = check::Shape::new(schema());
     let is_head: Vec<bool> = sources.iter().map(may_have_header).collect();
     let heads: Vec<usize> = (0..sources.len()).filter(|&i| is_head[i]).collect();
     let mut early: Vec<Option<FileWork>> = (0..sources.len()).map(|_| None).collect();
     in_order(
         heads.len(),
         threads,
-        &|n| work_on(&sources[heads[n]], None),
+        &|n| work_on(&shape, &sources[heads[n]], None),
         &mut |n, work| early[heads[n]] = Some(work),
     );
     // The last `defaults` is the one a valid configuration has (only header files have one).
@@ -308,7 +308,8 @@ fn check_and_merge(sources: &[Source]) -> Result<Merged, Problems> {
                 sem.header(id, doc);
             }
         }
-        let rest = |id: usize| (!is_head[id]).then(|| work_on(&sources[id], Some(&defaults)));
+        let rest =
+            |id: usize| (!is_head[id]).then(|| work_on(&shape, &sources[id], Some(&defaults)));
         let mut done = |id: usize, work: Option<FileWork>| {
             let work = work.or_else(|| early[id].take());
             let FileWork {
@@ -559,7 +560,7 @@ fn apply_defaults(c: &mut Customer, d: &Defaults) {
 /// without a country or time zone is accepted, as the configuration's defaults may give them.
 pub fn load_table(source: &Source) -> Result<Vec<Customer>, Problems> {
     let sources = std::slice::from_ref(source);
-    let work = work_on(source, None);
+    let work = work_on(&check::Shape::new(schema()), source, None);
     let mut sink: check::Sink = work.problems.into_iter().map(|(p, k)| (0, p, k)).collect();
     let columns = vec![work.columns];
     let locate = |file: FileId, pos: Pos| Location {

@@ -69,14 +69,14 @@ impl<'l> Planner<'l> {
     /// A desired user found live: a name or role change goes first, with the snapshot's etag;
     /// a re-sent invitation then carries the new name (and needs no etag).
     fn matched_user(&mut self, account: &AccountRef, u: &config::User, l: &live::User) {
-        let user = UserRef {
+        let user = || UserRef {
             id: l.id.clone(),
             email: u.email.to_lowercase(),
         };
         let mut update = None;
         if l.name != u.name || l.role != u.role {
             let change = Change::UpdateUser {
-                user: user.clone(),
+                user: user(),
                 etag: l.etag.clone(),
                 before: Membership {
                     name: l.name.clone(),
@@ -91,7 +91,7 @@ impl<'l> Planner<'l> {
         }
         match l.status {
             UserStatus::Expired => {
-                let mut op = Operation::new(account.clone(), Change::Resend { user });
+                let mut op = Operation::new(account.clone(), Change::Resend { user: user() });
                 op.depends_on.extend(update);
                 self.push(op);
             }
@@ -159,9 +159,9 @@ impl<'l> Planner<'l> {
             .unwrap_or_default();
         let mut seen: HashSet<&str> = HashSet::new();
         for s in services {
-            let Some(effective) = self.effective_settings(account, s) else {
+            if !self.settings_accepted(account, s) {
                 continue;
-            };
+            }
             let found = live_services
                 .iter()
                 .find(|l| l.service_type == s.service_type);
@@ -177,7 +177,11 @@ impl<'l> Planner<'l> {
                 }
                 Some(l) => {
                     seen.insert(l.service_type.as_str());
-                    if self.catalog.with_defaults(&l.service_type, &l.settings) != effective {
+                    // The same settings have the same defaults: only different ones can differ.
+                    if l.settings != s.settings
+                        && self.catalog.with_defaults(&l.service_type, &l.settings)
+                            != self.catalog.with_defaults(&s.service_type, &s.settings)
+                    {
                         let change = Change::UpdateService {
                             service_type: s.service_type.clone(),
                             etag: l.etag.clone(),
@@ -196,30 +200,26 @@ impl<'l> Planner<'l> {
         }
     }
 
-    /// The settings with the schema's defaults, or `None` after recording why they are wrong.
-    fn effective_settings(
-        &mut self,
-        account: &AccountRef,
-        s: &config::Service,
-    ) -> Option<crate::plan::Settings> {
-        let address = account.service_address(&s.service_type);
-        match self.catalog.effective(&s.service_type, &s.settings) {
-            Ok(v) => Some(v),
+    /// Whether the settings, with the schema's defaults, are valid; records why when not.
+    fn settings_accepted(&mut self, account: &AccountRef, s: &config::Service) -> bool {
+        match self.catalog.check(&s.service_type, &s.settings) {
+            Ok(()) => true,
             Err(SettingsError::UnknownType) => {
+                let address = account.service_address(&s.service_type);
                 self.errors.push(PlanError::UnknownServiceType {
                     address,
                     service_type: s.service_type.clone(),
                     known: self.catalog.names(),
                 });
-                None
+                false
             }
             Err(SettingsError::Invalid(errors)) => {
                 self.errors.push(PlanError::InvalidSettings {
-                    address,
+                    address: account.service_address(&s.service_type),
                     service_type: s.service_type.clone(),
                     errors,
                 });
-                None
+                false
             }
         }
     }

@@ -66,6 +66,23 @@ pub(super) fn live_fields(a: &live::Account) -> AccountFields {
     }
 }
 
+/// Are the live account's values of the fields planning manages those desired (what
+/// `live_fields(a) == *desired` says, without copying them)?
+fn same_fields(a: &live::Account, desired: &AccountFields) -> bool {
+    let AccountFields {
+        name,
+        contact,
+        country,
+        timezone,
+        labels,
+    } = desired;
+    a.name == *name
+        && a.contact == *contact
+        && a.country == *country
+        && a.timezone == *timezone
+        && a.labels == *labels
+}
+
 /// The live snapshot, indexed for matching.
 pub(super) struct Index<'l> {
     pub(super) by_id: HashMap<&'l str, &'l live::Account>,
@@ -77,12 +94,13 @@ pub(super) struct Index<'l> {
 
 impl<'l> Index<'l> {
     fn new(live: &'l Snapshot) -> Self {
+        let accounts = live.accounts.len() + 1;
         let mut ix = Index {
-            by_id: HashMap::new(),
-            by_key: HashMap::new(),
+            by_id: HashMap::with_capacity(accounts),
+            by_key: HashMap::with_capacity(accounts),
             children: HashMap::new(),
-            users_by_account: HashMap::new(),
-            services_by_account: HashMap::new(),
+            users_by_account: HashMap::with_capacity(accounts),
+            services_by_account: HashMap::with_capacity(accounts),
         };
         for a in &live.accounts {
             ix.by_id.insert(a.id.as_str(), a);
@@ -280,7 +298,7 @@ impl<'l> Planner<'l> {
             key: Some(w.key.to_string()),
             id: id.map(str::to_string),
         };
-        let unplaced = Placed {
+        let unplaced = || Placed {
             account: account(None),
             creator: None,
             live: None,
@@ -292,7 +310,7 @@ impl<'l> Planner<'l> {
                     owner: a.id.clone(),
                 };
                 self.adopt_error(desired, w, problem);
-                return unplaced;
+                return unplaced();
             }
             self.matched.insert(a.id.as_str());
             let r = account(Some(&a.id));
@@ -308,7 +326,7 @@ impl<'l> Planner<'l> {
                 Ok(a) => vec![a],
                 Err(problem) => {
                     self.adopt_error(desired, w, problem);
-                    return unplaced;
+                    return unplaced();
                 }
             },
             None => self.candidates(w, parent_live_id),
@@ -462,6 +480,10 @@ impl<'l> Planner<'l> {
     /// An update of the fields of `a` that differ from the desired ones (of those the provider
     /// stores).
     fn update_if_changed(&mut self, w: &Wanted<'_>, a: &live::Account, r: &AccountRef) {
+        if same_fields(a, &w.fields) {
+            // Live and desired alike: nothing differs, whatever the provider stores.
+            return;
+        }
         let stored = self.caps.fields;
         let before = stored.project(&live_fields(a).managed_by(&w.fields));
         let after = stored.project(&w.fields);

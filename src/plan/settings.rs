@@ -3,6 +3,7 @@
 //! so `{}` and `{layout_approval: true}` (the default) are the same service, whether the server
 //! stores settings as sent or completed with defaults. Pure.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -22,7 +23,12 @@ pub(crate) enum SettingsError {
 /// The catalog with lazily compiled validators.
 pub(crate) struct Catalog<'l> {
     types: HashMap<&'l str, (&'l ServiceType, OnceLock<Option<jsonschema::Validator>>)>,
+    /// The last distinct settings [`Catalog::check`] accepted, with their type.
+    accepted: RefCell<Vec<(String, Map<String, Value>)>>,
 }
+
+/// How many distinct settings [`Catalog::check`] remembers.
+const MEMO_SIZE: usize = 32;
 
 impl<'l> Catalog<'l> {
     pub(crate) fn new(types: &'l [ServiceType]) -> Self {
@@ -31,6 +37,7 @@ impl<'l> Catalog<'l> {
                 .iter()
                 .map(|t| (t.name.as_str(), (t, OnceLock::new())))
                 .collect(),
+            accepted: RefCell::new(Vec::new()),
         }
     }
 
@@ -62,6 +69,29 @@ impl<'l> Catalog<'l> {
             }
         }
         out
+    }
+
+    /// Whether [`Catalog::effective`] accepts the settings (`Ok`) or why not. Remembers the last
+    /// distinct settings it accepted (a configuration's services mostly repeat a few); refusals
+    /// are worked out every time.
+    pub(crate) fn check(
+        &self,
+        service_type: &str,
+        settings: &Map<String, Value>,
+    ) -> Result<(), SettingsError> {
+        let mut accepted = self.accepted.borrow_mut();
+        if accepted
+            .iter()
+            .any(|(t, s)| t == service_type && s == settings)
+        {
+            return Ok(());
+        }
+        self.effective(service_type, settings)?;
+        if accepted.len() == MEMO_SIZE {
+            let _oldest = accepted.remove(0);
+        }
+        accepted.push((service_type.to_string(), settings.clone()));
+        Ok(())
     }
 
     /// The settings the service will have ([`Catalog::with_defaults`]), checked against the

@@ -1,5 +1,6 @@
 //! Edge: `validate` and `plan`, and the connect-and-plan step `apply` shares.
 
+use std::mem::ManuallyDrop;
 use std::path::PathBuf;
 
 use super::{
@@ -136,6 +137,9 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
     let Some(desired) = load_config(&args.paths) else {
         return Ok(EXIT_ERROR);
     };
+    // The process ends with this command: its memory goes back at exit at once, rather than
+    // object by object (a tenth of a second and more for a large configuration and its plan).
+    let desired = ManuallyDrop::new(desired);
     let rt = runtime()?;
     let options = args.flags.options();
     let (conn, plan) = connect_and_plan(&rt, global, &desired, options, &args.flags.targets)?;
@@ -144,6 +148,7 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
     let Some(plan) = plan_or_report(plan) else {
         return Ok(EXIT_ERROR);
     };
+    let plan = ManuallyDrop::new(plan);
     let refusals = print_plan(global, &plan, &target, &args.format, args.out.as_deref())?;
     if let Some(out) = &args.out {
         let saved = SavedPlan::new(&plan, &desired.sources, &target.endpoint, target.embedded);
@@ -174,6 +179,8 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
 pub(super) fn validate(paths: &[PathBuf]) -> anyhow::Result<u8> {
     match config::load(paths) {
         Ok(desired) => {
+            // Freed at exit at once, as in `plan_command`.
+            let desired = ManuallyDrop::new(desired);
             let files = desired.sources.len();
             print_stdout(&format!(
                 "valid: {} ({} file{})\n",

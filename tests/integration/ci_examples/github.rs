@@ -1,0 +1,156 @@
+//! The GitHub Actions workflows of `examples/ci/github/`: a pull request planned, merged and
+//! applied, then checked for drift; and a plan gone stale between review and merge.
+
+use std::path::Path;
+
+use crate::support::{Api, Sandbox};
+
+use super::runner::{Runner, Workflow, assert_all_succeeded, scalar};
+use super::{COMMENT_LIMIT, checkout, download, invite_an_admin_by_hand, read_json};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn github_workflows_plan_a_pull_request_apply_it_when_merged_and_detect_drift() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let plan = Workflow::load("partnerctl-plan.yml");
+    let apply = Workflow::load("partnerctl-apply.yml");
+    let drift = Workflow::load("partnerctl-drift.yml");
+
+    // The pull request: validate, plan, the comment body and the saved plan.
+    let pr = checkout();
+    let body_file = plan_step(&plan, pr.path(), &sb, &token);
+
+    // The merge: the apply workflow downloads exactly that artifact and applies it.
+    apply_step(&plan, &apply, pr.path(), &body_file, &sb, &token);
+
+    // The nightly drift check: nothing to report.
+    let main = checkout();
+    no_drift_step(&drift, main.path(), &sb, &token);
+
+    // An admin invited by hand is drift: the job fails with exit 2.
+    invite_an_admin_by_hand(&sb, &token).await;
+    drift_step(&drift, main.path(), &sb, &token);
+}
+
+/// Runs the plan workflow on the pull request `pr` and checks the comment and the saved plan;
+/// the comment body's file.
+fn plan_step(plan: &Workflow, pr: &Path, sb: &Sandbox, token: &str) -> String {
+    let mut runner = Runner::for_sandbox(pr, sb, token);
+    let runs = runner.run(&plan.run_steps);
+    assert_all_succeeded(&runs);
+    assert_eq!(runs.len(), plan.run_steps.len());
+    assert_eq!(runner.outputs["plan"]["exitcode"], "2", "changes to make");
+    let sticky = plan.uses("marocchino/sticky-pull-request-comment");
+    assert!(!scalar(&sticky["with"]["header"]).is_empty(), "one comment");
+    let body_file = scalar(&sticky["with"]["path"]);
+    let body = std::fs::read_to_string(pr.join(&body_file)).unwrap();
+    assert!(
+        body.starts_with("### partnerctl plan for `Acme Partners`"),
+        "{body}"
+    );
+    assert!(body.contains("customer.contoso"), "{body}");
+    assert!(
+        body.contains("Saved plan: `plan.json` in the `partnerctl-plan` artifact of [this run](https://github.com/example/partner-config/actions/runs/1234)"),
+        "{body}"
+    );
+    assert!(body.chars().count() <= COMMENT_LIMIT);
+    assert!(runner.summary.contains(&body), "the job summary shows it");
+    let saved = partnerctl::plan::SavedPlan::from_json(
+        &std::fs::read_to_string(pr.join("plan.json")).unwrap(),
+    )
+    .expect("a valid saved plan");
+    assert_eq!(saved.operations.len(), 24);
+    body_file
+}
+
+/// Checks what the apply workflow downloads (the plan artifact of `pr`, with `body_file`),
+/// then runs it on that download.
+fn apply_step(
+    plan: &Workflow,
+    apply: &Workflow,
+    pr: &Path,
+    body_file: &str,
+    sb: &Sandbox,
+    token: &str,
+) {
+    let artifact = plan.artifact_paths("partnerctl-plan");
+    assert!(artifact.contains(&"plan.json".to_string()), "{artifact:?}");
+    assert!(artifact.contains(&body_file.to_string()), "{artifact:?}");
+    let fetch = apply.uses("dawidd6/action-download-artifact");
+    assert_eq!(scalar(&fetch["with"]["workflow"]), "partnerctl-plan.yml");
+    assert_eq!(scalar(&fetch["with"]["name"]), "partnerctl-plan");
+    assert_eq!(
+        scalar(&fetch["with"]["pr"]),
+        "${{ github.event.pull_request.number }}"
+    );
+    assert!(scalar(&apply.doc["jobs"]["apply"]["if"]).contains("merged"));
+    let merged = download(pr, &artifact);
+    let mut runner = Runner::for_sandbox(merged.path(), sb, token);
+    let runs = runner.run(&apply.run_steps);
+    assert_all_succeeded(&runs);
+    runs.last()
+        .unwrap()
+        .1
+        .stdout_contains("24 done, 0 failed, 0 skipped");
+    let report = read_json(&merged.path().join("apply-report.json"));
+    assert_eq!(report["summary"]["success"], true, "{report}");
+    assert_eq!(report["summary"]["done"], 24, "{report}");
+    let uploaded = apply.artifact_paths("partnerctl-apply-report");
+    assert_eq!(uploaded, ["apply-report.json"]);
+}
+
+/// The drift workflow on `main` when the live state matches: every step succeeds.
+fn no_drift_step(drift: &Workflow, main: &Path, sb: &Sandbox, token: &str) {
+    let mut runner = Runner::for_sandbox(main, sb, token);
+    let runs = runner.run(&drift.run_steps);
+    assert_all_succeeded(&runs);
+    runs.last().unwrap().1.stdout_contains("No changes");
+    assert!(
+        runner
+            .summary
+            .contains("partnerctl plan for `Acme Partners`"),
+        "{}",
+        runner.summary
+    );
+}
+
+/// The drift workflow on `main` after the admin invited by hand: its last step fails with 2.
+fn drift_step(drift: &Workflow, main: &Path, sb: &Sandbox, token: &str) {
+    let mut runner = Runner::for_sandbox(main, sb, token);
+    let runs = runner.run(&drift.run_steps);
+    let (name, run) = runs.last().unwrap();
+    assert_eq!(
+        runs.len(),
+        drift.run_steps.len(),
+        "only the last step fails"
+    );
+    assert_eq!(run.code, 2, "{name}\n{}\n{}", run.stdout, run.stderr);
+    run.stdout_contains("intruder@evil.example");
+    run.stdout_contains("::error title=partnerctl drift::");
+    assert!(
+        runner.summary.contains("intruder@evil.example"),
+        "{}",
+        runner.summary
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn github_apply_refuses_a_stale_plan_and_writes_nothing() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let plan = Workflow::load("partnerctl-plan.yml");
+    let apply = Workflow::load("partnerctl-apply.yml");
+    let pr = checkout();
+    assert_all_succeeded(&Runner::for_sandbox(pr.path(), &sb, &token).run(&plan.run_steps));
+
+    // Between review and merge, someone creates contoso by hand (under another name).
+    let api = Api::new(&sb.url, &token);
+    api.customer("contoso").await;
+    let merged = download(pr.path(), &plan.artifact_paths("partnerctl-plan"));
+    let runs = Runner::for_sandbox(merged.path(), &sb, &token).run(&apply.run_steps);
+    let (_, run) = runs.last().unwrap();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    run.stderr_contains("plan is stale");
+    let accounts = api.list_all("/v1/accounts", "AccountPage", 100).await;
+    assert_eq!(accounts.len(), 1, "nothing written: {accounts:?}");
+}

@@ -1,0 +1,118 @@
+//! The GitLab pipeline of `examples/ci/gitlab-ci.yml`: a merge request validated, planned and
+//! noted, the manual apply job, and the scheduled drift job.
+
+use std::path::Path;
+
+use serde_yaml::Value;
+
+use crate::support::Sandbox;
+
+use super::fake_gitlab::FakeGitLab;
+use super::runner::{GitLab, scalar};
+use super::{COMMENT_LIMIT, checkout, download, invite_an_admin_by_hand, read_json};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gitlab_pipeline_plans_notes_applies_and_detects_drift() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let gitlab = GitLab::load();
+    let vars = [
+        ("PARTNERCTL_ENDPOINT", sb.url.as_str()),
+        ("PARTNERCTL_TOKEN", token.as_str()),
+    ];
+
+    // The merge request pipeline: validate and plan.
+    let mr = checkout();
+    let (body, artifacts) = plan_step(&gitlab, mr.path(), &vars);
+
+    // The note: skipped without a token; with one, made once and then edited in place.
+    note_step(&gitlab, mr.path(), &vars, &body);
+
+    // The manual apply job, with the plan job's artifacts (needs: plan).
+    apply_step(&gitlab, mr.path(), &artifacts, &vars);
+
+    // The scheduled drift job: no drift, then an admin invited by hand.
+    let main = checkout();
+    gitlab
+        .run("drift", main.path(), &vars)
+        .success()
+        .stdout_contains("No changes");
+    invite_an_admin_by_hand(&sb, &token).await;
+    let run = gitlab.run("drift", main.path(), &vars).code(2);
+    run.stdout_contains("intruder@evil.example");
+    run.stdout_contains("Drift: the live state differs from config/");
+}
+
+/// The `validate` and `plan` jobs on the merge request `mr`; the note body and the plan job's
+/// artifacts.
+fn plan_step(gitlab: &GitLab, mr: &Path, vars: &[(&str, &str)]) -> (String, Vec<String>) {
+    gitlab.run("validate", mr, vars).success();
+    let run = gitlab.run("plan", mr, vars).success();
+    run.stderr_contains("Saved the plan to");
+    let body = std::fs::read_to_string(mr.join("plan.md")).unwrap();
+    assert!(
+        body.starts_with("### partnerctl plan for `Acme Partners`"),
+        "{body}"
+    );
+    assert!(
+        body.contains("[the plan job](https://gitlab.example/group/config/-/jobs/99)"),
+        "{body}"
+    );
+    assert!(body.chars().count() <= COMMENT_LIMIT);
+    let artifacts = gitlab.artifacts("plan");
+    assert_eq!(artifacts, ["plan.json", "plan.md"]);
+    (body, artifacts)
+}
+
+/// The `plan-note` job: without `GITLAB_API_TOKEN`, then twice against a stand-in API.
+fn note_step(gitlab: &GitLab, mr: &Path, vars: &[(&str, &str)], body: &str) {
+    let run = gitlab.run("plan-note", mr, vars).success();
+    run.stdout_contains("GITLAB_API_TOKEN is not set");
+    let api = FakeGitLab::start("glpat-secret");
+    let api_url = format!("{}/api/v4", api.url);
+    let with_token = [
+        vars[0],
+        vars[1],
+        ("GITLAB_API_TOKEN", "glpat-secret"),
+        ("CI_API_V4_URL", api_url.as_str()),
+    ];
+    for _ in 0..2 {
+        gitlab.run("plan-note", mr, &with_token).success();
+    }
+    let state = api.snapshot();
+    let ours: Vec<&(u64, String)> = state
+        .notes
+        .iter()
+        .filter(|(_, b)| b.starts_with("<!-- partnerctl-plan -->"))
+        .collect();
+    assert_eq!(ours.len(), 1, "one note: {:?}", state.requests);
+    assert_eq!(ours[0].1, format!("<!-- partnerctl-plan -->\n{body}"));
+    let notes = "/api/v4/projects/42/merge_requests/7/notes";
+    let requests: Vec<String> = state
+        .requests
+        .iter()
+        .map(|r| r.split('?').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        requests,
+        [
+            format!("GET {notes}"),
+            format!("POST {notes}"),
+            format!("GET {notes}"),
+            format!("PUT {notes}/{}", ours[0].0),
+        ]
+    );
+}
+
+/// The `apply` job on a download of `artifacts` from the merge request `mr`.
+fn apply_step(gitlab: &GitLab, mr: &Path, artifacts: &[String], vars: &[(&str, &str)]) {
+    let needs = &gitlab.job("apply")["needs"];
+    assert_eq!(scalar(&needs[0]["job"]), "plan");
+    assert_eq!(needs[0]["artifacts"], Value::Bool(true));
+    let job = download(mr, artifacts);
+    let run = gitlab.run("apply", job.path(), vars).success();
+    run.stdout_contains("24 done, 0 failed, 0 skipped");
+    let report = read_json(&job.path().join("apply-report.json"));
+    assert_eq!(report["summary"]["done"], 24, "{report}");
+    assert_eq!(gitlab.artifacts("apply"), ["apply-report.json"]);
+}

@@ -1,0 +1,118 @@
+//! The CI examples of `examples/ci/` run for real: every shell step of the GitHub Actions
+//! workflows (`run:`) and the `script:` of the GitLab jobs, in order, as CI would run them
+//! (`bash -eo pipefail`, `CI=true`, the secrets in the environment), against a real sandbox.
+//! Only the installation of partnerctl is skipped: the binary under test is first on `PATH`.
+//! Steps that use an action (`uses:`) are checked for what they are given, and their effect is
+//! played by the test (an artifact download is a copy of the uploaded paths).
+//!
+//! - [`runner`]: the runners' part (the example files, their shell steps, expressions).
+//! - [`fake_gitlab`]: a stand-in for GitLab's notes API.
+//! - [`github`], [`gitlab`]: the workflows and the pipeline, end to end.
+
+mod fake_gitlab;
+mod github;
+mod gitlab;
+mod runner;
+
+use std::path::Path;
+
+use serde_json::{Value as Json, json};
+
+use crate::support::{Api, Sandbox, acme};
+use runner::{GitLab, Runner, Workflow};
+
+/// GitHub's limit of one pull-request comment, in characters.
+pub(super) const COMMENT_LIMIT: usize = 65_536;
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A workspace as after a checkout of a repository whose `config/` is the acme example.
+pub(super) fn checkout() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(&acme()), &dir.path().join("config"));
+    dir
+}
+
+/// A fresh workspace holding `paths` of `from` (an artifact, downloaded).
+pub(super) fn download(from: &Path, paths: &[String]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for p in paths {
+        std::fs::copy(from.join(p), dir.path().join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+    }
+    dir
+}
+
+/// The customer `contoso`'s live id.
+async fn contoso_id(api: &Api) -> String {
+    let accounts = api.list_all("/v1/accounts", "AccountPage", 100).await;
+    let contoso = accounts
+        .iter()
+        .find(|a| a["external_key"] == "contoso")
+        .expect("customer contoso");
+    contoso["id"].as_str().unwrap().to_string()
+}
+
+/// Someone invites an admin on customer `contoso` by hand, through the API.
+pub(super) async fn invite_an_admin_by_hand(sb: &Sandbox, token: &str) {
+    let api = Api::new(&sb.url, token);
+    let id = contoso_id(&api).await;
+    let body = json!({"email": "intruder@evil.example", "name": "Intruder", "role": "admin"});
+    api.post(&format!("/v1/accounts/{id}/users"), body)
+        .await
+        .status_ok(201, "User");
+}
+
+pub(super) fn read_json(path: &Path) -> Json {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Both CIs, with none of the partner's secrets set.
+#[test]
+fn without_secrets_every_workflow_and_job_fails_loudly() {
+    const REFUSAL: &str = "no endpoint configured and CI is set";
+    // GitHub: secrets that are not set are empty strings.
+    let plan = Workflow::load("partnerctl-plan.yml");
+    let pr = checkout();
+    let mut runner = Runner::new(pr.path(), &[]);
+    let runs = runner.run(&plan.run_steps);
+    assert_eq!(runs.len(), plan.run_steps.len(), "the comment is made");
+    let (name, run) = runs.last().unwrap();
+    assert_eq!(run.code, 1, "{name} fails the job");
+    run.stdout_contains("::error title=partnerctl plan::partnerctl plan failed (exit 1)");
+    let body = std::fs::read_to_string(pr.path().join("plan.md")).unwrap();
+    assert!(
+        body.starts_with("### partnerctl plan failed (exit 1)"),
+        "{body}"
+    );
+    assert!(body.contains(REFUSAL), "{body}");
+    assert!(!pr.path().join(".partnerctl").exists(), "no local sandbox");
+
+    let drift = Workflow::load("partnerctl-drift.yml");
+    let runs = Runner::new(pr.path(), &[]).run(&drift.run_steps);
+    let (_, run) = runs.last().unwrap();
+    assert_eq!(run.code, 1);
+    run.stderr_contains(REFUSAL);
+
+    // GitLab: variables that are not set are absent.
+    let gitlab = GitLab::load();
+    let run = gitlab.run("plan", pr.path(), &[]);
+    assert_eq!(run.code, 1);
+    let body = std::fs::read_to_string(pr.path().join("plan.md")).unwrap();
+    assert!(body.contains(REFUSAL), "{body}");
+    let run = gitlab.run("drift", pr.path(), &[]);
+    assert_eq!(run.code, 1);
+    run.stderr_contains(REFUSAL);
+    assert!(!pr.path().join(".partnerctl").exists(), "no local sandbox");
+}

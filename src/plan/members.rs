@@ -5,9 +5,9 @@ use std::collections::HashSet;
 
 use super::operation::{AccountRef, Change, Membership, Operation, Person, UserRef};
 use super::planner::Planner;
-use super::settings::SettingsError;
 use super::{PlanError, Unmanaged, UnmanagedObject};
 use crate::config;
+use crate::config::SettingsError;
 use crate::live;
 use crate::vocab::UserStatus;
 
@@ -217,7 +217,7 @@ impl<'l> Planner<'l> {
                 self.errors.push(PlanError::InvalidSettings {
                     address,
                     service_type: s.service_type.clone(),
-                    errors,
+                    errors: errors.into_iter().map(|v| (v.pointer, v.message)).collect(),
                 });
                 None
             }

@@ -32,7 +32,9 @@ use std::fmt;
 use std::sync::OnceLock;
 
 pub use catalog::{Catalog, CatalogEntry, CatalogError, CatalogFile, SettingsError, Violation};
-pub use load::{discover, load, load_sources, load_table};
+pub use load::{
+    check_services, discover, load, load_sources, load_sources_with, load_table, load_with,
+};
 pub use model::{
     ConfigFile, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
 };

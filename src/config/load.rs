@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use super::table;
 use super::yaml::{self, Pos};
 use super::{
-    ConfigFile, Customer, Defaults, Desired, FileId, Location, Problem, ProblemKind, Problems,
-    Service, Source, check, schema,
+    Catalog, ConfigFile, Customer, Defaults, Desired, FileId, Location, Problem, ProblemKind,
+    Problems, Service, Source, check, schema,
 };
 
 /// Finds the config files named by `paths`: files as given, directories searched recursively for
@@ -89,6 +89,11 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// Reads and validates a configuration given as files and directories.
 pub fn load(paths: &[PathBuf]) -> Result<Desired, Problems> {
+    load_with(paths, None)
+}
+
+/// [`load`], also checking every service against `catalog` when one is given.
+pub fn load_with(paths: &[PathBuf], catalog: Option<&Catalog>) -> Result<Desired, Problems> {
     let (files, mut io_problems) = discover(paths);
     let mut sources = Vec::new();
     for f in files {
@@ -109,7 +114,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Desired, Problems> {
     if sources.is_empty() && !io_problems.is_empty() {
         return Err(Problems(io_problems));
     }
-    match load_sources(&sources) {
+    match load_sources_with(&sources, catalog) {
         Ok(desired) if io_problems.is_empty() => Ok(desired),
         Ok(_) => Err(Problems(io_problems)),
         Err(Problems(mut rest)) => {
@@ -121,6 +126,14 @@ pub fn load(paths: &[PathBuf]) -> Result<Desired, Problems> {
 
 /// Parses, validates and merges config texts (pure). Reports every problem of every file.
 pub fn load_sources(sources: &[Source]) -> Result<Desired, Problems> {
+    load_sources_with(sources, None)
+}
+
+/// [`load_sources`], also checking every service against `catalog` when one is given.
+pub fn load_sources_with(
+    sources: &[Source],
+    catalog: Option<&Catalog>,
+) -> Result<Desired, Problems> {
     let mut sink: check::Sink = Vec::new();
     let (docs, columns) = parse(sources, &mut sink);
     // A file that did not parse may be the one declaring `partner`: do not claim it is missing.
@@ -128,6 +141,9 @@ pub fn load_sources(sources: &[Source]) -> Result<Desired, Problems> {
         .iter()
         .any(|(_, _, k)| matches!(k, ProblemKind::Yaml(_)));
     check_relations(sources, &docs, all_parsed, &mut sink);
+    if let Some(catalog) = catalog {
+        check_services_of(catalog, &docs, &mut sink);
+    }
     if sources.is_empty() {
         sink.push((usize::MAX, Pos::default(), ProblemKind::PartnerMissing));
     }
@@ -219,6 +235,28 @@ fn check_relations(
     if all_parsed {
         sem.finish((!sources.is_empty()).then_some(0));
     }
+}
+
+/// Every service of every parsed document against `catalog`.
+fn check_services_of(catalog: &Catalog, docs: &[Option<yaml::Node>], sink: &mut check::Sink) {
+    for (id, doc) in docs.iter().enumerate() {
+        if let Some(doc) = doc {
+            let mut found = Vec::new();
+            check::services(catalog, doc, &mut found);
+            sink.extend(found.into_iter().map(|(pos, k)| (id, pos, k)));
+        }
+    }
+}
+
+/// The problems of the services of config texts against `catalog`, each located as
+/// [`load_sources`] locates problems (for a configuration already loaded, whose services a plan
+/// found wrong against the live catalog). Empty when every service fits the catalog.
+pub fn check_services(sources: &[Source], catalog: &Catalog) -> Problems {
+    let mut sink: check::Sink = Vec::new();
+    let (docs, columns) = parse(sources, &mut sink);
+    sink.clear();
+    check_services_of(catalog, &docs, &mut sink);
+    into_problems(sources, &columns, sink)
 }
 
 fn into_problems(sources: &[Source], columns: &Columns, mut sink: check::Sink) -> Problems {

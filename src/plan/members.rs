@@ -5,9 +5,9 @@ use std::collections::HashSet;
 
 use super::operation::{AccountRef, Change, Membership, Operation, Person, UserRef};
 use super::planner::Planner;
-use super::settings::SettingsError;
 use super::{PlanError, Unmanaged, UnmanagedObject};
 use crate::config;
+use crate::config::SettingsError;
 use crate::live;
 use crate::vocab::UserStatus;
 
@@ -202,6 +202,11 @@ impl<'l> Planner<'l> {
         account: &AccountRef,
         s: &config::Service,
     ) -> Option<crate::plan::Settings> {
+        if !self.caps.services {
+            // Nothing to check against: the provider does not manage services (the plan is
+            // refused for them, with that reason).
+            return Some(s.settings.clone());
+        }
         let address = account.service_address(&s.service_type);
         match self.catalog.effective(&s.service_type, &s.settings) {
             Ok(v) => Some(v),
@@ -217,7 +222,7 @@ impl<'l> Planner<'l> {
                 self.errors.push(PlanError::InvalidSettings {
                     address,
                     service_type: s.service_type.clone(),
-                    errors,
+                    errors: errors.into_iter().map(|v| (v.pointer, v.message)).collect(),
                 });
                 None
             }

@@ -39,6 +39,7 @@ pub use operation::{
     Person, Settings, UserRef,
 };
 pub use saved::{Context as SavedContext, SAVED_FORMAT_VERSION, SavedPlan, SavedPlanError};
+pub use settings::catalog;
 pub use target::restrict;
 
 /// A live object left alone because the configuration does not mention it.

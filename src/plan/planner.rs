@@ -108,9 +108,9 @@ pub(super) struct Planner<'l> {
     pub(super) live: &'l Snapshot,
     pub(super) options: Options,
     /// What the provider can store and do.
-    caps: Capabilities,
+    pub(super) caps: Capabilities,
     pub(super) ix: Index<'l>,
-    pub(super) catalog: settings::Catalog<'l>,
+    pub(super) catalog: crate::config::Catalog,
     pub(super) matched: HashSet<&'l str>,
     /// Live ids named by `adopt`: never adopted by name by another account.
     reserved: HashSet<String>,
@@ -137,7 +137,7 @@ impl<'l> Planner<'l> {
             options,
             caps,
             ix: Index::new(live),
-            catalog: settings::Catalog::new(&live.catalog),
+            catalog: settings::catalog(&live.catalog),
             matched: HashSet::new(),
             reserved: HashSet::new(),
             ops: Vec::new(),

@@ -3,6 +3,7 @@
 mod access;
 mod apply;
 mod apply_output;
+mod catalog;
 mod ci_examples;
 mod endpoint;
 mod export;

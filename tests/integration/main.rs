@@ -8,6 +8,7 @@ mod endpoint;
 mod export;
 mod layers;
 mod limits;
+mod openapi;
 mod plan;
 mod sandbox;
 mod scale;

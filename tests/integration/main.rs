@@ -9,6 +9,7 @@ mod endpoint;
 mod export;
 mod layers;
 mod limits;
+mod openapi;
 mod plan;
 mod sandbox;
 mod scale;

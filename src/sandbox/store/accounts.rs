@@ -246,10 +246,11 @@ pub fn patch_account(
 ) -> Result<Account, RequestError> {
     let mut a = get_account(tx, p, id)?;
     gate_account(p, &a)?;
-    check_if_match(if_match, &a.etag, true)?;
+    // An invalid body is a 400 whatever the precondition says.
     let mut errs = Vec::new();
     check_patch(&patch, &mut errs);
     verdict(errs)?;
+    check_if_match(if_match, &a.etag, true)?;
     if let Some(Some(k)) = &patch.external_key
         && let Some(owner) = external_key_owner(tx, &p.id, k)?.filter(|o| o != id)
     {

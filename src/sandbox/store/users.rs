@@ -103,11 +103,14 @@ pub fn patch_user(
 ) -> Result<User, RequestError> {
     let mut u = load_user(tx, p, id)?;
     gated_home(tx, p, &u.account_id)?;
+    // An invalid body is a 400 whatever the precondition says.
+    if let Some(n) = &patch.name {
+        let mut errs = Vec::new();
+        check_name(&mut errs, "/name", n);
+        verdict(errs)?;
+    }
     check_if_match(if_match, &u.etag, true)?;
     if let Some(n) = patch.name {
-        let mut errs = Vec::new();
-        check_name(&mut errs, "/name", &n);
-        verdict(errs)?;
         u.name = n;
     }
     if let Some(r) = patch.role {

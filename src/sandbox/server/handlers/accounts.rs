@@ -12,7 +12,7 @@ use super::super::super::store;
 use super::super::auth::Auth;
 use super::super::exec::{delete, read, write};
 use super::super::reply::{Reply, json_response, object_response};
-use super::super::request::{IfMatch, ListQuery, idem, parse_body};
+use super::super::request::{IfMatch, ListQuery, idem, parse_body, parse_patch_body};
 use super::super::state::AppState;
 use crate::api::types::{AccountCreate, AccountListQuery, AccountPatch};
 
@@ -60,7 +60,7 @@ pub(in super::super) async fn patch_account(
     IfMatch(im): IfMatch,
     body: Bytes,
 ) -> Result<Response, RequestError> {
-    let patch: AccountPatch = parse_body(&body).map_err(|mut e| {
+    let patch: AccountPatch = parse_patch_body(&body, &["external_key"]).map_err(|mut e| {
         for f in &mut e.errors {
             if f.pointer == "/kind" || f.pointer == "/parent_id" {
                 f.message = "an account's kind and parent cannot change (the API cannot move accounts); delete and re-create it".into();

@@ -12,7 +12,7 @@ use super::super::super::store;
 use super::super::auth::Auth;
 use super::super::exec::{delete, read, write};
 use super::super::reply::{Reply, json_response, object_response};
-use super::super::request::{IfMatch, ListQuery, idem, parse_body};
+use super::super::request::{IfMatch, ListQuery, idem, parse_body, parse_patch_body};
 use super::super::state::AppState;
 use crate::api::types::{UserInvite, UserListQuery, UserPatch};
 
@@ -66,7 +66,7 @@ pub(in super::super) async fn patch_user(
     IfMatch(im): IfMatch,
     body: Bytes,
 ) -> Result<Response, RequestError> {
-    let patch: UserPatch = parse_body(&body)?;
+    let patch: UserPatch = parse_patch_body(&body, &[])?;
     st.check_name(patch.name.as_deref())?;
     write(&st, p, None, move |tx, p| {
         let u = store::patch_user(tx, p, &id, im.as_deref(), patch)?;

@@ -5,7 +5,9 @@
 //! (`accounts.link_number`, a reseller account in Nexudus) take numbers reserved from the same
 //! `AUTOINCREMENT` sequence, so no two of them are ever equal: a client that mixes a link's
 //! number up with a business's finds nothing instead of the wrong object. A partner's number is
-//! its `partners.seq`, a person's its `people.id`.
+//! its `partners.seq`, a person's its `people.id`. [`reserve`] is called right after the
+//! partner's or customer's insert (not from a trigger: SQLite writes the sequence back at the
+//! end of the inserting statement, which would undo a reservation made inside it).
 
 use rusqlite::Connection;
 

@@ -3,8 +3,9 @@
 //! (Nexudus). A person's number stays while places are added and removed; its name, email and
 //! admin flag are written to every one of its rows.
 //!
-//! The partner API's invitations create the person of a new email; its deletions leave the
-//! person (without places). A person is `active` once any of its invitations was accepted.
+//! A new user row of a new email creates its person (a trigger, see [`super::schema`], so that
+//! the partner API's invitations do too); deleting rows leaves the person (without places). A
+//! person is `active` once any of its invitations was accepted.
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -142,23 +143,6 @@ fn places_of(conn: &Connection, p: &PartnerRow, email: &str) -> Result<Vec<i64>,
         .into_iter()
         .flatten()
         .collect())
-}
-
-/// For the partner API's invitations: creates the person of `email` unless there is one.
-pub(super) fn ensure_person(
-    tx: &Connection,
-    partner_id: &str,
-    email: &str,
-    name: &str,
-    admin: bool,
-) -> Result<(), RequestError> {
-    let now = now_rfc3339();
-    tx.prepare_cached(
-        "INSERT OR IGNORE INTO people (partner_id, email_lc, email, full_name, is_admin, active, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6)",
-    )?
-    .execute(params![partner_id, email.to_lowercase(), email, name, admin, now])?;
-    Ok(())
 }
 
 /// Admin: the people with `email` that have an active row have signed in (and stay so when

@@ -6,7 +6,10 @@
 //! - version 2: what dialects with integer ids and logins need: a partner's home business
 //!   number, per-customer `manageable` and link fields, `people` (one login per email and
 //!   partner across its user rows) and `credentials` (dialect logins); existing partners,
-//!   customers and users get theirs.
+//!   customers and users get theirs;
+//! - version 3: a trigger gives a new user's email its person, whoever inserts it (also an
+//!   older build that knows nothing of people); partners and customers an older build added
+//!   get their numbers on the next open (partial indexes make that check free).
 //!
 //! Objects are stored as their JSON document (`doc`) plus the columns needed for lookups and
 //! filters. `seq` (`INTEGER PRIMARY KEY AUTOINCREMENT`) is immutable and increases in commit
@@ -17,7 +20,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::numbers;
 
 /// The schema version this build writes.
-pub(super) const VERSION: i64 = 2;
+pub(super) const VERSION: i64 = 3;
 
 /// Brings the database to [`VERSION`] (a newer database is left alone).
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -29,9 +32,12 @@ pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     if version < 2 {
         tx.execute_batch(SCHEMA_V2)?;
     }
+    if version < 3 {
+        tx.execute_batch(SCHEMA_V3)?;
+        backfill_people(&tx)?;
+    }
     if version <= VERSION {
-        // Also on every open: rows an older build wrote into a newer database get theirs.
-        backfill_v2(&tx)?;
+        number_unnumbered(&tx)?;
     }
     if version < VERSION {
         tx.pragma_update(None, "user_version", VERSION)?;
@@ -39,9 +45,9 @@ pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     tx.commit()
 }
 
-/// Version 2's numbers and people for rows without them (written before version 2, or by an
+/// Numbers for the partners and customers without one (stored before version 2, or by an
 /// older build since).
-fn backfill_v2(tx: &Connection) -> rusqlite::Result<()> {
+fn number_unnumbered(tx: &Connection) -> rusqlite::Result<()> {
     let partners: Vec<String> = tx
         .prepare("SELECT id FROM partners WHERE business_number IS NULL ORDER BY seq")?
         .query_map([], |r| r.get(0))?
@@ -66,6 +72,11 @@ fn backfill_v2(tx: &Connection) -> rusqlite::Result<()> {
             rusqlite::params![id, n],
         )?;
     }
+    Ok(())
+}
+
+/// The people of the users stored before version 3.
+fn backfill_people(tx: &Connection) -> rusqlite::Result<()> {
     tx.execute_batch(
         "INSERT OR IGNORE INTO people (partner_id, email_lc, email, full_name, is_admin, active, created_at, updated_at)
          SELECT partner_id, email_lc, json_extract(doc, '$.email'), json_extract(doc, '$.name'),
@@ -105,6 +116,19 @@ CREATE TABLE IF NOT EXISTS credentials (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS credentials_partner ON credentials(partner_id);
+"#;
+
+const SCHEMA_V3: &str = r#"
+CREATE INDEX IF NOT EXISTS partners_unnumbered ON partners(seq) WHERE business_number IS NULL;
+CREATE INDEX IF NOT EXISTS customers_unnumbered ON accounts(seq)
+    WHERE kind = 'customer' AND link_number IS NULL;
+CREATE TRIGGER IF NOT EXISTS users_person AFTER INSERT ON users
+BEGIN
+    INSERT OR IGNORE INTO people (partner_id, email_lc, email, full_name, is_admin, active, created_at, updated_at)
+    VALUES (NEW.partner_id, NEW.email_lc, json_extract(NEW.doc, '$.email'),
+            json_extract(NEW.doc, '$.name'), json_extract(NEW.doc, '$.role') = 'admin', 0,
+            strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+END;
 "#;
 
 const SCHEMA_V1: &str = r#"
@@ -236,5 +260,44 @@ mod tests {
             [("A@x.example".to_string(), "A".to_string(), true, true)]
         );
         assert_eq!(numbers(), first, "opening again changes nothing");
+
+        // A build that knows nothing of version 2 adds rows: the trigger gives the user its
+        // person, the next open numbers the partner and the customer.
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(
+            r#"INSERT INTO partners (id, name, manageable, support_level, created_at)
+                 VALUES ('ptn_2', 'Q', 1, 'standard', '2024-01-01T00:00:00.000Z');
+               INSERT INTO accounts (id, partner_id, kind, parent_id, doc)
+                 VALUES ('acc_3', 'ptn_2', 'customer', 'ptn_2', '{"name":"D"}');
+               INSERT INTO users (id, partner_id, account_id, email_lc, status, doc)
+                 VALUES ('usr_3', 'ptn_2', 'acc_3', 'b@x.example', 'invited',
+                         '{"email":"B@x.example","name":"B","role":"member"}');"#,
+        )
+        .unwrap();
+        drop(c);
+        let store = Store::open(&path).unwrap();
+        let got: (i64, i64, i64, String) = store
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT p.business_number, a.seq, a.link_number, pe.email
+                   FROM partners p, accounts a, people pe
+                  WHERE p.id = 'ptn_2' AND a.id = 'acc_3' AND pe.partner_id = 'ptn_2'",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )?)
+            })
+            .unwrap();
+        assert!(got.0 > first.1.max(first.2) && got.2 > got.1, "{got:?}");
+        assert_eq!(got.3, "B@x.example");
+        let next = store
+            .write(|tx| {
+                tx.execute("INSERT INTO accounts (id, partner_id, kind, parent_id, doc) VALUES ('acc_4', 'ptn_2', 'network', 'acc_3', '{}')", [])?;
+                Ok(tx.last_insert_rowid())
+            })
+            .unwrap();
+        assert!(
+            next > got.0.max(got.2),
+            "never a number already given: {next} {got:?}"
+        );
     }
 }

@@ -13,7 +13,7 @@ use super::pagination::page_query;
 use super::partners::PartnerRow;
 use super::people;
 use super::validation::{check_email, check_name, verdict};
-use crate::api::types::{Role, User, UserInvite, UserListQuery, UserPatch, UserStatus};
+use crate::api::types::{User, UserInvite, UserListQuery, UserPatch, UserStatus};
 
 /// The name of the account users of `account_id` live on (the partner itself or one of its
 /// accounts), after the manageable gate: users inside a customer of a non-manageable partner
@@ -82,7 +82,6 @@ pub fn invite_user(
             existing,
         ));
     }
-    people::ensure_person(tx, &p.id, &req.email, &req.name, req.role == Role::Admin)?;
     let u = User {
         id: new_id("usr"),
         account_id: account_id.to_string(),

@@ -6,9 +6,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
-use super::super::error::RequestError;
-use super::super::store;
 use crate::api::types::{FieldError, IDEMPOTENCY_KEY_HEADER};
+use crate::sandbox::error::RequestError;
+use crate::sandbox::store;
 
 /// Parses a JSON object body into `T`; a missing or unknown field is reported at its pointer.
 pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, RequestError> {
@@ -157,9 +157,9 @@ pub(super) fn idem(
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::store::{PartnerRow, Store};
     use super::*;
     use crate::api::types::AccountCreate;
+    use crate::sandbox::store::{PartnerRow, Store};
 
     use proptest::prelude::*;
 

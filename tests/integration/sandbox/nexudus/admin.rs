@@ -163,3 +163,36 @@ async fn set_manageable_flips_can_manage_account_and_accept_activates() {
     let user = nx.get(&format!("/api/sys/users/{id}")).await.ok();
     assert_eq!(user["Active"], true);
 }
+
+#[test]
+fn serve_refuses_the_other_dialects_knobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    for (args, says) in [
+        (
+            "serve --listen 127.0.0.1:0 --dialect nexudus --write-limit 5",
+            "--write-limit",
+        ),
+        (
+            "serve --listen 127.0.0.1:0 --dialect nexudus --throttle-status 409",
+            "--throttle-status",
+        ),
+        (
+            "serve --listen 127.0.0.1:0 --writes-per-day 5",
+            "--writes-per-day",
+        ),
+        ("serve --listen 127.0.0.1:0 --time-scale 60", "--time-scale"),
+        (
+            "serve --listen 127.0.0.1:0 --dialect nexudus --time-scale 0",
+            "positive",
+        ),
+        (
+            "serve --listen 127.0.0.1:0 --dialect nexudus --writes-per-minute 0",
+            "0",
+        ),
+    ] {
+        let run = crate::support::sandbox::admin(&db, &words(args));
+        assert_ne!(run.code, 0, "{args}");
+        run.stderr_contains(says);
+    }
+}

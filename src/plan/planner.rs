@@ -220,7 +220,7 @@ impl<'l> Planner<'l> {
             .filter(|o| super::guard::inside_customer(o.action(), &o.account))
             .filter_map(|o| {
                 let c = self.customer_of(o).filter(|c| !c.manageable)?;
-                Some((live_ref(c).address(), o.address.clone()))
+                Some((format!("\"{}\"", c.name), o.address.clone()))
             })
             .collect()
     }

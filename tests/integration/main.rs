@@ -16,3 +16,4 @@ mod scale;
 mod support;
 mod tables;
 mod validate;
+mod vendor_nexudus;

@@ -31,7 +31,7 @@ const LIST: Spec = Spec {
         ("CreatedOn", SortKey::Created),
         ("UpdatedOn", SortKey::Updated),
     ],
-    filters: &["ResellerAccount_Business"],
+    filters: &["ResellerAccount_Business", "ResellerAccount_Reseller"],
     batch: false,
 };
 
@@ -43,6 +43,7 @@ pub(in super::super) async fn list(
 ) -> Result<Json<Page<ResellerAccount>>, NxError> {
     let q = query::parse(q, &LIST)?;
     let business = q.id_filter("ResellerAccount_Business")?;
+    let of_reseller = q.id_filter("ResellerAccount_Reseller")?;
     let (pp, slice) = (p.clone(), q.slice);
     let (home, listed) = read(&st, move |c| {
         Ok((
@@ -52,6 +53,14 @@ pub(in super::super) async fn list(
     })
     .await?;
     let reseller = home.partner_number;
+    // Another reseller's accounts are never visible: filtering by one gives none.
+    let listed = match of_reseller {
+        Some(r) if r != reseller => store::Listed {
+            rows: Vec::new(),
+            total: 0,
+        },
+        _ => listed,
+    };
     Ok(Json(page(&q.ask, listed, |l| {
         map::reseller_account(&p, reseller, l)
     })))

@@ -88,17 +88,10 @@ pub enum NexudusError {
 }
 
 fn field_errors(errors: &[WireError]) -> String {
-    let parts: Vec<String> = errors
-        .iter()
-        .map(|e| match &e.property_name {
-            Some(p) => format!("{p}: {}", e.message),
-            None => e.message.clone(),
-        })
-        .collect();
-    if parts.is_empty() {
+    if errors.is_empty() {
         String::new()
     } else {
-        format!(" ({})", parts.join("; "))
+        format!(" ({})", super::wire::summary(errors))
     }
 }
 

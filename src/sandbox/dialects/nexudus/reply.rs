@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use super::pace::{retry_after_millis, retry_after_secs};
-use crate::provider::nexudus::wire::{IdValue, Page, TokenError, WireError, WriteResult};
+use crate::provider::nexudus::wire::{self, IdValue, Page, TokenError, WireError, WriteResult};
 use crate::sandbox::error::RequestError;
 use crate::sandbox::store::{Listed, now_rfc3339};
 
@@ -58,18 +58,6 @@ pub(super) enum NxError {
     Internal(String),
 }
 
-/// `prop: message; ...`, the summary of field problems.
-fn summary(errors: &[WireError]) -> String {
-    let parts: Vec<String> = errors
-        .iter()
-        .map(|e| match &e.property_name {
-            Some(p) => format!("{p}: {}", e.message),
-            None => e.message.clone(),
-        })
-        .collect();
-    parts.join("; ")
-}
-
 /// The property of a store pointer: from `props`, else its first segment in PascalCase.
 fn property(pointer: &str, props: Props) -> Option<String> {
     if pointer.is_empty() {
@@ -105,7 +93,7 @@ impl NxError {
             property_name: Some(property.to_string()),
         }];
         NxError::Invalid {
-            message: summary(&errors),
+            message: wire::summary(&errors),
             errors,
         }
     }
@@ -126,7 +114,7 @@ impl NxError {
                 message: if errors.is_empty() {
                     e.detail
                 } else {
-                    summary(&errors)
+                    wire::summary(&errors)
                 },
                 errors,
             },

@@ -285,7 +285,7 @@ fn build(sources: &[Source], docs: &[Option<yaml::Node>]) -> Result<Desired, Pro
     let mut customers = Vec::new();
     for (id, doc) in docs.iter().enumerate() {
         let Some(doc) = doc else { continue };
-        let file: ConfigFile = serde_json::from_value(doc.to_json()).map_err(|e| {
+        let file: ConfigFile = yaml::from_node(doc).map_err(|e| {
             into_problems(
                 sources,
                 &Vec::new(),
@@ -411,7 +411,7 @@ pub fn load_table(source: &Source) -> Result<Vec<Customer>, Problems> {
     let Some(doc) = &docs[0] else {
         return Ok(Vec::new());
     };
-    let file: ConfigFile = serde_json::from_value(doc.to_json()).map_err(|e| {
+    let file: ConfigFile = yaml::from_node(doc).map_err(|e| {
         into_problems(
             sources,
             &columns,

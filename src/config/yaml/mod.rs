@@ -4,9 +4,10 @@
 //!
 //! Scalars are resolved with the YAML 1.2 core schema (so `NO` stays a string). Aliases are
 //! expanded with a node budget (no "billion laughs"); duplicate mapping keys are reported with both
-//! places.
+//! places. The typed model is read straight from the tree ([`from_node`], a serde deserializer).
 
 mod builder;
+mod de;
 
 use std::fmt;
 
@@ -14,6 +15,7 @@ use yaml_rust2::parser::Parser;
 use yaml_rust2::scanner::Marker;
 
 use builder::Builder;
+pub use de::from_node;
 
 /// A position in a file: 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -130,7 +132,8 @@ impl Node {
         self.get(key).and_then(Node::as_seq).unwrap_or(&[])
     }
 
-    /// Converts to JSON (mapping order kept). Used after validation to build the typed model.
+    /// Converts to JSON (mapping order kept). The typed model is read with [`from_node`], which
+    /// reads the tree as this JSON would be read.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         match &self.value {

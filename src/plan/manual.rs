@@ -101,8 +101,9 @@ pub fn with_capabilities(
     words: impl Fn(&Operation, Option<&str>) -> (String, Vec<String>),
 ) -> Plan {
     for (i, op) in plan.operations.iter().enumerate() {
+        // A parent this plan creates too (a live one has no creation here).
         let parent_name = match &op.change {
-            Change::Create { parent, .. } if parent.id().is_none() => {
+            Change::Create { parent, .. } => {
                 let at = parent.address();
                 plan.operations.iter().find_map(|o| match &o.change {
                     Change::Create { fields, .. } if o.address == at => Some(fields.name.as_str()),

@@ -169,6 +169,15 @@ mod tests {
         let titles: Vec<&str> = p.manual.iter().map(|s| s.title.as_str()).collect();
         assert_eq!(titles.len(), 6);
         assert_eq!(titles[0], "Add customer.contoso");
+        // A parent created by the same plan is named by its name.
+        assert!(
+            titles.contains(&"Add network.contoso-network under Contoso Ltd"),
+            "{titles:#?}"
+        );
+        assert!(
+            titles.contains(&"Add sub_account.contoso-paris under Contoso Network"),
+            "{titles:#?}"
+        );
         let first = p.manual[0].operation;
         assert_eq!(p.manual_step(first).map(|(n, _)| n), Some(1));
         assert!(p.check_safety().is_ok());

@@ -203,6 +203,39 @@ mod tests {
         );
     }
 
+    /// Deletions of kinds the provider cannot delete are manual steps too.
+    #[test]
+    fn deletions_the_provider_cannot_do_become_manual_steps() {
+        let live = simulate(
+            &empty_live(),
+            &plan(&acme(), &empty_live(), Options::default()).unwrap(),
+        );
+        let mut desired = acme();
+        desired.customers.retain(|c| c.key != "fabrikam");
+        let options = Options {
+            prune_accounts: true,
+            force: true,
+            ..Options::default()
+        };
+        let caps = Capabilities {
+            delete: vec![],
+            ..Capabilities::full()
+        };
+        let p = with_capabilities(plan(&desired, &live, options).unwrap(), &caps, words);
+        let manual: Vec<&str> = p
+            .manual
+            .iter()
+            .map(|m| p.operations[m.operation].address.as_str())
+            .collect();
+        assert_eq!(manual, ["customer.fabrikam"]);
+        let p = with_capabilities(
+            plan(&desired, &live, options).unwrap(),
+            &Capabilities::full(),
+            words,
+        );
+        assert!(p.manual.is_empty());
+    }
+
     /// A provider without keys and storing only names: what a person created by hand (no key,
     /// other country, no labels) is matched by kind, parent and name on every plan, and only
     /// a name is ever compared.

@@ -1,6 +1,6 @@
 //! Edge: `apply`, from a configuration or a saved plan: plan, check, confirm, execute, report.
 
-use super::plan_cmd::{connect_and_plan, load_config, plan_or_report, report_refusals};
+use super::plan_cmd::{NotPlanned, connect_and_plan, load_config, plan_or_report, report_refusals};
 use super::{ApplyArgs, EXIT_ERROR, EXIT_OK, GlobalArgs, ReportFormat, runtime, use_color};
 use crate::apply;
 use crate::config;
@@ -185,7 +185,7 @@ fn apply_planned(
     args: &ApplyArgs,
     rt: &tokio::runtime::Runtime,
     conn: &endpoint::Connection,
-    plan: Result<plan::Plan, plan::PlanErrors>,
+    plan: Result<plan::Plan, NotPlanned>,
     saved: Option<&SavedPlan>,
     desired: &config::Desired,
 ) -> anyhow::Result<u8> {

@@ -3,6 +3,7 @@
 
 mod access_cmd;
 mod apply_cmd;
+mod catalog;
 mod export_cmd;
 mod global;
 mod import_cmd;
@@ -292,12 +293,18 @@ pub enum ColorChoice {
 pub enum Command {
     /// Check configuration files offline and report every problem with its location.
     #[command(
-        after_help = "Examples:\n  partnerctl validate examples/acme\n  partnerctl validate partner.yaml customers/\n\nExit codes: 0 valid, 1 problems found (each printed as path:line:col: message)."
+        after_help = "Examples:\n  partnerctl validate examples/acme\n  partnerctl validate partner.yaml customers/\n  partnerctl validate config/ --catalog catalog.json\n\nService types and settings are checked against --catalog FILE, else against the catalog the\nlast plan in this directory cached, else not at all; the last line says which. Exit codes:\n0 valid, 1 problems found (each printed as path:line:col: message)."
     )]
     Validate {
         /// Config files or directories (every *.yaml/*.yml below a directory, sorted).
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// Check service types and settings against this catalog: JSON, a list of service
+        /// types as `GET /v1/service-types` returns them (or its whole response). Without it,
+        /// the catalog the last `plan` in this directory cached (.partnerctl/catalog.json) is
+        /// used when there is one.
+        #[arg(long, value_name = "FILE")]
+        catalog: Option<PathBuf>,
     },
     /// Show what would change: read the live state and diff it against the configuration.
     #[command(
@@ -401,7 +408,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Plan(args) => plan_command(&global, &args),
         Command::Apply(args) => apply_command(&global, &args),
-        Command::Validate { paths } => validate(&paths),
+        Command::Validate { paths, catalog } => validate(&paths, catalog.as_deref()),
         Command::Export(args) => export_command(&global, &args),
         Command::Show(args) => show_command(&global, &args),
         Command::Access(args) => access_command(&global, &args),

@@ -1,7 +1,7 @@
 //! Edge: `validate` and `plan`, and the connect-and-plan step `apply` shares.
 
 use std::mem::ManuallyDrop;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{
     EXIT_CHANGES, EXIT_ERROR, EXIT_OK, FormatArgs, GlobalArgs, PlanArgs, ShowArgs, runtime,
@@ -15,15 +15,23 @@ use crate::provider::Provider;
 use crate::provider::Target;
 use crate::render::{self, Format};
 
-/// Connects (endpoint or embedded sandbox), reads the live snapshot and plans. The connection
-/// stays open (the embedded sandbox keeps running) until the caller closes it.
+/// Why no plan was made: service problems against the live catalog, located in the
+/// configuration's files, and every other planning error.
+pub(super) struct NotPlanned {
+    services: config::Problems,
+    errors: plan::PlanErrors,
+}
+
+/// Connects (endpoint or embedded sandbox), reads the live snapshot, caches its service catalog
+/// (see [`super::catalog::save`]) and plans. The connection stays open (the embedded sandbox
+/// keeps running) until the caller closes it.
 pub(super) fn connect_and_plan(
     rt: &tokio::runtime::Runtime,
     global: &GlobalArgs,
     desired: &config::Desired,
     options: plan::Options,
     targets: &[String],
-) -> anyhow::Result<(endpoint::Connection, Result<plan::Plan, plan::PlanErrors>)> {
+) -> anyhow::Result<(endpoint::Connection, Result<plan::Plan, NotPlanned>)> {
     let choice = endpoint::choose(global.endpoint.as_deref(), endpoint::ci_from_env())?;
     rt.block_on(async {
         let conn = endpoint::connect(
@@ -35,13 +43,18 @@ pub(super) fn connect_and_plan(
         .await?;
         match conn.provider.snapshot().await {
             Ok(snapshot) => {
+                let catalog = plan::catalog(&snapshot.catalog);
                 let provider = &conn.provider;
                 let caps = provider.capabilities();
+                if caps.services {
+                    super::catalog::save(&catalog, &conn.target);
+                }
                 let plan = plan::plan_for(desired, &snapshot, options, &caps)
                     .and_then(|p| plan::restrict(p, desired, &snapshot, targets))
                     .map(|p| {
                         plan::with_capabilities(p, &caps, |op, parent| provider.runbook(op, parent))
-                    });
+                    })
+                    .map_err(|errors| locate_service_errors(desired, &catalog, errors));
                 Ok((conn, plan))
             }
             Err(e) => {
@@ -52,17 +65,54 @@ pub(super) fn connect_and_plan(
     })
 }
 
+/// The planning errors, with those about services replaced by the same problems located in
+/// the configuration's files (`path:line:col`, as `validate` reports them). The texts are
+/// checked again only when the planner found a service wrong.
+fn locate_service_errors(
+    desired: &config::Desired,
+    catalog: &config::Catalog,
+    errors: plan::PlanErrors,
+) -> NotPlanned {
+    let about_services = |e: &plan::PlanError| {
+        matches!(
+            e,
+            plan::PlanError::UnknownServiceType { .. } | plan::PlanError::InvalidSettings { .. }
+        )
+    };
+    let services = if errors.0.iter().any(about_services) {
+        config::check_services(&desired.sources, catalog)
+    } else {
+        config::Problems::default()
+    };
+    if services.is_empty() {
+        // Nothing located (not expected): the errors as the planner gave them.
+        return NotPlanned { services, errors };
+    }
+    let rest = errors
+        .0
+        .into_iter()
+        .filter(|e| !about_services(e))
+        .collect();
+    NotPlanned {
+        services,
+        errors: plan::PlanErrors(rest),
+    }
+}
+
 /// The plan, or `None` after printing every planning error.
-pub(super) fn plan_or_report(plan: Result<plan::Plan, plan::PlanErrors>) -> Option<plan::Plan> {
+pub(super) fn plan_or_report(plan: Result<plan::Plan, NotPlanned>) -> Option<plan::Plan> {
     match plan {
         Ok(p) => Some(p),
-        Err(errors) => {
+        Err(NotPlanned { services, errors }) => {
+            if !services.is_empty() {
+                output::problems(&services.to_string());
+            }
             for e in &errors.0 {
                 output::error(&e.to_string());
             }
             output::note(&format!(
                 "{} planning error(s); nothing was changed",
-                errors.0.len()
+                services.len() + errors.0.len()
             ));
             None
         }
@@ -176,17 +226,21 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
     )
 }
 
-pub(super) fn validate(paths: &[PathBuf]) -> anyhow::Result<u8> {
-    match config::load(paths) {
+/// `validate [--catalog FILE] PATH...`: every problem of the configuration, its services
+/// checked against the chosen catalog; the summary line says which catalog that was.
+pub(super) fn validate(paths: &[PathBuf], catalog: Option<&Path>) -> anyhow::Result<u8> {
+    let chosen = super::catalog::for_validate(catalog)?;
+    match config::load_with(paths, chosen.catalog.as_ref()) {
         Ok(desired) => {
             // Freed at exit at once, as in `plan_command`.
             let desired = ManuallyDrop::new(desired);
             let files = desired.sources.len();
             print_stdout(&format!(
-                "valid: {} ({} file{})\n",
+                "valid: {} ({} file{}); {}\n",
                 desired.counts(),
                 files,
-                if files == 1 { "" } else { "s" }
+                if files == 1 { "" } else { "s" },
+                chosen.clause
             ))?;
             Ok(EXIT_OK)
         }
@@ -194,8 +248,9 @@ pub(super) fn validate(paths: &[PathBuf]) -> anyhow::Result<u8> {
             output::problems(&problems.to_string());
             let n = problems.len();
             output::note(&format!(
-                "{n} problem{} found",
-                if n == 1 { "" } else { "s" }
+                "{n} problem{} found; {}",
+                if n == 1 { "" } else { "s" },
+                chosen.clause
             ));
             Ok(EXIT_ERROR)
         }

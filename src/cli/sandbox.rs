@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use clap::Subcommand;
 
-use crate::api::types::UserStatus;
+use crate::api::types::{AccountKind, Contact, UserStatus};
 use crate::output;
 use crate::sandbox::{self, DEFAULT_DB, server};
 
@@ -17,9 +17,13 @@ use crate::sandbox::{self, DEFAULT_DB, server};
 pub enum SandboxCommand {
     /// Run the sandbox API server.
     #[command(
-        after_help = "Examples:\n  partnerctl sandbox serve --listen 127.0.0.1:0\n  partnerctl sandbox serve --latency-ms 20 --write-limit 600/min --fail-rate 0.2 --seed 7\n\nThe first line on stdout is `listening on http://ADDR`."
+        after_help = "Examples:\n  partnerctl sandbox serve --listen 127.0.0.1:0\n  partnerctl sandbox serve --latency-ms 20 --write-limit 600/min --fail-rate 0.2 --seed 7\n  partnerctl sandbox serve --dialect nexudus --time-scale 60 --writes-per-day 100\n\nThe first line on stdout is `listening on http://ADDR`."
     )]
     Serve(ServeArgs),
+    /// Add accounts as the person at the vendor's dashboard would (opens the database
+    /// directly).
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
     /// Manage partners (opens the database directly).
     #[command(subcommand)]
     Partner(PartnerCommand),
@@ -37,6 +41,10 @@ pub enum SandboxCommand {
 /// `partnerctl sandbox serve`.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
+    /// The API to speak: the partner API, or the Nexudus REST API (`/api/token`,
+    /// `/api/sys/...`), over the same database.
+    #[arg(long, value_enum, default_value_t = DialectArg::PartnerApi)]
+    pub dialect: DialectArg,
     /// Address to listen on (port 0 picks a free port; the bound address is printed).
     #[arg(long, default_value = "127.0.0.1:7878")]
     pub listen: String,
@@ -46,11 +54,11 @@ pub struct ServeArgs {
     /// Latency added to every request, in milliseconds.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub latency_ms: u64,
-    /// Writes per minute per partner, e.g. `600/min` (or just `600`); throttled writes get
-    /// `--throttle-status` with Retry-After.
+    /// Partner API: writes per minute per partner, e.g. `600/min` (or just `600`); throttled
+    /// writes get `--throttle-status` with Retry-After.
     #[arg(long, value_name = "N/min", value_parser = parse_write_limit)]
     pub write_limit: Option<u32>,
-    /// Status of a throttled write: 429, or 409 (Nexudus style).
+    /// Partner API: status of a throttled write, 429 or 409.
     #[arg(long, default_value_t = 429, value_name = "429|409", value_parser = parse_throttle_status)]
     pub throttle_status: u16,
     /// Fraction (0..1) of writes that fail with a 500 or a dropped connection; half of them
@@ -64,6 +72,25 @@ pub struct ServeArgs {
     /// whose limits are stricter than the ones partnerctl checks.
     #[arg(long, value_name = "N")]
     pub max_name_chars: Option<usize>,
+    /// Nexudus: divide every rate window by F (60 makes a minute last a second); Retry-After
+    /// is scaled too, and X-Retry-After-Ms has the exact wait.
+    #[arg(long, default_value_t = 1.0, value_name = "F", value_parser = parse_time_scale)]
+    pub time_scale: f64,
+    /// Nexudus: writes a minute per reseller, instead of 60.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub writes_per_minute: Option<u32>,
+    /// Nexudus: writes a day per reseller, instead of 5,000.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub writes_per_day: Option<u32>,
+}
+
+/// `--dialect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DialectArg {
+    /// The partner API (schemas/openapi.yaml).
+    PartnerApi,
+    /// The Nexudus REST API.
+    Nexudus,
 }
 
 /// `partnerctl sandbox partner ...`.
@@ -80,6 +107,17 @@ pub enum PartnerCommand {
         /// Create it with `manageable: false` (nothing inside customers may change).
         #[arg(long)]
         not_manageable: bool,
+        /// Give it a login (an email) for dialects that sign in with a password (Nexudus:
+        /// POST /api/token, or HTTP Basic).
+        #[arg(long, value_name = "EMAIL", requires = "password")]
+        login: Option<String>,
+        /// The login's password.
+        #[arg(long, value_name = "P", requires = "login")]
+        password: Option<String>,
+        /// The login has two-factor authentication: the token grant needs a six-digit `totp`
+        /// (any), and HTTP Basic is refused.
+        #[arg(long, requires = "login")]
+        totp: bool,
         /// SQLite database file.
         #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
         db: PathBuf,
@@ -127,6 +165,78 @@ pub enum UsersCommand {
     },
 }
 
+/// `partnerctl sandbox accounts ...`.
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Add an account as the vendor's dashboard would, validated like the API; prints its id
+    /// (alone, on stdout; its Nexudus ids go to stderr).
+    #[command(
+        after_help = "Examples:\n  partnerctl sandbox accounts add --kind customer --name Contoso --contact-name 'Jane Doe' \\\n      --contact-email jane@contoso.example --country GB --timezone Europe/London\n  partnerctl sandbox accounts add --kind network --name 'Contoso North' --parent Contoso"
+    )]
+    Add(AccountAddArgs),
+    /// Set whether a customer lets its partner manage it (Nexudus: CanManageAccount).
+    SetManageable {
+        /// The customer's name.
+        #[arg(long)]
+        name: String,
+        /// `true` or `false`.
+        #[arg(long, value_name = "true|false", action = clap::ArgAction::Set)]
+        manageable: bool,
+        /// The partner (needed when the database holds several).
+        #[arg(long, value_name = "NAME")]
+        partner: Option<String>,
+        /// SQLite database file.
+        #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
+        db: PathBuf,
+    },
+}
+
+/// `partnerctl sandbox accounts add`.
+#[derive(Debug, clap::Args)]
+pub struct AccountAddArgs {
+    /// customer, network or sub_account.
+    #[arg(long, value_parser = parse_kind)]
+    pub kind: AccountKind,
+    /// The account's name.
+    #[arg(long)]
+    pub name: String,
+    /// The parent's name: a network's customer, a sub-account's network.
+    #[arg(long, value_name = "NAME")]
+    pub parent: Option<String>,
+    /// The contact's name.
+    #[arg(long, value_name = "N", requires = "contact_email")]
+    pub contact_name: Option<String>,
+    /// The contact's email.
+    #[arg(long, value_name = "E", requires = "contact_name")]
+    pub contact_email: Option<String>,
+    /// Country (ISO 3166-1 alpha-2).
+    #[arg(long, value_name = "CC")]
+    pub country: Option<String>,
+    /// Time zone (IANA name).
+    #[arg(long, value_name = "TZ")]
+    pub timezone: Option<String>,
+    /// A customer that does not let its partner manage it.
+    #[arg(long)]
+    pub not_manageable: bool,
+    /// The partner (needed when the database holds several).
+    #[arg(long, value_name = "NAME")]
+    pub partner: Option<String>,
+    /// SQLite database file.
+    #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
+    pub db: PathBuf,
+}
+
+fn parse_kind(s: &str) -> Result<AccountKind, String> {
+    AccountKind::parse(s).ok_or_else(|| format!("{s:?}: use customer, network or sub_account"))
+}
+
+fn parse_time_scale(s: &str) -> Result<f64, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite() && *f > 0.0)
+        .ok_or_else(|| format!("{s:?} is not a positive number (e.g. 60)"))
+}
+
 fn parse_write_limit(s: &str) -> Result<u32, String> {
     let n = s.strip_suffix("/min").unwrap_or(s);
     n.trim()
@@ -156,6 +266,7 @@ pub fn run(cmd: SandboxCommand) -> anyhow::Result<()> {
     match cmd {
         SandboxCommand::Serve(args) => serve(args),
         SandboxCommand::Partner(cmd) => partner(cmd),
+        SandboxCommand::Accounts(cmd) => accounts(cmd),
         SandboxCommand::Users(UsersCommand::Accept { email, db }) => {
             set_status(&db, &email, UserStatus::Active)
         }
@@ -171,12 +282,70 @@ fn partner(cmd: PartnerCommand) -> anyhow::Result<()> {
         PartnerCommand::Add {
             name,
             not_manageable,
+            login,
+            password,
+            totp,
             db,
-        } => sandbox::add_partner(&db, &name, !not_manageable)?,
+        } => {
+            let login = login
+                .zip(password)
+                .map(|(login, password)| sandbox::NewLogin {
+                    login,
+                    password,
+                    totp,
+                });
+            sandbox::add_partner(&db, &name, !not_manageable, login)?
+        }
         PartnerCommand::Token { id, db } => sandbox::issue_token(&db, &id)?,
         PartnerCommand::List { db } => return print_json_lines(&sandbox::partners(&db)?),
     };
     println!("{token}");
+    Ok(())
+}
+
+fn accounts(cmd: AccountsCommand) -> anyhow::Result<()> {
+    match cmd {
+        AccountsCommand::Add(a) => {
+            let contact = a
+                .contact_name
+                .zip(a.contact_email)
+                .map(|(name, email)| Contact { name, email });
+            let added = sandbox::add_account(
+                &a.db,
+                sandbox::NewAccount {
+                    partner: a.partner,
+                    kind: a.kind,
+                    name: a.name,
+                    parent: a.parent,
+                    contact,
+                    country: a.country,
+                    timezone: a.timezone,
+                    manageable: !a.not_manageable,
+                },
+            )?;
+            println!("{}", added.account.id);
+            let link = added
+                .link_number
+                .map(|n| format!(", reseller account {n}"))
+                .unwrap_or_default();
+            output::note(&format!(
+                "{} {:?}: business {}{link}",
+                added.account.kind, added.account.name, added.number
+            ));
+        }
+        AccountsCommand::SetManageable {
+            name,
+            manageable,
+            partner,
+            db,
+        } => {
+            let a = sandbox::set_manageable(&db, partner.as_deref(), &name, manageable)?;
+            output::note(&format!(
+                "customer {:?} ({}): manageable {manageable}",
+                a.name, a.id
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -210,6 +379,15 @@ fn set_status(db: &Path, email: &str, to: UserStatus) -> anyhow::Result<()> {
 /// CLI's tracing subscriber (`-v`, or `RUST_LOG=info`).
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let opts = server::ServeOptions {
+        dialect: match args.dialect {
+            DialectArg::PartnerApi => server::Dialect::PartnerApi,
+            DialectArg::Nexudus => server::Dialect::Nexudus,
+        },
+        pacing: server::Pacing {
+            time_scale: args.time_scale,
+            writes_per_minute: args.writes_per_minute,
+            writes_per_day: args.writes_per_day,
+        },
         listen: args.listen,
         db: args.db,
         latency: Duration::from_millis(args.latency_ms),
@@ -226,7 +404,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             let _ = writeln!(out, "listening on {}", running.url());
             let _ = out.flush();
         }
-        output::note(&format!("sandbox: database {}", opts.db.display()));
+        output::note(&format!(
+            "sandbox: database {}, dialect {}",
+            opts.db.display(),
+            opts.dialect.as_str()
+        ));
         shutdown_signal().await?;
         output::note("sandbox: shutting down");
         running.shutdown().await?;

@@ -14,8 +14,8 @@ use std::sync::OnceLock;
 use super::table;
 use super::yaml::{self, Pos};
 use super::{
-    ConfigFile, Customer, Defaults, Desired, FileId, Location, Problem, ProblemKind, Problems,
-    Service, Source, check, schema,
+    Catalog, ConfigFile, Customer, Defaults, Desired, FileId, Location, Problem, ProblemKind,
+    Problems, Service, Source, check, schema,
 };
 
 /// Finds the config files named by `paths`: files as given, directories searched recursively for
@@ -95,6 +95,11 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// Reads and validates a configuration given as files and directories.
 pub fn load(paths: &[PathBuf]) -> Result<Desired, Problems> {
+    load_with(paths, None)
+}
+
+/// [`load`], also checking every service against `catalog` when one is given.
+pub fn load_with(paths: &[PathBuf], catalog: Option<&Catalog>) -> Result<Desired, Problems> {
     let (files, mut io_problems) = discover(paths);
     let mut sources = Vec::new();
     for f in files {
@@ -115,7 +120,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Desired, Problems> {
     if sources.is_empty() && !io_problems.is_empty() {
         return Err(Problems(io_problems));
     }
-    match check_and_merge(&sources) {
+    match check_and_merge(&sources, catalog) {
         Ok(merged) if io_problems.is_empty() => Ok(merged.with_sources(sources)),
         Ok(_) => Err(Problems(io_problems)),
         Err(Problems(mut rest)) => {
@@ -127,7 +132,15 @@ pub fn load(paths: &[PathBuf]) -> Result<Desired, Problems> {
 
 /// Parses, validates and merges config texts (pure). Reports every problem of every file.
 pub fn load_sources(sources: &[Source]) -> Result<Desired, Problems> {
-    check_and_merge(sources).map(|merged| merged.with_sources(sources.to_vec()))
+    load_sources_with(sources, None)
+}
+
+/// [`load_sources`], also checking every service against `catalog` when one is given.
+pub fn load_sources_with(
+    sources: &[Source],
+    catalog: Option<&Catalog>,
+) -> Result<Desired, Problems> {
+    check_and_merge(sources, catalog).map(|merged| merged.with_sources(sources.to_vec()))
 }
 
 /// The column names of each source's cells (empty for YAML files).
@@ -182,42 +195,59 @@ struct AccountAt {
     adopt: Option<Pos>,
 }
 
-/// Parses one file (a customer table into the same tree), checks its document's shape and, when
-/// it has no problem, reads its typed content (with `defaults` applied to its customers, when
-/// they are known: [`apply_defaults`]) and its accounts' locations.
-fn work_on(shape: &check::Shape<'_>, src: &Source, defaults: Option<&Defaults>) -> FileWork {
+/// A file's document (if it contributes a mapping), parse problems and table column names.
+type Parsed = (
+    Option<yaml::Node>,
+    Vec<(Pos, ProblemKind)>,
+    BTreeMap<Pos, String>,
+);
+
+/// Parses one file (a customer table into the same tree): its document when it contributes a
+/// mapping, its parse problems, and the column names of a table's cells.
+fn parse_one(src: &Source) -> Parsed {
     let text = src.text.strip_prefix('\u{feff}').unwrap_or(&src.text);
+    if is_table(src) {
+        return match table::parse(text) {
+            Err(errs) => (None, errs, BTreeMap::new()),
+            Ok(t) => (Some(t.doc), Vec::new(), t.columns),
+        };
+    }
+    match yaml::parse(text) {
+        Err(errs) => {
+            let problems = errs.into_iter().map(|(pos, e)| (pos, e.into())).collect();
+            (None, problems, BTreeMap::new())
+        }
+        // An empty file contributes nothing; that is allowed (e.g. a placeholder).
+        Ok(None) => (None, Vec::new(), BTreeMap::new()),
+        Ok(Some(doc)) if doc.as_map().is_none() => {
+            let kind = ProblemKind::NotAMapping(doc.value.describe());
+            (None, vec![(doc.pos, kind)], BTreeMap::new())
+        }
+        Ok(Some(doc)) => (Some(doc), Vec::new(), BTreeMap::new()),
+    }
+}
+
+/// Parses one file ([`parse_one`]), checks its document's shape (and its services against
+/// `catalog`, when one is given) and, when it has no problem, reads its typed content (with
+/// `defaults` applied to its customers, when they are known: [`apply_defaults`]) and its
+/// accounts' locations.
+fn work_on(
+    shape: &check::Shape<'_>,
+    catalog: Option<&Catalog>,
+    src: &Source,
+    defaults: Option<&Defaults>,
+) -> FileWork {
+    let (doc, problems, columns) = parse_one(src);
     let mut work = FileWork {
-        doc: None,
-        problems: Vec::new(),
-        columns: BTreeMap::new(),
+        doc,
+        problems,
+        columns,
         typed: None,
     };
-    if is_table(src) {
-        match table::parse(text) {
-            Err(errs) => work.problems = errs,
-            Ok(t) => {
-                shape.check(&t.doc, &mut work.problems);
-                work.doc = Some(t.doc);
-                work.columns = t.columns;
-            }
-        }
-    } else {
-        match yaml::parse(text) {
-            Err(errs) => {
-                work.problems = errs.into_iter().map(|(pos, e)| (pos, e.into())).collect();
-            }
-            // An empty file contributes nothing; that is allowed (e.g. a placeholder).
-            Ok(None) => {}
-            Ok(Some(doc)) => {
-                if doc.as_map().is_none() {
-                    let kind = ProblemKind::NotAMapping(doc.value.describe());
-                    work.problems.push((doc.pos, kind));
-                } else {
-                    shape.check(&doc, &mut work.problems);
-                    work.doc = Some(doc);
-                }
-            }
+    if let Some(doc) = &work.doc {
+        shape.check(doc, &mut work.problems);
+        if let Some(catalog) = catalog {
+            check::services(catalog, doc, &mut work.problems);
         }
     }
     if let (Some(doc), true) = (&work.doc, work.problems.is_empty()) {
@@ -265,7 +295,7 @@ fn may_have_header(src: &Source) -> bool {
 /// its tree is dropped as soon as its customers are checked: the trees of a large configuration
 /// are never all in memory at once. The typed content is read on the side, and used only when
 /// no file has a problem.
-fn check_and_merge(sources: &[Source]) -> Result<Merged, Problems> {
+fn check_and_merge(sources: &[Source], catalog: Option<&Catalog>) -> Result<Merged, Problems> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(16));
     let shape = check::Shape::new(schema());
     let is_head: Vec<bool> = sources.iter().map(may_have_header).collect();
@@ -274,7 +304,7 @@ fn check_and_merge(sources: &[Source]) -> Result<Merged, Problems> {
     in_order(
         heads.len(),
         threads,
-        &|n| work_on(&shape, &sources[heads[n]], None),
+        &|n| work_on(&shape, catalog, &sources[heads[n]], None),
         &mut |n, work| early[heads[n]] = Some(work),
     );
     // The last `defaults` is the one a valid configuration has (only header files have one).
@@ -308,8 +338,9 @@ fn check_and_merge(sources: &[Source]) -> Result<Merged, Problems> {
                 sem.header(id, doc);
             }
         }
-        let rest =
-            |id: usize| (!is_head[id]).then(|| work_on(&shape, &sources[id], Some(&defaults)));
+        let rest = |id: usize| {
+            (!is_head[id]).then(|| work_on(&shape, catalog, &sources[id], Some(&defaults)))
+        };
         let mut done = |id: usize, work: Option<FileWork>| {
             let work = work.or_else(|| early[id].take());
             let FileWork {
@@ -419,6 +450,24 @@ fn in_order<T: Send>(
             }
         }
     });
+}
+
+/// The problems of the services of config texts against `catalog`, each located as
+/// [`load_sources`] locates problems (for a configuration already loaded, whose services a plan
+/// found wrong against the live catalog). Empty when every service fits the catalog.
+pub fn check_services(sources: &[Source], catalog: &Catalog) -> Problems {
+    let mut sink: check::Sink = Vec::new();
+    let mut columns: Columns = Vec::with_capacity(sources.len());
+    for (id, src) in sources.iter().enumerate() {
+        let (doc, _, cols) = parse_one(src);
+        if let Some(doc) = doc {
+            let mut found = Vec::new();
+            check::services(catalog, &doc, &mut found);
+            sink.extend(found.into_iter().map(|(pos, k)| (id, pos, k)));
+        }
+        columns.push(cols);
+    }
+    into_problems(sources, &columns, sink)
 }
 
 fn into_problems(sources: &[Source], columns: &Columns, mut sink: check::Sink) -> Problems {
@@ -560,7 +609,7 @@ fn apply_defaults(c: &mut Customer, d: &Defaults) {
 /// without a country or time zone is accepted, as the configuration's defaults may give them.
 pub fn load_table(source: &Source) -> Result<Vec<Customer>, Problems> {
     let sources = std::slice::from_ref(source);
-    let work = work_on(&check::Shape::new(schema()), source, None);
+    let work = work_on(&check::Shape::new(schema()), None, source, None);
     let mut sink: check::Sink = work.problems.into_iter().map(|(p, k)| (0, p, k)).collect();
     let columns = vec![work.columns];
     let locate = |file: FileId, pos: Pos| Location {

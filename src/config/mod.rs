@@ -7,6 +7,8 @@
 //! Rooms:
 //! - this module: [`Source`], [`Desired`] and its [`Counts`], the generated JSON Schema;
 //! - [`model`]: the typed config file (serde and schemars), the single source of the schema;
+//! - [`catalog`]: the service catalog (types and their settings schemas) services are checked
+//!   against;
 //! - [`yaml`]: text to a tree with a line and column on every node;
 //! - `check`: the checks on that tree (shape from the schema, then values and relations);
 //! - `problem`: [`Problem`]s, their [`ProblemKind`] and [`Location`];
@@ -16,6 +18,7 @@
 //! Every public item is re-exported here (`config::X`). The stage imports nothing of the crate
 //! but [`vocab`](crate::vocab) (the shared words and value rules).
 
+pub mod catalog;
 mod check;
 mod load;
 pub mod model;
@@ -28,7 +31,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::OnceLock;
 
-pub use load::{discover, load, load_sources, load_table};
+pub use catalog::{Catalog, CatalogEntry, CatalogError, CatalogFile, SettingsError, Violation};
+pub use load::{
+    check_services, discover, load, load_sources, load_sources_with, load_table, load_with,
+};
 pub use model::{
     ConfigFile, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
 };

@@ -223,7 +223,8 @@ pub struct Service {
     #[serde(rename = "type")]
     #[schemars(length(min = 1))]
     pub service_type: String,
-    /// Settings, validated against the type's settings schema when planning.
+    /// Settings, validated against the type's settings schema of the service catalog (by plan,
+    /// and by validate when it has a catalog).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub settings: serde_json::Map<String, serde_json::Value>,
 }

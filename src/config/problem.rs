@@ -218,6 +218,38 @@ pub enum ProblemKind {
         /// The first declaration.
         first: Location,
     },
+    /// A service type the catalog does not have.
+    #[error("unknown service type `{service_type}`{}; {}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default(), known_types(known))]
+    UnknownServiceType {
+        /// The type as written.
+        service_type: String,
+        /// The closest known type, if any is close.
+        suggestion: Option<String>,
+        /// Every type of the catalog.
+        known: Vec<String>,
+    },
+    /// A setting the type's settings schema does not allow.
+    #[error("unknown setting `{setting}` for service `{service_type}`{}{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default(), if allowed.is_empty() { String::new() } else { format!("; allowed here: {}", allowed.join(", ")) })]
+    UnknownSetting {
+        /// The service type.
+        service_type: String,
+        /// The setting, as a path below `settings` (`name`, or `outer/name`).
+        setting: String,
+        /// The closest allowed setting, if any is close.
+        suggestion: Option<String>,
+        /// The settings the schema names here (known at the top level only).
+        allowed: Vec<String>,
+    },
+    /// Settings the type's settings schema rejects.
+    #[error("invalid settings for `{service_type}`: {}{message}", if pointer.is_empty() { String::new() } else { format!("{pointer}: ") })]
+    InvalidSetting {
+        /// The service type.
+        service_type: String,
+        /// Where in the settings, as a JSON pointer (empty: the settings as a whole).
+        pointer: String,
+        /// What the schema says is wrong.
+        message: String,
+    },
     /// A customer without country and no default.
     #[error("customer {0} has no `country` and `defaults` sets none")]
     NoCountry(String),
@@ -246,6 +278,15 @@ impl fmt::Display for Problem {
             Some(c) => write!(f, "{}: (column {c}) {}", self.location, self.kind),
             None => write!(f, "{}: {}", self.location, self.kind),
         }
+    }
+}
+
+/// The end of an unknown-service-type message: the catalog's types.
+fn known_types(known: &[String]) -> String {
+    if known.is_empty() {
+        "the catalog has no service types".to_string()
+    } else {
+        format!("known types: {}", known.join(", "))
     }
 }
 

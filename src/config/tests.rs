@@ -217,6 +217,78 @@ fn names_and_labels_are_held_to_the_api_limits() {
     assert!(p.iter().all(|l| !l.contains("would have")), "{p:#?}");
 }
 
+fn sandbox_catalog() -> Catalog {
+    Catalog::from_json(include_str!("../sandbox/catalog.json"))
+        .unwrap()
+        .catalog
+}
+
+#[test]
+fn services_against_a_catalog_are_located_with_every_other_problem() {
+    let text = format!(
+        "{PARTNER}defaults:\n  country: France\n  timezone: Europe/Paris\n  services:\n    - {{ type: cardz }}\ncustomers:\n  - key: c1\n    name: C1\n    contact: {{ name: J, email: j@c1.example }}\n    services:\n      - type: cards\n        settings: {{ card_format: cr81 }}\n"
+    );
+    let sources = [src("a.yaml", &text)];
+    assert!(
+        load_sources(&[src("a.yaml", &text.replace("France", "FR"))]).is_ok(),
+        "without a catalog, types and settings are not checked"
+    );
+    let catalog = sandbox_catalog();
+    let p: Vec<String> = load_sources_with(&sources, Some(&catalog))
+        .expect_err("problems")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        p,
+        [
+            "a.yaml:7:12: invalid country `France`: expected an ISO 3166-1 alpha-2 code, did you mean `FR`?",
+            "a.yaml:10:15: unknown service type `cardz` (did you mean `cards`?); known types: access-control, cards, mobile-id, visitor-management",
+            "a.yaml:17:34: invalid settings for `cards`: /card_format: \"cr81\" is not one of \"cr80\", \"cr79\" or \"digital\"",
+        ]
+    );
+}
+
+#[test]
+fn services_of_a_loaded_configuration_are_checked_again_located() {
+    let text = format!(
+        "{PARTNER}defaults: {{ country: FR, timezone: Europe/Paris }}\ncustomers:\n  - key: c1\n    name: C1\n    contact: {{ name: J, email: j@c1.example }}\n    services: [{{ type: cards }}, {{ type: parking }}]\n"
+    );
+    let sources = [src("a.yaml", &text)];
+    let desired = load_sources(&sources).unwrap();
+    let catalog = sandbox_catalog();
+    let p: Vec<String> = check_services(&desired.sources, &catalog)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        p,
+        [
+            "a.yaml:11:41: unknown service type `parking`; known types: access-control, cards, mobile-id, visitor-management"
+        ]
+    );
+    let fixed = [src("a.yaml", &text.replace("parking", "mobile-id"))];
+    assert!(check_services(&fixed, &catalog).is_empty());
+}
+
+#[test]
+fn a_table_cell_with_an_unknown_service_type_names_its_column() {
+    let table = "name,contact_name,contact_email,country,timezone,services\nGlobex,Hank,hank@globex.example,GB,Europe/London,cards; cardz\n";
+    let sources = [src("a.yaml", PARTNER), src("t.csv", table)];
+    let catalog = sandbox_catalog();
+    let p: Vec<String> = load_sources_with(&sources, Some(&catalog))
+        .expect_err("problems")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        p,
+        [
+            "t.csv:2:6: (column services) unknown service type `cardz` (did you mean `cards`?); known types: access-control, cards, mobile-id, visitor-management"
+        ]
+    );
+}
+
 #[test]
 fn schema_has_descriptions_everywhere() {
     fn walk(v: &serde_json::Value, path: &str, missing: &mut Vec<String>) {

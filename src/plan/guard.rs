@@ -50,7 +50,7 @@ pub enum Refusal {
         "customer {customer} may not be managed by the partner (the vendor's \"manage\" permission for it is off): {count} change(s) inside it cannot be made, e.g. {example}; ask the customer or the vendor to allow it, or remove those changes from the configuration"
     )]
     CustomerNotManageable {
-        /// The customer's address.
+        /// The customer's name, quoted.
         customer: String,
         /// Blocked operations.
         count: usize,

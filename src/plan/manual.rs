@@ -101,8 +101,9 @@ pub fn with_capabilities(
     words: impl Fn(&Operation, Option<&str>) -> (String, Vec<String>),
 ) -> Plan {
     for (i, op) in plan.operations.iter().enumerate() {
+        // A parent this plan creates too (a live one has no creation here).
         let parent_name = match &op.change {
-            Change::Create { parent, .. } if parent.id().is_none() => {
+            Change::Create { parent, .. } => {
                 let at = parent.address();
                 plan.operations.iter().find_map(|o| match &o.change {
                     Change::Create { fields, .. } if o.address == at => Some(fields.name.as_str()),
@@ -168,6 +169,15 @@ mod tests {
         let titles: Vec<&str> = p.manual.iter().map(|s| s.title.as_str()).collect();
         assert_eq!(titles.len(), 6);
         assert_eq!(titles[0], "Add customer.contoso");
+        // A parent created by the same plan is named by its name.
+        assert!(
+            titles.contains(&"Add network.contoso-network under Contoso Ltd"),
+            "{titles:#?}"
+        );
+        assert!(
+            titles.contains(&"Add sub_account.contoso-paris under Contoso Network"),
+            "{titles:#?}"
+        );
         let first = p.manual[0].operation;
         assert_eq!(p.manual_step(first).map(|(n, _)| n), Some(1));
         assert!(p.check_safety().is_ok());
@@ -191,6 +201,39 @@ mod tests {
             matches!(&r.0[..], [Refusal::Unsupported { count: 8, .. }]),
             "{r}"
         );
+    }
+
+    /// Deletions of kinds the provider cannot delete are manual steps too.
+    #[test]
+    fn deletions_the_provider_cannot_do_become_manual_steps() {
+        let live = simulate(
+            &empty_live(),
+            &plan(&acme(), &empty_live(), Options::default()).unwrap(),
+        );
+        let mut desired = acme();
+        desired.customers.retain(|c| c.key != "fabrikam");
+        let options = Options {
+            prune_accounts: true,
+            force: true,
+            ..Options::default()
+        };
+        let caps = Capabilities {
+            delete: vec![],
+            ..Capabilities::full()
+        };
+        let p = with_capabilities(plan(&desired, &live, options).unwrap(), &caps, words);
+        let manual: Vec<&str> = p
+            .manual
+            .iter()
+            .map(|m| p.operations[m.operation].address.as_str())
+            .collect();
+        assert_eq!(manual, ["customer.fabrikam"]);
+        let p = with_capabilities(
+            plan(&desired, &live, options).unwrap(),
+            &Capabilities::full(),
+            words,
+        );
+        assert!(p.manual.is_empty());
     }
 
     /// A provider without keys and storing only names: what a person created by hand (no key,

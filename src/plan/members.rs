@@ -5,13 +5,16 @@ use std::collections::HashSet;
 
 use super::operation::{AccountRef, Change, Membership, Operation, Person, UserRef};
 use super::planner::Planner;
-use super::settings::SettingsError;
 use super::{PlanError, Unmanaged, UnmanagedObject};
 use crate::config;
+use crate::config::SettingsError;
 use crate::live;
 use crate::vocab::UserStatus;
 
 const PRUNE_REMOVES: &str = "not in the configuration (--prune removes it)";
+
+/// How many distinct accepted settings `settings_accepted` remembers.
+const ACCEPTED_REMEMBERED: usize = 32;
 
 impl<'l> Planner<'l> {
     /// Users and services of one account (the partner's services list is always empty).
@@ -200,10 +203,29 @@ impl<'l> Planner<'l> {
         }
     }
 
-    /// Whether the settings, with the schema's defaults, are valid; records why when not.
+    /// Whether the settings, with the schema's defaults, are valid; records why when not. The
+    /// last few distinct settings accepted are remembered (a configuration's services mostly
+    /// repeat a few); refusals are worked out every time.
     fn settings_accepted(&mut self, account: &AccountRef, s: &config::Service) -> bool {
-        match self.catalog.check(&s.service_type, &s.settings) {
-            Ok(()) => true,
+        if !self.caps.services {
+            // Nothing to check against: the provider does not manage services (the plan is
+            // refused for them, with that reason).
+            return true;
+        }
+        let known =
+            |(t, v): &(String, crate::plan::Settings)| *t == s.service_type && *v == s.settings;
+        if self.accepted.iter().any(known) {
+            return true;
+        }
+        match self.catalog.effective(&s.service_type, &s.settings) {
+            Ok(_) => {
+                if self.accepted.len() == ACCEPTED_REMEMBERED {
+                    self.accepted.remove(0);
+                }
+                self.accepted
+                    .push((s.service_type.clone(), s.settings.clone()));
+                true
+            }
             Err(SettingsError::UnknownType) => {
                 let address = account.service_address(&s.service_type);
                 self.errors.push(PlanError::UnknownServiceType {
@@ -217,7 +239,7 @@ impl<'l> Planner<'l> {
                 self.errors.push(PlanError::InvalidSettings {
                     address: account.service_address(&s.service_type),
                     service_type: s.service_type.clone(),
-                    errors,
+                    errors: errors.into_iter().map(|v| (v.pointer, v.message)).collect(),
                 });
                 false
             }

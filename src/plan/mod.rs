@@ -39,6 +39,7 @@ pub use operation::{
     Person, Settings, UserRef,
 };
 pub use saved::{Context as SavedContext, SAVED_FORMAT_VERSION, SavedPlan, SavedPlanError};
+pub use settings::catalog;
 pub use target::restrict;
 
 /// A live object left alone because the configuration does not mention it.
@@ -177,7 +178,7 @@ pub struct Plan {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unsupported: Vec<String>,
     /// Changes inside customers the vendor does not let the partner manage (the plan is
-    /// refused): the customer's address, and the change's.
+    /// refused): the customer's name (quoted), and the change's address.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub closed: Vec<(String, String)>,
     /// Matching invitations still pending (no change needed).
@@ -229,12 +230,13 @@ impl Plan {
         self.operations.len() - self.manual.len()
     }
 
-    /// The least time the apply can take under the reported write limits, in seconds: at the
-    /// per-minute rate, and with a daily budget, a wait for each day's renewal.
+    /// The least time the apply can take under the reported write limits, in seconds: a
+    /// minute for each full minute's worth of writes after the first, and with a daily
+    /// budget, a wait for each day's renewal.
     pub fn min_seconds(&self) -> Option<f64> {
-        let per_minute = self.limits.writes_per_minute.filter(|m| *m > 0)?;
+        let per_minute = self.limits.writes_per_minute.filter(|m| *m > 0)? as usize;
         let writes = self.writes();
-        let at_rate = |n: usize| n as f64 * 60.0 / f64::from(per_minute);
+        let at_rate = |n: usize| (n.saturating_sub(1) / per_minute) as f64 * 60.0;
         let daily = self.limits.writes_per_day.filter(|d| *d > 0);
         Some(match (daily, self.limits.day_millis) {
             (Some(per_day), Some(day)) if writes > per_day as usize => {

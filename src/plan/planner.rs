@@ -126,9 +126,11 @@ pub(super) struct Planner<'l> {
     pub(super) live: &'l Snapshot,
     pub(super) options: Options,
     /// What the provider can store and do.
-    caps: Capabilities,
+    pub(super) caps: Capabilities,
     pub(super) ix: Index<'l>,
-    pub(super) catalog: settings::Catalog<'l>,
+    pub(super) catalog: crate::config::Catalog,
+    /// The last distinct `(type, settings)` the catalog accepted (see `settings_accepted`).
+    pub(super) accepted: Vec<(String, crate::plan::Settings)>,
     pub(super) matched: HashSet<&'l str>,
     /// Live ids named by `adopt`: never adopted by name by another account.
     reserved: HashSet<String>,
@@ -155,7 +157,8 @@ impl<'l> Planner<'l> {
             options,
             caps,
             ix: Index::new(live),
-            catalog: settings::Catalog::new(&live.catalog),
+            catalog: settings::catalog(&live.catalog),
+            accepted: Vec::new(),
             matched: HashSet::new(),
             reserved: HashSet::new(),
             ops: Vec::new(),
@@ -238,7 +241,7 @@ impl<'l> Planner<'l> {
             .filter(|o| super::guard::inside_customer(o.action(), &o.account))
             .filter_map(|o| {
                 let c = self.customer_of(o).filter(|c| !c.manageable)?;
-                Some((live_ref(c).address(), o.address.clone()))
+                Some((format!("\"{}\"", c.name), o.address.clone()))
             })
             .collect()
     }

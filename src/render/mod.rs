@@ -185,6 +185,10 @@ pub fn cost_line(plan: &Plan) -> Option<String> {
         .unwrap_or_default();
     let limits = if daily.is_empty() { "limit" } else { "limits" };
     Some(match (plan.min_seconds(), plan.limits.writes_per_minute) {
+        (Some(0.0), Some(limit)) => format!(
+            "Cost: {read}{writes} write call{}, within the API's {limits} of {limit} writes/min{daily}.",
+            if writes == 1 { "" } else { "s" },
+        ),
         (Some(secs), Some(limit)) => format!(
             "Cost: {read}{writes} write call{}; at the API's {limits} of {limit} writes/min{daily} the apply takes at least {}.",
             if writes == 1 { "" } else { "s" },

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::server::ServeError;
 use super::store::OpenError;
-use crate::api::types::{FieldError, PROBLEM_CONTENT_TYPE, Problem};
+use crate::api::types::{AccountKind, FieldError, PROBLEM_CONTENT_TYPE, Problem};
 
 /// Why the sandbox could not do what a library caller or an admin command asked.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +44,38 @@ pub enum Error {
         "it holds no partner yet; `partnerctl apply` with a configuration creates its partner, or run `partnerctl sandbox partner add --name NAME`"
     )]
     NoPartner,
+    /// No account of that kind has that name.
+    #[error("no {kind} named {name:?}")]
+    NoAccount {
+        /// The kind looked for.
+        kind: AccountKind,
+        /// The name.
+        name: String,
+    },
+    /// Several accounts of that kind have that name.
+    #[error("several {kind} accounts are named {name:?} ({}); a name must say which one", ids.join(", "))]
+    AmbiguousAccount {
+        /// The kind looked for.
+        kind: AccountKind,
+        /// The name.
+        name: String,
+        /// Their ids.
+        ids: Vec<String>,
+    },
+    /// A network or sub-account was added without its parent.
+    #[error("a {kind} needs --parent: the name of its {parent}")]
+    ParentRequired {
+        /// The kind added.
+        kind: AccountKind,
+        /// The kind of its parent.
+        parent: AccountKind,
+    },
+    /// A customer was added with a parent.
+    #[error("a customer has no --parent: it belongs to the partner (--partner NAME)")]
+    CustomerParent,
+    /// `--not-manageable` for another kind than a customer.
+    #[error("only a customer can be not manageable")]
+    ManageableIsForCustomers,
     /// The database holds several partners and none was named.
     #[error("it holds several {}; name one with --partner", quoted(existing))]
     WhichPartner {

@@ -1,20 +1,27 @@
-//! Stage `sandbox`: a local, durable implementation of the partner API.
-//! May touch: the SQLite file, loopback sockets. Depends on nothing of the crate but
-//! [`crate::api::types`] (the wire types it shares with the client) and [`crate::vocab`].
+//! Stage `sandbox`: a local, durable implementation of the partner API, and of vendor dialects
+//! (Nexudus) over the same store.
+//! May touch: the SQLite file, loopback sockets. Depends on nothing of the crate but the wire
+//! types it shares with the clients ([`crate::api::types`], and
+//! [`crate::provider::nexudus::wire`] for the Nexudus dialect) and [`crate::vocab`].
 //!
-//! - [`server`]: the axum server; [`server::spawn`] starts it in-process. Inside: `state`,
-//!   `auth`, `request`/`reply`, `exec` (store calls: reads, and writes with throttle, failure
-//!   injection and idempotency), `knobs` (latency, write limit, fail rate), `problems`, and
-//!   `handlers` per resource.
+//! - [`server`]: serving; [`server::spawn`] starts a server in-process, speaking the dialect
+//!   of [`server::ServeOptions::dialect`]; `knobs` (latency, failure injection) are shared.
+//! - `dialects`: one router per dialect: `partner_api` (state, auth, request/reply, exec with
+//!   throttle, failure injection and idempotency, problems, handlers per resource) and
+//!   `nexudus` (token grant and Basic, pacing by the vendor's rate windows, `Page` lists,
+//!   `WriteResult` writes, handlers per entity).
 //! - [`store`]: the SQLite store and every rule/§7, one module per concern
-//!   (`writer` for group commit, `schema`, `partners`, `accounts`, `users`, `services`,
-//!   `outbox`, `idempotency`, `pagination`, `validation`, `etag`, …); its public items are
-//!   re-exported at [`store`].
+//!   (`writer` for group commit, `schema` with its migrations, `partners`, `accounts`, `users`,
+//!   `services`, `outbox`, `idempotency`, `pagination`, `validation`, `etag`, and for the
+//!   dialects `numbers`, `numbered`, `people`, `credentials`, `listing`); its public items
+//!   are re-exported at [`store`].
 //! - [`catalog`]: the service types and their settings schemas.
 //! - [`error`]: [`error::RequestError`] (a refused request, answered as a problem document) and
 //!   [`error::Error`] (why the sandbox could not do what a caller asked).
-//! - here: [`DEFAULT_DB`] and the admin functions behind `partnerctl sandbox …`, which open the
-//!   database directly. The command line itself lives at the edge, in the CLI module.
+//! - here and in `admin`: [`DEFAULT_DB`] and the admin functions behind `partnerctl sandbox …`,
+//!   which open the database directly (`admin` plays the vendor's dashboard: partner logins,
+//!   accounts the vendor's API cannot create, a customer's `manageable` flag). The command
+//!   line itself lives at the edge, in the CLI module.
 //!
 //! Usage:
 //!
@@ -26,6 +33,10 @@
 //! partnerctl sandbox users accept --email jane@contoso.example   # or: users expire
 //! partnerctl sandbox outbox                              # invitation emails, JSON lines
 //! partnerctl sandbox partner list | partner token --id ID
+//! partnerctl sandbox partner add --name Acme --login ops@acme.example --password P
+//! partnerctl sandbox accounts add --kind network --name 'Contoso North' --parent Contoso
+//! partnerctl sandbox accounts set-manageable --name Contoso --manageable false
+//! partnerctl sandbox serve --dialect nexudus --time-scale 60   # the Nexudus REST API
 //! partnerctl -v sandbox serve                            # request log on stderr (or RUST_LOG=info)
 //! ```
 //!
@@ -45,13 +56,21 @@
 //!   mismatch); on the idempotent service PUT/DELETE it is optional and checked when sent.
 //! - Idempotency keys are scoped to the partner; only successful (2xx) responses are
 //!   remembered, so a request that failed validation can be corrected and retried with the key.
+//! - A customer's own `manageable` flag (Nexudus: `CanManageAccount`, set at the dashboard) is
+//!   enforced by the Nexudus dialect, together with the partner's; the partner API keeps its
+//!   partner-wide gate only. In the Nexudus dialect the gate also covers the customer's own
+//!   business record.
 
+mod admin;
 pub mod catalog;
+mod dialects;
 pub mod error;
 pub mod server;
 pub mod store;
 
 use std::path::Path;
+
+pub use admin::{AddedAccount, NewAccount, NewLogin, add_account, add_partner, set_manageable};
 
 use crate::api::types::{Partner, User, UserStatus};
 use error::{Error, RequestError};
@@ -105,14 +124,6 @@ pub fn existing_partner_token(db: &Path, name: Option<&str>) -> Result<(String, 
     let id = partner.id.clone();
     let token = store.write(move |tx| store::issue_token(tx, &id))?;
     Ok((partner.name.clone(), token))
-}
-
-/// Admin: creates a partner in the database at `db` and returns its first API token.
-pub fn add_partner(db: &Path, name: &str, manageable: bool) -> Result<String, Error> {
-    let store = Store::open(db)?;
-    let name = name.to_string();
-    let (_, token) = store.write(move |tx| store::add_partner(tx, &name, manageable))?;
-    Ok(token)
 }
 
 /// Admin: issues one more API token for the existing partner `partner_id`.

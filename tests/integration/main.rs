@@ -3,14 +3,17 @@
 mod access;
 mod apply;
 mod apply_output;
+mod catalog;
 mod ci_examples;
 mod endpoint;
 mod export;
 mod layers;
 mod limits;
+mod openapi;
 mod plan;
 mod sandbox;
 mod scale;
 mod support;
 mod tables;
 mod validate;
+mod vendor_nexudus;

@@ -73,7 +73,7 @@ fn every_problem_of_every_row_with_its_cell_and_column() {
             lines.join("\n")
         );
     }
-    assert_eq!(lines.last().unwrap(), "5 problems found");
+    assert!(lines.last().unwrap().starts_with("5 problems found; "));
     // A valid country's zones are what a wrong time zone suggests.
     let dir = config_with(
         "name,contact_name,contact_email,country,timezone\nBerlin GmbH,Kai,kai@b.example,DE,GMT+1\n",

@@ -1,16 +1,28 @@
 //! `partnerctl validate`, `schema`, `completions` and help: the foundation's user-facing contract.
+//!
+//! Validation runs against the sandbox's catalog file here: in the crate root, other tests'
+//! plans may have cached a catalog (`catalog.rs` covers the other catalogs).
 
 use crate::support::cli::{partnerctl, root};
+
+/// `--catalog` and the sandbox's catalog file, relative to the crate root.
+const CATALOG: [&str; 2] = ["--catalog", "src/sandbox/catalog.json"];
+
+/// The end of validate's last line with [`CATALOG`].
+const CHECKED: &str = "services checked against the catalog src/sandbox/catalog.json (4 types)";
 
 #[test]
 fn acme_example_is_valid_and_counted() {
     let run = partnerctl()
         .args(["validate", "examples/acme"])
+        .args(CATALOG)
         .run()
         .success();
     assert_eq!(
         run.stdout,
-        "valid: 3 customers, 1 network, 2 sub-accounts, 10 users, 8 services (3 files)\n"
+        format!(
+            "valid: 3 customers, 1 network, 2 sub-accounts, 10 users, 8 services (3 files); {CHECKED}\n"
+        )
     );
 }
 
@@ -30,7 +42,7 @@ fn invalid_examples_report_their_problems() {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        let run = partnerctl().args(["validate", &rel]).run();
+        let run = partnerctl().args(["validate", &rel]).args(CATALOG).run();
         assert_eq!(run.code, 1, "{rel} must be rejected\n{}", run.stderr);
         assert!(run.stdout.is_empty(), "{rel}: nothing on stdout");
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
@@ -42,11 +54,17 @@ fn invalid_examples_report_their_problems() {
 fn problems_in_two_files_are_reported_in_one_run() {
     let run = partnerctl()
         .args(["validate", "examples/invalid/two-files"])
+        .args(CATALOG)
         .run()
         .code(1);
     run.stderr_contains("two-files/a.yaml:");
     run.stderr_contains("two-files/b.yaml:");
-    assert!(run.stderr.ends_with("4 problems found\n"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .ends_with(&format!("4 problems found; {CHECKED}\n")),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -6,12 +6,16 @@
 //!   unknown fields (with the closest allowed name), missing required fields, wrong types;
 //! - `rules`, values and relations: key syntax, emails, countries, timezones, roles, `version`,
 //!   duplicates (account keys across the whole config, user emails and service types within an
-//!   account), `partner`/`defaults` declared once.
+//!   account), `partner`/`defaults` declared once;
+//! - `services`, against a service catalog when one is given: known types (with the closest
+//!   known one suggested) and settings their schemas accept.
 
 mod rules;
+mod services;
 mod shape;
 
 pub(crate) use rules::Semantics;
+pub(crate) use services::check as services;
 pub(crate) use shape::{Shape, closest};
 
 use super::yaml::Pos;

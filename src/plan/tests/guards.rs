@@ -201,6 +201,6 @@ fn changes_inside_a_customer_that_may_not_be_managed_are_refused() {
     let r = p.check_safety().unwrap_err();
     assert_eq!(
         r.to_string(),
-        "customer customer.contoso may not be managed by the partner (the vendor's \"manage\" permission for it is off): 2 change(s) inside it cannot be made, e.g. customer.contoso.user[new@contoso.example]; ask the customer or the vendor to allow it, or remove those changes from the configuration"
+        "customer \"Contoso Ltd\" may not be managed by the partner (the vendor's \"manage\" permission for it is off): 2 change(s) inside it cannot be made, e.g. customer.contoso.user[new@contoso.example]; ask the customer or the vendor to allow it, or remove those changes from the configuration"
     );
 }

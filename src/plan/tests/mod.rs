@@ -309,13 +309,18 @@ fn cost_line_inputs() {
     };
     let p = plan(&acme(), &live, Options::default()).unwrap();
     assert_eq!(p.writes(), 24);
-    assert_eq!(p.min_seconds(), Some(2.4));
-    // A daily budget of 10: two waits for the budget to renew, then 4 writes at the rate.
+    // 24 writes fit in one minute's window of 600: no wait.
+    assert_eq!(p.min_seconds(), Some(0.0));
+    let mut slow = live.clone();
+    slow.limits.writes_per_minute = Some(10);
+    let p = plan(&acme(), &slow, Options::default()).unwrap();
+    assert_eq!(p.min_seconds(), Some(120.0));
+    // A daily budget of 10: two waits for the budget to renew, then 4 writes in a minute.
     let mut daily = live.clone();
     daily.limits.writes_per_day = Some(10);
     daily.limits.day_millis = Some(86_400_000);
     let p = plan(&acme(), &daily, Options::default()).unwrap();
-    assert_eq!(p.min_seconds(), Some(2.0 * 86_400.0 + 0.4));
+    assert_eq!(p.min_seconds(), Some(2.0 * 86_400.0));
     // A limit of zero writes is no limit to compute with (not an infinite wait).
     live.limits.writes_per_minute = Some(0);
     let p = plan(&acme(), &live, Options::default()).unwrap();

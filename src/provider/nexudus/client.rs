@@ -192,6 +192,7 @@ impl NexudusClient {
                 method: call.method.to_string(),
                 path: path.to_string(),
                 status: a.status.as_u16(),
+                meant: r.status,
                 message: r.message.unwrap_or_default(),
                 errors: r.errors.unwrap_or_default(),
             }),
@@ -275,8 +276,9 @@ impl NexudusClient {
         let (mut attempt, mut throttled, mut renewed) = (0u32, 0u32, false);
         loop {
             attempt += 1;
-            self.pace(write, call.path).await?;
+            // Signing in first: the token request takes a slot of its own.
             let token = self.bearer(false).await?;
+            self.pace(write, call.path).await?;
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             if write {
                 self.counters.writes.fetch_add(1, Ordering::Relaxed);

@@ -52,6 +52,9 @@ pub enum NexudusError {
         path: String,
         /// The HTTP status of the answer.
         status: u16,
+        /// The status the API meant (its `Status` field: 403 for a permission, 409 for a
+        /// taken value, even when the HTTP status is 200).
+        meant: u16,
         /// The API's summary.
         message: String,
         /// The problems, field by field.
@@ -85,17 +88,10 @@ pub enum NexudusError {
 }
 
 fn field_errors(errors: &[WireError]) -> String {
-    let parts: Vec<String> = errors
-        .iter()
-        .map(|e| match &e.property_name {
-            Some(p) => format!("{p}: {}", e.message),
-            None => e.message.clone(),
-        })
-        .collect();
-    if parts.is_empty() {
+    if errors.is_empty() {
         String::new()
     } else {
-        format!(" ({})", parts.join("; "))
+        format!(" ({})", super::wire::summary(errors))
     }
 }
 
@@ -119,6 +115,9 @@ impl NexudusError {
             NexudusError::Login(_) | NexudusError::Setup(_) => Remedy::FixAccess,
             NexudusError::Refused {
                 status: 401 | 403, ..
+            }
+            | NexudusError::Refused {
+                meant: 401 | 403, ..
             } => Remedy::FixAccess,
             NexudusError::Refused { .. } => Remedy::FixConfiguration,
             NexudusError::Status {
@@ -139,6 +138,7 @@ mod tests {
             method: "POST".into(),
             path: "/api/sys/users".into(),
             status: 200,
+            meant: 409,
             message: "A user with this email already exists".into(),
             errors: vec![WireError {
                 attempted_value: None,

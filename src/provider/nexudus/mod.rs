@@ -63,6 +63,12 @@ impl NexudusProvider {
         self.client.counters.requests.load(Ordering::Relaxed)
     }
 
+    /// The login the last read saw with this email.
+    pub(super) fn known_login(&self, email: &str) -> Option<i64> {
+        let learned = self.learned.lock().unwrap_or_else(|p| p.into_inner());
+        learned.logins.get(&email.to_lowercase()).copied()
+    }
+
     fn name_of(&self, id: Option<&str>) -> Option<String> {
         let learned = self.learned.lock().unwrap_or_else(|p| p.into_inner());
         id.and_then(|id| learned.names.get(id).cloned())

@@ -16,11 +16,14 @@ const PAGE_SIZE: u32 = 1_000;
 /// Ids per batch get.
 const BATCH: usize = 100;
 
-/// What a read learned beyond the snapshot: names by id (for the runbook's "select ...").
+/// What a read learned beyond the snapshot: names by id (for the runbook's "select ..."), and
+/// the logins by email (an invitation of a new login needs no lookup first).
 #[derive(Debug, Clone, Default)]
 pub struct Learned {
     /// Account names by live id.
     pub names: HashMap<String, String>,
+    /// Login ids by lower-case email.
+    pub logins: HashMap<String, i64>,
 }
 
 /// Every page of a list.
@@ -160,6 +163,10 @@ pub fn assemble(
     }
     let learned = Learned {
         names: out.iter().map(|a| (a.id.clone(), a.name.clone())).collect(),
+        logins: users
+            .iter()
+            .map(|u| (u.email.to_lowercase(), u.id))
+            .collect(),
     };
     let per_minute = |w: wire::Window| {
         let n = f64::from(w.requests) * 60_000.0 / w.millis as f64 * time_scale;

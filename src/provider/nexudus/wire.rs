@@ -307,6 +307,18 @@ pub struct User {
     pub updated_on: String,
 }
 
+/// `Prop: message; ...`: the problems of a refused write in one line.
+pub fn summary(errors: &[WireError]) -> String {
+    let parts: Vec<String> = errors
+        .iter()
+        .map(|e| match &e.property_name {
+            Some(p) => format!("{p}: {}", e.message),
+            None => e.message.clone(),
+        })
+        .collect();
+    parts.join("; ")
+}
+
 /// The query of a batch get: `?id=[1,2,3]`.
 pub fn batch_query(ids: &[i64]) -> String {
     let list: Vec<String> = ids.iter().map(i64::to_string).collect();

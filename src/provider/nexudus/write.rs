@@ -94,13 +94,24 @@ impl NexudusProvider {
     }
 
     /// Links `person` to `business`: a new login, or the business added to the existing one.
-    /// After an unknown outcome the login is looked up again before anything is re-sent.
+    /// The first attempt trusts what the read saw (a login it did not see is created without a
+    /// lookup); after an unknown outcome, or when the API says the email is taken, the login
+    /// is looked up by email before anything is sent again.
     async fn invite(&self, business: i64, person: &Person) -> Result<(), NexudusError> {
         let admin = person.role == Role::Admin;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            if let Some(u) = self.find_login(&person.email).await? {
+            let existing = match (attempt, self.known_login(&person.email)) {
+                (1, None) => None,
+                (1, Some(id)) => Some(
+                    self.client
+                        .get::<User>(&format!("{}/{}", wire::USERS, id), &[])
+                        .await?,
+                ),
+                _ => self.find_login(&person.email).await?,
+            };
+            if let Some(u) = existing {
                 let mut list = u.businesses.clone().unwrap_or_default();
                 if list.contains(&business) && (u.is_admin || !admin) {
                     return Ok(()); // already there: an earlier attempt landed
@@ -134,6 +145,8 @@ impl NexudusProvider {
                         wire::USERS
                     );
                 }
+                // Created meanwhile (by this apply, for another account): link it instead.
+                Err(e) if email_taken(&e) && attempt < CREATE_ATTEMPTS => {}
                 Err(e) => return Err(e),
             }
         }
@@ -199,6 +212,24 @@ impl NexudusProvider {
             .await
             .map(|_| ())
     }
+}
+
+/// A refusal because a login with the email exists already.
+fn email_taken(e: &NexudusError) -> bool {
+    let NexudusError::Refused {
+        errors, message, ..
+    } = e
+    else {
+        return false;
+    };
+    let said = |m: &str| {
+        let m = m.to_lowercase();
+        m.contains("email") && (m.contains("already") || m.contains("exist"))
+    };
+    errors
+        .iter()
+        .any(|f| f.property_name.as_deref() == Some("Email") && said(&f.message))
+        || said(message)
 }
 
 fn unsupported(op: &Operation) -> NexudusError {

@@ -1,47 +1,77 @@
-//! The sandbox HTTP server (axum): routes, auth, idempotency, knobs.
+//! Serving the sandbox (axum): options, starting in-process with [`spawn`], stopping. The CLI's
+//! `sandbox serve` is a thin wrapper.
 //!
-//! Start it in-process with [`spawn`]; the CLI's `sandbox serve` is a thin wrapper.
-//!
-//! Layout: `state` (what handlers share), `auth` (bearer tokens), `request`/`reply` (reading
-//! bodies and headers, writing responses), `exec` (store calls: reads, and writes with
-//! throttle, failure injection and idempotency), `knobs` (latency, write limit, fail rate),
-//! `problems` (every error as problem+json), `handlers` (one module per resource).
+//! One store, one router per dialect (see [`super::dialects`]): [`ServeOptions::dialect`]
+//! picks it. Shared here: [`knobs`] (latency and failure injection); each dialect throttles in
+//! its own way (`--write-limit` for the partner API, the vendor's rate windows for Nexudus).
 
-mod auth;
-mod exec;
-mod handlers;
-mod knobs;
-mod problems;
-mod reply;
-mod request;
-mod state;
+pub(super) mod knobs;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::http::StatusCode;
-use axum::middleware;
-use axum::routing::{get, post};
 
+use super::dialects::{nexudus, partner_api};
 use super::store::{OpenError, Store};
-use handlers::{accounts, services, users};
-use state::AppState;
+
+/// The API a sandbox server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// The partner API (`schemas/openapi.yaml`).
+    #[default]
+    PartnerApi,
+    /// The Nexudus REST API (`/api/token`, `/api/sys/...`).
+    Nexudus,
+}
+
+impl Dialect {
+    /// The command-line spelling (`partner-api`, `nexudus`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::PartnerApi => "partner-api",
+            Dialect::Nexudus => "nexudus",
+        }
+    }
+}
+
+/// The Nexudus dialect's pacing knobs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pacing {
+    /// Every rate window is divided by this (60: a minute lasts a second); `Retry-After` too.
+    pub time_scale: f64,
+    /// Replaces the 60 writes a minute.
+    pub writes_per_minute: Option<u32>,
+    /// Replaces the 5,000 writes a day.
+    pub writes_per_day: Option<u32>,
+}
+
+impl Default for Pacing {
+    fn default() -> Self {
+        Pacing {
+            time_scale: 1.0,
+            writes_per_minute: None,
+            writes_per_day: None,
+        }
+    }
+}
 
 /// Options of a sandbox server.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
+    /// The API it speaks.
+    pub dialect: Dialect,
     /// Address to bind (`127.0.0.1:0` picks a free port).
     pub listen: String,
     /// SQLite database file (created with its directory).
     pub db: PathBuf,
     /// Added to every request.
     pub latency: Duration,
-    /// Writes per minute per partner (`None`: unlimited).
+    /// Partner API: writes per minute per partner (`None`: unlimited).
     pub write_limit: Option<u32>,
-    /// Status of a throttled write: 429, or 409 (Nexudus style).
+    /// Partner API: status of a throttled write, 429 or 409.
     pub throttle_status: StatusCode,
     /// Fraction of writes that fail (half before, half after the commit).
     pub fail_rate: f64,
@@ -49,12 +79,15 @@ pub struct ServeOptions {
     pub seed: u64,
     /// A stricter name limit than the API's own (a vendor partnerctl does not know well).
     pub max_name_chars: Option<usize>,
+    /// Nexudus: the pacing of its rate windows.
+    pub pacing: Pacing,
 }
 
 impl ServeOptions {
     /// Defaults: no latency, no limits, no failures, the given address and db.
     pub fn new(listen: impl Into<String>, db: impl Into<PathBuf>) -> Self {
         ServeOptions {
+            dialect: Dialect::PartnerApi,
             listen: listen.into(),
             db: db.into(),
             latency: Duration::ZERO,
@@ -63,6 +96,7 @@ impl ServeOptions {
             fail_rate: 0.0,
             seed: 0,
             max_name_chars: None,
+            pacing: Pacing::default(),
         }
     }
 }
@@ -73,6 +107,17 @@ pub enum ServeError {
     /// `fail_rate` is not a fraction.
     #[error("--fail-rate must be between 0 and 1")]
     FailRate(f64),
+    /// `time_scale` is not a positive number.
+    #[error("--time-scale must be a positive number")]
+    TimeScale(f64),
+    /// A knob of another dialect than the one served.
+    #[error("{knob} does not apply to the {dialect} dialect")]
+    Knob {
+        /// The knob.
+        knob: &'static str,
+        /// The dialect served.
+        dialect: &'static str,
+    },
     /// The database could not be opened.
     #[error(transparent)]
     Open(#[from] OpenError),
@@ -133,9 +178,7 @@ impl Drop for RunningSandbox {
 
 /// Opens the store, binds the address and serves in a background task of the current runtime.
 pub async fn spawn(opts: ServeOptions) -> Result<RunningSandbox, ServeError> {
-    if !(0.0..=1.0).contains(&opts.fail_rate) {
-        return Err(ServeError::FailRate(opts.fail_rate));
-    }
+    check_knobs(&opts)?;
     let db = opts.db.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(&db)).await??;
     let listener = tokio::net::TcpListener::bind(&opts.listen)
@@ -145,7 +188,11 @@ pub async fn spawn(opts: ServeOptions) -> Result<RunningSandbox, ServeError> {
             cause,
         })?;
     let addr = listener.local_addr()?;
-    let app = router(Arc::new(AppState::new(store, &opts)));
+    let store = Arc::new(store);
+    let app = match opts.dialect {
+        Dialect::PartnerApi => partner_api::router(store, &opts),
+        Dialect::Nexudus => nexudus::router(store, &opts),
+    };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -161,45 +208,29 @@ pub async fn spawn(opts: ServeOptions) -> Result<RunningSandbox, ServeError> {
     })
 }
 
-fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/healthz", get(handlers::healthz))
-        .route("/v1/partner", get(handlers::get_partner))
-        .route("/v1/limits", get(handlers::get_limits))
-        .route("/v1/service-types", get(handlers::list_service_types))
-        .route(
-            "/v1/accounts",
-            get(accounts::list_accounts).post(accounts::create_account),
-        )
-        .route(
-            "/v1/accounts/{id}",
-            get(accounts::get_account)
-                .patch(accounts::patch_account)
-                .delete(accounts::delete_account),
-        )
-        .route("/v1/accounts/{id}/users", post(users::invite_user))
-        .route("/v1/users", get(users::list_users))
-        .route(
-            "/v1/users/{id}",
-            get(users::get_user)
-                .patch(users::patch_user)
-                .delete(users::delete_user),
-        )
-        .route("/v1/users/{id}/resend", post(users::resend_user))
-        .route("/v1/services", get(services::list_services))
-        .route(
-            "/v1/accounts/{id}/services/{type}",
-            get(services::get_service)
-                .put(services::put_service)
-                .delete(services::delete_service),
-        )
-        .fallback(problems::fallback)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            knobs::latency_layer,
-        ))
-        .layer(middleware::map_response(problems::problem_layer))
-        .with_state(state)
+/// Refuses knobs out of range, and knobs of the other dialect.
+fn check_knobs(o: &ServeOptions) -> Result<(), ServeError> {
+    if !(0.0..=1.0).contains(&o.fail_rate) {
+        return Err(ServeError::FailRate(o.fail_rate));
+    }
+    let p = o.pacing;
+    if !(p.time_scale.is_finite() && p.time_scale > 0.0) {
+        return Err(ServeError::TimeScale(p.time_scale));
+    }
+    let knob = |knob| ServeError::Knob {
+        knob,
+        dialect: o.dialect.as_str(),
+    };
+    match o.dialect {
+        Dialect::PartnerApi if p.writes_per_minute.is_some() => Err(knob("--writes-per-minute")),
+        Dialect::PartnerApi if p.writes_per_day.is_some() => Err(knob("--writes-per-day")),
+        Dialect::PartnerApi if p.time_scale != 1.0 => Err(knob("--time-scale")),
+        Dialect::Nexudus if o.write_limit.is_some() => Err(knob("--write-limit")),
+        Dialect::Nexudus if o.throttle_status != StatusCode::TOO_MANY_REQUESTS => {
+            Err(knob("--throttle-status"))
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use super::super::error::RequestError;
 use super::clock::now_rfc3339;
 use super::doc::{from_doc, new_id, to_doc};
 use super::etag::{Tagged, check_if_match};
+use super::numbers;
 use super::pagination::page_query;
 use super::partners::PartnerRow;
 use super::validation::{
@@ -182,6 +183,10 @@ pub fn create_account(
         "INSERT INTO accounts (id, partner_id, kind, parent_id, external_key, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![a.id, p.id, a.kind.as_str(), a.parent_id, a.external_key, to_doc(&a)?])?;
+    if a.kind == AccountKind::Customer {
+        tx.prepare_cached("UPDATE accounts SET link_number = ?2 WHERE id = ?1")?
+            .execute(params![a.id, numbers::reserve(tx)?])?;
+    }
     Ok(a)
 }
 
@@ -246,10 +251,11 @@ pub fn patch_account(
 ) -> Result<Account, RequestError> {
     let mut a = get_account(tx, p, id)?;
     gate_account(p, &a)?;
-    check_if_match(if_match, &a.etag, true)?;
+    // An invalid body is a 400 whatever the precondition says.
     let mut errs = Vec::new();
     check_patch(&patch, &mut errs);
     verdict(errs)?;
+    check_if_match(if_match, &a.etag, true)?;
     if let Some(Some(k)) = &patch.external_key
         && let Some(owner) = external_key_owner(tx, &p.id, k)?.filter(|o| o != id)
     {
@@ -311,4 +317,20 @@ pub fn list_accounts(
         f.push(("external_key", SqlValue::Text(x.clone())));
     }
     page_query(conn, "accounts", &f, q.page_size, q.page_token.as_deref())
+}
+
+/// Admin: the partner's accounts of `kind` named `name`, oldest first.
+pub fn accounts_named(
+    conn: &Connection,
+    partner_id: &str,
+    kind: AccountKind,
+    name: &str,
+) -> Result<Vec<Account>, RequestError> {
+    let docs: Vec<String> = conn
+        .prepare_cached(
+            "SELECT doc FROM accounts WHERE partner_id = ?1 AND kind = ?2 AND json_extract(doc, '$.name') = ?3 ORDER BY seq",
+        )?
+        .query_map(params![partner_id, kind.as_str(), name], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    docs.iter().map(|d| from_doc(d)).collect()
 }

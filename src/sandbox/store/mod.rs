@@ -20,20 +20,30 @@
 //! item that existed when it started.
 //!
 //! Layout, one concern per module (every public item is re-exported here):
-//! - `schema`: the tables, created on open; `writer`: the writer thread and group commit;
+//! - `schema`: the tables, versioned and migrated on open; `writer`: the writer thread and
+//!   group commit;
 //! - `partners`, `accounts`, `users`, `services`, `outbox`: the objects and their rules;
+//! - for dialects with integer ids and logins (Nexudus): `numbers` (stable integer numbers),
+//!   `numbered` (the partner's home, its accounts and its customers' links by number, the
+//!   per-customer `manageable` gate), `people` (one login per email across its user rows),
+//!   `credentials` (dialect logins), `listing` (offset pages with sorting);
 //! - `idempotency`: remembered responses of POSTs; `pagination`: cursors and list pages;
 //! - `validation`: field rules; `etag`: ETags and `If-Match`; `doc`: ids, hashes, stored
 //!   documents; `clock`: timestamps.
 
 mod accounts;
 mod clock;
+mod credentials;
 mod doc;
 mod etag;
 mod idempotency;
+mod listing;
+mod numbered;
+mod numbers;
 mod outbox;
 mod pagination;
 mod partners;
+mod people;
 mod schema;
 mod services;
 mod users;
@@ -47,16 +57,28 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::error::RequestError;
 
-pub use accounts::{create_account, delete_account, get_account, list_accounts, patch_account};
+pub use accounts::{
+    accounts_named, create_account, delete_account, get_account, list_accounts, patch_account,
+};
 pub use clock::{now_epoch, now_rfc3339};
+pub use credentials::{LoginCheck, add_credential, check_credential};
 pub use doc::sha256_hex;
 pub use etag::check_if_match;
 pub use idempotency::{
     IDEMPOTENCY_TTL_SECS, StoredResponse, idempotency_lookup, idempotency_store,
 };
+pub use listing::{Listed, Slice, SortKey};
+pub use numbered::{
+    Home, Link, Place, PlaceWrite, account_numbers, get_link, get_place, home, list_links,
+    list_places, replace_link, replace_place, set_customer_manageable,
+};
 pub use outbox::{OutboxEmail, outbox};
 pub use partners::{
-    PartnerRow, add_partner, ensure_partner, issue_token, list_partners, partner_by_token,
+    PartnerRow, add_partner, ensure_partner, issue_token, list_partners, partner_by_id,
+    partner_by_token, partners_named,
+};
+pub use people::{
+    Person, PersonWrite, create_person, delete_person, get_people, list_people, replace_person,
 };
 pub use services::{delete_service, get_service, list_services, put_service};
 pub use users::{
@@ -120,7 +142,7 @@ impl Store {
                 cause,
             })?;
         }
-        let conn = Connection::open(path).map_err(|cause| OpenError::Open {
+        let mut conn = Connection::open(path).map_err(|cause| OpenError::Open {
             path: path.to_path_buf(),
             cause,
         })?;
@@ -133,7 +155,7 @@ impl Store {
             });
         }
         conn.execute_batch("PRAGMA synchronous=FULL;")?;
-        schema::create(&conn)?;
+        schema::migrate(&mut conn)?;
         let (tx, rx) = mpsc::channel::<writer::Job>();
         let writer = std::thread::Builder::new()
             .name("sandbox-writer".into())

@@ -13,9 +13,18 @@ fn encode_cursor(seq: i64) -> String {
     format!("c1.{seq:x}")
 }
 
+/// Hex digits of a cursor: at most 15, so that every cursor of the pattern the API documents
+/// (`^c1\.[0-9a-f]{1,15}$`) decodes, and nothing else does (no sign, no upper case).
+const CURSOR_MAX_DIGITS: usize = 15;
+
 fn decode_cursor(token: &str) -> Result<i64, RequestError> {
     token
         .strip_prefix("c1.")
+        .filter(|h| {
+            (1..=CURSOR_MAX_DIGITS).contains(&h.len())
+                && h.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
         .and_then(|h| i64::from_str_radix(h, 16).ok())
         .ok_or_else(|| {
             RequestError::new(
@@ -96,6 +105,20 @@ mod tests {
     fn cursors_round_trip_and_reject_garbage() {
         assert_eq!(decode_cursor(&encode_cursor(12345)).unwrap(), 12345);
         assert!(decode_cursor("zzz").is_err());
+        assert_eq!(
+            decode_cursor("c1.fffffffffffffff").unwrap(),
+            0xfff_ffff_ffff_ffff
+        );
+        for bad in [
+            "c1.",
+            "c1.+5",
+            "c1.-5",
+            "c1.A",
+            "c1.1000000000000000",
+            "c1.5 ",
+        ] {
+            assert!(decode_cursor(bad).is_err(), "{bad}");
+        }
         assert!(page_size(Some(1001)).is_err());
         assert!(page_size(Some(0)).is_err());
         assert_eq!(page_size(None).unwrap(), DEFAULT_PAGE_SIZE);

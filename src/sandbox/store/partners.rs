@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::super::error::RequestError;
 use super::clock::now_rfc3339;
 use super::doc::{new_id, sha256_hex};
+use super::numbers;
 use super::validation::{check_name, verdict};
 use crate::api::types::Partner;
 
@@ -60,8 +61,8 @@ pub fn add_partner(
         support_level: if manageable { "standard" } else { "none" }.to_string(),
     };
     tx.execute(
-        "INSERT INTO partners (id, name, manageable, support_level, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![p.id, p.name, p.manageable, p.support_level, now_rfc3339()],
+        "INSERT INTO partners (id, name, manageable, support_level, created_at, business_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![p.id, p.name, p.manageable, p.support_level, now_rfc3339(), numbers::reserve(tx)?],
     )?;
     let token = issue_token(tx, &p.id)?;
     Ok((p.to_wire(), token))
@@ -118,4 +119,20 @@ pub fn partner_by_token(
     Ok(st
         .query_row([sha256_hex(token.as_bytes())], PartnerRow::from_row)
         .optional()?)
+}
+
+/// The partner with id `id`, if any.
+pub fn partner_by_id(conn: &Connection, id: &str) -> Result<Option<PartnerRow>, RequestError> {
+    let mut st = conn
+        .prepare_cached("SELECT id, name, manageable, support_level FROM partners WHERE id = ?1")?;
+    Ok(st.query_row([id], PartnerRow::from_row).optional()?)
+}
+
+/// Every partner named `name`, oldest first.
+pub fn partners_named(conn: &Connection, name: &str) -> Result<Vec<PartnerRow>, RequestError> {
+    let mut st = conn.prepare_cached(
+        "SELECT id, name, manageable, support_level FROM partners WHERE name = ?1 ORDER BY seq",
+    )?;
+    let rows = st.query_map([name], PartnerRow::from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

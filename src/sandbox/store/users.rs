@@ -11,6 +11,7 @@ use super::etag::{Tagged, check_if_match};
 use super::outbox::write_invitation;
 use super::pagination::page_query;
 use super::partners::PartnerRow;
+use super::people;
 use super::validation::{check_email, check_name, verdict};
 use crate::api::types::{User, UserInvite, UserListQuery, UserPatch, UserStatus};
 
@@ -41,10 +42,16 @@ pub fn get_user(conn: &Connection, p: &PartnerRow, id: &str) -> Result<User, Req
     load_user(conn, p, id)
 }
 
-fn save_user(tx: &Connection, u: &mut User) -> Result<(), RequestError> {
+/// Saves a changed user row (its etag stamped here).
+pub(super) fn save_user(tx: &Connection, u: &mut User) -> Result<(), RequestError> {
     u.stamp_etag()?;
-    tx.prepare_cached("UPDATE users SET status = ?2, doc = ?3 WHERE id = ?1")?
-        .execute(params![u.id, u.status.as_str(), to_doc(u)?])?;
+    tx.prepare_cached("UPDATE users SET status = ?2, email_lc = ?3, doc = ?4 WHERE id = ?1")?
+        .execute(params![
+            u.id,
+            u.status.as_str(),
+            u.email.to_lowercase(),
+            to_doc(u)?
+        ])?;
     Ok(())
 }
 
@@ -75,7 +82,7 @@ pub fn invite_user(
             existing,
         ));
     }
-    let mut u = User {
+    let u = User {
         id: new_id("usr"),
         account_id: account_id.to_string(),
         email: req.email,
@@ -84,12 +91,32 @@ pub fn invite_user(
         status: UserStatus::Invited,
         etag: String::new(),
     };
+    insert_user_row(tx, &p.id, u, &account_name)
+}
+
+/// Stores a new user row `u` (its etag stamped here) of partner `partner_id`; an invited one
+/// gets its invitation email to `account_name` in the outbox.
+pub(super) fn insert_user_row(
+    tx: &Connection,
+    partner_id: &str,
+    mut u: User,
+    account_name: &str,
+) -> Result<User, RequestError> {
     u.stamp_etag()?;
     tx.prepare_cached(
         "INSERT INTO users (id, partner_id, account_id, email_lc, status, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![u.id, p.id, u.account_id, email_lc, u.status.as_str(), to_doc(&u)?])?;
-    write_invitation(tx, &p.id, &u, &account_name, false)?;
+    .execute(params![
+        u.id,
+        partner_id,
+        u.account_id,
+        u.email.to_lowercase(),
+        u.status.as_str(),
+        to_doc(&u)?
+    ])?;
+    if u.status == UserStatus::Invited {
+        write_invitation(tx, partner_id, &u, account_name, false)?;
+    }
     Ok(u)
 }
 
@@ -103,11 +130,14 @@ pub fn patch_user(
 ) -> Result<User, RequestError> {
     let mut u = load_user(tx, p, id)?;
     gated_home(tx, p, &u.account_id)?;
+    // An invalid body is a 400 whatever the precondition says.
+    if let Some(n) = &patch.name {
+        let mut errs = Vec::new();
+        check_name(&mut errs, "/name", n);
+        verdict(errs)?;
+    }
     check_if_match(if_match, &u.etag, true)?;
     if let Some(n) = patch.name {
-        let mut errs = Vec::new();
-        check_name(&mut errs, "/name", &n);
-        verdict(errs)?;
         u.name = n;
     }
     if let Some(r) = patch.role {
@@ -191,6 +221,9 @@ pub fn set_user_status_by_email(
             save_user(tx, &mut u)?;
             changed.push(u);
         }
+    }
+    if to == UserStatus::Active {
+        people::mark_active(tx, email)?;
     }
     Ok(changed)
 }

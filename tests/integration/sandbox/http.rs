@@ -1,6 +1,8 @@
 //! The HTTP surface: health, authentication, problem+json for unknown routes and methods, the
 //! catalog, and the validation of paging parameters.
 
+use std::collections::HashSet;
+
 use serde_json::{Value, json};
 
 use super::s;
@@ -62,9 +64,22 @@ async fn page_size_and_page_token_are_validated() {
     api.get("/v1/accounts?page_size=0")
         .await
         .err(400, "invalid-page-size");
-    api.get("/v1/users?page_token=garbage")
+    // Exactly the cursors the API issues, as the OpenAPI document's pattern states them.
+    for bad in [
+        "garbage",
+        "c1.",
+        "c1.-5",
+        "c1.+5",
+        "c1.A",
+        "c1.1000000000000000",
+    ] {
+        api.get(&format!("/v1/users?page_token={bad}"))
+            .await
+            .err(400, "invalid-page-token");
+    }
+    api.get("/v1/users?page_token=c1.fffffffffffffff")
         .await
-        .err(400, "invalid-page-token");
+        .ok("UserPage");
     let all = api
         .get("/v1/accounts?page_size=1000")
         .await
@@ -81,4 +96,72 @@ async fn page_size_and_page_token_are_validated() {
     assert_eq!(paged.len(), 5);
     let exact = api.list_all("/v1/accounts", "AccountPage", 5).await;
     assert_eq!(exact.len(), 5);
+}
+
+/// The JSON pointers of a problem's field errors.
+fn pointers(problem: &Value) -> HashSet<String> {
+    problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| s(&f["pointer"]))
+        .collect()
+}
+
+#[tokio::test]
+async fn patches_refuse_nulls_and_unreadable_preconditions_and_check_the_body_first() {
+    let sb = Sandbox::start();
+    let api = sb.partner("P", true);
+    let c = api.customer("c").await;
+    let path = format!("/v1/accounts/{}", s(&c["id"]));
+    let etag = s(&c["etag"]);
+    // A field left out is unchanged, so `null` clears (only the key) or is refused: never
+    // quietly ignored.
+    let e = api
+        .patch(
+            &path,
+            json!({"name": null, "country": null, "external_key": null}),
+            Some(&etag),
+        )
+        .await
+        .err(400, "validation-failed");
+    assert_eq!(
+        pointers(&e),
+        HashSet::from(["/name".into(), "/country".into()])
+    );
+    let cleared = api
+        .patch(&path, json!({"external_key": null}), Some(&etag))
+        .await
+        .ok("Account");
+    assert_eq!(cleared["external_key"], Value::Null);
+    // An invalid body is a 400 whatever the precondition says.
+    api.patch(&path, json!({"name": " padded"}), Some("\"stale\""))
+        .await
+        .err(400, "validation-failed");
+    // An If-Match the server cannot read is refused, not taken as absent.
+    api.patch(&path, json!({"name": "N"}), Some("\"é\""))
+        .await
+        .err(400, "invalid-if-match");
+    api.call(
+        "PUT",
+        &format!("{path}/services/cards"),
+        Some(&json!({})),
+        &[("If-Match", "\"é\"")],
+    )
+    .await
+    .err(400, "invalid-if-match");
+
+    let u = api.invite(&s(&c["id"]), "u@c.example", "U").await;
+    let upath = format!("/v1/users/{}", s(&u["id"]));
+    let e = api
+        .patch(&upath, json!({"role": null}), Some(&s(&u["etag"])))
+        .await
+        .err(400, "validation-failed");
+    assert_eq!(pointers(&e), HashSet::from(["/role".into()]));
+    api.patch(&upath, json!({"name": ""}), Some("\"stale\""))
+        .await
+        .err(400, "validation-failed");
+    api.patch(&upath, json!({"role": "admin"}), Some(&s(&u["etag"])))
+        .await
+        .ok("User");
 }

@@ -1,6 +1,7 @@
 //! Integration tests of the sandbox server (SPEC §7, §8) against the real binary.
-//! Every rule is exercised with a passing and a failing case; every response body is validated
-//! against `schemas/openapi.yaml` by the harness.
+//! Every rule is exercised with a passing and a failing case; every response body of the
+//! partner API is validated against `schemas/openapi.yaml` by the harness; `nexudus` tests the
+//! Nexudus dialect (SPEC §11).
 
 mod accounts;
 mod admin;
@@ -9,6 +10,7 @@ mod durability;
 mod http;
 mod idempotency;
 mod knobs;
+mod nexudus;
 mod services;
 mod tenancy;
 mod users;

@@ -43,6 +43,16 @@ fn validator(name: &str) -> Arc<jsonschema::Validator> {
     v
 }
 
+/// Is `value` valid against `#/components/schemas/{name}` of the OpenAPI document?
+pub fn is_valid(name: &str, value: &Value) -> bool {
+    validator(name).is_valid(value)
+}
+
+/// The OpenAPI document, parsed.
+pub fn document() -> &'static Value {
+    openapi()
+}
+
 /// Asserts that `value` is valid against `#/components/schemas/{name}` of the OpenAPI document.
 #[track_caller]
 pub fn assert_valid(name: &str, value: &Value) {

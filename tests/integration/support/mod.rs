@@ -5,10 +5,12 @@
 //! - [`sandbox`]: starting and stopping a real sandbox, and its admin commands.
 //! - [`api`]: the HTTP client of one partner.
 //! - [`contract`]: checking responses against the OpenAPI document.
+//! - [`nexudus`]: the HTTP client of the sandbox's Nexudus dialect, and starting one.
 
 pub mod api;
 pub mod cli;
 pub mod contract;
+pub mod nexudus;
 pub mod sandbox;
 
 pub use api::{Api, LISTS, customer_body};

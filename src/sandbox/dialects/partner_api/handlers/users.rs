@@ -7,14 +7,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::super::super::error::RequestError;
-use super::super::super::store;
 use super::super::auth::Auth;
 use super::super::exec::{delete, read, write};
 use super::super::reply::{Reply, json_response, object_response};
-use super::super::request::{IfMatch, ListQuery, idem, parse_body};
+use super::super::request::{IfMatch, ListQuery, idem, parse_body, parse_patch_body};
 use super::super::state::AppState;
 use crate::api::types::{UserInvite, UserListQuery, UserPatch};
+use crate::sandbox::error::RequestError;
+use crate::sandbox::store;
 
 pub(in super::super) async fn invite_user(
     State(st): State<Arc<AppState>>,
@@ -66,7 +66,7 @@ pub(in super::super) async fn patch_user(
     IfMatch(im): IfMatch,
     body: Bytes,
 ) -> Result<Response, RequestError> {
-    let patch: UserPatch = parse_body(&body)?;
+    let patch: UserPatch = parse_patch_body(&body, &[])?;
     st.check_name(patch.name.as_deref())?;
     write(&st, p, None, move |tx, p| {
         let u = store::patch_user(tx, p, &id, im.as_deref(), patch)?;

@@ -2,19 +2,17 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use super::super::error::RequestError;
-use super::super::store::{PartnerRow, Store};
-use super::ServeOptions;
-use super::knobs::{Faults, Throttle};
+use super::throttle::Throttle;
 use crate::api::types::FieldError;
+use crate::sandbox::error::RequestError;
+use crate::sandbox::server::ServeOptions;
+use crate::sandbox::server::knobs::Faults;
+use crate::sandbox::store::{PartnerRow, Store};
 
 /// The server's state.
 pub(super) struct AppState {
     pub(super) store: Arc<Store>,
-    /// Added to every request.
-    pub(super) latency: Duration,
     pub(super) throttle: Throttle,
     pub(super) faults: Faults,
     /// `--max-name-chars`.
@@ -37,10 +35,9 @@ impl AppState {
         }
     }
 
-    pub(super) fn new(store: Store, o: &ServeOptions) -> Self {
+    pub(super) fn new(store: Arc<Store>, o: &ServeOptions) -> Self {
         AppState {
-            store: Arc::new(store),
-            latency: o.latency,
+            store,
             throttle: Throttle::new(o.write_limit, o.throttle_status),
             faults: Faults::new(o.fail_rate, o.seed),
             max_name_chars: o.max_name_chars,

@@ -6,12 +6,39 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
-use super::super::error::RequestError;
-use super::super::store;
-use crate::api::types::IDEMPOTENCY_KEY_HEADER;
+use crate::api::types::{FieldError, IDEMPOTENCY_KEY_HEADER};
+use crate::sandbox::error::RequestError;
+use crate::sandbox::store;
 
 /// Parses a JSON object body into `T`; a missing or unknown field is reported at its pointer.
 pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, RequestError> {
+    from_object(parse_object(body)?)
+}
+
+/// Like [`parse_body`], for a merge patch: a field left out is unchanged, so `null` can only
+/// mean clearing, which only the fields of `clearable` allow; every other `null` is a field
+/// problem (rather than quietly ignored).
+pub(super) fn parse_patch_body<T: DeserializeOwned>(
+    body: &[u8],
+    clearable: &[&str],
+) -> Result<T, RequestError> {
+    let fields = parse_object(body)?;
+    let nulls: Vec<FieldError> = fields
+        .iter()
+        .filter(|(k, v)| v.is_null() && !clearable.contains(&k.as_str()))
+        .map(|(k, _)| FieldError {
+            pointer: format!("/{}", k.replace('~', "~0").replace('/', "~1")),
+            message: "cannot be null: leave the field out to keep its value".into(),
+        })
+        .collect();
+    if !nulls.is_empty() {
+        return Err(RequestError::validation(nulls));
+    }
+    from_object(fields)
+}
+
+/// The body as a JSON object.
+fn parse_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, RequestError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(RequestError::new(
             StatusCode::BAD_REQUEST,
@@ -26,13 +53,20 @@ pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, RequestE
             format!("request body is not valid JSON: {e}"),
         )
     })?;
-    if !value.is_object() {
-        return Err(RequestError::field(
+    match value {
+        serde_json::Value::Object(fields) => Ok(fields),
+        _ => Err(RequestError::field(
             "",
             "the request body must be a JSON object",
-        ));
+        )),
     }
-    serde_json::from_value(value).map_err(|e| {
+}
+
+/// `T` from the body's fields; a missing or unknown field is reported at its pointer.
+fn from_object<T: DeserializeOwned>(
+    fields: serde_json::Map<String, serde_json::Value>,
+) -> Result<T, RequestError> {
+    serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| {
         let msg = e.to_string();
         let field = |marker: &str| {
             msg.split_once(marker)
@@ -64,20 +98,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ListQuery<T> {
     }
 }
 
-/// The `If-Match` header, if sent (and readable).
+/// The `If-Match` header, if sent; one that is not visible ASCII is a 400 (not ignored: a
+/// precondition the server cannot read must not let the write through).
 pub(super) struct IfMatch(pub(super) Option<String>);
 
 impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
-    type Rejection = std::convert::Infallible;
+    type Rejection = RequestError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(IfMatch(
-            parts
-                .headers
-                .get(header::IF_MATCH)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
-        ))
+        let Some(v) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
+        let v = v.to_str().map_err(|_| {
+            RequestError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-if-match",
+                "If-Match must be visible ASCII: the object's ETag as read, or *",
+            )
+        })?;
+        Ok(IfMatch(Some(v.to_string())))
     }
 }
 
@@ -118,9 +157,9 @@ pub(super) fn idem(
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::store::{PartnerRow, Store};
     use super::*;
     use crate::api::types::AccountCreate;
+    use crate::sandbox::store::{PartnerRow, Store};
 
     use proptest::prelude::*;
 

@@ -10,10 +10,10 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 
-use super::super::catalog;
 use super::auth::Auth;
 use super::state::AppState;
 use crate::api::types::{Health, Limits, Page, Partner, ServiceType};
+use crate::sandbox::catalog;
 
 pub(super) async fn healthz() -> Json<Health> {
     Json(Health {

@@ -7,10 +7,10 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 
-use super::super::error::RequestError;
-use super::super::store::{self, PartnerRow};
 use super::exec::read;
 use super::state::AppState;
+use crate::sandbox::error::RequestError;
+use crate::sandbox::store::{self, PartnerRow};
 
 /// The authenticated partner.
 pub(super) struct Auth(pub(super) PartnerRow);

@@ -4,15 +4,16 @@
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use rusqlite::Connection;
 
-use super::super::error::RequestError;
-use super::super::store::{self, PartnerRow, StoredResponse};
-use super::knobs::Failure;
 use super::reply::Reply;
 use super::request::Idem;
 use super::state::AppState;
+use crate::api::types::PROBLEM_CONTENT_TYPE;
+use crate::sandbox::error::RequestError;
+use crate::sandbox::server::knobs::{Failure, Injected, dropped_connection};
+use crate::sandbox::store::{self, PartnerRow, StoredResponse};
 
 /// Runs blocking `f` on the blocking pool.
 async fn blocking<T: Send + 'static>(
@@ -43,7 +44,7 @@ pub(super) async fn write(
     st.throttle.check(&p.id)?;
     let failure = st.faults.draw();
     if let Some(f) = failure.filter(|f| f.when == Failure::Before) {
-        return Ok(f.response());
+        return Ok(injected(f));
     }
     let reply = st
         .store
@@ -51,7 +52,7 @@ pub(super) async fn write(
         .await
         .map_err(|_| RequestError::internal("the database writer stopped"))??;
     if let Some(f) = failure.filter(|f| f.when == Failure::After) {
-        return Ok(f.response());
+        return Ok(injected(f));
     }
     Ok(reply.into_response())
 }
@@ -107,4 +108,21 @@ pub(super) async fn delete(
         Ok(Reply::no_content())
     })
     .await
+}
+
+/// The response of a write failed by `--fail-rate`: a dropped connection, or a 500 problem.
+fn injected(f: Injected) -> Response {
+    if f.drop_connection {
+        // Labelled problem+json so that `problem_layer` passes it through untouched.
+        return dropped_connection(PROBLEM_CONTENT_TYPE);
+    }
+    RequestError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "injected-failure",
+        format!(
+            "injected failure ({} the write) by --fail-rate; retry with the same Idempotency-Key",
+            f.when.as_str()
+        ),
+    )
+    .into_response()
 }

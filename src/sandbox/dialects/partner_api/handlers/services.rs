@@ -7,14 +7,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::super::super::error::RequestError;
-use super::super::super::store;
 use super::super::auth::Auth;
 use super::super::exec::{delete, read, write};
 use super::super::reply::{Reply, json_response, object_response};
 use super::super::request::{IfMatch, ListQuery, parse_body};
 use super::super::state::AppState;
 use crate::api::types::{ServiceListQuery, ServicePut};
+use crate::sandbox::error::RequestError;
+use crate::sandbox::store;
 
 pub(in super::super) async fn list_services(
     State(st): State<Arc<AppState>>,

@@ -7,14 +7,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::super::super::error::RequestError;
-use super::super::super::store;
 use super::super::auth::Auth;
 use super::super::exec::{delete, read, write};
 use super::super::reply::{Reply, json_response, object_response};
-use super::super::request::{IfMatch, ListQuery, idem, parse_body};
+use super::super::request::{IfMatch, ListQuery, idem, parse_body, parse_patch_body};
 use super::super::state::AppState;
 use crate::api::types::{AccountCreate, AccountListQuery, AccountPatch};
+use crate::sandbox::error::RequestError;
+use crate::sandbox::store;
 
 pub(in super::super) async fn list_accounts(
     State(st): State<Arc<AppState>>,
@@ -60,7 +60,7 @@ pub(in super::super) async fn patch_account(
     IfMatch(im): IfMatch,
     body: Bytes,
 ) -> Result<Response, RequestError> {
-    let patch: AccountPatch = parse_body(&body).map_err(|mut e| {
+    let patch: AccountPatch = parse_patch_body(&body, &["external_key"]).map_err(|mut e| {
         for f in &mut e.errors {
             if f.pointer == "/kind" || f.pointer == "/parent_id" {
                 f.message = "an account's kind and parent cannot change (the API cannot move accounts); delete and re-create it".into();

@@ -1,0 +1,145 @@
+//! Authentication and pacing of the Nexudus dialect: the [`Paced`] extractor resolves
+//! `Authorization: Bearer <token>` (a token of `/api/token`, or any API token of the partner)
+//! or HTTP Basic with a login's email and password to the reseller (cached after the first
+//! lookup), then counts the request against the reseller's rate windows.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+
+use super::exec::read;
+use super::reply::NxError;
+use super::state::NxState;
+use crate::sandbox::store::{self, PartnerRow};
+
+/// The authenticated reseller (the partner), its request admitted by the pacer.
+pub(super) struct Paced(pub(super) PartnerRow);
+
+impl FromRequestParts<Arc<NxState>> for Paced {
+    type Rejection = NxError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        st: &Arc<NxState>,
+    ) -> Result<Self, Self::Rejection> {
+        let p = authenticate(&parts.headers, st).await?;
+        let write =
+            [Method::POST, Method::PUT, Method::DELETE, Method::PATCH].contains(&parts.method);
+        st.pacer.admit(&p.id, write).map_err(NxError::Throttled)?;
+        Ok(Paced(p))
+    }
+}
+
+fn unauthorized(why: &str) -> NxError {
+    NxError::Unauthorized(format!(
+        "{why}; send Authorization: Bearer <access_token of POST /api/token>, or Basic with the login's email and password"
+    ))
+}
+
+/// The reseller of the request's credentials.
+async fn authenticate(h: &HeaderMap, st: &Arc<NxState>) -> Result<PartnerRow, NxError> {
+    let value = h
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| unauthorized("no credentials"))?;
+    let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value, ""));
+    let rest = rest.trim().to_string();
+    let key = match scheme.to_ascii_lowercase().as_str() {
+        "bearer" => format!("bearer {rest}"),
+        "basic" => format!("basic {}", store::sha256_hex(rest.as_bytes())),
+        _ => return Err(unauthorized("unknown authorization scheme")),
+    };
+    if let Some(p) = cached(st, &key) {
+        return Ok(p);
+    }
+    let p = if scheme.eq_ignore_ascii_case("bearer") {
+        read(st, move |c| store::partner_by_token(c, &rest))
+            .await?
+            .ok_or_else(|| unauthorized("unknown token"))?
+    } else {
+        basic(st, &rest).await?
+    };
+    st.logins
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, p.clone());
+    Ok(p)
+}
+
+fn cached(st: &NxState, key: &str) -> Option<PartnerRow> {
+    st.logins
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(key)
+        .cloned()
+}
+
+/// HTTP Basic: `base64(login:password)`. A login with a second factor must use the token
+/// endpoint.
+async fn basic(st: &Arc<NxState>, encoded: &str) -> Result<PartnerRow, NxError> {
+    let decoded = decode_base64(encoded)
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| unauthorized("malformed Basic credentials"))?;
+    let (login, password) = decoded
+        .split_once(':')
+        .ok_or_else(|| unauthorized("malformed Basic credentials"))?;
+    let (login, password) = (login.to_string(), password.to_string());
+    let found = read(st, move |c| store::check_credential(c, &login, &password))
+        .await?
+        .ok_or_else(|| unauthorized("wrong login or password"))?;
+    if found.totp {
+        return Err(unauthorized(
+            "this login has two-factor authentication: get a token from POST /api/token with its totp",
+        ));
+    }
+    Ok(found.partner)
+}
+
+/// Decodes standard base64 (padding optional); `None` when malformed.
+pub(super) fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    fn value(c: u8) -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    }
+    let bytes = text.trim().trim_end_matches('=').as_bytes();
+    if bytes.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= value(*c)? << (18 - 6 * i);
+        }
+        let take = chunk.len() - 1;
+        out.extend_from_slice(&n.to_be_bytes()[1..1 + take]);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_decodes_with_and_without_padding() {
+        assert_eq!(
+            decode_base64("b3BzQHAuZXhhbXBsZTpzM2NyZXQ=").unwrap(),
+            b"ops@p.example:s3cret"
+        );
+        assert_eq!(decode_base64("YQ").unwrap(), b"a");
+        assert_eq!(decode_base64("YWI=").unwrap(), b"ab");
+        assert_eq!(decode_base64("YWJj").unwrap(), b"abc");
+        assert_eq!(decode_base64("").unwrap(), b"");
+        assert!(decode_base64("Y").is_none());
+        assert!(decode_base64("a*b=").is_none());
+    }
+}

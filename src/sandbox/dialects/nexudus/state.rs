@@ -1,0 +1,45 @@
+//! What the Nexudus dialect's handlers share: the store, the pacer, the failure injection,
+//! the name limit and the cache of resolved credentials.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::pace::Pacer;
+use super::reply::NxError;
+use crate::sandbox::server::ServeOptions;
+use crate::sandbox::server::knobs::Faults;
+use crate::sandbox::store::{PartnerRow, Store};
+
+/// The dialect's state.
+pub(super) struct NxState {
+    pub(super) store: Arc<Store>,
+    pub(super) pacer: Pacer,
+    pub(super) faults: Faults,
+    /// `--max-name-chars`.
+    max_name_chars: Option<usize>,
+    /// Partners by credential (`Bearer …` or a hash of `Basic …`), as looked up so far.
+    pub(super) logins: Mutex<HashMap<String, PartnerRow>>,
+}
+
+impl NxState {
+    pub(super) fn new(store: Arc<Store>, o: &ServeOptions) -> Self {
+        NxState {
+            store,
+            pacer: Pacer::new(o.pacing),
+            faults: Faults::new(o.fail_rate, o.seed),
+            max_name_chars: o.max_name_chars,
+            logins: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `--max-name-chars`: 400 for a `property` longer than the stricter limit.
+    pub(super) fn check_name(&self, property: &str, name: &str) -> Result<(), NxError> {
+        match self.max_name_chars {
+            Some(max) if name.chars().count() > max => Err(NxError::invalid(
+                property,
+                format!("must be at most {max} characters"),
+            )),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Writes: `POST` creates a user (inactive, an invitation per business), `PUT` replaces the
+//! complete record (omitted fields are cleared), `DELETE` removes a user; both dialects see
+//! the same store.
+
+use partnerctl::provider::nexudus::wire::{Business, ResellerAccount, User};
+use serde_json::{Value, json};
+
+use super::{business_id, home_id};
+use crate::support::nexudus::{LOGIN, Nx};
+use crate::support::{Api, Sandbox};
+
+async fn user(nx: &Nx, id: i64) -> User {
+    serde_json::from_value(nx.get(&format!("/api/sys/users/{id}")).await.ok()).unwrap()
+}
+
+#[tokio::test]
+async fn a_user_put_replaces_the_record_and_its_businesses() {
+    let sb = Sandbox::nexudus(&[]);
+    let nx = sb.nexudus_partner("Acme", LOGIN);
+    sb.add_customer("Alpha", &[]);
+    sb.add_customer("Bravo", &[]);
+    let (alpha, bravo) = (
+        business_id(&nx, "Alpha").await,
+        business_id(&nx, "Bravo").await,
+    );
+    let id = nx
+        .post(
+            "/api/sys/users",
+            json!({"FullName": "Ann", "Email": "ann@example.com", "IsAdmin": true, "Businesses": [alpha]}),
+        )
+        .await
+        .written();
+    let outbox = sb.admin(&["outbox"]).success().stdout;
+    assert_eq!(outbox.lines().count(), 1, "one invitation: {outbox}");
+    assert!(outbox.contains("ann@example.com") && outbox.contains("Alpha"));
+    let mut u = user(&nx, id).await;
+    assert!(u.is_admin && !u.active);
+
+    // Add a business, rename: the id stays.
+    u.full_name = "Ann Smith".into();
+    u.businesses = Some(vec![alpha, bravo]);
+    let body = serde_json::to_value(&u).unwrap();
+    assert_eq!(nx.put("/api/sys/users", body).await.written(), id);
+    let u = user(&nx, id).await;
+    assert_eq!(
+        (u.full_name.as_str(), u.businesses.clone()),
+        ("Ann Smith", Some(vec![alpha, bravo]))
+    );
+    assert_eq!(sb.admin(&["outbox"]).success().stdout.lines().count(), 2);
+
+    // A PUT without Businesses and IsAdmin clears them.
+    let bare = json!({"Id": id, "FullName": "Ann Smith", "Email": "ann@example.com"});
+    nx.put("/api/sys/users", bare).await.written();
+    let u = user(&nx, id).await;
+    assert_eq!((u.businesses, u.is_admin), (Some(vec![]), false));
+
+    // Accepted: active, and businesses added later are active at once (no invitation).
+    sb.admin(&["users", "accept", "--email", "ANN@example.com"])
+        .code(1);
+    let back =
+        json!({"Id": id, "FullName": "Ann", "Email": "ann@example.com", "Businesses": [bravo]});
+    nx.put("/api/sys/users", back).await.written();
+    sb.admin(&["users", "accept", "--email", "ANN@example.com"])
+        .success();
+    assert!(user(&nx, id).await.active);
+    let more = json!({"Id": id, "FullName": "Ann", "Email": "ann@example.com", "Businesses": [bravo, alpha]});
+    nx.put("/api/sys/users", more).await.written();
+    assert!(user(&nx, id).await.active);
+    assert_eq!(sb.admin(&["outbox"]).success().stdout.lines().count(), 3);
+
+    assert_eq!(
+        nx.delete(&format!("/api/sys/users/{id}")).await.written(),
+        id
+    );
+    nx.get(&format!("/api/sys/users/{id}")).await.refused(404);
+    nx.delete(&format!("/api/sys/users/{id}"))
+        .await
+        .refused(404);
+}
+
+#[tokio::test]
+async fn a_business_put_clears_what_it_leaves_out() {
+    let sb = Sandbox::nexudus(&[]);
+    let nx = sb.nexudus_partner("Acme", LOGIN);
+    sb.add_customer("Alpha", &[]);
+    let id = business_id(&nx, "Alpha").await;
+    let b: Business =
+        serde_json::from_value(nx.get(&format!("/api/sys/businesses/{id}")).await.ok()).unwrap();
+    assert_eq!(b.email_contact.as_deref(), Some("jane@alpha.example"));
+    assert_eq!(
+        (b.country_code.as_deref(), b.time_zone.as_deref()),
+        (Some("GB"), Some("Europe/London"))
+    );
+    let renamed = json!({"Id": id, "Name": "Alpha Ltd", "CountryCode": "FR"});
+    assert_eq!(nx.put("/api/sys/businesses", renamed).await.written(), id);
+    let b: Business =
+        serde_json::from_value(nx.get(&format!("/api/sys/businesses/{id}")).await.ok()).unwrap();
+    assert_eq!(b.name, "Alpha Ltd");
+    assert_eq!(
+        (
+            b.email_contact.as_deref(),
+            b.country_code.as_deref(),
+            b.time_zone.as_deref()
+        ),
+        (None, Some("FR"), None)
+    );
+    let mut with_contact = serde_json::to_value(&b).unwrap();
+    with_contact["EmailContact"] = json!("ops@alpha.example");
+    nx.put("/api/sys/businesses", with_contact).await.written();
+    let b: Value = nx.get(&format!("/api/sys/businesses/{id}")).await.ok();
+    assert_eq!(b["EmailContact"], "ops@alpha.example");
+}
+
+#[tokio::test]
+async fn a_reseller_account_put_keeps_the_resellers_fields_only() {
+    let sb = Sandbox::nexudus(&[]);
+    let nx = sb.nexudus_partner("Acme", LOGIN);
+    sb.add_customer("Alpha", &[]);
+    let page = nx.get("/api/sys/reselleraccounts").await.ok();
+    let mut link: ResellerAccount = serde_json::from_value(page["Records"][0].clone()).unwrap();
+    link.notes = Some("call first".into());
+    link.scope_of_work = Some("all".into());
+    link.provides_first_line_support = true;
+    let id = link.id;
+    nx.put(
+        "/api/sys/reselleraccounts",
+        serde_json::to_value(&link).unwrap(),
+    )
+    .await
+    .written();
+    let got: ResellerAccount = serde_json::from_value(
+        nx.get(&format!("/api/sys/reselleraccounts/{id}"))
+            .await
+            .ok(),
+    )
+    .unwrap();
+    assert_eq!(got, link);
+    let mut cleared = serde_json::to_value(&link).unwrap();
+    let obj = cleared.as_object_mut().unwrap();
+    obj.remove("Notes");
+    obj.remove("ProvidesFirstLineSupport");
+    nx.put("/api/sys/reselleraccounts", cleared).await.written();
+    let got: ResellerAccount = serde_json::from_value(
+        nx.get(&format!("/api/sys/reselleraccounts/{id}"))
+            .await
+            .ok(),
+    )
+    .unwrap();
+    assert_eq!((got.notes, got.provides_first_line_support), (None, false));
+    assert_eq!(got.scope_of_work.as_deref(), Some("all"));
+
+    let mut unmanage = link.clone();
+    unmanage.can_manage_account = false;
+    let r = nx
+        .put(
+            "/api/sys/reselleraccounts",
+            serde_json::to_value(&unmanage).unwrap(),
+        )
+        .await
+        .refused(200);
+    assert_eq!(r["Status"], 403, "the customer's choice: {r}");
+    let mut moved = link.clone();
+    moved.business_id = home_id(&nx).await;
+    let r = nx
+        .put(
+            "/api/sys/reselleraccounts",
+            serde_json::to_value(&moved).unwrap(),
+        )
+        .await
+        .refused(400);
+    assert_eq!(r["Errors"][0]["PropertyName"], "BusinessId");
+}
+
+#[tokio::test]
+async fn both_dialects_serve_one_store() {
+    let sb = Sandbox::nexudus(&[]);
+    let (nx, token) = sb.nexudus_partner_token("Acme", LOGIN);
+    let partner_api = Sandbox::start_on(&sb.db, &[]);
+    let api = Api::new(&partner_api.url, &token);
+    let c = api.customer("alpha").await;
+    let c_id = c["id"].as_str().unwrap().to_string();
+    api.invite(&c_id, "Ann@example.com", "Ann").await;
+    let partner = api.get("/v1/partner").await.ok("Partner");
+    api.invite(partner["id"].as_str().unwrap(), "ann@example.com", "Ann")
+        .await;
+
+    let alpha = business_id(&nx, "Customer alpha").await;
+    let home = home_id(&nx).await;
+    let found = nx
+        .get("/api/sys/users?User_Email=ann@example.com")
+        .await
+        .ok();
+    assert_eq!(
+        found["TotalItems"], 1,
+        "one login for both invitations: {found}"
+    );
+    let id = found["Records"][0]["Id"].as_i64().unwrap();
+    let mut want = vec![alpha, home];
+    want.sort();
+    assert_eq!(user(&nx, id).await.businesses, Some(want));
+
+    // The partner API sees the Nexudus dialect's writes, and the other way round.
+    let bob = nx
+        .post(
+            "/api/sys/users",
+            json!({"FullName": "Bob", "Email": "bob@example.com", "IsAdmin": true, "Businesses": [alpha]}),
+        )
+        .await
+        .written();
+    let users = api.list_all("/v1/users", "UserPage", 100).await;
+    let row = users
+        .iter()
+        .find(|u| u["email"] == "bob@example.com")
+        .expect("bob");
+    assert_eq!(
+        (row["account_id"].as_str(), row["role"].as_str()),
+        (Some(c_id.as_str()), Some("admin"))
+    );
+    assert_eq!(row["status"], "invited");
+    let path = format!("/v1/users/{}", row["id"].as_str().unwrap());
+    let etag = row["etag"].as_str().unwrap().to_string();
+    api.patch(&path, json!({"role": "member"}), Some(&etag))
+        .await
+        .ok("User");
+    assert!(!user(&nx, bob).await.is_admin);
+    api.delete(
+        &format!("/v1/accounts/{c_id}"),
+        Some(c["etag"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(
+        user(&nx, bob).await.businesses,
+        Some(vec![]),
+        "its account is gone"
+    );
+}

@@ -1,0 +1,429 @@
+//! partnerctl against the sandbox's Nexudus dialect, end to end: customers, network accounts
+//! and sub-accounts are manual steps with a runbook; once the admin commands (the person at
+//! the dashboard) have made them, the next plan finds them by name; invitations land as logins
+//! with the right businesses and admin flag; a customer that may not be managed refuses changes
+//! inside it; the plan afterwards is empty. Faults, refusals, throttling and the daily budget
+//! go through the real client.
+
+use serde_json::Value;
+
+use crate::support::Sandbox;
+use crate::support::cli::{Cmd, Run, partnerctl};
+use crate::support::nexudus::{LOGIN, Nx, PASSWORD};
+
+/// The sandbox's time scale, and the client's (they must agree).
+const SCALE: &str = "1000";
+
+const PARTNER: &str = "version: 1
+partner:
+  name: Acme Partners
+  users:
+    - { email: ops@acme.example, name: Acme Ops, role: admin }
+defaults:
+  country: GB
+  timezone: Europe/London
+";
+
+const CUSTOMERS: &str = "customers:
+  - key: contoso
+    name: Contoso Ltd
+    contact: { name: Jane Doe, email: jane@contoso.example }
+    users:
+      - { email: jane@contoso.example, name: Jane Doe, role: admin }
+      - { email: bob@contoso.example, name: Bob }
+    networks:
+      - key: contoso-network
+        name: Contoso Network
+        sub_accounts:
+          - key: contoso-paris
+            name: Contoso Paris
+            timezone: Europe/Paris
+            users: [{ email: paris@contoso.example, name: Paris Desk }]
+";
+
+/// A configuration directory with `customers` beside the partner file.
+fn config(customers: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("partner.yaml"), PARTNER).unwrap();
+    std::fs::write(dir.path().join("customers.yaml"), customers).unwrap();
+    dir
+}
+
+/// `partnerctl CMD` against the sandbox as a Nexudus reseller login.
+fn nexudus(sb: &Sandbox, cmd: &str, dir: &tempfile::TempDir, scale: &str) -> Cmd {
+    partnerctl()
+        .arg(cmd)
+        .arg(dir.path())
+        .env("PARTNERCTL_PROVIDER", "nexudus")
+        .env("PARTNERCTL_ENDPOINT", &sb.url)
+        .env("NEXUDUS_USERNAME", LOGIN)
+        .env("NEXUDUS_PASSWORD", PASSWORD)
+        .env("PARTNERCTL_NEXUDUS_TIME_SCALE", scale)
+}
+
+fn apply(sb: &Sandbox, dir: &tempfile::TempDir) -> Run {
+    nexudus(sb, "apply", dir, SCALE)
+        .args(["--auto-approve", "--format", "json"])
+        .run()
+}
+
+/// Every login: email → (IsAdmin, Active, business names).
+async fn logins(nx: &Nx) -> Vec<(String, bool, Vec<String>)> {
+    let businesses = nx.list_all("/api/sys/businesses", 1000).await;
+    let name = |id: &Value| {
+        businesses
+            .iter()
+            .find(|b| b["Id"] == *id)
+            .map_or("?".to_string(), |b| b["Name"].as_str().unwrap().to_string())
+    };
+    let mut out = Vec::new();
+    for u in nx.list_all("/api/sys/users", 1000).await {
+        let full = nx.get(&format!("/api/sys/users/{}", u["Id"])).await.ok();
+        let mut names: Vec<String> = full["Businesses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(name)
+            .collect();
+        names.sort();
+        out.push((
+            full["Email"].as_str().unwrap().to_string(),
+            full["IsAdmin"].as_bool().unwrap(),
+            names,
+        ));
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn manual_steps_then_adoption_by_name_then_invitations_then_no_changes() {
+    let sb = Sandbox::nexudus(&["--time-scale", SCALE]);
+    let nx = sb.nexudus_partner("Acme Partners", LOGIN);
+    let dir = config(CUSTOMERS);
+    // 1. The plan: three manual steps in the dashboard's words, with the values to type.
+    let plan = nexudus(&sb, "plan", &dir, SCALE).run().success();
+    for line in [
+        "Add Customer",
+        "Name: Contoso Ltd",
+        "Contact email: jane@contoso.example",
+        "Country: GB",
+        "Select the customer \"Contoso Ltd\" and click \"Add network account\".",
+        "Select the network account \"Contoso Network\" and click \"Create sub-account\".",
+        "Time zone: Europe/Paris",
+    ] {
+        plan.stdout_contains(line);
+    }
+    plan.stdout_contains("reading took");
+    // 2. Apply does what it can (the partner's user), skips the rest, and ends with exit 1.
+    let run = apply(&sb, &dir).code(1);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let status = |address: &str| {
+        report["operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["address"] == address)
+            .map(|o| o["status"].as_str().unwrap().to_string())
+    };
+    assert_eq!(
+        status("partner.user[ops@acme.example]").as_deref(),
+        Some("done")
+    );
+    assert_eq!(status("customer.contoso").as_deref(), Some("manual"));
+    assert_eq!(
+        status("customer.contoso.user[jane@contoso.example]").as_deref(),
+        Some("skipped")
+    );
+    // 3. The person at the dashboard follows the runbook.
+    sb.add_customer("Contoso Ltd", &[]);
+    sb.add_account(&[
+        "--kind",
+        "network",
+        "--name",
+        "Contoso Network",
+        "--parent",
+        "Contoso Ltd",
+    ]);
+    sb.add_account(&[
+        "--kind",
+        "sub_account",
+        "--name",
+        "Contoso Paris",
+        "--parent",
+        "Contoso Network",
+        "--timezone",
+        "Europe/Paris",
+    ]);
+    // 4. The next plan finds them by name and invites; apply completes.
+    let plan = nexudus(&sb, "plan", &dir, SCALE).run().success();
+    assert!(!plan.stdout.contains("Add Customer"), "{}", plan.stdout);
+    plan.stdout_contains("+ invite jane@contoso.example (\"Jane Doe\", admin)");
+    apply(&sb, &dir).success();
+    assert_eq!(
+        logins(&nx).await,
+        [
+            (
+                "bob@contoso.example".into(),
+                false,
+                vec!["Contoso Ltd".into()]
+            ),
+            (
+                "jane@contoso.example".into(),
+                true,
+                vec!["Contoso Ltd".into()]
+            ),
+            (
+                "ops@acme.example".into(),
+                true,
+                vec!["Acme Partners".into()]
+            ),
+            (
+                "paris@contoso.example".into(),
+                false,
+                vec!["Contoso Paris".into()]
+            ),
+        ]
+    );
+    // 5. Converged.
+    nexudus(&sb, "plan", &dir, SCALE)
+        .arg("--detailed-exitcode")
+        .run()
+        .code(0)
+        .stdout_contains("No changes");
+    // 6. A customer whose reseller account does not allow managing it refuses changes inside.
+    sb.admin(&[
+        "accounts",
+        "set-manageable",
+        "--name",
+        "Contoso Ltd",
+        "--manageable",
+        "false",
+    ])
+    .success();
+    let more = CUSTOMERS.replace(
+        "      - { email: bob@contoso.example, name: Bob }\n",
+        "      - { email: bob@contoso.example, name: Bob }\n      - { email: new@contoso.example, name: New }\n",
+    );
+    let dir = config(&more);
+    nexudus(&sb, "plan", &dir, SCALE)
+        .run()
+        .code(1)
+        .stdout_contains("customer \"Contoso Ltd\" may not be managed by the partner");
+}
+
+#[test]
+fn services_are_refused_for_this_vendor_and_a_login_is_required() {
+    let sb = Sandbox::nexudus(&["--time-scale", SCALE]);
+    sb.nexudus_partner("Acme Partners", LOGIN);
+    let dir = config(&CUSTOMERS.replace(
+        "    networks:\n",
+        "    services: [{ type: cards }]\n    networks:\n",
+    ));
+    nexudus(&sb, "plan", &dir, SCALE)
+        .run()
+        .code(1)
+        .stdout_contains("the vendor's API does not manage services");
+    partnerctl()
+        .arg("plan")
+        .arg(dir.path())
+        .env("PARTNERCTL_PROVIDER", "nexudus")
+        .env("PARTNERCTL_ENDPOINT", &sb.url)
+        .run()
+        .code(1)
+        .stderr_contains("no Nexudus login for");
+    nexudus(&sb, "plan", &dir, SCALE)
+        .env("NEXUDUS_PASSWORD", "wrong")
+        .run()
+        .code(1)
+        .stderr_contains("the Nexudus API refused the login");
+}
+
+/// Customers, users of the partner only: `n` invitations at the partner, all new logins.
+fn partner_users(n: usize) -> String {
+    let users: String = (0..n)
+        .map(|i| format!("    - {{ email: u{i}@acme.example, name: User {i} }}\n"))
+        .collect();
+    format!(
+        "version: 1\npartner:\n  name: Acme Partners\n  users:\n    - {{ email: ops@acme.example, name: Acme Ops, role: admin }}\n{users}"
+    )
+}
+
+fn partner_only(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("partner.yaml"), partner_users(n)).unwrap();
+    dir
+}
+
+/// Dropped connections and server errors, before and after the commit: every login exists
+/// exactly once (checked through the API), and the estate converges.
+#[tokio::test]
+async fn faults_never_leave_two_logins() {
+    let sb = Sandbox::nexudus(&["--time-scale", SCALE, "--fail-rate", "0.4", "--seed", "11"]);
+    let nx = sb.nexudus_partner("Acme Partners", LOGIN);
+    let dir = partner_only(12);
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        let run = apply(&sb, &dir);
+        if run.code == 0 {
+            break;
+        }
+        assert!(
+            runs < 6,
+            "no convergence after {runs} runs:\n{}",
+            run.stderr
+        );
+    }
+    let emails: Vec<String> = logins(&nx).await.into_iter().map(|l| l.0).collect();
+    let mut unique = emails.clone();
+    unique.dedup();
+    assert_eq!(emails, unique, "a login was created twice");
+    assert_eq!(emails.len(), 13);
+}
+
+/// The sandbox allows fewer writes a minute than the client believes: the 409s it answers
+/// (empty body, Retry-After) are waited out and retried, and the run completes.
+#[test]
+fn a_throttling_409_is_waited_out_and_retried() {
+    let sb = Sandbox::nexudus(&["--time-scale", SCALE, "--writes-per-minute", "5"]);
+    sb.nexudus_partner("Acme Partners", LOGIN);
+    let dir = partner_only(30);
+    let run = apply(&sb, &dir).success();
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        report["summary"]["throttled"].as_u64().unwrap() > 0,
+        "{}",
+        run.stdout
+    );
+    assert_eq!(report["summary"]["done"], 31);
+}
+
+/// At the documented limits, in real time (a sped-up sandbox would make its 100 ms window
+/// shorter than the jitter of a loaded machine), the pacing keeps the requests inside the
+/// windows. Without pacing, 13 writes in a burst meet about a dozen throttled answers; paced,
+/// none, or on a heavily loaded machine one or two whose requests arrived more than the
+/// client's 10 ms margin late.
+#[test]
+fn paced_at_the_limits_requests_stay_inside_the_windows() {
+    let sb = Sandbox::nexudus(&["--time-scale", "1"]);
+    sb.nexudus_partner("Acme Partners", LOGIN);
+    let dir = partner_only(12);
+    let run = nexudus(&sb, "apply", &dir, "1")
+        .args(["--auto-approve", "--format", "json"])
+        .run()
+        .success();
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let throttled = report["summary"]["throttled"].as_u64().unwrap();
+    assert!(
+        throttled <= 2,
+        "{throttled} throttled answers:\n{}",
+        run.stdout
+    );
+    assert_eq!(report["summary"]["done"], 13);
+}
+
+/// A daily budget of 5 writes (a day lasting one second): the apply stops after 5 with the
+/// reason and when the budget renews; after the day, a re-run finishes the job. `--max-writes`
+/// caps a run the same way.
+#[test]
+fn the_daily_budget_stops_the_apply_and_a_later_run_finishes() {
+    let scale = "86400";
+    let sb = Sandbox::nexudus(&["--time-scale", scale, "--writes-per-day", "5"]);
+    sb.nexudus_partner("Acme Partners", LOGIN);
+    let dir = partner_only(7);
+    let run = nexudus(&sb, "apply", &dir, scale)
+        .arg("--auto-approve")
+        .run()
+        .code(1);
+    run.stdout_contains("Apply stopped early: 5 done");
+    run.stdout_contains("daily write budget is spent; it renews in");
+    run.stdout_contains("Run `partnerctl apply` again to finish");
+    // Wait for the renewal the tool announced (at most the one-second day).
+    let renews: f64 = run
+        .stdout
+        .split("renews in ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs_f64(renews + 0.05));
+    let run = nexudus(&sb, "apply", &dir, scale)
+        .arg("--auto-approve")
+        .run()
+        .success();
+    run.stdout_contains("Apply complete: 3 done");
+    // --max-writes: one run does at most N.
+    let dir = partner_only(9);
+    nexudus(&sb, "apply", &dir, scale)
+        .args(["--auto-approve", "--max-writes", "1"])
+        .run()
+        .code(1)
+        .stdout_contains(
+            "Stopped starting operations: --max-writes 1 reached; 1 operation(s) left",
+        );
+}
+
+/// A write the API refuses with HTTP 200 and `WasSuccessful: false` (here: inside a customer
+/// that may not be managed, which the plan would have refused first) is the failure it is.
+#[tokio::test]
+async fn a_200_with_was_successful_false_is_a_failure() {
+    use partnerctl::plan::{AccountRef, Change, Operation, Person};
+    use partnerctl::provider::nexudus::NexudusProvider;
+    use partnerctl::provider::nexudus::client::{Credentials, Settings};
+    use partnerctl::provider::nexudus::error::NexudusError;
+    use partnerctl::provider::{Provider, Remedy, Resolved};
+    use partnerctl::vocab::{AccountKind, Role};
+
+    let sb = Sandbox::nexudus(&["--time-scale", SCALE]);
+    sb.nexudus_partner("Acme Partners", LOGIN);
+    sb.add_customer("Closed Ltd", &["--not-manageable"]);
+    let provider = NexudusProvider::new(
+        &sb.url,
+        Credentials::Login {
+            username: LOGIN.into(),
+            password: PASSWORD.into(),
+            totp: None,
+        },
+        Settings {
+            timeout: std::time::Duration::from_secs(10),
+            attempts: 3,
+            time_scale: 1000.0,
+        },
+    )
+    .unwrap();
+    let live = provider.snapshot().await.unwrap();
+    let closed = live
+        .accounts
+        .iter()
+        .find(|a| a.name == "Closed Ltd")
+        .unwrap();
+    assert!(!closed.manageable);
+    let op = Operation::new(
+        AccountRef::Account {
+            kind: AccountKind::Customer,
+            key: None,
+            id: Some(closed.id.clone()),
+        },
+        Change::Invite(Person {
+            email: "x@closed.example".into(),
+            name: "X".into(),
+            role: Role::Member,
+        }),
+    );
+    let ids = Resolved {
+        account_id: Some(closed.id.clone()),
+        parent_id: None,
+    };
+    let e = provider.execute(&op, &ids, "unused").await.unwrap_err();
+    assert!(
+        matches!(e, NexudusError::Refused { status: 200, .. }),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string().contains("(HTTP 200, WasSuccessful false)"),
+        "{e}"
+    );
+    // The API meant 403: a permission, not a value, is what must change.
+    assert_eq!(NexudusProvider::remedy(&e), Remedy::FixAccess);
+}

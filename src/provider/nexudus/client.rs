@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::error::NexudusError;
-use super::pace::Pacer;
+use super::pace::{Pacer, Ticket};
 use super::wire::{self, TokenResponse, WriteResult};
 
 /// How to sign in.
@@ -222,7 +222,7 @@ impl NexudusClient {
         if let Some(code) = totp {
             form.push(("totp", code.clone()));
         }
-        self.pace(false, wire::TOKEN).await?;
+        let ticket = self.pace(false, wire::TOKEN).await?;
         let url = self.url(wire::TOKEN)?;
         let r =
             self.http
@@ -238,6 +238,7 @@ impl NexudusClient {
                 })?;
         let status = r.status();
         let body = r.bytes().await.unwrap_or_default();
+        drop(ticket);
         if !status.is_success() {
             let why = serde_json::from_slice::<wire::TokenError>(&body)
                 .map(|e| e.error_description.unwrap_or(e.error))
@@ -260,8 +261,8 @@ impl NexudusClient {
             .map_err(|e| NexudusError::Setup(format!("invalid path {path}: {e}")))
     }
 
-    /// Waits for a slot under the API's windows.
-    async fn pace(&self, write: bool, _path: &str) -> Result<(), NexudusError> {
+    /// Waits for a slot under the API's windows; the ticket holds it until the answer came.
+    async fn pace(&self, write: bool, _path: &str) -> Result<Ticket<'_>, NexudusError> {
         self.pacer
             .acquire(write)
             .await
@@ -278,7 +279,7 @@ impl NexudusClient {
             attempt += 1;
             // Signing in first: the token request takes a slot of its own.
             let token = self.bearer(false).await?;
-            self.pace(write, call.path).await?;
+            let ticket = self.pace(write, call.path).await?;
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             if write {
                 self.counters.writes.fetch_add(1, Ordering::Relaxed);
@@ -309,6 +310,7 @@ impl NexudusClient {
                 }
                 Err(e) => Err(e),
             };
+            drop(ticket);
             let a = match answer {
                 Err(e) if call.repeatable && !last => {
                     self.retry(call, &e.to_string(), attempt).await;

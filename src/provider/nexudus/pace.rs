@@ -1,68 +1,99 @@
 //! Stage `provider`, Nexudus pacing: every request waits until it fits all of the API's rate
-//! windows (sliding, as logs of recent send times), so the normal case never meets a throttled
+//! windows (sliding, as logs of recent requests), so the normal case never meets a throttled
 //! answer. A write that would have to wait longer than a few minutes is not waited for: the
 //! day's write budget is spent, and the caller is told when it renews.
+//!
+//! The server counts a request when it arrives, which the client cannot see: somewhere between
+//! sending it and receiving the answer. So a request counts in the client's windows from when
+//! its answer came (a request in flight holds its place until then): whatever the network's
+//! or a busy machine's delays, the server never sees requests closer together than the client
+//! spaced them. Touches no I/O but the clock.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use tokio::sync::Notify;
+
 use super::wire::{LIMITS, Limits, Window};
 
-/// One window and the send times that fall in it.
+/// One window and the requests that fall in it.
 #[derive(Debug)]
 struct Log {
     requests: usize,
     length: Duration,
-    sent: VecDeque<Instant>,
+    /// When the answers of the recent requests came, oldest first.
+    answered: VecDeque<Instant>,
+    /// Requests sent and not answered yet.
+    in_flight: usize,
+}
+
+/// When the next request fits a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Free {
+    At(Instant),
+    /// Only after a request in flight is answered.
+    AfterAnswer,
 }
 
 impl Log {
     /// The window as the client keeps it: a little longer than the server's (a tenth, at most
-    /// a second, and at least [`MIN_MARGIN`] of real time, however fast time runs), since
-    /// requests reach the server a little later and not all equally late.
+    /// a second, and at least [`MIN_MARGIN`] of real time, however fast time runs).
     fn new(w: Window, scale: f64) -> Self {
         let length = Duration::from_millis(w.millis);
         let margin = (length / 10).min(Duration::from_secs(1)).div_f64(scale);
         Log {
             requests: w.requests as usize,
             length: length.div_f64(scale) + margin.max(MIN_MARGIN),
-            sent: VecDeque::new(),
+            answered: VecDeque::new(),
+            in_flight: 0,
         }
     }
 
-    /// When the next request fits this window (`now` if it fits already).
-    fn free_at(&mut self, now: Instant) -> Instant {
+    /// When the next request fits this window.
+    fn free_at(&mut self, now: Instant) -> Free {
         while self
-            .sent
+            .answered
             .front()
             .is_some_and(|t| now.saturating_duration_since(*t) >= self.length)
         {
-            self.sent.pop_front();
+            self.answered.pop_front();
         }
-        if self.sent.len() < self.requests {
-            now
-        } else {
-            self.sent[self.sent.len() - self.requests] + self.length
+        let held = self.answered.len() + self.in_flight;
+        if held < self.requests {
+            return Free::At(now);
         }
+        // The request whose leaving lets one more in; requests in flight leave last.
+        match self.answered.get(held - self.requests) {
+            Some(t) if self.requests > 0 => Free::At(*t + self.length),
+            _ => Free::AfterAnswer,
+        }
+    }
+
+    fn answered(&mut self, now: Instant) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        // Answers are logged under one lock with the clock read inside it: in order.
+        let at = self.answered.back().map_or(now, |last| now.max(*last));
+        self.answered.push_back(at);
     }
 }
 
-/// The least margin of a window, in real time: the jitter of a request's arrival on a busy
-/// machine, which does not shrink when a sandbox speeds time up.
+/// The least margin of a window, in real time (clock rounding, when a sandbox speeds time up).
 const MIN_MARGIN: Duration = Duration::from_millis(2);
 
 /// Longest wait worth sleeping for, in (unscaled) seconds: longer than any minute's window
 /// can ask, far shorter than a spent day.
 const PATIENCE_SECS: u64 = 300;
 
-/// What a write must do.
+/// What a request must do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Slot {
-    /// Send now (the slot is taken).
+    /// Send now (the slot is taken until [`Pacer::answered`]).
     Go,
     /// Wait this long and ask again.
     Wait(Duration),
+    /// Wait for a request in flight to be answered, and ask again.
+    Busy,
     /// The budget of a long window is spent; it renews after this long.
     Spent(Duration),
 }
@@ -71,8 +102,24 @@ pub enum Slot {
 #[derive(Debug)]
 pub struct Pacer {
     inner: Mutex<(Vec<Log>, Vec<Log>)>,
+    /// Woken when an answer frees a place.
+    answers: Notify,
     /// Longest wait worth sleeping for (a few minutes); beyond, the budget is spent.
     patience: Duration,
+}
+
+/// A request's place in the windows, from its slot to its answer: dropping it (when the
+/// answer has come, or the request was given up) logs the answer's time.
+#[must_use = "the place is held until the ticket is dropped"]
+pub struct Ticket<'p> {
+    pacer: &'p Pacer,
+    write: bool,
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        self.pacer.answered(self.write, Instant::now());
+    }
 }
 
 impl Pacer {
@@ -89,47 +136,78 @@ impl Pacer {
                 limits.all.iter().map(|w| Log::new(*w, scale)).collect(),
                 limits.writes.iter().map(|w| Log::new(*w, scale)).collect(),
             )),
+            answers: Notify::new(),
             patience: Duration::from_secs(PATIENCE_SECS).div_f64(scale),
         }
     }
 
-    /// Takes a slot at `now` if the request fits every window it counts against.
+    /// Takes a slot at `now` if the request fits every window it counts against; the caller
+    /// then owes [`Pacer::answered`].
     pub fn slot(&self, write: bool, now: Instant) -> Slot {
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let (all, writes) = &mut *guard;
         let mut at = now;
+        let mut busy = false;
+        let mut fit = |free: Free| match free {
+            Free::At(t) => at = at.max(t),
+            Free::AfterAnswer => busy = true,
+        };
         for log in all.iter_mut() {
-            at = at.max(log.free_at(now));
+            fit(log.free_at(now));
         }
         if write {
             for log in writes.iter_mut() {
                 let free = log.free_at(now);
-                if free.saturating_duration_since(now) > self.patience {
-                    return Slot::Spent(free.saturating_duration_since(now));
+                if let Free::At(t) = free {
+                    if t.saturating_duration_since(now) > self.patience {
+                        return Slot::Spent(t.saturating_duration_since(now));
+                    }
                 }
-                at = at.max(free);
+                fit(free);
             }
+        }
+        if busy {
+            return Slot::Busy;
         }
         if at > now {
             return Slot::Wait(at - now);
         }
         for log in all.iter_mut() {
-            log.sent.push_back(now);
+            log.in_flight += 1;
         }
         if write {
             for log in writes.iter_mut() {
-                log.sent.push_back(now);
+                log.in_flight += 1;
             }
         }
         Slot::Go
     }
 
-    /// Waits for a slot; `Err` with the time until renewal when a long window is spent.
-    pub async fn acquire(&self, write: bool) -> Result<(), Duration> {
+    /// The answer to a request that took a slot came at `now` (or the request was given up).
+    pub fn answered(&self, write: bool, now: Instant) {
+        {
+            let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            let (all, writes) = &mut *guard;
+            all.iter_mut().for_each(|log| log.answered(now));
+            if write {
+                writes.iter_mut().for_each(|log| log.answered(now));
+            }
+        }
+        self.answers.notify_waiters();
+    }
+
+    /// Waits for a slot; `Err` with the time until renewal when a long window is spent. The
+    /// ticket holds the place until it is dropped, once the answer has come.
+    pub async fn acquire(&self, write: bool) -> Result<Ticket<'_>, Duration> {
         loop {
+            // Registered before looking, so that an answer in between is not missed.
+            let answer = self.answers.notified();
+            tokio::pin!(answer);
+            answer.as_mut().enable();
             match self.slot(write, Instant::now()) {
-                Slot::Go => return Ok(()),
+                Slot::Go => return Ok(Ticket { pacer: self, write }),
                 Slot::Wait(d) => tokio::time::sleep(d).await,
+                Slot::Busy => answer.await,
                 Slot::Spent(d) => return Err(d),
             }
         }
@@ -177,37 +255,81 @@ mod tests {
         Duration::from_millis(n)
     }
 
+    /// Takes a slot at `t` and has the answer come at once.
+    fn go(p: &Pacer, write: bool, t: Instant) -> Slot {
+        let slot = p.slot(write, t);
+        if slot == Slot::Go {
+            p.answered(write, t);
+        }
+        slot
+    }
+
     #[test]
     fn requests_are_spaced_and_writes_kept_under_their_windows() {
         // Windows are kept a tenth longer (at most a second): 110 ms, 61 s, a day and a second.
         let p = Pacer::with_limits(&TEST, 1.0);
         let t0 = Instant::now();
-        assert_eq!(p.slot(false, t0), Slot::Go);
-        assert_eq!(p.slot(false, t0 + ms(40)), Slot::Wait(ms(70)));
-        assert_eq!(p.slot(true, t0 + ms(110)), Slot::Go);
-        assert_eq!(p.slot(true, t0 + ms(220)), Slot::Go);
-        assert_eq!(p.slot(true, t0 + ms(330)), Slot::Go);
+        assert_eq!(go(&p, false, t0), Slot::Go);
+        assert_eq!(go(&p, false, t0 + ms(40)), Slot::Wait(ms(70)));
+        assert_eq!(go(&p, true, t0 + ms(110)), Slot::Go);
+        assert_eq!(go(&p, true, t0 + ms(220)), Slot::Go);
+        assert_eq!(go(&p, true, t0 + ms(330)), Slot::Go);
         // The fourth write of the minute waits for the first to leave the window.
-        assert_eq!(p.slot(true, t0 + ms(440)), Slot::Wait(ms(61_110 - 440)));
-        assert_eq!(p.slot(true, t0 + ms(61_110)), Slot::Go);
-        assert_eq!(p.slot(true, t0 + ms(61_220)), Slot::Go);
+        assert_eq!(go(&p, true, t0 + ms(440)), Slot::Wait(ms(61_110 - 440)));
+        assert_eq!(go(&p, true, t0 + ms(61_110)), Slot::Go);
+        assert_eq!(go(&p, true, t0 + ms(61_220)), Slot::Go);
         // The day's five writes are spent: renewal is a day (and a second) after the first.
         match p.slot(true, t0 + ms(122_330)) {
             Slot::Spent(d) => assert_eq!(d, ms(86_401_110 - 122_330)),
             other => panic!("{other:?}"),
         }
         // Reads go on.
-        assert_eq!(p.slot(false, t0 + ms(122_330)), Slot::Go);
+        assert_eq!(go(&p, false, t0 + ms(122_330)), Slot::Go);
+    }
+
+    #[test]
+    fn a_request_counts_from_its_answer_and_holds_its_place_while_in_flight() {
+        let p = Pacer::with_limits(&TEST, 1.0);
+        let t0 = Instant::now();
+        assert_eq!(p.slot(false, t0), Slot::Go);
+        // In flight: however long it takes, the next request waits for its answer.
+        assert_eq!(p.slot(false, t0 + ms(500)), Slot::Busy);
+        assert_eq!(p.slot(true, t0 + ms(500)), Slot::Busy);
+        // Answered after 300 ms: the window of 110 ms runs from the answer.
+        p.answered(false, t0 + ms(300));
+        assert_eq!(p.slot(false, t0 + ms(350)), Slot::Wait(ms(60)));
+        assert_eq!(p.slot(false, t0 + ms(410)), Slot::Go);
+        // Writes: three in flight fill the minute's window of three; no fourth until an
+        // answer, and then a minute (and a second) after that answer.
+        p.answered(false, t0 + ms(410));
+        let mut t = t0 + ms(600);
+        for _ in 0..3 {
+            assert_eq!(p.slot(true, t), Slot::Go);
+            p.answered(true, t + ms(5));
+            t += ms(200);
+        }
+        assert_eq!(p.slot(true, t), Slot::Wait(ms(600 + 5 + 61_000) - (t - t0)));
+    }
+
+    #[tokio::test]
+    async fn a_dropped_ticket_lets_the_next_request_go() {
+        let p = Pacer::with_limits(&TEST, 1000.0);
+        let first = p.acquire(false).await.expect("a slot");
+        assert_eq!(p.slot(false, Instant::now()), Slot::Busy);
+        let next = tokio::time::timeout(Duration::from_secs(10), p.acquire(false));
+        let (waited, ()) = tokio::join!(next, async { drop(first) });
+        // The next one went once the (sped-up) window had passed since the answer.
+        drop(waited.expect("woken by the answer").expect("a slot"));
     }
 
     #[test]
     fn time_scales() {
         let p = Pacer::with_limits(&TEST, 1000.0);
         let t0 = Instant::now();
-        assert_eq!(p.slot(false, t0), Slot::Go);
+        assert_eq!(go(&p, false, t0), Slot::Go);
         // 100 µs, and a margin of at least 2 ms of real time.
         assert_eq!(
-            p.slot(false, t0 + Duration::from_micros(40)),
+            go(&p, false, t0 + Duration::from_micros(40)),
             Slot::Wait(Duration::from_micros(2_060))
         );
         assert_eq!(p.patience(), ms(300));

@@ -82,6 +82,10 @@ pub struct ServeArgs {
     /// Nexudus: writes a day per reseller, instead of 5,000.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub writes_per_day: Option<u32>,
+    /// Nexudus: fraction (0..1) of writes refused as a conflict (HTTP 409 with a body and no
+    /// Retry-After; nothing is written), drawn from --seed.
+    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = parse_fraction)]
+    pub conflict_rate: f64,
 }
 
 /// `--dialect`.
@@ -395,6 +399,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         throttle_status: StatusCode::from_u16(args.throttle_status)?,
         fail_rate: args.fail_rate,
         seed: args.seed,
+        conflict_rate: args.conflict_rate,
         max_name_chars: args.max_name_chars,
     };
     super::runtime()?.block_on(async move {

@@ -299,6 +299,25 @@ fn a_throttling_409_is_waited_out_and_retried() {
     assert_eq!(report["summary"]["done"], 31);
 }
 
+/// A 409 with a body and no `Retry-After` is a conflict, not a throttle: reported as the
+/// failure it is, after one attempt each (no wait, no retry), and nothing was written.
+#[tokio::test]
+async fn a_conflict_409_is_not_retried() {
+    let sb = Sandbox::nexudus(&["--time-scale", SCALE, "--conflict-rate", "1"]);
+    let nx = sb.nexudus_partner("Acme Partners", LOGIN);
+    let dir = partner_only(2);
+    let run = apply(&sb, &dir).code(1);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let summary = &report["summary"];
+    assert_eq!(summary["failed"], 3, "{}", run.stdout);
+    assert_eq!(summary["retries"], 0, "{}", run.stdout);
+    assert_eq!(summary["throttled"], 0, "{}", run.stdout);
+    assert!(run.stdout.contains("HTTP 409"), "{}", run.stdout);
+    assert!(run.stdout.contains("conflict"), "{}", run.stdout);
+    // The refused writes wrote nothing: no login was made.
+    assert_eq!(logins(&nx).await, vec![]);
+}
+
 /// At the documented limits the pacing keeps every request inside the windows: no throttled
 /// answer, in real time (13 writes; unpaced, a burst of them meets about a dozen) and with time
 /// sped up 60 times (121 writes, two minutes' worth of the write window), where the 100 ms

@@ -77,6 +77,8 @@ pub struct ServeOptions {
     pub fail_rate: f64,
     /// Seed of the failure injection.
     pub seed: u64,
+    /// Nexudus: fraction of writes refused as a conflict (409 with a body, nothing written).
+    pub conflict_rate: f64,
     /// A stricter name limit than the API's own (a vendor partnerctl does not know well).
     pub max_name_chars: Option<usize>,
     /// Nexudus: the pacing of its rate windows.
@@ -95,6 +97,7 @@ impl ServeOptions {
             throttle_status: StatusCode::TOO_MANY_REQUESTS,
             fail_rate: 0.0,
             seed: 0,
+            conflict_rate: 0.0,
             max_name_chars: None,
             pacing: Pacing::default(),
         }
@@ -107,6 +110,9 @@ pub enum ServeError {
     /// `fail_rate` is not a fraction.
     #[error("--fail-rate must be between 0 and 1")]
     FailRate(f64),
+    /// `conflict_rate` is not a fraction.
+    #[error("--conflict-rate must be between 0 and 1")]
+    ConflictRate(f64),
     /// `time_scale` is not a positive number.
     #[error("--time-scale must be a positive number")]
     TimeScale(f64),
@@ -213,6 +219,9 @@ fn check_knobs(o: &ServeOptions) -> Result<(), ServeError> {
     if !(0.0..=1.0).contains(&o.fail_rate) {
         return Err(ServeError::FailRate(o.fail_rate));
     }
+    if !(0.0..=1.0).contains(&o.conflict_rate) {
+        return Err(ServeError::ConflictRate(o.conflict_rate));
+    }
     let p = o.pacing;
     if !(p.time_scale.is_finite() && p.time_scale > 0.0) {
         return Err(ServeError::TimeScale(p.time_scale));
@@ -225,6 +234,7 @@ fn check_knobs(o: &ServeOptions) -> Result<(), ServeError> {
         Dialect::PartnerApi if p.writes_per_minute.is_some() => Err(knob("--writes-per-minute")),
         Dialect::PartnerApi if p.writes_per_day.is_some() => Err(knob("--writes-per-day")),
         Dialect::PartnerApi if p.time_scale != 1.0 => Err(knob("--time-scale")),
+        Dialect::PartnerApi if o.conflict_rate != 0.0 => Err(knob("--conflict-rate")),
         Dialect::Nexudus if o.write_limit.is_some() => Err(knob("--write-limit")),
         Dialect::Nexudus if o.throttle_status != StatusCode::TOO_MANY_REQUESTS => {
             Err(knob("--throttle-status"))

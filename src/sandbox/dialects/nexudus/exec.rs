@@ -1,5 +1,5 @@
 //! Running store calls from the Nexudus dialect's handlers: reads on the blocking pool;
-//! writes through the failure injection (`--fail-rate`), answered after their commit as a
+//! writes through the conflict and failure injections (`--conflict-rate`, `--fail-rate`), answered after their commit as a
 //! [`WriteResult`](crate::provider::nexudus::wire::WriteResult). The pacer has already
 //! admitted the request (see [`super::auth`]).
 
@@ -42,6 +42,12 @@ pub(super) async fn write(
     said: Said,
     op: impl FnOnce(&Connection, &PartnerRow) -> Result<i64, RequestError> + Send + 'static,
 ) -> Result<Response, NxError> {
+    if st.conflicts.draw().is_some() {
+        return Err(NxError::Conflict(format!(
+            "{} was changed by someone else (conflict injected by --conflict-rate); read it again",
+            said.entity
+        )));
+    }
     let failure = st.faults.draw();
     if let Some(f) = failure.filter(|f| f.when == Failure::Before) {
         return Ok(injected(f));

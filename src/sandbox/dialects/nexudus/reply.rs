@@ -47,6 +47,10 @@ pub(super) enum NxError {
         /// The problems, by property (may be empty).
         errors: Vec<WireError>,
     },
+    /// A conflict with the record's state: 409 with a body (and no `Retry-After`, which would
+    /// make it a throttle).
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// No such record (or one of another reseller): 404.
     #[error("not found: {0}")]
     NotFound(String),
@@ -179,6 +183,7 @@ impl IntoResponse for NxError {
                 message,
                 errors,
             } => (StatusCode::OK, failed(status, message, errors)),
+            NxError::Conflict(m) => (StatusCode::CONFLICT, failed(409, m, vec![])),
             NxError::NotFound(m) => (StatusCode::NOT_FOUND, failed(404, m, vec![])),
             NxError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, failed(500, m, vec![])),
         };

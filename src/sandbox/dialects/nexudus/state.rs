@@ -15,6 +15,8 @@ pub(super) struct NxState {
     pub(super) store: Arc<Store>,
     pub(super) pacer: Pacer,
     pub(super) faults: Faults,
+    /// `--conflict-rate`: writes refused as a conflict (drawn apart from `faults`).
+    pub(super) conflicts: Faults,
     /// `--max-name-chars`.
     max_name_chars: Option<usize>,
     /// Partners by credential (`Bearer …` or a hash of `Basic …`), as looked up so far.
@@ -27,6 +29,7 @@ impl NxState {
             store,
             pacer: Pacer::new(o.pacing),
             faults: Faults::new(o.fail_rate, o.seed),
+            conflicts: Faults::new(o.conflict_rate, o.seed.wrapping_add(1)),
             max_name_chars: o.max_name_chars,
             logins: Mutex::new(HashMap::new()),
         }

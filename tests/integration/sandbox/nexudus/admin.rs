@@ -183,6 +183,10 @@ fn serve_refuses_the_other_dialects_knobs() {
         ),
         ("serve --listen 127.0.0.1:0 --time-scale 60", "--time-scale"),
         (
+            "serve --listen 127.0.0.1:0 --conflict-rate 0.5",
+            "--conflict-rate",
+        ),
+        (
             "serve --listen 127.0.0.1:0 --dialect nexudus --time-scale 0",
             "positive",
         ),

@@ -1,6 +1,6 @@
-//! Stage `config`, loading: finds the files ([`discover`], [`load`]: the only I/O of the stage),
-//! then parses, checks and merges their texts ([`load_sources`], pure) into one [`Desired`]
-//! state with `defaults` applied.
+//! Stage `config`, loading: parses, checks and merges config texts ([`load_sources`], pure;
+//! the files are found and read by [`super::files`]) into one [`Desired`] state with
+//! `defaults` applied.
 //!
 //! Files are parsed, shape-checked and typed on their own, on as many threads as there are
 //! cores, a few files ahead of the checks across files (which go in file order on the calling
@@ -8,126 +8,21 @@
 //! large configuration are never all in memory at once (see `check_and_merge`).
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
-use super::table;
 use super::yaml::{self, Pos};
 use super::{
     Catalog, ConfigFile, Customer, Defaults, Desired, FileId, Location, Problem, ProblemKind,
     Problems, Service, Source, check, schema,
 };
-
-/// Finds the config files named by `paths`: files as given, directories searched recursively for
-/// `*.yaml`/`*.yml` (hidden entries skipped), sorted. Unreadable paths become problems.
-pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Problem>) {
-    let mut files = Vec::new();
-    let mut problems = Vec::new();
-    let mut seen = HashSet::new();
-    for path in paths {
-        let here = |kind| whole_file(path, kind);
-        match std::fs::metadata(path) {
-            Err(e) => problems.push(here(ProblemKind::Io(e.to_string()))),
-            Ok(meta) if meta.is_dir() => {
-                let mut found = Vec::new();
-                if let Err(e) = walk_dir(path, &mut found) {
-                    problems.push(here(ProblemKind::Io(e.to_string())));
-                }
-                found.sort();
-                if found.is_empty() {
-                    problems.push(here(ProblemKind::NoFiles));
-                }
-                for f in found {
-                    if seen.insert(std::fs::canonicalize(&f).unwrap_or_else(|_| f.clone())) {
-                        files.push(f);
-                    }
-                }
-            }
-            Ok(_) => {
-                if seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())) {
-                    files.push(path.clone());
-                }
-            }
-        }
-    }
-    (files, problems)
-}
-
-/// A problem of a whole file or directory (no line: it could not be read, or holds no files).
-fn whole_file(path: &Path, kind: ProblemKind) -> Problem {
-    Problem {
-        location: Location {
-            path: path.display().to_string(),
-            pos: Pos { line: 0, col: 0 },
-        },
-        column: None,
-        kind,
-    }
-}
+use super::{parallel, table};
 
 /// Is this source a customer table?
 fn is_table(src: &Source) -> bool {
     Path::new(&src.path)
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-}
-
-fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        let kind = entry.file_type()?;
-        if kind.is_dir() || (kind.is_symlink() && path.is_dir()) {
-            walk_dir(&path, out)?;
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml" || e.eq_ignore_ascii_case("csv"))
-        {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
-/// Reads and validates a configuration given as files and directories.
-pub fn load(paths: &[PathBuf]) -> Result<Desired, Problems> {
-    load_with(paths, None)
-}
-
-/// [`load`], also checking every service against `catalog` when one is given.
-pub fn load_with(paths: &[PathBuf], catalog: Option<&Catalog>) -> Result<Desired, Problems> {
-    let (files, mut io_problems) = discover(paths);
-    let mut sources = Vec::new();
-    for f in files {
-        match std::fs::read(&f) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => sources.push(Source {
-                    path: f.display().to_string(),
-                    text,
-                }),
-                Err(e) => io_problems.push(whole_file(
-                    &f,
-                    ProblemKind::Io(format!("not UTF-8 text ({e})")),
-                )),
-            },
-            Err(e) => io_problems.push(whole_file(&f, ProblemKind::Io(e.to_string()))),
-        }
-    }
-    if sources.is_empty() && !io_problems.is_empty() {
-        return Err(Problems(io_problems));
-    }
-    match check_and_merge(&sources, catalog) {
-        Ok(merged) if io_problems.is_empty() => Ok(merged.with_sources(sources)),
-        Ok(_) => Err(Problems(io_problems)),
-        Err(Problems(mut rest)) => {
-            io_problems.append(&mut rest);
-            Err(Problems(io_problems))
-        }
-    }
 }
 
 /// Parses, validates and merges config texts (pure). Reports every problem of every file.
@@ -141,6 +36,14 @@ pub fn load_sources_with(
     catalog: Option<&Catalog>,
 ) -> Result<Desired, Problems> {
     check_and_merge(sources, catalog).map(|merged| merged.with_sources(sources.to_vec()))
+}
+
+/// [`load_sources_with`], keeping the sources given (read from files) without a copy.
+pub(super) fn load_owned(
+    sources: Vec<Source>,
+    catalog: Option<&Catalog>,
+) -> Result<Desired, Problems> {
+    check_and_merge(&sources, catalog).map(|merged| merged.with_sources(sources))
 }
 
 /// The column names of each source's cells (empty for YAML files).
@@ -301,7 +204,7 @@ fn check_and_merge(sources: &[Source], catalog: Option<&Catalog>) -> Result<Merg
     let is_head: Vec<bool> = sources.iter().map(may_have_header).collect();
     let heads: Vec<usize> = (0..sources.len()).filter(|&i| is_head[i]).collect();
     let mut early: Vec<Option<FileWork>> = (0..sources.len()).map(|_| None).collect();
-    in_order(
+    parallel::in_order(
         heads.len(),
         threads,
         &|n| work_on(&shape, catalog, &sources[heads[n]], None),
@@ -359,7 +262,7 @@ fn check_and_merge(sources: &[Source], catalog: Option<&Catalog>) -> Result<Merg
             }
             typed.push(t);
         };
-        in_order(sources.len(), threads, &rest, &mut done);
+        parallel::in_order(sources.len(), threads, &rest, &mut done);
         // A file that did not parse may be the one declaring `partner`: do not claim it is
         // missing.
         if !any_yaml_error {
@@ -376,80 +279,6 @@ fn check_and_merge(sources: &[Source], catalog: Option<&Catalog>) -> Result<Merg
         return Err(into_problems(sources, &columns, sink));
     }
     merge(sources, typed)
-}
-
-/// Runs `work(0..n)` on up to `threads` threads and hands each result to `consume` on the
-/// calling thread, in order. A worker starts item `i` only when fewer than `2 × threads` items
-/// before it wait to be consumed, so results (file trees) do not pile up ahead of a slower
-/// consumer. A panic in a worker is raised again on the calling thread.
-fn in_order<T: Send>(
-    n: usize,
-    threads: usize,
-    work: &(dyn Fn(usize) -> T + Sync),
-    consume: &mut dyn FnMut(usize, T),
-) {
-    use std::panic::{self, AssertUnwindSafe};
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    use std::sync::{Condvar, Mutex, PoisonError, mpsc};
-
-    if threads <= 1 || n <= 1 {
-        (0..n).for_each(|i| consume(i, work(i)));
-        return;
-    }
-    let window = 2 * threads;
-    let next = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
-    let consumed = Mutex::new(0usize);
-    let turn = Condvar::new();
-    /// Lets every waiting worker go (and stop) when the consumer is done or unwinds.
-    struct Release<'a>(&'a Mutex<usize>, &'a Condvar, &'a AtomicBool);
-    impl Drop for Release<'_> {
-        fn drop(&mut self) {
-            self.2.store(true, Ordering::SeqCst);
-            *self.0.lock().unwrap_or_else(PoisonError::into_inner) = usize::MAX / 2;
-            self.1.notify_all();
-        }
-    }
-    let (tx, rx) = mpsc::channel::<(usize, std::thread::Result<T>)>();
-    std::thread::scope(|scope| {
-        for _ in 0..threads.min(n) {
-            let tx = tx.clone();
-            let (next, stop, consumed, turn) = (&next, &stop, &consumed, &turn);
-            scope.spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    if i >= n {
-                        break;
-                    }
-                    let mut c = consumed.lock().unwrap_or_else(PoisonError::into_inner);
-                    while i >= *c + window {
-                        c = turn.wait(c).unwrap_or_else(PoisonError::into_inner);
-                    }
-                    drop(c);
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let result = panic::catch_unwind(AssertUnwindSafe(|| work(i)));
-                    if tx.send((i, result)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(tx);
-        let _release = Release(&consumed, &turn, &stop);
-        let mut ready: Vec<Option<T>> = (0..n).map(|_| None).collect();
-        let mut at = 0;
-        for (i, result) in rx.iter() {
-            ready[i] = Some(result.unwrap_or_else(|p| panic::resume_unwind(p)));
-            while let Some(value) = ready.get_mut(at).and_then(Option::take) {
-                consume(at, value);
-                at += 1;
-                *consumed.lock().unwrap_or_else(PoisonError::into_inner) = at;
-                turn.notify_all();
-            }
-        }
-    });
 }
 
 /// The problems of the services of config texts against `catalog`, each located as

@@ -20,8 +20,10 @@
 
 pub mod catalog;
 mod check;
+mod files;
 mod load;
 pub mod model;
+mod parallel;
 mod problem;
 pub mod table;
 mod walk;
@@ -32,9 +34,8 @@ use std::fmt;
 use std::sync::OnceLock;
 
 pub use catalog::{Catalog, CatalogEntry, CatalogError, CatalogFile, SettingsError, Violation};
-pub use load::{
-    check_services, discover, load, load_sources, load_sources_with, load_table, load_with,
-};
+pub use files::{discover, load, load_with};
+pub use load::{check_services, load_sources, load_sources_with, load_table};
 pub use model::{
     ConfigFile, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
 };

@@ -204,3 +204,29 @@ fn changes_inside_a_customer_that_may_not_be_managed_are_refused() {
         "customer \"Contoso Ltd\" may not be managed by the partner (the vendor's \"manage\" permission for it is off): 2 change(s) inside it cannot be made, e.g. customer.contoso.user[new@contoso.example]; ask the customer or the vendor to allow it, or remove those changes from the configuration"
     );
 }
+
+/// A new network under a live customer that may not be managed is a change inside it.
+#[test]
+fn a_new_account_under_a_customer_that_may_not_be_managed_is_refused() {
+    let mut live = applied_acme();
+    let contoso = live
+        .accounts
+        .iter_mut()
+        .find(|a| a.external_key.as_deref() == Some("contoso"))
+        .unwrap();
+    contoso.manageable = false;
+    let mut d = acme();
+    let mut network = d.customers[0].networks[0].clone();
+    network.key = "contoso-annex".into();
+    network.name = "Contoso Annex".into();
+    network.users.clear();
+    network.sub_accounts.clear();
+    d.customers[0].networks.push(network);
+    let p = plan(&d, &live, Options::default()).unwrap();
+    let r = p.check_safety().unwrap_err();
+    assert!(
+        r.to_string()
+            .contains("1 change(s) inside it cannot be made, e.g. network.contoso-annex"),
+        "{r}"
+    );
+}

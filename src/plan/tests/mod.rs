@@ -103,6 +103,39 @@ fn rename_is_one_update_with_before_and_after() {
     assert!(p.operations[0].change.etag().is_some());
 }
 
+/// Each managed field on its own is a change: an update of exactly that field (the planner's
+/// shortcut for accounts that already match must not hide one).
+#[test]
+fn every_field_alone_is_one_update_of_that_field() {
+    let live = applied_acme();
+    let edits: [(&str, fn(&mut crate::config::Customer)); 4] = [
+        ("contact", |c| {
+            c.contact.email = "new@fabrikam.example".into()
+        }),
+        ("country", |c| c.country = Some("FR".into())),
+        ("timezone", |c| c.timezone = Some("Europe/Paris".into())),
+        ("labels", |c| {
+            c.labels.insert("tier".into(), "gold".into());
+        }),
+    ];
+    for (field, edit) in edits {
+        let mut d = acme();
+        edit(&mut d.customers[1]);
+        let p = plan(&d, &live, Options::default()).unwrap();
+        assert_eq!(
+            actions(&p),
+            [(Action::Update, "customer.fabrikam")],
+            "{field}"
+        );
+        let changed: Vec<&str> = p.operations[0]
+            .changed_fields()
+            .iter()
+            .map(|c| c.field)
+            .collect();
+        assert_eq!(changed, [field]);
+    }
+}
+
 #[test]
 fn expired_invitation_is_resent_after_a_role_change() {
     let mut live = applied_acme();

@@ -108,7 +108,8 @@ fn rename_is_one_update_with_before_and_after() {
 #[test]
 fn every_field_alone_is_one_update_of_that_field() {
     let live = applied_acme();
-    let edits: [(&str, fn(&mut crate::config::Customer)); 4] = [
+    type Edit = fn(&mut crate::config::Customer);
+    let edits: [(&str, Edit); 4] = [
         ("contact", |c| {
             c.contact.email = "new@fabrikam.example".into()
         }),

@@ -423,6 +423,48 @@ fn adopt_by_id_tells_twins_apart() {
     );
 }
 
+/// `adopt` of a live network under another customer than the configuration's, or under a
+/// customer that does not exist yet, is an error naming both places.
+#[test]
+fn adopting_an_account_under_another_parent_is_an_error() {
+    let mut live = empty_live();
+    for (id, key) in [("acc_1", "c1"), ("acc_2", "c2")] {
+        let mut c = unkeyed_customer(id, key);
+        c.external_key = Some(key.into());
+        live.accounts.push(c);
+    }
+    let mut network = unkeyed_customer("acc_3", "Net");
+    network.kind = AccountKind::Network;
+    network.parent_id = "acc_2".into();
+    live.accounts.push(network);
+    let customer = |key: &str, networks: &str| {
+        format!(
+            "  - {{ key: {key}, name: {key}, contact: {{ name: J, email: j@a.example }}, country: GB, timezone: UTC, networks: [{networks}] }}\n"
+        )
+    };
+    let net = "{ key: n, adopt: acc_3, name: Net }";
+    let head = "version: 1\npartner: { name: Acme Partners }\ncustomers:\n";
+    for (yaml, parent) in [
+        (
+            format!("{head}{}{}", customer("c1", net), customer("c2", "")),
+            "customer.c1",
+        ),
+        (
+            format!(
+                "{head}{}{}{}",
+                customer("c1", ""),
+                customer("c2", ""),
+                customer("c3", net)
+            ),
+            "customer.c3",
+        ),
+    ] {
+        let e = plan(&desired(&yaml), &live, Options::default()).unwrap_err();
+        let want = format!("adopt: live account `acc_3` is under customer.c2, not under {parent}");
+        assert!(e.to_string().contains(&want), "{e}");
+    }
+}
+
 #[test]
 fn wrong_adopt_ids_are_located_errors() {
     let mut live = empty_live();

@@ -162,6 +162,26 @@ fn expired_invitation_is_resent_after_a_role_change() {
     );
 }
 
+/// Drift (what `plan --detailed-exitcode` reports): operations, or live objects the
+/// configuration does not list unless they are accepted.
+#[test]
+fn drift_is_operations_or_unmanaged_objects_unless_accepted() {
+    let live = applied_acme();
+    let drift = |p: &Plan| (p.has_drift(false), p.has_drift(true));
+    let converged = plan(&acme(), &live, Options::default()).unwrap();
+    assert_eq!(drift(&converged), (false, false));
+    let mut d = acme();
+    d.customers.remove(0);
+    let unmanaged_only = plan(&d, &live, Options::default()).unwrap();
+    assert!(unmanaged_only.is_empty() && !unmanaged_only.unmanaged.is_empty());
+    assert_eq!(drift(&unmanaged_only), (true, false));
+    let mut d = acme();
+    d.customers[1].name = "Fabrikam Incorporated".into();
+    let operations_only = plan(&d, &live, Options::default()).unwrap();
+    assert!(!operations_only.is_empty() && operations_only.unmanaged.is_empty());
+    assert_eq!(drift(&operations_only), (true, true));
+}
+
 #[test]
 fn removed_customer_is_unmanaged_unless_pruned_children_first() {
     let live = applied_acme();

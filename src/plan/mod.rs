@@ -239,9 +239,10 @@ impl Plan {
         let at_rate = |n: usize| (n.saturating_sub(1) / per_minute) as f64 * 60.0;
         let daily = self.limits.writes_per_day.filter(|d| *d > 0);
         Some(match (daily, self.limits.day_millis) {
-            (Some(per_day), Some(day)) if writes > per_day as usize => {
+            (Some(per_day), Some(day)) => {
+                // Within one day's budget, no day to wait.
                 let per_day = per_day as usize;
-                let days = (writes - 1) / per_day;
+                let days = writes.saturating_sub(1) / per_day;
                 days as f64 * day as f64 / 1000.0 + at_rate(writes - days * per_day)
             }
             _ => at_rate(writes),

@@ -375,6 +375,18 @@ fn cost_line_inputs() {
     daily.limits.day_millis = Some(86_400_000);
     let p = plan(&acme(), &daily, Options::default()).unwrap();
     assert_eq!(p.min_seconds(), Some(2.0 * 86_400.0));
+    // Within the day's budget: no day to wait; a budget of zero is no budget to compute with.
+    daily.limits.writes_per_day = Some(24);
+    let p = plan(&acme(), &daily, Options::default()).unwrap();
+    assert_eq!(p.min_seconds(), Some(0.0));
+    daily.limits.writes_per_day = Some(0);
+    let p = plan(&acme(), &daily, Options::default()).unwrap();
+    assert_eq!(p.min_seconds(), Some(0.0));
+    // Nothing to write, whatever the budget.
+    daily.limits.writes_per_day = Some(10);
+    let p = plan(&acme(), &simulate(&daily, &p), Options::default()).unwrap();
+    assert_eq!(p.writes(), 0);
+    assert_eq!(p.min_seconds(), Some(0.0));
     // A limit of zero writes is no limit to compute with (not an infinite wait).
     live.limits.writes_per_minute = Some(0);
     let p = plan(&acme(), &live, Options::default()).unwrap();

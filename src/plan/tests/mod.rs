@@ -375,6 +375,15 @@ fn cost_line_inputs() {
     daily.limits.day_millis = Some(86_400_000);
     let p = plan(&acme(), &daily, Options::default()).unwrap();
     assert_eq!(p.min_seconds(), Some(2.0 * 86_400.0));
+    // 24 writes, 2 a minute and 10 a day: two days' waits, then 4 writes take a minute more.
+    let mut both = daily.clone();
+    both.limits.writes_per_minute = Some(2);
+    let p = plan(&acme(), &both, Options::default()).unwrap();
+    assert_eq!(p.min_seconds(), Some(2.0 * 86_400.0 + 60.0));
+    // Two full days' budgets: one wait, the second day's writes go at once.
+    daily.limits.writes_per_day = Some(12);
+    let p = plan(&acme(), &daily, Options::default()).unwrap();
+    assert_eq!(p.min_seconds(), Some(86_400.0));
     // Within the day's budget: no day to wait; a budget of zero is no budget to compute with.
     daily.limits.writes_per_day = Some(24);
     let p = plan(&acme(), &daily, Options::default()).unwrap();

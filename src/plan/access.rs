@@ -73,19 +73,14 @@ fn apply(m: &mut Model, index: &mut HashMap<String, usize>, op: &Operation) {
                 unmanaged: false,
             });
         }
-        Change::UpdateUser { user, after, .. } => {
-            let account = at(index, &op.account);
-            for u in &mut m.members {
-                if u.account == account && u.email == user.email {
-                    u.role = after.role;
-                }
-            }
-        }
         Change::Revoke { user, .. } | Change::RemoveUser { user, .. } => {
             let account = at(index, &op.account);
             m.members
                 .retain(|u| !(u.account == account && u.email == user.email));
         }
+        // A role change moves no access (what a person reaches depends on where they are a
+        // member, not on their role; escalations are read from the operations), nor does a
+        // service or a re-sent invitation.
         _ => {}
     }
 }
@@ -111,8 +106,10 @@ impl<'m> Index<'m> {
         }
     }
 
-    /// The addresses `email` reaches.
-    fn of(&self, email: &str) -> BTreeSet<&'m str> {
+    /// The accounts `email` reaches (`None`: the partner), by their place in the model: the
+    /// model after the plan extends the one before, so places compare across the two even when
+    /// an adoption gives an account its key's address.
+    fn of(&self, email: &str) -> BTreeSet<Option<usize>> {
         let mut out = BTreeSet::new();
         for &account in self
             .places
@@ -121,12 +118,11 @@ impl<'m> Index<'m> {
             .unwrap_or_default()
         {
             if account.is_none() {
-                out.insert("partner");
+                out.insert(None);
             }
             for i in self.reach.of(account) {
-                let a = self.model.accounts[i].address.as_str();
-                if !a.starts_with("deleted:") {
-                    out.insert(a);
+                if !self.model.accounts[i].address.starts_with("deleted:") {
+                    out.insert(Some(i));
                 }
             }
         }

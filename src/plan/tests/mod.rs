@@ -574,6 +574,38 @@ fn access_changes_of_a_removal_from_one_of_two_accounts() {
     );
 }
 
+/// Only a member made admin is an escalation: renaming a member, or an admin made member, is
+/// not, and moves no access.
+#[test]
+fn only_member_to_admin_is_an_escalation() {
+    let live = applied_acme();
+    let edit = |email: &str, f: &dyn Fn(&mut crate::config::User)| {
+        let mut d = acme();
+        let users = d.customers.iter_mut().flat_map(|c| c.users.iter_mut());
+        users.filter(|u| u.email == email).for_each(f);
+        plan(&d, &live, Options::default()).unwrap()
+    };
+    let renamed = edit("it@northwind.example", &|u| u.name = "IT Desk".into());
+    assert_eq!(
+        actions(&renamed),
+        [(
+            Action::UpdateUser,
+            "customer.northwind.user[it@northwind.example]"
+        )]
+    );
+    assert_eq!(renamed.access, []);
+    let demoted = edit("ana@northwind.example", &|u| u.role = Role::Member);
+    assert_eq!(demoted.operations.len(), 1);
+    assert_eq!(demoted.access, []);
+    let promoted = edit("it@northwind.example", &|u| u.role = Role::Admin);
+    let why: Vec<Option<&str>> = promoted
+        .access
+        .iter()
+        .map(|a| a.escalation.as_deref())
+        .collect();
+    assert_eq!(why, [Some("member → admin on customer.northwind")]);
+}
+
 #[test]
 fn wrong_adopt_ids_are_located_errors() {
     let mut live = empty_live();

@@ -606,6 +606,29 @@ fn only_member_to_admin_is_an_escalation() {
     assert_eq!(why, [Some("member → admin on customer.northwind")]);
 }
 
+/// Settings are compared with the catalog's defaults filled in: spelling out a default is no
+/// change, a value other than the default is one.
+#[test]
+fn a_default_spelled_out_is_no_change_of_settings() {
+    let live = applied_acme();
+    let with = |value: bool| {
+        let mut d = acme();
+        let mobile = d.customers[0]
+            .services
+            .iter_mut()
+            .find(|s| s.service_type == "mobile-id")
+            .unwrap();
+        assert!(mobile.settings.is_empty());
+        mobile
+            .settings
+            .insert("require_biometrics".into(), json!(value));
+        plan(&d, &live, Options::default()).unwrap()
+    };
+    assert!(with(false).is_empty());
+    let changed = with(true);
+    assert_eq!(changed.counts(), [(Action::UpdateService, 1)]);
+}
+
 #[test]
 fn wrong_adopt_ids_are_located_errors() {
     let mut live = empty_live();

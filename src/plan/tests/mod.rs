@@ -629,6 +629,22 @@ fn a_default_spelled_out_is_no_change_of_settings() {
     assert_eq!(changed.counts(), [(Action::UpdateService, 1)]);
 }
 
+/// A creation is a near miss only next to an unmanaged live account of its kind and parent
+/// whose name is close: an unrelated unmanaged customer is not one.
+#[test]
+fn near_misses_need_a_close_name() {
+    let mut live = empty_live();
+    live.accounts
+        .push(unkeyed_customer("acc_1", "Totally Different Co"));
+    let yaml = "version: 1\npartner: { name: Acme Partners }\ncustomers:\n  - { key: twin, name: Twin, contact: { name: J, email: j@a.example }, country: GB, timezone: UTC }\n";
+    let p = plan(&desired(yaml), &live, Options::default()).unwrap();
+    assert_eq!(p.near_misses, []);
+    live.accounts[0].name = "Twin.".into();
+    let p = plan(&desired(yaml), &live, Options::default()).unwrap();
+    let near: Vec<&str> = p.near_misses.iter().map(|n| n.live_id.as_str()).collect();
+    assert_eq!(near, ["acc_1"]);
+}
+
 #[test]
 fn wrong_adopt_ids_are_located_errors() {
     let mut live = empty_live();

@@ -171,11 +171,8 @@ fn several_refusals_are_one_per_line() {
     assert_eq!(errors.to_string(), format!("{e1}\n{e2}"));
 }
 
-/// A customer the vendor does not let the partner manage: changes inside it (in it, in its
-/// networks and sub-accounts, new accounts below it) refuse the plan, naming the customer;
-/// renaming the customer itself and changes in other customers do not.
-#[test]
-fn changes_inside_a_customer_that_may_not_be_managed_are_refused() {
+/// The applied acme estate, its customer contoso not manageable by the partner.
+fn acme_with_contoso_closed() -> Snapshot {
     let mut live = applied_acme();
     let contoso = live
         .accounts
@@ -183,6 +180,15 @@ fn changes_inside_a_customer_that_may_not_be_managed_are_refused() {
         .find(|a| a.external_key.as_deref() == Some("contoso"))
         .unwrap();
     contoso.manageable = false;
+    live
+}
+
+/// A customer the vendor does not let the partner manage: changes inside it (in it, in its
+/// networks and sub-accounts, new accounts below it) refuse the plan, naming the customer;
+/// renaming the customer itself and changes in other customers do not.
+#[test]
+fn changes_inside_a_customer_that_may_not_be_managed_are_refused() {
+    let live = acme_with_contoso_closed();
     let mut d = acme();
     d.customers[0].name = "Contoso Renamed".into();
     let p = plan(&d, &live, Options::default()).unwrap();
@@ -208,13 +214,7 @@ fn changes_inside_a_customer_that_may_not_be_managed_are_refused() {
 /// A new network under a live customer that may not be managed is a change inside it.
 #[test]
 fn a_new_account_under_a_customer_that_may_not_be_managed_is_refused() {
-    let mut live = applied_acme();
-    let contoso = live
-        .accounts
-        .iter_mut()
-        .find(|a| a.external_key.as_deref() == Some("contoso"))
-        .unwrap();
-    contoso.manageable = false;
+    let live = acme_with_contoso_closed();
     let mut d = acme();
     let mut network = d.customers[0].networks[0].clone();
     network.key = "contoso-annex".into();

@@ -182,6 +182,29 @@ fn drift_is_operations_or_unmanaged_objects_unless_accepted() {
     assert_eq!(drift(&operations_only), (true, true));
 }
 
+/// A protected account keeps every account above it from `--prune-accounts`: a protected
+/// sub-account keeps its network, while its unprotected sibling goes.
+#[test]
+fn a_protected_sub_account_keeps_its_network_from_pruning() {
+    let mut live = applied_acme();
+    let paris = live
+        .accounts
+        .iter_mut()
+        .find(|a| a.external_key.as_deref() == Some("contoso-paris"))
+        .unwrap();
+    paris
+        .labels
+        .insert(crate::vocab::PROTECT_LABEL.into(), "true".into());
+    let mut d = acme();
+    d.customers.remove(0);
+    let opts = Options {
+        prune_accounts: true,
+        ..Options::default()
+    };
+    let p = plan(&d, &live, opts).unwrap();
+    assert_eq!(actions(&p), [(Action::Delete, "sub_account.contoso-lyon")]);
+}
+
 #[test]
 fn removed_customer_is_unmanaged_unless_pruned_children_first() {
     let live = applied_acme();

@@ -174,11 +174,7 @@ fn several_refusals_are_one_per_line() {
 /// The applied acme estate, its customer contoso not manageable by the partner.
 fn acme_with_contoso_closed() -> Snapshot {
     let mut live = applied_acme();
-    let contoso = live
-        .accounts
-        .iter_mut()
-        .find(|a| a.external_key.as_deref() == Some("contoso"))
-        .unwrap();
+    let contoso = live_account(&mut live, "contoso");
     contoso.manageable = false;
     live
 }

@@ -31,6 +31,14 @@ pub(super) fn actions(plan: &Plan) -> Vec<(Action, &str)> {
         .collect()
 }
 
+/// The live account with external key `key` (it must exist).
+pub(super) fn live_account<'s>(live: &'s mut Snapshot, key: &str) -> &'s mut Account {
+    live.accounts
+        .iter_mut()
+        .find(|a| a.external_key.as_deref() == Some(key))
+        .unwrap_or_else(|| panic!("no live account with key {key}"))
+}
+
 pub(super) fn applied_acme() -> Snapshot {
     let live = empty_live();
     let p = plan(&acme(), &live, Options::default()).unwrap();
@@ -187,11 +195,7 @@ fn drift_is_operations_or_unmanaged_objects_unless_accepted() {
 #[test]
 fn a_protected_sub_account_keeps_its_network_from_pruning() {
     let mut live = applied_acme();
-    let paris = live
-        .accounts
-        .iter_mut()
-        .find(|a| a.external_key.as_deref() == Some("contoso-paris"))
-        .unwrap();
+    let paris = live_account(&mut live, "contoso-paris");
     paris
         .labels
         .insert(crate::vocab::PROTECT_LABEL.into(), "true".into());

@@ -8,11 +8,7 @@ use super::*;
 fn every_action_plan() -> Plan {
     let mut live = applied_acme();
     // Adopt: northwind loses its key in the live state.
-    let nw = live
-        .accounts
-        .iter_mut()
-        .find(|a| a.external_key.as_deref() == Some("northwind"))
-        .unwrap();
+    let nw = live_account(&mut live, "northwind");
     nw.external_key = None;
     nw.timezone = Some("America/Chicago".into());
     let nw_id = nw.id.clone();

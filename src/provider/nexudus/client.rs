@@ -222,7 +222,7 @@ impl NexudusClient {
         if let Some(code) = totp {
             form.push(("totp", code.clone()));
         }
-        let ticket = self.pace(false, wire::TOKEN).await?;
+        let ticket = self.pace(false).await?;
         let url = self.url(wire::TOKEN)?;
         let r =
             self.http
@@ -262,7 +262,7 @@ impl NexudusClient {
     }
 
     /// Waits for a slot under the API's windows; the ticket holds it until the answer came.
-    async fn pace(&self, write: bool, _path: &str) -> Result<Ticket<'_>, NexudusError> {
+    async fn pace(&self, write: bool) -> Result<Ticket<'_>, NexudusError> {
         self.pacer
             .acquire(write)
             .await
@@ -279,37 +279,13 @@ impl NexudusClient {
             attempt += 1;
             // Signing in first: the token request takes a slot of its own.
             let token = self.bearer(false).await?;
-            let ticket = self.pace(write, call.path).await?;
+            let ticket = self.pace(write).await?;
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             if write {
                 self.counters.writes.fetch_add(1, Ordering::Relaxed);
             }
-            let mut req = self
-                .http
-                .request(call.method.clone(), url.clone())
-                .header(AUTHORIZATION, format!("Bearer {token}"));
-            if !call.query.is_empty() {
-                req = req.query(call.query);
-            }
-            if let Some(b) = &call.body {
-                req = req.header(CONTENT_TYPE, "application/json").body(b.clone());
-            }
             let last = attempt >= self.settings.attempts;
-            let answer = match req.send().await {
-                Ok(r) => {
-                    let status = r.status();
-                    let headers = r.headers().clone();
-                    match r.bytes().await {
-                        Ok(b) => Ok(Answer {
-                            status,
-                            headers,
-                            body: b.to_vec(),
-                        }),
-                        Err(e) => Err(e),
-                    }
-                }
-                Err(e) => Err(e),
-            };
+            let answer = self.exchange(call, url.clone(), &token).await;
             drop(ticket);
             let a = match answer {
                 Err(e) if call.repeatable && !last => {
@@ -367,6 +343,34 @@ impl NexudusClient {
             }
             return Ok(a);
         }
+    }
+
+    /// One request and its whole answer, or the transport's error.
+    async fn exchange(
+        &self,
+        call: &Call<'_>,
+        url: reqwest::Url,
+        token: &str,
+    ) -> Result<Answer, reqwest::Error> {
+        let mut req = self
+            .http
+            .request(call.method.clone(), url)
+            .header(AUTHORIZATION, format!("Bearer {token}"));
+        if !call.query.is_empty() {
+            req = req.query(call.query);
+        }
+        if let Some(b) = &call.body {
+            req = req.header(CONTENT_TYPE, "application/json").body(b.clone());
+        }
+        let r = req.send().await?;
+        let status = r.status();
+        let headers = r.headers().clone();
+        let body = r.bytes().await?.to_vec();
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
     }
 
     /// Waits before attempt `attempt + 1` (exponential, from 100 ms, at most 10 s), saying so.

@@ -110,6 +110,34 @@ pub fn assemble(
         }
         .into(),
     };
+    let out = accounts_of(accounts, businesses, &partner_id);
+    let live_users = users_of(users, &partner_id, &out);
+    let learned = Learned {
+        names: out.iter().map(|a| (a.id.clone(), a.name.clone())).collect(),
+        logins: users
+            .iter()
+            .map(|u| (u.email.to_lowercase(), u.id))
+            .collect(),
+    };
+    let snapshot = Snapshot {
+        partner,
+        accounts: out,
+        users: live_users,
+        services: Vec::new(),
+        catalog: Vec::new(),
+        limits: limits(time_scale),
+        read: None,
+    };
+    (snapshot, learned)
+}
+
+/// The reseller's customers (its reseller accounts) and, below each, its networks and their
+/// sub-accounts (businesses whose root location is the one above).
+fn accounts_of(
+    accounts: &[ResellerAccount],
+    businesses: &[Business],
+    partner_id: &str,
+) -> Vec<live::Account> {
     let by_id: HashMap<i64, &Business> = businesses.iter().map(|b| (b.id, b)).collect();
     let mut children: HashMap<i64, Vec<&Business>> = HashMap::new();
     for b in businesses {
@@ -125,7 +153,7 @@ pub fn assemble(
         out.push(account(
             b,
             AccountKind::Customer,
-            &partner_id,
+            partner_id,
             ra.can_manage_account,
         ));
         for n in children.get(&b.id).into_iter().flatten() {
@@ -135,12 +163,18 @@ pub fn assemble(
             }
         }
     }
-    let known: HashSet<String> = out.iter().map(|a| a.id.clone()).collect();
+    out
+}
+
+/// One live user per login and business it belongs to, for the partner's business and the
+/// accounts read; a login's other businesses are not the partner's concern.
+fn users_of(users: &[User], partner_id: &str, accounts: &[live::Account]) -> Vec<live::User> {
+    let known: HashSet<&str> = accounts.iter().map(|a| a.id.as_str()).collect();
     let mut live_users = Vec::new();
     for u in users {
         for b in u.businesses.iter().flatten() {
             let account_id = b.to_string();
-            if account_id == partner_id || known.contains(&account_id) {
+            if account_id == partner_id || known.contains(account_id.as_str()) {
                 live_users.push(live::User {
                     id: format!("{}/{}", u.id, account_id),
                     account_id,
@@ -161,32 +195,21 @@ pub fn assemble(
             }
         }
     }
-    let learned = Learned {
-        names: out.iter().map(|a| (a.id.clone(), a.name.clone())).collect(),
-        logins: users
-            .iter()
-            .map(|u| (u.email.to_lowercase(), u.id))
-            .collect(),
-    };
+    live_users
+}
+
+/// The API's published limits, per minute and per (scaled) day.
+fn limits(time_scale: f64) -> live::Limits {
     let per_minute = |w: wire::Window| {
         let n = f64::from(w.requests) * 60_000.0 / w.millis as f64 * time_scale;
         Some(n.round() as u32)
     };
-    let snapshot = Snapshot {
-        partner,
-        accounts: out,
-        users: live_users,
-        services: Vec::new(),
-        catalog: Vec::new(),
-        limits: live::Limits {
-            reads_per_minute: per_minute(wire::LIMITS.all[1]),
-            writes_per_minute: per_minute(wire::LIMITS.writes[0]),
-            writes_per_day: Some(wire::LIMITS.writes[1].requests),
-            day_millis: Some((wire::DAY_MILLIS as f64 / time_scale).round() as u64),
-        },
-        read: None,
-    };
-    (snapshot, learned)
+    live::Limits {
+        reads_per_minute: per_minute(wire::LIMITS.all[1]),
+        writes_per_minute: per_minute(wire::LIMITS.writes[0]),
+        writes_per_day: Some(wire::LIMITS.writes[1].requests),
+        day_millis: Some((wire::DAY_MILLIS as f64 / time_scale).round() as u64),
+    }
 }
 
 fn account(b: &Business, kind: AccountKind, parent_id: &str, manageable: bool) -> live::Account {

@@ -208,6 +208,30 @@ impl From<usize> for Pace {
     }
 }
 
+/// Why no further operation may start: the provider's budget is spent, or `--max-writes`
+/// operations have started.
+fn halt_reason<P: Provider>(provider: &P, pace: &Pace, started: usize) -> Option<String> {
+    provider.halted().or_else(|| {
+        let max = pace.max_writes?;
+        (started >= max).then(|| format!("--max-writes {max} reached"))
+    })
+}
+
+/// The operation a finished task ran, and its outcome.
+fn outcome_of(
+    joined: Result<(tokio::task::Id, Result<Outcome, Failure>), tokio::task::JoinError>,
+    task_op: &HashMap<tokio::task::Id, usize>,
+) -> (usize, Result<Outcome, Failure>) {
+    match joined {
+        Ok((id, r)) => (task_op[&id], r),
+        // A panicked task fails its operation (and skips its dependents), not the apply.
+        Err(e) => (
+            task_op[&e.id()],
+            Err(Failure::transient(format!("internal error: {e}"))),
+        ),
+    }
+}
+
 /// Executes `plan` through `provider` with at most `pace.parallelism` operations in flight,
 /// until done, until `stop` completes, until `pace.max_writes` operations have started or until
 /// the provider says its write budget is spent (then in-flight operations finish and the rest
@@ -244,10 +268,7 @@ where
     tokio::pin!(stop);
     loop {
         while !stopping && halted.is_none() && tasks.len() < limit.current() {
-            halted = provider.halted().or_else(|| {
-                let max = pace.max_writes?;
-                (started >= max).then(|| format!("--max-writes {max} reached"))
-            });
+            halted = halt_reason(&provider, &pace, started);
             if halted.is_some() {
                 break;
             }
@@ -272,14 +293,7 @@ where
             j = tasks.join_next_with_id() => j,
         };
         let Some(joined) = joined else { break };
-        let (i, outcome) = match joined {
-            Ok((id, r)) => (task_op[&id], r),
-            // A panicked task fails its operation (and skips its dependents), not the apply.
-            Err(e) => (
-                task_op[&e.id()],
-                Err(Failure::transient(format!("internal error: {e}"))),
-            ),
-        };
+        let (i, outcome) = outcome_of(joined, &task_op);
         match outcome {
             Ok(out) => {
                 created[i] = ids.learn(&plan.operations[i], out);

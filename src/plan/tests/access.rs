@@ -1,0 +1,105 @@
+//! The plan's access changes: who gains or loses reach to which accounts, and which
+//! changes escalate.
+
+use super::*;
+use crate::vocab::{Role, UserStatus};
+
+/// Access changes through an adoption: the adopted account's people keep what they reach
+/// (an adoption moves no access), and a person invited to the adopted account reaches that
+/// account, not the partner's whole estate.
+#[test]
+fn access_changes_through_an_adoption() {
+    let mut live = empty_live();
+    live.accounts.push(unkeyed_customer("acc_1", "Twin"));
+    live.accounts.push(unkeyed_customer("acc_2", "Twin"));
+    live.users.push(crate::live::User {
+        id: "u1".into(),
+        account_id: "acc_1".into(),
+        email: "j@a.example".into(),
+        name: "J".into(),
+        role: Role::Admin,
+        status: UserStatus::Active,
+        etag: "\"u1\"".into(),
+    });
+    let yaml = TWINS.replace(
+        "key: twin-b, adopt: acc_1,",
+        "key: twin-b, adopt: acc_1, users: [{ email: j@a.example, name: J, role: admin }, { email: new@a.example, name: New }],",
+    );
+    let p = plan(&desired(&yaml), &live, Options::default()).unwrap();
+    assert_eq!(
+        p.access,
+        [AccessChange {
+            email: "new@a.example".into(),
+            gains: 1,
+            loses: 0,
+            escalation: None,
+        }]
+    );
+}
+
+/// Removing a person from one account takes away what that membership gave, and only that:
+/// their membership elsewhere stays.
+#[test]
+fn access_changes_of_a_removal_from_one_of_two_accounts() {
+    let it = || crate::config::User {
+        email: "it@northwind.example".into(),
+        name: "Northwind IT".into(),
+        role: Role::Member,
+    };
+    let mut both = acme();
+    both.customers[1].users.push(it());
+    let live = simulate(
+        &empty_live(),
+        &plan(&both, &empty_live(), Options::default()).unwrap(),
+    );
+    let mut d = both.clone();
+    d.customers[2]
+        .users
+        .retain(|u| u.email != "it@northwind.example");
+    let prune = Options {
+        prune: true,
+        ..Options::default()
+    };
+    let p = plan(&d, &live, prune).unwrap();
+    assert_eq!(
+        p.access,
+        [AccessChange {
+            email: "it@northwind.example".into(),
+            gains: 0,
+            loses: 1,
+            escalation: None,
+        }]
+    );
+}
+
+/// Only a member made admin is an escalation: renaming a member, or an admin made member, is
+/// not, and moves no access.
+#[test]
+fn only_member_to_admin_is_an_escalation() {
+    let live = applied_acme();
+    let edit = |email: &str, f: &dyn Fn(&mut crate::config::User)| {
+        let mut d = acme();
+        let users = d.customers.iter_mut().flat_map(|c| c.users.iter_mut());
+        users.filter(|u| u.email == email).for_each(f);
+        plan(&d, &live, Options::default()).unwrap()
+    };
+    let renamed = edit("it@northwind.example", &|u| u.name = "IT Desk".into());
+    assert_eq!(
+        actions(&renamed),
+        [(
+            Action::UpdateUser,
+            "customer.northwind.user[it@northwind.example]"
+        )]
+    );
+    assert_eq!(renamed.access, []);
+    let demoted = edit("ana@northwind.example", &|u| u.role = Role::Member);
+    assert_eq!(demoted.operations.len(), 1);
+    assert_eq!(demoted.access, []);
+    let promoted = edit("it@northwind.example", &|u| u.role = Role::Admin);
+    let why: Vec<Option<&str>> = promoted
+        .access
+        .iter()
+        .map(|a| a.escalation.as_deref())
+        .collect();
+    assert_eq!(why, [Some("member → admin on customer.northwind")]);
+}

@@ -168,6 +168,11 @@ mod tests {
             restrict(full.clone(), &d, &live, &t).unwrap()
         };
         let p = only(&["sub_account.contoso-paris"]);
+        assert_eq!(p.targets, ["sub_account.contoso-paris"]);
+        // Access changes of the targeted operations only.
+        let emails: Vec<&str> = p.access.iter().map(|a| a.email.as_str()).collect();
+        assert_eq!(emails, ["paris@contoso.example"]);
+        assert!(full.access.len() > 1);
         let addresses: Vec<(Action, &str)> = p
             .operations
             .iter()
@@ -208,6 +213,55 @@ mod tests {
             e.to_string(),
             "--target customer.contso: no such account in the configuration or the live state; did you mean customer.contoso?"
         );
+    }
+
+    /// An account only the live state still knows (removed from the configuration) is a
+    /// target too, with what is below it there.
+    #[test]
+    fn a_target_only_the_live_state_knows() {
+        let d = acme();
+        let applied = simulate(
+            &empty_live(),
+            &plan(&d, &empty_live(), Options::default()).unwrap(),
+        );
+        let mut smaller = d.clone();
+        for c in &mut smaller.customers {
+            c.networks.clear();
+        }
+        let options = Options {
+            prune: true,
+            prune_accounts: true,
+            force: true,
+            ..Options::default()
+        };
+        let full = plan(&smaller, &applied, options).unwrap();
+        let only = |target: &str| {
+            restrict(full.clone(), &smaller, &applied, &[target.to_string()]).unwrap()
+        };
+        let deleted = |p: &Plan| -> Vec<String> {
+            let mut a: Vec<String> = p
+                .operations
+                .iter()
+                .filter(|o| o.action() == Action::Delete && !o.address.contains('['))
+                .map(|o| o.address.clone())
+                .collect();
+            a.sort();
+            a
+        };
+        assert_eq!(
+            deleted(&only("network.contoso-network")),
+            [
+                "network.contoso-network",
+                "sub_account.contoso-lyon",
+                "sub_account.contoso-paris"
+            ]
+        );
+        assert_eq!(
+            deleted(&only("sub_account.contoso-lyon")),
+            ["sub_account.contoso-lyon"]
+        );
+        assert_eq!(deleted(&only("customer.contoso")), deleted(&full));
+        assert!(only("customer.fabrikam").operations.is_empty());
     }
 
     #[test]

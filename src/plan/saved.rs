@@ -212,6 +212,10 @@ mod tests {
         assert_eq!(back.plan().as_ref(), Some(&p));
         assert_eq!(back.operations, p.operations);
         assert_eq!(SavedPlan::digest_of(&p, &d.sources), saved.digest);
+        // Messages name the digest by its algorithm and first 8 hex digits.
+        let short = saved.short_digest();
+        assert!(short.starts_with("sha256:") && short.len() == 15, "{short}");
+        assert!(saved.digest.starts_with(short));
         let tampered = text.replace("Contoso Ltd", "Contoso Evil");
         assert!(matches!(
             SavedPlan::from_json(&tampered),

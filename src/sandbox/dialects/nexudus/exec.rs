@@ -43,7 +43,7 @@ pub(super) async fn write(
     said: Said,
     op: impl FnOnce(&Connection, &PartnerRow) -> Result<i64, RequestError> + Send + 'static,
 ) -> Result<Response, NxError> {
-    if st.conflicts.draw().is_some() {
+    if st.conflicts.hit().is_some() {
         return Err(NxError::Conflict(format!(
             "{} was changed by someone else (conflict injected by --conflict-rate); read it again",
             said.entity

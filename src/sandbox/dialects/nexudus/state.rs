@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use super::pace::Pacer;
 use super::reply::NxError;
 use crate::sandbox::server::ServeOptions;
-use crate::sandbox::server::knobs::Faults;
+use crate::sandbox::server::knobs::{Chance, Faults};
 use crate::sandbox::store::{PartnerRow, Store};
 
 /// The dialect's state.
@@ -16,7 +16,7 @@ pub(super) struct NxState {
     pub(super) pacer: Pacer,
     pub(super) faults: Faults,
     /// `--conflict-rate`: writes refused as a conflict (drawn apart from `faults`).
-    pub(super) conflicts: Faults,
+    pub(super) conflicts: Chance,
     /// `--max-name-chars`.
     max_name_chars: Option<usize>,
     /// Partners by credential (`Bearer …` or a hash of `Basic …`), as looked up so far.
@@ -29,7 +29,7 @@ impl NxState {
             store,
             pacer: Pacer::new(o.pacing),
             faults: Faults::new(o.fail_rate, o.seed),
-            conflicts: Faults::new(o.conflict_rate, o.seed.wrapping_add(1)),
+            conflicts: Chance::new(o.conflict_rate, o.seed.wrapping_add(1)),
             max_name_chars: o.max_name_chars,
             logins: Mutex::new(HashMap::new()),
         }

@@ -215,26 +215,36 @@ mod tests {
         );
     }
 
-    /// An account only the live state still knows (removed from the configuration) is a
-    /// target too, with what is below it there.
-    #[test]
-    fn a_target_only_the_live_state_knows() {
-        let d = acme();
-        let applied = simulate(
+    /// The live state after applying `d` to an empty partner.
+    fn applied(d: &Desired) -> Snapshot {
+        simulate(
             &empty_live(),
-            &plan(&d, &empty_live(), Options::default()).unwrap(),
-        );
-        let mut smaller = d.clone();
-        for c in &mut smaller.customers {
-            c.networks.clear();
-        }
+            &plan(d, &empty_live(), Options::default()).unwrap(),
+        )
+    }
+
+    /// The plan of `d` against `live` with every kind of pruning allowed.
+    fn pruning(d: &Desired, live: &Snapshot) -> Plan {
         let options = Options {
             prune: true,
             prune_accounts: true,
             force: true,
             ..Options::default()
         };
-        let full = plan(&smaller, &applied, options).unwrap();
+        plan(d, live, options).unwrap()
+    }
+
+    /// An account only the live state still knows (removed from the configuration) is a
+    /// target too, with what is below it there.
+    #[test]
+    fn a_target_only_the_live_state_knows() {
+        let d = acme();
+        let applied = applied(&d);
+        let mut smaller = d.clone();
+        for c in &mut smaller.customers {
+            c.networks.clear();
+        }
+        let full = pruning(&smaller, &applied);
         let only = |target: &str| {
             restrict(full.clone(), &smaller, &applied, &[target.to_string()]).unwrap()
         };
@@ -267,19 +277,10 @@ mod tests {
     #[test]
     fn never_a_prune_outside_the_target() {
         let d = acme();
-        let applied = simulate(
-            &empty_live(),
-            &plan(&d, &empty_live(), Options::default()).unwrap(),
-        );
+        let applied = applied(&d);
         let mut smaller = d.clone();
         smaller.customers.retain(|c| c.key == "contoso");
-        let options = Options {
-            prune: true,
-            prune_accounts: true,
-            force: true,
-            ..Options::default()
-        };
-        let full = plan(&smaller, &applied, options).unwrap();
+        let full = pruning(&smaller, &applied);
         assert!(full.operations.iter().any(|o| o.action() == Action::Delete));
         let p = restrict(full, &smaller, &applied, &["customer.contoso".to_string()]).unwrap();
         assert!(p.operations.is_empty(), "{:#?}", p.operations);

@@ -2,7 +2,6 @@
 //! the errors of a wrong id or parent.
 
 use super::*;
-use crate::live::Account;
 use crate::vocab::AccountKind;
 
 #[test]
@@ -11,22 +10,9 @@ fn adoption_of_unkeyed_accounts() {
     let d = desired(
         "version: 1\npartner: { name: Acme Partners }\ncustomers:\n  - { key: a, name: A, contact: { name: J, email: j@a.example }, country: GB, timezone: UTC }\n",
     );
-    live.accounts.push(Account {
-        id: "acc_1".into(),
-        kind: AccountKind::Customer,
-        parent_id: "p1".into(),
-        external_key: None,
-        name: "A".into(),
-        contact: Some(Contact {
-            name: "J".into(),
-            email: "j@a.example".into(),
-        }),
-        country: Some("GB".into()),
-        timezone: Some("Europe/London".into()),
-        labels: BTreeMap::new(),
-        etag: "\"1\"".into(),
-        manageable: true,
-    });
+    let mut a = unkeyed_customer("acc_1", "A");
+    a.timezone = Some("Europe/London".into());
+    live.accounts.push(a);
     let p = plan(&d, &live, Options::default()).unwrap();
     assert_eq!(actions(&p), [(Action::Adopt, "customer.a")]);
     let changed: Vec<String> = p.operations[0]

@@ -107,16 +107,16 @@ mod tests {
 
     #[test]
     fn the_final_error_is_one_json_object_in_json() {
-        let err = anyhow::anyhow!("GET v1/partner: no response within 1 s\nsecond line");
+        let err = anyhow::anyhow!("GET /v1/partner: no response within 1 s\nsecond line");
         let text = error_line(LogFormat::Text, &err);
-        assert!(text.starts_with("error: GET v1/partner"), "{text}");
+        assert!(text.starts_with("error: GET /v1/partner"), "{text}");
         let json = error_line(LogFormat::Json, &err);
         assert_eq!(json.lines().count(), 1, "{json}");
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["level"], "ERROR");
         assert_eq!(
             v["message"],
-            "GET v1/partner: no response within 1 s\nsecond line"
+            "GET /v1/partner: no response within 1 s\nsecond line"
         );
         assert!(
             v["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')),

@@ -49,9 +49,9 @@ fn a_silent_endpoint_fails_within_timeout_times_attempts_announcing_each_retry()
     // The read deadline defaults to --timeout × 8 attempts: 8 s here (4 min 5 s before).
     assert!(took < Duration::from_secs(30), "took {took:?}");
     assert!(took >= Duration::from_secs(2), "took {took:?}");
-    run.stderr_contains("WARN GET v1/partner: no response within 1 s; retrying in ");
+    run.stderr_contains("WARN GET /v1/partner: no response within 1 s; retrying in ");
     run.stderr_contains("(attempt 2 of 8)");
-    run.stderr_contains("error: the live state could not be read within 8 s (the last retry: GET v1/partner: no response within 1 s)");
+    run.stderr_contains("error: the live state could not be read within 8 s (the last retry: GET /v1/partner: no response within 1 s)");
     run.stderr_contains("--read-deadline SECONDS");
     assert_eq!(run.stderr.matches("error:").count(), 1, "{}", run.stderr);
     let retries = run.stderr.lines().filter(|l| l.contains(" WARN ")).count();
@@ -59,7 +59,7 @@ fn a_silent_endpoint_fails_within_timeout_times_attempts_announcing_each_retry()
     // Each retry is one line, and only the partner is read until it answers.
     for line in run.stderr.lines().filter(|l| l.contains(" WARN ")) {
         assert!(
-            line.contains("WARN GET v1/partner: no response within 1 s; retrying in "),
+            line.contains("WARN GET /v1/partner: no response within 1 s; retrying in "),
             "{line}"
         );
     }
@@ -94,7 +94,7 @@ fn retries_as_json_lines_and_the_deadline_as_a_json_error() {
         .find(|v| v["level"] == "WARN")
         .unwrap_or_else(|| panic!("no retry announced:\n{}", run.stderr));
     assert_eq!(retry["method"], "GET");
-    assert_eq!(retry["path"], "v1/partner");
+    assert_eq!(retry["path"], "/v1/partner");
     assert_eq!(retry["cause"], "timeout");
     assert_eq!(retry["attempt"], 2);
     assert_eq!(retry["attempts"], 8);
@@ -123,10 +123,10 @@ fn quiet_keeps_retries_silent_and_verbose_adds_their_fields() {
     let run = against(&url, &args).arg("-q").run().code(1);
     assert_eq!(
         run.stderr.trim(),
-        "error: the live state could not be read within 1.2 s (the last retry: GET v1/partner: no response within 0.5 s); check that the endpoint answers, or allow longer: --timeout SECONDS for each request, --read-deadline SECONDS for the whole read"
+        "error: the live state could not be read within 1.2 s (the last retry: GET /v1/partner: no response within 0.5 s); check that the endpoint answers, or allow longer: --timeout SECONDS for each request, --read-deadline SECONDS for the whole read"
     );
     let run = against(&url, &args).arg("-v").run().code(1);
-    run.stderr_contains("WARN GET v1/partner: no response within 0.5 s; retrying in ");
+    run.stderr_contains("WARN GET /v1/partner: no response within 0.5 s; retrying in ");
     run.stderr_contains("cause=\"timeout\"");
     run.stderr_contains("attempts=8");
     run.stderr_contains("operation timed out");
@@ -166,7 +166,7 @@ fn a_wrong_token_for_a_local_sandbox_says_where_its_tokens_come_from() {
         .env("PARTNERCTL_TOKEN", "not-a-token")
         .run()
         .code(1);
-    run.stderr_contains("GET v1/partner failed: 401 Unauthorized: unknown token");
+    run.stderr_contains("GET /v1/partner failed: 401 Unauthorized: unknown token");
     run.stderr_contains("this endpoint is a local sandbox: get a token with `partnerctl sandbox partner add --name NAME`");
     run.stderr_contains("put it in PARTNERCTL_TOKEN");
     assert_eq!(

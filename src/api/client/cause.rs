@@ -216,7 +216,7 @@ mod tests {
     fn retry_line_says_what_why_which_and_when() {
         let line = retry_line(
             &Method::GET,
-            "v1/partner",
+            "/v1/partner",
             &Cause::Timeout(Duration::from_secs(1)),
             2,
             8,
@@ -224,7 +224,7 @@ mod tests {
         );
         assert_eq!(
             line,
-            "GET v1/partner: no response within 1 s; retrying in 0.4 s (attempt 2 of 8)"
+            "GET /v1/partner: no response within 1 s; retrying in 0.4 s (attempt 2 of 8)"
         );
         let throttled = Cause::Throttled {
             status: StatusCode::TOO_MANY_REQUESTS,
@@ -233,17 +233,17 @@ mod tests {
         assert_eq!(
             retry_line(
                 &Method::POST,
-                "v1/accounts",
+                "/v1/accounts",
                 &throttled,
                 3,
                 8,
                 Duration::from_secs(3)
             ),
-            "POST v1/accounts: throttled (HTTP 429 Too Many Requests, Retry-After 3 s); retrying in 3 s (attempt 3 of 8)"
+            "POST /v1/accounts: throttled (HTTP 429 Too Many Requests, Retry-After 3 s); retrying in 3 s (attempt 3 of 8)"
         );
         let refused = Cause::Connect("Connection refused (os error 111)".into());
         assert!(
-            retry_line(&Method::GET, "v1/users", &refused, 2, 8, Duration::ZERO)
+            retry_line(&Method::GET, "/v1/users", &refused, 2, 8, Duration::ZERO)
                 .contains("cannot connect (Connection refused (os error 111)); retrying in 0 s")
         );
         assert_eq!(
@@ -257,14 +257,14 @@ mod tests {
     #[test]
     fn gave_up_names_the_cause_once() {
         let cause = Cause::Timeout(Duration::from_secs(30));
-        let msg = gave_up(&Method::GET, "v1/partner", &cause, 8);
+        let msg = gave_up(&Method::GET, "/v1/partner", &cause, 8);
         assert!(
-            msg.starts_with("GET v1/partner: no response within 30 s, after 8 attempts; check"),
+            msg.starts_with("GET /v1/partner: no response within 30 s, after 8 attempts; check"),
             "{msg}"
         );
         assert_eq!(msg.matches("no response").count(), 1, "{msg}");
         assert!(msg.contains("--timeout"), "{msg}");
-        let once = gave_up(&Method::POST, "v1/accounts", &Cause::Connect("x".into()), 1);
+        let once = gave_up(&Method::POST, "/v1/accounts", &Cause::Connect("x".into()), 1);
         assert!(!once.contains("attempts"), "{once}");
     }
 
@@ -285,10 +285,10 @@ mod tests {
         assert!(m.contains("--read-deadline"), "{m}");
         let m = read_deadline_message(
             Duration::from_secs(8),
-            Some("GET v1/partner: no response within 1 s"),
+            Some("GET /v1/partner: no response within 1 s"),
         );
         assert!(
-            m.contains("within 8 s (the last retry: GET v1/partner: no response within 1 s)"),
+            m.contains("within 8 s (the last retry: GET /v1/partner: no response within 1 s)"),
             "{m}"
         );
     }

@@ -232,7 +232,7 @@ mod tests {
             .unwrap()
             .block_on(decode::<serde_json::Value>(
                 Method::GET,
-                "v1/partner".into(),
+                "/v1/partner".into(),
                 r,
                 cx,
             ))
@@ -246,7 +246,7 @@ mod tests {
             assert!(local.contains("local sandbox"), "{local}");
             assert!(local.contains("partnerctl sandbox partner add"), "{local}");
             let remote = unauthorized(false, problem).to_string();
-            assert!(remote.starts_with("GET v1/partner failed:"), "{remote}");
+            assert!(remote.starts_with("GET /v1/partner failed:"), "{remote}");
             assert!(remote.contains("set PARTNERCTL_TOKEN"), "{remote}");
             assert!(!remote.contains("sandbox"), "{remote}");
             assert_eq!(
@@ -260,14 +260,14 @@ mod tests {
     fn a_request_that_gave_up_names_its_cause_once() {
         let e = ApiError::Transport {
             method: Method::GET,
-            path: "v1/partner".into(),
+            path: "/v1/partner".into(),
             cause: Cause::Connect("Connection refused (os error 111)".into()),
             attempts: 8,
         };
         let shown = format!("{:#}", anyhow::Error::from(e));
         assert_eq!(
             shown,
-            "GET v1/partner: cannot connect (Connection refused (os error 111)), after 8 attempts; check the endpoint URL and that the server is running"
+            "GET /v1/partner: cannot connect (Connection refused (os error 111)), after 8 attempts; check the endpoint URL and that the server is running"
         );
     }
 }

@@ -49,7 +49,7 @@ pub struct Stats {
     pub retries: AtomicU64,
     /// Throttled responses (429, or 409 with Retry-After).
     pub throttled: AtomicU64,
-    /// What the last retry was for (`GET v1/partner: no response within 30 s`).
+    /// What the last retry was for (`GET /v1/partner: no response within 30 s`).
     pub(super) last_retry: std::sync::Mutex<Option<String>>,
 }
 

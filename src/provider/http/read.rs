@@ -117,7 +117,7 @@ fn service(s: types::Service) -> live::Service {
 
 /// `GET /v1/limits`, which is optional: absent means "no limits reported".
 async fn limits(c: &Client) -> Result<types::Limits, ApiError> {
-    match c.get::<types::Limits>("v1/limits").await {
+    match c.get::<types::Limits>("/v1/limits").await {
         Ok(l) => Ok(l),
         Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(types::Limits::default()),
         Err(e) => Err(e),
@@ -128,13 +128,13 @@ async fn limits(c: &Client) -> Result<types::Limits, ApiError> {
 /// endpoint and the token, so that an unreachable endpoint or a wrong token is reported, and
 /// retried, once rather than by six reads at once), then the other five reads concurrently.
 pub(super) async fn snapshot(c: &Client) -> Result<live::Snapshot, ApiError> {
-    let partner = c.get::<types::Partner>("v1/partner").await?;
+    let partner = c.get::<types::Partner>("/v1/partner").await?;
     let (limits, catalog, accounts, users, services) = tokio::try_join!(
         limits(c),
-        c.list_all::<types::ServiceType>("v1/service-types", &[]),
-        c.list_all::<types::Account>("v1/accounts", &[]),
-        c.list_all::<types::User>("v1/users", &[]),
-        c.list_all::<types::Service>("v1/services", &[]),
+        c.list_all::<types::ServiceType>("/v1/service-types", &[]),
+        c.list_all::<types::Account>("/v1/accounts", &[]),
+        c.list_all::<types::User>("/v1/users", &[]),
+        c.list_all::<types::Service>("/v1/services", &[]),
     )?;
     Ok(live::Snapshot {
         partner: live::PartnerInfo {

@@ -116,7 +116,7 @@ impl HttpProvider {
         key: &str,
     ) -> Result<Outcome, ApiError> {
         let body = account_create(op, fields, parent_id);
-        let req = Request::new(Method::POST, "v1/accounts")
+        let req = Request::new(Method::POST, "/v1/accounts")
             .json(&body)
             .idempotency_key(key);
         let e = match self.client.send::<types::Account>(req).await {
@@ -131,7 +131,7 @@ impl HttpProvider {
             .then(|| e.problem().and_then(|p| p.existing_id.clone()))
             .flatten();
         let Some(id) = existing else { return Err(e) };
-        let a: types::Account = self.client.get(&format!("v1/accounts/{id}")).await?;
+        let a: types::Account = self.client.get(&format!("/v1/accounts/{id}")).await?;
         if a.parent_id == parent_id && a.kind == body.kind {
             Ok(Outcome {
                 created_id: Some(a.id),
@@ -182,7 +182,7 @@ impl HttpProvider {
                 self.create(op, fields, parent_id, key).await
             }
             Change::Update { etag, .. } | Change::Adopt { etag, .. } => {
-                let path = format!("v1/accounts/{}", account()?);
+                let path = format!("/v1/accounts/{}", account()?);
                 self.patch(path, &account_patch(op), etag).await
             }
             Change::Invite(p) => {
@@ -191,7 +191,7 @@ impl HttpProvider {
                     name: p.name.clone(),
                     role: p.role.into(),
                 };
-                let path = format!("v1/accounts/{}/users", account()?);
+                let path = format!("/v1/accounts/{}/users", account()?);
                 let req = Request::new(Method::POST, path)
                     .json(&body)
                     .idempotency_key(key);
@@ -203,7 +203,7 @@ impl HttpProvider {
                 }
             }
             Change::Resend { user } => {
-                let req = Request::new(Method::POST, format!("v1/users/{}/resend", user.id))
+                let req = Request::new(Method::POST, format!("/v1/users/{}/resend", user.id))
                     .json(&Value::Object(Map::new()))
                     .idempotency_key(key);
                 self.client
@@ -217,7 +217,7 @@ impl HttpProvider {
                 before,
                 after,
             } => {
-                let path = format!("v1/users/{}", user.id);
+                let path = format!("/v1/users/{}", user.id);
                 self.patch(path, &user_patch(before, after), etag).await
             }
             Change::AddService {
@@ -229,19 +229,19 @@ impl HttpProvider {
                 after: settings,
                 ..
             } => {
-                let path = format!("v1/accounts/{}/services/{service_type}", account()?);
+                let path = format!("/v1/accounts/{}/services/{service_type}", account()?);
                 self.put_service(path, settings).await
             }
             Change::Revoke { user, etag, .. } | Change::RemoveUser { user, etag, .. } => {
-                self.remove(format!("v1/users/{}", user.id), Some(etag))
+                self.remove(format!("/v1/users/{}", user.id), Some(etag))
                     .await
             }
             Change::Delete { etag, .. } => {
-                self.remove(format!("v1/accounts/{}", account()?), Some(etag))
+                self.remove(format!("/v1/accounts/{}", account()?), Some(etag))
                     .await
             }
             Change::RemoveService { service_type, .. } => {
-                let path = format!("v1/accounts/{}/services/{service_type}", account()?);
+                let path = format!("/v1/accounts/{}/services/{service_type}", account()?);
                 self.remove(path, None).await
             }
         }

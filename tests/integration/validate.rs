@@ -1,7 +1,8 @@
 //! `partnerctl validate`, `schema`, `completions` and help: the foundation's user-facing contract.
 //!
-//! Validation runs against the sandbox's catalog file here: in the crate root, other tests'
-//! plans may have cached a catalog (`catalog.rs` covers the other catalogs).
+//! Validation runs against the sandbox's catalog file here: in the tests' shared working
+//! directory, other tests' plans may have cached a catalog (`catalog.rs` covers the other
+//! catalogs).
 
 use crate::support::cli::{partnerctl, root};
 

@@ -17,16 +17,37 @@ use std::ffi::{OsStr, OsString};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::thread::JoinHandle;
 
 /// Variables taken from the test's environment: where programs are found (`script`, `kill`,
 /// `sh`) and where coverage tools want profiles written.
 pub const PASSED_THROUGH: [&str; 2] = ["PATH", "LLVM_PROFILE_FILE"];
 
-/// The crate root: commands run here unless a test says otherwise, so that relative paths in
-/// arguments and messages are stable.
+/// The crate root.
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Where commands run unless a test says otherwise: a directory of the build's scratch space
+/// whose `examples`, `schemas`, `src` and `tests` lead to the crate root's. Relative paths in
+/// arguments and messages are then as in the crate root, while what a command writes in its
+/// working directory (the catalog a plan caches in `.partnerctl/`) stays out of the checkout.
+pub fn workdir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("workdir");
+        std::fs::create_dir_all(&dir).expect("create the tests' working directory");
+        for name in ["examples", "schemas", "src", "tests"] {
+            match std::os::unix::fs::symlink(root().join(name), dir.join(name)) {
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                    panic!("link {name} into {}: {e}", dir.display())
+                }
+                _ => {}
+            }
+        }
+        dir
+    })
 }
 
 /// The binary under test.
@@ -44,7 +65,7 @@ pub fn program(program: impl AsRef<OsStr>) -> Cmd {
         program: program.as_ref().to_owned(),
         args: Vec::new(),
         env,
-        dir: root().to_path_buf(),
+        dir: workdir().to_path_buf(),
         stdin: None,
         terminal: false,
     }

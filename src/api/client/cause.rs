@@ -264,7 +264,12 @@ mod tests {
         );
         assert_eq!(msg.matches("no response").count(), 1, "{msg}");
         assert!(msg.contains("--timeout"), "{msg}");
-        let once = gave_up(&Method::POST, "/v1/accounts", &Cause::Connect("x".into()), 1);
+        let once = gave_up(
+            &Method::POST,
+            "/v1/accounts",
+            &Cause::Connect("x".into()),
+            1,
+        );
         assert!(!once.contains("attempts"), "{once}");
     }
 

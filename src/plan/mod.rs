@@ -13,6 +13,7 @@ mod action;
 mod error;
 mod format;
 mod guard;
+mod index;
 mod manual;
 mod members;
 mod near;

@@ -1,9 +1,11 @@
-//! Stage `plan`, the planner: indexes the live snapshot, walks the desired tree top-down and
-//! matches each desired account to a live one (by key, else by adoption), emitting account
-//! operations; users and services are `members.rs`, unmatched live accounts `prune.rs`. Pure.
+//! Stage `plan`, the planner: walks the desired tree top-down and matches each desired account
+//! to a live one (by key, else by adoption) through the live index (`index.rs`), emitting
+//! account operations; users and services are `members.rs`, unmatched live accounts
+//! `prune.rs`. Pure.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
+use super::index::Index;
 use super::near::NearMiss;
 use super::operation::{AccountFields, AccountRef, Change, Operation};
 use super::settings;
@@ -81,44 +83,6 @@ fn same_fields(a: &live::Account, desired: &AccountFields) -> bool {
         && a.country == *country
         && a.timezone == *timezone
         && a.labels == *labels
-}
-
-/// The live snapshot, indexed for matching.
-pub(super) struct Index<'l> {
-    pub(super) by_id: HashMap<&'l str, &'l live::Account>,
-    pub(super) by_key: HashMap<&'l str, &'l live::Account>,
-    pub(super) children: HashMap<&'l str, Vec<&'l live::Account>>,
-    pub(super) users_by_account: HashMap<&'l str, Vec<&'l live::User>>,
-    pub(super) services_by_account: HashMap<&'l str, Vec<&'l live::Service>>,
-}
-
-impl<'l> Index<'l> {
-    fn new(live: &'l Snapshot) -> Self {
-        let accounts = live.accounts.len() + 1;
-        let mut ix = Index {
-            by_id: HashMap::with_capacity(accounts),
-            by_key: HashMap::with_capacity(accounts),
-            children: HashMap::new(),
-            users_by_account: HashMap::with_capacity(accounts),
-            services_by_account: HashMap::with_capacity(accounts),
-        };
-        for a in &live.accounts {
-            ix.by_id.insert(a.id.as_str(), a);
-            if let Some(k) = &a.external_key {
-                ix.by_key.insert(k.as_str(), a);
-            }
-            ix.children.entry(a.parent_id.as_str()).or_default().push(a);
-        }
-        for u in &live.users {
-            let e = ix.users_by_account.entry(u.account_id.as_str());
-            e.or_default().push(u);
-        }
-        for s in &live.services {
-            let e = ix.services_by_account.entry(s.account_id.as_str());
-            e.or_default().push(s);
-        }
-        ix
-    }
 }
 
 /// The planner's working state: the indexed snapshot and what it has produced so far.

@@ -69,6 +69,16 @@ impl Unmanaged {
             }
         )
     }
+
+    /// The address of the account it is (an account) or belongs to (a user or a service).
+    pub fn account_address(&self) -> &str {
+        match &self.object {
+            UnmanagedObject::Account { .. } => &self.address,
+            UnmanagedObject::User { account, .. } | UnmanagedObject::Service { account, .. } => {
+                account
+            }
+        }
+    }
 }
 
 /// What an unmanaged object is.

@@ -88,17 +88,10 @@ pub fn restrict(
         .map(|o| inside(&o.account.address()))
         .collect();
     let operations = with_dependencies(plan.operations, keep);
-    let account_of = |address: &str| -> String {
-        address
-            .split_once(".user[")
-            .or_else(|| address.split_once(".service["))
-            .map_or(address, |(a, _)| a)
-            .to_string()
-    };
     let unmanaged = plan
         .unmanaged
         .into_iter()
-        .filter(|u| inside(&account_of(&u.address)))
+        .filter(|u| inside(u.account_address()))
         .collect();
     let near_misses = plan
         .near_misses
@@ -157,6 +150,7 @@ mod tests {
     use super::super::testutil::{acme, empty_live, simulate};
     use super::super::{Action, Options, plan};
     use super::*;
+    use std::collections::BTreeSet;
 
     #[test]
     fn a_target_keeps_its_subtree_and_what_it_depends_on() {
@@ -272,6 +266,61 @@ mod tests {
         );
         assert_eq!(deleted(&only("customer.contoso")), deleted(&full));
         assert!(only("customer.fabrikam").operations.is_empty());
+    }
+
+    /// Unmanaged objects are reported for the target's accounts only, users of accounts deep
+    /// below it included.
+    #[test]
+    fn unmanaged_objects_of_the_target_only() {
+        let d = acme();
+        let mut applied = applied(&d);
+        // Accounts made by hand: a network inside the target, a customer outside it.
+        let made_by_hand = |key: &str, id: &str| {
+            let mut a = applied
+                .accounts
+                .iter()
+                .find(|a| a.external_key.as_deref() == Some(key))
+                .unwrap()
+                .clone();
+            a.id = id.into();
+            a.external_key = None;
+            a.name = format!("{} by hand", a.name);
+            a
+        };
+        let network = made_by_hand("contoso-network", "acc_net_by_hand");
+        let customer = made_by_hand("fabrikam", "acc_customer_by_hand");
+        applied.accounts.extend([network, customer]);
+        let mut fewer = d.clone();
+        for c in &mut fewer.customers {
+            c.users.clear();
+            for n in &mut c.networks {
+                for s in &mut n.sub_accounts {
+                    s.users.clear();
+                }
+            }
+        }
+        let full = plan(&fewer, &applied, Options::default()).unwrap();
+        let accounts = |p: &Plan| -> BTreeSet<String> {
+            p.unmanaged
+                .iter()
+                .map(|u| u.account_address().to_string())
+                .collect()
+        };
+        assert!(
+            accounts(&full).contains("customer[id=acc_customer_by_hand]"),
+            "{:?}",
+            accounts(&full)
+        );
+        let only = restrict(full, &fewer, &applied, &["customer.contoso".to_string()]).unwrap();
+        assert_eq!(
+            accounts(&only),
+            BTreeSet::from([
+                "customer.contoso".to_string(),
+                "network[id=acc_net_by_hand]".to_string(),
+                "sub_account.contoso-lyon".to_string(),
+                "sub_account.contoso-paris".to_string()
+            ])
+        );
     }
 
     #[test]

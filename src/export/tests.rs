@@ -4,14 +4,9 @@
 use super::*;
 use crate::config::{Source, load_sources};
 use crate::live::Snapshot;
-use crate::plan::testutil::{acme, empty_live, simulate};
+use crate::plan::testutil::{applied_acme, simulate};
 use crate::plan::{Action, Options, plan};
 use crate::vocab::UserStatus;
-
-fn applied_acme() -> Snapshot {
-    let live = empty_live();
-    simulate(&live, &plan(&acme(), &live, Options::default()).unwrap())
-}
 
 fn load(files: &[File]) -> crate::config::Desired {
     let sources: Vec<Source> = files

@@ -146,7 +146,7 @@ impl Plan {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{acme, empty_live, simulate};
+    use super::super::testutil::{acme, applied_acme, empty_live, simulate};
     use super::super::{Options, Refusal, plan, plan_for};
     use super::*;
 
@@ -206,10 +206,7 @@ mod tests {
     /// Deletions of kinds the provider cannot delete are manual steps too.
     #[test]
     fn deletions_the_provider_cannot_do_become_manual_steps() {
-        let live = simulate(
-            &empty_live(),
-            &plan(&acme(), &empty_live(), Options::default()).unwrap(),
-        );
+        let live = applied_acme();
         let mut desired = acme();
         desired.customers.retain(|c| c.key != "fabrikam");
         let options = Options {

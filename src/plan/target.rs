@@ -147,7 +147,7 @@ fn closest<'a>(given: &str, known: impl Iterator<Item = &'a String>) -> Option<S
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{acme, empty_live, simulate};
+    use super::super::testutil::{acme, applied_acme, empty_live, live_account};
     use super::super::{Action, Options, plan};
     use super::*;
     use std::collections::BTreeSet;
@@ -209,14 +209,6 @@ mod tests {
         );
     }
 
-    /// The live state after applying `d` to an empty partner.
-    fn applied(d: &Desired) -> Snapshot {
-        simulate(
-            &empty_live(),
-            &plan(d, &empty_live(), Options::default()).unwrap(),
-        )
-    }
-
     /// The plan of `d` against `live` with every kind of pruning allowed.
     fn pruning(d: &Desired, live: &Snapshot) -> Plan {
         let options = Options {
@@ -233,7 +225,7 @@ mod tests {
     #[test]
     fn a_target_only_the_live_state_knows() {
         let d = acme();
-        let applied = applied(&d);
+        let applied = applied_acme();
         let mut smaller = d.clone();
         for c in &mut smaller.customers {
             c.networks.clear();
@@ -273,22 +265,17 @@ mod tests {
     #[test]
     fn unmanaged_objects_of_the_target_only() {
         let d = acme();
-        let mut applied = applied(&d);
+        let mut applied = applied_acme();
         // Accounts made by hand: a network inside the target, a customer outside it.
-        let made_by_hand = |key: &str, id: &str| {
-            let mut a = applied
-                .accounts
-                .iter()
-                .find(|a| a.external_key.as_deref() == Some(key))
-                .unwrap()
-                .clone();
+        let made_by_hand = |live: &mut Snapshot, key: &str, id: &str| {
+            let mut a = live_account(live, key).clone();
             a.id = id.into();
             a.external_key = None;
             a.name = format!("{} by hand", a.name);
             a
         };
-        let network = made_by_hand("contoso-network", "acc_net_by_hand");
-        let customer = made_by_hand("fabrikam", "acc_customer_by_hand");
+        let network = made_by_hand(&mut applied, "contoso-network", "acc_net_by_hand");
+        let customer = made_by_hand(&mut applied, "fabrikam", "acc_customer_by_hand");
         applied.accounts.extend([network, customer]);
         let mut fewer = d.clone();
         for c in &mut fewer.customers {
@@ -326,7 +313,7 @@ mod tests {
     #[test]
     fn never_a_prune_outside_the_target() {
         let d = acme();
-        let applied = applied(&d);
+        let applied = applied_acme();
         let mut smaller = d.clone();
         smaller.customers.retain(|c| c.key == "contoso");
         let full = pruning(&smaller, &applied);

@@ -269,6 +269,21 @@ impl Sim {
     }
 }
 
+/// The live state after applying the acme example to an empty partner.
+pub(crate) fn applied_acme() -> Snapshot {
+    let live = empty_live();
+    let p = plan(&acme(), &live, Options::default()).unwrap();
+    simulate(&live, &p)
+}
+
+/// The live account with external key `key` (it must exist).
+pub(crate) fn live_account<'s>(live: &'s mut Snapshot, key: &str) -> &'s mut Account {
+    live.accounts
+        .iter_mut()
+        .find(|a| a.external_key.as_deref() == Some(key))
+        .unwrap_or_else(|| panic!("no live account with key {key}"))
+}
+
 /// Executes a plan against an in-memory snapshot, the way a faithful API would. Panics where a
 /// real API would refuse (deleting an account that still has children, unknown ids), so the
 /// tests also check the order the DAG imposes.

@@ -1,8 +1,7 @@
 //! Snapshot tests (insta) of the three plan formats for the scenarios.
 
 use super::*;
-use crate::live::Snapshot;
-use crate::plan::testutil::{acme, empty_live, partner, simulate};
+use crate::plan::testutil::{acme, applied_acme, empty_live, live_account, partner};
 use crate::plan::{Options, plan};
 use crate::vocab::{Role, UserStatus};
 
@@ -11,11 +10,6 @@ fn target() -> Target {
         endpoint: "http://127.0.0.1:7878".into(),
         embedded: true,
     }
-}
-
-fn applied() -> Snapshot {
-    let live = empty_live();
-    simulate(&live, &plan(&acme(), &live, Options::default()).unwrap())
 }
 
 /// Renders all three formats of one scenario into snapshots named after it.
@@ -35,7 +29,7 @@ fn empty_partner_to_acme() {
 
 #[test]
 fn no_changes() {
-    let p = plan(&acme(), &applied(), Options::default()).unwrap();
+    let p = plan(&acme(), &applied_acme(), Options::default()).unwrap();
     snapshot_all("no_changes", &p);
 }
 
@@ -46,13 +40,13 @@ fn renamed_customer_and_changed_settings() {
     d.customers[0].services[0]
         .settings
         .insert("layout_approval".into(), serde_json::json!(true));
-    let p = plan(&d, &applied(), Options::default()).unwrap();
+    let p = plan(&d, &applied_acme(), Options::default()).unwrap();
     snapshot_all("renamed_customer", &p);
 }
 
 #[test]
 fn expired_invitation() {
-    let mut live = applied();
+    let mut live = applied_acme();
     for u in live
         .users
         .iter_mut()
@@ -68,7 +62,7 @@ fn expired_invitation() {
 fn removed_customer_with_and_without_prune_accounts() {
     let mut d = acme();
     d.customers.remove(1); // fabrikam: not protected
-    let live = applied();
+    let live = applied_acme();
     let p = plan(&d, &live, Options::default()).unwrap();
     snapshot_all("removed_customer", &p);
     let p = plan(
@@ -90,7 +84,7 @@ fn protected_account_is_kept() {
     d.customers.remove(0); // contoso: protect: true
     let p = plan(
         &d,
-        &applied(),
+        &applied_acme(),
         Options {
             prune_accounts: true,
             ..Options::default()
@@ -108,7 +102,7 @@ fn guard_delete_threshold() {
     }
     let p = plan(
         &d,
-        &applied(),
+        &applied_acme(),
         Options {
             prune: true,
             ..Options::default()
@@ -120,7 +114,7 @@ fn guard_delete_threshold() {
 
 #[test]
 fn guard_last_partner_admin() {
-    let mut live = applied();
+    let mut live = applied_acme();
     for u in &mut live.users {
         u.status = UserStatus::Active;
     }
@@ -164,20 +158,14 @@ fn json_is_parseable_and_complete() {
 /// Acme applied, plus a hand-made customer and a hand-invited admin; the configuration adds the
 /// hand-made customer again under a name with a doubled space.
 fn near_miss_plan(refuse: bool) -> Plan {
-    let mut live = applied();
+    let mut live = applied_acme();
     let mut typo = live.accounts[0].clone();
     typo.id = "acc_89ed".into();
     typo.external_key = None;
     typo.name = "Typo Trading".into();
     typo.labels.clear();
     live.accounts.push(typo);
-    let contoso = live
-        .accounts
-        .iter()
-        .find(|a| a.external_key.as_deref() == Some("contoso"))
-        .unwrap()
-        .id
-        .clone();
+    let contoso = live_account(&mut live, "contoso").id.clone();
     live.users.push(crate::live::User {
         id: "usr_x".into(),
         account_id: contoso,
@@ -259,7 +247,7 @@ fn access_report_in_every_format() {
 
 #[test]
 fn access_changes_with_escalations_first() {
-    let mut live = applied();
+    let mut live = applied_acme();
     for u in &mut live.users {
         u.status = UserStatus::Active;
     }

@@ -34,20 +34,6 @@ pub(super) fn actions(plan: &Plan) -> Vec<(Action, &str)> {
         .collect()
 }
 
-/// The live account with external key `key` (it must exist).
-pub(super) fn live_account<'s>(live: &'s mut Snapshot, key: &str) -> &'s mut Account {
-    live.accounts
-        .iter_mut()
-        .find(|a| a.external_key.as_deref() == Some(key))
-        .unwrap_or_else(|| panic!("no live account with key {key}"))
-}
-
-pub(super) fn applied_acme() -> Snapshot {
-    let live = empty_live();
-    let p = plan(&acme(), &live, Options::default()).unwrap();
-    simulate(&live, &p)
-}
-
 #[test]
 fn empty_partner_to_acme_then_converged() {
     let d = acme();

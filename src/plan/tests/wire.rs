@@ -21,13 +21,7 @@ fn every_action_plan() -> Plan {
             u.role = Role::Member;
         }
     }
-    let fabrikam = live
-        .accounts
-        .iter()
-        .find(|a| a.external_key.as_deref() == Some("fabrikam"))
-        .unwrap()
-        .id
-        .clone();
+    let fabrikam = live_account(&mut live, "fabrikam").id.clone();
     // Remove-user, revoke, remove-service on fabrikam; delete of an unkeyed stray customer.
     for (id, email, status) in [
         ("usr_9001", "old@fabrikam.example", UserStatus::Active),

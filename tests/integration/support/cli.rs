@@ -39,7 +39,15 @@ pub fn workdir() -> &'static Path {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("workdir");
         std::fs::create_dir_all(&dir).expect("create the tests' working directory");
         for name in ["examples", "schemas", "src", "tests"] {
-            match std::os::unix::fs::symlink(root().join(name), dir.join(name)) {
+            let (to, link) = (root().join(name), dir.join(name));
+            // A build directory shared by two checkouts keeps the other one's links: replace them.
+            match std::fs::read_link(&link) {
+                Ok(old) if old == to => continue,
+                Ok(_) => std::fs::remove_file(&link)
+                    .unwrap_or_else(|e| panic!("replace the link {}: {e}", link.display())),
+                Err(_) => {}
+            }
+            match std::os::unix::fs::symlink(&to, &link) {
                 Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
                     panic!("link {name} into {}: {e}", dir.display())
                 }

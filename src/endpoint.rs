@@ -83,6 +83,17 @@ pub enum ProviderKind {
     Nexudus,
 }
 
+impl ProviderKind {
+    /// What the provider's API can do, known without connecting (for offline checks such as
+    /// `validate`).
+    pub fn capabilities(self) -> crate::plan::Capabilities {
+        match self {
+            ProviderKind::Http => crate::plan::Capabilities::full(),
+            ProviderKind::Nexudus => NexudusProvider::api_capabilities(),
+        }
+    }
+}
+
 /// How patient to be with the endpoint, and whether to say which one is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {

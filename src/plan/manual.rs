@@ -26,6 +26,21 @@ pub struct Capabilities {
     /// The account fields it stores besides the name; the others are typed by a person when
     /// the account is created and not compared afterwards.
     pub fields: StoredFields,
+    /// Whether a user's role belongs to each account or to the login (one role for every
+    /// account the person reaches).
+    pub role_scope: RoleScope,
+}
+
+/// What a user's role belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleScope {
+    /// Each membership has its own role: admin of one account, member of another.
+    #[default]
+    Account,
+    /// The login has one role for every account it belongs to: an admin of one account is an
+    /// admin of all of them, so one email must have one role everywhere.
+    Login,
 }
 
 /// Which account fields besides the name a provider stores.
@@ -77,6 +92,7 @@ impl Capabilities {
             services: true,
             keys: true,
             fields: StoredFields::all(),
+            role_scope: RoleScope::Account,
         }
     }
 }

@@ -33,7 +33,7 @@ use crate::vocab::{AccountKind, Role, UserStatus};
 pub use access::AccessChange;
 pub use error::{AdoptProblem, PlanError, PlanErrors};
 pub use guard::{Refusal, Refusals};
-pub use manual::{Capabilities, ManualStep, StoredFields, with_capabilities};
+pub use manual::{Capabilities, ManualStep, RoleScope, StoredFields, with_capabilities};
 pub use near::NearMiss;
 pub use operation::{
     AccountFields, AccountRef, Action, Change, FieldChange, FieldValue, Membership, Operation,

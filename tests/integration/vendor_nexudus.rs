@@ -444,3 +444,64 @@ async fn a_200_with_was_successful_false_is_a_failure() {
     // The API meant 403: a permission, not a value, is what must change.
     assert_eq!(NexudusProvider::remedy(&e), Remedy::FixAccess);
 }
+
+/// `n` customers (as the dashboard made them), the first `linked` of which list `jane` as a
+/// member.
+fn one_login_in_many(n: usize, linked: usize) -> tempfile::TempDir {
+    let customers: String = (0..n)
+        .map(|i| {
+            let users = if i < linked {
+                "    users: [{ email: jane@example.com, name: Jane Doe }]\n"
+            } else {
+                ""
+            };
+            format!(
+                "  - key: c{i}\n    name: Customer {i}\n    contact: {{ name: C, email: c@example.com }}\n{users}"
+            )
+        })
+        .collect();
+    config(&format!("customers:\n{customers}"))
+}
+
+/// One login linked to 8 businesses by one apply with 8 operations in flight, then unlinked
+/// from 4 of them: each apply reports what the API shows (the next plan has no changes), and
+/// the login has exactly the businesses the configuration lists.
+#[tokio::test]
+async fn operations_on_one_login_never_undo_each_other() {
+    let sb = Sandbox::nexudus(&["--time-scale", SCALE]);
+    let nx = sb.nexudus_partner("Acme Partners", LOGIN);
+    for i in 0..8 {
+        sb.add_customer(&format!("Customer {i}"), &[]);
+    }
+    let jane = |logins: Vec<(String, bool, Vec<String>)>| {
+        logins
+            .into_iter()
+            .find(|l| l.0 == "jane@example.com")
+            .map(|l| l.2)
+            .unwrap_or_default()
+    };
+    let names = |n: usize| -> Vec<String> { (0..n).map(|i| format!("Customer {i}")).collect() };
+    let dir = one_login_in_many(8, 8);
+    let run = nexudus(&sb, "apply", &dir, SCALE)
+        .args(["--auto-approve", "--parallelism", "8", "--format", "json"])
+        .run()
+        .success();
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["summary"]["done"], 9, "{}", run.stdout);
+    assert_eq!(jane(logins(&nx).await), names(8));
+    nexudus(&sb, "plan", &dir, SCALE)
+        .arg("--detailed-exitcode")
+        .run()
+        .code(0);
+
+    let dir = one_login_in_many(8, 4);
+    nexudus(&sb, "apply", &dir, SCALE)
+        .args(["--auto-approve", "--prune", "--parallelism", "8"])
+        .run()
+        .success();
+    assert_eq!(jane(logins(&nx).await), names(4));
+    nexudus(&sb, "plan", &dir, SCALE)
+        .args(["--detailed-exitcode", "--prune"])
+        .run()
+        .code(0);
+}

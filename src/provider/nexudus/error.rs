@@ -70,6 +70,19 @@ pub enum NexudusError {
         /// Why.
         reason: String,
     },
+    /// A write the API answered as successful, whose effect reading the record back does not
+    /// show.
+    #[error(
+        "{method} {path} answered success, but reading the record back shows {missing}: the change did not take effect (another change may have undone it); run apply again"
+    )]
+    NotApplied {
+        /// Request method of the write.
+        method: String,
+        /// The record's path.
+        path: String,
+        /// What the record lacks.
+        missing: String,
+    },
     /// The day's write budget is spent.
     #[error("the Nexudus API's daily write budget is spent; it renews in {}", human(*renews_in))]
     BudgetSpent {

@@ -21,7 +21,7 @@ use error::NexudusError;
 use read::Learned;
 
 use crate::live::Snapshot;
-use crate::plan::{Capabilities, Change, Operation, StoredFields};
+use crate::plan::{Capabilities, Change, Operation, RoleScope, StoredFields};
 use crate::provider::{Outcome, Provider, Remedy, Resolved};
 use crate::vocab::AccountKind;
 
@@ -30,6 +30,8 @@ use crate::vocab::AccountKind;
 pub struct NexudusProvider {
     client: Arc<NexudusClient>,
     learned: Arc<Mutex<Learned>>,
+    /// Operations on one login, one at a time.
+    logins: Arc<write::Logins>,
     /// Set when the day's write budget is spent: what to tell.
     spent: Arc<Mutex<Option<String>>>,
     time_scale: f64,
@@ -46,6 +48,7 @@ impl NexudusProvider {
         Ok(NexudusProvider {
             client: Arc::new(NexudusClient::new(endpoint, credentials, settings)?),
             learned: Arc::default(),
+            logins: Arc::default(),
             spent: Arc::default(),
             time_scale: settings.time_scale,
             read_deadline: None,
@@ -72,6 +75,27 @@ impl NexudusProvider {
     fn name_of(&self, id: Option<&str>) -> Option<String> {
         let learned = self.learned.lock().unwrap_or_else(|p| p.into_inner());
         id.and_then(|id| learned.names.get(id).cloned())
+    }
+}
+
+impl NexudusProvider {
+    /// What the Nexudus API can do: no account is created or deleted through it, accounts
+    /// carry no key and only their name is kept, there are no services, and `IsAdmin` belongs
+    /// to the login.
+    pub fn api_capabilities() -> Capabilities {
+        Capabilities {
+            create: Vec::new(),
+            delete: Vec::new(),
+            services: false,
+            keys: false,
+            fields: StoredFields {
+                contact: false,
+                country: false,
+                timezone: false,
+                labels: false,
+            },
+            role_scope: RoleScope::Login,
+        }
     }
 }
 
@@ -113,18 +137,7 @@ impl Provider for NexudusProvider {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            create: Vec::new(),
-            delete: Vec::new(),
-            services: false,
-            keys: false,
-            fields: StoredFields {
-                contact: false,
-                country: false,
-                timezone: false,
-                labels: false,
-            },
-        }
+        NexudusProvider::api_capabilities()
     }
 
     fn runbook(&self, op: &Operation, parent_name: Option<&str>) -> (String, Vec<String>) {

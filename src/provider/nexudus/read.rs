@@ -286,6 +286,8 @@ mod tests {
             is_admin: admin,
             active,
             businesses: Some(b),
+            added_businesses: None,
+            removed_businesses: None,
             created_on: String::new(),
             updated_on: "u".into(),
         };

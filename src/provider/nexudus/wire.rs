@@ -26,6 +26,9 @@
 //!   update, `DELETE /{id}`) answer [`WriteResult`]; validation failures are HTTP 400 and
 //!   refusals of a business rule HTTP **200**, both with `WasSuccessful: false`; a `PUT`
 //!   clears every field it leaves out; there are no idempotency keys;
+//! - a login's businesses change either by replacing `Businesses` or, without reading and
+//!   writing the whole list, by `AddedBusinesses` / `RemovedBusinesses` (with either,
+//!   `Businesses` is ignored), so two writers adding a business each never undo each other;
 //! - throttling is HTTP 409 with `Retry-After` (seconds) and an empty body, any other 409 has
 //!   a body; limits: 60 writes a minute and 5,000 a day, and for all requests 1 per 100 ms,
 //!   120 a minute and 5,000 an hour (see [`LIMITS`]).
@@ -296,9 +299,18 @@ pub struct User {
     #[serde(default)]
     pub active: bool,
     /// The businesses it may use. Lists leave it out (`None`); a get by id or a batch get
-    /// fills it. In a `PUT`, `None` clears it like any other omitted field.
+    /// fills it. In a `PUT` without `AddedBusinesses` or `RemovedBusinesses` it replaces the
+    /// list, and `None` clears it like any other omitted field.
     #[serde(default)]
     pub businesses: Option<Vec<i64>>,
+    /// In a write: businesses to add to the login's, whatever else was added meanwhile. With
+    /// it (or `RemovedBusinesses`), `Businesses` is not a replacement: the list changes only by
+    /// what is added and removed. Never in an answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_businesses: Option<Vec<i64>>,
+    /// In a write: businesses to remove from the login's (see `AddedBusinesses`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_businesses: Option<Vec<i64>>,
     /// Created.
     #[serde(default)]
     pub created_on: String,

@@ -78,7 +78,8 @@ pub use partners::{
     partner_by_token, partners_named,
 };
 pub use people::{
-    Person, PersonWrite, create_person, delete_person, get_people, list_people, replace_person,
+    Person, PersonWrite, Places, create_person, delete_person, get_people, list_people,
+    replace_person,
 };
 pub use services::{delete_service, get_service, list_services, put_service};
 pub use users::{

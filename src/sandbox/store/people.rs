@@ -50,8 +50,37 @@ pub struct PersonWrite {
     pub full_name: String,
     /// Admin of every place.
     pub admin: bool,
-    /// The numbers of its places (replacing the current ones).
-    pub places: Vec<i64>,
+    /// Its places.
+    pub places: Places,
+}
+
+/// How a write sets a person's places.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Places {
+    /// These numbers, replacing the current ones.
+    Replace(Vec<i64>),
+    /// The current ones (read in the same transaction) with these added and removed.
+    Change {
+        /// Numbers to add.
+        added: Vec<i64>,
+        /// Numbers to remove.
+        removed: Vec<i64>,
+    },
+}
+
+impl Places {
+    /// The numbers wanted, given the `current` ones.
+    fn resolve(&self, current: &[i64]) -> Vec<i64> {
+        match self {
+            Places::Replace(all) => all.clone(),
+            Places::Change { added, removed } => current
+                .iter()
+                .chain(added)
+                .filter(|n| !removed.contains(n))
+                .copied()
+                .collect(),
+        }
+    }
 }
 
 const PEOPLE: &str = "WITH x AS (
@@ -245,7 +274,7 @@ pub fn create_person(tx: &Connection, p: &PartnerRow, w: PersonWrite) -> Result<
     if let Some(n) = number_of(tx, p, &w.email)? {
         return Err(email_taken(&w.email, n));
     }
-    let targets = targets(tx, p, &w.places)?;
+    let targets = targets(tx, p, &w.places.resolve(&[]))?;
     for t in &targets {
         gate(p, t)?;
     }
@@ -300,7 +329,7 @@ fn gate_account(tx: &Connection, p: &PartnerRow, account_id: &str) -> Result<(),
 }
 
 /// Replaces a person: its fields, and its places (rows added as invitations, or active when
-/// the person is; rows removed). Refusals as [`create_person`]; 404 for an unknown number.
+/// the person is; rows removed) as [`Places`] says, from those it has in this transaction. Refusals as [`create_person`]; 404 for an unknown number.
 pub fn replace_person(
     tx: &Connection,
     p: &PartnerRow,
@@ -312,7 +341,8 @@ pub fn replace_person(
     if let Some(other) = number_of(tx, p, &w.email)?.filter(|n| *n != number) {
         return Err(email_taken(&w.email, other));
     }
-    let wanted = targets(tx, p, &w.places)?;
+    let current = places_of(tx, p, &old_email)?;
+    let wanted = targets(tx, p, &w.places.resolve(&current))?;
     let rows = rows_of(tx, p, &old_email)?;
     let active = was_active || rows.iter().any(|u| u.status == UserStatus::Active);
     for u in &rows {

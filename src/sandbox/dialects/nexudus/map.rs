@@ -80,6 +80,8 @@ pub(super) fn user(p: &PartnerRow, person: Person) -> User {
         is_admin: person.admin,
         active: person.active,
         businesses: person.places,
+        added_businesses: None,
+        removed_businesses: None,
         created_on: person.created_at,
         updated_on: person.updated_at,
     }

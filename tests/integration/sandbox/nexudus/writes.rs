@@ -78,6 +78,56 @@ async fn a_user_put_replaces_the_record_and_its_businesses() {
         .refused(404);
 }
 
+/// `AddedBusinesses` / `RemovedBusinesses` change a login's businesses from what it has when
+/// the write arrives (a stale `Businesses` beside them is ignored), so two writers that each
+/// read the record and add a business both keep theirs.
+#[tokio::test]
+async fn added_and_removed_businesses_change_the_list_without_replacing_it() {
+    let sb = Sandbox::nexudus(&[]);
+    let nx = sb.nexudus_partner("Acme", LOGIN);
+    let mut ids = Vec::new();
+    for name in ["Alpha", "Bravo", "Charlie"] {
+        sb.add_customer(name, &[]);
+        ids.push(business_id(&nx, name).await);
+    }
+    let [alpha, bravo, charlie] = ids[..] else {
+        unreachable!()
+    };
+    let id = nx
+        .post(
+            "/api/sys/users",
+            json!({"FullName": "Ann", "Email": "ann@example.com", "Businesses": [alpha]}),
+        )
+        .await
+        .written();
+    // Two writers read the same record, then each adds a business.
+    let read = user(&nx, id).await;
+    for added in [bravo, charlie] {
+        let mut body = serde_json::to_value(&read).unwrap();
+        body["AddedBusinesses"] = json!([added]);
+        nx.put("/api/sys/users", body).await.written();
+    }
+    let mut list = user(&nx, id).await.businesses.unwrap();
+    list.sort();
+    assert_eq!(list, [alpha, bravo, charlie]);
+    // Removing one, from a record that still shows only the first business.
+    let mut body = serde_json::to_value(&read).unwrap();
+    body["RemovedBusinesses"] = json!([bravo]);
+    nx.put("/api/sys/users", body).await.written();
+    let mut list = user(&nx, id).await.businesses.unwrap();
+    list.sort();
+    assert_eq!(list, [alpha, charlie]);
+    // Neither given: Businesses replaces the list, as before.
+    let mut body = serde_json::to_value(&read).unwrap();
+    body["Businesses"] = json!([charlie]);
+    nx.put("/api/sys/users", body).await.written();
+    assert_eq!(user(&nx, id).await.businesses, Some(vec![charlie]));
+    // A business of nobody's is refused either way.
+    let mut body = serde_json::to_value(&read).unwrap();
+    body["AddedBusinesses"] = json!([999_999]);
+    nx.put("/api/sys/users", body).await.refused(200);
+}
+
 #[tokio::test]
 async fn a_business_put_clears_what_it_leaves_out() {
     let sb = Sandbox::nexudus(&[]);

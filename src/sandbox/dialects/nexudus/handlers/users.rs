@@ -1,7 +1,8 @@
 //! `/api/sys/users`: logins (people) with their businesses. Lists leave `Businesses` out; a
 //! get by id and a batch get (`?id=[1,2,3]`, an array) fill it. `POST` creates (an invitation
 //! per business, the login inactive until accepted), `PUT` replaces the complete record
-//! (`Businesses` omitted: none), `DELETE /{id}` removes the login from every business.
+//! (`Businesses` omitted: none; with `AddedBusinesses` or `RemovedBusinesses` the businesses
+//! change by those instead, atomically), `DELETE /{id}` removes the login from every business.
 
 use std::sync::Arc;
 
@@ -19,7 +20,7 @@ use super::super::reply::{NxError, Props, page};
 use super::super::state::NxState;
 use super::parse_body;
 use crate::provider::nexudus::wire::User;
-use crate::sandbox::store::{self, PersonWrite, SortKey};
+use crate::sandbox::store::{self, PersonWrite, Places, SortKey};
 
 const PROPS: Props = &[
     ("/email", "Email"),
@@ -76,14 +77,23 @@ pub(in super::super) async fn get(
     Ok(Json(map::user(&p, person)))
 }
 
-/// The store's write of a wire user (`Businesses` omitted: none).
+/// The store's write of a wire user: `AddedBusinesses` and `RemovedBusinesses` change the
+/// login's businesses when either is given (`Businesses` is then ignored); otherwise
+/// `Businesses` replaces them (omitted: none).
 fn person_write(st: &NxState, u: User) -> Result<PersonWrite, NxError> {
     st.check_name("FullName", &u.full_name)?;
+    let places = match (u.added_businesses, u.removed_businesses) {
+        (None, None) => Places::Replace(u.businesses.unwrap_or_default()),
+        (added, removed) => Places::Change {
+            added: added.unwrap_or_default(),
+            removed: removed.unwrap_or_default(),
+        },
+    };
     Ok(PersonWrite {
         email: u.email,
         full_name: u.full_name,
         admin: u.is_admin,
-        places: u.businesses.unwrap_or_default(),
+        places,
     })
 }
 

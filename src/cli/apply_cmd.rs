@@ -55,7 +55,7 @@ pub(super) fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Re
                 anyhow::bail!("the configuration saved in the plan is invalid");
             }
         },
-        None => match load_config(&args.paths) {
+        None => match load_config(&args.paths, global.provider) {
             Some(d) => (d, args.flags.options(), args.flags.targets.clone()),
             None => return Ok(EXIT_ERROR),
         },

@@ -408,7 +408,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Plan(args) => plan_command(&global, &args),
         Command::Apply(args) => apply_command(&global, &args),
-        Command::Validate { paths, catalog } => validate(&paths, catalog.as_deref()),
+        Command::Validate { paths, catalog } => {
+            validate(&paths, catalog.as_deref(), global.provider)
+        }
         Command::Export(args) => export_command(&global, &args),
         Command::Show(args) => show_command(&global, &args),
         Command::Access(args) => access_command(&global, &args),

@@ -7,7 +7,7 @@
 //! thread); each file's tree is dropped once those checks are done with it, so the trees of a
 //! large configuration are never all in memory at once (see `check_and_merge`).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -17,6 +17,7 @@ use super::{
     Problems, Service, Source, check, schema,
 };
 use super::{parallel, table};
+use crate::vocab::Role;
 
 /// Is this source a customer table?
 fn is_table(src: &Source) -> bool {
@@ -296,6 +297,52 @@ pub fn check_services(sources: &[Source], catalog: &Catalog) -> Problems {
         }
         columns.push(cols);
     }
+    into_problems(sources, &columns, sink)
+}
+
+/// For providers that keep one role and one name per login: the places where an email is
+/// given another role or name than elsewhere, each located as [`load_sources`] locates
+/// problems and naming the others. Empty when every email has one role and one name (found
+/// from the loaded state alone; the files are read again only to locate what differs).
+pub fn check_logins(desired: &Desired) -> Problems {
+    let mut first: HashMap<String, (Role, &str)> = HashMap::new();
+    let mut differing: HashSet<String> = HashSet::new();
+    let users = desired
+        .partner
+        .users
+        .iter()
+        .chain(desired.walk().flat_map(|n| n.users.iter()));
+    for u in users {
+        let email = u.email.trim().to_lowercase();
+        match first.get(&email) {
+            Some(&(role, name)) if role != u.role || name != u.name => {
+                differing.insert(email);
+            }
+            Some(_) => {}
+            None => {
+                first.insert(email, (u.role, u.name.as_str()));
+            }
+        }
+    }
+    if differing.is_empty() {
+        return Problems::default();
+    }
+    let sources = &desired.sources;
+    let mut listings = check::Listings::of(differing);
+    let mut columns: Columns = Vec::with_capacity(sources.len());
+    for (id, src) in sources.iter().enumerate() {
+        let (doc, _, cols) = parse_one(src);
+        if let Some(doc) = doc {
+            listings.collect(id, &doc);
+        }
+        columns.push(cols);
+    }
+    let locate = |file: FileId, pos: Pos| Location {
+        path: sources[file].path.clone(),
+        pos,
+    };
+    let mut sink: check::Sink = Vec::new();
+    listings.conflicts(&locate, &mut sink);
     into_problems(sources, &columns, sink)
 }
 

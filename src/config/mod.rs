@@ -35,11 +35,11 @@ use std::sync::OnceLock;
 
 pub use catalog::{Catalog, CatalogEntry, CatalogError, CatalogFile, SettingsError, Violation};
 pub use files::{discover, load, load_with};
-pub use load::{check_services, load_sources, load_sources_with, load_table};
+pub use load::{check_logins, check_services, load_sources, load_sources_with, load_table};
 pub use model::{
     ConfigFile, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
 };
-pub use problem::{Location, Problem, ProblemKind, Problems};
+pub use problem::{Location, LoginField, Problem, ProblemKind, Problems};
 pub use walk::{Node, Walk};
 
 use crate::vocab::AccountKind;

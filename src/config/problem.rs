@@ -125,6 +125,21 @@ pub enum ProblemKind {
         /// The first listing.
         first: Location,
     },
+    /// One email given another role or name than elsewhere, where the provider keeps one
+    /// role and one name per login.
+    #[error("{}", login_differs(email, *field, here, account, others))]
+    LoginDiffers {
+        /// The email, lower case.
+        email: String,
+        /// What differs.
+        field: LoginField,
+        /// Its value here.
+        here: String,
+        /// The account listing it here (`partner`, `customer.contoso`).
+        account: String,
+        /// The other values: value, account, where.
+        others: Vec<(String, String, Location)>,
+    },
     /// A name longer than the API takes.
     #[error("{what} is {chars} characters long; the API takes at most {max}")]
     NameTooLong {
@@ -345,4 +360,42 @@ impl fmt::Display for Problems {
         }
         Ok(())
     }
+}
+
+/// What a provider keeps once per login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginField {
+    /// The role (`admin` or `member`).
+    Role,
+    /// The full name.
+    Name,
+}
+
+fn login_differs(
+    email: &str,
+    field: LoginField,
+    here: &str,
+    account: &str,
+    others: &[(String, String, Location)],
+) -> String {
+    let shown = |v: &str| match field {
+        LoginField::Role => v.to_string(),
+        LoginField::Name => format!("named {v:?}"),
+    };
+    let elsewhere: Vec<String> = others
+        .iter()
+        .map(|(v, a, at)| format!("{} in {a} ({at})", shown(v)))
+        .collect();
+    let (what, why) = match field {
+        LoginField::Role => (
+            "role",
+            "an admin of one account is an admin of every account of the login",
+        ),
+        LoginField::Name => ("name", "one name shows in every account of the login"),
+    };
+    format!(
+        "`{email}` is {} in {account} but {}: with this provider the {what} belongs to the login, not to each account ({why}); give `{email}` one {what} everywhere",
+        shown(here),
+        elsewhere.join(", ")
+    )
 }

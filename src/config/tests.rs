@@ -417,3 +417,37 @@ mod never_panics {
         }
     }
 }
+
+/// Where a role and a name belong to the login: an email given two roles (or two names) is a
+/// problem at each place, naming the other places; a table's admin counts like a YAML user;
+/// the same role and name everywhere (in any case of the email) is no problem.
+#[test]
+fn one_login_one_role_and_one_name() {
+    let customers = "customers:\n  - key: c1\n    name: C1\n    contact: { name: J, email: j@c1.example }\n    country: GB\n    timezone: UTC\n    users:\n      - { email: OPS@acme.example, name: Ops }\n      - { email: jane@c1.example, name: Jane, role: admin }\n    networks:\n      - key: n1\n        name: N1\n        users: [{ email: jane@c1.example, name: Jane D, role: admin }]\n";
+    let table = "key,name,contact_name,contact_email,country,timezone,admin_email,admin_name\nc2,C2,J,j@c2.example,GB,UTC,Ops@Acme.example,Ops\n";
+    let sources = [
+        src("a.yaml", PARTNER),
+        src("b.yaml", customers),
+        src("t.csv", table),
+    ];
+    let d = load_sources(&sources).unwrap();
+    let p: Vec<String> = check_logins(&d).iter().map(ToString::to_string).collect();
+    assert_eq!(
+        p,
+        [
+            "a.yaml:5:16: `ops@acme.example` is admin in partner but member in customer.c1 (b.yaml:8:18): with this provider the role belongs to the login, not to each account (an admin of one account is an admin of every account of the login); give `ops@acme.example` one role everywhere",
+            "b.yaml:8:18: `ops@acme.example` is member in customer.c1 but admin in partner (a.yaml:5:16), admin in customer.c2 (t.csv:2:7): with this provider the role belongs to the login, not to each account (an admin of one account is an admin of every account of the login); give `ops@acme.example` one role everywhere",
+            "b.yaml:9:18: `jane@c1.example` is named \"Jane\" in customer.c1 but named \"Jane D\" in network.n1 (b.yaml:13:26): with this provider the name belongs to the login, not to each account (one name shows in every account of the login); give `jane@c1.example` one name everywhere",
+            "b.yaml:13:26: `jane@c1.example` is named \"Jane D\" in network.n1 but named \"Jane\" in customer.c1 (b.yaml:9:18): with this provider the name belongs to the login, not to each account (one name shows in every account of the login); give `jane@c1.example` one name everywhere",
+            "t.csv:2:7: (column admin_email) `ops@acme.example` is admin in customer.c2 but member in customer.c1 (b.yaml:8:18): with this provider the role belongs to the login, not to each account (an admin of one account is an admin of every account of the login); give `ops@acme.example` one role everywhere",
+        ]
+    );
+    let same = customers
+        .replace("name: Ops }", "name: Ops, role: admin }")
+        .replace("Jane D", "Jane");
+    let d = load_sources(&[src("a.yaml", PARTNER), src("b.yaml", &same)]).unwrap();
+    assert!(check_logins(&d).is_empty());
+    // A table's admin row is an admin: the same role as the partner's.
+    let d = load_sources(&[src("a.yaml", PARTNER), src("t.csv", table)]).unwrap();
+    assert!(check_logins(&d).is_empty(), "{}", check_logins(&d));
+}

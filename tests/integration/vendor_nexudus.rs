@@ -505,3 +505,42 @@ async fn operations_on_one_login_never_undo_each_other() {
         .run()
         .code(0);
 }
+
+/// A role belongs to the login here: one email as admin of the partner and member of a
+/// customer is refused by `plan` and `apply` before anything is read or written, at both
+/// places; `validate` refuses it when told the provider, and accepts it for the partner API.
+#[tokio::test]
+async fn one_email_with_two_roles_is_refused_at_every_place() {
+    let sb = Sandbox::nexudus(&["--time-scale", SCALE]);
+    let nx = sb.nexudus_partner("Acme Partners", LOGIN);
+    let dir = config(&CUSTOMERS.replace(
+        "      - { email: bob@contoso.example, name: Bob }\n",
+        "      - { email: bob@contoso.example, name: Bob }\n      - { email: OPS@acme.example, name: Acme Ops }\n",
+    ));
+    let partner = format!("{}", dir.path().join("partner.yaml").display());
+    let customers = format!("{}", dir.path().join("customers.yaml").display());
+    for extra in [vec!["plan"], vec!["apply", "--auto-approve"]] {
+        let run = nexudus(&sb, extra[0], &dir, SCALE)
+            .args(&extra[1..])
+            .run()
+            .code(1);
+        run.stderr_contains(&format!(
+            "{partner}:5:16: `ops@acme.example` is admin in partner but member in customer.contoso ({customers}:8:18)"
+        ));
+        run.stderr_contains(&format!(
+            "{customers}:8:18: `ops@acme.example` is member in customer.contoso but admin in partner ({partner}:5:16)"
+        ));
+        run.stderr_contains("nothing was read from or written to the API");
+    }
+    assert_eq!(logins(&nx).await, vec![]);
+    nexudus(&sb, "validate", &dir, SCALE)
+        .run()
+        .code(1)
+        .stderr_contains("give `ops@acme.example` one role everywhere");
+    partnerctl()
+        .arg("validate")
+        .arg(dir.path())
+        .env("PARTNERCTL_PROVIDER", "http")
+        .run()
+        .success();
+}

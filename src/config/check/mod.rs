@@ -8,12 +8,16 @@
 //!   duplicates (account keys across the whole config, user emails and service types within an
 //!   account), `partner`/`defaults` declared once;
 //! - `services`, against a service catalog when one is given: known types (with the closest
-//!   known one suggested) and settings their schemas accept.
+//!   known one suggested) and settings their schemas accept;
+//! - `logins`, for providers that keep a user's role and name on the login: one role and one
+//!   name per email across the whole configuration.
 
+mod logins;
 mod rules;
 mod services;
 mod shape;
 
+pub(crate) use logins::Listings;
 pub(crate) use rules::Semantics;
 pub(crate) use services::check as services;
 pub(crate) use shape::{Shape, closest};

@@ -122,6 +122,16 @@ impl Model {
 
     /// The live tree; with `desired`, live users it does not list are marked unmanaged.
     pub fn from_live(s: &Snapshot, desired: Option<&Desired>) -> Model {
+        Model::from_live_named(s, desired, &HashMap::new())
+    }
+
+    /// [`Model::from_live`], the live accounts in `addresses` (by live id) named by the
+    /// address given there (the configuration's, for accounts matched without a key).
+    pub fn from_live_named(
+        s: &Snapshot,
+        desired: Option<&Desired>,
+        addresses: &HashMap<String, String>,
+    ) -> Model {
         let mut m = Model::default();
         let by_id: HashMap<&str, &crate::live::Account> =
             s.accounts.iter().map(|a| (a.id.as_str(), a)).collect();
@@ -135,7 +145,10 @@ impl Model {
                 .and_then(|p| index.get(p.id.as_str()).copied());
             index.insert(a.id.as_str(), m.accounts.len());
             m.accounts.push(Account {
-                address: address(a.kind, a.external_key.as_deref(), &a.id),
+                address: addresses
+                    .get(&a.id)
+                    .cloned()
+                    .unwrap_or_else(|| address(a.kind, a.external_key.as_deref(), &a.id)),
                 name: a.name.clone(),
                 kind: a.kind,
                 parent,

@@ -7,6 +7,7 @@ use super::{AccessArgs, EXIT_ERROR, EXIT_OK, GlobalArgs};
 use crate::access::Model;
 use crate::endpoint::EmbeddedPartner;
 use crate::output::print_stdout;
+use crate::plan;
 use crate::render;
 
 pub(super) fn access_command(global: &GlobalArgs, args: &AccessArgs) -> anyhow::Result<u8> {
@@ -24,7 +25,13 @@ pub(super) fn access_command(global: &GlobalArgs, args: &AccessArgs) -> anyhow::
             None => EmbeddedPartner::Existing(args.partner.as_deref()),
         };
         let snapshot = read_live(global, partner)?;
-        (Model::from_live(&snapshot, desired.as_ref()), "live state")
+        // Accounts matched without a key are named by the configuration's keys.
+        let addresses = desired
+            .as_ref()
+            .map(|d| plan::live_addresses(d, &snapshot, &global.provider.capabilities()))
+            .unwrap_or_default();
+        let model = Model::from_live_named(&snapshot, desired.as_ref(), &addresses);
+        (model, "live state")
     } else {
         let d = desired.as_ref().expect("paths are required without --live");
         (Model::from_desired(d), "configuration")

@@ -3,7 +3,7 @@
 //! operations. Escalations (a new partner-level user, who reaches every account; a member made
 //! admin) come first. Only the people an operation can affect are computed. Pure.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -161,13 +161,17 @@ fn affected(m: &Model, index: &HashMap<String, usize>, ops: &[Operation]) -> BTr
     out
 }
 
+/// Why each person's access escalates: a new partner-level user, or a member made admin on
+/// the accounts listed (every membership of the login, where the provider keeps one role per
+/// login: the plan changes each of them).
 fn escalations(ops: &[Operation]) -> HashMap<String, String> {
-    let mut out = HashMap::new();
+    let mut partner_level = HashMap::new();
+    let mut promoted: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for op in ops {
         match &op.change {
             Change::Invite(p) if op.account == AccountRef::Partner => {
                 let why = format!("new partner-level {}: reaches every account", p.role);
-                out.insert(p.email.to_lowercase(), why);
+                partner_level.insert(p.email.to_lowercase(), why);
             }
             Change::UpdateUser {
                 user,
@@ -175,21 +179,33 @@ fn escalations(ops: &[Operation]) -> HashMap<String, String> {
                 after,
                 ..
             } if before.role == Role::Member && after.role == Role::Admin => {
-                let why = format!("member → admin on {}", op.account.address());
-                out.insert(user.email.clone(), why);
+                promoted
+                    .entry(user.email.clone())
+                    .or_default()
+                    .push(op.account.address());
             }
             _ => {}
         }
     }
+    let mut out: HashMap<String, String> = promoted
+        .into_iter()
+        .map(|(email, on)| (email, format!("member → admin on {}", on.join(", "))))
+        .collect();
+    out.extend(partner_level);
     out
 }
 
-/// The access changes of applying `ops` to `live`: escalations first, then by email.
-pub(super) fn changes(live: &Snapshot, ops: &[Operation]) -> Vec<AccessChange> {
+/// The access changes of applying `ops` to `live` (its accounts named as `addresses` says):
+/// escalations first, then by email.
+pub(super) fn changes(
+    live: &Snapshot,
+    ops: &[Operation],
+    addresses: &HashMap<String, String>,
+) -> Vec<AccessChange> {
     if ops.is_empty() {
         return Vec::new();
     }
-    let before = Model::from_live(live, None);
+    let before = Model::from_live_named(live, None, addresses);
     let mut index: HashMap<String, usize> = before
         .accounts
         .iter()

@@ -109,6 +109,7 @@ impl<'l> Planner<'l> {
             email: l.email.to_lowercase(),
         };
         if !self.options.prune {
+            self.login_follows(account, l, &user);
             let class = match l.status {
                 UserStatus::Active => "user",
                 UserStatus::Invited | UserStatus::Expired => "invitation",
@@ -145,6 +146,31 @@ impl<'l> Planner<'l> {
                 etag,
                 was,
                 status,
+            },
+        };
+        self.push(Operation::new(account.clone(), change));
+    }
+
+    /// A live membership the configuration does not list, of a login it lists elsewhere, where
+    /// the login has one role and one name: the configured ones reach this membership too, so
+    /// the change is planned here as well (the reviewer sees it; the guards count it).
+    pub(super) fn login_follows(&mut self, account: &AccountRef, l: &live::User, user: &UserRef) {
+        let Some((role, name)) = self.logins.get(&user.email) else {
+            return;
+        };
+        if l.role == *role && l.name == *name {
+            return;
+        }
+        let change = Change::UpdateUser {
+            user: user.clone(),
+            etag: l.etag.clone(),
+            before: Membership {
+                name: l.name.clone(),
+                role: l.role,
+            },
+            after: Membership {
+                name: name.clone(),
+                role: *role,
             },
         };
         self.push(Operation::new(account.clone(), change));

@@ -24,6 +24,8 @@ mod saved;
 mod settings;
 mod target;
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::config::Desired;
@@ -203,6 +205,10 @@ pub struct Plan {
     /// What reading the live state took, when measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read: Option<live::ReadCost>,
+    /// The configuration's address of each live account a desired account matched, by live
+    /// id (for the access changes of a plan restricted to targets). Not saved.
+    #[serde(skip)]
+    pub addresses: HashMap<String, String>,
 }
 
 impl Plan {
@@ -281,6 +287,17 @@ pub fn plan_for(
     caps: &Capabilities,
 ) -> Result<Plan, PlanErrors> {
     planner::Planner::new(live, options, caps.clone()).run(desired)
+}
+
+/// The address each live account has in `desired` (its key's address), for the live accounts
+/// a desired account matches: by key, or where accounts carry no key (see `caps`) by kind,
+/// parent and name or an `adopt` id. Live accounts no desired account matches are left out.
+pub fn live_addresses(
+    desired: &Desired,
+    live: &Snapshot,
+    caps: &Capabilities,
+) -> HashMap<String, String> {
+    planner::Planner::new(live, Options::default(), caps.clone()).addresses(desired)
 }
 
 #[cfg(test)]

@@ -3,14 +3,15 @@
 //! account operations; users and services are `members.rs`, unmatched live accounts
 //! `prune.rs`. Pure.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::index::Index;
 use super::near::NearMiss;
 use super::operation::{AccountFields, AccountRef, Change, Operation};
 use super::settings;
 use super::{
-    AdoptProblem, Capabilities, ClassCounts, Options, Plan, PlanError, PlanErrors, Unmanaged,
+    AdoptProblem, Capabilities, ClassCounts, Options, Plan, PlanError, PlanErrors, RoleScope,
+    Unmanaged,
 };
 use crate::config::{self, Desired};
 use crate::live::{self, Snapshot};
@@ -104,6 +105,13 @@ pub(super) struct Planner<'l> {
     pub(super) near: Vec<NearMiss>,
     pub(super) pending: usize,
     pub(super) errors: Vec<PlanError>,
+    /// Where the provider keeps one role and one name per login: each configured email's
+    /// (lower case) role and name, which its live memberships the configuration does not list
+    /// get too.
+    pub(super) logins: HashMap<String, (Role, String)>,
+    /// The address of each live account a desired account matched (by its key, or by name or
+    /// `adopt` id where accounts carry no key), for the access model.
+    pub(super) addresses: HashMap<String, String>,
 }
 
 /// How a desired account was placed: its reference, the operation creating it (if any) and
@@ -130,6 +138,8 @@ impl<'l> Planner<'l> {
             near: Vec::new(),
             pending: 0,
             errors: Vec::new(),
+            logins: HashMap::new(),
+            addresses: HashMap::new(),
         }
     }
 
@@ -139,12 +149,31 @@ impl<'l> Planner<'l> {
     }
 
     pub(super) fn run(mut self, desired: &Desired) -> Result<Plan, PlanErrors> {
+        self.walk(desired);
+        if !self.errors.is_empty() {
+            return Err(PlanErrors(self.errors));
+        }
+        Ok(self.finish())
+    }
+
+    /// The address of each live account a desired account matches, whatever else the plan
+    /// would say (errors included).
+    pub(super) fn addresses(mut self, desired: &Desired) -> HashMap<String, String> {
+        self.walk(desired);
+        self.addresses
+    }
+
+    /// Matches the desired tree to the live one, emitting operations and collecting errors.
+    fn walk(&mut self, desired: &Desired) {
         let live = self.live;
         if desired.partner.name != live.partner.name {
             self.errors.push(PlanError::PartnerName {
                 config: desired.partner.name.clone(),
                 live: live.partner.name.clone(),
             });
+        }
+        if self.caps.role_scope == RoleScope::Login {
+            self.logins = logins(desired);
         }
         // Partner users first: they are at the top of the tree.
         let partner_id = Some(live.partner.id.as_str());
@@ -164,16 +193,15 @@ impl<'l> Planner<'l> {
         for w in &wanted {
             let parent = w.parent.map(|p| &placed[p]);
             let p = self.place(desired, w, parent);
+            if let Some(a) = p.live {
+                self.addresses.insert(a.id.clone(), p.account.address());
+            }
             let live_id = p.live.map(|a| a.id.as_str());
             self.members(&p.account, live_id, w.users, w.services, p.creator);
             placed.push(p);
         }
         self.prune_accounts();
         self.near_misses();
-        if !self.errors.is_empty() {
-            return Err(PlanErrors(self.errors));
-        }
-        Ok(self.finish())
     }
 
     /// The live customer `op` acts on or in, by the ids it names.
@@ -213,7 +241,7 @@ impl<'l> Planner<'l> {
     fn finish(self) -> Plan {
         let closed = self.closed();
         let live = self.live;
-        let access = super::access::changes(live, &self.ops);
+        let access = super::access::changes(live, &self.ops, &self.addresses);
         let partner_admins = live
             .users
             .iter()
@@ -244,6 +272,7 @@ impl<'l> Planner<'l> {
             partner_admins,
             limits: live.limits,
             read: live.read,
+            addresses: self.addresses,
         }
     }
 
@@ -491,6 +520,22 @@ impl<'l> Planner<'l> {
             None => format!("[id={parent_id}]"),
         }
     }
+}
+
+/// Each configured email's (lower case) role and name, as first listed (one per login, which
+/// the configuration's checks ensure for providers that keep them so).
+fn logins(desired: &Desired) -> HashMap<String, (Role, String)> {
+    let mut out = HashMap::new();
+    let users = desired
+        .partner
+        .users
+        .iter()
+        .chain(desired.walk().flat_map(|n| n.users.iter()));
+    for u in users {
+        out.entry(u.email.to_lowercase())
+            .or_insert_with(|| (u.role, u.name.clone()));
+    }
+    out
 }
 
 /// The reference of a live account, by its external key if it has one.

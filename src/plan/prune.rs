@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::operation::{Change, Operation};
+use super::operation::{Change, Operation, UserRef};
 use super::planner::{Planner, live_ref};
 use super::{Unmanaged, UnmanagedObject};
 use crate::live;
@@ -53,6 +53,9 @@ impl<'l> Planner<'l> {
                 .map(|a| self.unmanaged_account(a, reason))
                 .collect();
             self.unmanaged.extend(listed);
+            for a in unmatched {
+                self.logins_follow(a);
+            }
             return;
         }
         let keep = self.kept();
@@ -69,10 +72,24 @@ impl<'l> Planner<'l> {
                 };
                 let u = self.unmanaged_account(a, reason);
                 self.unmanaged.push(u);
+                self.logins_follow(a);
                 continue;
             }
             let i = self.delete(a, &delete_op);
             delete_op.insert(a.id.as_str(), i);
+        }
+    }
+
+    /// The memberships of an account that stays unmanaged, where the login's name and role
+    /// reach them (see `login_follows`).
+    fn logins_follow(&mut self, a: &'l live::Account) {
+        let users = self.ix.users_by_account.get(a.id.as_str()).cloned();
+        for u in users.unwrap_or_default() {
+            let user = UserRef {
+                id: u.id.clone(),
+                email: u.email.to_lowercase(),
+            };
+            self.login_follows(&live_ref(a), u, &user);
         }
     }
 

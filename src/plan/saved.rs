@@ -186,6 +186,7 @@ impl SavedPlan {
             partner_admins: c.partner_admins,
             limits: c.limits,
             read: c.read,
+            addresses: Default::default(),
         })
     }
 

@@ -98,7 +98,7 @@ pub fn restrict(
         .into_iter()
         .filter(|n| inside(&n.address))
         .collect();
-    let access = super::access::changes(live, &operations);
+    let access = super::access::changes(live, &operations, &plan.addresses);
     Ok(Plan {
         access,
         operations,

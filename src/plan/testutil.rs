@@ -68,15 +68,19 @@ pub(crate) fn acme() -> Desired {
     load_sources(&sources).expect("acme is valid")
 }
 
-/// An in-memory API: the snapshot, the ids of accounts by key, and a sequence for new ids.
+/// An in-memory API: the snapshot, the ids of accounts by key, a sequence for new ids, and
+/// what the vendor keeps (`caps`: without keys, created accounts have none and the next plan
+/// matches them by name, as after a person created them at the dashboard; with login-scoped
+/// roles, a user's name and role are the login's, on every account it belongs to).
 struct Sim {
     s: Snapshot,
     ids: HashMap<String, String>,
     next: usize,
+    caps: Capabilities,
 }
 
 impl Sim {
-    fn new(live: &Snapshot) -> Self {
+    fn new(live: &Snapshot, caps: &Capabilities) -> Self {
         let ids = live
             .accounts
             .iter()
@@ -105,6 +109,7 @@ impl Sim {
             s: live.clone(),
             ids,
             next: used.max(1000),
+            caps: caps.clone(),
         }
     }
 
@@ -133,12 +138,16 @@ impl Sim {
             id: id.clone(),
             kind: op.account.kind().unwrap(),
             parent_id,
-            external_key: Some(key.clone()),
+            external_key: self.caps.keys.then(|| key.clone()),
             name: fields.name.clone(),
-            contact: fields.contact.clone(),
+            contact: fields.contact.clone().filter(|_| self.caps.fields.contact),
             country: fields.country.clone(),
             timezone: fields.timezone.clone(),
-            labels: fields.labels.clone(),
+            labels: if self.caps.fields.labels {
+                fields.labels.clone()
+            } else {
+                Default::default()
+            },
             etag,
             manageable: true,
         });
@@ -189,23 +198,45 @@ impl Sim {
             status: UserStatus::Invited,
             etag,
         });
+        self.login(&p.email, &p.name, p.role);
+    }
+
+    /// Where the login keeps the name and role: every membership of `email` gets them (those
+    /// that change get a new etag).
+    fn login(&mut self, email: &str, name: &str, role: Role) {
+        if self.caps.role_scope != RoleScope::Login {
+            return;
+        }
+        let stale: Vec<usize> = (0..self.s.users.len())
+            .filter(|&i| {
+                let u = &self.s.users[i];
+                u.email.eq_ignore_ascii_case(email) && (u.name != name || u.role != role)
+            })
+            .collect();
+        for i in stale {
+            let etag = self.fresh("e");
+            let u = &mut self.s.users[i];
+            (u.name, u.role, u.etag) = (name.to_string(), role, etag);
+        }
     }
 
     /// A re-sent invitation (`after` is `None`) or a name/role change.
     fn change_user(&mut self, user: &UserRef, after: Option<&Membership>) {
         let etag = self.fresh("e");
         let u = self.s.users.iter_mut().find(|u| u.id == user.id).unwrap();
+        u.etag = etag;
         match after {
             Some(after) => {
                 u.name = after.name.clone();
                 u.role = after.role;
+                let email = u.email.clone();
+                self.login(&email, &after.name, after.role);
             }
             None => {
                 assert_eq!(u.status, UserStatus::Expired);
                 u.status = UserStatus::Invited;
             }
         }
-        u.etag = etag;
     }
 
     /// Puts (`Some`) or removes (`None`) a service.
@@ -288,7 +319,13 @@ pub(crate) fn live_account<'s>(live: &'s mut Snapshot, key: &str) -> &'s mut Acc
 /// real API would refuse (deleting an account that still has children, unknown ids), so the
 /// tests also check the order the DAG imposes.
 pub(crate) fn simulate(live: &Snapshot, plan: &Plan) -> Snapshot {
-    let mut sim = Sim::new(live);
+    simulate_with(live, plan, &Capabilities::full())
+}
+
+/// [`simulate`] against a vendor that can do what `caps` says, a person doing the manual
+/// steps as the runbook tells (creating an account without a key where there are none).
+pub(crate) fn simulate_with(live: &Snapshot, plan: &Plan, caps: &Capabilities) -> Snapshot {
+    let mut sim = Sim::new(live, caps);
     for (i, op) in plan.operations.iter().enumerate() {
         for d in &op.depends_on {
             assert!(*d < i, "operation {i} depends on later operation {d}");

@@ -544,3 +544,77 @@ async fn one_email_with_two_roles_is_refused_at_every_place() {
         .run()
         .success();
 }
+
+/// After convergence, the live access report names accounts by the configuration's keys and
+/// marks nobody the configuration lists as unmanaged; the plan's access change for a new
+/// member of one sub-account is that one account, as `access --user` shows it.
+#[test]
+fn live_access_is_in_the_configurations_terms() {
+    let sb = Sandbox::nexudus(&["--time-scale", SCALE]);
+    sb.nexudus_partner("Acme Partners", LOGIN);
+    sb.add_customer("Contoso Ltd", &[]);
+    sb.add_account(&[
+        "--kind",
+        "network",
+        "--name",
+        "Contoso Network",
+        "--parent",
+        "Contoso Ltd",
+    ]);
+    sb.add_account(&[
+        "--kind",
+        "sub_account",
+        "--name",
+        "Contoso Paris",
+        "--parent",
+        "Contoso Network",
+    ]);
+    let dir = config(CUSTOMERS);
+    apply(&sb, &dir).success();
+    let access = nexudus(&sb, "access", &dir, SCALE)
+        .args(["--live", "--format", "json"])
+        .run()
+        .success();
+    let report: Value = serde_json::from_str(&access.stdout).unwrap();
+    let grants = report["grants"].as_array().expect("grants");
+    assert!(!grants.is_empty());
+    for g in grants {
+        assert_eq!(g["unmanaged"], false, "{g}");
+        let account = g["account"].as_str().unwrap();
+        assert!(!account.contains("[id="), "{g}");
+    }
+    // One more person on the sub-account: the plan says one account, like the access report
+    // will.
+    let dir = config(&CUSTOMERS.replace(
+        "users: [{ email: paris@contoso.example, name: Paris Desk }]",
+        "users: [{ email: paris@contoso.example, name: Paris Desk }, { email: new@contoso.example, name: New }]",
+    ));
+    let plan = nexudus(&sb, "plan", &dir, SCALE)
+        .args(["--format", "json"])
+        .run()
+        .success();
+    let plan: Value = serde_json::from_str(&plan.stdout).unwrap();
+    let changes = plan["access_changes"].as_array().expect("access changes");
+    assert_eq!(changes.len(), 1, "{plan}");
+    assert_eq!(changes[0]["email"], "new@contoso.example");
+    assert_eq!(changes[0]["gains"], 1);
+    apply(&sb, &dir).success();
+    let user = nexudus(&sb, "access", &dir, SCALE)
+        .args([
+            "--live",
+            "--user",
+            "new@contoso.example",
+            "--format",
+            "json",
+        ])
+        .run()
+        .success();
+    let user: Value = serde_json::from_str(&user.stdout).unwrap();
+    let accounts: Vec<&str> = user["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["account"].as_str().unwrap())
+        .collect();
+    assert_eq!(accounts, ["sub_account.contoso-paris"]);
+}

@@ -103,3 +103,69 @@ fn only_member_to_admin_is_an_escalation() {
         .collect();
     assert_eq!(why, [Some("member → admin on customer.northwind")]);
 }
+
+/// Where accounts carry no key and a role belongs to the login: a person invited to one
+/// sub-account of a customer matched by name gains that sub-account only; a member of one
+/// customer made admin is promoted on every account of the login, and the escalation names
+/// each of them (the unlisted one too).
+#[test]
+fn access_changes_without_keys_and_with_login_roles() {
+    let caps = Capabilities {
+        keys: false,
+        services: false,
+        role_scope: RoleScope::Login,
+        ..Capabilities::full()
+    };
+    let yaml = "version: 1\npartner: { name: Acme Partners }\ncustomers:\n  - key: contoso\n    name: Contoso\n    contact: { name: J, email: j@a.example }\n    country: GB\n    timezone: UTC\n    users: [{ email: kim@a.example, name: Kim }]\n    networks:\n      - key: net\n        name: Net\n        sub_accounts:\n          - { key: paris, name: Paris, users: [{ email: new@a.example, name: New }] }\n          - { key: lyon, name: Lyon }\n";
+    let mut live = empty_live();
+    live.accounts.push(unkeyed_customer("b1", "Contoso"));
+    live.accounts.push(unkeyed_customer("b9", "Elsewhere"));
+    for (id, kind, parent, name) in [
+        ("b2", AccountKind::Network, "b1", "Net"),
+        ("b3", AccountKind::SubAccount, "b2", "Paris"),
+        ("b4", AccountKind::SubAccount, "b2", "Lyon"),
+    ] {
+        let mut a = unkeyed_customer(id, name);
+        (a.kind, a.parent_id) = (kind, parent.into());
+        live.accounts.push(a);
+    }
+    for (id, account) in [("1/b1", "b1"), ("1/b9", "b9")] {
+        live.users.push(crate::live::User {
+            id: id.into(),
+            account_id: account.into(),
+            email: "kim@a.example".into(),
+            name: "Kim".into(),
+            role: Role::Member,
+            status: UserStatus::Active,
+            etag: "t".into(),
+        });
+    }
+    let p = plan_for(&desired(yaml), &live, Options::default(), &caps).unwrap();
+    assert_eq!(
+        p.access,
+        [AccessChange {
+            email: "new@a.example".into(),
+            gains: 1,
+            loses: 0,
+            escalation: None,
+        }]
+    );
+    let promoted = yaml.replace("name: Kim }", "name: Kim, role: admin }");
+    let p = plan_for(&desired(&promoted), &live, Options::default(), &caps).unwrap();
+    assert_eq!(
+        actions(&p),
+        [
+            (Action::UpdateUser, "customer.contoso.user[kim@a.example]"),
+            (Action::Invite, "sub_account.paris.user[new@a.example]"),
+            (Action::UpdateUser, "customer[id=b9].user[kim@a.example]"),
+        ]
+    );
+    let why: Vec<Option<&str>> = p.access.iter().map(|a| a.escalation.as_deref()).collect();
+    assert_eq!(
+        why,
+        [
+            Some("member → admin on customer.contoso, customer[id=b9]"),
+            None
+        ]
+    );
+}

@@ -1,5 +1,8 @@
 //! Property: for random desired D and live L, applying plan(D, L) gives L' with an empty
-//! plan(D, L'), and no operation is a no-op on an object that already matched.
+//! plan(D, L'), and no operation is a no-op on an object that already matched; for a vendor
+//! with every capability, and for one like Nexudus (no keys, only names stored, no services,
+//! accounts created and deleted by a person following the runbook, roles and names kept once
+//! per login).
 
 use super::*;
 use crate::config::{Customer, Network, Service as CService, SubAccount, User as CUser};
@@ -161,8 +164,108 @@ fn live_state() -> impl Strategy<Value = Snapshot> {
     })
 }
 
+/// What a vendor like Nexudus can do.
+fn login_vendor() -> Capabilities {
+    Capabilities {
+        create: Vec::new(),
+        delete: Vec::new(),
+        services: false,
+        keys: false,
+        fields: StoredFields {
+            contact: false,
+            country: false,
+            timezone: false,
+            labels: false,
+        },
+        role_scope: RoleScope::Login,
+    }
+}
+
+/// `d` as a configuration for [`login_vendor`] must be: no services, and every email with the
+/// role and name it is first listed with.
+fn for_login_vendor(mut d: Desired) -> Desired {
+    let mut first: BTreeMap<String, (Role, String)> = BTreeMap::new();
+    let mut same = |users: &mut Vec<CUser>| {
+        for u in users {
+            let (role, name) = first
+                .entry(u.email.clone())
+                .or_insert_with(|| (u.role, u.name.clone()));
+            (u.role, u.name) = (*role, name.clone());
+        }
+    };
+    same(&mut d.partner.users);
+    for c in &mut d.customers {
+        c.services.clear();
+        same(&mut c.users);
+        for n in &mut c.networks {
+            same(&mut n.users);
+            for s in &mut n.sub_accounts {
+                same(&mut s.users);
+            }
+        }
+    }
+    d
+}
+
+/// A live state of [`login_vendor`]: some other desired state applied through it, then
+/// invitations expired or accepted.
+fn login_vendor_live() -> impl Strategy<Value = Snapshot> {
+    (desired_state(), proptest::collection::vec(0u8..3, 0..40)).prop_map(|(d, drift)| {
+        let (empty, caps) = (empty_live(), login_vendor());
+        let d = for_login_vendor(d);
+        let p = plan_for(&d, &empty, Options::default(), &caps).expect("plannable");
+        let mut live = simulate_with(&empty, &p, &caps);
+        for (i, k) in drift.into_iter().enumerate() {
+            if live.users.is_empty() {
+                break;
+            }
+            let n = i % live.users.len();
+            match k {
+                0 => live.users[n].status = UserStatus::Expired,
+                1 => live.users[n].status = UserStatus::Active,
+                _ => {}
+            }
+        }
+        live
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn apply_then_plan_is_empty_for_a_vendor_without_keys_and_with_login_roles(
+        d in desired_state(), live in login_vendor_live(), prune in any::<bool>()
+    ) {
+        let caps = login_vendor();
+        let d = for_login_vendor(d);
+        let opts = Options { prune, prune_accounts: prune, force: true, ..Options::default() };
+        let p = match plan_for(&d, &live, opts, &caps) {
+            Ok(p) => p,
+            Err(e) if e.0.iter().all(|x| matches!(x, PlanError::AmbiguousAdoption { .. })) => {
+                return Ok(());
+            }
+            Err(e) => panic!("{e}"),
+        };
+        prop_assert!(!p.operations.iter().any(|o| o.action() == Action::Adopt));
+        let after = simulate_with(&live, &p, &caps);
+        let again = plan_for(&d, &after, opts, &caps).unwrap();
+        prop_assert!(again.is_empty(), "not converged: {:#?}", again.operations);
+        // Every login has one name and one role, on every account it belongs to.
+        for u in &after.users {
+            let other = after.users.iter().find(|x| x.email.eq_ignore_ascii_case(&u.email)
+                && (x.name != u.name || x.role != u.role));
+            prop_assert!(other.is_none(), "{} differs: {:?} / {:?}", u.email, u, other);
+        }
+        // A membership changed only by an operation on it.
+        for u in &live.users {
+            let touched = p.operations.iter().any(|o| o.change.user().is_some_and(|x| x.id == u.id)
+                || (o.action() == Action::Delete && o.account.id() == Some(u.account_id.as_str())));
+            if !touched {
+                prop_assert!(after.users.iter().any(|x| x == u), "user {} changed without an operation", u.email);
+            }
+        }
+    }
 
     #[test]
     fn apply_then_plan_is_empty(d in desired_state(), live in live_state(), prune in any::<bool>()) {

@@ -226,3 +226,39 @@ fn a_new_account_under_a_customer_that_may_not_be_managed_is_refused() {
         "{r}"
     );
 }
+
+/// Where a role belongs to the login, the partner's only admin listed only as a member of a
+/// customer is demoted on the partner too: the plan says so (an update of the partner's user)
+/// and the last-admin guard refuses it, even without --prune.
+#[test]
+fn a_login_role_set_elsewhere_cannot_demote_the_last_partner_admin() {
+    let mut live = applied_acme();
+    for u in &mut live.users {
+        u.status = UserStatus::Active;
+    }
+    let caps = Capabilities {
+        role_scope: RoleScope::Login,
+        ..Capabilities::full()
+    };
+    let mut d = acme();
+    d.partner.users.retain(|u| u.role != Role::Admin);
+    d.customers[0].users.push(crate::config::User {
+        email: "ops@acme.example".into(),
+        name: "Acme Ops".into(),
+        role: Role::Member,
+    });
+    let p = plan_for(&d, &live, Options::default(), &caps).unwrap();
+    assert!(
+        actions(&p).contains(&(Action::UpdateUser, "partner.user[ops@acme.example]")),
+        "{:?}",
+        actions(&p)
+    );
+    let r = p.check_safety().unwrap_err();
+    assert!(
+        matches!(&r.0[..], [Refusal::LastPartnerAdmin { emails }] if emails == &["ops@acme.example"]),
+        "{r}"
+    );
+    // Per account, the same configuration leaves the partner's admin alone.
+    let p = plan(&d, &live, Options::default()).unwrap();
+    assert!(p.check_safety().is_ok(), "{:?}", p.check_safety());
+}

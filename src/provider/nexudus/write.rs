@@ -87,8 +87,12 @@ fn users_path(id: i64) -> String {
 /// What a login record must show for a write to count as done.
 #[derive(Debug, Clone, Copy)]
 enum Effect<'a> {
-    /// Linked to the business, with this admin flag.
-    Linked { business: i64, admin: bool },
+    /// Linked to the business, with this name and admin flag.
+    Linked {
+        business: i64,
+        name: &'a str,
+        admin: bool,
+    },
     /// Not linked to the business (or gone).
     Unlinked { business: i64 },
     /// This name and admin flag.
@@ -99,13 +103,15 @@ impl Effect<'_> {
     /// What `record` lacks of this effect, if anything.
     fn missing(&self, record: &Value) -> Option<String> {
         match *self {
-            Effect::Linked { business, admin } => {
-                if !businesses(record).contains(&business) {
-                    Some(format!("business {business} is not among its Businesses"))
-                } else if is_admin(record) != admin {
-                    Some(format!("IsAdmin is {}, not {admin}", is_admin(record)))
+            Effect::Linked {
+                business,
+                name,
+                admin,
+            } => {
+                if businesses(record).contains(&business) {
+                    Effect::Member { name, admin }.missing(record)
                 } else {
-                    None
+                    Some(format!("business {business} is not among its Businesses"))
                 }
             }
             Effect::Unlinked { business } => businesses(record)
@@ -222,8 +228,8 @@ impl NexudusProvider {
     }
 
     /// Links `person` to `business`: a new login, or the business added to the existing one;
-    /// the login's admin flag becomes the person's role (it is the login's, for all its
-    /// businesses). The first attempt trusts what the read saw (a login it did not see is
+    /// the login's name and admin flag become the person's (they are the login's, for all its
+    /// businesses: the plan shows that change on the login's other memberships too). The first attempt trusts what the read saw (a login it did not see is
     /// created without a lookup); after an unknown outcome, or when the API says the email is
     /// taken, the login is looked up by email before anything is sent again.
     async fn invite(
@@ -233,7 +239,11 @@ impl NexudusProvider {
         last: &mut Option<Value>,
     ) -> Result<(), NexudusError> {
         let admin = person.role == Role::Admin;
-        let effect = Effect::Linked { business, admin };
+        let effect = Effect::Linked {
+            business,
+            name: &person.name,
+            admin,
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -252,6 +262,7 @@ impl NexudusProvider {
                     .filter(|b| !businesses(&record).contains(b))
                     .into_iter()
                     .collect();
+                record["FullName"] = json!(person.name);
                 record["IsAdmin"] = json!(admin);
                 record["AddedBusinesses"] = json!(added);
                 record["RemovedBusinesses"] = json!([]);
@@ -426,16 +437,24 @@ mod tests {
     #[test]
     fn an_effect_is_seen_only_when_the_record_shows_all_of_it() {
         let r = json!({"Id": 7, "FullName": "Jane", "IsAdmin": true, "Businesses": [3, 4]});
-        let linked = |business, admin| Effect::Linked { business, admin }.missing(&r);
-        assert_eq!(linked(3, true), None);
+        let linked = |business, name, admin| {
+            Effect::Linked {
+                business,
+                name,
+                admin,
+            }
+            .missing(&r)
+        };
+        assert_eq!(linked(3, "Jane", true), None);
         assert_eq!(
-            linked(5, true).as_deref(),
+            linked(5, "Jane", true).as_deref(),
             Some("business 5 is not among its Businesses")
         );
         assert_eq!(
-            linked(4, false).as_deref(),
+            linked(4, "Jane", false).as_deref(),
             Some("IsAdmin is true, not false")
         );
+        assert!(linked(4, "Jo", true).is_some());
         assert_eq!(Effect::Unlinked { business: 5 }.missing(&r), None);
         assert!(Effect::Unlinked { business: 4 }.missing(&r).is_some());
         let member = |name, admin| Effect::Member { name, admin }.missing(&r);
@@ -443,14 +462,12 @@ mod tests {
         assert!(member("Jane D", true).is_some());
         assert!(member("Jane", false).is_some());
         // A record without the fields shows nothing.
-        assert!(
-            Effect::Linked {
-                business: 3,
-                admin: false
-            }
-            .missing(&json!({}))
-            .is_some()
-        );
+        let bare = Effect::Linked {
+            business: 3,
+            name: "",
+            admin: false,
+        };
+        assert!(bare.missing(&json!({})).is_some());
     }
 
     #[test]

@@ -359,5 +359,12 @@ mod tests {
             HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
         );
         assert_eq!(retry_after(&h), Some(Duration::from_secs(1)));
+        for huge in ["1e20", "18446744073709551616", "1.7976931348623157e308"] {
+            h.insert(
+                reqwest::header::RETRY_AFTER,
+                HeaderValue::from_str(huge).unwrap(),
+            );
+            assert_eq!(retry_after(&h), Some(Duration::from_secs(86_400)), "{huge}");
+        }
     }
 }

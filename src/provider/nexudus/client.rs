@@ -414,10 +414,19 @@ fn throttle_wait(a: &Answer) -> Option<Duration> {
     };
     Some(
         header("x-retry-after-ms")
-            .map(|ms| Duration::from_secs_f64(ms / 1000.0))
-            .or_else(|| header("retry-after").map(Duration::from_secs_f64))
+            .map(|ms| clamped_wait(ms / 1000.0))
+            .or_else(|| header("retry-after").map(clamped_wait))
             .unwrap_or(Duration::from_secs(1)),
     )
+}
+
+/// The longest wait a throttled answer is taken to ask for: a day, the API's longest window.
+const LONGEST_WAIT: Duration = Duration::from_secs(86_400);
+
+/// A wait of `secs` (finite, not negative) seconds, at most [`LONGEST_WAIT`]: a header asking
+/// for more (`Retry-After: 1e20`) is taken to mean the longest window is spent, not a panic.
+fn clamped_wait(secs: f64) -> Duration {
+    Duration::try_from_secs_f64(secs).map_or(LONGEST_WAIT, |d| d.min(LONGEST_WAIT))
 }
 
 fn status_error(call: &Call<'_>, a: &Answer) -> NexudusError {
@@ -477,6 +486,31 @@ mod tests {
             None
         );
         assert_eq!(throttle_wait(&answer(200, &[], "")), None);
+    }
+
+    #[test]
+    fn huge_waits_are_clamped_not_a_panic() {
+        let day = Some(Duration::from_secs(86_400));
+        for (name, value) in [
+            ("retry-after", "1e20"),
+            ("retry-after", "18446744073709551616"),
+            ("x-retry-after-ms", "1e300"),
+            ("x-retry-after-ms", "1.7976931348623157e308"),
+        ] {
+            assert_eq!(
+                throttle_wait(&answer(409, &[(name, value)], "")),
+                day,
+                "{name}: {value}"
+            );
+        }
+        // Unusable values fall back to a second.
+        for value in ["-5", "NaN", "inf", "soon"] {
+            assert_eq!(
+                throttle_wait(&answer(429, &[("retry-after", value)], "")),
+                Some(Duration::from_secs(1)),
+                "{value}"
+            );
+        }
     }
 
     #[test]

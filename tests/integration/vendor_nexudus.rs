@@ -444,3 +444,16 @@ async fn a_200_with_was_successful_false_is_a_failure() {
     // The API meant 403: a permission, not a value, is what must change.
     assert_eq!(NexudusProvider::remedy(&e), Remedy::FixAccess);
 }
+
+/// Runs started one right after another, in real time: each run's sign-in comes within the
+/// API's 100 ms of the previous run's last request, and its throttled answer is waited out
+/// like any other request's instead of failing the login.
+#[test]
+fn runs_back_to_back_wait_out_a_throttled_sign_in() {
+    let sb = Sandbox::nexudus(&["--time-scale", "1"]);
+    sb.nexudus_partner("Acme Partners", LOGIN);
+    let dir = config(CUSTOMERS);
+    for _ in 0..3 {
+        nexudus(&sb, "plan", &dir, "1").run().success();
+    }
+}

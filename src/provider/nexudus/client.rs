@@ -1,13 +1,14 @@
 //! Stage `provider`, the Nexudus HTTP client: signs in (form-encoded password grant, or a
-//! token given), paces every request under the API's windows, retries what is safe to retry
-//! (reads, complete-record PUTs, DELETEs; anything throttled), and checks `WasSuccessful` on
-//! every write. A POST whose outcome is unknown is not retried here: the caller looks the
-//! record up by its natural key first. Credentials are never logged.
+//! token given), paces every request under the API's windows (the sign-in too), retries what
+//! is safe to retry (the sign-in, reads, complete-record PUTs, DELETEs; anything throttled),
+//! and checks `WasSuccessful` on every write. A POST whose outcome is unknown is not retried
+//! here: the caller looks the record up by its natural key first. Credentials are never
+//! logged.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -73,12 +74,23 @@ struct Answer {
     body: Vec<u8>,
 }
 
+/// A request's body.
+enum Body<'a> {
+    None,
+    /// JSON, encoded once.
+    Json(Vec<u8>),
+    /// A form (the token grant).
+    Form(&'a [(&'a str, String)]),
+}
+
 /// One request.
 struct Call<'a> {
     method: Method,
     path: &'a str,
     query: &'a [(&'a str, String)],
-    body: Option<Vec<u8>>,
+    body: Body<'a>,
+    /// Counts against the write windows.
+    write: bool,
     /// Safe to send again after an unknown outcome.
     repeatable: bool,
 }
@@ -153,7 +165,8 @@ impl NexudusClient {
             method: Method::GET,
             path,
             query,
-            body: None,
+            body: Body::None,
+            write: false,
             repeatable: true,
         };
         let a = self.send(&call).await?;
@@ -181,7 +194,8 @@ impl NexudusClient {
             method,
             path,
             query: &[],
-            body,
+            body: body.map_or(Body::None, Body::Json),
+            write: true,
             repeatable,
         };
         let a = self.send(&call).await?;
@@ -200,11 +214,12 @@ impl NexudusClient {
         }
     }
 
-    /// The bearer token: the one given, or one granted for the login.
-    async fn bearer(&self, renew: bool) -> Result<String, NexudusError> {
+    /// The bearer token: the one given, or one granted for the login. `stale`: a token the
+    /// API did not accept; a new one is asked for unless another request has already done so.
+    async fn bearer(&self, stale: Option<&str>) -> Result<String, NexudusError> {
         let mut token = self.token.lock().await;
-        if let (Some(t), false) = (token.as_ref(), renew) {
-            return Ok(t.clone());
+        if let Some(t) = token.as_deref().filter(|t| Some(*t) != stale) {
+            return Ok(t.to_string());
         }
         let Credentials::Login {
             username,
@@ -222,35 +237,20 @@ impl NexudusClient {
         if let Some(code) = totp {
             form.push(("totp", code.clone()));
         }
-        let ticket = self.pace(false).await?;
-        let url = self.url(wire::TOKEN)?;
-        let r =
-            self.http
-                .post(url)
-                .form(&form)
-                .send()
-                .await
-                .map_err(|e| NexudusError::Transport {
-                    method: "POST".into(),
-                    path: wire::TOKEN.into(),
-                    cause: e.to_string(),
-                    attempts: 1,
-                })?;
-        let status = r.status();
-        let body = r.bytes().await.unwrap_or_default();
-        drop(ticket);
-        if !status.is_success() {
-            let why = serde_json::from_slice::<wire::TokenError>(&body)
-                .map(|e| e.error_description.unwrap_or(e.error))
-                .unwrap_or_else(|_| format!("HTTP {status}"));
-            return Err(NexudusError::Login(why));
+        // Paced, waited out when throttled and retried like a read: a grant creates nothing.
+        let call = Call {
+            method: Method::POST,
+            path: wire::TOKEN,
+            query: &[],
+            body: Body::Form(&form),
+            write: false,
+            repeatable: true,
+        };
+        let a = self.deliver(&call, None).await?;
+        if !a.status.is_success() {
+            return Err(sign_in_error(&a));
         }
-        let granted: TokenResponse =
-            serde_json::from_slice(&body).map_err(|e| NexudusError::Decode {
-                method: "POST".into(),
-                path: wire::TOKEN.into(),
-                reason: e.to_string(),
-            })?;
+        let granted: TokenResponse = decode(&call, &a.body)?;
         *token = Some(granted.access_token.clone());
         Ok(granted.access_token)
     }
@@ -269,23 +269,45 @@ impl NexudusClient {
             .map_err(|renews_in| NexudusError::BudgetSpent { renews_in })
     }
 
-    /// Sends `call`, retrying throttled answers always and failures without an answer (or
-    /// with a server error) when the call is repeatable; renews the token once on a 401.
+    /// Sends `call` signed with the bearer token; renews the token once on a 401.
     async fn send(&self, call: &Call<'_>) -> Result<Answer, NexudusError> {
-        let write = call.method != Method::GET;
+        let mut stale = None;
+        loop {
+            let token = self.bearer(stale.as_deref()).await?;
+            let a = self.deliver(call, Some(&authorization(&token)?)).await?;
+            if a.status != StatusCode::UNAUTHORIZED {
+                return Ok(a);
+            }
+            if stale.is_none() && matches!(self.credentials, Credentials::Login { .. }) {
+                stale = Some(token);
+                continue;
+            }
+            return Err(NexudusError::Login(format!(
+                "{} {} answered HTTP 401",
+                call.method, call.path
+            )));
+        }
+    }
+
+    /// Sends `call` in its turn under the API's windows, waiting out throttled answers always
+    /// and retrying failures without an answer (or with a server error) when the call is
+    /// repeatable. Any other answer is the caller's.
+    async fn deliver(
+        &self,
+        call: &Call<'_>,
+        auth: Option<&HeaderValue>,
+    ) -> Result<Answer, NexudusError> {
         let url = self.url(call.path)?;
-        let (mut attempt, mut throttled, mut renewed) = (0u32, 0u32, false);
+        let (mut attempt, mut throttled) = (0u32, 0u32);
         loop {
             attempt += 1;
-            // Signing in first: the token request takes a slot of its own.
-            let token = self.bearer(false).await?;
-            let ticket = self.pace(write).await?;
+            let ticket = self.pace(call.write).await?;
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
-            if write {
+            if call.write {
                 self.counters.writes.fetch_add(1, Ordering::Relaxed);
             }
             let last = attempt >= self.settings.attempts;
-            let answer = self.exchange(call, url.clone(), &token).await;
+            let answer = self.exchange(call, url.clone(), auth).await;
             drop(ticket);
             let a = match answer {
                 Err(e) if call.repeatable && !last => {
@@ -313,7 +335,8 @@ impl NexudusClient {
                     self.announce(
                         call,
                         &format!(
-                            "throttled (HTTP 409, Retry-After {:.1} s)",
+                            "throttled (HTTP {}, Retry-After {:.1} s)",
+                            a.status.as_u16(),
                             wait.as_secs_f64()
                         ),
                         wait,
@@ -321,20 +344,6 @@ impl NexudusClient {
                     tokio::time::sleep(wait).await;
                     continue;
                 }
-            }
-            if a.status == StatusCode::UNAUTHORIZED && !renewed {
-                if let Credentials::Login { .. } = self.credentials {
-                    renewed = true;
-                    attempt -= 1;
-                    self.bearer(true).await?;
-                    continue;
-                }
-            }
-            if a.status == StatusCode::UNAUTHORIZED {
-                return Err(NexudusError::Login(format!(
-                    "{} {} answered HTTP 401",
-                    call.method, call.path
-                )));
             }
             if a.status.is_server_error() && call.repeatable && !last {
                 self.retry(call, &format!("HTTP {}", a.status), attempt)
@@ -350,18 +359,20 @@ impl NexudusClient {
         &self,
         call: &Call<'_>,
         url: reqwest::Url,
-        token: &str,
+        auth: Option<&HeaderValue>,
     ) -> Result<Answer, reqwest::Error> {
-        let mut req = self
-            .http
-            .request(call.method.clone(), url)
-            .header(AUTHORIZATION, format!("Bearer {token}"));
+        let mut req = self.http.request(call.method.clone(), url);
+        if let Some(auth) = auth {
+            req = req.header(AUTHORIZATION, auth.clone());
+        }
         if !call.query.is_empty() {
             req = req.query(call.query);
         }
-        if let Some(b) = &call.body {
-            req = req.header(CONTENT_TYPE, "application/json").body(b.clone());
-        }
+        req = match &call.body {
+            Body::None => req,
+            Body::Json(b) => req.header(CONTENT_TYPE, "application/json").body(b.clone()),
+            Body::Form(pairs) => req.form(pairs),
+        };
         let r = req.send().await?;
         let status = r.status();
         let headers = r.headers().clone();
@@ -427,6 +438,45 @@ const LONGEST_WAIT: Duration = Duration::from_secs(86_400);
 /// for more (`Retry-After: 1e20`) is taken to mean the longest window is spent, not a panic.
 fn clamped_wait(secs: f64) -> Duration {
     Duration::try_from_secs_f64(secs).map_or(LONGEST_WAIT, |d| d.min(LONGEST_WAIT))
+}
+
+/// The `Authorization` header of a bearer token, marked sensitive (never shown by the HTTP
+/// stack's logs).
+fn authorization(token: &str) -> Result<HeaderValue, NexudusError> {
+    let mut v = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+        NexudusError::Setup(
+            "the token contains characters not allowed in an HTTP header; check PARTNERCTL_TOKEN"
+                .into(),
+        )
+    })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// Why the token grant failed: the login refused (`invalid_grant`, or a 401), or something
+/// else the answer says.
+fn sign_in_error(a: &Answer) -> NexudusError {
+    let oauth = serde_json::from_slice::<wire::TokenError>(&a.body).ok();
+    let refused = a.status == StatusCode::UNAUTHORIZED
+        || (a.status == StatusCode::BAD_REQUEST
+            && oauth.as_ref().is_some_and(|e| e.error == "invalid_grant"));
+    if refused {
+        let why = oauth
+            .map(|e| e.error_description.unwrap_or(e.error))
+            .unwrap_or_else(|| format!("HTTP {}", a.status));
+        return NexudusError::Login(why);
+    }
+    let said = match oauth {
+        Some(e) => match e.error_description {
+            Some(d) => format!("{}: {d}", e.error),
+            None => e.error,
+        },
+        None => String::from_utf8_lossy(&a.body).chars().take(300).collect(),
+    };
+    NexudusError::SignIn {
+        status: a.status.as_u16(),
+        said,
+    }
 }
 
 fn status_error(call: &Call<'_>, a: &Answer) -> NexudusError {
@@ -511,6 +561,70 @@ mod tests {
                 "{value}"
             );
         }
+    }
+
+    #[test]
+    fn only_a_refused_login_blames_the_credentials() {
+        let invalid = r#"{"error":"invalid_grant","error_description":"The user name or password is incorrect."}"#;
+        for (status, body) in [(400, invalid), (401, "")] {
+            let e = sign_in_error(&answer(status, &[], body));
+            assert!(matches!(e, NexudusError::Login(_)), "{status}: {e:?}");
+            assert!(e.to_string().contains("NEXUDUS_PASSWORD"), "{e}");
+            assert_eq!(e.remedy(), crate::provider::Remedy::FixAccess);
+        }
+        let e = sign_in_error(&answer(400, &[], invalid));
+        assert!(
+            e.to_string().starts_with(
+                "the Nexudus API refused the login: The user name or password is incorrect.;"
+            ),
+            "{e}"
+        );
+        let cases = [
+            (
+                400,
+                r#"{"error":"unsupported_grant_type","error_description":"send the grant form-encoded"}"#,
+                "HTTP 400: unsupported_grant_type: send the grant form-encoded; the endpoint does not answer as the Nexudus API does; check that PARTNERCTL_ENDPOINT",
+                crate::provider::Remedy::FixAccess,
+            ),
+            (
+                404,
+                "<html>Not Found</html>",
+                "HTTP 404: <html>Not Found</html>; the endpoint does not answer as the Nexudus API does; check that PARTNERCTL_ENDPOINT",
+                crate::provider::Remedy::FixAccess,
+            ),
+            (
+                503,
+                "",
+                "HTTP 503: ; the API is failing or busy, the login was not refused; run again in a while",
+                crate::provider::Remedy::Rerun,
+            ),
+            (
+                409,
+                "",
+                "HTTP 409: ; the API is failing or busy, the login was not refused; run again in a while",
+                crate::provider::Remedy::Rerun,
+            ),
+        ];
+        for (status, body, said, remedy) in cases {
+            let e = sign_in_error(&answer(status, &[], body));
+            let shown = e.to_string();
+            assert!(
+                shown.starts_with("signing in failed: POST /api/token answered "),
+                "{shown}"
+            );
+            assert!(shown.contains(said), "{shown}");
+            assert!(!shown.contains("NEXUDUS_PASSWORD"), "{shown}");
+            assert_eq!(e.remedy(), remedy, "{status}");
+        }
+    }
+
+    #[test]
+    fn the_authorization_header_is_sensitive() {
+        let v = authorization("s3cr3t").unwrap();
+        assert!(v.is_sensitive());
+        assert!(!format!("{v:?}").contains("s3cr3t"), "{v:?}");
+        let e = authorization("bad\ntoken").unwrap_err();
+        assert!(e.to_string().contains("PARTNERCTL_TOKEN"), "{e}");
     }
 
     #[test]

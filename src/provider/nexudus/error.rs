@@ -11,13 +11,23 @@ pub enum NexudusError {
     /// Missing or unusable settings (endpoint, credentials).
     #[error("{0}")]
     Setup(String),
-    /// The login was refused (token grant or 401).
+    /// The login was refused (`invalid_grant` or a 401 from the token grant, or a 401).
     #[error(
         "the Nexudus API refused the login: {0}; check NEXUDUS_USERNAME and NEXUDUS_PASSWORD (and NEXUDUS_TOTP when two-factor sign-in is on), or PARTNERCTL_TOKEN"
     )]
     Login(String),
+    /// The token grant failed for another reason than the login (after every attempt).
+    #[error("signing in failed: POST /api/token answered HTTP {status}: {said}; {}", sign_in_advice(*status))]
+    SignIn {
+        /// HTTP status.
+        status: u16,
+        /// What the answer said (its OAuth error, or the start of the body).
+        said: String,
+    },
     /// No answer after every attempt.
-    #[error("{method} {path}: no answer after {attempts} attempt(s): {cause}")]
+    #[error(
+        "{method} {path}: no answer after {attempts} attempt(s): {cause}; check that PARTNERCTL_ENDPOINT is reachable, and run again"
+    )]
     Transport {
         /// Request method.
         method: String,
@@ -87,6 +97,20 @@ pub enum NexudusError {
     Unsupported(String),
 }
 
+/// What to do when the token grant failed for another reason than the login.
+fn sign_in_advice(status: u16) -> &'static str {
+    if busy(status) {
+        "the API is failing or busy, the login was not refused; run again in a while"
+    } else {
+        "the endpoint does not answer as the Nexudus API does; check that PARTNERCTL_ENDPOINT is its base URL (such as https://spaces.nexudus.com)"
+    }
+}
+
+/// A status that says the server failed or is busy, not that the request was wrong.
+fn busy(status: u16) -> bool {
+    matches!(status, 409 | 429 | 500..=599)
+}
+
 fn field_errors(errors: &[WireError]) -> String {
     if errors.is_empty() {
         String::new()
@@ -113,6 +137,8 @@ impl NexudusError {
     pub fn remedy(&self) -> Remedy {
         match self {
             NexudusError::Login(_) | NexudusError::Setup(_) => Remedy::FixAccess,
+            NexudusError::SignIn { status, .. } if busy(*status) => Remedy::Rerun,
+            NexudusError::SignIn { .. } => Remedy::FixAccess,
             NexudusError::Refused {
                 status: 401 | 403, ..
             }

@@ -1,11 +1,13 @@
 //! Endpoints that answer what an honest API answers only by mistake, from scripted servers on
 //! loopback: a sign-in that is throttled or fails for another reason than the login is waited
-//! out, retried, and reported for what it is.
+//! out, retried, and reported for what it is; a redirect to another origin is not followed,
+//! so the password, the token and the `Authorization` header never reach it.
 
 use serde_json::json;
 
+use crate::support::acme;
 use crate::support::cli::{Cmd, partnerctl};
-use crate::support::fake::{Fake, Reply};
+use crate::support::fake::{Fake, Received, Reply};
 
 const PASSWORD: &str = "pa55-w0rd-never-sent-elsewhere";
 
@@ -81,4 +83,111 @@ fn a_sign_in_that_fails_for_another_reason_does_not_blame_the_credentials() {
     run.stderr_contains("signing in failed: POST /api/token answered HTTP 404: Not Found; the endpoint does not answer as the Nexudus API does; check that PARTNERCTL_ENDPOINT is its base URL");
     assert!(!run.stderr.contains("NEXUDUS_PASSWORD"), "{}", run.stderr);
     assert!(!run.stderr.contains(PASSWORD), "{}", run.stderr);
+}
+
+/// A server that records whatever reaches it and answers as a token endpoint would (so a
+/// client that followed a redirect there would carry on).
+fn capture() -> Fake {
+    Fake::start(|_, _| {
+        Reply::json(
+            200,
+            json!({"access_token": "captured", "token_type": "bearer", "expires_in": 600}),
+        )
+    })
+}
+
+/// A server answering every request with `307 Location: {to}{its target}`.
+fn redirecting_to(to: &str) -> Fake {
+    let to = to.to_string();
+    Fake::start(move |r: &Received, _| {
+        Reply::status(307).header("Location", &format!("{to}{}", r.target))
+    })
+}
+
+/// Asserts that nothing reached `capture`, a secret least of all.
+#[track_caller]
+fn nothing_reached(capture: &Fake, secrets: &[&str]) {
+    let received = capture.received();
+    for r in &received {
+        for secret in secrets {
+            assert!(!r.text().contains(secret), "{secret} leaked:\n{}", r.text());
+        }
+        assert!(
+            !r.headers.iter().any(|(k, _)| k == "authorization"),
+            "an Authorization header leaked:\n{}",
+            r.text()
+        );
+    }
+    assert!(received.is_empty(), "{received:?}");
+}
+
+/// The Nexudus sign-in answered with a redirect to another port: the form with the password
+/// is not sent there, and the error names where it pointed.
+#[test]
+fn the_nexudus_client_follows_no_redirect_to_another_origin() {
+    let elsewhere = capture();
+    let front = redirecting_to(&elsewhere.url);
+    let dir = partner_only();
+    let run = nexudus_plan(&front.url, &dir).run().code(1);
+    run.stderr_contains(&format!(
+        "POST /api/token: the answer redirects to {}/api/token, another origin than {}; it was not followed",
+        elsewhere.url, front.url
+    ));
+    run.stderr_contains(
+        "if the API has moved there, point --endpoint (PARTNERCTL_ENDPOINT) at its new URL",
+    );
+    nothing_reached(&elsewhere, &[PASSWORD]);
+    // Not retried: the same answer would come again.
+    assert_eq!(front.received().len(), 1, "{:?}", front.received());
+}
+
+/// The partner API answered with a redirect to another port: the token is not sent there.
+#[test]
+fn the_partner_api_client_follows_no_redirect_to_another_origin() {
+    const TOKEN: &str = "tok-never-sent-elsewhere";
+    let elsewhere = capture();
+    let front = redirecting_to(&elsewhere.url);
+    let run = partnerctl()
+        .args(["plan", &acme()])
+        .env("PARTNERCTL_ENDPOINT", &front.url)
+        .env("PARTNERCTL_TOKEN", TOKEN)
+        .run()
+        .code(1);
+    run.stderr_contains(&format!(
+        "GET /v1/partner: the answer redirects to {}/v1/partner, another origin than {}; it was not followed",
+        elsewhere.url, front.url
+    ));
+    nothing_reached(&elsewhere, &[TOKEN]);
+    assert_eq!(front.received().len(), 1, "{:?}", front.received());
+}
+
+/// A redirect within the endpoint's origin is followed, with the token.
+#[test]
+fn a_redirect_within_the_origin_is_followed() {
+    const TOKEN: &str = "tok-for-this-origin";
+    let front = Fake::start(|r: &Received, _| {
+        if r.target.starts_with("/moved/") {
+            Reply::status(401).body("no")
+        } else {
+            Reply::status(308).header("Location", &format!("/moved{}", r.target))
+        }
+    });
+    partnerctl()
+        .args(["plan", &acme()])
+        .env("PARTNERCTL_ENDPOINT", &front.url)
+        .env("PARTNERCTL_TOKEN", TOKEN)
+        .run()
+        .code(1)
+        .stderr_contains("GET /v1/partner failed: HTTP 401 Unauthorized: no");
+    let received = front.received();
+    assert_eq!(received.len(), 2, "{received:?}");
+    assert_eq!(received[1].target, "/moved/v1/partner");
+    let auth = format!("Bearer {TOKEN}");
+    assert!(
+        received[1]
+            .headers
+            .iter()
+            .any(|(k, v)| k == "authorization" && *v == auth),
+        "{received:?}"
+    );
 }

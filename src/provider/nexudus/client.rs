@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use super::error::NexudusError;
 use super::pace::{Pacer, Ticket};
 use super::wire::{self, TokenResponse, WriteResult};
+use crate::api::client::redirect;
 
 /// How to sign in.
 #[derive(Clone)]
@@ -134,6 +135,7 @@ impl NexudusClient {
         let http = reqwest::Client::builder()
             .timeout(settings.timeout)
             .user_agent(concat!("partnerctl/", env!("CARGO_PKG_VERSION")))
+            .redirect(redirect::same_origin_policy())
             .build()
             .map_err(|e| NexudusError::Setup(format!("cannot build the HTTP client: {e}")))?;
         Ok(NexudusClient {
@@ -310,11 +312,20 @@ impl NexudusClient {
             let answer = self.exchange(call, url.clone(), auth).await;
             drop(ticket);
             let a = match answer {
-                Err(e) if call.repeatable && !last => {
-                    self.retry(call, &e.to_string(), attempt).await;
-                    continue;
-                }
+                Ok(a) => a,
                 Err(e) => {
+                    if let Some(refused) = redirect::refused_redirect(&e) {
+                        // The same answer would come again: not retried.
+                        return Err(NexudusError::Redirect {
+                            method: call.method.to_string(),
+                            path: call.path.to_string(),
+                            refused,
+                        });
+                    }
+                    if call.repeatable && !last {
+                        self.retry(call, &e.to_string(), attempt).await;
+                        continue;
+                    }
                     return Err(NexudusError::Transport {
                         method: call.method.to_string(),
                         path: call.path.to_string(),
@@ -322,7 +333,6 @@ impl NexudusClient {
                         attempts: attempt,
                     });
                 }
-                Ok(a) => a,
             };
             if let Some(wait) = throttle_wait(&a) {
                 self.counters.throttled.fetch_add(1, Ordering::Relaxed);

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::wire::WireError;
+use crate::api::client::redirect::RefusedRedirect;
 use crate::provider::Remedy;
 
 /// What went wrong talking to the Nexudus API.
@@ -70,6 +71,16 @@ pub enum NexudusError {
         /// The problems, field by field.
         errors: Vec<WireError>,
     },
+    /// A redirect that was not followed (to another origin, or one too many). Not retried.
+    #[error("{method} {path}: {refused}")]
+    Redirect {
+        /// Request method.
+        method: String,
+        /// Request path.
+        path: String,
+        /// Where it pointed, and why it was not followed.
+        refused: RefusedRedirect,
+    },
     /// A body that is not what the API documents.
     #[error("{method} {path}: unexpected answer: {reason}")]
     Decode {
@@ -136,7 +147,9 @@ impl NexudusError {
     /// What it takes for an operation that failed this way to succeed.
     pub fn remedy(&self) -> Remedy {
         match self {
-            NexudusError::Login(_) | NexudusError::Setup(_) => Remedy::FixAccess,
+            NexudusError::Login(_) | NexudusError::Setup(_) | NexudusError::Redirect { .. } => {
+                Remedy::FixAccess
+            }
             NexudusError::SignIn { status, .. } if busy(*status) => Remedy::Rerun,
             NexudusError::SignIn { .. } => Remedy::FixAccess,
             NexudusError::Refused {

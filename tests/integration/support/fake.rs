@@ -23,6 +23,23 @@ pub struct Received {
     pub body: Vec<u8>,
 }
 
+impl Received {
+    /// The request line, headers and body as text (to look for a secret anywhere in it).
+    pub fn text(&self) -> String {
+        let headers: String = self
+            .headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}\n"))
+            .collect();
+        format!(
+            "{} {}\n{headers}\n{}",
+            self.method,
+            self.target,
+            String::from_utf8_lossy(&self.body)
+        )
+    }
+}
+
 /// An answer: status, extra headers, body.
 #[derive(Debug, Clone)]
 pub struct Reply {

@@ -179,8 +179,9 @@ impl NexudusClient {
     }
 
     /// A write (`POST`, `PUT`, `DELETE`) answering [`WriteResult`], checked: `WasSuccessful`
-    /// false is an error whatever the HTTP status. `repeatable`: safe to send again after an
-    /// unknown outcome (a complete-record PUT, a DELETE).
+    /// false is a refusal whatever the HTTP status, except a server error (5xx), whose outcome
+    /// is unknown. `repeatable`: safe to send again after an unknown outcome (a complete-record
+    /// PUT, a DELETE).
     pub async fn write(
         &self,
         method: Method,
@@ -201,19 +202,7 @@ impl NexudusClient {
             repeatable,
         };
         let a = self.send(&call).await?;
-        let result: Result<WriteResult, _> = serde_json::from_slice(&a.body);
-        match result {
-            Ok(r) if r.was_successful && a.status.is_success() => Ok(r),
-            Ok(r) => Err(NexudusError::Refused {
-                method: call.method.to_string(),
-                path: path.to_string(),
-                status: a.status.as_u16(),
-                meant: r.status,
-                message: r.message.unwrap_or_default(),
-                errors: r.errors.unwrap_or_default(),
-            }),
-            Err(_) => Err(status_error(&call, &a)),
-        }
+        checked(&call, &a)
     }
 
     /// The bearer token: the one given, or one granted for the login. `stale`: a token the
@@ -489,13 +478,39 @@ fn sign_in_error(a: &Answer) -> NexudusError {
     }
 }
 
+/// The answer to a write: its [`WriteResult`] when successful; a refusal when
+/// `WasSuccessful` is false; an error status for a server error (not a refusal: the write may
+/// have taken effect, and the caller looks it up) or a body that is no `WriteResult`.
+fn checked(call: &Call<'_>, a: &Answer) -> Result<WriteResult, NexudusError> {
+    if a.status.is_server_error() {
+        return Err(status_error(call, a));
+    }
+    match serde_json::from_slice::<WriteResult>(&a.body) {
+        Ok(r) if r.was_successful && a.status.is_success() => Ok(r),
+        Ok(r) => Err(NexudusError::Refused {
+            method: call.method.to_string(),
+            path: call.path.to_string(),
+            status: a.status.as_u16(),
+            meant: r.status,
+            message: r.message.unwrap_or_default(),
+            errors: r.errors.unwrap_or_default(),
+        }),
+        Err(_) => Err(status_error(call, a)),
+    }
+}
+
+/// An error status: what the answer says (the API's message when it is a [`WriteResult`], or
+/// the start of the body).
 fn status_error(call: &Call<'_>, a: &Answer) -> NexudusError {
-    let body = String::from_utf8_lossy(&a.body);
+    let said = serde_json::from_slice::<WriteResult>(&a.body)
+        .ok()
+        .and_then(|r| r.message)
+        .unwrap_or_else(|| String::from_utf8_lossy(&a.body).into_owned());
     NexudusError::Status {
         method: call.method.to_string(),
         path: call.path.to_string(),
         status: a.status.as_u16(),
-        body: body.chars().take(300).collect(),
+        body: said.chars().take(300).collect(),
     }
 }
 
@@ -635,6 +650,92 @@ mod tests {
         assert!(!format!("{v:?}").contains("s3cr3t"), "{v:?}");
         let e = authorization("bad\ntoken").unwrap_err();
         assert!(e.to_string().contains("PARTNERCTL_TOKEN"), "{e}");
+    }
+
+    #[test]
+    fn write_answers_are_refusals_except_server_errors() {
+        use crate::provider::Remedy;
+        let call = Call {
+            method: Method::POST,
+            path: "/api/sys/users",
+            query: &[],
+            body: Body::None,
+            write: true,
+            repeatable: false,
+        };
+        let result = |meant: u16, ok: bool, message: &str| {
+            serde_json::json!({
+                "Status": meant, "Message": message, "Value": null,
+                "Errors": null, "WasSuccessful": ok,
+            })
+            .to_string()
+        };
+        let ok = result(200, true, "User was successfully created.");
+        assert!(checked(&call, &answer(200, &[], &ok)).is_ok());
+        // (HTTP status, meant, message) → (the error, its remedy).
+        let cases = [
+            (
+                409,
+                409,
+                "changed by someone else",
+                "was refused (HTTP 409, WasSuccessful false): changed by someone else",
+                Remedy::Rerun,
+            ),
+            (
+                400,
+                400,
+                "Email: not an email",
+                "was refused (HTTP 400, WasSuccessful false): Email: not an email",
+                Remedy::FixConfiguration,
+            ),
+            (
+                200,
+                422,
+                "too long",
+                "was refused (HTTP 200, WasSuccessful false): too long",
+                Remedy::FixConfiguration,
+            ),
+            (
+                200,
+                403,
+                "not allowed",
+                "was refused (HTTP 200, WasSuccessful false): not allowed",
+                Remedy::FixAccess,
+            ),
+            (
+                500,
+                500,
+                "injected failure (after the write)",
+                "failed: HTTP 500: injected failure (after the write); the API failed (a write may or may not have taken effect); run again later",
+                Remedy::Rerun,
+            ),
+            (
+                503,
+                200,
+                "down",
+                "failed: HTTP 503: down; the API failed",
+                Remedy::Rerun,
+            ),
+        ];
+        for (status, meant, message, shown, remedy) in cases {
+            let e =
+                checked(&call, &answer(status, &[], &result(meant, false, message))).unwrap_err();
+            assert!(e.to_string().starts_with("POST /api/sys/users "), "{e}");
+            assert!(e.to_string().contains(shown), "{e}");
+            assert_eq!(e.remedy(), remedy, "{e}");
+        }
+        // A server error is an unknown outcome, never a refusal.
+        assert!(matches!(
+            checked(&call, &answer(500, &[], &result(500, false, "x"))),
+            Err(NexudusError::Status { status: 500, .. })
+        ));
+        // A body that is no WriteResult: the status and the start of the body.
+        let e = checked(&call, &answer(404, &[], "<html>no</html>")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("POST /api/sys/users failed: HTTP 404: <html>no</html>; "),
+            "{e}"
+        );
     }
 
     #[test]

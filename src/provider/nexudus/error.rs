@@ -39,8 +39,9 @@ pub enum NexudusError {
         /// Attempts made.
         attempts: u32,
     },
-    /// An HTTP error status that is not a refused write (404, a conflict, 5xx after retries).
-    #[error("{method} {path} failed: HTTP {status}: {body}")]
+    /// An HTTP error status that is not a refused write (404, a conflict, 5xx after retries:
+    /// then a write's outcome is unknown).
+    #[error("{method} {path} failed: HTTP {status}: {body}; {}", status_advice(*status))]
     Status {
         /// Request method.
         method: String,
@@ -51,7 +52,8 @@ pub enum NexudusError {
         /// The start of the body.
         body: String,
     },
-    /// A write answered `WasSuccessful: false` (HTTP 400, or HTTP 200 for a refused rule).
+    /// A write answered `WasSuccessful: false` (HTTP 400, 409 for a conflict, or HTTP 200 for a
+    /// refused rule; a server error is a [`NexudusError::Status`]: its outcome is unknown).
     #[error(
         "{method} {path} was refused (HTTP {status}, WasSuccessful false): {message}{}",
         field_errors(errors)
@@ -108,6 +110,20 @@ pub enum NexudusError {
     Unsupported(String),
 }
 
+/// What to do after an error status.
+fn status_advice(status: u16) -> &'static str {
+    match status {
+        500..=599 => "the API failed (a write may or may not have taken effect); run again later",
+        409 | 412 => "the record changed meanwhile; run again (the next plan reads the change)",
+        404 => {
+            "run again if the record was removed meanwhile, or check that PARTNERCTL_ENDPOINT is the Nexudus API"
+        }
+        401 | 403 => "the login may not do this; check its permissions in the Nexudus dashboard",
+        400 | 422 => "the API refused the request's values; check them in the configuration",
+        _ => "check that PARTNERCTL_ENDPOINT is the Nexudus API, and run again",
+    }
+}
+
 /// What to do when the token grant failed for another reason than the login.
 fn sign_in_advice(status: u16) -> &'static str {
     if busy(status) {
@@ -152,18 +168,30 @@ impl NexudusError {
             }
             NexudusError::SignIn { status, .. } if busy(*status) => Remedy::Rerun,
             NexudusError::SignIn { .. } => Remedy::FixAccess,
-            NexudusError::Refused {
-                status: 401 | 403, ..
-            }
-            | NexudusError::Refused {
-                meant: 401 | 403, ..
-            } => Remedy::FixAccess,
-            NexudusError::Refused { .. } => Remedy::FixConfiguration,
+            NexudusError::Refused { status, meant, .. } => refused_remedy(*status, *meant),
             NexudusError::Status {
                 status: 401 | 403, ..
             } => Remedy::FixAccess,
+            NexudusError::Status {
+                status: 400 | 422, ..
+            } => Remedy::FixConfiguration,
             _ => Remedy::Rerun,
         }
+    }
+}
+
+/// What it takes after a `WasSuccessful: false` answer at HTTP `status`, meaning `meant`.
+fn refused_remedy(status: u16, meant: u16) -> Remedy {
+    let either = |codes: &[u16]| codes.contains(&status) || codes.contains(&meant);
+    if either(&[401, 403]) {
+        Remedy::FixAccess
+    } else if matches!(status, 409 | 412 | 500..=599) || meant >= 500 {
+        // Changed by someone else meanwhile, or the API failed: the next run reads the change.
+        Remedy::Rerun
+    } else {
+        // Invalid values (400, 422), or a rule the values break (HTTP 200, meaning 409 for a
+        // value taken elsewhere): the same values would be refused again.
+        Remedy::FixConfiguration
     }
 }
 
@@ -198,5 +226,67 @@ mod tests {
             "the Nexudus API's daily write budget is spent; it renews in 5 h 20 min"
         );
         assert_eq!(spent.remedy(), Remedy::Rerun);
+    }
+
+    #[test]
+    fn remedies_follow_what_the_answer_means() {
+        let refused = |status: u16, meant: u16| NexudusError::Refused {
+            method: "PUT".into(),
+            path: "/api/sys/users".into(),
+            status,
+            meant,
+            message: "no".into(),
+            errors: vec![],
+        };
+        let status = |status: u16| NexudusError::Status {
+            method: "PUT".into(),
+            path: "/api/sys/users".into(),
+            status,
+            body: String::new(),
+        };
+        let cases = [
+            // A conflict with a concurrent change, or the API failing: run again.
+            (refused(409, 409), Remedy::Rerun),
+            (refused(409, 0), Remedy::Rerun),
+            (refused(500, 500), Remedy::Rerun),
+            (refused(200, 503), Remedy::Rerun),
+            (status(500), Remedy::Rerun),
+            (status(409), Remedy::Rerun),
+            (status(404), Remedy::Rerun),
+            // The values: fix the configuration.
+            (refused(400, 400), Remedy::FixConfiguration),
+            (refused(200, 400), Remedy::FixConfiguration),
+            (refused(200, 422), Remedy::FixConfiguration),
+            (refused(400, 0), Remedy::FixConfiguration),
+            (status(400), Remedy::FixConfiguration),
+            // The login or its permissions.
+            (refused(401, 401), Remedy::FixAccess),
+            (refused(403, 403), Remedy::FixAccess),
+            (refused(200, 403), Remedy::FixAccess),
+            (status(403), Remedy::FixAccess),
+            (
+                NexudusError::Transport {
+                    method: "PUT".into(),
+                    path: "/api/sys/users".into(),
+                    cause: "connection closed before message completed".into(),
+                    attempts: 8,
+                },
+                Remedy::Rerun,
+            ),
+            (
+                NexudusError::Redirect {
+                    method: "GET".into(),
+                    path: "/api/sys/users".into(),
+                    refused: RefusedRedirect::CrossOrigin {
+                        location: "https://elsewhere.example/".into(),
+                        origin: "https://spaces.nexudus.com".into(),
+                    },
+                },
+                Remedy::FixAccess,
+            ),
+        ];
+        for (e, remedy) in cases {
+            assert_eq!(e.remedy(), remedy, "{e:?}");
+        }
     }
 }

@@ -282,6 +282,32 @@ async fn faults_never_leave_two_logins() {
     assert_eq!(emails.len(), 13);
 }
 
+/// Every write fails (a 500, or a dropped connection, before or after the commit): each
+/// failure is reported as the API failing, to be run again, never as a refusal of the values.
+/// (Renames: a complete-record PUT is sent again on each attempt, and every attempt fails; an
+/// invitation would look the login up and often find it made.)
+#[test]
+fn server_errors_and_dropped_connections_are_to_be_run_again() {
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("sandbox.db");
+    let args = ["--dialect", "nexudus", "--time-scale", SCALE];
+    {
+        let sb = Sandbox::start_on(&db, &args);
+        sb.nexudus_partner("Acme Partners", LOGIN);
+        apply(&sb, &partner_only(4)).success();
+    }
+    let sb = Sandbox::start_on(&db, &[&args[..], &["--fail-rate", "1"]].concat());
+    let dir = tempfile::tempdir().unwrap();
+    let renamed = partner_users(4).replace("name: User", "name: Person");
+    std::fs::write(dir.path().join("partner.yaml"), renamed).unwrap();
+    let run = apply(&sb, &dir).code(1);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let failed = remedies(&report);
+    assert_eq!(failed.len(), 4, "{}", run.stdout);
+    assert!(failed.iter().all(|r| r == "rerun"), "{}", run.stdout);
+    assert!(!run.stdout.contains("was refused"), "{}", run.stdout);
+}
+
 /// The sandbox allows fewer writes a minute than the client believes: the 409s it answers
 /// (empty body, Retry-After) are waited out and retried, and the run completes.
 #[test]
@@ -299,8 +325,20 @@ fn a_throttling_409_is_waited_out_and_retried() {
     assert_eq!(report["summary"]["done"], 31);
 }
 
+/// The remedy of every failed operation of a JSON apply report.
+fn remedies(report: &Value) -> Vec<String> {
+    report["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["status"] == "failed")
+        .map(|o| o["remedy"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// A 409 with a body and no `Retry-After` is a conflict, not a throttle: reported as the
-/// failure it is, after one attempt each (no wait, no retry), and nothing was written.
+/// failure it is, after one attempt each (no wait, no retry), to be run again (the next plan
+/// reads the change), and nothing was written.
 #[tokio::test]
 async fn a_conflict_409_is_not_retried() {
     let sb = Sandbox::nexudus(&["--time-scale", SCALE, "--conflict-rate", "1"]);
@@ -314,6 +352,7 @@ async fn a_conflict_409_is_not_retried() {
     assert_eq!(summary["throttled"], 0, "{}", run.stdout);
     assert!(run.stdout.contains("HTTP 409"), "{}", run.stdout);
     assert!(run.stdout.contains("conflict"), "{}", run.stdout);
+    assert_eq!(remedies(&report), ["rerun"; 3], "{}", run.stdout);
     // The refused writes wrote nothing: no login was made.
     assert_eq!(logins(&nx).await, vec![]);
 }
@@ -617,4 +656,17 @@ fn live_access_is_in_the_configurations_terms() {
         .map(|g| g["account"].as_str().unwrap())
         .collect();
     assert_eq!(accounts, ["sub_account.contoso-paris"]);
+}
+
+/// Runs started one right after another, in real time: each run's sign-in comes within the
+/// API's 100 ms of the previous run's last request, and its throttled answer is waited out
+/// like any other request's instead of failing the login.
+#[test]
+fn runs_back_to_back_wait_out_a_throttled_sign_in() {
+    let sb = Sandbox::nexudus(&["--time-scale", "1"]);
+    sb.nexudus_partner("Acme Partners", LOGIN);
+    let dir = config(CUSTOMERS);
+    for _ in 0..3 {
+        nexudus(&sb, "plan", &dir, "1").run().success();
+    }
 }

@@ -75,6 +75,16 @@ pub enum ApiError {
         /// The last retry announced before it passed, if any.
         last_retry: Option<String>,
     },
+    /// A redirect that was not followed (to another origin, or one too many). Not retried.
+    #[error("{method} {path}: {refused}")]
+    Redirect {
+        /// Request method.
+        method: Method,
+        /// Request path.
+        path: String,
+        /// Where it pointed, and why it was not followed.
+        refused: super::redirect::RefusedRedirect,
+    },
     /// A body that does not match the contract.
     #[error("{method} {path}: response does not match the API contract: {reason}")]
     Decode {

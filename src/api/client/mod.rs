@@ -1,18 +1,21 @@
 //! Stage `api`, client: the only HTTP client of the program. Bearer auth (the
 //! token is never printed: `Debug` redacts it), timeouts, retries with exponential backoff and
 //! full jitter, `Retry-After` honoured client-wide on 429 and on throttling 409s, cursor
-//! pagination, idempotency keys on POST, and plain `http://` refused except on loopback.
-//! May touch: the network, through reqwest.
+//! pagination, idempotency keys on POST, plain `http://` refused except on loopback, and
+//! redirects followed only within the endpoint's origin. May touch: the network, through
+//! reqwest.
 //!
 //! Every retry is announced as a warning (what, why, attempt N of M, when), so that a slow or
 //! silent endpoint is visible at the default verbosity.
 //!
 //! Rooms: `cause` (why an attempt failed, and the sentences about it), `error` (errors and
-//! response decoding), `request` (token, request builder), `retry` (policy, counters,
-//! throttling); this file sends.
+//! response decoding), `redirect` (the redirect policy, shared with the vendors' clients),
+//! `request` (token, request builder), `retry` (policy, counters, throttling); this file
+//! sends.
 
 mod cause;
 mod error;
+pub mod redirect;
 mod request;
 mod retry;
 
@@ -104,6 +107,7 @@ impl Client {
             .connect_timeout(retry.timeout)
             .timeout(retry.timeout)
             .pool_max_idle_per_host(64)
+            .redirect(redirect::same_origin_policy())
             .build()
             .map_err(|e| ApiError::Setup(e.to_string()))?;
         Ok(Client {
@@ -147,6 +151,13 @@ impl Client {
             let last = attempt >= self.retry.attempts;
             let response = match outcome {
                 Err(e) => {
+                    if let Some(refused) = redirect::refused_redirect(&e) {
+                        return Err(ApiError::Redirect {
+                            method: req.method,
+                            path: req.path,
+                            refused,
+                        });
+                    }
                     let cause = Cause::of_transport(&e, self.retry.timeout);
                     if req.retryable() && !last {
                         let wait = self.backoff(attempt, None);
@@ -359,5 +370,12 @@ mod tests {
             HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
         );
         assert_eq!(retry_after(&h), Some(Duration::from_secs(1)));
+        for huge in ["1e20", "18446744073709551616", "1.7976931348623157e308"] {
+            h.insert(
+                reqwest::header::RETRY_AFTER,
+                HeaderValue::from_str(huge).unwrap(),
+            );
+            assert_eq!(retry_after(&h), Some(Duration::from_secs(86_400)), "{huge}");
+        }
     }
 }

@@ -88,11 +88,16 @@ impl Throttle {
     }
 }
 
+/// The longest `Retry-After` taken as given: a day. Longer values (`1e20`) are clamped to it
+/// (and the client caps what it honours far lower, at [`RetryPolicy::max_retry_after`]).
+const LONGEST_RETRY_AFTER: Duration = Duration::from_secs(86_400);
+
 /// Parses `Retry-After` (delta-seconds; HTTP dates are rare for APIs and treated as 1 s).
 pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
     Some(match v.trim().parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::try_from_secs_f64(secs)
+            .map_or(LONGEST_RETRY_AFTER, |d| d.min(LONGEST_RETRY_AFTER)),
         _ => Duration::from_secs(1),
     })
 }

@@ -54,6 +54,10 @@ impl Provider for HttpProvider {
     }
 
     fn remedy(error: &ApiError) -> Remedy {
+        if let ApiError::Redirect { .. } = error {
+            // The endpoint setting must change: the same answer would come again.
+            return Remedy::FixAccess;
+        }
         match error.status().map(|s| s.as_u16()) {
             Some(400 | 422) => Remedy::FixConfiguration,
             Some(401 | 403) => Remedy::FixAccess,

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::wire::WireError;
+use crate::api::client::redirect::RefusedRedirect;
 use crate::provider::Remedy;
 
 /// What went wrong talking to the Nexudus API.
@@ -11,13 +12,23 @@ pub enum NexudusError {
     /// Missing or unusable settings (endpoint, credentials).
     #[error("{0}")]
     Setup(String),
-    /// The login was refused (token grant or 401).
+    /// The login was refused (`invalid_grant` or a 401 from the token grant, or a 401).
     #[error(
         "the Nexudus API refused the login: {0}; check NEXUDUS_USERNAME and NEXUDUS_PASSWORD (and NEXUDUS_TOTP when two-factor sign-in is on), or PARTNERCTL_TOKEN"
     )]
     Login(String),
+    /// The token grant failed for another reason than the login (after every attempt).
+    #[error("signing in failed: POST /api/token answered HTTP {status}: {said}; {}", sign_in_advice(*status))]
+    SignIn {
+        /// HTTP status.
+        status: u16,
+        /// What the answer said (its OAuth error, or the start of the body).
+        said: String,
+    },
     /// No answer after every attempt.
-    #[error("{method} {path}: no answer after {attempts} attempt(s): {cause}")]
+    #[error(
+        "{method} {path}: no answer after {attempts} attempt(s): {cause}; check that PARTNERCTL_ENDPOINT is reachable, and run again"
+    )]
     Transport {
         /// Request method.
         method: String,
@@ -28,8 +39,9 @@ pub enum NexudusError {
         /// Attempts made.
         attempts: u32,
     },
-    /// An HTTP error status that is not a refused write (404, a conflict, 5xx after retries).
-    #[error("{method} {path} failed: HTTP {status}: {body}")]
+    /// An HTTP error status that is not a refused write (404, a conflict, 5xx after retries:
+    /// then a write's outcome is unknown).
+    #[error("{method} {path} failed: HTTP {status}: {body}; {}", status_advice(*status))]
     Status {
         /// Request method.
         method: String,
@@ -40,7 +52,8 @@ pub enum NexudusError {
         /// The start of the body.
         body: String,
     },
-    /// A write answered `WasSuccessful: false` (HTTP 400, or HTTP 200 for a refused rule).
+    /// A write answered `WasSuccessful: false` (HTTP 400, 409 for a conflict, or HTTP 200 for a
+    /// refused rule; a server error is a [`NexudusError::Status`]: its outcome is unknown).
     #[error(
         "{method} {path} was refused (HTTP {status}, WasSuccessful false): {message}{}",
         field_errors(errors)
@@ -59,6 +72,16 @@ pub enum NexudusError {
         message: String,
         /// The problems, field by field.
         errors: Vec<WireError>,
+    },
+    /// A redirect that was not followed (to another origin, or one too many). Not retried.
+    #[error("{method} {path}: {refused}")]
+    Redirect {
+        /// Request method.
+        method: String,
+        /// Request path.
+        path: String,
+        /// Where it pointed, and why it was not followed.
+        refused: RefusedRedirect,
     },
     /// A body that is not what the API documents.
     #[error("{method} {path}: unexpected answer: {reason}")]
@@ -100,6 +123,34 @@ pub enum NexudusError {
     Unsupported(String),
 }
 
+/// What to do after an error status.
+fn status_advice(status: u16) -> &'static str {
+    match status {
+        500..=599 => "the API failed (a write may or may not have taken effect); run again later",
+        409 | 412 => "the record changed meanwhile; run again (the next plan reads the change)",
+        404 => {
+            "run again if the record was removed meanwhile, or check that PARTNERCTL_ENDPOINT is the Nexudus API"
+        }
+        401 | 403 => "the login may not do this; check its permissions in the Nexudus dashboard",
+        400 | 422 => "the API refused the request's values; check them in the configuration",
+        _ => "check that PARTNERCTL_ENDPOINT is the Nexudus API, and run again",
+    }
+}
+
+/// What to do when the token grant failed for another reason than the login.
+fn sign_in_advice(status: u16) -> &'static str {
+    if busy(status) {
+        "the API is failing or busy, the login was not refused; run again in a while"
+    } else {
+        "the endpoint does not answer as the Nexudus API does; check that PARTNERCTL_ENDPOINT is its base URL (such as https://spaces.nexudus.com)"
+    }
+}
+
+/// A status that says the server failed or is busy, not that the request was wrong.
+fn busy(status: u16) -> bool {
+    matches!(status, 409 | 429 | 500..=599)
+}
+
 fn field_errors(errors: &[WireError]) -> String {
     if errors.is_empty() {
         String::new()
@@ -125,19 +176,35 @@ impl NexudusError {
     /// What it takes for an operation that failed this way to succeed.
     pub fn remedy(&self) -> Remedy {
         match self {
-            NexudusError::Login(_) | NexudusError::Setup(_) => Remedy::FixAccess,
-            NexudusError::Refused {
-                status: 401 | 403, ..
+            NexudusError::Login(_) | NexudusError::Setup(_) | NexudusError::Redirect { .. } => {
+                Remedy::FixAccess
             }
-            | NexudusError::Refused {
-                meant: 401 | 403, ..
-            } => Remedy::FixAccess,
-            NexudusError::Refused { .. } => Remedy::FixConfiguration,
+            NexudusError::SignIn { status, .. } if busy(*status) => Remedy::Rerun,
+            NexudusError::SignIn { .. } => Remedy::FixAccess,
+            NexudusError::Refused { status, meant, .. } => refused_remedy(*status, *meant),
             NexudusError::Status {
                 status: 401 | 403, ..
             } => Remedy::FixAccess,
+            NexudusError::Status {
+                status: 400 | 422, ..
+            } => Remedy::FixConfiguration,
             _ => Remedy::Rerun,
         }
+    }
+}
+
+/// What it takes after a `WasSuccessful: false` answer at HTTP `status`, meaning `meant`.
+fn refused_remedy(status: u16, meant: u16) -> Remedy {
+    let either = |codes: &[u16]| codes.contains(&status) || codes.contains(&meant);
+    if either(&[401, 403]) {
+        Remedy::FixAccess
+    } else if matches!(status, 409 | 412 | 500..=599) || meant >= 500 {
+        // Changed by someone else meanwhile, or the API failed: the next run reads the change.
+        Remedy::Rerun
+    } else {
+        // Invalid values (400, 422), or a rule the values break (HTTP 200, meaning 409 for a
+        // value taken elsewhere): the same values would be refused again.
+        Remedy::FixConfiguration
     }
 }
 
@@ -172,5 +239,67 @@ mod tests {
             "the Nexudus API's daily write budget is spent; it renews in 5 h 20 min"
         );
         assert_eq!(spent.remedy(), Remedy::Rerun);
+    }
+
+    #[test]
+    fn remedies_follow_what_the_answer_means() {
+        let refused = |status: u16, meant: u16| NexudusError::Refused {
+            method: "PUT".into(),
+            path: "/api/sys/users".into(),
+            status,
+            meant,
+            message: "no".into(),
+            errors: vec![],
+        };
+        let status = |status: u16| NexudusError::Status {
+            method: "PUT".into(),
+            path: "/api/sys/users".into(),
+            status,
+            body: String::new(),
+        };
+        let cases = [
+            // A conflict with a concurrent change, or the API failing: run again.
+            (refused(409, 409), Remedy::Rerun),
+            (refused(409, 0), Remedy::Rerun),
+            (refused(500, 500), Remedy::Rerun),
+            (refused(200, 503), Remedy::Rerun),
+            (status(500), Remedy::Rerun),
+            (status(409), Remedy::Rerun),
+            (status(404), Remedy::Rerun),
+            // The values: fix the configuration.
+            (refused(400, 400), Remedy::FixConfiguration),
+            (refused(200, 400), Remedy::FixConfiguration),
+            (refused(200, 422), Remedy::FixConfiguration),
+            (refused(400, 0), Remedy::FixConfiguration),
+            (status(400), Remedy::FixConfiguration),
+            // The login or its permissions.
+            (refused(401, 401), Remedy::FixAccess),
+            (refused(403, 403), Remedy::FixAccess),
+            (refused(200, 403), Remedy::FixAccess),
+            (status(403), Remedy::FixAccess),
+            (
+                NexudusError::Transport {
+                    method: "PUT".into(),
+                    path: "/api/sys/users".into(),
+                    cause: "connection closed before message completed".into(),
+                    attempts: 8,
+                },
+                Remedy::Rerun,
+            ),
+            (
+                NexudusError::Redirect {
+                    method: "GET".into(),
+                    path: "/api/sys/users".into(),
+                    refused: RefusedRedirect::CrossOrigin {
+                        location: "https://elsewhere.example/".into(),
+                        origin: "https://spaces.nexudus.com".into(),
+                    },
+                },
+                Remedy::FixAccess,
+            ),
+        ];
+        for (e, remedy) in cases {
+            assert_eq!(e.remedy(), remedy, "{e:?}");
+        }
     }
 }

@@ -6,10 +6,12 @@
 //! - [`api`]: the HTTP client of one partner.
 //! - [`contract`]: checking responses against the OpenAPI document.
 //! - [`nexudus`]: the HTTP client of the sandbox's Nexudus dialect, and starting one.
+//! - [`fake`]: a scripted HTTP server that records what it receives, for hostile answers.
 
 pub mod api;
 pub mod cli;
 pub mod contract;
+pub mod fake;
 pub mod nexudus;
 pub mod sandbox;
 

@@ -37,7 +37,7 @@ pub use catalog::{Catalog, CatalogEntry, CatalogError, CatalogFile, SettingsErro
 pub use files::{discover, load, load_with};
 pub use load::{check_services, load_sources, load_sources_with, load_table};
 pub use model::{
-    ConfigFile, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
+    AdoptId, ConfigFile, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
 };
 pub use problem::{Location, Problem, ProblemKind, Problems};
 pub use walk::{Node, Walk};

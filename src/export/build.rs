@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::config::{Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User};
+use crate::config::{
+    AdoptId, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
+};
 use crate::live::{self, Snapshot};
 use crate::vocab::keys::KeyMaker;
 use crate::vocab::{AccountKind, PROTECT_LABEL, UserStatus};
@@ -48,7 +50,7 @@ pub struct Estate {
 /// Keys, adoption pins and children of the live accounts.
 struct Tree<'l> {
     key: HashMap<&'l str, String>,
-    pin: HashMap<&'l str, String>,
+    pin: HashMap<&'l str, AdoptId>,
     children: HashMap<&'l str, Vec<&'l live::Account>>,
     users: HashMap<&'l str, Vec<&'l live::User>>,
     services: HashMap<&'l str, Vec<&'l live::Service>>,
@@ -82,7 +84,7 @@ impl<'l> Tree<'l> {
             key.insert(a.id.as_str(), maker.key_for(&a.name, &a.id));
             summary.derived_keys += 1;
             if same_name[&(a.kind, a.parent_id.as_str(), a.name.as_str())] > 1 {
-                pin.insert(a.id.as_str(), a.id.clone());
+                pin.insert(a.id.as_str(), AdoptId::from(a.id.as_str()));
                 summary.pinned += 1;
             }
         }

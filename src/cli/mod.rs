@@ -293,7 +293,7 @@ pub enum ColorChoice {
 pub enum Command {
     /// Check configuration files offline and report every problem with its location.
     #[command(
-        after_help = "Examples:\n  partnerctl validate examples/acme\n  partnerctl validate partner.yaml customers/\n  partnerctl validate config/ --catalog catalog.json\n\nService types and settings are checked against --catalog FILE, else against the catalog the\nlast plan in this directory cached, else not at all; the last line says which. Exit codes:\n0 valid, 1 problems found (each printed as path:line:col: message)."
+        after_help = "Examples:\n  partnerctl validate examples/acme\n  partnerctl validate partner.yaml customers/\n  partnerctl validate config/ --catalog catalog.json\n\nService types and settings are checked against --catalog FILE, else against the catalog the\nlast plan in this directory cached, else not at all; the last line says which. With\n--provider nexudus (or PARTNERCTL_PROVIDER=nexudus), checks what that provider needs: it\nstores no contacts, so customers need no `contact`. Exit codes: 0 valid, 1 problems found\n(each printed as path:line:col: message)."
     )]
     Validate {
         /// Config files or directories (every *.yaml/*.yml below a directory, sorted).
@@ -408,7 +408,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Plan(args) => plan_command(&global, &args),
         Command::Apply(args) => apply_command(&global, &args),
-        Command::Validate { paths, catalog } => validate(&paths, catalog.as_deref()),
+        Command::Validate { paths, catalog } => {
+            validate(&paths, catalog.as_deref(), global.needs())
+        }
         Command::Export(args) => export_command(&global, &args),
         Command::Show(args) => show_command(&global, &args),
         Command::Access(args) => access_command(&global, &args),

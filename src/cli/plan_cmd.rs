@@ -128,9 +128,10 @@ pub(super) fn report_refusals(r: &plan::Refusals) {
     ));
 }
 
-/// Loads the configuration, printing its problems; `None` when it is invalid.
-pub(super) fn load_config(paths: &[PathBuf]) -> Option<config::Desired> {
-    match config::load(paths) {
+/// Loads the configuration for a provider that needs what `needs` says, printing its problems;
+/// `None` when it is invalid.
+pub(super) fn load_config(paths: &[PathBuf], needs: config::Needs) -> Option<config::Desired> {
+    match config::load_for(paths, None, needs) {
         Ok(d) => Some(d),
         Err(problems) => {
             output::problems(&problems.to_string());
@@ -184,7 +185,7 @@ pub(super) fn show_command(global: &GlobalArgs, args: &ShowArgs) -> anyhow::Resu
 }
 
 pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<u8> {
-    let Some(desired) = load_config(&args.paths) else {
+    let Some(desired) = load_config(&args.paths, global.needs()) else {
         return Ok(EXIT_ERROR);
     };
     // The process ends with this command: its memory goes back at exit at once, rather than
@@ -226,11 +227,16 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
     )
 }
 
-/// `validate [--catalog FILE] PATH...`: every problem of the configuration, its services
-/// checked against the chosen catalog; the summary line says which catalog that was.
-pub(super) fn validate(paths: &[PathBuf], catalog: Option<&Path>) -> anyhow::Result<u8> {
+/// `validate [--catalog FILE] PATH...`: every problem of the configuration, for the provider
+/// `needs` describes, its services checked against the chosen catalog; the summary line says
+/// which catalog that was.
+pub(super) fn validate(
+    paths: &[PathBuf],
+    catalog: Option<&Path>,
+    needs: config::Needs,
+) -> anyhow::Result<u8> {
     let chosen = super::catalog::for_validate(catalog)?;
-    match config::load_with(paths, chosen.catalog.as_ref()) {
+    match config::load_for(paths, chosen.catalog.as_ref(), needs) {
         Ok(desired) => {
             // Freed at exit at once, as in `plan_command`.
             let desired = ManuallyDrop::new(desired);

@@ -83,8 +83,12 @@ pub struct Customer {
     /// Display name; changing it is an update, not a re-create.
     #[schemars(length(min = 1))]
     pub name: String,
-    /// The customer's main contact.
-    pub contact: Contact,
+    /// The customer's main contact (full name and email). Required where the provider stores
+    /// contacts (the partner API needs one to create a customer); a provider that carries none
+    /// (Nexudus) does not need it, and its export leaves it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Contact")]
+    pub contact: Option<Contact>,
     /// Country (ISO 3166-1 alpha-2, e.g. `FR`); falls back to `defaults.country`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "CountryCode")]

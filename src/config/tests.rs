@@ -227,6 +227,40 @@ fn adopt_is_a_string_or_a_number() {
     }
 }
 
+/// A customer's `contact` is required for a provider that stores contacts (the default: the
+/// partner API), located at the customer; for one that stores none it may be left out.
+#[test]
+fn contact_is_required_only_where_the_provider_stores_contacts() {
+    let text = format!(
+        "{PARTNER}defaults: {{ country: GB, timezone: UTC }}\ncustomers:\n  - key: c1\n    name: C1\n  - {{ key: c2, name: C2, contact: {{ name: K, email: k@c2.example }} }}\n"
+    );
+    let sources = [src("a.yaml", &text)];
+    let want = "a.yaml:8:5: customer `c1` has no `contact`, which the partner API needs to create a customer: add `contact: { name: ..., email: ... }` (a provider that stores no contacts, such as nexudus, needs none: say which with --provider or PARTNERCTL_PROVIDER)";
+    assert_eq!(problems(&sources), [want]);
+    assert_eq!(
+        load_sources_for(&sources, None, Needs::default())
+            .unwrap_err()
+            .to_string(),
+        format!("{want}\n")
+    );
+    let d = load_sources_for(&sources, None, Needs { contact: false }).unwrap();
+    let contacts: Vec<Option<&str>> = d
+        .customers
+        .iter()
+        .map(|c| c.contact.as_ref().map(|c| c.email.as_str()))
+        .collect();
+    assert_eq!(contacts, [None, Some("k@c2.example")]);
+    // A contact that is given is checked whatever the provider.
+    let bad = text.replace("k@c2.example", "k@c2");
+    let p = load_sources_for(&[src("a.yaml", &bad)], None, Needs { contact: false })
+        .unwrap_err()
+        .to_string();
+    assert!(p.contains("invalid email address `k@c2`"), "{p}");
+    // Written back without a contact when it has none.
+    let yaml = serde_yaml::to_string(&d.customers[0]).unwrap();
+    assert!(!yaml.contains("contact"), "{yaml}");
+}
+
 /// The JSON Schema editors use says the same of `adopt` as the loader.
 #[test]
 fn the_schema_takes_adopt_as_a_string_or_a_number() {

@@ -117,7 +117,7 @@ impl<'a> Iterator for Walk<'a> {
                 key: &c.key,
                 adopt: c.adopt.as_ref().map(AdoptId::as_str),
                 name: &c.name,
-                contact: Some(&c.contact),
+                contact: c.contact.as_ref(),
                 country: c.country.as_deref(),
                 timezone: c.timezone.as_deref(),
                 labels: &c.labels,

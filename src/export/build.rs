@@ -230,16 +230,12 @@ fn network(t: &Tree<'_>, a: &live::Account, parent: &Place, s: &mut Summary) -> 
 fn customer(t: &Tree<'_>, a: &live::Account, s: &mut Summary) -> Customer {
     let (labels, protect) = labels(a);
     s.customers += 1;
-    let contact = a.contact.as_ref().map_or_else(
-        || Contact {
-            name: String::new(),
-            email: String::new(),
-        },
-        |c| Contact {
-            name: c.name.clone(),
-            email: c.email.clone(),
-        },
-    );
+    // A vendor that carries no contact leaves it out (never an empty one, which no check
+    // accepts).
+    let contact = a.contact.as_ref().map(|c| Contact {
+        name: c.name.clone(),
+        email: c.email.clone(),
+    });
     let place = Place::of(
         a,
         &Place {

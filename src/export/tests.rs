@@ -2,10 +2,10 @@
 //! to zero changes against the state it came from (adoptions and re-sent invitations aside).
 
 use super::*;
-use crate::config::{Source, load_sources};
+use crate::config::{Needs, Source, load_sources, load_sources_for};
 use crate::live::Snapshot;
 use crate::plan::testutil::{applied_acme, simulate};
-use crate::plan::{Action, Options, plan};
+use crate::plan::{Action, Capabilities, Options, StoredFields, plan, plan_for};
 use crate::vocab::UserStatus;
 
 fn load(files: &[File]) -> crate::config::Desired {
@@ -87,6 +87,42 @@ fn unkeyed_accounts_get_keys_and_the_first_apply_only_adopts_and_resends() {
             .collect::<Vec<_>>()
     };
     assert_eq!(keys(&estate(&after)), keys(&e));
+}
+
+/// A live customer without a contact (a vendor that carries none) exports without `contact`,
+/// never with an empty one: the files load for a provider that stores no contacts and plan to
+/// zero there; for the partner API, which needs contacts, each such customer is a located
+/// problem.
+#[test]
+fn customers_without_a_contact_export_without_one() {
+    let mut live = applied_acme();
+    for a in &mut live.accounts {
+        a.contact = None;
+    }
+    let fs = files(&estate(&live), Layout::Single);
+    assert!(!fs[0].text.contains("contact"), "{}", fs[0].text);
+    let sources = [Source {
+        path: "e.yaml".into(),
+        text: fs[0].text.clone(),
+    }];
+    let d = load_sources_for(&sources, None, Needs { contact: false }).unwrap();
+    let caps = Capabilities {
+        fields: StoredFields {
+            contact: false,
+            ..StoredFields::all()
+        },
+        ..Capabilities::full()
+    };
+    let p = plan_for(&d, &live, Options::default(), &caps).unwrap();
+    assert_eq!(p.operations, []);
+    let problems = load_sources(&sources).unwrap_err();
+    assert_eq!(problems.len(), 3, "{problems}");
+    assert!(
+        problems
+            .iter()
+            .all(|p| p.to_string().contains("has no `contact`")),
+        "{problems}"
+    );
 }
 
 #[test]

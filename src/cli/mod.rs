@@ -334,7 +334,7 @@ pub enum Command {
     Show(ShowArgs),
     /// Write the live state as configuration files that plan to no changes.
     #[command(
-        after_help = "Examples:\n  partnerctl export -o config/                 # partner.yaml + customers/<key>.yaml\n  partnerctl export -o estate.yaml --layout single\n  partnerctl export > estate.yaml\n\nAccounts without a key get one derived from their name, so the first apply after an\nexport only adopts them (and re-sends expired invitations). Refuses to overwrite an existing\nfile or a non-empty directory without --force. Exit codes: 0 written, 1 error or refused."
+        after_help = "Examples:\n  partnerctl export -o config/                 # partner.yaml + customers/<key>.yaml\n  partnerctl export -o estate.yaml --layout single\n  partnerctl export > estate.yaml\n\nAccounts without a key get one derived from their name, so the first apply after an\nexport only adopts them (and re-sends expired invitations). With --provider nexudus, whose\naccounts carry no key, every account is pinned to its live id with `adopt: <id>`, so plans\nfind it by id after a rename in the dashboard; contacts, which Nexudus does not carry, are\nleft out. Refuses to overwrite an existing file or a non-empty directory without --force.\nExit codes: 0 written, 1 error or refused."
     )]
     Export(ExportArgs),
     /// Print the JSON Schema of the configuration format.

@@ -420,7 +420,8 @@ fn pins(tree: &BTreeMap<String, String>) -> Vec<(String, serde_yaml::Value)> {
 /// business id, written as the number it is, with no contact (the vendor carries none); it
 /// validates for this provider and plans to no change. A customer and a sub-account renamed
 /// at the dashboard afterwards are found by their ids: the plan renames them back (no new
-/// account, no manual step), and after the apply it is empty again.
+/// account, no manual step), and after the apply it is empty again. A new customer without a
+/// contact is a dashboard step that says so.
 #[tokio::test]
 async fn a_nexudus_estate_is_taken_over_pinned_by_id_and_renames_at_the_vendor_are_updates() {
     let sb = Sandbox::nexudus(&["--time-scale", NEXUDUS_SCALE]);
@@ -610,4 +611,16 @@ async fn a_nexudus_estate_is_taken_over_pinned_by_id_and_renames_at_the_vendor_a
         .arg("--detailed-exitcode")
         .run()
         .success();
+
+    // A new customer without a contact: the dashboard step says the contact is not in the
+    // configuration.
+    std::fs::write(
+        tree.join("customers/globex.yaml"),
+        "customers:\n  - { key: globex, name: Globex, country: GB, timezone: Europe/London }\n",
+    )
+    .unwrap();
+    let run = nexudus(&sb, "plan").arg(&tree).run().success();
+    run.stdout_contains("Add Customer");
+    run.stdout_contains("Name: Globex");
+    run.stdout_contains("Contact name and email: not in the configuration");
 }

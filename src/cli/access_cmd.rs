@@ -14,7 +14,7 @@ pub(super) fn access_command(global: &GlobalArgs, args: &AccessArgs) -> anyhow::
     let desired = if args.paths.is_empty() {
         None
     } else {
-        match load_config(&args.paths, global.provider) {
+        match load_config(&args.paths, global.needs()) {
             Some(d) => Some(d),
             None => return Ok(EXIT_ERROR),
         }

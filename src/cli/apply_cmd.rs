@@ -41,7 +41,7 @@ pub(super) fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Re
         None => None,
     };
     let (desired, options, targets) = match &saved {
-        Some(s) => match config::load_sources(&s.sources) {
+        Some(s) => match config::load_sources_for(&s.sources, None, global.needs()) {
             Ok(d) => {
                 let targets = s
                     .context
@@ -55,7 +55,7 @@ pub(super) fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Re
                 anyhow::bail!("the configuration saved in the plan is invalid");
             }
         },
-        None => match load_config(&args.paths, global.provider) {
+        None => match load_config(&args.paths, global.needs()) {
             Some(d) => (d, args.flags.options(), args.flags.targets.clone()),
             None => return Ok(EXIT_ERROR),
         },

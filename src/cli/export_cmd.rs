@@ -138,7 +138,12 @@ fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
     }
 }
 
-fn summary(s: &export::Summary, written: usize, dest: &Destination) -> String {
+fn summary(
+    s: &export::Summary,
+    carries: export::Carries,
+    written: usize,
+    dest: &Destination,
+) -> String {
     let place = match dest {
         Destination::Stdout => "stdout".to_string(),
         Destination::File(f) => f.display().to_string(),
@@ -148,10 +153,15 @@ fn summary(s: &export::Summary, written: usize, dest: &Destination) -> String {
         "Exported {} customer(s), {} network(s), {} sub-account(s), {} user(s) ({} invitation(s) pending), {} service(s) to {place} ({written} file(s)).",
         s.customers, s.networks, s.sub_accounts, s.users, s.pending, s.services
     );
-    if s.derived_keys > 0 {
+    if s.derived_keys > 0 && carries.keys {
         out.push_str(&format!(
             "\n{} account(s) had no key: each got one from its name ({} pinned with `adopt` where names repeat), so the first apply adopts them.",
             s.derived_keys, s.pinned
+        ));
+    } else if s.derived_keys > 0 {
+        out.push_str(&format!(
+            "\n{} account(s) got a key from their name and are pinned to their live id with `adopt`: accounts carry no key at this vendor, so plans find them by that id (a name changed in the vendor's dashboard is then an update, not a new account). Keep the pins.",
+            s.pinned
         ));
     }
     if s.expired > 0 {
@@ -185,11 +195,14 @@ pub(super) fn export_command(global: &GlobalArgs, args: &ExportArgs) -> anyhow::
     check_overwrite(&dest, args.force)?;
     let partner = EmbeddedPartner::Existing(args.partner.as_deref());
     let snapshot = read_live(global, partner)?;
-    let estate = export::estate(&snapshot);
+    let carries = export::Carries {
+        keys: global.provider.capabilities().keys,
+    };
+    let estate = export::estate(&snapshot, carries);
     let files = export::files(&estate, layout);
     let written = write(&dest, &files)?;
     if !global.quiet {
-        output::note(&summary(&estate.summary, written, &dest));
+        output::note(&summary(&estate.summary, carries, written, &dest));
     }
     Ok(if written > 0 { EXIT_OK } else { EXIT_ERROR })
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::ValueEnum;
 
 use super::GlobalArgs;
-use crate::endpoint;
+use crate::{config, endpoint};
 
 /// `--log-format` choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -38,6 +38,17 @@ impl GlobalArgs {
             read_deadline: self.read_deadline,
             quiet: self.quiet,
             provider: self.provider,
+        }
+    }
+
+    /// What the chosen provider (`--provider`, `PARTNERCTL_PROVIDER`; by default the partner
+    /// API) needs of a configuration, known without connecting: a provider that stores no
+    /// contacts needs no customer's `contact`.
+    pub(super) fn needs(&self) -> config::Needs {
+        let caps = self.provider.capabilities();
+        config::Needs {
+            contact: caps.fields.contact,
+            one_login: caps.role_scope == crate::plan::RoleScope::Login,
         }
     }
 }

@@ -293,7 +293,7 @@ pub enum ColorChoice {
 pub enum Command {
     /// Check configuration files offline and report every problem with its location.
     #[command(
-        after_help = "Examples:\n  partnerctl validate examples/acme\n  partnerctl validate partner.yaml customers/\n  partnerctl validate config/ --catalog catalog.json\n\nService types and settings are checked against --catalog FILE, else against the catalog the\nlast plan in this directory cached, else not at all; the last line says which. Exit codes:\n0 valid, 1 problems found (each printed as path:line:col: message)."
+        after_help = "Examples:\n  partnerctl validate examples/acme\n  partnerctl validate partner.yaml customers/\n  partnerctl validate config/ --catalog catalog.json\n\nService types and settings are checked against --catalog FILE, else against the catalog the\nlast plan in this directory cached, else not at all; the last line says which. With\n--provider nexudus (or PARTNERCTL_PROVIDER=nexudus), checks what that provider needs: it\nstores no contacts, so customers need no `contact`. Exit codes: 0 valid, 1 problems found\n(each printed as path:line:col: message)."
     )]
     Validate {
         /// Config files or directories (every *.yaml/*.yml below a directory, sorted).
@@ -334,7 +334,7 @@ pub enum Command {
     Show(ShowArgs),
     /// Write the live state as configuration files that plan to no changes.
     #[command(
-        after_help = "Examples:\n  partnerctl export -o config/                 # partner.yaml + customers/<key>.yaml\n  partnerctl export -o estate.yaml --layout single\n  partnerctl export > estate.yaml\n\nAccounts without a key get one derived from their name, so the first apply after an\nexport only adopts them (and re-sends expired invitations). Refuses to overwrite an existing\nfile or a non-empty directory without --force. Exit codes: 0 written, 1 error or refused."
+        after_help = "Examples:\n  partnerctl export -o config/                 # partner.yaml + customers/<key>.yaml\n  partnerctl export -o estate.yaml --layout single\n  partnerctl export > estate.yaml\n\nAccounts without a key get one derived from their name, so the first apply after an\nexport only adopts them (and re-sends expired invitations). With --provider nexudus, whose\naccounts carry no key, every account is pinned to its live id with `adopt: <id>`, so plans\nfind it by id after a rename in the dashboard; contacts, which Nexudus does not carry, are\nleft out. Refuses to overwrite an existing file or a non-empty directory without --force.\nExit codes: 0 written, 1 error or refused."
     )]
     Export(ExportArgs),
     /// Print the JSON Schema of the configuration format.
@@ -409,7 +409,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Plan(args) => plan_command(&global, &args),
         Command::Apply(args) => apply_command(&global, &args),
         Command::Validate { paths, catalog } => {
-            validate(&paths, catalog.as_deref(), global.provider)
+            validate(&paths, catalog.as_deref(), global.needs())
         }
         Command::Export(args) => export_command(&global, &args),
         Command::Show(args) => show_command(&global, &args),

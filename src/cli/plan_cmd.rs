@@ -8,7 +8,7 @@ use super::{
     use_color,
 };
 use crate::config;
-use crate::endpoint::{self, ProviderKind};
+use crate::endpoint;
 use crate::output::{self, print_stdout};
 use crate::plan::{self, SavedPlan};
 use crate::provider::Provider;
@@ -128,28 +128,10 @@ pub(super) fn report_refusals(r: &plan::Refusals) {
     ));
 }
 
-/// A loaded configuration checked for what `provider` keeps (one role and one name per email
-/// where a role belongs to the login).
-fn for_provider(
-    loaded: Result<config::Desired, config::Problems>,
-    provider: ProviderKind,
-) -> Result<config::Desired, config::Problems> {
-    let desired = loaded?;
-    let problems = match provider.capabilities().role_scope {
-        plan::RoleScope::Login => config::check_logins(&desired),
-        plan::RoleScope::Account => config::Problems::default(),
-    };
-    if problems.is_empty() {
-        Ok(desired)
-    } else {
-        Err(problems)
-    }
-}
-
-/// Loads the configuration and checks it for `provider`, printing its problems; `None` when
-/// it is invalid.
-pub(super) fn load_config(paths: &[PathBuf], provider: ProviderKind) -> Option<config::Desired> {
-    match for_provider(config::load(paths), provider) {
+/// Loads the configuration for a provider that needs what `needs` says, printing its problems;
+/// `None` when it is invalid.
+pub(super) fn load_config(paths: &[PathBuf], needs: config::Needs) -> Option<config::Desired> {
+    match config::load_for(paths, None, needs) {
         Ok(d) => Some(d),
         Err(problems) => {
             output::problems(&problems.to_string());
@@ -203,7 +185,7 @@ pub(super) fn show_command(global: &GlobalArgs, args: &ShowArgs) -> anyhow::Resu
 }
 
 pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<u8> {
-    let Some(desired) = load_config(&args.paths, global.provider) else {
+    let Some(desired) = load_config(&args.paths, global.needs()) else {
         return Ok(EXIT_ERROR);
     };
     // The process ends with this command: its memory goes back at exit at once, rather than
@@ -245,15 +227,16 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
     )
 }
 
-/// `validate [--catalog FILE] PATH...`: every problem of the configuration, its services
-/// checked against the chosen catalog; the summary line says which catalog that was.
+/// `validate [--catalog FILE] PATH...`: every problem of the configuration, for the provider
+/// `needs` describes, its services checked against the chosen catalog; the summary line says
+/// which catalog that was.
 pub(super) fn validate(
     paths: &[PathBuf],
     catalog: Option<&Path>,
-    provider: ProviderKind,
+    needs: config::Needs,
 ) -> anyhow::Result<u8> {
     let chosen = super::catalog::for_validate(catalog)?;
-    match for_provider(config::load_with(paths, chosen.catalog.as_ref()), provider) {
+    match config::load_for(paths, chosen.catalog.as_ref(), needs) {
         Ok(desired) => {
             // Freed at exit at once, as in `plan_command`.
             let desired = ManuallyDrop::new(desired);

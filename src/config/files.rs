@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::load::load_owned;
 use super::yaml::Pos;
-use super::{Catalog, Desired, Location, Problem, ProblemKind, Problems, Source};
+use super::{Catalog, Desired, Location, Needs, Problem, ProblemKind, Problems, Source};
 
 /// Finds the config files named by `paths`: files as given, directories searched recursively for
 /// `*.yaml`/`*.yml` (hidden entries skipped), sorted. Unreadable paths become problems.
@@ -83,6 +83,16 @@ pub fn load(paths: &[PathBuf]) -> Result<Desired, Problems> {
 
 /// [`load`], also checking every service against `catalog` when one is given.
 pub fn load_with(paths: &[PathBuf], catalog: Option<&Catalog>) -> Result<Desired, Problems> {
+    load_for(paths, catalog, Needs::default())
+}
+
+/// [`load_with`], for a provider that needs what `needs` says (a provider that stores no
+/// contacts needs no customer's `contact`).
+pub fn load_for(
+    paths: &[PathBuf],
+    catalog: Option<&Catalog>,
+    needs: Needs,
+) -> Result<Desired, Problems> {
     let (files, mut io_problems) = discover(paths);
     let mut sources = Vec::new();
     for f in files {
@@ -103,7 +113,7 @@ pub fn load_with(paths: &[PathBuf], catalog: Option<&Catalog>) -> Result<Desired
     if sources.is_empty() && !io_problems.is_empty() {
         return Err(Problems(io_problems));
     }
-    match load_owned(sources, catalog) {
+    match load_owned(sources, catalog, needs) {
         Ok(desired) if io_problems.is_empty() => Ok(desired),
         Ok(_) => Err(Problems(io_problems)),
         Err(Problems(mut rest)) => {

@@ -13,8 +13,8 @@ use std::sync::OnceLock;
 
 use super::yaml::{self, Pos};
 use super::{
-    Catalog, ConfigFile, Customer, Defaults, Desired, FileId, Location, Problem, ProblemKind,
-    Problems, Service, Source, check, schema,
+    Catalog, ConfigFile, Customer, Defaults, Desired, FileId, Location, Needs, Problem,
+    ProblemKind, Problems, Service, Source, check, schema,
 };
 use super::{parallel, table};
 use crate::vocab::Role;
@@ -36,15 +36,40 @@ pub fn load_sources_with(
     sources: &[Source],
     catalog: Option<&Catalog>,
 ) -> Result<Desired, Problems> {
-    check_and_merge(sources, catalog).map(|merged| merged.with_sources(sources.to_vec()))
+    load_sources_for(sources, catalog, Needs::default())
 }
 
-/// [`load_sources_with`], keeping the sources given (read from files) without a copy.
+/// [`load_sources_with`], for a provider that needs what `needs` says.
+pub fn load_sources_for(
+    sources: &[Source],
+    catalog: Option<&Catalog>,
+    needs: Needs,
+) -> Result<Desired, Problems> {
+    let merged = check_and_merge(sources, catalog, needs)?;
+    one_login(merged.with_sources(sources.to_vec()), needs)
+}
+
+/// [`load_sources_for`], keeping the sources given (read from files) without a copy.
 pub(super) fn load_owned(
     sources: Vec<Source>,
     catalog: Option<&Catalog>,
+    needs: Needs,
 ) -> Result<Desired, Problems> {
-    check_and_merge(&sources, catalog).map(|merged| merged.with_sources(sources))
+    let merged = check_and_merge(&sources, catalog, needs)?;
+    one_login(merged.with_sources(sources), needs)
+}
+
+/// `desired`, unless `needs` wants one role and one name per email and it has more.
+fn one_login(desired: Desired, needs: Needs) -> Result<Desired, Problems> {
+    if !needs.one_login {
+        return Ok(desired);
+    }
+    let problems = check_logins(&desired);
+    if problems.is_empty() {
+        Ok(desired)
+    } else {
+        Err(problems)
+    }
 }
 
 /// The column names of each source's cells (empty for YAML files).
@@ -199,7 +224,11 @@ fn may_have_header(src: &Source) -> bool {
 /// its tree is dropped as soon as its customers are checked: the trees of a large configuration
 /// are never all in memory at once. The typed content is read on the side, and used only when
 /// no file has a problem.
-fn check_and_merge(sources: &[Source], catalog: Option<&Catalog>) -> Result<Merged, Problems> {
+fn check_and_merge(
+    sources: &[Source],
+    catalog: Option<&Catalog>,
+    needs: Needs,
+) -> Result<Merged, Problems> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(16));
     let shape = check::Shape::new(schema());
     let is_head: Vec<bool> = sources.iter().map(may_have_header).collect();
@@ -237,6 +266,7 @@ fn check_and_merge(sources: &[Source], catalog: Option<&Catalog>) -> Result<Merg
     let mut relations: check::Sink = Vec::new();
     {
         let mut sem = check::Semantics::new(&mut relations, &locate);
+        sem.needs(needs);
         for &id in &heads {
             if let Some(doc) = early[id].as_ref().and_then(|w| w.doc.as_ref()) {
                 sem.header(id, doc);

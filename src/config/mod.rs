@@ -34,15 +34,38 @@ use std::fmt;
 use std::sync::OnceLock;
 
 pub use catalog::{Catalog, CatalogEntry, CatalogError, CatalogFile, SettingsError, Violation};
-pub use files::{discover, load, load_with};
-pub use load::{check_logins, check_services, load_sources, load_sources_with, load_table};
+pub use files::{discover, load, load_for, load_with};
+pub use load::{
+    check_logins, check_services, load_sources, load_sources_for, load_sources_with, load_table,
+};
 pub use model::{
-    ConfigFile, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
+    AdoptId, ConfigFile, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
 };
 pub use problem::{Location, LoginField, Problem, ProblemKind, Problems};
 pub use walk::{Node, Walk};
 
 use crate::vocab::AccountKind;
+
+/// What the provider a configuration is for needs of it beyond the format (known without
+/// connecting). The default is what the partner API needs, the most any provider needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// Every customer has a `contact` (the provider stores one and needs it to create a
+    /// customer).
+    pub contact: bool,
+    /// Every email has one role and one name across the configuration (the provider keeps
+    /// them on the login, for every account it belongs to).
+    pub one_login: bool,
+}
+
+impl Default for Needs {
+    fn default() -> Self {
+        Needs {
+            contact: true,
+            one_login: false,
+        }
+    }
+}
 
 /// Index of a source file within one load.
 pub type FileId = usize;

@@ -73,17 +73,22 @@ pub struct Customer {
     /// the account's external key; changing it means a different account.
     #[schemars(schema_with = "key_schema")]
     pub key: String,
-    /// Live id of the account this one is, for adopting an account that has no key when its
-    /// name alone cannot tell it apart (like Terraform's `import`). Once adopted, the key
-    /// identifies it and this may stay or go.
+    /// Live id of the account this one is (a string such as `acc_1`, or a number such as `6`),
+    /// for adopting an account that has no key when its name alone cannot tell it apart (like
+    /// Terraform's `import`). Once adopted, the key identifies it and this may stay or go; with
+    /// a provider whose accounts carry no key (Nexudus), it is how every plan finds the account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1))]
-    pub adopt: Option<String>,
+    #[schemars(schema_with = "adopt_schema")]
+    pub adopt: Option<AdoptId>,
     /// Display name; changing it is an update, not a re-create.
     #[schemars(length(min = 1))]
     pub name: String,
-    /// The customer's main contact.
-    pub contact: Contact,
+    /// The customer's main contact (full name and email). Required where the provider stores
+    /// contacts (the partner API needs one to create a customer); a provider that carries none
+    /// (Nexudus) does not need it, and its export leaves it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Contact")]
+    pub contact: Option<Contact>,
     /// Country (ISO 3166-1 alpha-2, e.g. `FR`); falls back to `defaults.country`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "CountryCode")]
@@ -116,12 +121,13 @@ pub struct Network {
     /// Stable identity (`[a-z0-9][a-z0-9-]{0,62}`), unique in the whole configuration.
     #[schemars(schema_with = "key_schema")]
     pub key: String,
-    /// Live id of the account this one is, for adopting an account that has no key when its
-    /// name alone cannot tell it apart (like Terraform's `import`). Once adopted, the key
-    /// identifies it and this may stay or go.
+    /// Live id of the account this one is (a string such as `acc_1`, or a number such as `6`),
+    /// for adopting an account that has no key when its name alone cannot tell it apart (like
+    /// Terraform's `import`). Once adopted, the key identifies it and this may stay or go; with
+    /// a provider whose accounts carry no key (Nexudus), it is how every plan finds the account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1))]
-    pub adopt: Option<String>,
+    #[schemars(schema_with = "adopt_schema")]
+    pub adopt: Option<AdoptId>,
     /// Display name.
     #[schemars(length(min = 1))]
     pub name: String,
@@ -157,12 +163,13 @@ pub struct SubAccount {
     /// Stable identity (`[a-z0-9][a-z0-9-]{0,62}`), unique in the whole configuration.
     #[schemars(schema_with = "key_schema")]
     pub key: String,
-    /// Live id of the account this one is, for adopting an account that has no key when its
-    /// name alone cannot tell it apart (like Terraform's `import`). Once adopted, the key
-    /// identifies it and this may stay or go.
+    /// Live id of the account this one is (a string such as `acc_1`, or a number such as `6`),
+    /// for adopting an account that has no key when its name alone cannot tell it apart (like
+    /// Terraform's `import`). Once adopted, the key identifies it and this may stay or go; with
+    /// a provider whose accounts carry no key (Nexudus), it is how every plan finds the account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1))]
-    pub adopt: Option<String>,
+    #[schemars(schema_with = "adopt_schema")]
+    pub adopt: Option<AdoptId>,
     /// Display name.
     #[schemars(length(min = 1))]
     pub name: String,
@@ -227,6 +234,98 @@ pub struct Service {
     /// and by validate when it has a catalog).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub settings: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The live id an `adopt` names: written as a string (`acc_1`) or, for a vendor whose ids are
+/// numbers, as a number (`6`); either way it is the id's text. A number is written back as a
+/// number, so an export of numeric ids reads as the vendor shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AdoptId(String);
+
+impl AdoptId {
+    /// The id's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The id as a number, when its text is exactly a number's (no sign, no leading zero, no
+    /// more than `u64` holds), so that writing it as a number reads back as the same text.
+    fn as_number(&self) -> Option<u64> {
+        let canonical = !self.0.is_empty()
+            && self.0.bytes().all(|b| b.is_ascii_digit())
+            && (self.0 == "0" || !self.0.starts_with('0'));
+        canonical.then(|| self.0.parse().ok()).flatten()
+    }
+}
+
+impl From<String> for AdoptId {
+    fn from(id: String) -> Self {
+        AdoptId(id)
+    }
+}
+
+impl From<&str> for AdoptId {
+    fn from(id: &str) -> Self {
+        AdoptId(id.to_string())
+    }
+}
+
+impl std::fmt::Display for AdoptId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for AdoptId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.as_number() {
+            Some(n) => s.serialize_u64(n),
+            None => s.serialize_str(&self.0),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for AdoptId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Id;
+        impl serde::de::Visitor<'_> for Id {
+            type Value = AdoptId;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a live account id: a string or a whole number")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<AdoptId, E> {
+                Ok(AdoptId(v.to_string()))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<AdoptId, E> {
+                Ok(AdoptId(v.to_string()))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<AdoptId, E> {
+                Ok(AdoptId(v.to_string()))
+            }
+
+            // `6.0` is the whole number the schema's `integer` accepts.
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<AdoptId, E> {
+                if v.is_finite() && v.fract() == 0.0 && v.abs() < 2f64.powi(63) {
+                    Ok(AdoptId((v as i64).to_string()))
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Float(v), &self))
+                }
+            }
+        }
+        d.deserialize_any(Id)
+    }
+}
+
+fn adopt_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": ["string", "integer", "null"],
+        "minLength": 1,
+        "minimum": 0,
+    })
 }
 
 fn is_false(b: &bool) -> bool {

@@ -268,6 +268,11 @@ pub enum ProblemKind {
     /// A customer without country and no default.
     #[error("customer {0} has no `country` and `defaults` sets none")]
     NoCountry(String),
+    /// A customer without a contact, for a provider that needs one.
+    #[error(
+        "customer {0} has no `contact`, which the partner API needs to create a customer: add `contact: {{ name: ..., email: ... }}` (a provider that stores no contacts, such as nexudus, needs none: say which with --provider or PARTNERCTL_PROVIDER)"
+    )]
+    NoContact(String),
     /// A customer without timezone and no default.
     #[error("customer {0} has no `timezone` and `defaults` sets none")]
     NoTimezone(String),

@@ -173,6 +173,135 @@ fn wrong_types_and_missing_country() {
     );
 }
 
+/// `adopt` takes a live id as a string or as a number (a vendor's ids may be numbers), reads
+/// either as the id's text, and writes a number back as a number; anything else is a located
+/// type error.
+#[test]
+fn adopt_is_a_string_or_a_number() {
+    let text = |adopt: &str| {
+        format!(
+            "{PARTNER}defaults: {{ country: GB, timezone: UTC }}\ncustomers:\n  - key: c1\n    adopt: {adopt}\n    name: C1\n    contact: {{ name: J, email: j@c1.example }}\n    networks:\n      - {{ key: n1, adopt: 7, name: N1, sub_accounts: [{{ key: s1, adopt: '8', name: S1 }}] }}\n"
+        )
+    };
+    let adopted = |adopt: &str| {
+        let d = load_sources(&[src("a.yaml", &text(adopt))]).unwrap();
+        d.walk()
+            .map(|n| n.adopt.map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    let some = |ids: [&str; 3]| ids.map(|i| Some(i.to_string())).to_vec();
+    assert_eq!(adopted("6"), some(["6", "7", "8"]));
+    assert_eq!(adopted("\"acc_1\""), some(["acc_1", "7", "8"]));
+    assert_eq!(adopted("acc_1"), some(["acc_1", "7", "8"]));
+    assert_eq!(adopted("6.0"), some(["6", "7", "8"]));
+    for (bad, found) in [
+        ("1.5", "a number"),
+        ("true", "a boolean"),
+        ("[6]", "a list"),
+    ] {
+        assert_eq!(
+            problems(&[src("a.yaml", &text(bad))]),
+            [format!(
+                "a.yaml:9:12: expected a string or an integer or null, found {found}"
+            )],
+            "{bad}"
+        );
+    }
+    // Written back as read: a number as a number, any other id as a string.
+    let d = load_sources(&[src("a.yaml", &text("6"))]).unwrap();
+    let yaml = serde_yaml::to_string(&d.customers[0]).unwrap();
+    assert!(yaml.contains("adopt: 6\n"), "{yaml}");
+    assert!(yaml.contains("adopt: 7\n"), "{yaml}");
+    assert!(yaml.contains("adopt: 8\n"), "{yaml}");
+    for (id, written) in [
+        ("acc_1", "acc_1"),
+        ("6", "6"),
+        ("007", "'007'"),
+        ("-3", "'-3'"),
+        ("99999999999999999999", "'99999999999999999999'"),
+    ] {
+        let text = serde_yaml::to_string(&AdoptId::from(id)).unwrap();
+        assert_eq!(text, format!("{written}\n"), "{id}");
+        let back: AdoptId = serde_yaml::from_str(&text).unwrap();
+        assert_eq!(back.as_str(), id);
+    }
+}
+
+/// A customer's `contact` is required for a provider that stores contacts (the default: the
+/// partner API), located at the customer; for one that stores none it may be left out.
+#[test]
+fn contact_is_required_only_where_the_provider_stores_contacts() {
+    let text = format!(
+        "{PARTNER}defaults: {{ country: GB, timezone: UTC }}\ncustomers:\n  - key: c1\n    name: C1\n  - {{ key: c2, name: C2, contact: {{ name: K, email: k@c2.example }} }}\n"
+    );
+    let sources = [src("a.yaml", &text)];
+    let want = "a.yaml:8:5: customer `c1` has no `contact`, which the partner API needs to create a customer: add `contact: { name: ..., email: ... }` (a provider that stores no contacts, such as nexudus, needs none: say which with --provider or PARTNERCTL_PROVIDER)";
+    assert_eq!(problems(&sources), [want]);
+    assert_eq!(
+        load_sources_for(&sources, None, Needs::default())
+            .unwrap_err()
+            .to_string(),
+        format!("{want}\n")
+    );
+    let d = load_sources_for(
+        &sources,
+        None,
+        Needs {
+            contact: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let contacts: Vec<Option<&str>> = d
+        .customers
+        .iter()
+        .map(|c| c.contact.as_ref().map(|c| c.email.as_str()))
+        .collect();
+    assert_eq!(contacts, [None, Some("k@c2.example")]);
+    // A contact that is given is checked whatever the provider.
+    let bad = text.replace("k@c2.example", "k@c2");
+    let p = load_sources_for(
+        &[src("a.yaml", &bad)],
+        None,
+        Needs {
+            contact: false,
+            ..Default::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(p.contains("invalid email address `k@c2`"), "{p}");
+    // Written back without a contact when it has none.
+    let yaml = serde_yaml::to_string(&d.customers[0]).unwrap();
+    assert!(!yaml.contains("contact"), "{yaml}");
+}
+
+/// The JSON Schema editors use says the same of `adopt` as the loader.
+#[test]
+fn the_schema_takes_adopt_as_a_string_or_a_number() {
+    let validator = jsonschema::validator_for(schema()).unwrap();
+    let file = |adopt: serde_json::Value| {
+        serde_json::json!({
+            "customers": [{
+                "key": "c1", "adopt": adopt, "name": "C1",
+                "contact": { "name": "J", "email": "j@c1.example" },
+                "networks": [{ "key": "n1", "adopt": adopt, "name": "N1" }],
+            }]
+        })
+    };
+    for good in [serde_json::json!(6), serde_json::json!("acc_1")] {
+        assert!(validator.is_valid(&file(good.clone())), "{good}");
+    }
+    for bad in [
+        serde_json::json!(1.5),
+        serde_json::json!(true),
+        serde_json::json!(""),
+        serde_json::json!(-1),
+    ] {
+        assert!(!validator.is_valid(&file(bad.clone())), "{bad}");
+    }
+}
+
 #[test]
 fn duplicate_services_and_syntax_errors() {
     let text = format!(

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Contact, Customer, Desired, Network, Service, SubAccount, User};
+use super::{AdoptId, Contact, Customer, Desired, Network, Service, SubAccount, User};
 use crate::vocab::AccountKind;
 
 /// One account of the desired tree, as [`Desired::walk`] yields it (`defaults` applied).
@@ -78,7 +78,7 @@ impl<'a> Iterator for Walk<'a> {
                 index,
                 parent: Some(self.network),
                 key: &s.key,
-                adopt: s.adopt.as_deref(),
+                adopt: s.adopt.as_ref().map(AdoptId::as_str),
                 name: &s.name,
                 contact: None,
                 country: s.country.as_deref(),
@@ -96,7 +96,7 @@ impl<'a> Iterator for Walk<'a> {
                 index,
                 parent: Some(self.customer),
                 key: &n.key,
-                adopt: n.adopt.as_deref(),
+                adopt: n.adopt.as_ref().map(AdoptId::as_str),
                 name: &n.name,
                 contact: None,
                 country: n.country.as_deref(),
@@ -115,9 +115,9 @@ impl<'a> Iterator for Walk<'a> {
                 index,
                 parent: None,
                 key: &c.key,
-                adopt: c.adopt.as_deref(),
+                adopt: c.adopt.as_ref().map(AdoptId::as_str),
                 name: &c.name,
-                contact: Some(&c.contact),
+                contact: c.contact.as_ref(),
                 country: c.country.as_deref(),
                 timezone: c.timezone.as_deref(),
                 labels: &c.labels,

@@ -1,10 +1,14 @@
 //! Stage `export`, the estate: a live snapshot as the configuration model, in a stable order
 //! (accounts by key, users by email, services by type), with values the configuration would
-//! inherit anyway left out and what every customer shares moved to `defaults`. Pure.
+//! inherit anyway left out, what the vendor does not carry (a contact) left out, and what every
+//! customer shares moved to `defaults`. Accounts without a key are pinned to their live id with
+//! `adopt` where names repeat, and all of them when the provider carries no keys. Pure.
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::config::{Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User};
+use crate::config::{
+    AdoptId, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
+};
 use crate::live::{self, Snapshot};
 use crate::vocab::keys::KeyMaker;
 use crate::vocab::{AccountKind, PROTECT_LABEL, UserStatus};
@@ -26,10 +30,29 @@ pub struct Summary {
     pub expired: usize,
     /// Services.
     pub services: usize,
-    /// Accounts without a key, given one derived from their name (adopted by the first apply).
+    /// Accounts without a key, given one derived from their name (adopted by the first apply,
+    /// where the provider carries keys).
     pub derived_keys: usize,
-    /// Of those, accounts whose name is shared with a sibling, pinned by live id.
+    /// Of those, accounts pinned by live id: those whose name is shared with a sibling, or
+    /// every one when the provider carries no keys.
     pub pinned: usize,
+}
+
+/// What the provider the live state comes from carries, as far as an export is concerned (the
+/// edge fills it in from the provider's capabilities).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Carries {
+    /// Whether an account can carry its configuration key. Without, every account is pinned to
+    /// its live id with `adopt`, so that every plan finds it by id, also after its name was
+    /// changed at the vendor.
+    pub keys: bool,
+}
+
+impl Default for Carries {
+    /// What the partner API carries.
+    fn default() -> Self {
+        Carries { keys: true }
+    }
 }
 
 /// The live estate as configuration.
@@ -48,14 +71,14 @@ pub struct Estate {
 /// Keys, adoption pins and children of the live accounts.
 struct Tree<'l> {
     key: HashMap<&'l str, String>,
-    pin: HashMap<&'l str, String>,
+    pin: HashMap<&'l str, AdoptId>,
     children: HashMap<&'l str, Vec<&'l live::Account>>,
     users: HashMap<&'l str, Vec<&'l live::User>>,
     services: HashMap<&'l str, Vec<&'l live::Service>>,
 }
 
 impl<'l> Tree<'l> {
-    fn new(live: &'l Snapshot, summary: &mut Summary) -> Self {
+    fn new(live: &'l Snapshot, carries: Carries, summary: &mut Summary) -> Self {
         let mut maker = KeyMaker::new(live.accounts.iter().filter_map(|a| a.external_key.clone()));
         let mut unkeyed: Vec<&live::Account> = live
             .accounts
@@ -81,8 +104,8 @@ impl<'l> Tree<'l> {
         for a in unkeyed {
             key.insert(a.id.as_str(), maker.key_for(&a.name, &a.id));
             summary.derived_keys += 1;
-            if same_name[&(a.kind, a.parent_id.as_str(), a.name.as_str())] > 1 {
-                pin.insert(a.id.as_str(), a.id.clone());
+            if !carries.keys || same_name[&(a.kind, a.parent_id.as_str(), a.name.as_str())] > 1 {
+                pin.insert(a.id.as_str(), AdoptId::from(a.id.as_str()));
                 summary.pinned += 1;
             }
         }
@@ -228,16 +251,12 @@ fn network(t: &Tree<'_>, a: &live::Account, parent: &Place, s: &mut Summary) -> 
 fn customer(t: &Tree<'_>, a: &live::Account, s: &mut Summary) -> Customer {
     let (labels, protect) = labels(a);
     s.customers += 1;
-    let contact = a.contact.as_ref().map_or_else(
-        || Contact {
-            name: String::new(),
-            email: String::new(),
-        },
-        |c| Contact {
-            name: c.name.clone(),
-            email: c.email.clone(),
-        },
-    );
+    // A vendor that carries no contact leaves it out (never an empty one, which no check
+    // accepts).
+    let contact = a.contact.as_ref().map(|c| Contact {
+        name: c.name.clone(),
+        email: c.email.clone(),
+    });
     let place = Place::of(
         a,
         &Place {
@@ -263,10 +282,11 @@ fn customer(t: &Tree<'_>, a: &live::Account, s: &mut Summary) -> Customer {
     }
 }
 
-/// The live estate of `live` as configuration.
-pub fn estate(live: &Snapshot) -> Estate {
+/// The live estate of `live`, from a provider that carries what `carries` says, as
+/// configuration.
+pub fn estate(live: &Snapshot, carries: Carries) -> Estate {
     let mut summary = Summary::default();
-    let tree = Tree::new(live, &mut summary);
+    let tree = Tree::new(live, carries, &mut summary);
     let partner = Partner {
         name: live.partner.name.clone(),
         users: tree.users(&live.partner.id, &mut summary),

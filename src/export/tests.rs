@@ -2,10 +2,10 @@
 //! to zero changes against the state it came from (adoptions and re-sent invitations aside).
 
 use super::*;
-use crate::config::{Source, load_sources};
+use crate::config::{Needs, Source, load_sources, load_sources_for};
 use crate::live::Snapshot;
 use crate::plan::testutil::{applied_acme, simulate};
-use crate::plan::{Action, Options, plan};
+use crate::plan::{Action, Capabilities, Options, StoredFields, plan, plan_for};
 use crate::vocab::UserStatus;
 
 fn load(files: &[File]) -> crate::config::Desired {
@@ -20,7 +20,7 @@ fn load(files: &[File]) -> crate::config::Desired {
 }
 
 fn actions(live: &Snapshot, layout: Layout) -> Vec<Action> {
-    let files = files(&estate(live), layout);
+    let files = files(&estate(live, Carries::default()), layout);
     let p = plan(&load(&files), live, Options::default()).unwrap();
     p.operations.iter().map(|o| o.action()).collect()
 }
@@ -31,7 +31,7 @@ fn acme_exports_to_a_configuration_that_plans_to_zero() {
     for layout in [Layout::Single, Layout::PerCustomer] {
         assert_eq!(actions(&live, layout), [], "{layout:?}");
     }
-    let e = estate(&live);
+    let e = estate(&live, Carries::default());
     assert_eq!(e.summary.customers, 3);
     assert_eq!(e.summary.pending, 10);
     assert_eq!(e.summary.derived_keys, 0);
@@ -66,7 +66,7 @@ fn unkeyed_accounts_get_keys_and_the_first_apply_only_adopts_and_resends() {
             u.status = UserStatus::Expired;
         }
     }
-    let e = estate(&live);
+    let e = estate(&live, Carries::default());
     assert_eq!(e.summary.derived_keys, live.accounts.len());
     assert_eq!(e.summary.pinned, 2);
     assert_eq!(e.summary.expired, 1);
@@ -86,7 +86,51 @@ fn unkeyed_accounts_get_keys_and_the_first_apply_only_adopts_and_resends() {
             .map(|c| c.key.clone())
             .collect::<Vec<_>>()
     };
-    assert_eq!(keys(&estate(&after)), keys(&e));
+    assert_eq!(keys(&estate(&after, Carries::default())), keys(&e));
+}
+
+/// A live customer without a contact (a vendor that carries none) exports without `contact`,
+/// never with an empty one: the files load for a provider that stores no contacts and plan to
+/// zero there; for the partner API, which needs contacts, each such customer is a located
+/// problem.
+#[test]
+fn customers_without_a_contact_export_without_one() {
+    let mut live = applied_acme();
+    for a in &mut live.accounts {
+        a.contact = None;
+    }
+    let fs = files(&estate(&live, Carries::default()), Layout::Single);
+    assert!(!fs[0].text.contains("contact"), "{}", fs[0].text);
+    let sources = [Source {
+        path: "e.yaml".into(),
+        text: fs[0].text.clone(),
+    }];
+    let d = load_sources_for(
+        &sources,
+        None,
+        Needs {
+            contact: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let caps = Capabilities {
+        fields: StoredFields {
+            contact: false,
+            ..StoredFields::all()
+        },
+        ..Capabilities::full()
+    };
+    let p = plan_for(&d, &live, Options::default(), &caps).unwrap();
+    assert_eq!(p.operations, []);
+    let problems = load_sources(&sources).unwrap_err();
+    assert_eq!(problems.len(), 3, "{problems}");
+    assert!(
+        problems
+            .iter()
+            .all(|p| p.to_string().contains("has no `contact`")),
+        "{problems}"
+    );
 }
 
 #[test]
@@ -98,15 +142,18 @@ fn output_is_deterministic_whatever_the_live_order() {
     shuffled.services.reverse();
     for layout in [Layout::Single, Layout::PerCustomer] {
         assert_eq!(
-            files(&estate(&live), layout),
-            files(&estate(&shuffled), layout)
+            files(&estate(&live, Carries::default()), layout),
+            files(&estate(&shuffled, Carries::default()), layout)
         );
     }
 }
 
 #[test]
 fn per_customer_files_start_with_the_schema_line() {
-    let fs = files(&estate(&applied_acme()), Layout::PerCustomer);
+    let fs = files(
+        &estate(&applied_acme(), Carries::default()),
+        Layout::PerCustomer,
+    );
     let names: Vec<String> = fs.iter().map(|f| f.path.display().to_string()).collect();
     assert_eq!(
         names,
@@ -126,5 +173,124 @@ fn per_customer_files_start_with_the_schema_line() {
         fs[1]
             .text
             .starts_with("# yaml-language-server: $schema=../partnerctl.schema.json\n")
+    );
+}
+
+/// A vendor like Nexudus: accounts carry no key, no contact, no labels and no services, ids
+/// are numbers, and only names are stored.
+fn keyless() -> (Snapshot, Capabilities) {
+    let mut live = applied_acme();
+    live.services.clear();
+    let number: std::collections::HashMap<String, String> = live
+        .accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.id.clone(), (i + 6).to_string()))
+        .collect();
+    let renumber = |id: &mut String| {
+        if let Some(n) = number.get(id.as_str()) {
+            id.clone_from(n);
+        }
+    };
+    for a in &mut live.accounts {
+        renumber(&mut a.id);
+        renumber(&mut a.parent_id);
+        a.external_key = None;
+        a.contact = None;
+        a.labels.clear();
+    }
+    for u in &mut live.users {
+        renumber(&mut u.account_id);
+    }
+    let caps = Capabilities {
+        create: Vec::new(),
+        delete: Vec::new(),
+        services: false,
+        keys: false,
+        fields: StoredFields {
+            contact: false,
+            country: false,
+            timezone: false,
+            labels: false,
+        },
+        ..Capabilities::full()
+    };
+    (live, caps)
+}
+
+fn load_for_keyless(files: &[File]) -> crate::config::Desired {
+    let sources: Vec<Source> = files
+        .iter()
+        .map(|f| Source {
+            path: f.path.display().to_string(),
+            text: f.text.clone(),
+        })
+        .collect();
+    load_sources_for(
+        &sources,
+        None,
+        Needs {
+            contact: false,
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|p| panic!("{p}\n{}", files[0].text))
+}
+
+/// From a provider without keys, every account is pinned to its live id (written as the
+/// number it is): the export plans to zero, and a customer renamed at the vendor afterwards is
+/// found by its id and renamed back, not created again. Without the pins it would be a new
+/// customer.
+#[test]
+fn without_keys_every_account_is_pinned_and_a_rename_at_the_vendor_is_an_update() {
+    let (mut live, caps) = keyless();
+    let e = estate(&live, Carries { keys: false });
+    assert_eq!(e.summary.derived_keys, live.accounts.len());
+    assert_eq!(e.summary.pinned, live.accounts.len());
+    let fs = files(&e, Layout::Single);
+    let text = &fs[0].text;
+    assert!(!text.contains("contact"), "{text}");
+    for a in &live.accounts {
+        assert!(text.contains(&format!("adopt: {}\n", a.id)), "{text}");
+    }
+    let desired = load_for_keyless(&fs);
+    let p = plan_for(&desired, &live, Options::default(), &caps).unwrap();
+    assert_eq!(p.operations, []);
+    assert!(p.unmanaged.is_empty());
+
+    let fabrikam = live
+        .accounts
+        .iter_mut()
+        .find(|a| a.name == "Fabrikam Inc")
+        .unwrap();
+    fabrikam.name = "Fabrikam Renamed".into();
+    let p = plan_for(&desired, &live, Options::default(), &caps).unwrap();
+    let ops: Vec<(Action, &str)> = p
+        .operations
+        .iter()
+        .map(|o| (o.action(), o.address.as_str()))
+        .collect();
+    assert_eq!(ops, [(Action::Update, "customer.fabrikam-inc")]);
+    let crate::plan::Change::Update { before, after, .. } = &p.operations[0].change else {
+        panic!("{:?}", p.operations[0]);
+    };
+    assert_eq!(
+        (before.name.as_str(), after.name.as_str()),
+        ("Fabrikam Renamed", "Fabrikam Inc")
+    );
+
+    // Without the pins, the renamed customer would be a new one.
+    let (original, _) = keyless();
+    let unpinned = load_for_keyless(&files(
+        &estate(&original, Carries::default()),
+        Layout::Single,
+    ));
+    let p = plan_for(&unpinned, &live, Options::default(), &caps).unwrap();
+    assert!(
+        p.operations
+            .iter()
+            .any(|o| (o.action(), o.address.as_str()) == (Action::Create, "customer.fabrikam-inc")),
+        "{:#?}",
+        p.operations
     );
 }

@@ -57,6 +57,14 @@ pub enum PlanError {
         /// What is wrong.
         problem: AdoptProblem,
     },
+    /// A customer to create without the contact the provider stores (and needs to create it).
+    #[error("{}{address}: creating this customer needs its contact, which the provider stores, and the configuration gives none: add `contact: {{ name: ..., email: ... }}` to it", location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default())]
+    NoContact {
+        /// Where the customer is declared (its `key`), when known.
+        location: Option<crate::config::Location>,
+        /// The customer.
+        address: String,
+    },
     /// A `--target` address that names no account.
     #[error("--target {target}: no such account in the configuration or the live state{}", closest.as_ref().map(|c| format!("; did you mean {c}?")).unwrap_or_default())]
     UnknownTarget {

@@ -302,7 +302,7 @@ mod tests {
             .unwrap()
             .id
             .clone();
-        desired.customers[0].adopt = Some(id);
+        desired.customers[0].adopt = Some(id.into());
         let p = plan_for(&desired, &live, Options::default(), &caps).unwrap();
         let ops: Vec<String> = p
             .operations

@@ -327,7 +327,24 @@ impl<'l> Planner<'l> {
             },
             None => self.candidates(w, parent_live_id),
         };
-        self.adopt_or_create(w, parent, &candidates)
+        let placed = self.adopt_or_create(w, parent, &candidates);
+        if placed.creator.is_some() {
+            self.creatable(desired, w);
+        }
+        placed
+    }
+
+    /// A creation of `w` lacks nothing the provider needs: a provider that stores contacts
+    /// needs a customer's contact to create it (one that stores none is told nothing of it,
+    /// and a person creating the customer by hand types one of their choosing).
+    fn creatable(&mut self, desired: &Desired, w: &Wanted<'_>) {
+        if w.kind == AccountKind::Customer && w.fields.contact.is_none() && self.caps.fields.contact
+        {
+            self.errors.push(PlanError::NoContact {
+                location: desired.declared_at.get(w.key).cloned(),
+                address: format!("{}.{}", w.kind, w.key),
+            });
+        }
     }
 
     /// A desired account not found by key: adopts the one candidate, creates it when there is

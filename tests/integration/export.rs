@@ -1,6 +1,7 @@
 //! `partnerctl export` end to end against a real sandbox: the exported files of the acme estate
-//! (both layouts, byte for byte), refusals, and random hand-made estates that export, validate,
-//! plan only adoptions and re-sends, and converge after one apply.
+//! (both layouts, byte for byte), refusals, random hand-made estates that export, validate,
+//! plan only adoptions and re-sends, and converge after one apply, and the takeover of a
+//! Nexudus estate (pinned by id, without contacts).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,6 +11,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 use crate::support::cli::{Cmd, partnerctl};
+use crate::support::nexudus::{self, Nx};
 use crate::support::{Api, Sandbox, acme};
 
 /// `partnerctl SUBCOMMAND` against `sb` with `token`.
@@ -360,4 +362,265 @@ async fn hand_made_estates_export_then_adopt_then_converge() {
         "{unkeyed} {expired} {pinned}"
     );
     eprintln!("{seeds} estates: {unkeyed} unkeyed accounts, {expired} expired, {pinned} pinned");
+}
+
+/// The Nexudus sandbox's time scale, and the client's (they must agree).
+const NEXUDUS_SCALE: &str = "1000";
+
+/// `partnerctl SUBCOMMAND` against the sandbox's Nexudus dialect as the reseller's login.
+fn nexudus(sb: &Sandbox, subcommand: &str) -> Cmd {
+    partnerctl()
+        .arg(subcommand)
+        .env("PARTNERCTL_PROVIDER", "nexudus")
+        .env("PARTNERCTL_ENDPOINT", &sb.url)
+        .env("NEXUDUS_USERNAME", nexudus::LOGIN)
+        .env("NEXUDUS_PASSWORD", nexudus::PASSWORD)
+        .env("PARTNERCTL_NEXUDUS_TIME_SCALE", NEXUDUS_SCALE)
+}
+
+/// Every business, by name: its complete record.
+async fn businesses(nx: &Nx) -> BTreeMap<String, Value> {
+    let all = nx.list_all("/api/sys/businesses", 1000).await;
+    all.into_iter()
+        .map(|b| (b["Name"].as_str().unwrap().to_string(), b))
+        .collect()
+}
+
+/// A login at the dashboard, linked to `businesses`.
+async fn login(nx: &Nx, email: &str, name: &str, admin: bool, businesses: &[i64]) {
+    let body =
+        json!({ "FullName": name, "Email": email, "IsAdmin": admin, "Businesses": businesses });
+    nx.post("/api/sys/users", body).await.written();
+}
+
+/// Every account of an exported configuration: (key, `adopt` as written).
+fn pins(tree: &BTreeMap<String, String>) -> Vec<(String, serde_yaml::Value)> {
+    fn visit(account: &serde_yaml::Value, out: &mut Vec<(String, serde_yaml::Value)>) {
+        let key = account["key"].as_str().unwrap().to_string();
+        out.push((key, account["adopt"].clone()));
+        for list in ["networks", "sub_accounts"] {
+            if let Some(children) = account[list].as_sequence() {
+                children.iter().for_each(|c| visit(c, out));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (path, text) in tree.iter().filter(|(p, _)| p.ends_with(".yaml")) {
+        let doc: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+        let customers = doc["customers"].as_sequence().cloned().unwrap_or_default();
+        assert!(!text.contains("contact"), "{path}:\n{text}");
+        customers.iter().for_each(|c| visit(c, &mut out));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// A Nexudus estate made at the dashboard (customers, a network with a sub-account, logins of
+/// the reseller and of customers) is taken over: the export pins every account to its
+/// business id, written as the number it is, with no contact (the vendor carries none); it
+/// validates for this provider and plans to no change. A customer and a sub-account renamed
+/// at the dashboard afterwards are found by their ids: the plan renames them back (no new
+/// account, no manual step), and after the apply it is empty again. A new customer without a
+/// contact is a dashboard step that says so.
+#[tokio::test]
+async fn a_nexudus_estate_is_taken_over_pinned_by_id_and_renames_at_the_vendor_are_updates() {
+    let sb = Sandbox::nexudus(&["--time-scale", NEXUDUS_SCALE]);
+    let nx = sb.nexudus_partner("Acme Partners", nexudus::LOGIN);
+    sb.add_customer("Contoso Ltd", &[]);
+    sb.add_customer("Fabrikam Inc", &[]);
+    sb.add_account(&[
+        "--kind",
+        "network",
+        "--name",
+        "Contoso Network",
+        "--parent",
+        "Contoso Ltd",
+    ]);
+    sb.add_account(&[
+        "--kind",
+        "sub_account",
+        "--name",
+        "Contoso Paris",
+        "--parent",
+        "Contoso Network",
+        "--timezone",
+        "Europe/Paris",
+    ]);
+    let ids: BTreeMap<String, i64> = businesses(&nx)
+        .await
+        .into_iter()
+        .map(|(name, b)| (name, b["Id"].as_i64().unwrap()))
+        .collect();
+    login(
+        &nx,
+        nexudus::LOGIN,
+        "Acme Ops",
+        true,
+        &[ids["Acme Partners"]],
+    )
+    .await;
+    login(
+        &nx,
+        "jane@contoso.example",
+        "Jane Doe",
+        true,
+        &[ids["Contoso Ltd"]],
+    )
+    .await;
+    login(
+        &nx,
+        "bob@contoso.example",
+        "Bob",
+        false,
+        &[ids["Contoso Ltd"]],
+    )
+    .await;
+    login(
+        &nx,
+        "paris@contoso.example",
+        "Paris Desk",
+        false,
+        &[ids["Contoso Paris"]],
+    )
+    .await;
+    login(
+        &nx,
+        "ravi@fabrikam.example",
+        "Ravi Patel",
+        false,
+        &[ids["Fabrikam Inc"]],
+    )
+    .await;
+    sb.admin(&["users", "accept", "--email", "jane@contoso.example"])
+        .success();
+
+    // Export: every account pinned to its business id, as a number; no contact anywhere.
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("estate");
+    let run = nexudus(&sb, "export").arg("-o").arg(&tree).run().success();
+    run.stderr_contains("Exported 2 customer(s), 1 network(s), 1 sub-account(s), 5 user(s)");
+    run.stderr_contains("4 account(s) got a key from their name and are pinned to their live id");
+    let files = read_tree(&tree);
+    let number = |name: &str| serde_yaml::Value::from(ids[name]);
+    assert_eq!(
+        pins(&files),
+        [
+            ("contoso-ltd".to_string(), number("Contoso Ltd")),
+            ("contoso-network".to_string(), number("Contoso Network")),
+            ("contoso-paris".to_string(), number("Contoso Paris")),
+            ("fabrikam-inc".to_string(), number("Fabrikam Inc")),
+        ]
+    );
+    let partner = &files["partner.yaml"];
+    assert!(partner.contains("email: ops@acme.example"), "{partner}");
+    let contoso = &files["customers/contoso-ltd.yaml"];
+    for user in [
+        "jane@contoso.example",
+        "bob@contoso.example",
+        "paris@contoso.example",
+    ] {
+        assert!(contoso.contains(user), "{contoso}");
+    }
+
+    // Valid for this provider (the partner API would want contacts), and no change.
+    nexudus(&sb, "validate").arg(&tree).run().success();
+    partnerctl()
+        .arg("validate")
+        .arg(&tree)
+        .run()
+        .code(1)
+        .stderr_contains("customer `contoso-ltd` has no `contact`");
+    nexudus(&sb, "plan")
+        .arg(&tree)
+        .arg("--detailed-exitcode")
+        .run()
+        .success()
+        .stdout_contains("No changes");
+
+    // Renamed at the dashboard: a PUT of the complete business record.
+    for (old, new) in [
+        ("Fabrikam Inc", "Fabrikam Renamed"),
+        ("Contoso Paris", "Paris Office"),
+    ] {
+        let mut record = nx
+            .get(&format!("/api/sys/businesses/{}", ids[old]))
+            .await
+            .ok();
+        record["Name"] = json!(new);
+        assert_eq!(
+            nx.put("/api/sys/businesses", record).await.written(),
+            ids[old]
+        );
+    }
+    let run = nexudus(&sb, "plan")
+        .arg(&tree)
+        .args(["--detailed-exitcode", "--format", "json"])
+        .run()
+        .code(2);
+    let plan: Value = serde_json::from_str(&run.stdout).unwrap();
+    let mut ops: Vec<(&str, &str, &str, &str)> = plan["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["action"].as_str().unwrap(),
+                o["address"].as_str().unwrap(),
+                o["before"]["name"].as_str().unwrap_or_default(),
+                o["after"]["name"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    ops.sort_unstable();
+    assert_eq!(
+        ops,
+        [
+            (
+                "update",
+                "customer.fabrikam-inc",
+                "Fabrikam Renamed",
+                "Fabrikam Inc"
+            ),
+            (
+                "update",
+                "sub_account.contoso-paris",
+                "Paris Office",
+                "Contoso Paris"
+            ),
+        ],
+        "{}",
+        run.stdout
+    );
+    assert!(plan.get("manual_steps").is_none(), "{}", run.stdout);
+    assert_eq!(plan["summary"]["unmanaged"], 0, "{}", run.stdout);
+
+    // The apply renames them back at the vendor; then nothing is left to do.
+    nexudus(&sb, "apply")
+        .arg(&tree)
+        .arg("--auto-approve")
+        .run()
+        .success();
+    let names = businesses(&nx).await;
+    assert!(
+        names.contains_key("Fabrikam Inc") && names.contains_key("Contoso Paris"),
+        "{:?}",
+        names.keys()
+    );
+    nexudus(&sb, "plan")
+        .arg(&tree)
+        .arg("--detailed-exitcode")
+        .run()
+        .success();
+
+    // A new customer without a contact: the dashboard step says the contact is not in the
+    // configuration.
+    std::fs::write(
+        tree.join("customers/globex.yaml"),
+        "customers:\n  - { key: globex, name: Globex, country: GB, timezone: Europe/London }\n",
+    )
+    .unwrap();
+    let run = nexudus(&sb, "plan").arg(&tree).run().success();
+    run.stdout_contains("Add Customer");
+    run.stdout_contains("Name: Globex");
+    run.stdout_contains("Contact name and email: not in the configuration");
 }

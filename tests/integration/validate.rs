@@ -51,6 +51,35 @@ fn invalid_examples_report_their_problems() {
     }
 }
 
+/// Whether a customer needs a `contact` depends on the provider the configuration is for: the
+/// partner API (also when none is named) needs one; Nexudus, named by flag or environment,
+/// stores none. Every other problem is reported either way.
+#[test]
+fn a_contact_is_required_only_for_a_provider_that_stores_contacts() {
+    let file = "examples/invalid/missing-field.yaml";
+    let no_contact = "9:5: customer `contoso` has no `contact`";
+    let no_name = "12:9: missing required field `name`";
+    let validate = || partnerctl().args(["validate", file]).args(CATALOG);
+    for run in [
+        validate().run(),
+        validate().args(["--provider", "http"]).run(),
+        validate().env("PARTNERCTL_PROVIDER", "http").run(),
+    ] {
+        run.code(1)
+            .stderr_contains(no_contact)
+            .stderr_contains(no_name);
+    }
+    for run in [
+        validate().args(["--provider", "nexudus"]).run(),
+        validate().env("PARTNERCTL_PROVIDER", "nexudus").run(),
+    ] {
+        let run = run.code(1);
+        run.stderr_contains(no_name)
+            .stderr_contains("1 problem found");
+        assert!(!run.stderr.contains("contact"), "{}", run.stderr);
+    }
+}
+
 #[test]
 fn problems_in_two_files_are_reported_in_one_run() {
     let run = partnerctl()

@@ -6,7 +6,8 @@
 //!   unknown fields (with the closest allowed name), missing required fields, wrong types;
 //! - `rules`, values and relations: key syntax, emails, countries, timezones, roles, `version`,
 //!   duplicates (account keys across the whole config, user emails and service types within an
-//!   account), `partner`/`defaults` declared once;
+//!   account), `partner`/`defaults` declared once, a customer's contact where the provider
+//!   needs one;
 //! - `services`, against a service catalog when one is given: known types (with the closest
 //!   known one suggested) and settings their schemas accept;
 //! - `logins`, for providers that keep a user's role and name on the login: one role and one

@@ -1,12 +1,13 @@
 //! Stage `config`, validation of values and relations: key syntax, emails, countries, timezones,
 //! roles, `version`, duplicates (account keys across the whole config, user emails and service
-//! types within an account), `partner`/`defaults` declared once. Pure.
+//! types within an account), `partner`/`defaults` declared once, a customer's contact where the
+//! provider needs one ([`Needs`]). Pure.
 
 use std::collections::HashMap;
 
 use super::Sink;
 use crate::config::yaml::{Node, Pos, Value};
-use crate::config::{FileId, Location, ProblemKind};
+use crate::config::{FileId, Location, Needs, ProblemKind};
 use crate::vocab::PROTECT_LABEL;
 use crate::vocab::rules::{
     LABEL_KEY_MAX_CHARS, LABEL_VALUE_MAX_CHARS, LABELS_MAX, NAME_MAX_CHARS, NameProblem,
@@ -41,6 +42,8 @@ pub(crate) struct Semantics<'a> {
     default_country: Option<String>,
     /// The keys of `defaults.labels`, which every customer carries too.
     default_labels: Vec<String>,
+    /// What the provider needs beyond the format.
+    needs: Needs,
     locate: &'a dyn Fn(FileId, Pos) -> Location,
 }
 
@@ -54,6 +57,7 @@ impl<'a> Semantics<'a> {
             seen: DefaultsSeen::default(),
             default_country: None,
             default_labels: Vec::new(),
+            needs: Needs::default(),
             locate,
         }
     }
@@ -147,7 +151,12 @@ impl<'a> Semantics<'a> {
         }
     }
 
-    /// After all files: was `partner` declared at all?
+    /// Checks the configuration for a provider that needs what `needs` says (by default, what
+    /// the partner API needs).
+    pub(crate) fn needs(&mut self, needs: Needs) {
+        self.needs = needs;
+    }
+
     /// Checks customers as if `defaults` gave a country and a time zone (a customer table read
     /// on its own, whose configuration's defaults are not known).
     pub(crate) fn assume_defaults(&mut self) {
@@ -155,6 +164,7 @@ impl<'a> Semantics<'a> {
         self.seen.timezone = true;
     }
 
+    /// After all files: was `partner` declared at all?
     pub(crate) fn finish(&mut self, first_file: Option<FileId>) {
         if self.partner.is_none() {
             if let Some(f) = first_file {
@@ -175,9 +185,15 @@ impl<'a> Semantics<'a> {
             self.account_key(file, k);
         }
         self.name(file, node.get("name"), "name");
-        if let Some(contact) = node.get("contact") {
-            self.name(file, contact.get("name"), "contact name");
-            self.email(file, contact.get("email"));
+        match node.get("contact") {
+            Some(contact) => {
+                self.name(file, contact.get("name"), "contact name");
+                self.email(file, contact.get("email"));
+            }
+            None if kind == Kind::Customer && self.needs.contact => {
+                self.push(file, node.pos, ProblemKind::NoContact(label.clone()));
+            }
+            None => {}
         }
         let country = node.get("country").filter(|n| n.value != Value::Null);
         let timezone = node.get("timezone").filter(|n| n.value != Value::Null);

@@ -64,10 +64,10 @@ fn customer(i: usize) -> impl Strategy<Value = Customer> {
             key: format!("c{i}"),
             adopt: None,
             name: format!("Customer {i}{}", if name == 1 { " Ltd" } else { "" }),
-            contact: crate::config::Contact {
+            contact: Some(crate::config::Contact {
                 name: "C".into(),
                 email: format!("c{i}@x.example"),
-            },
+            }),
             country: Some("GB".into()),
             timezone: Some(if tz { "UTC" } else { "Europe/London" }.into()),
             protect: false,

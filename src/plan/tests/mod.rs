@@ -108,7 +108,7 @@ fn every_field_alone_is_one_update_of_that_field() {
     type Edit = fn(&mut crate::config::Customer);
     let edits: [(&str, Edit); 4] = [
         ("contact", |c| {
-            c.contact.email = "new@fabrikam.example".into()
+            c.contact.as_mut().unwrap().email = "new@fabrikam.example".into()
         }),
         ("country", |c| c.country = Some("FR".into())),
         ("timezone", |c| c.timezone = Some("Europe/Paris".into())),
@@ -417,4 +417,50 @@ fn a_default_spelled_out_is_no_change_of_settings() {
     assert!(with(false).is_empty());
     let changed = with(true);
     assert_eq!(changed.counts(), [(Action::UpdateService, 1)]);
+}
+
+/// A customer without a contact: creating it is refused, located at the customer, when the
+/// provider stores contacts (it needs one); when it stores none, the creation carries none;
+/// an existing customer without one in the configuration is no change either way.
+#[test]
+fn creating_a_customer_without_a_contact_needs_a_provider_that_stores_none() {
+    let yaml = "version: 1\npartner: { name: Acme Partners }\ncustomers:\n  - { key: a, name: A, country: GB, timezone: UTC }\n  - { key: b, name: B, country: GB, timezone: UTC }\n";
+    let d = crate::config::load_sources_for(
+        &[Source {
+            path: "t.yaml".into(),
+            text: yaml.into(),
+        }],
+        None,
+        crate::config::Needs {
+            contact: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut live = empty_live();
+    let mut b = unkeyed_customer("acc_1", "B");
+    b.parent_id.clone_from(&live.partner.id);
+    b.external_key = Some("b".into());
+    live.accounts.push(b);
+    let stores_none = Capabilities {
+        fields: StoredFields {
+            contact: false,
+            ..StoredFields::all()
+        },
+        ..Capabilities::full()
+    };
+    let p = plan_for(&d, &live, Options::default(), &stores_none).unwrap();
+    assert_eq!(actions(&p), [(Action::Create, "customer.a")]);
+    let Change::Create { fields, .. } = &p.operations[0].change else {
+        panic!("{:?}", p.operations[0]);
+    };
+    assert_eq!(fields.contact, None);
+    let errors = plan_for(&d, &live, Options::default(), &Capabilities::full()).unwrap_err();
+    let errors: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        errors,
+        [
+            "t.yaml:4:12: customer.a: creating this customer needs its contact, which the provider stores, and the configuration gives none: add `contact: { name: ..., email: ... }` to it"
+        ]
+    );
 }

@@ -191,6 +191,10 @@ fn runbook(op: &Operation, parent: &str) -> (String, Vec<String>) {
             if let Some(c) = &fields.contact {
                 lines.push(format!("Contact name: {}", c.name));
                 lines.push(format!("Contact email: {}", c.email));
+            } else if kind == AccountKind::Customer {
+                lines.push(
+                    "Contact name and email: not in the configuration (partnerctl does not manage contacts at Nexudus); type the customer's contact person".into(),
+                );
             }
             if let Some(c) = &fields.country {
                 lines.push(format!("Country: {c}"));

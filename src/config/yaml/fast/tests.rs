@@ -23,10 +23,24 @@ fn reads_the_subset_like_the_full_parser() {
         "  a: b c  \n  d: [1, -2, 0x1F, .nan, ~, true, NO, 'x', \"y\", {e: f}]\n",
         "a: Zürich Café\nb: {k: 日本, l: http://x.example:80/a#b}\nc: a#b\n",
         "a:\n  - x\n  -   y: 1\n      z: 2\n  - [ ]\n",
+        "customers:\n- key: c1\n  adopt: 6\n  networks:\n  - { key: n1, adopt: \"acc_1\" }\n  - { key: n2, adopt: '7' }\n",
     ];
     for text in read {
         assert!(checked(text).is_some(), "{text}");
     }
+    // An `adopt` id as a number stays a number, quoted ones strings (the loader takes either).
+    let doc = checked(read[6]).unwrap();
+    let c = &doc.list("customers")[0];
+    assert_eq!(c.get("adopt").map(|n| &n.value), Some(&Value::Int(6)));
+    let adopts: Vec<&Value> = c
+        .list("networks")
+        .iter()
+        .filter_map(|n| n.get("adopt").map(|a| &a.value))
+        .collect();
+    assert_eq!(
+        adopts,
+        [&Value::String("acc_1".into()), &Value::String("7".into())]
+    );
     let left = [
         "",
         "# c\n",

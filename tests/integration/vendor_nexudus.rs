@@ -104,12 +104,13 @@ async fn manual_steps_then_adoption_by_name_then_invitations_then_no_changes() {
     // 1. The plan: three manual steps in the dashboard's words, with the values to type.
     let plan = nexudus(&sb, "plan", &dir, SCALE).run().success();
     for line in [
-        "Add Customer",
+        "1. Add the customer account",
+        "click \"Add account\" (older dashboards: \"Add Customer\")",
         "Name: Contoso Ltd",
         "Contact email: jane@contoso.example",
         "Country: GB",
-        "Select the customer \"Contoso Ltd\" and click \"Add network account\".",
-        "Select the network account \"Contoso Network\" and click \"Create sub-account\".",
+        "select the customer \"Contoso Ltd\" and click \"Add network account\".",
+        "click \"⋯\" next to the network account \"Contoso Network\" and choose \"Add sub-account\" (older dashboards: select it and click \"Create sub-account\").",
         "Time zone: Europe/Paris",
     ] {
         plan.stdout_contains(line);
@@ -157,7 +158,7 @@ async fn manual_steps_then_adoption_by_name_then_invitations_then_no_changes() {
     ]);
     // 4. The next plan finds them by name and invites; apply completes.
     let plan = nexudus(&sb, "plan", &dir, SCALE).run().success();
-    assert!(!plan.stdout.contains("Add Customer"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("Manual steps"), "{}", plan.stdout);
     plan.stdout_contains("+ invite jane@contoso.example (\"Jane Doe\", admin)");
     apply(&sb, &dir).success();
     assert_eq!(

@@ -9,7 +9,9 @@
 //! - a customer is a reseller account (`sys/reselleraccounts`) pointing at its business
 //!   (`BusinessId`); `CanManageAccount: false` forbids changes inside it;
 //! - a network account is a business whose `RootLocationId` is the customer's business, and a
-//!   sub-account a business whose `RootLocationId` is the network's;
+//!   sub-account a business whose `RootLocationId` is the network's; a business has an `Email`
+//!   (the sandbox keeps an account's contact email there) and a `ContactEmail` (a second one),
+//!   no contact name, and its country and time zone as ids, `CountryId` and `SimpleTimeZoneId`;
 //! - a user (`sys/users`) is one login (by email) with the businesses it may use (`Businesses`)
 //!   and one `IsAdmin` flag for all of them; `Active: false` until the person has signed in;
 //! - countries and time zones are two read-only lists, [`COUNTRIES`] ([`Country`], whose
@@ -18,6 +20,10 @@
 //!   and `UsesSummerTime`, and says nothing of IANA names: **the sandbox assumes `Name` is the
 //!   IANA time zone name** (`Europe/London`) and serves one record per IANA zone. (An older
 //!   page of the vendor's help shows `"Name": "GMT Standard Time"`, a Windows time zone id.)
+//!   The provider reads both lists once a run and gives the live model the ISO code and the
+//!   IANA name; a business pointing at an id the list lacks, or at a time zone whose `Name` is
+//!   not an IANA name, fails the read with the record and the field named, rather than a
+//!   guess (one Windows zone stands for several IANA zones).
 //!
 //! Behaviour both sides keep:
 //! - `POST /api/token` takes a form-encoded password grant (`grant_type=password`,
@@ -268,15 +274,18 @@ pub struct Business {
     /// Subdomain slug.
     #[serde(default)]
     pub web_address: Option<String>,
-    /// The contact email.
+    /// The primary email, shown on the business's profile.
     #[serde(default)]
-    pub email_contact: Option<String>,
-    /// Country (ISO 3166-1 alpha-2 here; the vendor has a country id).
+    pub email: Option<String>,
+    /// A secondary contact email.
     #[serde(default)]
-    pub country_code: Option<String>,
-    /// Time zone (IANA name here; the vendor has a time zone id).
+    pub contact_email: Option<String>,
+    /// Its country: the `Id` of a [`Country`].
     #[serde(default)]
-    pub time_zone: Option<String>,
+    pub country_id: Option<i64>,
+    /// Its time zone: the `Id` of a [`SimpleTimeZone`].
+    #[serde(default)]
+    pub simple_time_zone_id: Option<i64>,
     /// Suspended by the vendor.
     #[serde(default)]
     pub suspended: bool,

@@ -2,8 +2,9 @@
 //! dialect serves them: every ISO 3166-1 country, its `Id` the country's ISO numeric code, and
 //! every IANA time zone, its `Name` the zone's IANA name and its `Id` derived from that name.
 //! Both come with the build, so a country or zone has the same id in every database and every
-//! run.
+//! run. The store keeps ISO codes and IANA names; these tables turn them into ids and back.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use super::map::guid;
@@ -11,10 +12,14 @@ use crate::provider::nexudus::wire::{Country, SimpleTimeZone};
 use crate::sandbox::store::sha256_hex;
 use crate::vocab::rules;
 
-/// Both lists, sorted by id.
+/// Both lists, sorted by id, and their indexes.
 struct Lookups {
     countries: Vec<Country>,
     zones: Vec<SimpleTimeZone>,
+    country_ids: HashMap<&'static str, i64>,
+    country_codes: HashMap<i64, &'static str>,
+    zone_ids: HashMap<&'static str, i64>,
+    zone_names: HashMap<i64, &'static str>,
 }
 
 static LOOKUPS: LazyLock<Lookups> = LazyLock::new(|| {
@@ -51,6 +56,10 @@ static LOOKUPS: LazyLock<Lookups> = LazyLock::new(|| {
                 uses_summer_time: None,
             })
             .collect(),
+        country_ids: codes.iter().map(|(id, c)| (c.alpha2, *id)).collect(),
+        country_codes: codes.iter().map(|(id, c)| (*id, c.alpha2)).collect(),
+        zone_ids: names.iter().map(|(id, n)| (*n, *id)).collect(),
+        zone_names: names.iter().copied().collect(),
     }
 });
 
@@ -77,18 +86,31 @@ pub(super) fn time_zones() -> &'static [SimpleTimeZone] {
     &LOOKUPS.zones
 }
 
+/// The id of the country with ISO code `code`.
+pub(super) fn country_id(code: &str) -> Option<i64> {
+    LOOKUPS.country_ids.get(code).copied()
+}
+
+/// The ISO code of the country numbered `id`.
+pub(super) fn country_code(id: i64) -> Option<&'static str> {
+    LOOKUPS.country_codes.get(&id).copied()
+}
+
+/// The id of the IANA time zone `name`.
+pub(super) fn time_zone_id(name: &str) -> Option<i64> {
+    LOOKUPS.zone_ids.get(name).copied()
+}
+
+/// The IANA name of the time zone numbered `id`.
+pub(super) fn time_zone_name(id: i64) -> Option<&'static str> {
+    LOOKUPS.zone_names.get(&id).copied()
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
 
     use super::*;
-
-    fn id_of_zone(name: &str) -> Option<i64> {
-        let zone = time_zones()
-            .iter()
-            .find(|z| z.name.as_deref() == Some(name));
-        zone.map(|z| z.id)
-    }
 
     #[test]
     fn every_country_and_zone_the_store_accepts_is_listed_once_with_its_own_id() {
@@ -110,6 +132,26 @@ mod tests {
     }
 
     #[test]
+    fn codes_and_names_map_to_ids_and_back() {
+        for code in rules::COUNTRY_CODES {
+            let id = country_id(code).unwrap_or_else(|| panic!("{code} has no id"));
+            assert_eq!(country_code(id), Some(*code));
+        }
+        for name in rules::timezone_names() {
+            let id = time_zone_id(name).unwrap_or_else(|| panic!("{name} has no id"));
+            assert_eq!(time_zone_name(id), Some(name));
+        }
+        assert_eq!((country_id("GB"), country_id("FR")), (Some(826), Some(250)));
+        assert_eq!(country_id("UK"), None, "not a country code");
+        assert_eq!(
+            time_zone_id("europe/london"),
+            None,
+            "names are spelt exactly"
+        );
+        assert_eq!((country_code(1), time_zone_name(1)), (None, None));
+    }
+
+    #[test]
     fn ids_are_fixed_by_the_code_or_the_name() {
         let gb = countries().iter().find(|c| c.id == 826).unwrap();
         assert_eq!(
@@ -119,7 +161,7 @@ mod tests {
                 "United Kingdom of Great Britain and Northern Ireland"
             )
         );
-        let london = id_of_zone("Europe/London").unwrap();
+        let london = time_zone_id("Europe/London").unwrap();
         assert_eq!(london, zone_id("Europe/London"));
         assert!(london > 0 && london <= i64::from(i32::MAX));
         let z = time_zones().iter().find(|z| z.id == london).unwrap();

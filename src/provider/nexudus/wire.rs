@@ -20,7 +20,7 @@
 //!   and `UsesSummerTime`, and says nothing of IANA names: **the sandbox assumes `Name` is the
 //!   IANA time zone name** (`Europe/London`) and serves one record per IANA zone. (An older
 //!   page of the vendor's help shows `"Name": "GMT Standard Time"`, a Windows time zone id.)
-//!   The provider reads both lists once a run and gives the live model the ISO code and the
+//!   The provider reads both lists once a read and gives the live model the ISO code and the
 //!   IANA name; a business pointing at an id the list lacks, or at a time zone whose `Name` is
 //!   not an IANA name, fails the read with the record and the field named, rather than a
 //!   guess (one Windows zone stands for several IANA zones).

@@ -104,12 +104,13 @@ async fn manual_steps_then_adoption_by_name_then_invitations_then_no_changes() {
     // 1. The plan: three manual steps in the dashboard's words, with the values to type.
     let plan = nexudus(&sb, "plan", &dir, SCALE).run().success();
     for line in [
-        "Add Customer",
+        "1. Add the customer account",
+        "click \"Add account\" (older dashboards: \"Add Customer\")",
         "Name: Contoso Ltd",
         "Contact email: jane@contoso.example",
         "Country: GB",
-        "Select the customer \"Contoso Ltd\" and click \"Add network account\".",
-        "Select the network account \"Contoso Network\" and click \"Create sub-account\".",
+        "select the customer \"Contoso Ltd\" and click \"Add network account\".",
+        "click \"⋯\" next to the network account \"Contoso Network\" and choose \"Add sub-account\" (older dashboards: select it and click \"Create sub-account\").",
         "Time zone: Europe/Paris",
     ] {
         plan.stdout_contains(line);
@@ -157,7 +158,7 @@ async fn manual_steps_then_adoption_by_name_then_invitations_then_no_changes() {
     ]);
     // 4. The next plan finds them by name and invites; apply completes.
     let plan = nexudus(&sb, "plan", &dir, SCALE).run().success();
-    assert!(!plan.stdout.contains("Add Customer"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("Manual steps"), "{}", plan.stdout);
     plan.stdout_contains("+ invite jane@contoso.example (\"Jane Doe\", admin)");
     apply(&sb, &dir).success();
     assert_eq!(
@@ -668,5 +669,137 @@ fn runs_back_to_back_wait_out_a_throttled_sign_in() {
     let dir = config(CUSTOMERS);
     for _ in 0..3 {
         nexudus(&sb, "plan", &dir, "1").run().success();
+    }
+}
+
+/// The provider reads the country and time zone lists once a read, whatever the number of
+/// businesses, and gives the live model the ISO code and the IANA name each business points at
+/// (what `export` writes); the read's cost counts the two lists.
+#[tokio::test]
+async fn countries_and_time_zones_are_read_once_and_mapped_to_codes_and_names() {
+    use partnerctl::provider::Provider;
+    use partnerctl::provider::nexudus::NexudusProvider;
+    use partnerctl::provider::nexudus::client::{Credentials, Settings};
+
+    let sb = Sandbox::nexudus(&["--time-scale", SCALE]);
+    sb.nexudus_partner("Acme Partners", LOGIN);
+    sb.add_customer("Contoso Ltd", &[]);
+    sb.add_account(&[
+        "--kind",
+        "network",
+        "--name",
+        "Contoso Network",
+        "--parent",
+        "Contoso Ltd",
+    ]);
+    sb.add_account(&[
+        "--kind",
+        "sub_account",
+        "--name",
+        "Contoso Paris",
+        "--parent",
+        "Contoso Network",
+        "--country",
+        "FR",
+        "--timezone",
+        "Europe/Paris",
+    ]);
+    let provider = NexudusProvider::new(
+        &sb.url,
+        Credentials::Login {
+            username: LOGIN.into(),
+            password: PASSWORD.into(),
+            totp: None,
+        },
+        Settings {
+            timeout: std::time::Duration::from_secs(10),
+            attempts: 3,
+            time_scale: 1000.0,
+        },
+    )
+    .unwrap();
+    // The first read signs in; the ones measured below do not.
+    provider.snapshot().await.unwrap();
+    let live = provider.snapshot().await.unwrap();
+    let fields: Vec<(&str, Option<&str>, Option<&str>)> = live
+        .accounts
+        .iter()
+        .map(|a| {
+            let (c, t) = (a.country.as_deref(), a.timezone.as_deref());
+            (a.name.as_str(), c, t)
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("Contoso Ltd", Some("GB"), Some("Europe/London")),
+            // Inherited from its customer when it was added.
+            ("Contoso Network", Some("GB"), Some("Europe/London")),
+            ("Contoso Paris", Some("FR"), Some("Europe/Paris")),
+        ]
+    );
+    // The reseller, the country list, the time zone list, the reseller accounts, the
+    // businesses and the users (none, so no batch get): one page each.
+    let requests = |s: &partnerctl::live::Snapshot| s.read.as_ref().unwrap().requests;
+    assert_eq!(requests(&live), 6);
+    for i in 0..12 {
+        let name = format!("Customer {i}");
+        let country = ["DE", "ES", "IT"][i % 3];
+        sb.add_account(&[
+            "--kind",
+            "customer",
+            "--name",
+            &name,
+            "--contact-name",
+            "C",
+            "--contact-email",
+            "c@example.com",
+            "--country",
+            country,
+            "--timezone",
+            "Europe/Berlin",
+        ]);
+    }
+    let more = provider.snapshot().await.unwrap();
+    assert_eq!(more.accounts.len(), 15);
+    assert_eq!(
+        requests(&more),
+        6,
+        "the lists are read once, not per business"
+    );
+    let de = more
+        .accounts
+        .iter()
+        .find(|a| a.name == "Customer 0")
+        .unwrap();
+    assert_eq!(
+        (de.country.as_deref(), de.timezone.as_deref()),
+        (Some("DE"), Some("Europe/Berlin"))
+    );
+}
+
+/// A rename is a `PUT` of the complete business: what partnerctl does not manage (the second
+/// contact email, the country and time zone ids) is what it was before.
+#[tokio::test]
+async fn a_rename_keeps_the_fields_partnerctl_does_not_manage() {
+    let sb = Sandbox::nexudus(&["--time-scale", SCALE]);
+    let nx = sb.nexudus_partner("Acme Partners", LOGIN);
+    sb.add_customer("Contoso", &[]);
+    let listed = nx.list_all("/api/sys/businesses", 1000).await;
+    let id = listed.iter().find(|b| b["Name"] == "Contoso").unwrap()["Id"].clone();
+    let path = format!("/api/sys/businesses/{id}");
+    let mut record = nx.get(&path).await.ok();
+    record["ContactEmail"] = "desk@contoso.example".into();
+    nx.put("/api/sys/businesses", record).await.written();
+    let before = nx.get(&path).await.ok();
+    let dir = config(&format!(
+        "customers:\n  - key: contoso\n    name: Contoso Ltd\n    adopt: \"{id}\"\n    contact: {{ name: Jane Doe, email: jane@contoso.example }}\n"
+    ));
+    apply(&sb, &dir).success();
+    let after = nx.get(&path).await.ok();
+    assert_eq!(after["Name"], "Contoso Ltd");
+    for field in ["Email", "ContactEmail", "CountryId", "SimpleTimeZoneId"] {
+        assert!(!before[field].is_null(), "{field}: {before}");
+        assert_eq!(after[field], before[field], "{field}");
     }
 }

@@ -9,6 +9,7 @@ pub mod client;
 pub mod error;
 pub mod pace;
 pub mod read;
+mod runbook;
 pub mod wire;
 mod write;
 
@@ -23,7 +24,6 @@ use read::Learned;
 use crate::live::Snapshot;
 use crate::plan::{Capabilities, Change, Operation, RoleScope, StoredFields};
 use crate::provider::{Outcome, Provider, Remedy, Resolved};
-use crate::vocab::AccountKind;
 
 /// The Nexudus provider.
 #[derive(Debug, Clone)]
@@ -148,7 +148,7 @@ impl Provider for NexudusProvider {
                 .unwrap_or_else(|| parent.address()),
             _ => String::new(),
         };
-        runbook(op, &parent)
+        runbook::runbook(op, &parent)
     }
 
     fn remedy(error: &NexudusError) -> Remedy {
@@ -165,55 +165,5 @@ impl Provider for NexudusProvider {
 
     fn retries(&self) -> u64 {
         self.client.counters.retries.load(Ordering::Relaxed)
-    }
-}
-
-/// A manual step in the dashboard's words, with the values to type.
-fn runbook(op: &Operation, parent: &str) -> (String, Vec<String>) {
-    let kind = op.account.kind().unwrap_or(AccountKind::Customer);
-    match &op.change {
-        Change::Create { fields, .. } => {
-            let (title, first) = match kind {
-                AccountKind::Customer => (
-                    "Add Customer",
-                    "In the Nexudus dashboard, open Resellers → Customers and click \"Add Customer\".".to_string(),
-                ),
-                AccountKind::Network => (
-                    "Add network account",
-                    format!("Select the customer \"{parent}\" and click \"Add network account\"."),
-                ),
-                AccountKind::SubAccount => (
-                    "Create sub-account",
-                    format!("Select the network account \"{parent}\" and click \"Create sub-account\"."),
-                ),
-            };
-            let mut lines = vec![first, format!("Name: {}", fields.name)];
-            if let Some(c) = &fields.contact {
-                lines.push(format!("Contact name: {}", c.name));
-                lines.push(format!("Contact email: {}", c.email));
-            } else if kind == AccountKind::Customer {
-                lines.push(
-                    "Contact name and email: not in the configuration (partnerctl does not manage contacts at Nexudus); type the customer's contact person".into(),
-                );
-            }
-            if let Some(c) = &fields.country {
-                lines.push(format!("Country: {c}"));
-            }
-            if let Some(t) = &fields.timezone {
-                lines.push(format!("Time zone: {t}"));
-            }
-            lines.push("Save; the next plan finds it by its name and carries on.".into());
-            (title.to_string(), lines)
-        }
-        Change::Delete { name, .. } => (
-            format!("Remove the {}", kind.as_str().replace('_', "-")),
-            vec![format!(
-                "In the Nexudus dashboard, select \"{name}\" and remove it (or ask Nexudus support to)."
-            )],
-        ),
-        _ => (
-            format!("{} {}", op.action().as_str(), op.address),
-            vec!["Do this in the Nexudus dashboard.".into()],
-        ),
     }
 }

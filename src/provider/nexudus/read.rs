@@ -1,15 +1,18 @@
 //! Stage `provider`, Nexudus reads: the whole estate in as few requests as the API allows —
-//! the reseller, then every page (1,000 records) of its reseller accounts, businesses and users,
-//! and the users' businesses by batch gets of 100 ids (lists leave them out) — mapped onto the
-//! provider-neutral [`crate::live`] model as `wire` documents.
+//! the reseller, then every page (1,000 records) of the country and time zone lists, of its
+//! reseller accounts, businesses and users, and the users' businesses by batch gets of 100 ids
+//! (lists leave them out) — mapped onto the provider-neutral [`crate::live`] model as `wire`
+//! documents. A business's `CountryId` and `SimpleTimeZoneId` become the ISO code and the IANA
+//! name through the lists; an id or a name the provider cannot map fails the read, naming the
+//! record and the field, instead of being guessed.
 
 use std::collections::{HashMap, HashSet};
 
 use super::client::NexudusClient;
 use super::error::NexudusError;
-use super::wire::{self, Business, Page, Reseller, ResellerAccount, User};
+use super::wire::{self, Business, Country, Page, Reseller, ResellerAccount, SimpleTimeZone, User};
 use crate::live::{self, Snapshot};
-use crate::vocab::{AccountKind, Role, UserStatus};
+use crate::vocab::{AccountKind, Role, UserStatus, rules};
 
 /// Records per list page.
 const PAGE_SIZE: u32 = 1_000;
@@ -24,6 +27,94 @@ pub struct Learned {
     pub names: HashMap<String, String>,
     /// Login ids by lower-case email.
     pub logins: HashMap<String, i64>,
+}
+
+/// The country and time zone lists by id: what a business's `CountryId` and
+/// `SimpleTimeZoneId` stand for.
+#[derive(Debug, Clone, Default)]
+pub struct Lookups {
+    countries: HashMap<i64, Country>,
+    time_zones: HashMap<i64, SimpleTimeZone>,
+}
+
+/// An answer the provider does not understand, from the list at `path`.
+fn not_understood(path: &str, reason: String) -> NexudusError {
+    NexudusError::Decode {
+        method: "GET".into(),
+        path: path.into(),
+        reason,
+    }
+}
+
+impl Lookups {
+    /// The lists as read.
+    pub fn new(countries: Vec<Country>, time_zones: Vec<SimpleTimeZone>) -> Self {
+        Lookups {
+            countries: countries.into_iter().map(|c| (c.id, c)).collect(),
+            time_zones: time_zones.into_iter().map(|z| (z.id, z)).collect(),
+        }
+    }
+
+    /// The ISO 3166-1 alpha-2 code of `b`'s country (`None`: it has none).
+    fn country(&self, b: &Business) -> Result<Option<String>, NexudusError> {
+        let Some(id) = b.country_id else {
+            return Ok(None);
+        };
+        let Some(c) = self.countries.get(&id) else {
+            return Err(not_understood(
+                wire::BUSINESSES,
+                format!(
+                    "business {} ({:?}) has CountryId {id}, which is not in the country list ({}); partnerctl does not guess a country: run the plan again, and if this persists, set the business's country in the Nexudus dashboard",
+                    b.id,
+                    b.name,
+                    wire::COUNTRIES
+                ),
+            ));
+        };
+        match c.two_digits_code.as_deref().map(str::to_ascii_uppercase) {
+            Some(code) if rules::valid_country(&code) => Ok(Some(code)),
+            other => Err(not_understood(
+                wire::COUNTRIES,
+                format!(
+                    "country {id} ({:?}, the CountryId of business {} {:?}) has TwoDigitsCode {}, not an ISO 3166-1 alpha-2 code; partnerctl does not guess a country: report this answer to partnerctl's maintainers",
+                    c.name,
+                    b.id,
+                    b.name,
+                    other.map_or_else(|| "null".to_string(), |o| format!("{o:?}")),
+                ),
+            )),
+        }
+    }
+
+    /// The IANA name of `b`'s time zone (`None`: it has none).
+    fn time_zone(&self, b: &Business) -> Result<Option<String>, NexudusError> {
+        let Some(id) = b.simple_time_zone_id else {
+            return Ok(None);
+        };
+        let Some(z) = self.time_zones.get(&id) else {
+            return Err(not_understood(
+                wire::BUSINESSES,
+                format!(
+                    "business {} ({:?}) has SimpleTimeZoneId {id}, which is not in the time zone list ({}); partnerctl does not guess a time zone: run the plan again, and if this persists, set the business's time zone in the Nexudus dashboard",
+                    b.id,
+                    b.name,
+                    wire::TIME_ZONES
+                ),
+            ));
+        };
+        match z.name.as_deref() {
+            Some(name) if rules::valid_timezone(name) => Ok(Some(name.to_string())),
+            other => Err(not_understood(
+                wire::TIME_ZONES,
+                format!(
+                    "time zone {id} (the SimpleTimeZoneId of business {} {:?}) has Name {}, not an IANA time zone name like Europe/London; partnerctl does not guess which IANA zone it stands for: report this answer to partnerctl's maintainers",
+                    b.id,
+                    b.name,
+                    other.map_or_else(|| "null".to_string(), |o| format!("{o:?}")),
+                ),
+            )),
+        }
+    }
 }
 
 /// Every page of a list.
@@ -76,28 +167,35 @@ pub async fn snapshot(
             resellers.records.len()
         )));
     };
+    let lookups = Lookups::new(
+        all(c, wire::COUNTRIES, &[]).await?,
+        all(c, wire::TIME_ZONES, &[]).await?,
+    );
     let by_reseller = [("ResellerAccount_Reseller", reseller.id.to_string())];
     let accounts: Vec<ResellerAccount> = all(c, wire::RESELLER_ACCOUNTS, &by_reseller).await?;
     let businesses: Vec<Business> = all(c, wire::BUSINESSES, &[]).await?;
     let listed: Vec<User> = all(c, wire::USERS, &[]).await?;
     let users = with_businesses(c, &listed).await?;
-    Ok(assemble(
+    assemble(
         reseller,
         &accounts,
         &businesses,
         &users,
+        &lookups,
         time_scale,
-    ))
+    )
 }
 
-/// The live model of what was read.
+/// The live model of what was read (an error for a business whose country or time zone
+/// `lookups` cannot map).
 pub fn assemble(
     reseller: &Reseller,
     accounts: &[ResellerAccount],
     businesses: &[Business],
     users: &[User],
+    lookups: &Lookups,
     time_scale: f64,
-) -> (Snapshot, Learned) {
+) -> Result<(Snapshot, Learned), NexudusError> {
     let partner_id = reseller.business_id.to_string();
     let partner = live::PartnerInfo {
         id: partner_id.clone(),
@@ -110,7 +208,7 @@ pub fn assemble(
         }
         .into(),
     };
-    let out = accounts_of(accounts, businesses, &partner_id);
+    let out = accounts_of(accounts, businesses, lookups, &partner_id)?;
     let live_users = users_of(users, &partner_id, &out);
     let learned = Learned {
         names: out.iter().map(|a| (a.id.clone(), a.name.clone())).collect(),
@@ -128,7 +226,7 @@ pub fn assemble(
         limits: limits(time_scale),
         read: None,
     };
-    (snapshot, learned)
+    Ok((snapshot, learned))
 }
 
 /// The reseller's customers (its reseller accounts) and, below each, its networks and their
@@ -136,8 +234,9 @@ pub fn assemble(
 fn accounts_of(
     accounts: &[ResellerAccount],
     businesses: &[Business],
+    lookups: &Lookups,
     partner_id: &str,
-) -> Vec<live::Account> {
+) -> Result<Vec<live::Account>, NexudusError> {
     let by_id: HashMap<i64, &Business> = businesses.iter().map(|b| (b.id, b)).collect();
     let mut children: HashMap<i64, Vec<&Business>> = HashMap::new();
     for b in businesses {
@@ -155,15 +254,28 @@ fn accounts_of(
             AccountKind::Customer,
             partner_id,
             ra.can_manage_account,
-        ));
+            lookups,
+        )?);
         for n in children.get(&b.id).into_iter().flatten() {
-            out.push(account(n, AccountKind::Network, &b.id.to_string(), true));
+            out.push(account(
+                n,
+                AccountKind::Network,
+                &b.id.to_string(),
+                true,
+                lookups,
+            )?);
             for s in children.get(&n.id).into_iter().flatten() {
-                out.push(account(s, AccountKind::SubAccount, &n.id.to_string(), true));
+                out.push(account(
+                    s,
+                    AccountKind::SubAccount,
+                    &n.id.to_string(),
+                    true,
+                    lookups,
+                )?);
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// One live user per login and business it belongs to, for the partner's business and the
@@ -212,25 +324,37 @@ fn limits(time_scale: f64) -> live::Limits {
     }
 }
 
-fn account(b: &Business, kind: AccountKind, parent_id: &str, manageable: bool) -> live::Account {
-    live::Account {
+fn account(
+    b: &Business,
+    kind: AccountKind,
+    parent_id: &str,
+    manageable: bool,
+    lookups: &Lookups,
+) -> Result<live::Account, NexudusError> {
+    Ok(live::Account {
         id: b.id.to_string(),
         kind,
         parent_id: parent_id.to_string(),
         external_key: None,
         name: b.name.clone(),
         contact: None,
-        country: b.country_code.clone(),
-        timezone: b.time_zone.clone(),
+        country: lookups.country(b)?,
+        timezone: lookups.time_zone(b)?,
         labels: Default::default(),
         etag: b.updated_on.clone(),
         manageable,
-    }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The ids of the lists below: the vendor's are its own, so not ISO numbers here.
+    const GB: i64 = 3;
+    const FR: i64 = 4;
+    const LONDON: i64 = 70;
+    const PARIS: i64 = 71;
 
     fn business(id: i64, name: &str, root: Option<i64>) -> Business {
         Business {
@@ -239,25 +363,56 @@ mod tests {
             name: name.into(),
             root_location_id: root,
             web_address: None,
-            email_contact: None,
-            country_code: Some("GB".into()),
-            time_zone: Some("Europe/London".into()),
+            email: None,
+            contact_email: None,
+            country_id: Some(GB),
+            simple_time_zone_id: Some(LONDON),
             suspended: false,
             created_on: String::new(),
             updated_on: "t1".into(),
         }
     }
 
-    #[test]
-    fn the_tree_is_built_from_reseller_accounts_and_root_locations() {
-        let reseller = Reseller {
+    fn country(id: i64, code: &str) -> Country {
+        Country {
+            id,
+            unique_id: String::new(),
+            name: format!("Country {code}"),
+            two_digits_code: Some(code.into()),
+            culture: None,
+        }
+    }
+
+    fn zone(id: i64, name: &str) -> SimpleTimeZone {
+        SimpleTimeZone {
+            id,
+            unique_id: String::new(),
+            name: Some(name.into()),
+            description: None,
+            time_offset: None,
+            uses_summer_time: None,
+        }
+    }
+
+    fn lookups() -> Lookups {
+        Lookups::new(
+            vec![country(GB, "GB"), country(FR, "FR")],
+            vec![zone(LONDON, "Europe/London"), zone(PARIS, "Europe/Paris")],
+        )
+    }
+
+    fn reseller() -> Reseller {
+        Reseller {
             id: 1,
             unique_id: String::new(),
             name: "Acme Partners".into(),
             business_id: 10,
             approved: true,
-        };
-        let ra = |id: i64, business_id: i64, manage: bool| ResellerAccount {
+        }
+    }
+
+    fn ra(id: i64, business_id: i64, manage: bool) -> ResellerAccount {
+        ResellerAccount {
             id,
             unique_id: String::new(),
             reseller_id: 1,
@@ -269,7 +424,36 @@ mod tests {
             scope_of_work: None,
             created_on: String::new(),
             updated_on: String::new(),
-        };
+        }
+    }
+
+    /// The estate of one customer (business 20) with a network (21) and a sub-account (22),
+    /// and a business of someone else's (99), read with `lookups`.
+    fn read(
+        change: impl Fn(&mut [Business; 4]),
+        lookups: &Lookups,
+    ) -> Result<Snapshot, NexudusError> {
+        let mut businesses = [
+            business(20, "Contoso", None),
+            business(21, "Contoso Network", Some(20)),
+            business(22, "Contoso Paris", Some(21)),
+            business(99, "Someone else's", None),
+        ];
+        change(&mut businesses);
+        assemble(
+            &reseller(),
+            &[ra(100, 20, true)],
+            &businesses,
+            &[],
+            lookups,
+            1.0,
+        )
+        .map(|r| r.0)
+    }
+
+    #[test]
+    fn the_tree_is_built_from_reseller_accounts_and_root_locations() {
+        let reseller = reseller();
         let businesses = [
             business(10, "Acme Partners HQ", None),
             business(20, "Contoso", None),
@@ -300,8 +484,10 @@ mod tests {
             &[ra(100, 20, false), ra(101, 30, true)],
             &businesses,
             &users,
+            &lookups(),
             1.0,
-        );
+        )
+        .unwrap();
         let kinds: Vec<(String, AccountKind, String, bool)> = s
             .accounts
             .iter()
@@ -343,5 +529,99 @@ mod tests {
         assert_eq!(learned.names["21"], "Contoso Network");
         assert_eq!(s.limits.writes_per_minute, Some(60));
         assert_eq!(s.limits.writes_per_day, Some(5_000));
+    }
+
+    #[test]
+    fn country_and_time_zone_ids_become_the_iso_code_and_the_iana_name() {
+        let s = read(
+            |b| {
+                b[1].country_id = None;
+                b[1].simple_time_zone_id = None;
+                b[2].country_id = Some(FR);
+                b[2].simple_time_zone_id = Some(PARIS);
+            },
+            &lookups(),
+        )
+        .unwrap();
+        let fields: Vec<(&str, Option<&str>, Option<&str>)> = s
+            .accounts
+            .iter()
+            .map(|a| {
+                let (c, t) = (a.country.as_deref(), a.timezone.as_deref());
+                (a.name.as_str(), c, t)
+            })
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("Contoso", Some("GB"), Some("Europe/London")),
+                ("Contoso Network", None, None),
+                ("Contoso Paris", Some("FR"), Some("Europe/Paris")),
+            ]
+        );
+        // A code in lower case is still the code.
+        let lower = Lookups::new(vec![country(GB, "gb")], vec![zone(LONDON, "Europe/London")]);
+        let s = read(|_| {}, &lower).unwrap();
+        assert_eq!(s.accounts[0].country.as_deref(), Some("GB"));
+    }
+
+    /// The message of the read's error.
+    #[track_caller]
+    fn refused(change: impl Fn(&mut [Business; 4]), lookups: &Lookups) -> String {
+        match read(change, lookups) {
+            Err(e @ NexudusError::Decode { .. }) => e.to_string(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_id_the_lists_lack_fails_the_read_naming_the_business_and_the_field() {
+        let e = refused(|b| b[2].country_id = Some(999), &lookups());
+        assert!(
+            e.starts_with(
+                "GET /api/sys/businesses: unexpected answer: business 22 (\"Contoso Paris\") has CountryId 999, which is not in the country list (/api/sys/countries)"
+            ),
+            "{e}"
+        );
+        let e = refused(|b| b[1].simple_time_zone_id = Some(5), &lookups());
+        assert!(
+            e.starts_with(
+                "GET /api/sys/businesses: unexpected answer: business 21 (\"Contoso Network\") has SimpleTimeZoneId 5, which is not in the time zone list (/api/sys/simpletimezones)"
+            ),
+            "{e}"
+        );
+        // A business outside the reseller's estate is not the partner's concern.
+        let s = read(|b| b[3].country_id = Some(999), &lookups()).unwrap();
+        assert_eq!(s.accounts.len(), 3);
+    }
+
+    #[test]
+    fn a_record_the_provider_cannot_map_fails_the_read_naming_it() {
+        let windows = Lookups::new(
+            vec![country(GB, "GB")],
+            vec![zone(LONDON, "GMT Standard Time")],
+        );
+        let e = refused(|_| {}, &windows);
+        assert!(
+            e.starts_with(
+                "GET /api/sys/simpletimezones: unexpected answer: time zone 70 (the SimpleTimeZoneId of business 20 \"Contoso\") has Name \"GMT Standard Time\", not an IANA time zone name"
+            ),
+            "{e}"
+        );
+        let mut nameless = zone(LONDON, "");
+        nameless.name = None;
+        let e = refused(
+            |_| {},
+            &Lookups::new(vec![country(GB, "GB")], vec![nameless]),
+        );
+        assert!(e.contains("has Name null, not an IANA"), "{e}");
+        let uk = Lookups::new(vec![country(GB, "UK")], vec![zone(LONDON, "Europe/London")]);
+        let e = refused(|_| {}, &uk);
+        assert!(
+            e.starts_with(
+                "GET /api/sys/countries: unexpected answer: country 3 (\"Country UK\", the CountryId of business 20 \"Contoso\") has TwoDigitsCode \"UK\", not an ISO 3166-1 alpha-2 code"
+            ),
+            "{e}"
+        );
     }
 }

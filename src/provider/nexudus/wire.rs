@@ -9,9 +9,21 @@
 //! - a customer is a reseller account (`sys/reselleraccounts`) pointing at its business
 //!   (`BusinessId`); `CanManageAccount: false` forbids changes inside it;
 //! - a network account is a business whose `RootLocationId` is the customer's business, and a
-//!   sub-account a business whose `RootLocationId` is the network's;
+//!   sub-account a business whose `RootLocationId` is the network's; a business has an `Email`
+//!   (the sandbox keeps an account's contact email there) and a `ContactEmail` (a second one),
+//!   no contact name, and its country and time zone as ids, `CountryId` and `SimpleTimeZoneId`;
 //! - a user (`sys/users`) is one login (by email) with the businesses it may use (`Businesses`)
-//!   and one `IsAdmin` flag for all of them; `Active: false` until the person has signed in.
+//!   and one `IsAdmin` flag for all of them; `Active: false` until the person has signed in;
+//! - countries and time zones are two read-only lists, [`COUNTRIES`] ([`Country`], whose
+//!   `TwoDigitsCode` is the ISO 3166-1 alpha-2 code) and [`TIME_ZONES`] ([`SimpleTimeZone`]).
+//!   The vendor's entity reference gives a time zone a `Name`, a `Description`, a `TimeOffset`
+//!   and `UsesSummerTime`, and says nothing of IANA names: **the sandbox assumes `Name` is the
+//!   IANA time zone name** (`Europe/London`) and serves one record per IANA zone. (An older
+//!   page of the vendor's help shows `"Name": "GMT Standard Time"`, a Windows time zone id.)
+//!   The provider reads both lists once a read and gives the live model the ISO code and the
+//!   IANA name; a business pointing at an id the list lacks, or at a time zone whose `Name` is
+//!   not an IANA name, fails the read with the record and the field named, rather than a
+//!   guess (one Windows zone stands for several IANA zones).
 //!
 //! Behaviour both sides keep:
 //! - `POST /api/token` takes a form-encoded password grant (`grant_type=password`,
@@ -45,6 +57,10 @@ pub const RESELLER_ACCOUNTS: &str = "/api/sys/reselleraccounts";
 pub const BUSINESSES: &str = "/api/sys/businesses";
 /// Logins.
 pub const USERS: &str = "/api/sys/users";
+/// Countries (read only), what a business's `CountryId` points at.
+pub const COUNTRIES: &str = "/api/sys/countries";
+/// Time zones (read only here), what a business's `SimpleTimeZoneId` points at.
+pub const TIME_ZONES: &str = "/api/sys/simpletimezones";
 
 /// One of the API's rate limits: at most `requests` in any window of `millis` milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,15 +274,18 @@ pub struct Business {
     /// Subdomain slug.
     #[serde(default)]
     pub web_address: Option<String>,
-    /// The contact email.
+    /// The primary email, shown on the business's profile.
     #[serde(default)]
-    pub email_contact: Option<String>,
-    /// Country (ISO 3166-1 alpha-2 here; the vendor has a country id).
+    pub email: Option<String>,
+    /// A secondary contact email.
     #[serde(default)]
-    pub country_code: Option<String>,
-    /// Time zone (IANA name here; the vendor has a time zone id).
+    pub contact_email: Option<String>,
+    /// Its country: the `Id` of a [`Country`].
     #[serde(default)]
-    pub time_zone: Option<String>,
+    pub country_id: Option<i64>,
+    /// Its time zone: the `Id` of a [`SimpleTimeZone`].
+    #[serde(default)]
+    pub simple_time_zone_id: Option<i64>,
     /// Suspended by the vendor.
     #[serde(default)]
     pub suspended: bool,
@@ -276,6 +295,50 @@ pub struct Business {
     /// Last changed.
     #[serde(default)]
     pub updated_on: String,
+}
+
+/// A country, as the list at [`COUNTRIES`] has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Country {
+    /// Id (a business's `CountryId`).
+    pub id: i64,
+    /// GUID.
+    #[serde(default)]
+    pub unique_id: String,
+    /// Display name ("United Kingdom").
+    #[serde(default)]
+    pub name: String,
+    /// The ISO 3166-1 alpha-2 code (`GB`).
+    #[serde(default)]
+    pub two_digits_code: Option<String>,
+    /// A BCP 47 culture tag (`en-GB`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub culture: Option<String>,
+}
+
+/// A time zone, as the list at [`TIME_ZONES`] has it. What its `Name` holds is the module
+/// docs' assumption.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SimpleTimeZone {
+    /// Id (a business's `SimpleTimeZoneId`).
+    pub id: i64,
+    /// GUID.
+    #[serde(default)]
+    pub unique_id: String,
+    /// Its name: an IANA time zone name (`Europe/London`), or what the module docs say.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Free text ("(UTC) Dublin, Edinburgh, Lisbon, London").
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The offset from UTC (`0:00`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_offset: Option<String>,
+    /// Whether it has summer time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uses_summer_time: Option<bool>,
 }
 
 /// A login.

@@ -51,6 +51,9 @@ pub struct Place {
     pub account: Option<Account>,
     /// The name.
     pub name: String,
+    /// A second contact email (the account's contact is the first), which only a dialect's
+    /// businesses carry.
+    pub secondary_email: Option<String>,
     /// Created.
     pub created_at: String,
     /// Last changed.
@@ -59,16 +62,26 @@ pub struct Place {
 
 const PLACES: &str = "WITH x AS (
     SELECT p.business_number AS number, NULL AS parent_number, p.name AS name, NULL AS doc,
-           p.created_at AS created, p.created_at AS updated
+           NULL AS secondary_email, p.created_at AS created, p.created_at AS updated
       FROM partners p WHERE p.id = ?1
     UNION ALL
-    SELECT a.seq, par.seq, json_extract(a.doc, '$.name'), a.doc,
+    SELECT a.seq, par.seq, json_extract(a.doc, '$.name'), a.doc, a.secondary_email,
            json_extract(a.doc, '$.created_at'), json_extract(a.doc, '$.updated_at')
       FROM accounts a LEFT JOIN accounts par ON par.id = a.parent_id
      WHERE a.partner_id = ?1)";
 
-/// A place's row: number, parent number, name, document, created, updated.
-type PlaceRow = (i64, Option<i64>, String, Option<String>, String, String);
+const PLACE_COLUMNS: &str = "number, parent_number, name, doc, secondary_email, created, updated";
+
+/// A place's row: number, parent number, name, document, second email, created, updated.
+type PlaceRow = (
+    i64,
+    Option<i64>,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+);
 
 fn place(r: &Row<'_>) -> rusqlite::Result<PlaceRow> {
     Ok((
@@ -78,17 +91,19 @@ fn place(r: &Row<'_>) -> rusqlite::Result<PlaceRow> {
         r.get(3)?,
         r.get(4)?,
         r.get(5)?,
+        r.get(6)?,
     ))
 }
 
 fn to_place(
-    (number, parent_number, name, doc, created_at, updated_at): PlaceRow,
+    (number, parent_number, name, doc, secondary_email, created_at, updated_at): PlaceRow,
 ) -> Result<Place, RequestError> {
     Ok(Place {
         number,
         parent_number,
         account: doc.as_deref().map(from_doc).transpose()?,
         name,
+        secondary_email,
         created_at,
         updated_at,
     })
@@ -117,7 +132,7 @@ pub fn list_places(
         vec![SqlValue::Text(p.id.clone())],
         &filters,
         (slice, &has),
-        "number, parent_number, name, doc, created, updated",
+        PLACE_COLUMNS,
         place,
     )?;
     Ok(Listed {
@@ -136,9 +151,7 @@ pub fn get_place(
     p: &PartnerRow,
     number: i64,
 ) -> Result<Option<Place>, RequestError> {
-    let sql = format!(
-        "{PLACES} SELECT number, parent_number, name, doc, created, updated FROM x WHERE number = ?2"
-    );
+    let sql = format!("{PLACES} SELECT {PLACE_COLUMNS} FROM x WHERE number = ?2");
     let raw = conn
         .prepare_cached(&sql)?
         .query_row(params![p.id, number], place)
@@ -228,6 +241,8 @@ pub struct PlaceWrite {
     pub country: Option<String>,
     /// IANA time zone.
     pub timezone: Option<String>,
+    /// The second contact email.
+    pub secondary_email: Option<String>,
     /// The parent's number as the writer believes it (it cannot change).
     pub parent_number: Option<i64>,
 }
@@ -237,6 +252,9 @@ fn check_place_write(w: &PlaceWrite, current_parent: Option<i64>) -> Result<(), 
     check_name(&mut errs, "/name", &w.name);
     if let Some(e) = &w.contact_email {
         check_email(&mut errs, "/contact/email", e);
+    }
+    if let Some(e) = &w.secondary_email {
+        check_email(&mut errs, "/secondary_email", e);
     }
     if let Some(c) = &w.country {
         check_country(&mut errs, "/country", c);
@@ -286,8 +304,8 @@ pub fn replace_place(
     a.timezone = w.timezone;
     a.updated_at = now_rfc3339();
     a.stamp_etag()?;
-    tx.prepare_cached("UPDATE accounts SET doc = ?2 WHERE id = ?1")?
-        .execute(params![a.id, to_doc(&a)?])?;
+    tx.prepare_cached("UPDATE accounts SET doc = ?2, secondary_email = ?3 WHERE id = ?1")?
+        .execute(params![a.id, to_doc(&a)?, w.secondary_email])?;
     get_place(tx, p, number)?.ok_or_else(|| RequestError::internal("the account vanished"))
 }
 

@@ -9,7 +9,9 @@
 //!   customers and users get theirs;
 //! - version 3: a trigger gives a new user's email its person, whoever inserts it (also an
 //!   older build that knows nothing of people); partners and customers an older build added
-//!   get their numbers on the next open (partial indexes make that check free).
+//!   get their numbers on the next open (partial indexes make that check free);
+//! - version 4: an account's second contact email, which only a dialect's businesses carry
+//!   (Nexudus `ContactEmail`).
 //!
 //! Objects are stored as their JSON document (`doc`) plus the columns needed for lookups and
 //! filters. `seq` (`INTEGER PRIMARY KEY AUTOINCREMENT`) is immutable and increases in commit
@@ -20,7 +22,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::numbers;
 
 /// The schema version this build writes.
-pub(super) const VERSION: i64 = 3;
+pub(super) const VERSION: i64 = 4;
 
 /// Brings the database to [`VERSION`] (a newer database is left alone).
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -35,6 +37,9 @@ pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     if version < 3 {
         tx.execute_batch(SCHEMA_V3)?;
         backfill_people(&tx)?;
+    }
+    if version < 4 {
+        tx.execute_batch(SCHEMA_V4)?;
     }
     if version <= VERSION {
         number_unnumbered(&tx)?;
@@ -130,6 +135,8 @@ BEGIN
             strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
 END;
 "#;
+
+const SCHEMA_V4: &str = "ALTER TABLE accounts ADD COLUMN secondary_email TEXT;";
 
 const SCHEMA_V1: &str = r#"
 CREATE TABLE IF NOT EXISTS partners (

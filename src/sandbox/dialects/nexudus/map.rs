@@ -1,7 +1,9 @@
 //! The store's records as the Nexudus wire has them: the partner as the reseller, its home as
 //! the reseller's own business, accounts as businesses, customers' links as reseller
-//! accounts, people as users. `UniqueId`s are GUIDs derived from the store's ids (stable).
+//! accounts, people as users; countries and time zones by their ids in [`super::lookups`].
+//! `UniqueId`s are GUIDs derived from the store's ids (stable).
 
+use super::lookups;
 use crate::provider::nexudus::wire::{Business, Reseller, ResellerAccount, User};
 use crate::sandbox::store::{Home, Link, PartnerRow, Person, Place, sha256_hex};
 
@@ -42,11 +44,18 @@ pub(super) fn business(p: &PartnerRow, place: Place) -> Business {
         name: place.name,
         root_location_id: place.parent_number,
         web_address: None,
-        email_contact: a
+        email: a
             .as_ref()
             .and_then(|a| a.contact.as_ref().map(|c| c.email.clone())),
-        country_code: a.as_ref().and_then(|a| a.country.clone()),
-        time_zone: a.as_ref().and_then(|a| a.timezone.clone()),
+        contact_email: place.secondary_email,
+        country_id: a
+            .as_ref()
+            .and_then(|a| a.country.as_deref())
+            .and_then(lookups::country_id),
+        simple_time_zone_id: a
+            .as_ref()
+            .and_then(|a| a.timezone.as_deref())
+            .and_then(lookups::time_zone_id),
         suspended: false,
         created_on: place.created_at,
         updated_on: place.updated_at,

@@ -9,12 +9,13 @@
 //!
 //! Layout: `auth` (Bearer or Basic, then pacing), `token` (`POST /api/token`), `pace` (the
 //! rate windows), `query` (list parameters), `reply` (errors, write results, pages), `map`
-//! (store records as wire records), `exec` (store calls and failure injection), `state`, and
-//! `handlers` per entity.
+//! (store records as wire records), `lookups` (the country and time zone lists businesses point
+//! into), `exec` (store calls and failure injection), `state`, and `handlers` per entity.
 
 mod auth;
 mod exec;
 mod handlers;
+mod lookups;
 mod map;
 mod pace;
 mod query;
@@ -32,7 +33,7 @@ use crate::provider::nexudus::wire;
 use crate::sandbox::server::ServeOptions;
 use crate::sandbox::server::knobs::latency_layer;
 use crate::sandbox::store::Store;
-use handlers::{businesses, links, users};
+use handlers::{businesses, links, reference, users};
 use state::NxState;
 
 /// The Nexudus routes over `store`, with the knobs of `opts`.
@@ -54,6 +55,10 @@ pub(in crate::sandbox) fn router(store: Arc<Store>, opts: &ServeOptions) -> Rout
             get(businesses::list).put(businesses::replace),
         )
         .route(&by_id(wire::BUSINESSES), get(businesses::get))
+        .route(wire::COUNTRIES, get(reference::list_countries))
+        .route(&by_id(wire::COUNTRIES), get(reference::get_country))
+        .route(wire::TIME_ZONES, get(reference::list_time_zones))
+        .route(&by_id(wire::TIME_ZONES), get(reference::get_time_zone))
         .route(
             wire::USERS,
             get(users::list).post(users::create).put(users::replace),

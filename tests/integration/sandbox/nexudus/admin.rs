@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::business_id;
+use super::{business_id, country_id, time_zone_id};
 use crate::support::Sandbox;
 use crate::support::nexudus::{LOGIN, PASSWORD};
 
@@ -74,10 +74,14 @@ async fn accounts_add_builds_the_tree() {
     );
     let b = nx.get(&format!("/api/sys/businesses/{n1}")).await.ok();
     assert_eq!(
-        (b["RootLocationId"].as_i64(), b["CountryCode"].as_str()),
-        (Some(north), Some("FR"))
+        (b["RootLocationId"].as_i64(), b["CountryId"].as_i64()),
+        (Some(north), Some(country_id(&nx, "FR").await))
     );
-    assert_eq!(b["TimeZone"], "Europe/London", "inherited from its parent");
+    assert_eq!(
+        b["SimpleTimeZoneId"].as_i64(),
+        Some(time_zone_id(&nx, "Europe/London").await),
+        "inherited from its parent"
+    );
     let b = nx.get(&format!("/api/sys/businesses/{north}")).await.ok();
     assert_eq!(b["RootLocationId"].as_i64(), Some(alpha));
 }

@@ -1,7 +1,10 @@
 //! Lists: the `Page` envelope, paging from 1, sizes capped at 1000, sorting, the equality
-//! filters, and users without `Businesses` in lists but with them by id and in a batch get.
+//! filters, users without `Businesses` in lists but with them by id and in a batch get, and the
+//! read-only country and time zone lists.
 
-use partnerctl::provider::nexudus::wire::{Business, Page, ResellerAccount, User};
+use partnerctl::provider::nexudus::wire::{
+    Business, Country, Page, ResellerAccount, SimpleTimeZone, User,
+};
 use serde_json::{Value, json};
 
 use super::{business_id, home_id};
@@ -208,4 +211,89 @@ async fn create(nx: &Nx, name: &str, email: &str, businesses: &[i64]) -> i64 {
     )
     .await
     .written()
+}
+
+/// The country and time zone lists: pages like every list, each record by id, a filter, no
+/// writes; the ids are the same in another database.
+#[tokio::test]
+async fn countries_and_time_zones_are_read_only_lists_with_the_same_ids_everywhere() {
+    let sb = Sandbox::nexudus(&[]);
+    let nx = sb.nexudus_partner("Acme", LOGIN);
+    let countries: Vec<Country> =
+        serde_json::from_value(Value::Array(nx.list_all("/api/sys/countries", 100).await)).unwrap();
+    assert!(countries.len() > 240, "{}", countries.len());
+    let first: Page<Country> = page(nx.get("/api/sys/countries?size=100").await.ok());
+    assert_eq!(first.total_items, countries.len() as u64);
+    assert!(first.has_next_page);
+    let gb: Vec<&Country> = countries
+        .iter()
+        .filter(|c| c.two_digits_code.as_deref() == Some("GB"))
+        .collect();
+    assert_eq!(gb.len(), 1);
+    let by_id: Country = serde_json::from_value(
+        nx.get(&format!("/api/sys/countries/{}", gb[0].id))
+            .await
+            .ok(),
+    )
+    .unwrap();
+    assert_eq!(&by_id, gb[0]);
+    let found: Page<Country> = page(
+        nx.get("/api/sys/countries?Country_TwoDigitsCode=gb")
+            .await
+            .ok(),
+    );
+    assert_eq!(found.records, [by_id]);
+    let by_name: Page<Country> = page(
+        nx.get("/api/sys/countries?orderBy=Name&size=1000")
+            .await
+            .ok(),
+    );
+    let names: Vec<&str> = by_name.records.iter().map(|c| c.name.as_str()).collect();
+    assert!(names.windows(2).all(|w| w[0] <= w[1]), "sorted by name");
+
+    let zones: Vec<SimpleTimeZone> = serde_json::from_value(Value::Array(
+        nx.list_all("/api/sys/simpletimezones", 1000).await,
+    ))
+    .unwrap();
+    assert!(zones.len() > 400, "{}", zones.len());
+    let found: Page<SimpleTimeZone> = page(
+        nx.get("/api/sys/simpletimezones?SimpleTimeZone_Name=europe/london")
+            .await
+            .ok(),
+    );
+    let [london] = &found.records[..] else {
+        panic!("one zone: {:?}", found.records)
+    };
+    assert_eq!(london.name.as_deref(), Some("Europe/London"));
+    let by_id: SimpleTimeZone = serde_json::from_value(
+        nx.get(&format!("/api/sys/simpletimezones/{}", london.id))
+            .await
+            .ok(),
+    )
+    .unwrap();
+    assert_eq!(&by_id, london);
+    nx.get("/api/sys/simpletimezones/1").await.refused(404);
+    nx.get("/api/sys/countries/1").await.refused(404);
+
+    for path in ["/api/sys/countries", "/api/sys/simpletimezones"] {
+        let body = json!({"Id": 826, "Name": "X"});
+        nx.put(path, body.clone()).await.refused(405);
+        nx.post(path, body).await.refused(405);
+    }
+    nx.delete(&format!("/api/sys/countries/{}", gb[0].id))
+        .await
+        .refused(405);
+
+    // Another database, the same ids.
+    let other = Sandbox::nexudus(&[]);
+    let nx2 = other.nexudus_partner("Other", LOGIN);
+    let again: Vec<Country> =
+        serde_json::from_value(Value::Array(nx2.list_all("/api/sys/countries", 1000).await))
+            .unwrap();
+    assert_eq!(again, countries);
+    let again: Vec<SimpleTimeZone> = serde_json::from_value(Value::Array(
+        nx2.list_all("/api/sys/simpletimezones", 1000).await,
+    ))
+    .unwrap();
+    assert_eq!(again, zones);
 }

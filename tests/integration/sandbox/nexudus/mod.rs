@@ -28,3 +28,25 @@ async fn home_id(nx: &Nx) -> i64 {
     let page = nx.get("/api/sys/resellers").await.ok();
     page["Records"][0]["BusinessId"].as_i64().unwrap()
 }
+
+/// The id of the country whose `TwoDigitsCode` is `code`.
+async fn country_id(nx: &Nx, code: &str) -> i64 {
+    let page = nx
+        .get(&format!("/api/sys/countries?Country_TwoDigitsCode={code}"))
+        .await
+        .ok();
+    assert_eq!(page["TotalItems"], 1, "one country {code}: {page}");
+    page["Records"][0]["Id"].as_i64().unwrap()
+}
+
+/// The id of the time zone named `name`.
+async fn time_zone_id(nx: &Nx, name: &str) -> i64 {
+    let page = nx
+        .get(&format!(
+            "/api/sys/simpletimezones?SimpleTimeZone_Name={name}"
+        ))
+        .await
+        .ok();
+    assert_eq!(page["TotalItems"], 1, "one time zone {name}: {page}");
+    page["Records"][0]["Id"].as_i64().unwrap()
+}

@@ -238,14 +238,32 @@ fn bad_writes(alpha: i64) -> Vec<(&'static str, &'static str, Value, &'static st
         (
             "PUT",
             businesses,
-            json!({"Id": alpha, "Name": "Alpha", "CountryCode": "XX"}),
-            "CountryCode",
+            json!({"Id": alpha, "Name": "Alpha", "CountryId": -1}),
+            "CountryId",
         ),
         (
             "PUT",
             businesses,
-            json!({"Id": alpha, "Name": "Alpha", "TimeZone": "Mars/Base"}),
-            "TimeZone",
+            json!({"Id": alpha, "Name": "Alpha", "CountryId": "GB"}),
+            "CountryId",
+        ),
+        (
+            "PUT",
+            businesses,
+            json!({"Id": alpha, "Name": "Alpha", "SimpleTimeZoneId": -1}),
+            "SimpleTimeZoneId",
+        ),
+        (
+            "PUT",
+            businesses,
+            json!({"Id": alpha, "Name": "Alpha", "Email": "nope"}),
+            "Email",
+        ),
+        (
+            "PUT",
+            businesses,
+            json!({"Id": alpha, "Name": "Alpha", "ContactEmail": "nope"}),
+            "ContactEmail",
         ),
         ("PUT", businesses, json!({"Id": alpha, "Name": ""}), "Name"),
         (

@@ -5,7 +5,7 @@
 use partnerctl::provider::nexudus::wire::{Business, ResellerAccount, User};
 use serde_json::{Value, json};
 
-use super::{business_id, home_id};
+use super::{business_id, country_id, home_id, time_zone_id};
 use crate::support::nexudus::{LOGIN, Nx};
 use crate::support::{Api, Sandbox};
 
@@ -128,37 +128,79 @@ async fn added_and_removed_businesses_change_the_list_without_replacing_it() {
     nx.put("/api/sys/users", body).await.refused(200);
 }
 
+/// A business `PUT` takes the vendor's fields: `Email` (the account's contact email),
+/// `ContactEmail`, and the country and time zone by their ids; what it leaves out is cleared,
+/// and the partner API sees the same account with the ISO code and the IANA name.
 #[tokio::test]
 async fn a_business_put_clears_what_it_leaves_out() {
     let sb = Sandbox::nexudus(&[]);
-    let nx = sb.nexudus_partner("Acme", LOGIN);
+    let (nx, token) = sb.nexudus_partner_token("Acme", LOGIN);
     sb.add_customer("Alpha", &[]);
     let id = business_id(&nx, "Alpha").await;
-    let b: Business =
-        serde_json::from_value(nx.get(&format!("/api/sys/businesses/{id}")).await.ok()).unwrap();
-    assert_eq!(b.email_contact.as_deref(), Some("jane@alpha.example"));
-    assert_eq!(
-        (b.country_code.as_deref(), b.time_zone.as_deref()),
-        (Some("GB"), Some("Europe/London"))
+    let (gb, fr) = (country_id(&nx, "GB").await, country_id(&nx, "FR").await);
+    let (london, paris) = (
+        time_zone_id(&nx, "Europe/London").await,
+        time_zone_id(&nx, "Europe/Paris").await,
     );
-    let renamed = json!({"Id": id, "Name": "Alpha Ltd", "CountryCode": "FR"});
+    let get = || async {
+        let b = nx.get(&format!("/api/sys/businesses/{id}")).await.ok();
+        serde_json::from_value::<Business>(b).unwrap()
+    };
+    let b = get().await;
+    assert_eq!(
+        (b.email.as_deref(), b.contact_email.as_deref()),
+        (Some("jane@alpha.example"), None)
+    );
+    assert_eq!(
+        (b.country_id, b.simple_time_zone_id),
+        (Some(gb), Some(london))
+    );
+    let renamed = json!({"Id": id, "Name": "Alpha Ltd", "CountryId": fr});
     assert_eq!(nx.put("/api/sys/businesses", renamed).await.written(), id);
-    let b: Business =
-        serde_json::from_value(nx.get(&format!("/api/sys/businesses/{id}")).await.ok()).unwrap();
+    let b = get().await;
     assert_eq!(b.name, "Alpha Ltd");
     assert_eq!(
-        (
-            b.email_contact.as_deref(),
-            b.country_code.as_deref(),
-            b.time_zone.as_deref()
-        ),
-        (None, Some("FR"), None)
+        (b.email.as_deref(), b.country_id, b.simple_time_zone_id),
+        (None, Some(fr), None)
     );
-    let mut with_contact = serde_json::to_value(&b).unwrap();
-    with_contact["EmailContact"] = json!("ops@alpha.example");
-    nx.put("/api/sys/businesses", with_contact).await.written();
+
+    let mut both = serde_json::to_value(&b).unwrap();
+    both["Email"] = json!("ops@alpha.example");
+    both["ContactEmail"] = json!("desk@alpha.example");
+    both["SimpleTimeZoneId"] = json!(paris);
+    nx.put("/api/sys/businesses", both).await.written();
     let b: Value = nx.get(&format!("/api/sys/businesses/{id}")).await.ok();
-    assert_eq!(b["EmailContact"], "ops@alpha.example");
+    assert_eq!(
+        (&b["Email"], &b["ContactEmail"], &b["SimpleTimeZoneId"]),
+        (
+            &json!("ops@alpha.example"),
+            &json!("desk@alpha.example"),
+            &json!(paris)
+        )
+    );
+    for gone in ["EmailContact", "CountryCode", "TimeZone"] {
+        assert!(b.get(gone).is_none(), "{gone} is not the vendor's: {b}");
+    }
+
+    // The store keeps the ISO code and the IANA name: the partner API shows them.
+    let partner_api = Sandbox::start_on(&sb.db, &[]);
+    let api = Api::new(&partner_api.url, &token);
+    let accounts = api.list_all("/v1/accounts", "AccountPage", 100).await;
+    let a = accounts.iter().find(|a| a["name"] == "Alpha Ltd").unwrap();
+    assert_eq!(
+        (&a["country"], &a["timezone"], &a["contact"]["email"]),
+        (
+            &json!("FR"),
+            &json!("Europe/Paris"),
+            &json!("ops@alpha.example")
+        )
+    );
+
+    // Leaving ContactEmail out clears it too.
+    let mut without = serde_json::to_value(get().await).unwrap();
+    without.as_object_mut().unwrap().remove("ContactEmail");
+    nx.put("/api/sys/businesses", without).await.written();
+    assert_eq!(get().await.contact_email, None);
 }
 
 #[tokio::test]

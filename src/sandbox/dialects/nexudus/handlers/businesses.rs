@@ -1,8 +1,10 @@
 //! `/api/sys/businesses`: the reseller's own business, its customers' businesses, network
 //! accounts and sub-accounts (`RootLocationId` the parent's). Search, get and `PUT` of the
 //! complete record only: businesses are created and deleted in the vendor's dashboard (405).
-//! A `PUT` sets `Name`, `EmailContact`, `CountryCode` and `TimeZone` (omitted: cleared);
-//! `RootLocationId` cannot change; `WebAddress` and `Suspended` are not kept.
+//! A `PUT` sets `Name`, `Email` (the account's contact email), `ContactEmail`, `CountryId` and
+//! `SimpleTimeZoneId` (omitted: cleared); a country or time zone id not in its list is a 400
+//! naming the property; `RootLocationId` cannot change; `WebAddress` and `Suspended` are not
+//! kept.
 
 use std::sync::Arc;
 
@@ -14,20 +16,22 @@ use axum::response::Response;
 
 use super::super::auth::Paced;
 use super::super::exec::{Said, read, write};
+use super::super::lookups;
 use super::super::map;
 use super::super::query::{self, Spec};
 use super::super::reply::{NxError, Props, page};
 use super::super::state::NxState;
 use super::parse_body;
-use crate::provider::nexudus::wire::{Business, Page};
+use crate::provider::nexudus::wire::{self, Business, Page};
 use crate::sandbox::store::{self, PlaceWrite, SortKey};
 
 const PROPS: Props = &[
     ("/name", "Name"),
-    ("/contact/email", "EmailContact"),
-    ("/contact/name", "EmailContact"),
-    ("/country", "CountryCode"),
-    ("/timezone", "TimeZone"),
+    ("/contact/email", "Email"),
+    ("/contact/name", "Email"),
+    ("/secondary_email", "ContactEmail"),
+    ("/country", "CountryId"),
+    ("/timezone", "SimpleTimeZoneId"),
     ("/parent_id", "RootLocationId"),
 ];
 
@@ -82,9 +86,20 @@ pub(in super::super) async fn replace(
     st.check_name("Name", &b.name)?;
     let w = PlaceWrite {
         name: b.name,
-        contact_email: b.email_contact,
-        country: b.country_code,
-        timezone: b.time_zone,
+        contact_email: b.email,
+        secondary_email: b.contact_email,
+        country: known(
+            b.country_id,
+            "CountryId",
+            wire::COUNTRIES,
+            lookups::country_code,
+        )?,
+        timezone: known(
+            b.simple_time_zone_id,
+            "SimpleTimeZoneId",
+            wire::TIME_ZONES,
+            lookups::time_zone_name,
+        )?,
         parent_number: b.root_location_id,
     };
     let said = Said {
@@ -96,4 +111,20 @@ pub(in super::super) async fn replace(
         store::replace_place(tx, p, id, w).map(|_| id)
     })
     .await
+}
+
+/// What the id in `property` stands for, by `lookup` (`None` stays `None`); an id that is not in
+/// the list at `list` is a 400 naming the property.
+fn known(
+    id: Option<i64>,
+    property: &str,
+    list: &str,
+    lookup: fn(i64) -> Option<&'static str>,
+) -> Result<Option<String>, NxError> {
+    id.map(|id| {
+        lookup(id)
+            .map(str::to_string)
+            .ok_or_else(|| NxError::invalid(property, format!("{id} is not an Id of {list}")))
+    })
+    .transpose()
 }

@@ -1,9 +1,10 @@
 //! The Nexudus dialect's route handlers, one module per entity (`links`: reseller accounts,
-//! `businesses`, `users`); here the reseller's, `/healthz`, and reading a JSON body into a wire
+//! `businesses`, `users`, and `reference`: the country and time zone lists); here the reseller's, `/healthz`, and reading a JSON body into a wire
 //! type (a field that does not fit is named by its property).
 
 pub(super) mod businesses;
 pub(super) mod links;
+pub(super) mod reference;
 pub(super) mod users;
 
 use std::sync::Arc;

@@ -86,8 +86,14 @@ impl Lookups {
         }
     }
 
-    /// The IANA name of `b`'s time zone (`None`: it has none).
-    fn time_zone(&self, b: &Business) -> Result<Option<String>, NexudusError> {
+    /// The IANA name of `b`'s time zone (`None`: it has none): the record's `Name` when it is
+    /// one, else the zone CLDR's table gives a Windows zone name (`GMT Standard Time`) in
+    /// `country` (the business's), or world-wide.
+    fn time_zone(
+        &self,
+        b: &Business,
+        country: Option<&str>,
+    ) -> Result<Option<String>, NexudusError> {
         let Some(id) = b.simple_time_zone_id else {
             return Ok(None);
         };
@@ -102,12 +108,22 @@ impl Lookups {
                 ),
             ));
         };
-        match z.name.as_deref() {
-            Some(name) if rules::valid_timezone(name) => Ok(Some(name.to_string())),
-            other => Err(not_understood(
+        let iana = z.name.as_deref().and_then(|name| {
+            if rules::valid_timezone(name) {
+                return Some(name.to_string());
+            }
+            country
+                .and_then(|c| localzone::win_zone_to_iana(name, Some(c)))
+                .or_else(|| localzone::win_zone_to_iana(name, Some("001")))
+                .filter(|iana| rules::valid_timezone(iana))
+                .map(str::to_string)
+        });
+        match (iana, z.name.as_deref()) {
+            (Some(iana), _) => Ok(Some(iana)),
+            (None, other) => Err(not_understood(
                 wire::TIME_ZONES,
                 format!(
-                    "time zone {id} (the SimpleTimeZoneId of business {} {:?}) has Name {}, not an IANA time zone name like Europe/London; partnerctl does not guess which IANA zone it stands for: report this answer to partnerctl's maintainers",
+                    "time zone {id} (the SimpleTimeZoneId of business {} {:?}) has Name {}, neither an IANA time zone name like Europe/London nor a Windows one like GMT Standard Time; partnerctl does not guess which zone it stands for: report this answer to partnerctl's maintainers",
                     b.id,
                     b.name,
                     other.map_or_else(|| "null".to_string(), |o| format!("{o:?}")),
@@ -331,6 +347,7 @@ fn account(
     manageable: bool,
     lookups: &Lookups,
 ) -> Result<live::Account, NexudusError> {
+    let country = lookups.country(b)?;
     Ok(live::Account {
         id: b.id.to_string(),
         kind,
@@ -338,8 +355,8 @@ fn account(
         external_key: None,
         name: b.name.clone(),
         contact: None,
-        country: lookups.country(b)?,
-        timezone: lookups.time_zone(b)?,
+        timezone: lookups.time_zone(b, country.as_deref())?,
+        country,
         labels: Default::default(),
         etag: b.updated_on.clone(),
         manageable,
@@ -595,16 +612,50 @@ mod tests {
         assert_eq!(s.accounts.len(), 3);
     }
 
+    /// A time-zone list that names zones as Windows does becomes IANA names by CLDR's table,
+    /// for the business's country where the table has a row for it (Canada's Central Standard
+    /// Time is Winnipeg), else world-wide (France has none: Chicago).
+    #[test]
+    fn windows_zone_names_become_iana_names_by_the_business_country() {
+        const CA: i64 = 124;
+        let windows = Lookups::new(
+            vec![country(GB, "GB"), country(FR, "FR"), country(CA, "CA")],
+            vec![
+                zone(LONDON, "GMT Standard Time"),
+                zone(PARIS, "Central Standard Time"),
+            ],
+        );
+        let s = read(
+            |b| {
+                b[1].country_id = Some(FR);
+                b[1].simple_time_zone_id = Some(PARIS);
+                b[2].country_id = Some(CA);
+                b[2].simple_time_zone_id = Some(PARIS);
+            },
+            &windows,
+        )
+        .unwrap();
+        let zones: Vec<Option<&str>> = s.accounts.iter().map(|a| a.timezone.as_deref()).collect();
+        assert_eq!(
+            zones,
+            [
+                Some("Europe/London"),
+                Some("America/Chicago"),
+                Some("America/Winnipeg"),
+            ]
+        );
+    }
+
     #[test]
     fn a_record_the_provider_cannot_map_fails_the_read_naming_it() {
-        let windows = Lookups::new(
+        let made_up = Lookups::new(
             vec![country(GB, "GB")],
-            vec![zone(LONDON, "GMT Standard Time")],
+            vec![zone(LONDON, "Greenwich Mean Time Zone")],
         );
-        let e = refused(|_| {}, &windows);
+        let e = refused(|_| {}, &made_up);
         assert!(
             e.starts_with(
-                "GET /api/sys/simpletimezones: unexpected answer: time zone 70 (the SimpleTimeZoneId of business 20 \"Contoso\") has Name \"GMT Standard Time\", not an IANA time zone name"
+                "GET /api/sys/simpletimezones: unexpected answer: time zone 70 (the SimpleTimeZoneId of business 20 \"Contoso\") has Name \"Greenwich Mean Time Zone\", neither an IANA time zone name"
             ),
             "{e}"
         );
@@ -614,7 +665,7 @@ mod tests {
             |_| {},
             &Lookups::new(vec![country(GB, "GB")], vec![nameless]),
         );
-        assert!(e.contains("has Name null, not an IANA"), "{e}");
+        assert!(e.contains("has Name null, neither an IANA"), "{e}");
         let uk = Lookups::new(vec![country(GB, "UK")], vec![zone(LONDON, "Europe/London")]);
         let e = refused(|_| {}, &uk);
         assert!(

@@ -21,9 +21,11 @@
 //!   IANA time zone name** (`Europe/London`) and serves one record per IANA zone. (An older
 //!   page of the vendor's help shows `"Name": "GMT Standard Time"`, a Windows time zone id.)
 //!   The provider reads both lists once a read and gives the live model the ISO code and the
-//!   IANA name; a business pointing at an id the list lacks, or at a time zone whose `Name` is
-//!   not an IANA name, fails the read with the record and the field named, rather than a
-//!   guess (one Windows zone stands for several IANA zones).
+//!   IANA name: a `Name` that is a Windows time zone id becomes the IANA zone of CLDR's
+//!   Windows table for the business's country (or its world-wide row: one Windows zone stands
+//!   for several IANA zones); a business pointing at an id the list lacks, or at a time zone
+//!   named neither way, fails the read with the record and the field named, rather than a
+//!   guess.
 //!
 //! Behaviour both sides keep:
 //! - `POST /api/token` takes a form-encoded password grant (`grant_type=password`,

@@ -337,12 +337,7 @@ pub fn check_services(sources: &[Source], catalog: &Catalog) -> Problems {
 pub fn check_logins(desired: &Desired) -> Problems {
     let mut first: HashMap<String, (Role, &str)> = HashMap::new();
     let mut differing: HashSet<String> = HashSet::new();
-    let users = desired
-        .partner
-        .users
-        .iter()
-        .chain(desired.walk().flat_map(|n| n.users.iter()));
-    for u in users {
+    for u in desired.users() {
         let email = u.email.trim().to_lowercase();
         match first.get(&email) {
             Some(&(role, name)) if role != u.role || name != u.name => {

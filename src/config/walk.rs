@@ -52,6 +52,16 @@ impl Desired {
             network: 0,
         }
     }
+
+    /// Every user of the configuration: the partner's, then each account's in [`walk`] order.
+    ///
+    /// [`walk`]: Desired::walk
+    pub fn users(&self) -> impl Iterator<Item = &User> {
+        self.partner
+            .users
+            .iter()
+            .chain(self.walk().flat_map(|n| n.users.iter()))
+    }
 }
 
 /// The iterator of [`Desired::walk`].

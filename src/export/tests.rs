@@ -202,20 +202,7 @@ fn keyless() -> (Snapshot, Capabilities) {
     for u in &mut live.users {
         renumber(&mut u.account_id);
     }
-    let caps = Capabilities {
-        create: Vec::new(),
-        delete: Vec::new(),
-        services: false,
-        keys: false,
-        fields: StoredFields {
-            contact: false,
-            country: false,
-            timezone: false,
-            labels: false,
-        },
-        ..Capabilities::full()
-    };
-    (live, caps)
+    (live, Capabilities::users_only())
 }
 
 fn load_for_keyless(files: &[File]) -> crate::config::Desired {

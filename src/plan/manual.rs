@@ -95,6 +95,25 @@ impl Capabilities {
             role_scope: RoleScope::Account,
         }
     }
+
+    /// An API that manages users only: accounts are added and removed by a person (manual
+    /// steps), carry no key (matched by kind, parent and name, or an `adopt` id) and keep only
+    /// their name; there are no services.
+    pub fn users_only() -> Self {
+        Capabilities {
+            create: Vec::new(),
+            delete: Vec::new(),
+            services: false,
+            keys: false,
+            fields: StoredFields {
+                contact: false,
+                country: false,
+                timezone: false,
+                labels: false,
+            },
+            role_scope: RoleScope::Account,
+        }
+    }
 }
 
 /// A step for a person, in the vendor's words.

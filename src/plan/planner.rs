@@ -543,12 +543,7 @@ impl<'l> Planner<'l> {
 /// the configuration's checks ensure for providers that keep them so).
 fn logins(desired: &Desired) -> HashMap<String, (Role, String)> {
     let mut out = HashMap::new();
-    let users = desired
-        .partner
-        .users
-        .iter()
-        .chain(desired.walk().flat_map(|n| n.users.iter()));
-    for u in users {
+    for u in desired.users() {
         out.entry(u.email.to_lowercase())
             .or_insert_with(|| (u.role, u.name.clone()));
     }

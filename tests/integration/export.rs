@@ -426,26 +426,8 @@ fn pins(tree: &BTreeMap<String, String>) -> Vec<(String, serde_yaml::Value)> {
 async fn a_nexudus_estate_is_taken_over_pinned_by_id_and_renames_at_the_vendor_are_updates() {
     let sb = Sandbox::nexudus(&["--time-scale", NEXUDUS_SCALE]);
     let nx = sb.nexudus_partner("Acme Partners", nexudus::LOGIN);
-    sb.add_customer("Contoso Ltd", &[]);
+    sb.add_contoso_tree(&["--timezone", "Europe/Paris"]);
     sb.add_customer("Fabrikam Inc", &[]);
-    sb.add_account(&[
-        "--kind",
-        "network",
-        "--name",
-        "Contoso Network",
-        "--parent",
-        "Contoso Ltd",
-    ]);
-    sb.add_account(&[
-        "--kind",
-        "sub_account",
-        "--name",
-        "Contoso Paris",
-        "--parent",
-        "Contoso Network",
-        "--timezone",
-        "Europe/Paris",
-    ]);
     let ids: BTreeMap<String, i64> = businesses(&nx)
         .await
         .into_iter()

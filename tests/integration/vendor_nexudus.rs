@@ -137,25 +137,7 @@ async fn manual_steps_then_adoption_by_name_then_invitations_then_no_changes() {
         Some("skipped")
     );
     // 3. The person at the dashboard follows the runbook.
-    sb.add_customer("Contoso Ltd", &[]);
-    sb.add_account(&[
-        "--kind",
-        "network",
-        "--name",
-        "Contoso Network",
-        "--parent",
-        "Contoso Ltd",
-    ]);
-    sb.add_account(&[
-        "--kind",
-        "sub_account",
-        "--name",
-        "Contoso Paris",
-        "--parent",
-        "Contoso Network",
-        "--timezone",
-        "Europe/Paris",
-    ]);
+    sb.add_contoso_tree(&["--timezone", "Europe/Paris"]);
     // 4. The next plan finds them by name and invites; apply completes.
     let plan = nexudus(&sb, "plan", &dir, SCALE).run().success();
     assert!(!plan.stdout.contains("Manual steps"), "{}", plan.stdout);
@@ -592,23 +574,7 @@ async fn one_email_with_two_roles_is_refused_at_every_place() {
 fn live_access_is_in_the_configurations_terms() {
     let sb = Sandbox::nexudus(&["--time-scale", SCALE]);
     sb.nexudus_partner("Acme Partners", LOGIN);
-    sb.add_customer("Contoso Ltd", &[]);
-    sb.add_account(&[
-        "--kind",
-        "network",
-        "--name",
-        "Contoso Network",
-        "--parent",
-        "Contoso Ltd",
-    ]);
-    sb.add_account(&[
-        "--kind",
-        "sub_account",
-        "--name",
-        "Contoso Paris",
-        "--parent",
-        "Contoso Network",
-    ]);
+    sb.add_contoso_tree(&[]);
     let dir = config(CUSTOMERS);
     apply(&sb, &dir).success();
     let access = nexudus(&sb, "access", &dir, SCALE)
@@ -683,27 +649,7 @@ async fn countries_and_time_zones_are_read_once_and_mapped_to_codes_and_names() 
 
     let sb = Sandbox::nexudus(&["--time-scale", SCALE]);
     sb.nexudus_partner("Acme Partners", LOGIN);
-    sb.add_customer("Contoso Ltd", &[]);
-    sb.add_account(&[
-        "--kind",
-        "network",
-        "--name",
-        "Contoso Network",
-        "--parent",
-        "Contoso Ltd",
-    ]);
-    sb.add_account(&[
-        "--kind",
-        "sub_account",
-        "--name",
-        "Contoso Paris",
-        "--parent",
-        "Contoso Network",
-        "--country",
-        "FR",
-        "--timezone",
-        "Europe/Paris",
-    ]);
+    sb.add_contoso_tree(&["--country", "FR", "--timezone", "Europe/Paris"]);
     let provider = NexudusProvider::new(
         &sb.url,
         Credentials::Login {

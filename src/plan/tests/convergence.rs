@@ -167,17 +167,8 @@ fn live_state() -> impl Strategy<Value = Snapshot> {
 /// What a vendor like Nexudus can do.
 fn login_vendor() -> Capabilities {
     Capabilities {
-        create: Vec::new(),
-        delete: Vec::new(),
-        services: false,
-        keys: false,
-        fields: StoredFields {
-            contact: false,
-            country: false,
-            timezone: false,
-            labels: false,
-        },
         role_scope: RoleScope::Login,
+        ..Capabilities::users_only()
     }
 }
 

@@ -22,7 +22,7 @@ use error::NexudusError;
 use read::Learned;
 
 use crate::live::Snapshot;
-use crate::plan::{Capabilities, Change, Operation, RoleScope, StoredFields};
+use crate::plan::{Capabilities, Change, Operation, RoleScope};
 use crate::provider::{Outcome, Provider, Remedy, Resolved};
 
 /// The Nexudus provider.
@@ -84,17 +84,8 @@ impl NexudusProvider {
     /// to the login.
     pub fn api_capabilities() -> Capabilities {
         Capabilities {
-            create: Vec::new(),
-            delete: Vec::new(),
-            services: false,
-            keys: false,
-            fields: StoredFields {
-                contact: false,
-                country: false,
-                timezone: false,
-                labels: false,
-            },
             role_scope: RoleScope::Login,
+            ..Capabilities::users_only()
         }
     }
 }

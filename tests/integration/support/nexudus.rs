@@ -282,6 +282,32 @@ impl Sandbox {
         id
     }
 
+    /// Contoso as the person at the dashboard makes it: the customer "Contoso Ltd", its
+    /// network account "Contoso Network" and that network's sub-account "Contoso Paris" (with
+    /// `sub`'s extra arguments, such as its time zone).
+    pub fn add_contoso_tree(&self, sub: &[&str]) {
+        self.add_customer("Contoso Ltd", &[]);
+        let network = [
+            "--kind",
+            "network",
+            "--name",
+            "Contoso Network",
+            "--parent",
+            "Contoso Ltd",
+        ];
+        self.add_account(&network);
+        let mut args = vec![
+            "--kind",
+            "sub_account",
+            "--name",
+            "Contoso Paris",
+            "--parent",
+            "Contoso Network",
+        ];
+        args.extend(sub);
+        self.add_account(&args);
+    }
+
     /// A customer with every field, added at the dashboard.
     pub fn add_customer(&self, name: &str, extra: &[&str]) -> String {
         let email = format!("jane@{}.example", name.to_lowercase().replace(' ', "-"));

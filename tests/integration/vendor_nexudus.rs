@@ -409,7 +409,6 @@ fn the_daily_budget_stops_the_apply_and_a_later_run_finishes() {
 async fn a_200_with_was_successful_false_is_a_failure() {
     use partnerctl::plan::{AccountRef, Change, Operation, Person};
     use partnerctl::provider::nexudus::NexudusProvider;
-    use partnerctl::provider::nexudus::client::{Credentials, Settings};
     use partnerctl::provider::nexudus::error::NexudusError;
     use partnerctl::provider::{Provider, Remedy, Resolved};
     use partnerctl::vocab::{AccountKind, Role};
@@ -417,20 +416,7 @@ async fn a_200_with_was_successful_false_is_a_failure() {
     let sb = Sandbox::nexudus(&["--time-scale", SCALE]);
     sb.nexudus_partner("Acme Partners", LOGIN);
     sb.add_customer("Closed Ltd", &["--not-manageable"]);
-    let provider = NexudusProvider::new(
-        &sb.url,
-        Credentials::Login {
-            username: LOGIN.into(),
-            password: PASSWORD.into(),
-            totp: None,
-        },
-        Settings {
-            timeout: std::time::Duration::from_secs(10),
-            attempts: 3,
-            time_scale: 1000.0,
-        },
-    )
-    .unwrap();
+    let provider = sb.nexudus_provider();
     let live = provider.snapshot().await.unwrap();
     let closed = live
         .accounts
@@ -644,26 +630,11 @@ fn runs_back_to_back_wait_out_a_throttled_sign_in() {
 #[tokio::test]
 async fn countries_and_time_zones_are_read_once_and_mapped_to_codes_and_names() {
     use partnerctl::provider::Provider;
-    use partnerctl::provider::nexudus::NexudusProvider;
-    use partnerctl::provider::nexudus::client::{Credentials, Settings};
 
     let sb = Sandbox::nexudus(&["--time-scale", SCALE]);
     sb.nexudus_partner("Acme Partners", LOGIN);
     sb.add_contoso_tree(&["--country", "FR", "--timezone", "Europe/Paris"]);
-    let provider = NexudusProvider::new(
-        &sb.url,
-        Credentials::Login {
-            username: LOGIN.into(),
-            password: PASSWORD.into(),
-            totp: None,
-        },
-        Settings {
-            timeout: std::time::Duration::from_secs(10),
-            attempts: 3,
-            time_scale: 1000.0,
-        },
-    )
-    .unwrap();
+    let provider = sb.nexudus_provider();
     // The first read signs in; the ones measured below do not.
     provider.snapshot().await.unwrap();
     let live = provider.snapshot().await.unwrap();

@@ -282,6 +282,24 @@ impl Sandbox {
         id
     }
 
+    /// The Nexudus provider (the library's, not the binary) signed in as [`LOGIN`], its time
+    /// sped up as the test sandboxes' is.
+    pub fn nexudus_provider(&self) -> partnerctl::provider::nexudus::NexudusProvider {
+        use partnerctl::provider::nexudus::client::{Credentials, Settings};
+        let credentials = Credentials::Login {
+            username: LOGIN.into(),
+            password: PASSWORD.into(),
+            totp: None,
+        };
+        let settings = Settings {
+            timeout: Duration::from_secs(10),
+            attempts: 3,
+            time_scale: 1000.0,
+        };
+        partnerctl::provider::nexudus::NexudusProvider::new(&self.url, credentials, settings)
+            .expect("a provider of the sandbox")
+    }
+
     /// Contoso as the person at the dashboard makes it: the customer "Contoso Ltd", its
     /// network account "Contoso Network" and that network's sub-account "Contoso Paris" (with
     /// `sub`'s extra arguments, such as its time zone).

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::config::Desired;
 use crate::live::Snapshot;
+use crate::vocab::rules::email_key;
 use crate::vocab::{AccountKind, Role, UserStatus};
 
 /// An account of the tree.
@@ -99,7 +100,7 @@ impl Model {
         let mut m = Model::default();
         let person = |account, u: &crate::config::User| Member {
             account,
-            email: u.email.to_lowercase(),
+            email: email_key(&u.email),
             name: u.name.clone(),
             role: u.role,
             status: None,
@@ -168,7 +169,7 @@ impl Model {
             if account.is_none() && u.account_id != s.partner.id {
                 continue;
             }
-            let email = u.email.to_lowercase();
+            let email = email_key(&u.email);
             let unmanaged =
                 desired.is_some() && !listed.contains(&(m.place(account), email.clone()));
             m.members.push(Member {

@@ -18,6 +18,7 @@ use super::{
 };
 use super::{parallel, table};
 use crate::vocab::Role;
+use crate::vocab::rules::email_key;
 
 /// Is this source a customer table?
 fn is_table(src: &Source) -> bool {
@@ -338,7 +339,7 @@ pub fn check_logins(desired: &Desired) -> Problems {
     let mut first: HashMap<String, (Role, &str)> = HashMap::new();
     let mut differing: HashSet<String> = HashSet::new();
     for u in desired.users() {
-        let email = u.email.trim().to_lowercase();
+        let email = email_key(u.email.trim());
         match first.get(&email) {
             Some(&(role, name)) if role != u.role || name != u.name => {
                 differing.insert(email);

@@ -580,3 +580,18 @@ fn one_login_one_role_and_one_name() {
     let d = load_sources(&[src("a.yaml", PARTNER), src("t.csv", table)]).unwrap();
     assert!(check_logins(&d).is_empty(), "{}", check_logins(&d));
 }
+
+/// Two emails of one account that differ only in the case of a letter (the Kelvin sign is an
+/// upper-case `k`) are one person listed twice.
+#[test]
+fn emails_equal_in_any_letters_case_are_duplicates() {
+    let text = format!(
+        "{PARTNER}customers:\n  - key: c1\n    name: C1\n    contact: {{ name: J, email: j@c1.example }}\n    country: GB\n    timezone: UTC\n    users:\n      - {{ email: kim@c1.example, name: Kim }}\n      - {{ email: \"\\u212Aim@c1.example\", name: Kim }}\n"
+    );
+    assert_eq!(
+        problems(&[src("a.yaml", &text)]),
+        [
+            "a.yaml:14:18: duplicate user `\u{212A}im@c1.example` in account `c1`; already listed at a.yaml:13:18 (emails compare case-insensitively)"
+        ]
+    );
+}

@@ -11,6 +11,7 @@ use crate::config::{
 };
 use crate::live::{self, Snapshot};
 use crate::vocab::keys::KeyMaker;
+use crate::vocab::rules::email_key;
 use crate::vocab::{AccountKind, PROTECT_LABEL, UserStatus};
 
 /// What an export holds, counted for its summary.
@@ -144,7 +145,7 @@ impl<'l> Tree<'l> {
 
     fn users(&self, id: &str, summary: &mut Summary) -> Vec<User> {
         let mut live: Vec<&live::User> = self.users.get(id).cloned().unwrap_or_default();
-        live.sort_by_key(|u| u.email.to_lowercase());
+        live.sort_by_key(|u| email_key(&u.email));
         for u in &live {
             summary.users += 1;
             match u.status {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::operation::{AccountRef, Change, Operation};
 use crate::access::{Account, Member, Model, Reach};
 use crate::live::Snapshot;
+use crate::vocab::rules::email_key;
 use crate::vocab::{Role, UserStatus};
 
 /// What the plan changes for one person.
@@ -47,14 +48,6 @@ fn apply(m: &mut Model, index: &mut HashMap<String, usize>, op: &Operation) {
                 parent,
             });
         }
-        Change::Adopt { .. } => {
-            let kind = op.account.kind().expect("an adopted account has a kind");
-            let old = format!("{kind}[id={}]", op.account.id().unwrap_or_default());
-            if let Some(i) = index.remove(&old) {
-                m.accounts[i].address = place(&op.account);
-                index.insert(place(&op.account), i);
-            }
-        }
         Change::Delete { .. } => {
             if let Some(i) = at(index, &op.account) {
                 m.members.retain(|u| u.account != Some(i));
@@ -66,7 +59,7 @@ fn apply(m: &mut Model, index: &mut HashMap<String, usize>, op: &Operation) {
             let account = at(index, &op.account);
             m.members.push(Member {
                 account,
-                email: p.email.to_lowercase(),
+                email: email_key(&p.email),
                 name: p.name.clone(),
                 role: p.role,
                 status: Some(UserStatus::Invited),
@@ -78,9 +71,10 @@ fn apply(m: &mut Model, index: &mut HashMap<String, usize>, op: &Operation) {
             m.members
                 .retain(|u| !(u.account == account && u.email == user.email));
         }
-        // A role change moves no access (what a person reaches depends on where they are a
-        // member, not on their role; escalations are read from the operations), nor does a
-        // service or a re-sent invitation.
+        // An adoption moves no access (the model before the plan already names the adopted
+        // account by its key: the planner's addresses), nor does a role change (what a person
+        // reaches depends on where they are a member, not on their role; escalations are read
+        // from the operations), a service or a re-sent invitation.
         _ => {}
     }
 }
@@ -137,7 +131,7 @@ fn affected(m: &Model, index: &HashMap<String, usize>, ops: &[Operation]) -> BTr
     let mut accounts: HashSet<Option<usize>> = HashSet::new();
     for op in ops {
         if let Some(e) = op.change.email() {
-            out.insert(e.to_lowercase());
+            out.insert(email_key(e));
         }
         if op.action().is_account_action() {
             // The index also holds the accounts the plan creates, which `m` may not have.
@@ -171,7 +165,7 @@ fn escalations(ops: &[Operation]) -> HashMap<String, String> {
         match &op.change {
             Change::Invite(p) if op.account == AccountRef::Partner => {
                 let why = format!("new partner-level {}: reaches every account", p.role);
-                partner_level.insert(p.email.to_lowercase(), why);
+                partner_level.insert(email_key(&p.email), why);
             }
             Change::UpdateUser {
                 user,

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::vocab::AccountKind;
+use crate::vocab::rules::email_key;
 
 /// What an operation does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -148,7 +149,7 @@ impl AccountRef {
 
     /// The address of a user of this account: `customer.contoso.user[jane@contoso.example]`.
     pub fn user_address(&self, email: &str) -> String {
-        format!("{}.user[{}]", self.address(), email.to_lowercase())
+        format!("{}.user[{}]", self.address(), email_key(email))
     }
 
     /// The address of a service of this account: `customer.contoso.service[cards]`.

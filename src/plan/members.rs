@@ -10,6 +10,7 @@ use crate::config;
 use crate::config::SettingsError;
 use crate::live;
 use crate::vocab::UserStatus;
+use crate::vocab::rules::{email_key, same_email};
 
 const PRUNE_REMOVES: &str = "not in the configuration (--prune removes it)";
 
@@ -42,9 +43,7 @@ impl<'l> Planner<'l> {
             .unwrap_or_default();
         let mut seen: HashSet<&str> = HashSet::new();
         for u in users {
-            let found = live_users
-                .iter()
-                .find(|l| l.email.eq_ignore_ascii_case(&u.email));
+            let found = live_users.iter().find(|l| same_email(&l.email, &u.email));
             match found {
                 None => {
                     let change = Change::Invite(Person {
@@ -74,7 +73,7 @@ impl<'l> Planner<'l> {
     fn matched_user(&mut self, account: &AccountRef, u: &config::User, l: &live::User) {
         let user = || UserRef {
             id: l.id.clone(),
-            email: u.email.to_lowercase(),
+            email: email_key(&u.email),
         };
         let mut update = None;
         if l.name != u.name || l.role != u.role {
@@ -106,7 +105,7 @@ impl<'l> Planner<'l> {
     fn unmatched_user(&mut self, account: &AccountRef, l: &live::User) {
         let user = UserRef {
             id: l.id.clone(),
-            email: l.email.to_lowercase(),
+            email: email_key(&l.email),
         };
         if !self.options.prune {
             self.login_follows(account, l, &user);

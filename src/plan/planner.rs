@@ -15,6 +15,7 @@ use super::{
 };
 use crate::config::{self, Desired};
 use crate::live::{self, Snapshot};
+use crate::vocab::rules::email_key;
 use crate::vocab::{AccountKind, PROTECT_LABEL, Role, UserStatus};
 
 /// A desired account, flattened from the config tree.
@@ -544,7 +545,7 @@ impl<'l> Planner<'l> {
 fn logins(desired: &Desired) -> HashMap<String, (Role, String)> {
     let mut out = HashMap::new();
     for u in desired.users() {
-        out.entry(u.email.to_lowercase())
+        out.entry(email_key(&u.email))
             .or_insert_with(|| (u.role, u.name.clone()));
     }
     out

@@ -9,6 +9,7 @@ use super::planner::{Planner, live_ref};
 use super::{Unmanaged, UnmanagedObject};
 use crate::live;
 use crate::vocab::PROTECT_LABEL;
+use crate::vocab::rules::email_key;
 
 fn is_protected(a: &live::Account) -> bool {
     a.labels.get(PROTECT_LABEL).is_some_and(|v| v == "true")
@@ -87,7 +88,7 @@ impl<'l> Planner<'l> {
         for u in users.unwrap_or_default() {
             let user = UserRef {
                 id: u.id.clone(),
-                email: u.email.to_lowercase(),
+                email: email_key(&u.email),
             };
             self.login_follows(&live_ref(a), u, &user);
         }

@@ -10,6 +10,7 @@ use crate::plan::{
     UnmanagedObject,
 };
 use crate::provider::Target;
+use crate::vocab::rules::email_key;
 
 /// A field value for display: strings quoted, contacts as `Name <email>`, labels as `{k=v}`.
 fn show(v: FieldValue<'_>) -> String {
@@ -60,7 +61,7 @@ fn member_label(op: &Operation) -> String {
     match &op.change {
         Change::Invite(p) => format!(
             "invite {} (\"{}\", {})",
-            p.email.to_lowercase(),
+            email_key(&p.email),
             p.name,
             p.role
         ),

@@ -67,6 +67,19 @@ pub fn valid_email(email: &str) -> bool {
         && valid_mailbox(email)
 }
 
+/// The one identity of an email address, by which every component compares emails (the
+/// configuration's checks, the planner, the providers, the access model and the sandbox): the
+/// full Unicode lowercase of the whole address. `JÖRG@Firma.example` and `jörg@firma.example`
+/// are one person, and so are `\u{212A}im@x.example` (the Kelvin sign) and `kim@x.example`.
+pub fn email_key(email: &str) -> String {
+    email.to_lowercase()
+}
+
+/// Are `a` and `b` one email address (see [`email_key`])?
+pub fn same_email(a: &str, b: &str) -> bool {
+    a == b || email_key(a) == email_key(b)
+}
+
 /// Is `email` an RFC 5322 mailbox: an address, possibly with a display name
 /// (`Jane <jane@contoso.example>`) or a dotless or literal domain? Looser than [`valid_email`];
 /// the rule the sandbox API has always applied to `email` fields.
@@ -77,6 +90,20 @@ pub fn valid_mailbox(email: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One person, one email, whatever the case of any letter: `Ö`, and the Kelvin sign,
+    /// whose lowercase is `k`. The long `ſ` has no lowercase other than itself (its uppercase
+    /// is `S`), so `ſam@` and `sam@` are two addresses, for every component alike.
+    #[test]
+    fn emails_compare_by_their_full_lowercase() {
+        assert!(same_email("JÖRG@Firma.example", "jörg@firma.example"));
+        assert_eq!(email_key("JÖRG@Firma.example"), "jörg@firma.example");
+        assert!(same_email("\u{212A}im@x.example", "kim@x.example"));
+        assert!(same_email("\u{212A}IM@x.example", "Kim@X.example"));
+        assert!(!same_email("ſam@x.example", "sam@x.example"));
+        assert!(!same_email("jorg@firma.example", "jörg@firma.example"));
+        assert!(valid_email("JÖRG@firma.example") && valid_email("\u{212A}im@x.example"));
+    }
 
     #[test]
     fn keys() {

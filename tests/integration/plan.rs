@@ -301,3 +301,34 @@ fn the_markdown_plan_of_5000_customers_fits_a_comment_and_says_what_it_left_out(
         .success();
     assert_eq!(again.stdout, run.stdout);
 }
+
+/// People invited as `JÖRG@…` and with the Kelvin sign (`\u{212A}im@…`), configured as
+/// `jörg@…` and `kim@…`: the same people for the sandbox and for partnerctl, so the plan is
+/// empty even with --prune (nobody invited again, nobody removed), and the sandbox refuses to
+/// invite them a second time.
+#[tokio::test]
+async fn emails_are_one_person_whatever_the_case_of_any_letter() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let api = crate::support::Api::new(&sb.url, &token);
+    let customer = api.customer("contoso").await;
+    let id = customer["id"].as_str().unwrap();
+    for email in ["JÖRG@firma.example", "\u{212A}im@firma.example"] {
+        api.invite(id, email, "Someone").await;
+    }
+    let again = serde_json::json!({"email": "jörg@firma.example", "name": "Someone"});
+    api.post(&format!("/v1/accounts/{id}/users"), again)
+        .await
+        .err(409, "user-exists");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        "version: 1\npartner: { name: Acme Partners }\ncustomers:\n  - key: contoso\n    name: Customer contoso\n    contact: { name: Jane Doe, email: jane@contoso.example }\n    country: FR\n    timezone: Europe/Paris\n    labels: { tier: gold }\n    users:\n      - { email: jörg@firma.example, name: Someone }\n      - { email: kim@firma.example, name: Someone }\n",
+    )
+    .unwrap();
+    plan_against(&sb, &token)
+        .arg(dir.path())
+        .args(["--prune", "--detailed-exitcode"])
+        .run()
+        .code(0);
+}

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use super::Sink;
 use crate::config::yaml::{Node, Pos};
 use crate::config::{FileId, Location, LoginField, ProblemKind};
+use crate::vocab::rules::email_key;
 
 /// One listing of an email.
 #[derive(Debug, Clone)]
@@ -66,7 +67,7 @@ impl Listings {
                 continue;
             };
             let Some(text) = email.as_str() else { continue };
-            let lower = text.trim().to_lowercase();
+            let lower = email_key(text.trim());
             if !self.wanted.contains(&lower) {
                 continue;
             }

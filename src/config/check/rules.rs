@@ -9,6 +9,7 @@ use super::Sink;
 use crate::config::yaml::{Node, Pos, Value};
 use crate::config::{FileId, Location, Needs, ProblemKind};
 use crate::vocab::PROTECT_LABEL;
+use crate::vocab::rules::email_key;
 use crate::vocab::rules::{
     LABEL_KEY_MAX_CHARS, LABEL_VALUE_MAX_CHARS, LABELS_MAX, NAME_MAX_CHARS, NameProblem,
     label_key_fits, label_value_fits, name_problem, valid_country, valid_email, valid_key,
@@ -254,7 +255,7 @@ impl<'a> Semantics<'a> {
             if let Some(e) = u.get("email") {
                 self.email(file, Some(e));
                 if let Some(text) = e.as_str() {
-                    let norm = text.trim().to_lowercase();
+                    let norm = email_key(text.trim());
                     if let Some(&first) = seen.get(&norm) {
                         let first = (self.locate)(file, first);
                         self.push(

@@ -464,3 +464,40 @@ fn creating_a_customer_without_a_contact_needs_a_provider_that_stores_none() {
         ]
     );
 }
+
+/// A live user whose email differs from the configured one only in case, any letter's case
+/// (`Ö`, the Kelvin sign), is the same person: matched, not invited again, not pruned. The
+/// long `ſ` lowercases to itself, so `ſam@` is another person than `sam@`, as the API has it.
+#[test]
+fn emails_match_whatever_the_case_of_any_letter() {
+    let yaml = "version: 1\npartner:\n  name: Acme Partners\n  users:\n    - { email: jörg@firma.example, name: Jörg }\n    - { email: kim@firma.example, name: Kim }\n    - { email: sam@firma.example, name: Sam }\n";
+    let mut live = empty_live();
+    for (id, email, name) in [
+        ("u1", "JÖRG@firma.example", "Jörg"),
+        ("u2", "\u{212A}im@firma.example", "Kim"),
+        ("u3", "ſam@firma.example", "Sam"),
+    ] {
+        live.users.push(crate::live::User {
+            id: id.into(),
+            account_id: live.partner.id.clone(),
+            email: email.into(),
+            name: name.into(),
+            role: Role::Member,
+            status: UserStatus::Active,
+            etag: "t".into(),
+        });
+    }
+    let prune = Options {
+        prune: true,
+        force: true,
+        ..Options::default()
+    };
+    let p = plan(&desired(yaml), &live, prune).unwrap();
+    assert_eq!(
+        actions(&p),
+        [
+            (Action::Invite, "partner.user[sam@firma.example]"),
+            (Action::RemoveUser, "partner.user[ſam@firma.example]"),
+        ]
+    );
+}

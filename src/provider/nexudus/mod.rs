@@ -24,6 +24,7 @@ use read::Learned;
 use crate::live::Snapshot;
 use crate::plan::{Capabilities, Change, Operation, RoleScope};
 use crate::provider::{Outcome, Provider, Remedy, Resolved};
+use crate::vocab::rules::email_key;
 
 /// The Nexudus provider.
 #[derive(Debug, Clone)]
@@ -69,7 +70,7 @@ impl NexudusProvider {
     /// The login the last read saw with this email.
     pub(super) fn known_login(&self, email: &str) -> Option<i64> {
         let learned = self.learned.lock().unwrap_or_else(|p| p.into_inner());
-        learned.logins.get(&email.to_lowercase()).copied()
+        learned.logins.get(&email_key(email)).copied()
     }
 
     fn name_of(&self, id: Option<&str>) -> Option<String> {

@@ -12,6 +12,7 @@ use super::client::NexudusClient;
 use super::error::NexudusError;
 use super::wire::{self, Business, Country, Page, Reseller, ResellerAccount, SimpleTimeZone, User};
 use crate::live::{self, Snapshot};
+use crate::vocab::rules::email_key;
 use crate::vocab::{AccountKind, Role, UserStatus, rules};
 
 /// Records per list page.
@@ -228,10 +229,7 @@ pub fn assemble(
     let live_users = users_of(users, &partner_id, &out);
     let learned = Learned {
         names: out.iter().map(|a| (a.id.clone(), a.name.clone())).collect(),
-        logins: users
-            .iter()
-            .map(|u| (u.email.to_lowercase(), u.id))
-            .collect(),
+        logins: users.iter().map(|u| (email_key(&u.email), u.id)).collect(),
     };
     let snapshot = Snapshot {
         partner,

@@ -25,6 +25,7 @@ use super::wire::{self, Page, User};
 use crate::plan::{Change, Membership, Operation, Person};
 use crate::provider::{Outcome, Resolved};
 use crate::vocab::Role;
+use crate::vocab::rules::{email_key, same_email};
 
 /// Attempts of a login creation whose outcome was unknown.
 const CREATE_ATTEMPTS: u32 = 4;
@@ -39,7 +40,7 @@ pub(super) struct Logins(Mutex<HashMap<String, Slot>>);
 impl Logins {
     fn slot(&self, email: &str) -> Slot {
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(email.to_lowercase()).or_default().clone()
+        map.entry(email_key(email)).or_default().clone()
     }
 }
 
@@ -173,7 +174,7 @@ impl NexudusProvider {
         let Some(listed) = page
             .records
             .into_iter()
-            .find(|u| u.email.to_lowercase() == email.to_lowercase())
+            .find(|u| same_email(&u.email, email))
         else {
             return Ok(None);
         };

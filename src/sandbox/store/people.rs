@@ -19,6 +19,7 @@ use super::partners::PartnerRow;
 use super::users::{insert_user_row, save_user};
 use super::validation::{check_email, check_name, fe, verdict};
 use crate::api::types::{Role, User, UserStatus};
+use crate::vocab::rules::email_key;
 
 /// A person as a dialect shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +118,7 @@ pub fn list_people(
     slice: Slice,
 ) -> Result<Listed<Person>, RequestError> {
     let filters: Vec<(&str, SqlValue)> = email
-        .map(|e| ("email_lc", SqlValue::Text(e.to_lowercase())))
+        .map(|e| ("email_lc", SqlValue::Text(email_key(e))))
         .into_iter()
         .collect();
     let has = [
@@ -164,7 +165,7 @@ fn places_of(conn: &Connection, p: &PartnerRow, email: &str) -> Result<Vec<i64>,
            FROM users u LEFT JOIN accounts a ON a.id = u.account_id
           WHERE u.partner_id = ?1 AND u.email_lc = ?2 ORDER BY n",
     )?;
-    let rows = st.query_map(params![p.id, email.to_lowercase(), home], |r| {
+    let rows = st.query_map(params![p.id, email_key(email), home], |r| {
         r.get::<_, Option<i64>>(0)
     })?;
     Ok(rows
@@ -182,7 +183,7 @@ pub(super) fn mark_active(tx: &Connection, email: &str) -> Result<(), RequestErr
              SELECT 1 FROM users u WHERE u.partner_id = people.partner_id
                 AND u.email_lc = people.email_lc AND u.status = 'active')",
     )?
-    .execute([email.to_lowercase()])?;
+    .execute([email_key(email)])?;
     Ok(())
 }
 
@@ -224,7 +225,7 @@ fn targets(tx: &Connection, p: &PartnerRow, places: &[i64]) -> Result<Vec<Target
 fn number_of(tx: &Connection, p: &PartnerRow, email: &str) -> Result<Option<i64>, RequestError> {
     Ok(tx
         .prepare_cached("SELECT id FROM people WHERE partner_id = ?1 AND email_lc = ?2")?
-        .query_row(params![p.id, email.to_lowercase()], |r| r.get(0))
+        .query_row(params![p.id, email_key(email)], |r| r.get(0))
         .optional()?)
 }
 
@@ -283,7 +284,7 @@ pub fn create_person(tx: &Connection, p: &PartnerRow, w: PersonWrite) -> Result<
         "INSERT INTO people (partner_id, email_lc, email, full_name, is_admin, active, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6)",
     )?
-    .execute(params![p.id, w.email.to_lowercase(), w.email, w.full_name, w.admin, now])?;
+    .execute(params![p.id, email_key(&w.email), w.email, w.full_name, w.admin, now])?;
     let number = tx.last_insert_rowid();
     for t in &targets {
         add_row(tx, p, &w, t, false)?;
@@ -305,7 +306,7 @@ fn rows_of(tx: &Connection, p: &PartnerRow, email: &str) -> Result<Vec<User>, Re
         .prepare_cached(
             "SELECT doc FROM users WHERE partner_id = ?1 AND email_lc = ?2 ORDER BY seq",
         )?
-        .query_map(params![p.id, email.to_lowercase()], |r| r.get(0))?
+        .query_map(params![p.id, email_key(email)], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     docs.iter().map(|d| from_doc(d)).collect()
 }
@@ -362,7 +363,7 @@ pub fn replace_person(
     tx.prepare_cached(
         "UPDATE people SET email = ?3, email_lc = ?4, full_name = ?5, is_admin = ?6, updated_at = ?7 WHERE partner_id = ?1 AND id = ?2",
     )?
-    .execute(params![p.id, number, w.email, w.email.to_lowercase(), w.full_name, w.admin, now_rfc3339()])?;
+    .execute(params![p.id, number, w.email, email_key(&w.email), w.full_name, w.admin, now_rfc3339()])?;
     for mut u in rows {
         if wanted.iter().any(|t| t.account_id == u.account_id) {
             (u.email, u.name, u.role) = (w.email.clone(), w.full_name.clone(), role(w.admin));
@@ -385,7 +386,7 @@ pub fn delete_person(tx: &Connection, p: &PartnerRow, number: i64) -> Result<(),
         gate_account(tx, p, &u.account_id)?;
     }
     tx.prepare_cached("DELETE FROM users WHERE partner_id = ?1 AND email_lc = ?2")?
-        .execute(params![p.id, email.to_lowercase()])?;
+        .execute(params![p.id, email_key(&email)])?;
     tx.prepare_cached("DELETE FROM people WHERE partner_id = ?1 AND id = ?2")?
         .execute(params![p.id, number])?;
     Ok(())

@@ -14,6 +14,7 @@ use super::partners::PartnerRow;
 use super::people;
 use super::validation::{check_email, check_name, verdict};
 use crate::api::types::{User, UserInvite, UserListQuery, UserPatch, UserStatus};
+use crate::vocab::rules::email_key;
 
 /// The name of the account users of `account_id` live on (the partner itself or one of its
 /// accounts), after the manageable gate: users inside a customer of a non-manageable partner
@@ -49,7 +50,7 @@ pub(super) fn save_user(tx: &Connection, u: &mut User) -> Result<(), RequestErro
         .execute(params![
             u.id,
             u.status.as_str(),
-            u.email.to_lowercase(),
+            email_key(&u.email),
             to_doc(u)?
         ])?;
     Ok(())
@@ -67,7 +68,7 @@ pub fn invite_user(
     check_email(&mut errs, "/email", &req.email);
     check_name(&mut errs, "/name", &req.name);
     verdict(errs)?;
-    let email_lc = req.email.to_lowercase();
+    let email_lc = email_key(&req.email);
     let existing: Option<String> = tx
         .prepare_cached("SELECT id FROM users WHERE account_id = ?1 AND email_lc = ?2")?
         .query_row([account_id, &email_lc], |r| r.get(0))
@@ -110,7 +111,7 @@ pub(super) fn insert_user_row(
         u.id,
         partner_id,
         u.account_id,
-        u.email.to_lowercase(),
+        email_key(&u.email),
         u.status.as_str(),
         to_doc(&u)?
     ])?;
@@ -193,7 +194,7 @@ pub fn list_users(
         f.push(("account_id", SqlValue::Text(x.clone())));
     }
     if let Some(x) = &q.email {
-        f.push(("email_lc", SqlValue::Text(x.to_lowercase())));
+        f.push(("email_lc", SqlValue::Text(email_key(x))));
     }
     if let Some(s) = q.status {
         f.push(("status", SqlValue::Text(s.as_str().into())));
@@ -211,7 +212,7 @@ pub fn set_user_status_by_email(
 ) -> Result<Vec<User>, RequestError> {
     let docs: Vec<String> = tx
         .prepare("SELECT doc FROM users WHERE email_lc = ?1 ORDER BY seq")?
-        .query_map([email.to_lowercase()], |r| r.get(0))?
+        .query_map([email_key(email)], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let mut changed = Vec::new();
     for d in docs {

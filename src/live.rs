@@ -15,7 +15,7 @@ pub struct PartnerInfo {
     pub id: String,
     /// Display name.
     pub name: String,
-    /// `false`: nothing inside customers may change.
+    /// `false`: nothing inside customers may change, and no customer be deleted.
     pub manageable: bool,
     /// Support level agreed with the vendor.
     pub support_level: String,
@@ -53,7 +53,8 @@ pub struct Account {
     pub labels: BTreeMap<String, String>,
     /// Entity tag for `If-Match`.
     pub etag: String,
-    /// `false` (customers only): the vendor lets the partner change nothing inside it.
+    /// `false` (customers only): the vendor lets the partner change nothing inside it, nor
+    /// delete it.
     #[serde(default = "manageable_by_default", skip_serializing_if = "is_true")]
     pub manageable: bool,
 }

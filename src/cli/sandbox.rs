@@ -108,7 +108,8 @@ pub enum PartnerCommand {
         /// The partner's name.
         #[arg(long)]
         name: String,
-        /// Create it with `manageable: false` (nothing inside customers may change).
+        /// Create it with `manageable: false` (nothing inside customers may change, and no
+        /// customer be deleted).
         #[arg(long)]
         not_manageable: bool,
         /// Give it a login (an email) for dialects that sign in with a password (Nexudus:
@@ -178,7 +179,12 @@ pub enum AccountsCommand {
         after_help = "Examples:\n  partnerctl sandbox accounts add --kind customer --name Contoso --contact-name 'Jane Doe' \\\n      --contact-email jane@contoso.example --country GB --timezone Europe/London\n  partnerctl sandbox accounts add --kind network --name 'Contoso North' --parent Contoso"
     )]
     Add(AccountAddArgs),
-    /// Set whether a customer lets its partner manage it (Nexudus: CanManageAccount).
+    /// Set whether a customer lets its partner manage it (the partner API: its `manageable`;
+    /// Nexudus: CanManageAccount). While not, nothing inside it may change and it may not be
+    /// deleted.
+    #[command(
+        after_help = "Examples:\n  partnerctl sandbox accounts set-manageable --name Contoso --manageable false"
+    )]
     SetManageable {
         /// The customer's name.
         #[arg(long)]

@@ -33,7 +33,7 @@ pub enum Refusal {
     },
     /// The partner is not manageable, and the plan changes things inside customers.
     #[error(
-        "partner `{partner}` is not manageable (support level `{support_level}`): {count} change(s) inside customers cannot be made, e.g. {example}; confirm a support level with the vendor, or remove those changes from the configuration"
+        "partner `{partner}` is not manageable (support level `{support_level}`): {count} change(s) inside customers cannot be made (deleting a customer is one), e.g. {example}; confirm a support level with the vendor, or leave those changes out (what would be removed: keep it in the configuration, or plan without --prune and --prune-accounts)"
     )]
     NotManageable {
         /// Partner name.
@@ -47,7 +47,7 @@ pub enum Refusal {
     },
     /// The plan changes things inside a customer the vendor does not let the partner manage.
     #[error(
-        "customer {customer} may not be managed by the partner (the vendor's \"manage\" permission for it is off): {count} change(s) inside it cannot be made, e.g. {example}; ask the customer or the vendor to allow it, or remove those changes from the configuration"
+        "customer {customer} may not be managed by the partner (the vendor's \"manage\" permission for it is off): {count} change(s) inside it cannot be made (deleting it is one), e.g. {example}; ask the customer or the vendor to allow it, or leave those changes out (what would be removed: keep it in the configuration, or plan without --prune and --prune-accounts)"
     )]
     CustomerNotManageable {
         /// The customer's name, quoted.
@@ -176,17 +176,18 @@ pub(super) fn check(plan: &Plan) -> Result<(), Refusals> {
     }
 }
 
-/// Is this a change inside a customer (blocked for non-manageable partners)? Creating, renaming
-/// and deleting the customer account itself is not; anything in it or below it is.
+/// Is this a change inside a customer (blocked where the customer may not be managed: the
+/// partner is not manageable, or the customer's own flag is off)? Anything in the customer or
+/// below it is, and so is deleting the customer, which deletes everything inside it. Creating
+/// a customer is not (a partner that may not manage customers may still create them), nor is
+/// changing the customer's own record (renaming it, its contact, country, time zone, labels,
+/// or adopting it): that changes nothing inside it.
 pub(super) fn inside_customer(action: Action, account: &AccountRef) -> bool {
     match account {
         AccountRef::Partner => false,
         AccountRef::Account { kind, .. } => {
             !(*kind == AccountKind::Customer
-                && matches!(
-                    action,
-                    Action::Create | Action::Update | Action::Adopt | Action::Delete
-                ))
+                && matches!(action, Action::Create | Action::Update | Action::Adopt))
         }
     }
 }

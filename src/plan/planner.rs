@@ -227,7 +227,8 @@ impl<'l> Planner<'l> {
         }
     }
 
-    /// Changes inside customers the partner may not manage: (customer address, change address).
+    /// Changes inside customers the partner may not manage, deleting them included: (customer
+    /// name quoted, change address).
     fn closed(&self) -> Vec<(String, String)> {
         self.ops
             .iter()

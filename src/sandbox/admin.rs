@@ -162,15 +162,9 @@ pub fn add_account(db: &Path, spec: NewAccount) -> Result<AddedAccount, Error> {
         timezone: spec.timezone,
         labels: Default::default(),
     };
-    let (manageable, dashboard) = (
-        spec.manageable,
-        PartnerRow {
-            manageable: true,
-            ..p
-        },
-    );
+    let manageable = spec.manageable;
     Ok(store.write(move |tx| {
-        let account = store::create_account(tx, &dashboard, req)?;
+        let account = store::create_account_at_dashboard(tx, &p, req)?;
         if !manageable {
             store::set_customer_manageable(tx, &account.id, false)?;
         }

@@ -174,12 +174,27 @@ impl RequestError {
         }
     }
 
-    /// 403 `management-disabled`.
-    pub fn management_disabled() -> Self {
+    /// 403 `management-disabled`: the partner is not manageable, and the write is inside the
+    /// customer named `customer` (as the detail names it) or deletes it.
+    pub fn management_disabled(customer: &str) -> Self {
         RequestError::new(
             StatusCode::FORBIDDEN,
             "management-disabled",
-            "the partner account is not manageable: customers can be created, but nothing inside a customer can be changed; confirm a support level with the vendor",
+            format!(
+                "the partner account is not manageable: customers can be created, but nothing inside a customer can be changed and no customer deleted (here: customer {customer}); confirm a support level with the vendor"
+            ),
+        )
+    }
+
+    /// 403 `management-disabled`: the customer named `customer` (as the detail names it) does
+    /// not let its partner manage it, and the write is inside it or deletes it.
+    pub fn customer_not_manageable(customer: &str) -> Self {
+        RequestError::new(
+            StatusCode::FORBIDDEN,
+            "management-disabled",
+            format!(
+                "customer {customer} does not let its partner manage it: nothing inside it can be changed and it cannot be deleted; the customer can allow it at the vendor"
+            ),
         )
     }
 

@@ -50,16 +50,19 @@
 //! - Users can be invited on the partner itself (account id = partner id); that is not "inside a
 //!   customer", so it is allowed for non-manageable partners.
 //! - The manageable gate covers everything inside customers: users and services of customers,
-//!   networks and sub-accounts, and creating, changing or deleting networks and sub-accounts.
-//!   Creating, changing and deleting the customer record itself is allowed.
+//!   networks and sub-accounts, and creating, changing or deleting networks and sub-accounts;
+//!   and deleting a customer, which deletes all that with it. Creating a customer and changing
+//!   its own record (name, contact, country, time zone, labels, external key) is allowed: that
+//!   is the partner's record of its customer, and changes nothing inside it.
 //! - `If-Match` is required on PATCH/DELETE of accounts and users (428 without it, 412 on
 //!   mismatch); on the idempotent service PUT/DELETE it is optional and checked when sent.
 //! - Idempotency keys are scoped to the partner; only successful (2xx) responses are
 //!   remembered, so a request that failed validation can be corrected and retried with the key.
 //! - A customer's own `manageable` flag (Nexudus: `CanManageAccount`, set at the dashboard) is
-//!   enforced by the Nexudus dialect, together with the partner's; the partner API keeps its
-//!   partner-wide gate only. In the Nexudus dialect the gate also covers the customer's own
-//!   business record.
+//!   enforced by both dialects, together with the partner's: the partner API shows it on the
+//!   customer (`manageable`) and answers 403 `management-disabled` naming the customer. In the
+//!   Nexudus dialect the gate also covers the customer's own business record (there, the
+//!   customer's name is its business's, which only managing it reaches).
 
 mod admin;
 pub mod catalog;

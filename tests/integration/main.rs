@@ -10,6 +10,7 @@ mod export;
 mod hostile;
 mod layers;
 mod limits;
+mod manageable;
 mod openapi;
 mod plan;
 mod sandbox;

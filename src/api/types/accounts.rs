@@ -75,6 +75,11 @@ pub struct Account {
     /// Free-form string labels.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// Customers only (absent on networks and sub-accounts): does the customer let its partner
+    /// manage it? While `false`, nothing inside it can change and it cannot be deleted (403
+    /// `management-disabled`); its own record can. The customer sets it at the vendor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manageable: Option<bool>,
     /// Strong entity tag, quotes included.
     pub etag: String,
     /// Creation time (RFC 3339, UTC).

@@ -43,7 +43,8 @@ pub struct Partner {
     pub id: String,
     /// Display name (the config's `partner.name` must equal it).
     pub name: String,
-    /// `false`: customers may be created, but nothing inside a customer may be changed.
+    /// `false`: customers may be created, but nothing inside a customer may be changed, and no
+    /// customer deleted.
     pub manageable: bool,
     /// The support level agreed with the vendor (`none` while not manageable).
     pub support_level: String,

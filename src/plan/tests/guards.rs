@@ -203,7 +203,7 @@ fn changes_inside_a_customer_that_may_not_be_managed_are_refused() {
     let r = p.check_safety().unwrap_err();
     assert_eq!(
         r.to_string(),
-        "customer \"Contoso Ltd\" may not be managed by the partner (the vendor's \"manage\" permission for it is off): 2 change(s) inside it cannot be made, e.g. customer.contoso.user[new@contoso.example]; ask the customer or the vendor to allow it, or remove those changes from the configuration"
+        "customer \"Contoso Ltd\" may not be managed by the partner (the vendor's \"manage\" permission for it is off): 2 change(s) inside it cannot be made (deleting it is one), e.g. customer.contoso.user[new@contoso.example]; ask the customer or the vendor to allow it, or leave those changes out (what would be removed: keep it in the configuration, or plan without --prune and --prune-accounts)"
     );
 }
 
@@ -221,9 +221,51 @@ fn a_new_account_under_a_customer_that_may_not_be_managed_is_refused() {
     let p = plan(&d, &live, Options::default()).unwrap();
     let r = p.check_safety().unwrap_err();
     assert!(
-        r.to_string()
-            .contains("1 change(s) inside it cannot be made, e.g. network.contoso-annex"),
+        r.to_string().contains(
+            "1 change(s) inside it cannot be made (deleting it is one), e.g. network.contoso-annex"
+        ),
         "{r}"
+    );
+}
+
+/// Deleting a customer deletes everything inside it: `--prune-accounts` may not delete a
+/// customer of a partner that is not manageable, nor one that does not let its partner
+/// manage it.
+#[test]
+fn deleting_a_customer_that_may_not_be_managed_is_refused() {
+    let mut d = acme();
+    d.customers.retain(|c| c.key != "fabrikam");
+    let options = Options {
+        prune: true,
+        prune_accounts: true,
+        force: true,
+        ..Options::default()
+    };
+    let live = applied_acme();
+    let p = plan(&d, &live, options).unwrap();
+    assert_eq!(actions(&p), [(Action::Delete, "customer.fabrikam")]);
+    assert!(p.check_safety().is_ok(), "{:?}", p.check_safety());
+
+    let mut not_manageable = live.clone();
+    not_manageable.partner = partner(false);
+    let r = plan(&d, &not_manageable, options)
+        .unwrap()
+        .check_safety()
+        .unwrap_err();
+    let [Refusal::NotManageable { count, example, .. }] = &r.0[..] else {
+        panic!("{r}");
+    };
+    assert_eq!((*count, example.as_str()), (1, "customer.fabrikam"));
+
+    let mut closed = live.clone();
+    live_account(&mut closed, "fabrikam").manageable = false;
+    let r = plan(&d, &closed, options)
+        .unwrap()
+        .check_safety()
+        .unwrap_err();
+    assert_eq!(
+        r.to_string(),
+        "customer \"Fabrikam Inc\" may not be managed by the partner (the vendor's \"manage\" permission for it is off): 1 change(s) inside it cannot be made (deleting it is one), e.g. customer.fabrikam; ask the customer or the vendor to allow it, or leave those changes out (what would be removed: keep it in the configuration, or plan without --prune and --prune-accounts)"
     );
 }
 

@@ -87,7 +87,8 @@ fn account(a: types::Account) -> live::Account {
         timezone: a.timezone,
         labels: a.labels,
         etag: a.etag,
-        manageable: true,
+        // Only customers carry the flag; an API that does not report it lets the partner manage.
+        manageable: a.manageable.unwrap_or(true),
     }
 }
 

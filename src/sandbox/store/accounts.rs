@@ -1,5 +1,7 @@
 //! Accounts: customers, networks and sub-accounts of a partner, with their kind/parent rules,
-//! unique external keys and the manageable gate.
+//! unique external keys and the manageable gate (the partner's, and each customer's own flag):
+//! behind it are everything inside a customer and the customer's deletion; creating a customer
+//! and changing its own record are not.
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -73,14 +75,23 @@ fn customer_parent(p: &PartnerRow, req: &AccountCreate, errs: &mut Vec<FieldErro
     }
 }
 
+/// Where a new account may be created: through the API (behind the manageable gate), or at the
+/// vendor's dashboard (a person there may create inside any customer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum By {
+    Api,
+    Dashboard,
+}
+
 /// The parent id a new account gets; problems with it go to `errs`. A customer's parent is the
-/// partner; a network's must be a customer, a sub-account's a network (both behind the
-/// manageable gate).
+/// partner; a network's must be a customer, a sub-account's a network (both, through the API,
+/// behind the manageable gate).
 fn resolve_parent(
     tx: &Connection,
     p: &PartnerRow,
     req: &AccountCreate,
     errs: &mut Vec<FieldError>,
+    by: By,
 ) -> Result<String, RequestError> {
     let kind = req.kind;
     let want = match kind {
@@ -104,7 +115,7 @@ fn resolve_parent(
                 parent.kind
             ),
         )),
-        Some(_) if !p.manageable => return Err(RequestError::management_disabled()),
+        Some(parent) if by == By::Api => gate_inside(tx, p, &parent)?,
         Some(_) => {}
     }
     Ok(x.clone())
@@ -145,8 +156,27 @@ pub fn create_account(
     p: &PartnerRow,
     req: AccountCreate,
 ) -> Result<Account, RequestError> {
+    create(tx, p, req, By::Api)
+}
+
+/// Admin: creates an account as the vendor's dashboard does, validated like the API but not
+/// behind the manageable gate.
+pub fn create_account_at_dashboard(
+    tx: &Connection,
+    p: &PartnerRow,
+    req: AccountCreate,
+) -> Result<Account, RequestError> {
+    create(tx, p, req, By::Dashboard)
+}
+
+fn create(
+    tx: &Connection,
+    p: &PartnerRow,
+    req: AccountCreate,
+    by: By,
+) -> Result<Account, RequestError> {
     let mut errs = Vec::new();
-    let parent_id = resolve_parent(tx, p, &req, &mut errs)?;
+    let parent_id = resolve_parent(tx, p, &req, &mut errs, by)?;
     check_create(&req, &mut errs);
     verdict(errs)?;
     if let Some(k) = &req.external_key
@@ -174,6 +204,7 @@ pub fn create_account(
         country,
         timezone,
         labels: req.labels,
+        manageable: (req.kind == AccountKind::Customer).then_some(true),
         etag: String::new(),
         created_at: now.clone(),
         updated_at: now,
@@ -190,9 +221,29 @@ pub fn create_account(
     Ok(a)
 }
 
-fn gate_account(p: &PartnerRow, a: &Account) -> Result<(), RequestError> {
-    if !p.manageable && a.kind != AccountKind::Customer {
-        return Err(RequestError::management_disabled());
+/// The manageable gate of a write inside `a` (in it or below it, and for a network or a
+/// sub-account, to it), or of `a`'s deletion: 403 `management-disabled` naming the customer
+/// when the partner is not manageable, or when the customer does not let its partner manage it.
+pub(super) fn gate_inside(
+    conn: &Connection,
+    p: &PartnerRow,
+    a: &Account,
+) -> Result<(), RequestError> {
+    let mut customer = a.clone();
+    while customer.kind != AccountKind::Customer {
+        customer = load_account(conn, &p.id, &customer.parent_id)?.ok_or_else(|| {
+            RequestError::internal(format!("account {} has no parent", customer.id))
+        })?;
+    }
+    let named = format!("{:?} ({})", customer.name, customer.id);
+    if !p.manageable {
+        return Err(RequestError::management_disabled(&named));
+    }
+    let manageable: bool = conn
+        .prepare_cached("SELECT manageable FROM accounts WHERE id = ?1")?
+        .query_row([&customer.id], |r| r.get(0))?;
+    if !manageable {
+        return Err(RequestError::customer_not_manageable(&named));
     }
     Ok(())
 }
@@ -250,7 +301,10 @@ pub fn patch_account(
     patch: AccountPatch,
 ) -> Result<Account, RequestError> {
     let mut a = get_account(tx, p, id)?;
-    gate_account(p, &a)?;
+    // A customer's own record may change; a network or sub-account is inside its customer.
+    if a.kind != AccountKind::Customer {
+        gate_inside(tx, p, &a)?;
+    }
     // An invalid body is a 400 whatever the precondition says.
     let mut errs = Vec::new();
     check_patch(&patch, &mut errs);
@@ -270,7 +324,8 @@ pub fn patch_account(
 }
 
 /// `DELETE /v1/accounts/{id}`: refuses (409) while the account has child accounts; removes the
-/// account's users and services with it.
+/// account's users and services with it (so deleting a customer is behind the manageable gate
+/// too).
 pub fn delete_account(
     tx: &Connection,
     p: &PartnerRow,
@@ -278,7 +333,7 @@ pub fn delete_account(
     if_match: Option<&str>,
 ) -> Result<(), RequestError> {
     let a = get_account(tx, p, id)?;
-    gate_account(p, &a)?;
+    gate_inside(tx, p, &a)?;
     check_if_match(if_match, &a.etag, true)?;
     let child: Option<String> = tx
         .prepare_cached("SELECT id FROM accounts WHERE parent_id = ?1 LIMIT 1")?

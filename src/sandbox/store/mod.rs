@@ -58,7 +58,8 @@ use rusqlite::{Connection, OpenFlags};
 use super::error::RequestError;
 
 pub use accounts::{
-    accounts_named, create_account, delete_account, get_account, list_accounts, patch_account,
+    accounts_named, create_account, create_account_at_dashboard, delete_account, get_account,
+    list_accounts, patch_account,
 };
 pub use clock::{now_epoch, now_rfc3339};
 pub use credentials::{LoginCheck, add_credential, check_credential};

@@ -218,14 +218,12 @@ pub(super) fn gate(p: &PartnerRow, t: &Target) -> Result<(), RequestError> {
         return Ok(());
     };
     if !p.manageable {
-        return Err(RequestError::management_disabled());
+        return Err(RequestError::management_disabled(&format!("{customer:?}")));
     }
     if !manageable {
-        return Err(RequestError::new(
-            axum::http::StatusCode::FORBIDDEN,
-            "customer-not-manageable",
-            format!("the customer {customer:?} does not let its partner manage it"),
-        ));
+        return Err(RequestError::customer_not_manageable(&format!(
+            "{customer:?}"
+        )));
     }
     Ok(())
 }
@@ -423,18 +421,28 @@ pub fn replace_link(tx: &Connection, p: &PartnerRow, w: Link) -> Result<Link, Re
     get_link(tx, p, w.number)?.ok_or_else(|| RequestError::internal("the link vanished"))
 }
 
-/// Admin: sets whether the customer `account_id` lets its partner manage it.
+/// Admin: sets whether the customer `account_id` lets its partner manage it (the flag's column
+/// and the customer's document, whose ETag changes when the flag does).
 pub fn set_customer_manageable(
     tx: &Connection,
     account_id: &str,
     manageable: bool,
 ) -> Result<(), RequestError> {
-    let n = tx
-        .prepare_cached("UPDATE accounts SET manageable = ?2 WHERE id = ?1 AND kind = 'customer'")?
-        .execute(params![account_id, manageable])?;
-    if n == 0 {
+    let doc: Option<String> = tx
+        .prepare_cached("SELECT doc FROM accounts WHERE id = ?1 AND kind = 'customer'")?
+        .query_row([account_id], |r| r.get(0))
+        .optional()?;
+    let Some(doc) = doc else {
         return Err(RequestError::not_found("customer", account_id));
+    };
+    let mut a: Account = from_doc(&doc)?;
+    if a.manageable != Some(manageable) {
+        a.manageable = Some(manageable);
+        a.updated_at = now_rfc3339();
+        a.stamp_etag()?;
     }
+    tx.prepare_cached("UPDATE accounts SET manageable = ?2, doc = ?3 WHERE id = ?1")?
+        .execute(params![account_id, manageable, to_doc(&a)?])?;
     Ok(())
 }
 

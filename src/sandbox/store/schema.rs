@@ -11,18 +11,26 @@
 //!   older build that knows nothing of people); partners and customers an older build added
 //!   get their numbers on the next open (partial indexes make that check free);
 //! - version 4: an account's second contact email, which only a dialect's businesses carry
-//!   (Nexudus `ContactEmail`).
+//!   (Nexudus `ContactEmail`);
+//! - version 5: a customer's document carries its `manageable` flag (the partner API shows
+//!   it); documents without it, or with another value than the column (an older build's
+//!   writes), get it on every open, their ETag stamped again (a partial index makes that check
+//!   free).
 //!
 //! Objects are stored as their JSON document (`doc`) plus the columns needed for lookups and
 //! filters. `seq` (`INTEGER PRIMARY KEY AUTOINCREMENT`) is immutable and increases in commit
 //! order; list endpoints page by it (see [`super::pagination`]).
 
+use rusqlite::types::Type;
 use rusqlite::{Connection, TransactionBehavior};
 
+use serde_json::Value;
+
+use super::doc::sha256_hex;
 use super::numbers;
 
 /// The schema version this build writes.
-pub(super) const VERSION: i64 = 4;
+pub(super) const VERSION: i64 = 5;
 
 /// Brings the database to [`VERSION`] (a newer database is left alone).
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -41,8 +49,14 @@ pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     if version < 4 {
         tx.execute_batch(SCHEMA_V4)?;
     }
+    if version < 5 {
+        tx.execute_batch(&format!(
+            "CREATE INDEX IF NOT EXISTS customers_manageable_stale ON accounts(seq) WHERE {MANAGEABLE_STALE};"
+        ))?;
+    }
     if version <= VERSION {
         number_unnumbered(&tx)?;
+        show_manageable(&tx)?;
     }
     if version < VERSION {
         tx.pragma_update(None, "user_version", VERSION)?;
@@ -75,6 +89,36 @@ fn number_unnumbered(tx: &Connection) -> rusqlite::Result<()> {
         tx.execute(
             "UPDATE accounts SET link_number = ?2 WHERE id = ?1",
             rusqlite::params![id, n],
+        )?;
+    }
+    Ok(())
+}
+
+/// The customers whose document does not carry their `manageable` flag as the column has it
+/// get it, with a new ETag (a hash of the document with the `etag` field blank, as
+/// `Tagged::stamp_etag` makes them).
+fn show_manageable(tx: &Connection) -> rusqlite::Result<()> {
+    let stale: Vec<(String, String, bool)> = tx
+        .prepare(&format!(
+            "SELECT id, doc, manageable FROM accounts WHERE {MANAGEABLE_STALE} ORDER BY seq"
+        ))?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let corrupt = |e: serde_json::Error| {
+        rusqlite::Error::FromSqlConversionFailure(1, Type::Text, Box::new(e))
+    };
+    for (id, doc, manageable) in stale {
+        let mut v: Value = serde_json::from_str(&doc).map_err(corrupt)?;
+        let Some(o) = v.as_object_mut() else {
+            continue;
+        };
+        o.insert("manageable".into(), Value::Bool(manageable));
+        o.insert("etag".into(), Value::String(String::new()));
+        let blank = serde_json::to_vec(&v).map_err(corrupt)?;
+        v["etag"] = Value::String(format!("\"{}\"", &sha256_hex(&blank)[..20]));
+        tx.execute(
+            "UPDATE accounts SET doc = ?2 WHERE id = ?1",
+            rusqlite::params![id, v.to_string()],
         )?;
     }
     Ok(())
@@ -137,6 +181,11 @@ END;
 "#;
 
 const SCHEMA_V4: &str = "ALTER TABLE accounts ADD COLUMN secondary_email TEXT;";
+
+/// Customers whose document's `manageable` is not the column's (SQLite reads JSON `true` as 1);
+/// version 5's partial index has the same condition, so that finding none costs nothing.
+const MANAGEABLE_STALE: &str =
+    "kind = 'customer' AND json_extract(doc, '$.manageable') IS NOT manageable";
 
 const SCHEMA_V1: &str = r#"
 CREATE TABLE IF NOT EXISTS partners (
@@ -306,5 +355,85 @@ mod tests {
             next > got.0.max(got.2),
             "never a number already given: {next} {got:?}"
         );
+    }
+
+    /// What an older build stored (a customer's document without its flag, the flag set in
+    /// the column only) is shown on the next open: the document gets the column's value and a
+    /// new ETag; networks carry no flag; opening again changes nothing.
+    #[test]
+    fn a_customer_document_gets_its_manageable_flag_on_open() {
+        use crate::api::types::{AccountCreate, AccountKind, Contact};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sandbox.db");
+        let store = Store::open(&path).unwrap();
+        let customer = store
+            .write(|tx| {
+                let (partner, _) = super::super::add_partner(tx, "P", true)?;
+                let p = super::super::partner_by_id(tx, &partner.id)?.unwrap();
+                let c = super::super::create_account(
+                    tx,
+                    &p,
+                    AccountCreate {
+                        kind: AccountKind::Customer,
+                        parent_id: None,
+                        external_key: None,
+                        name: "C".into(),
+                        contact: Some(Contact {
+                            name: "J".into(),
+                            email: "j@c.example".into(),
+                        }),
+                        country: Some("GB".into()),
+                        timezone: Some("UTC".into()),
+                        labels: Default::default(),
+                    },
+                )?;
+                super::super::create_account(
+                    tx,
+                    &p,
+                    AccountCreate {
+                        kind: AccountKind::Network,
+                        parent_id: Some(c.id.clone()),
+                        external_key: None,
+                        name: "N".into(),
+                        contact: None,
+                        country: None,
+                        timezone: None,
+                        labels: Default::default(),
+                    },
+                )?;
+                Ok(c)
+            })
+            .unwrap();
+        assert_eq!(customer.manageable, Some(true));
+        drop(store);
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(
+            "UPDATE accounts SET doc = json_remove(doc, '$.manageable'), manageable = 0 WHERE kind = 'customer'",
+        )
+        .unwrap();
+        drop(c);
+        let docs = || {
+            let store = Store::open(&path).unwrap();
+            store
+                .read(|c| {
+                    let docs: Vec<(String, String)> = c
+                        .prepare("SELECT kind, doc FROM accounts ORDER BY seq")?
+                        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                        .collect::<Result<_, _>>()?;
+                    Ok(docs
+                        .into_iter()
+                        .map(|(k, d)| (k, serde_json::from_str::<Value>(&d).unwrap()))
+                        .collect::<Vec<_>>())
+                })
+                .unwrap()
+        };
+        let first = docs();
+        let [(_, c), (_, n)] = &first[..] else {
+            panic!("{first:?}")
+        };
+        assert_eq!(c["manageable"], false);
+        assert_ne!(c["etag"], customer.etag.as_str());
+        assert!(n.get("manageable").is_none(), "{n}");
+        assert_eq!(docs(), first, "opening again changes nothing");
     }
 }

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::super::catalog;
 use super::super::error::RequestError;
-use super::accounts::get_account;
+use super::accounts::{gate_inside, get_account};
 use super::doc::{from_doc, to_doc};
 use super::etag::{Tagged, check_if_match};
 use super::pagination::page_query;
@@ -21,7 +21,7 @@ fn service_home(
     account_id: &str,
     ty: &str,
 ) -> Result<&'static catalog::CatalogEntry, RequestError> {
-    get_account(conn, p, account_id)?;
+    let account = get_account(conn, p, account_id)?;
     let entry = catalog::find(ty).ok_or_else(|| {
         let known: Vec<&str> = catalog::catalog()
             .iter()
@@ -36,9 +36,7 @@ fn service_home(
             ),
         )
     })?;
-    if !p.manageable {
-        return Err(RequestError::management_disabled());
-    }
+    gate_inside(conn, p, &account)?;
     Ok(entry)
 }
 

@@ -5,7 +5,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::super::error::RequestError;
-use super::accounts::get_account;
+use super::accounts::{gate_inside, get_account};
 use super::doc::{from_doc, new_id, to_doc};
 use super::etag::{Tagged, check_if_match};
 use super::outbox::write_invitation;
@@ -17,16 +17,14 @@ use crate::api::types::{User, UserInvite, UserListQuery, UserPatch, UserStatus};
 use crate::vocab::rules::email_key;
 
 /// The name of the account users of `account_id` live on (the partner itself or one of its
-/// accounts), after the manageable gate: users inside a customer of a non-manageable partner
-/// cannot change.
+/// accounts), after the manageable gate: users inside a customer cannot change when the
+/// partner is not manageable or the customer does not let it manage it.
 fn gated_home(conn: &Connection, p: &PartnerRow, account_id: &str) -> Result<String, RequestError> {
     if account_id == p.id {
         return Ok(p.name.clone());
     }
     let a = get_account(conn, p, account_id)?;
-    if !p.manageable {
-        return Err(RequestError::management_disabled());
-    }
+    gate_inside(conn, p, &a)?;
     Ok(a.name)
 }
 

@@ -1,5 +1,6 @@
 //! Tenancy: partners are isolated from each other (404, never 403), and a partner that is not
-//! manageable may not write inside its customers.
+//! manageable, or a customer that does not let its partner manage it, refuses writes inside
+//! the customer and its deletion.
 
 use serde_json::{Value, json};
 
@@ -145,4 +146,147 @@ async fn manageable_gate_blocks_writes_inside_customers() {
             .is_empty()
     );
     assert_eq!(closed.list_all("/v1/users", "UserPage", 10).await.len(), 1);
+    // The customer's own record may change, but deleting it (and all inside it) may not.
+    let account = format!("/v1/accounts/{ccid}");
+    let cc = closed
+        .patch(&account, json!({"name": "Renamed"}), Some(&s(&cc["etag"])))
+        .await
+        .ok("Account");
+    let problem = closed
+        .delete(&account, Some(&s(&cc["etag"])))
+        .await
+        .err(403, "management-disabled");
+    let detail = s(&problem["detail"]);
+    assert!(
+        detail.contains(&format!("customer \"Renamed\" ({ccid})")),
+        "{detail}"
+    );
+    closed.get(&account).await.ok("Account");
+}
+
+/// A customer that does not let its partner manage it (its choice at the vendor; here
+/// `sandbox accounts set-manageable`) shows `manageable: false`, and every write inside it and
+/// its deletion are 403 `management-disabled` naming it; its own record may change, other
+/// customers are not concerned, and once it allows it again the writes go through.
+#[tokio::test]
+async fn a_customer_that_may_not_be_managed_refuses_writes_inside_it() {
+    let sb = Sandbox::start();
+    let api = sb.partner("Acme", true);
+    let c = api.customer("c").await;
+    let cid = s(&c["id"]);
+    assert_eq!(c["manageable"], true);
+    let net = api.child("network", &cid, "c-net").await;
+    assert!(net.get("manageable").is_none(), "{net}");
+    let nid = s(&net["id"]);
+    let user = api.invite(&cid, "u@c.example", "U").await;
+    let uid = s(&user["id"]);
+    let cards = format!("/v1/accounts/{cid}/services/cards");
+    api.put(&cards, json!({"settings": {}}))
+        .await
+        .status_ok(201, "Service");
+    let other = api.customer("d").await;
+
+    let set = |to: &'static str| {
+        sb.admin(&[
+            "accounts",
+            "set-manageable",
+            "--name",
+            "Customer c",
+            "--manageable",
+            to,
+        ])
+        .success();
+    };
+    set("false");
+    let account = format!("/v1/accounts/{cid}");
+    let c2 = api.get(&account).await.ok("Account");
+    assert_eq!(c2["manageable"], false);
+    assert_ne!(
+        c2["etag"], c["etag"],
+        "the flag is part of the representation"
+    );
+    let mut before = Vec::new();
+    for (path, schema) in LISTS {
+        before.push(api.list_all(path, schema, 100).await);
+    }
+
+    let network = format!("/v1/accounts/{nid}");
+    let user_path = format!("/v1/users/{uid}");
+    let (c_etag, n_etag, u_etag) = (s(&c2["etag"]), s(&net["etag"]), s(&user["etag"]));
+    let inside: [(&str, &str, Option<Value>, Option<&str>); 11] = [
+        (
+            "POST",
+            &format!("{account}/users"),
+            Some(json!({"email": "v@c.example", "name": "V"})),
+            None,
+        ),
+        (
+            "POST",
+            &format!("{network}/users"),
+            Some(json!({"email": "v@c.example", "name": "V"})),
+            None,
+        ),
+        (
+            "PATCH",
+            &user_path,
+            Some(json!({"name": "W"})),
+            Some(&u_etag),
+        ),
+        ("DELETE", &user_path, None, Some(&u_etag)),
+        (
+            "POST",
+            &format!("{user_path}/resend"),
+            Some(json!({})),
+            None,
+        ),
+        ("PUT", &cards, Some(json!({"settings": {}})), None),
+        ("DELETE", &cards, None, None),
+        (
+            "POST",
+            "/v1/accounts",
+            Some(json!({"kind": "sub_account", "parent_id": nid, "name": "S"})),
+            None,
+        ),
+        (
+            "PATCH",
+            &network,
+            Some(json!({"name": "N2"})),
+            Some(&n_etag),
+        ),
+        ("DELETE", &network, None, Some(&n_etag)),
+        ("DELETE", &account, None, Some(&c_etag)),
+    ];
+    for (method, path, body, if_match) in inside {
+        let headers: Vec<(&str, &str)> = if_match.map(|e| ("If-Match", e)).into_iter().collect();
+        let problem = api
+            .call(method, path, body.as_ref(), &headers)
+            .await
+            .err(403, "management-disabled");
+        let detail = s(&problem["detail"]);
+        assert!(
+            detail.contains(&format!("customer \"Customer c\" ({cid})")),
+            "{method} {path}: {detail}"
+        );
+    }
+    for ((path, schema), before) in LISTS.into_iter().zip(before) {
+        let after = api.list_all(path, schema, 100).await;
+        assert_eq!(after, before, "{path}: nothing refused was written");
+    }
+
+    // Its own record may change; another customer is open.
+    let c3 = api
+        .patch(
+            &account,
+            json!({"labels": {"tier": "silver"}}),
+            Some(&c_etag),
+        )
+        .await
+        .ok("Account");
+    assert_eq!(c3["manageable"], false);
+    api.invite(&s(&other["id"]), "x@d.example", "X").await;
+
+    set("true");
+    assert_eq!(api.get(&account).await.ok("Account")["manageable"], true);
+    api.invite(&cid, "v@c.example", "V").await;
+    assert_eq!(api.delete(&network, Some(&n_etag)).await.status, 204);
 }

@@ -1,5 +1,7 @@
 //! Edge: `apply`, from a configuration or a saved plan: plan, check, confirm, execute, report.
 
+use std::path::Path;
+
 use super::plan_cmd::{NotPlanned, connect_and_plan, load_config, plan_or_report, report_refusals};
 use super::{ApplyArgs, EXIT_ERROR, EXIT_OK, GlobalArgs, ReportFormat, runtime, use_color};
 use crate::apply;
@@ -24,6 +26,23 @@ fn confirm() -> anyhow::Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
+/// Reads a saved plan and checks it before anything is read from the API: its digest and the
+/// endpoint. (The partner is checked once it is read.)
+fn open_saved(global: &GlobalArgs, file: &Path) -> anyhow::Result<SavedPlan> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read the plan {}: {e}", file.display()))?;
+    let saved = SavedPlan::from_json(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was changed", file.display()))?;
+    let now = match endpoint::choose(global.endpoint.as_deref(), endpoint::ci_from_env())? {
+        endpoint::Choice::Embedded { .. } => plan::EMBEDDED_ENDPOINT.to_string(),
+        endpoint::Choice::Remote { url } => plan::bound_endpoint(&url, false),
+    };
+    saved
+        .check_endpoint(&now)
+        .map_err(|e| anyhow::anyhow!("{}: {e}. Nothing was changed.", file.display()))?;
+    Ok(saved)
+}
+
 pub(super) fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<u8> {
     let planning_flags =
         args.flags.options() != plan::Options::default() || !args.flags.targets.is_empty();
@@ -33,23 +52,12 @@ pub(super) fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Re
         );
     }
     let saved = match &args.plan {
-        Some(file) => {
-            let text = std::fs::read_to_string(file)
-                .map_err(|e| anyhow::anyhow!("cannot read the plan {}: {e}", file.display()))?;
-            Some(SavedPlan::from_json(&text)?)
-        }
+        Some(file) => Some(open_saved(global, file)?),
         None => None,
     };
     let (desired, options, targets) = match &saved {
         Some(s) => match config::load_sources_for(&s.sources, None, global.needs()) {
-            Ok(d) => {
-                let targets = s
-                    .context
-                    .as_ref()
-                    .map(|c| c.targets.clone())
-                    .unwrap_or_default();
-                (d, s.options, targets)
-            }
+            Ok(d) => (d, s.options, s.context.targets.clone()),
             Err(problems) => {
                 output::problems(&problems.to_string());
                 anyhow::bail!("the configuration saved in the plan is invalid");
@@ -61,7 +69,13 @@ pub(super) fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Re
         },
     };
     let rt = runtime()?;
-    let (conn, plan) = connect_and_plan(&rt, global, &desired, options, &targets)?;
+    let bound = |partner: &crate::live::PartnerInfo| match (&saved, &args.plan) {
+        (Some(s), Some(file)) => s
+            .check_partner(partner)
+            .map_err(|e| anyhow::anyhow!("{}: {e}. Nothing was changed.", file.display())),
+        _ => Ok(()),
+    };
+    let (conn, plan) = connect_and_plan(&rt, global, &desired, options, &targets, bound)?;
     let code = apply_planned(global, args, &rt, &conn, plan, saved.as_ref(), &desired);
     rt.block_on(conn.close())?;
     code
@@ -216,7 +230,7 @@ fn apply_planned(
     }
     let digest = match saved {
         Some(s) => s.digest.clone(),
-        None => SavedPlan::digest_of(&plan, &desired.sources),
+        None => plan::plan_digest(&plan, &desired.sources),
     };
     let plan = std::sync::Arc::new(plan);
     let mut progress = progress(global, plan.operations.len());

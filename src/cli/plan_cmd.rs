@@ -9,6 +9,7 @@ use super::{
 };
 use crate::config;
 use crate::endpoint;
+use crate::live::PartnerInfo;
 use crate::output::{self, print_stdout};
 use crate::plan::{self, SavedPlan};
 use crate::provider::Provider;
@@ -25,12 +26,16 @@ pub(super) struct NotPlanned {
 /// Connects (endpoint or embedded sandbox), reads the live snapshot, caches its service catalog
 /// (see [`super::catalog::save`]) and plans. The connection stays open (the embedded sandbox
 /// keeps running) until the caller closes it.
+///
+/// `check` sees the live partner before anything is planned: an error from it closes the
+/// connection and is returned.
 pub(super) fn connect_and_plan(
     rt: &tokio::runtime::Runtime,
     global: &GlobalArgs,
     desired: &config::Desired,
     options: plan::Options,
     targets: &[String],
+    check: impl FnOnce(&PartnerInfo) -> anyhow::Result<()>,
 ) -> anyhow::Result<(endpoint::Connection, Result<plan::Plan, NotPlanned>)> {
     let choice = endpoint::choose(global.endpoint.as_deref(), endpoint::ci_from_env())?;
     rt.block_on(async {
@@ -43,6 +48,10 @@ pub(super) fn connect_and_plan(
         .await?;
         match conn.provider.snapshot().await {
             Ok(snapshot) => {
+                if let Err(e) = check(&snapshot.partner) {
+                    conn.close().await?;
+                    return Err(e);
+                }
                 let catalog = plan::catalog(&snapshot.catalog);
                 let provider = &conn.provider;
                 let caps = provider.capabilities();
@@ -169,16 +178,12 @@ fn print_plan(
 pub(super) fn show_command(global: &GlobalArgs, args: &ShowArgs) -> anyhow::Result<u8> {
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| anyhow::anyhow!("cannot read the plan {}: {e}", args.file.display()))?;
-    let saved = SavedPlan::from_json(&text)?;
-    let Some(plan) = saved.plan() else {
-        anyhow::bail!(
-            "{} was written by an older partnerctl and lacks what `show` needs; run `partnerctl plan -o` again",
-            args.file.display()
-        );
-    };
+    let saved =
+        SavedPlan::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let plan = saved.plan();
     let target = Target {
-        endpoint: saved.endpoint.clone(),
-        embedded: saved.context.as_ref().is_some_and(|c| c.embedded),
+        endpoint: saved.context.endpoint.clone(),
+        embedded: saved.context.embedded,
     };
     print_plan(global, &plan, &target, &args.format, Some(&args.file))?;
     Ok(EXIT_OK)
@@ -193,7 +198,10 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
     let desired = ManuallyDrop::new(desired);
     let rt = runtime()?;
     let options = args.flags.options();
-    let (conn, plan) = connect_and_plan(&rt, global, &desired, options, &args.flags.targets)?;
+    let (conn, plan) =
+        connect_and_plan(&rt, global, &desired, options, &args.flags.targets, |_| {
+            Ok(())
+        })?;
     let target = conn.target.clone();
     rt.block_on(conn.close())?;
     let Some(plan) = plan_or_report(plan) else {

@@ -1,16 +1,28 @@
 //! Stage `plan`, saved plans (`plan -o FILE`, `apply --plan FILE`): the desired state (config
-//! texts), the options, the operations and a digest over all of them. Pure: (de)serialization
-//! and digests; the edge reads and writes the file.
+//! texts), the options, the operations, what the plan showed besides, the partner and the
+//! endpoint it is bound to, under a digest of the whole file. Pure: (de)serialization, digests
+//! and the checks of a saved plan against the partner and endpoint of the apply; the edge reads
+//! and writes the file.
+//!
+//! The digest covers the file's canonical bytes: its JSON without the `digest` member, every
+//! object's members sorted by their names' UTF-8 bytes, no whitespace, strings and numbers as
+//! `serde_json` writes them. Any edit to what `show` renders or `apply` uses therefore changes
+//! it.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::{ClassCounts, NearMiss, Operation, Options, Plan, Unmanaged};
 use crate::config::Source;
 use crate::live::{Limits, PartnerInfo};
 
-/// Version of the saved-plan format.
-pub const SAVED_FORMAT_VERSION: &str = "1";
+/// Version of the saved-plan format: "2" binds the plan to its partner and endpoint, and
+/// covers the whole file by its digest.
+pub const SAVED_FORMAT_VERSION: &str = "2";
+
+/// How a saved plan records the embedded sandbox as its endpoint (what `--endpoint` takes).
+pub const EMBEDDED_ENDPOINT: &str = "local";
 
 /// A plan written by `plan -o`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,9 +31,9 @@ pub struct SavedPlan {
     pub format_version: String,
     /// The partnerctl version that wrote it.
     pub partnerctl_version: String,
-    /// The endpoint it was planned against.
+    /// The endpoint it is bound to, as [`bound_endpoint`] writes it.
     pub endpoint: String,
-    /// The partner it was planned for.
+    /// The id of the partner it is bound to.
     pub partner_id: String,
     /// The planning options.
     pub options: Options,
@@ -29,17 +41,17 @@ pub struct SavedPlan {
     pub sources: Vec<Source>,
     /// The operations.
     pub operations: Vec<Operation>,
-    /// The rest of the plan, so that `partnerctl show` renders it exactly as `plan` did
-    /// (absent in files of older versions; not part of the digest: apply does not use it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<Context>,
-    /// `sha256:` digest of everything above except the version strings and endpoint.
+    /// The rest of the plan, so that `partnerctl show` renders it exactly as `plan` did.
+    pub context: Context,
+    /// `sha256:` digest of the file's canonical bytes.
     pub digest: String,
 }
 
 /// What a plan holds besides its operations, for rendering it again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Context {
+    /// The endpoint's URL as the plan showed it.
+    pub endpoint: String,
     /// Whether the endpoint was the embedded sandbox.
     pub embedded: bool,
     /// The partner planned against.
@@ -95,24 +107,139 @@ pub enum SavedPlanError {
     Digest,
 }
 
-fn digest_of(partner_id: &str, options: &Options, sources: &[Source], ops: &[Operation]) -> String {
-    let body =
-        serde_json::to_vec(&(partner_id, options, sources, ops)).expect("plan parts serialize");
-    format!("sha256:{:x}", Sha256::digest(&body))
+/// Why a saved plan does not apply here: another endpoint or partner.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BindingError {
+    /// The apply would go to another endpoint.
+    #[error(
+        "the plan was saved against {} and would now be applied to {}; point PARTNERCTL_ENDPOINT (or --endpoint) at {}, or run `partnerctl plan -o` against this endpoint and review that plan",
+        describe_endpoint(saved),
+        describe_endpoint(now),
+        describe_endpoint(saved)
+    )]
+    Endpoint {
+        /// The saved endpoint.
+        saved: String,
+        /// The endpoint of this run.
+        now: String,
+    },
+    /// The token is another partner's.
+    #[error(
+        "the plan was saved for partner \"{saved_name}\" (id {saved_id}), and the token is now of partner \"{now_name}\" (id {now_id}); use a token of partner {saved_id} in PARTNERCTL_TOKEN, or run `partnerctl plan -o` with this token and review that plan"
+    )]
+    Partner {
+        /// The saved partner's name.
+        saved_name: String,
+        /// The saved partner's id.
+        saved_id: String,
+        /// The name of the token's partner.
+        now_name: String,
+        /// The id of the token's partner.
+        now_id: String,
+    },
+}
+
+/// An endpoint as messages name it.
+fn describe_endpoint(endpoint: &str) -> String {
+    if endpoint == EMBEDDED_ENDPOINT {
+        "the embedded sandbox (`--endpoint local`)".to_string()
+    } else {
+        endpoint.to_string()
+    }
+}
+
+/// The endpoint a saved plan is bound to: [`EMBEDDED_ENDPOINT`] for the embedded sandbox;
+/// else the URL's scheme, host and port (the scheme's default written out) and its path
+/// without a trailing slash, leaving out any user, password, query and fragment. A text that
+/// is not a URL is kept as it is, trimmed.
+pub fn bound_endpoint(url: &str, embedded: bool) -> String {
+    if embedded {
+        return EMBEDDED_ENDPOINT.to_string();
+    }
+    let url = url.trim();
+    let Ok(parsed) = url::Url::parse(url) else {
+        return url.to_string();
+    };
+    let Some(host) = parsed.host_str() else {
+        return url.to_string();
+    };
+    let port = parsed
+        .port_or_known_default()
+        .map(|p| format!(":{p}"))
+        .unwrap_or_default();
+    format!(
+        "{}://{host}{port}{}",
+        parsed.scheme(),
+        parsed.path().trim_end_matches('/')
+    )
+}
+
+/// The file's canonical bytes (see the module's documentation).
+fn canonical_bytes(file: &Value) -> Vec<u8> {
+    fn write(value: &Value, out: &mut Vec<u8>) {
+        match value {
+            Value::Object(members) => {
+                let mut members: Vec<(&String, &Value)> = members.iter().collect();
+                members.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+                out.push(b'{');
+                for (i, (name, member)) in members.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    serde_json::to_writer(&mut *out, name).expect("strings serialize");
+                    out.push(b':');
+                    write(member, out);
+                }
+                out.push(b'}');
+            }
+            Value::Array(items) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write(item, out);
+                }
+                out.push(b']');
+            }
+            scalar => serde_json::to_writer(&mut *out, scalar).expect("scalars serialize"),
+        }
+    }
+    let mut file = file.clone();
+    if let Value::Object(members) = &mut file {
+        members.shift_remove("digest");
+    }
+    let mut out = Vec::new();
+    write(&file, &mut out);
+    out
+}
+
+fn sha256(body: &[u8]) -> String {
+    format!("sha256:{:x}", Sha256::digest(body))
+}
+
+/// A digest of the partner, the options, the configuration and the operations: the seed of
+/// the idempotency keys of an apply that plans by itself (a saved plan's is its digest).
+pub fn plan_digest(plan: &Plan, sources: &[Source]) -> String {
+    let body = serde_json::to_vec(&(&plan.partner.id, plan.options, sources, &plan.operations))
+        .expect("plan parts serialize");
+    sha256(&body)
 }
 
 impl SavedPlan {
-    /// Captures a plan and the configuration it came from.
+    /// Captures a plan and the configuration it came from, bound to its partner and to the
+    /// endpoint `endpoint` (its URL as shown; `embedded` for the embedded sandbox).
     pub fn new(plan: &Plan, sources: &[Source], endpoint: &str, embedded: bool) -> Self {
-        SavedPlan {
+        let mut saved = SavedPlan {
             format_version: SAVED_FORMAT_VERSION.to_string(),
             partnerctl_version: env!("CARGO_PKG_VERSION").to_string(),
-            endpoint: endpoint.to_string(),
+            endpoint: bound_endpoint(endpoint, embedded),
             partner_id: plan.partner.id.clone(),
             options: plan.options,
             sources: sources.to_vec(),
             operations: plan.operations.clone(),
-            context: Some(Context {
+            context: Context {
+                endpoint: endpoint.to_string(),
                 embedded,
                 partner: plan.partner.clone(),
                 unmanaged: plan.unmanaged.clone(),
@@ -127,14 +254,20 @@ impl SavedPlan {
                 partner_admins: plan.partner_admins.clone(),
                 limits: plan.limits,
                 read: plan.read,
-            }),
-            digest: digest_of(&plan.partner.id, &plan.options, sources, &plan.operations),
-        }
+            },
+            digest: String::new(),
+        };
+        saved.digest = saved.content_digest();
+        saved
     }
 
-    /// The digest [`SavedPlan::new`] would record, without copying the plan.
-    pub fn digest_of(plan: &Plan, sources: &[Source]) -> String {
-        digest_of(&plan.partner.id, &plan.options, sources, &plan.operations)
+    fn canonical_bytes(&self) -> Vec<u8> {
+        canonical_bytes(&serde_json::to_value(self).expect("saved plans serialize"))
+    }
+
+    /// The digest of the plan's content as it is now (what [`SavedPlan::new`] records).
+    pub fn content_digest(&self) -> String {
+        sha256(&self.canonical_bytes())
     }
 
     /// The file text (pretty JSON, trailing newline).
@@ -144,33 +277,28 @@ impl SavedPlan {
         s
     }
 
-    /// Parses and verifies a plan file.
+    /// Parses a plan file and verifies its digest over the whole file.
     pub fn from_json(text: &str) -> Result<Self, SavedPlanError> {
-        let version: serde_json::Value =
+        let file: Value =
             serde_json::from_str(text).map_err(|e| SavedPlanError::Malformed(e.to_string()))?;
-        match version.get("format_version").and_then(|v| v.as_str()) {
+        match file.get("format_version").and_then(|v| v.as_str()) {
             Some(SAVED_FORMAT_VERSION) => {}
             Some(other) => return Err(SavedPlanError::Version(other.to_string())),
             None => return Err(SavedPlanError::Malformed("no format_version".into())),
         }
-        let saved: SavedPlan = serde_json::from_value(version)
-            .map_err(|e| SavedPlanError::Malformed(e.to_string()))?;
-        let expected = digest_of(
-            &saved.partner_id,
-            &saved.options,
-            &saved.sources,
-            &saved.operations,
-        );
-        if expected != saved.digest {
+        let body = canonical_bytes(&file);
+        let saved: SavedPlan =
+            serde_json::from_value(file).map_err(|e| SavedPlanError::Malformed(e.to_string()))?;
+        if sha256(&body) != saved.digest {
             return Err(SavedPlanError::Digest);
         }
         Ok(saved)
     }
 
-    /// The plan as it was made (for rendering it again), if the file carries its context.
-    pub fn plan(&self) -> Option<Plan> {
-        let c = self.context.clone()?;
-        Some(Plan {
+    /// The plan as it was made (for rendering it again).
+    pub fn plan(&self) -> Plan {
+        let c = self.context.clone();
+        Plan {
             partner: c.partner,
             options: self.options,
             operations: self.operations.clone(),
@@ -187,12 +315,37 @@ impl SavedPlan {
             limits: c.limits,
             read: c.read,
             addresses: Default::default(),
-        })
+        }
     }
 
     /// The short digest for messages (`sha256:0123abcd`).
     pub fn short_digest(&self) -> &str {
         &self.digest[..self.digest.len().min(15)]
+    }
+
+    /// Refuses an apply to another endpoint than the saved one (`endpoint` as
+    /// [`bound_endpoint`] writes it).
+    pub fn check_endpoint(&self, endpoint: &str) -> Result<(), BindingError> {
+        if self.endpoint == endpoint {
+            return Ok(());
+        }
+        Err(BindingError::Endpoint {
+            saved: self.endpoint.clone(),
+            now: endpoint.to_string(),
+        })
+    }
+
+    /// Refuses an apply for another partner than the saved one.
+    pub fn check_partner(&self, partner: &PartnerInfo) -> Result<(), BindingError> {
+        if self.partner_id == partner.id {
+            return Ok(());
+        }
+        Err(BindingError::Partner {
+            saved_name: self.context.partner.name.clone(),
+            saved_id: self.partner_id.clone(),
+            now_name: partner.name.clone(),
+            now_id: partner.id.clone(),
+        })
     }
 }
 
@@ -202,31 +355,172 @@ mod tests {
     use crate::plan::testutil::{acme, empty_live};
     use crate::plan::{Options, plan};
 
-    #[test]
-    fn round_trip_and_tamper_detection() {
+    fn saved(options: Options) -> (Plan, SavedPlan) {
         let d = acme();
-        let p = plan(&d, &empty_live(), Options::default()).unwrap();
-        let saved = SavedPlan::new(&p, &d.sources, "http://127.0.0.1:1", false);
+        let p = plan(&d, &empty_live(), options).unwrap();
+        let s = SavedPlan::new(&p, &d.sources, "http://127.0.0.1:1/", false);
+        (p, s)
+    }
+
+    /// `text` as JSON, changed by `edit`, written back as a plan file would be.
+    fn edited(text: &str, edit: impl FnOnce(&mut Value)) -> String {
+        let mut file: Value = serde_json::from_str(text).unwrap();
+        edit(&mut file);
+        serde_json::to_string_pretty(&file).unwrap()
+    }
+
+    #[test]
+    fn round_trip() {
+        let (p, saved) = saved(Options::default());
         let text = saved.to_json();
         let back = SavedPlan::from_json(&text).unwrap();
         assert_eq!(back, saved);
-        assert_eq!(back.plan().as_ref(), Some(&p));
-        assert_eq!(back.operations, p.operations);
-        assert_eq!(SavedPlan::digest_of(&p, &d.sources), saved.digest);
+        assert_eq!(back.plan(), p);
+        assert_eq!(back.endpoint, "http://127.0.0.1:1");
+        assert_eq!(back.context.endpoint, "http://127.0.0.1:1/");
+        assert_eq!(back.partner_id, p.partner.id);
         // Messages name the digest by its algorithm and first 8 hex digits.
         let short = saved.short_digest();
         assert!(short.starts_with("sha256:") && short.len() == 15, "{short}");
         assert!(saved.digest.starts_with(short));
-        let tampered = text.replace("Contoso Ltd", "Contoso Evil");
+        assert_eq!(saved.content_digest(), saved.digest);
+    }
+
+    #[test]
+    fn the_digest_covers_the_whole_file() {
+        let (_, saved) = saved(Options::default());
+        let text = saved.to_json();
+        type Edit = fn(&mut Value);
+        let edits: [(&str, Edit); 7] = [
+            ("a name in the configuration", |f| {
+                let s = f["sources"][0]["text"].as_str().unwrap().to_string();
+                f["sources"][0]["text"] = Value::from(s.replace("Acme", "Evil"));
+            }),
+            ("options.force", |f| {
+                f["options"]["force"] = Value::from(true)
+            }),
+            ("the partner shown", |f| {
+                f["context"]["partner"]["name"] = Value::from("Another Partner")
+            }),
+            ("the access changes shown", |f| {
+                f["context"]["access"] = Value::Array(Vec::new())
+            }),
+            ("the endpoint", |f| {
+                f["endpoint"] = Value::from("http://127.0.0.1:2")
+            }),
+            ("the version that wrote it", |f| {
+                f["partnerctl_version"] = Value::from("9.9.9")
+            }),
+            ("a member added", |f| f["context"]["extra"] = Value::from(1)),
+        ];
+        for (what, edit) in edits {
+            let bad = edited(&text, edit);
+            assert_ne!(bad, text, "{what}: edited");
+            assert!(
+                matches!(SavedPlan::from_json(&bad), Err(SavedPlanError::Digest)),
+                "{what}"
+            );
+        }
+        // Layout and member order are not content.
+        let reordered = edited(&text, |f| {
+            let members = f.as_object_mut().unwrap();
+            let options = members.shift_remove("options").unwrap();
+            members.insert("options".into(), options);
+        });
+        let compact =
+            serde_json::to_string(&serde_json::from_str::<Value>(&reordered).unwrap()).unwrap();
+        assert_eq!(
+            SavedPlan::from_json(&compact).unwrap(),
+            saved,
+            "the same content"
+        );
+    }
+
+    #[test]
+    fn an_edit_with_the_digest_recomputed_the_old_way_is_refused() {
+        let (_, saved) = saved(Options::default());
+        let bad = edited(&saved.to_json(), |f| {
+            f["options"]["force"] = Value::from(true);
+            let old = serde_json::to_vec(&(
+                &f["partner_id"],
+                &f["options"],
+                &f["sources"],
+                &f["operations"],
+            ))
+            .unwrap();
+            f["digest"] = Value::from(sha256(&old));
+        });
         assert!(matches!(
-            SavedPlan::from_json(&tampered),
+            SavedPlan::from_json(&bad),
             Err(SavedPlanError::Digest)
         ));
-        let other = text.replace("\"format_version\": \"1\"", "\"format_version\": \"9\"");
-        assert!(matches!(
-            SavedPlan::from_json(&other),
-            Err(SavedPlanError::Version(v)) if v == "9"
-        ));
+    }
+
+    #[test]
+    fn other_versions_and_malformed_files_are_refused() {
+        let (_, saved) = saved(Options::default());
+        let text = saved.to_json();
+        for version in ["1", "9"] {
+            let other = text.replace(
+                "\"format_version\": \"2\"",
+                &format!("\"format_version\": \"{version}\""),
+            );
+            assert!(matches!(
+                SavedPlan::from_json(&other),
+                Err(SavedPlanError::Version(v)) if v == version
+            ));
+        }
+        let err = SavedPlan::from_json(&text.replace("\"2\"", "\"1\"")).unwrap_err();
+        assert!(
+            err.to_string().contains("re-run `partnerctl plan -o`"),
+            "{err}"
+        );
         assert!(SavedPlan::from_json("{").is_err());
+    }
+
+    #[test]
+    fn endpoints_are_bound_normalised() {
+        let cases = [
+            ("https://api.example.com", "https://api.example.com:443"),
+            ("https://api.example.com/", "https://api.example.com:443"),
+            (
+                "HTTPS://API.Example.com:443/v1/",
+                "https://api.example.com:443/v1",
+            ),
+            (
+                "https://user:pw@api.example.com/v1?x=1#f",
+                "https://api.example.com:443/v1",
+            ),
+            ("http://127.0.0.1:7878", "http://127.0.0.1:7878"),
+            ("http://[::1]:80/", "http://[::1]:80"),
+            (" 127.0.0.1:7878 ", "127.0.0.1:7878"),
+        ];
+        for (url, bound) in cases {
+            assert_eq!(bound_endpoint(url, false), bound, "{url}");
+        }
+        assert_eq!(bound_endpoint("http://127.0.0.1:5555", true), "local");
+        let (_, saved) = saved(Options::default());
+        assert!(saved.check_endpoint("http://127.0.0.1:1").is_ok());
+        let err = saved.check_endpoint("local").unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "saved against http://127.0.0.1:1 and would now be applied to the embedded sandbox"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_partner_is_bound() {
+        let (p, saved) = saved(Options::default());
+        assert!(saved.check_partner(&p.partner).is_ok());
+        let other = PartnerInfo {
+            id: "ptn_other".into(),
+            ..p.partner.clone()
+        };
+        let err = saved.check_partner(&other).unwrap_err().to_string();
+        assert!(err.contains(&format!("(id {})", p.partner.id)), "{err}");
+        assert!(err.contains("(id ptn_other)"), "{err}");
+        assert!(err.contains(&format!("\"{}\"", p.partner.name)), "{err}");
     }
 }

@@ -13,6 +13,7 @@ mod limits;
 mod openapi;
 mod plan;
 mod sandbox;
+mod saved_plans;
 mod scale;
 mod support;
 mod tables;

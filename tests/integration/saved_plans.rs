@@ -1,0 +1,194 @@
+//! Saved plans against the real sandbox binary: what a plan file is bound to (its partner, its
+//! endpoint), and that an edited file is refused by its digest.
+//! Every refusal is checked to have written nothing, through the API.
+
+use std::path::Path;
+
+use serde_json::Value;
+use sha2::Digest;
+
+use crate::apply::{apply, dump, path_str, with_target};
+use crate::support::cli::{Cmd, partnerctl};
+use crate::support::{Api, Sandbox, acme};
+
+/// `partnerctl plan` against `sb` as the partner of `token`, with `CI` set.
+fn plan(sb: &Sandbox, token: &str) -> Cmd {
+    with_target(partnerctl().arg("plan"), sb, token)
+}
+
+/// The live id of the token's partner, read through the API.
+fn partner_id(sb: &Sandbox, token: &str) -> String {
+    let api = Api::new(&sb.url, token);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let partner = rt.block_on(api.get("/v1/partner")).ok("Partner");
+    partner["id"].as_str().unwrap().to_string()
+}
+
+fn read(file: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+}
+
+fn write(file: &Path, doc: &Value) {
+    std::fs::write(file, serde_json::to_string_pretty(doc).unwrap()).unwrap();
+}
+
+/// The digest as partnerctl computed it before it covered the whole file: SHA-256 of the
+/// partner id, options, configuration and operations.
+fn old_digest(doc: &Value) -> String {
+    let parts = (
+        &doc["partner_id"],
+        &doc["options"],
+        &doc["sources"],
+        &doc["operations"],
+    );
+    let body = serde_json::to_vec(&parts).unwrap();
+    format!("sha256:{:x}", sha2::Sha256::digest(&body))
+}
+
+#[test]
+fn a_saved_plan_is_refused_for_another_partner_of_the_same_name() {
+    let sb = Sandbox::start();
+    let ours = sb.add_partner("Acme Partners", true);
+    let theirs = sb.add_partner("Acme Partners", true);
+    let dir = tempfile::tempdir().unwrap();
+    let file = path_str(&dir.path().join("plan.json"));
+    plan(&sb, &ours)
+        .args([&acme(), "-o", &file])
+        .run()
+        .success();
+    let (our_id, their_id) = (partner_id(&sb, &ours), partner_id(&sb, &theirs));
+    assert_ne!(our_id, their_id);
+
+    let run = apply(&sb, &theirs, &["--plan", &file]).code(1);
+    run.stderr_contains(&format!(
+        "the plan was saved for partner \"Acme Partners\" (id {our_id}), and the token is now of partner \"Acme Partners\" (id {their_id})"
+    ));
+    run.stderr_contains(&format!(
+        "use a token of partner {our_id} in PARTNERCTL_TOKEN"
+    ));
+    run.stderr_contains("Nothing was changed.");
+    assert!(dump(&sb, &theirs).accounts.is_empty(), "zero writes");
+    assert!(dump(&sb, &ours).accounts.is_empty(), "zero writes");
+
+    // The partner it was saved for: applied.
+    apply(&sb, &ours, &["--plan", &file])
+        .success()
+        .stdout_contains("Apply complete: 24 done");
+}
+
+#[test]
+fn a_saved_plan_is_refused_against_another_endpoint() {
+    // A second sandbox on a copy of the first one's database: the same partner (id, name and
+    // token) and the same live state, at another address.
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = Sandbox::start();
+    let token = first.add_partner("Acme Partners", true);
+    let file = path_str(&dir.path().join("plan.json"));
+    plan(&first, &token)
+        .args([&acme(), "-o", &file])
+        .run()
+        .success();
+    first.kill9();
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&first.db, &copy).unwrap();
+    let wal = |db: &Path| db.with_file_name(format!("{}-wal", db.file_name().unwrap().display()));
+    if wal(&first.db).exists() {
+        std::fs::copy(wal(&first.db), wal(&copy)).unwrap();
+    }
+    let second = Sandbox::start_on(&copy, &[]);
+    assert_ne!(second.url, first.url);
+
+    let run = apply(&second, &token, &["--plan", &file]).code(1);
+    run.stderr_contains(&format!(
+        "the plan was saved against {} and would now be applied to {};",
+        first.url, second.url
+    ));
+    run.stderr_contains(&format!(
+        "point PARTNERCTL_ENDPOINT (or --endpoint) at {}",
+        first.url
+    ));
+    assert!(dump(&second, &token).accounts.is_empty(), "zero writes");
+
+    // A plan of the embedded sandbox is bound to it, not to a URL.
+    let local = tempfile::tempdir().unwrap();
+    let embedded = partnerctl()
+        .current_dir(local.path())
+        .args(["plan", &acme(), "-o", "plan.json"])
+        .run()
+        .success();
+    embedded.stderr_contains("Using the embedded sandbox");
+    assert_eq!(read(&local.path().join("plan.json"))["endpoint"], "local");
+    let run = with_target(partnerctl().arg("apply"), &second, &token)
+        .current_dir(local.path())
+        .args(["--plan", "plan.json"])
+        .run()
+        .code(1);
+    run.stderr_contains(&format!(
+        "the plan was saved against the embedded sandbox (`--endpoint local`) and would now be applied to {};",
+        second.url
+    ));
+    assert!(dump(&second, &token).accounts.is_empty(), "zero writes");
+}
+
+#[test]
+fn an_edited_plan_is_refused_though_its_digest_was_recomputed_the_old_way() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    plan(&sb, &token)
+        .args([&acme(), "-o", &path_str(&file)])
+        .run()
+        .success();
+    let saved = read(&file);
+    assert_eq!(saved["format_version"], "2");
+
+    // The options edited, the old digest recomputed: refused by apply.
+    let mut forced = saved.clone();
+    forced["options"]["force"] = Value::Bool(true);
+    forced["digest"] = Value::from(old_digest(&forced));
+    write(&file, &forced);
+    let run = apply(&sb, &token, &["--plan", &path_str(&file)]).code(1);
+    run.stderr_contains("plan file digest mismatch");
+    assert!(dump(&sb, &token).accounts.is_empty(), "zero writes");
+
+    // What `show` renders, edited: refused by show.
+    type Edit = fn(&mut Value);
+    let edits: [(&str, Edit); 2] = [
+        ("another partner name", |d| {
+            d["context"]["partner"]["name"] = Value::from("Other Partners")
+        }),
+        ("an emptied access list", |d| {
+            d["context"]["access"] = Value::Array(Vec::new())
+        }),
+    ];
+    for (what, edit) in edits {
+        let mut doc = saved.clone();
+        edit(&mut doc);
+        assert_ne!(doc, saved, "{what}");
+        doc["digest"] = Value::from(old_digest(&doc));
+        assert_eq!(
+            doc["digest"],
+            Value::from(old_digest(&saved)),
+            "{what}: the old digest is blind to it"
+        );
+        write(&file, &doc);
+        partnerctl()
+            .arg("show")
+            .arg(&file)
+            .run()
+            .code(1)
+            .stderr_contains("plan file digest mismatch");
+    }
+
+    // A file of the previous format: plan again.
+    let mut old = saved.clone();
+    old["format_version"] = Value::from("1");
+    write(&file, &old);
+    let run = apply(&sb, &token, &["--plan", &path_str(&file)]).code(1);
+    run.stderr_contains("plan file format 1 is not supported by this partnerctl (it reads format 2); re-run `partnerctl plan -o`");
+
+    // Unedited: applied.
+    write(&file, &saved);
+    apply(&sb, &token, &["--plan", &path_str(&file)]).success();
+}

@@ -154,24 +154,24 @@ pub(super) fn load_config(paths: &[PathBuf], needs: config::Needs) -> Option<con
     }
 }
 
-/// Prints `plan` in `format` (colour only for text on a terminal); returns its refusals.
+/// Prints `plan` in `format` (colour only for text on a terminal), with its `refusals`.
 /// `saved` names the saved plan, which a shortened markdown plan points to.
 fn print_plan(
     global: &GlobalArgs,
     plan: &plan::Plan,
     target: &Target,
+    refusals: Option<&plan::Refusals>,
     format: &FormatArgs,
     saved: Option<&std::path::Path>,
-) -> anyhow::Result<Option<plan::Refusals>> {
-    let refusals = plan.check_safety().err();
+) -> anyhow::Result<()> {
     let options = render::Options {
         color: format.format == Format::Text && use_color(global.color),
         markdown_limit: format.markdown_limit,
         full_plan: saved.map(|f| format!("partnerctl show {}", f.display())),
     };
-    let text = render::render(plan, target, refusals.as_ref(), format.format, &options);
+    let text = render::render(plan, target, refusals, format.format, &options);
     print_stdout(&text)?;
-    Ok(refusals)
+    Ok(())
 }
 
 /// `show FILE`: a saved plan rendered again, exactly as `plan` printed it, without the API.
@@ -185,7 +185,15 @@ pub(super) fn show_command(global: &GlobalArgs, args: &ShowArgs) -> anyhow::Resu
         endpoint: saved.context.endpoint.clone(),
         embedded: saved.context.embedded,
     };
-    print_plan(global, &plan, &target, &args.format, Some(&args.file))?;
+    let refusals = plan.check_safety().err();
+    print_plan(
+        global,
+        &plan,
+        &target,
+        refusals.as_ref(),
+        &args.format,
+        Some(&args.file),
+    )?;
     Ok(EXIT_OK)
 }
 
@@ -208,8 +216,11 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
         return Ok(EXIT_ERROR);
     };
     let plan = ManuallyDrop::new(plan);
-    let refusals = print_plan(global, &plan, &target, &args.format, args.out.as_deref())?;
-    if let Some(out) = &args.out {
+    let refusals = plan.check_safety().err();
+    // A refused plan is never saved, so the plan names no saved file either.
+    let out = args.out.as_deref().filter(|_| refusals.is_none());
+    print_plan(global, &plan, &target, refusals.as_ref(), &args.format, out)?;
+    if let Some(out) = out {
         let saved = SavedPlan::new(&plan, &desired.sources, &target.endpoint, target.embedded);
         std::fs::write(out, saved.to_json())
             .map_err(|e| anyhow::anyhow!("cannot write the plan to {}: {e}", out.display()))?;
@@ -223,6 +234,12 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
         }
     }
     if let Some(r) = refusals {
+        if let Some(out) = &args.out {
+            output::error(&format!(
+                "the plan was not saved to {}: a refused plan is never saved.",
+                out.display()
+            ));
+        }
         report_refusals(&r);
         return Ok(EXIT_ERROR);
     }

@@ -1,5 +1,6 @@
 //! Saved plans against the real sandbox binary: what a plan file is bound to (its partner, its
-//! endpoint), and that an edited file is refused by its digest.
+//! endpoint), that a refused plan is never saved, and that an edited file is refused by its
+//! digest.
 //! Every refusal is checked to have written nothing, through the API.
 
 use std::path::Path;
@@ -8,7 +9,7 @@ use serde_json::Value;
 use sha2::Digest;
 
 use crate::apply::{apply, dump, path_str, with_target};
-use crate::support::cli::{Cmd, partnerctl};
+use crate::support::cli::{Cmd, partnerctl, root};
 use crate::support::{Api, Sandbox, acme};
 
 /// `partnerctl plan` against `sb` as the partner of `token`, with `CI` set.
@@ -128,6 +129,68 @@ fn a_saved_plan_is_refused_against_another_endpoint() {
         second.url
     ));
     assert!(dump(&second, &token).accounts.is_empty(), "zero writes");
+}
+
+/// The acme example without any of Contoso's users, in a new directory (keep it alive).
+fn acme_without_contoso_users() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let from = root().join("examples/acme");
+    std::fs::create_dir_all(dir.path().join("customers")).unwrap();
+    for f in ["partner.yaml", "customers/others.yaml"] {
+        std::fs::copy(from.join(f), dir.path().join(f)).unwrap();
+    }
+    let contoso = std::fs::read_to_string(from.join("customers/contoso.yaml")).unwrap();
+    let kept: Vec<&str> = contoso
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("- { email:") && !l.contains("users:"))
+        .collect();
+    assert_eq!(
+        contoso.lines().count() - kept.len(),
+        7,
+        "five users and the lists holding them"
+    );
+    std::fs::write(dir.path().join("customers/contoso.yaml"), kept.join("\n")).unwrap();
+    let cfg = path_str(dir.path());
+    (dir, cfg)
+}
+
+/// A sandbox where the acme example was applied (10 invitations), its token, and the acme
+/// example without Contoso's users: pruning with it removes 5 of the 10 invitations (50 %),
+/// over the 25 % of the delete guard.
+fn applied_acme_and_a_pruning_config() -> (Sandbox, String, tempfile::TempDir, String) {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    apply(&sb, &token, &[&acme(), "--auto-approve"]).success();
+    let (dir, cfg) = acme_without_contoso_users();
+    (sb, token, dir, cfg)
+}
+
+#[test]
+fn a_refused_plan_is_never_saved() {
+    let (sb, token, _cfg_dir, cfg) = applied_acme_and_a_pruning_config();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let run = plan(&sb, &token)
+        .args([&cfg, "--prune", "-o", &path_str(&file)])
+        .run()
+        .code(1);
+    run.stdout_contains("deleting 5 of 10 users (50%) exceeds --max-delete-percent 25");
+    run.stderr_contains(&format!(
+        "the plan was not saved to {}: a refused plan is never saved.",
+        file.display()
+    ));
+    assert!(!file.exists(), "no file");
+    // Nor does it replace an existing plan.
+    plan(&sb, &token)
+        .args([&acme(), "-o", &path_str(&file)])
+        .run()
+        .success();
+    let before = std::fs::read(&file).unwrap();
+    plan(&sb, &token)
+        .args([&cfg, "--prune", "-o", &path_str(&file)])
+        .run()
+        .code(1);
+    assert_eq!(std::fs::read(&file).unwrap(), before, "unchanged");
 }
 
 #[test]

@@ -26,13 +26,27 @@ fn confirm() -> anyhow::Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
-/// Reads a saved plan and checks it before anything is read from the API: its digest and the
-/// endpoint. (The partner is checked once it is read.)
-fn open_saved(global: &GlobalArgs, file: &Path) -> anyhow::Result<SavedPlan> {
+/// Reads a saved plan and checks it before anything is read from the API: its digest, the
+/// options that lower a guard, and the endpoint. (The partner is checked once it is read.)
+fn open_saved(global: &GlobalArgs, args: &ApplyArgs, file: &Path) -> anyhow::Result<SavedPlan> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| anyhow::anyhow!("cannot read the plan {}: {e}", file.display()))?;
     let saved = SavedPlan::from_json(&text)
         .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was changed", file.display()))?;
+    if let Err(errors) = saved.check_options(&args.flags.options()) {
+        for e in &errors {
+            output::error(&format!("{}: {e}", file.display()));
+        }
+        let flags: String = saved
+            .guard_flags()
+            .iter()
+            .map(|f| format!(" {f}"))
+            .collect();
+        anyhow::bail!(
+            "the options given are not those the plan was reviewed with; nothing was changed. To apply it: `partnerctl apply --plan {}{flags}`",
+            file.display()
+        );
+    }
     let now = match endpoint::choose(global.endpoint.as_deref(), endpoint::ci_from_env())? {
         endpoint::Choice::Embedded { .. } => plan::EMBEDDED_ENDPOINT.to_string(),
         endpoint::Choice::Remote { url } => plan::bound_endpoint(&url, false),
@@ -44,15 +58,20 @@ fn open_saved(global: &GlobalArgs, file: &Path) -> anyhow::Result<SavedPlan> {
 }
 
 pub(super) fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<u8> {
-    let planning_flags =
-        args.flags.options() != plan::Options::default() || !args.flags.targets.is_empty();
-    if args.plan.is_some() && planning_flags {
+    // The plan's own options: part of what was reviewed. (The options that lower a guard are
+    // given again instead; see `open_saved`.)
+    let flags = &args.flags;
+    let plans_own = flags.prune
+        || flags.prune_accounts
+        || flags.refuse_near_misses
+        || !flags.targets.is_empty();
+    if args.plan.is_some() && plans_own {
         anyhow::bail!(
-            "--prune, --prune-accounts, --max-delete-percent, --force, --refuse-near-misses and --target cannot be combined with --plan: the saved plan carries the options it was made with; pass them to `partnerctl plan -o` instead"
+            "--prune, --prune-accounts, --refuse-near-misses and --target cannot be combined with --plan: they are part of the reviewed plan, saved with it; to change them, run `partnerctl plan -o` with them and review that plan"
         );
     }
     let saved = match &args.plan {
-        Some(file) => Some(open_saved(global, file)?),
+        Some(file) => Some(open_saved(global, args, file)?),
         None => None,
     };
     let (desired, options, targets) = match &saved {

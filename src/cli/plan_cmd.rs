@@ -226,10 +226,15 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
             .map_err(|e| anyhow::anyhow!("cannot write the plan to {}: {e}", out.display()))?;
         if !global.quiet {
             output::note(&format!(
-                "Saved the plan to {} ({}); run `partnerctl apply --plan {}` to execute exactly these operations.",
+                "Saved the plan to {} ({}); run `partnerctl apply --plan {}{}` to execute exactly these operations.",
                 out.display(),
                 saved.short_digest(),
-                out.display()
+                out.display(),
+                saved
+                    .guard_flags()
+                    .iter()
+                    .map(|f| format!(" {f}"))
+                    .collect::<String>()
             ));
         }
     }

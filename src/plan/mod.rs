@@ -42,8 +42,8 @@ pub use operation::{
     Person, Settings, UserRef,
 };
 pub use saved::{
-    BindingError, Context as SavedContext, EMBEDDED_ENDPOINT, SAVED_FORMAT_VERSION, SavedPlan,
-    SavedPlanError, bound_endpoint, plan_digest,
+    BindingError, Context as SavedContext, EMBEDDED_ENDPOINT, GUARD_OPTIONS, GuardOption,
+    OptionError, SAVED_FORMAT_VERSION, SavedPlan, SavedPlanError, bound_endpoint, plan_digest,
 };
 pub use settings::catalog;
 pub use target::restrict;

@@ -1,8 +1,8 @@
 //! Stage `plan`, saved plans (`plan -o FILE`, `apply --plan FILE`): the desired state (config
 //! texts), the options, the operations, what the plan showed besides, the partner and the
 //! endpoint it is bound to, under a digest of the whole file. Pure: (de)serialization, digests
-//! and the checks of a saved plan against the partner and endpoint of the apply; the edge reads
-//! and writes the file.
+//! and the checks of a saved plan against the options, partner and endpoint of the apply; the
+//! edge reads and writes the file.
 //!
 //! The digest covers the file's canonical bytes: its JSON without the `digest` member, every
 //! object's members sorted by their names' UTF-8 bytes, no whitespace, strings and numbers as
@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::{ClassCounts, NearMiss, Operation, Options, Plan, Unmanaged};
+use super::{
+    ClassCounts, DEFAULT_MAX_DELETE_PERCENT, NearMiss, Operation, Options, Plan, Unmanaged,
+};
 use crate::config::Source;
 use crate::live::{Limits, PartnerInfo};
 
@@ -172,6 +174,66 @@ pub fn bound_endpoint(url: &str, embedded: bool) -> String {
         parsed.scheme(),
         parsed.path().trim_end_matches('/')
     )
+}
+
+/// An option that lowers a guard: a plan saved with it is applied only when it is given again
+/// to `apply --plan`, with the same value.
+pub struct GuardOption {
+    /// The flag.
+    pub flag: &'static str,
+    /// The option as given on the command line (`--max-delete-percent 50`), `None` at its
+    /// default.
+    pub given: fn(&Options) -> Option<String>,
+    /// Whether the options lower the guard with it.
+    pub lowers: fn(&Options) -> bool,
+}
+
+/// Every option that lowers a guard, one entry each.
+pub const GUARD_OPTIONS: &[GuardOption] = &[
+    GuardOption {
+        flag: "--force",
+        given: |o| o.force.then(|| "--force".to_string()),
+        lowers: |o| o.force,
+    },
+    GuardOption {
+        flag: "--max-delete-percent",
+        given: |o| {
+            (o.max_delete_percent != DEFAULT_MAX_DELETE_PERCENT)
+                .then(|| format!("--max-delete-percent {}", o.max_delete_percent))
+        },
+        lowers: |o| o.max_delete_percent > DEFAULT_MAX_DELETE_PERCENT,
+    },
+];
+
+/// A guard option of `apply --plan` that is not the saved plan's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionError {
+    /// The plan was saved with an option lowering a guard, and it was not given again.
+    #[error("the plan was saved with `{saved}`, which lowers a guard: give `{saved}` again")]
+    NotGiven {
+        /// The saved option.
+        saved: String,
+    },
+    /// The option was given with another value.
+    #[error(
+        "the plan was saved with `{saved}`, not `{given}`: give `{saved}`, or run `partnerctl plan -o` again with `{given}`"
+    )]
+    Differs {
+        /// The saved option.
+        saved: String,
+        /// The one given.
+        given: String,
+    },
+    /// The option was given, and the plan was saved without it.
+    #[error(
+        "`{given}` was given, and the plan was saved without it: a saved plan is applied with the options it was reviewed with; leave out {flag}, or run `partnerctl plan -o` again with it"
+    )]
+    NotSaved {
+        /// The option given.
+        given: String,
+        /// Its flag.
+        flag: &'static str,
+    },
 }
 
 /// The file's canonical bytes (see the module's documentation).
@@ -346,6 +408,54 @@ impl SavedPlan {
             now_name: partner.name.clone(),
             now_id: partner.id.clone(),
         })
+    }
+
+    /// The options of `apply --plan` that lower a guard, against the saved ones: every saved
+    /// option that lowers a guard must be given again with the same value, and none given
+    /// otherwise. `given`'s other options are not looked at: the command line refuses them
+    /// with a saved plan.
+    pub fn check_options(&self, given: &Options) -> Result<(), Vec<OptionError>> {
+        // Every option is either the plan's own or one of `GUARD_OPTIONS`: an option added to
+        // `Options` stops this from compiling until it is sorted here.
+        let Options {
+            prune: _,
+            prune_accounts: _,
+            refuse_near_misses: _,
+            force: _,
+            max_delete_percent: _,
+        } = given;
+        let errors: Vec<OptionError> = GUARD_OPTIONS
+            .iter()
+            .filter_map(|option| {
+                let saved = (option.given)(&self.options);
+                let now = (option.given)(given);
+                match (saved, now) {
+                    (s, n) if s == n => None,
+                    (Some(_), None) if !(option.lowers)(&self.options) => None,
+                    (Some(saved), None) => Some(OptionError::NotGiven { saved }),
+                    (Some(saved), Some(given)) => Some(OptionError::Differs { saved, given }),
+                    (None, Some(given)) => Some(OptionError::NotSaved {
+                        given,
+                        flag: option.flag,
+                    }),
+                    (None, None) => None,
+                }
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The saved options that lower a guard, as `apply --plan` must be given them.
+    pub fn guard_flags(&self) -> Vec<String> {
+        GUARD_OPTIONS
+            .iter()
+            .filter(|o| (o.lowers)(&self.options))
+            .filter_map(|o| (o.given)(&self.options))
+            .collect()
     }
 }
 
@@ -522,5 +632,80 @@ mod tests {
         assert!(err.contains(&format!("(id {})", p.partner.id)), "{err}");
         assert!(err.contains("(id ptn_other)"), "{err}");
         assert!(err.contains(&format!("\"{}\"", p.partner.name)), "{err}");
+    }
+
+    #[test]
+    fn options_lowering_a_guard_must_be_given_again() {
+        let default = Options::default();
+        let forced = Options {
+            force: true,
+            ..default
+        };
+        let raised = |n| Options {
+            max_delete_percent: n,
+            ..default
+        };
+        let (_, plain) = saved(default);
+        assert_eq!(plain.check_options(&default), Ok(()));
+        assert!(plain.guard_flags().is_empty());
+        assert_eq!(
+            plain.check_options(&forced),
+            Err(vec![OptionError::NotSaved {
+                given: "--force".into(),
+                flag: "--force"
+            }])
+        );
+        assert!(
+            plain.check_options(&raised(10)).is_err(),
+            "stricter, not saved"
+        );
+
+        let (_, f) = saved(forced);
+        assert_eq!(f.guard_flags(), ["--force"]);
+        let err = f.check_options(&default).unwrap_err();
+        assert_eq!(
+            err,
+            [OptionError::NotGiven {
+                saved: "--force".into()
+            }]
+        );
+        assert!(
+            err[0].to_string().contains("give `--force` again"),
+            "{}",
+            err[0]
+        );
+        assert_eq!(f.check_options(&forced), Ok(()));
+
+        let (_, r) = saved(raised(50));
+        assert_eq!(r.guard_flags(), ["--max-delete-percent 50"]);
+        assert_eq!(
+            r.check_options(&default),
+            Err(vec![OptionError::NotGiven {
+                saved: "--max-delete-percent 50".into()
+            }])
+        );
+        assert_eq!(
+            r.check_options(&raised(60)),
+            Err(vec![OptionError::Differs {
+                saved: "--max-delete-percent 50".into(),
+                given: "--max-delete-percent 60".into()
+            }])
+        );
+        assert_eq!(r.check_options(&raised(50)), Ok(()));
+
+        // A stricter saved option lowers nothing: it need not be given again.
+        let (_, strict) = saved(raised(10));
+        assert!(strict.guard_flags().is_empty());
+        assert_eq!(strict.check_options(&default), Ok(()));
+        assert_eq!(strict.check_options(&raised(10)), Ok(()));
+
+        // Both at once: each is named.
+        let (_, both) = saved(Options {
+            force: true,
+            max_delete_percent: 40,
+            ..default
+        });
+        assert_eq!(both.check_options(&default).unwrap_err().len(), 2);
+        assert_eq!(both.guard_flags(), ["--force", "--max-delete-percent 40"]);
     }
 }

@@ -1,6 +1,6 @@
 //! Saved plans against the real sandbox binary: what a plan file is bound to (its partner, its
-//! endpoint), that a refused plan is never saved, and that an edited file is refused by its
-//! digest.
+//! endpoint, the options that lowered a guard), that a refused plan is never saved, and that
+//! an edited file is refused by its digest.
 //! Every refusal is checked to have written nothing, through the API.
 
 use std::path::Path;
@@ -191,6 +191,56 @@ fn a_refused_plan_is_never_saved() {
         .run()
         .code(1);
     assert_eq!(std::fs::read(&file).unwrap(), before, "unchanged");
+}
+
+#[test]
+fn the_options_that_lowered_a_guard_are_given_again_to_apply_a_saved_plan() {
+    let (sb, token, _cfg_dir, cfg) = applied_acme_and_a_pruning_config();
+    let dir = tempfile::tempdir().unwrap();
+    let file = path_str(&dir.path().join("plan.json"));
+    let live = dump(&sb, &token);
+
+    // Saved with a raised --max-delete-percent: that option, with its value, and no other.
+    plan(&sb, &token)
+        .args([&cfg, "--prune", "--max-delete-percent", "50", "-o", &file])
+        .run()
+        .success();
+    let run = apply(&sb, &token, &["--plan", &file, "--force"]).code(1);
+    run.stderr_contains("the plan was saved with `--max-delete-percent 50`, which lowers a guard: give `--max-delete-percent 50` again");
+    run.stderr_contains("`--force` was given, and the plan was saved without it");
+    let run = apply(
+        &sb,
+        &token,
+        &["--plan", &file, "--max-delete-percent", "60"],
+    )
+    .code(1);
+    run.stderr_contains(
+        "the plan was saved with `--max-delete-percent 50`, not `--max-delete-percent 60`",
+    );
+    // --prune is the plan's own: never given again.
+    apply(&sb, &token, &["--plan", &file, "--prune"])
+        .code(1)
+        .stderr_contains("cannot be combined with --plan: they are part of the reviewed plan");
+    assert_eq!(dump(&sb, &token), live, "zero writes");
+
+    // Saved with --force: refused without it, naming it; applied with it.
+    let run = plan(&sb, &token)
+        .args([&cfg, "--prune", "--force", "-o", &file])
+        .run()
+        .success();
+    run.stderr_contains(&format!("run `partnerctl apply --plan {file} --force`"));
+    let run = apply(&sb, &token, &["--plan", &file]).code(1);
+    run.stderr_contains(
+        "the plan was saved with `--force`, which lowers a guard: give `--force` again",
+    );
+    run.stderr_contains(&format!(
+        "To apply it: `partnerctl apply --plan {file} --force`"
+    ));
+    assert_eq!(dump(&sb, &token), live, "zero writes");
+    apply(&sb, &token, &["--plan", &file, "--force"])
+        .success()
+        .stdout_contains("Apply complete: 5 done");
+    assert_eq!(dump(&sb, &token).users.len(), 5);
 }
 
 #[test]

@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use super::plan_cmd::{NotPlanned, connect_and_plan, load_config, plan_or_report, report_refusals};
+use super::plan_cmd::{
+    NotPlanned, connect_and_plan, load_config, plan_key, plan_or_report, report_refusals,
+};
 use super::{ApplyArgs, EXIT_ERROR, EXIT_OK, GlobalArgs, ReportFormat, runtime, use_color};
 use crate::apply;
 use crate::config;
@@ -26,13 +28,21 @@ fn confirm() -> anyhow::Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
-/// Reads a saved plan and checks it before anything is read from the API: its digest, the
-/// options that lower a guard, and the endpoint. (The partner is checked once it is read.)
+/// Reads a saved plan and checks it before anything is read from the API: its digest, its
+/// signature (with `PARTNERCTL_PLAN_KEY`), the options that lower a guard, and the endpoint.
+/// (The partner is checked once it is read.)
 fn open_saved(global: &GlobalArgs, args: &ApplyArgs, file: &Path) -> anyhow::Result<SavedPlan> {
+    let key = plan_key()?;
     let text = std::fs::read_to_string(file)
         .map_err(|e| anyhow::anyhow!("cannot read the plan {}: {e}", file.display()))?;
-    let saved = SavedPlan::from_json(&text)
+    let saved = SavedPlan::from_json(&text, key.as_ref())
         .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was changed", file.display()))?;
+    if key.is_none() && saved.is_signed() {
+        anyhow::bail!(
+            "{} is signed, and PARTNERCTL_PLAN_KEY is not set, so its signature cannot be checked; set PARTNERCTL_PLAN_KEY to the key `partnerctl plan -o` signed it with. Nothing was changed.",
+            file.display()
+        );
+    }
     if let Err(errors) = saved.check_options(&args.flags.options()) {
         for e in &errors {
             output::error(&format!("{}: {e}", file.display()));

@@ -11,7 +11,7 @@ use crate::config;
 use crate::endpoint;
 use crate::live::PartnerInfo;
 use crate::output::{self, print_stdout};
-use crate::plan::{self, SavedPlan};
+use crate::plan::{self, PlanKey, SavedPlan};
 use crate::provider::Provider;
 use crate::provider::Target;
 use crate::render::{self, Format};
@@ -174,12 +174,33 @@ fn print_plan(
     Ok(())
 }
 
+/// The key of `PARTNERCTL_PLAN_KEY` that signs saved plans and verifies them: `None` when the
+/// variable is not set; an error when it is set but empty (a CI secret that is not set).
+pub(super) fn plan_key() -> anyhow::Result<Option<PlanKey>> {
+    match std::env::var_os("PARTNERCTL_PLAN_KEY") {
+        None => Ok(None),
+        Some(value) => match PlanKey::new(value.into_encoded_bytes()) {
+            Some(key) => Ok(Some(key)),
+            None => anyhow::bail!(
+                "PARTNERCTL_PLAN_KEY is set but empty (in CI: a secret that is not set): set it to the secret that signs and verifies saved plans (e.g. the output of `openssl rand -hex 32`), or unset it to save plans unsigned"
+            ),
+        },
+    }
+}
+
 /// `show FILE`: a saved plan rendered again, exactly as `plan` printed it, without the API.
 pub(super) fn show_command(global: &GlobalArgs, args: &ShowArgs) -> anyhow::Result<u8> {
+    let key = plan_key()?;
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| anyhow::anyhow!("cannot read the plan {}: {e}", args.file.display()))?;
-    let saved =
-        SavedPlan::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let saved = SavedPlan::from_json(&text, key.as_ref())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    if key.is_none() && saved.is_signed() && !global.quiet {
+        output::note(&format!(
+            "{} is signed; its signature was not checked (PARTNERCTL_PLAN_KEY is not set), only its digest.",
+            args.file.display()
+        ));
+    }
     let plan = saved.plan();
     let target = Target {
         endpoint: saved.context.endpoint.clone(),
@@ -201,6 +222,10 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
     let Some(desired) = load_config(&args.paths, global.needs()) else {
         return Ok(EXIT_ERROR);
     };
+    let key = match &args.out {
+        Some(_) => plan_key()?,
+        None => None,
+    };
     // The process ends with this command: its memory goes back at exit at once, rather than
     // object by object (a tenth of a second and more for a large configuration and its plan).
     let desired = ManuallyDrop::new(desired);
@@ -221,14 +246,21 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
     let out = args.out.as_deref().filter(|_| refusals.is_none());
     print_plan(global, &plan, &target, refusals.as_ref(), &args.format, out)?;
     if let Some(out) = out {
-        let saved = SavedPlan::new(&plan, &desired.sources, &target.endpoint, target.embedded);
+        let saved = SavedPlan::new(
+            &plan,
+            &desired.sources,
+            &target.endpoint,
+            target.embedded,
+            key.as_ref(),
+        );
         std::fs::write(out, saved.to_json())
             .map_err(|e| anyhow::anyhow!("cannot write the plan to {}: {e}", out.display()))?;
         if !global.quiet {
             output::note(&format!(
-                "Saved the plan to {} ({}); run `partnerctl apply --plan {}{}` to execute exactly these operations.",
+                "Saved the plan to {} ({}{}); run `partnerctl apply --plan {}{}` to execute exactly these operations.",
                 out.display(),
                 saved.short_digest(),
+                if saved.is_signed() { ", signed" } else { "" },
                 out.display(),
                 saved
                     .guard_flags()

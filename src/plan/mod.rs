@@ -43,7 +43,8 @@ pub use operation::{
 };
 pub use saved::{
     BindingError, Context as SavedContext, EMBEDDED_ENDPOINT, GUARD_OPTIONS, GuardOption,
-    OptionError, SAVED_FORMAT_VERSION, SavedPlan, SavedPlanError, bound_endpoint, plan_digest,
+    OptionError, PlanKey, SAVED_FORMAT_VERSION, SavedPlan, SavedPlanError, bound_endpoint,
+    plan_digest,
 };
 pub use settings::catalog;
 pub use target::restrict;

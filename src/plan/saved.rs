@@ -1,14 +1,16 @@
 //! Stage `plan`, saved plans (`plan -o FILE`, `apply --plan FILE`): the desired state (config
 //! texts), the options, the operations, what the plan showed besides, the partner and the
-//! endpoint it is bound to, under a digest of the whole file. Pure: (de)serialization, digests
-//! and the checks of a saved plan against the options, partner and endpoint of the apply; the
-//! edge reads and writes the file.
+//! endpoint it is bound to, under a digest of the whole file (and an HMAC-SHA256 signature when
+//! a key is given). Pure: (de)serialization, digests, signatures and the checks of a saved plan
+//! against the options, partner and endpoint of the apply; the edge reads and writes the file
+//! and the key.
 //!
-//! The digest covers the file's canonical bytes: its JSON without the `digest` member, every
-//! object's members sorted by their names' UTF-8 bytes, no whitespace, strings and numbers as
-//! `serde_json` writes them. Any edit to what `show` renders or `apply` uses therefore changes
-//! it.
+//! The digest and the signature cover the file's canonical bytes: its JSON without the
+//! `digest` and `signature` members, every object's members sorted by their names' UTF-8
+//! bytes, no whitespace, strings and numbers as `serde_json` writes them. Any edit to what
+//! `show` renders or `apply` uses therefore changes them.
 
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -47,6 +49,9 @@ pub struct SavedPlan {
     pub context: Context,
     /// `sha256:` digest of the file's canonical bytes.
     pub digest: String,
+    /// `hmac-sha256:` signature of the same bytes, when the plan was saved with a key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// What a plan holds besides its operations, for rendering it again.
@@ -91,6 +96,33 @@ pub struct Context {
     pub read: Option<crate::live::ReadCost>,
 }
 
+/// The key that signs saved plans and verifies their signatures (`PARTNERCTL_PLAN_KEY`).
+#[derive(Clone)]
+pub struct PlanKey(Vec<u8>);
+
+impl PlanKey {
+    /// A key of these bytes; `None` when there are none.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Option<PlanKey> {
+        let bytes = bytes.into();
+        (!bytes.is_empty()).then_some(PlanKey(bytes))
+    }
+
+    fn mac(&self, body: &[u8]) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any size");
+        mac.update(body);
+        mac
+    }
+}
+
+impl std::fmt::Debug for PlanKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PlanKey(…)")
+    }
+}
+
+/// The prefix of a signature.
+const SIGNATURE_PREFIX: &str = "hmac-sha256:";
+
 /// Why a saved plan cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SavedPlanError {
@@ -107,6 +139,16 @@ pub enum SavedPlanError {
         "plan file digest mismatch: the file was modified after `partnerctl plan -o` wrote it; re-run `partnerctl plan -o`"
     )]
     Digest,
+    /// A key is set and the plan carries no signature.
+    #[error(
+        "the plan is not signed, and PARTNERCTL_PLAN_KEY is set: it was saved without the key, or its signature was removed; re-run `partnerctl plan -o` with PARTNERCTL_PLAN_KEY set"
+    )]
+    Unsigned,
+    /// The signature is not the key's for this content.
+    #[error(
+        "the plan's signature does not match PARTNERCTL_PLAN_KEY: the file was modified after `partnerctl plan -o` signed it, or it was signed with another key; re-run `partnerctl plan -o` with this key"
+    )]
+    Signature,
 }
 
 /// Why a saved plan does not apply here: another endpoint or partner.
@@ -270,6 +312,7 @@ fn canonical_bytes(file: &Value) -> Vec<u8> {
     let mut file = file.clone();
     if let Value::Object(members) = &mut file {
         members.shift_remove("digest");
+        members.shift_remove("signature");
     }
     let mut out = Vec::new();
     write(&file, &mut out);
@@ -278,6 +321,30 @@ fn canonical_bytes(file: &Value) -> Vec<u8> {
 
 fn sha256(body: &[u8]) -> String {
     format!("sha256:{:x}", Sha256::digest(body))
+}
+
+fn sign(key: &PlanKey, body: &[u8]) -> String {
+    let tag = key.mac(body).finalize().into_bytes();
+    format!("{SIGNATURE_PREFIX}{tag:x}")
+}
+
+/// Lower-case or upper-case hex digits as bytes.
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Is `signature` the key's for `body`? (Compared in constant time.)
+fn verify(key: &PlanKey, body: &[u8], signature: &str) -> bool {
+    signature
+        .strip_prefix(SIGNATURE_PREFIX)
+        .and_then(from_hex)
+        .is_some_and(|tag| key.mac(body).verify_slice(&tag).is_ok())
 }
 
 /// A digest of the partner, the options, the configuration and the operations: the seed of
@@ -290,8 +357,15 @@ pub fn plan_digest(plan: &Plan, sources: &[Source]) -> String {
 
 impl SavedPlan {
     /// Captures a plan and the configuration it came from, bound to its partner and to the
-    /// endpoint `endpoint` (its URL as shown; `embedded` for the embedded sandbox).
-    pub fn new(plan: &Plan, sources: &[Source], endpoint: &str, embedded: bool) -> Self {
+    /// endpoint `endpoint` (its URL as shown; `embedded` for the embedded sandbox), and signed
+    /// with `key` when there is one.
+    pub fn new(
+        plan: &Plan,
+        sources: &[Source],
+        endpoint: &str,
+        embedded: bool,
+        key: Option<&PlanKey>,
+    ) -> Self {
         let mut saved = SavedPlan {
             format_version: SAVED_FORMAT_VERSION.to_string(),
             partnerctl_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -318,8 +392,9 @@ impl SavedPlan {
                 read: plan.read,
             },
             digest: String::new(),
+            signature: None,
         };
-        saved.digest = saved.content_digest();
+        saved.seal(key);
         saved
     }
 
@@ -327,9 +402,17 @@ impl SavedPlan {
         canonical_bytes(&serde_json::to_value(self).expect("saved plans serialize"))
     }
 
-    /// The digest of the plan's content as it is now (what [`SavedPlan::new`] records).
+    /// The digest of the plan's content as it is now (what [`SavedPlan::seal`] records).
     pub fn content_digest(&self) -> String {
         sha256(&self.canonical_bytes())
+    }
+
+    /// Records the digest of the content as it is now, and its signature with `key` (none
+    /// without a key).
+    pub fn seal(&mut self, key: Option<&PlanKey>) {
+        let body = self.canonical_bytes();
+        self.digest = sha256(&body);
+        self.signature = key.map(|k| sign(k, &body));
     }
 
     /// The file text (pretty JSON, trailing newline).
@@ -339,8 +422,10 @@ impl SavedPlan {
         s
     }
 
-    /// Parses a plan file and verifies its digest over the whole file.
-    pub fn from_json(text: &str) -> Result<Self, SavedPlanError> {
+    /// Parses a plan file and verifies its digest over the whole file, and with `key` its
+    /// signature (which must then be there). Without a key, a signature is not checked: the
+    /// caller decides what a signed plan without the key means ([`SavedPlan::is_signed`]).
+    pub fn from_json(text: &str, key: Option<&PlanKey>) -> Result<Self, SavedPlanError> {
         let file: Value =
             serde_json::from_str(text).map_err(|e| SavedPlanError::Malformed(e.to_string()))?;
         match file.get("format_version").and_then(|v| v.as_str()) {
@@ -354,7 +439,19 @@ impl SavedPlan {
         if sha256(&body) != saved.digest {
             return Err(SavedPlanError::Digest);
         }
+        if let Some(key) = key {
+            match &saved.signature {
+                None => return Err(SavedPlanError::Unsigned),
+                Some(s) if !verify(key, &body, s) => return Err(SavedPlanError::Signature),
+                Some(_) => {}
+            }
+        }
         Ok(saved)
+    }
+
+    /// Does the file carry a signature?
+    pub fn is_signed(&self) -> bool {
+        self.signature.is_some()
     }
 
     /// The plan as it was made (for rendering it again).
@@ -465,10 +562,10 @@ mod tests {
     use crate::plan::testutil::{acme, empty_live};
     use crate::plan::{Options, plan};
 
-    fn saved(options: Options) -> (Plan, SavedPlan) {
+    fn saved(options: Options, key: Option<&PlanKey>) -> (Plan, SavedPlan) {
         let d = acme();
         let p = plan(&d, &empty_live(), options).unwrap();
-        let s = SavedPlan::new(&p, &d.sources, "http://127.0.0.1:1/", false);
+        let s = SavedPlan::new(&p, &d.sources, "http://127.0.0.1:1/", false, key);
         (p, s)
     }
 
@@ -481,14 +578,15 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let (p, saved) = saved(Options::default());
+        let (p, saved) = saved(Options::default(), None);
         let text = saved.to_json();
-        let back = SavedPlan::from_json(&text).unwrap();
+        let back = SavedPlan::from_json(&text, None).unwrap();
         assert_eq!(back, saved);
         assert_eq!(back.plan(), p);
         assert_eq!(back.endpoint, "http://127.0.0.1:1");
         assert_eq!(back.context.endpoint, "http://127.0.0.1:1/");
         assert_eq!(back.partner_id, p.partner.id);
+        assert!(!back.is_signed());
         // Messages name the digest by its algorithm and first 8 hex digits.
         let short = saved.short_digest();
         assert!(short.starts_with("sha256:") && short.len() == 15, "{short}");
@@ -498,7 +596,7 @@ mod tests {
 
     #[test]
     fn the_digest_covers_the_whole_file() {
-        let (_, saved) = saved(Options::default());
+        let (_, saved) = saved(Options::default(), None);
         let text = saved.to_json();
         type Edit = fn(&mut Value);
         let edits: [(&str, Edit); 7] = [
@@ -527,7 +625,10 @@ mod tests {
             let bad = edited(&text, edit);
             assert_ne!(bad, text, "{what}: edited");
             assert!(
-                matches!(SavedPlan::from_json(&bad), Err(SavedPlanError::Digest)),
+                matches!(
+                    SavedPlan::from_json(&bad, None),
+                    Err(SavedPlanError::Digest)
+                ),
                 "{what}"
             );
         }
@@ -540,7 +641,7 @@ mod tests {
         let compact =
             serde_json::to_string(&serde_json::from_str::<Value>(&reordered).unwrap()).unwrap();
         assert_eq!(
-            SavedPlan::from_json(&compact).unwrap(),
+            SavedPlan::from_json(&compact, None).unwrap(),
             saved,
             "the same content"
         );
@@ -548,7 +649,7 @@ mod tests {
 
     #[test]
     fn an_edit_with_the_digest_recomputed_the_old_way_is_refused() {
-        let (_, saved) = saved(Options::default());
+        let (_, saved) = saved(Options::default(), None);
         let bad = edited(&saved.to_json(), |f| {
             f["options"]["force"] = Value::from(true);
             let old = serde_json::to_vec(&(
@@ -561,14 +662,14 @@ mod tests {
             f["digest"] = Value::from(sha256(&old));
         });
         assert!(matches!(
-            SavedPlan::from_json(&bad),
+            SavedPlan::from_json(&bad, None),
             Err(SavedPlanError::Digest)
         ));
     }
 
     #[test]
     fn other_versions_and_malformed_files_are_refused() {
-        let (_, saved) = saved(Options::default());
+        let (_, saved) = saved(Options::default(), None);
         let text = saved.to_json();
         for version in ["1", "9"] {
             let other = text.replace(
@@ -576,16 +677,77 @@ mod tests {
                 &format!("\"format_version\": \"{version}\""),
             );
             assert!(matches!(
-                SavedPlan::from_json(&other),
+                SavedPlan::from_json(&other, None),
                 Err(SavedPlanError::Version(v)) if v == version
             ));
         }
-        let err = SavedPlan::from_json(&text.replace("\"2\"", "\"1\"")).unwrap_err();
+        let err = SavedPlan::from_json(&text.replace("\"2\"", "\"1\""), None).unwrap_err();
         assert!(
             err.to_string().contains("re-run `partnerctl plan -o`"),
             "{err}"
         );
-        assert!(SavedPlan::from_json("{").is_err());
+        assert!(SavedPlan::from_json("{", None).is_err());
+    }
+
+    #[test]
+    fn signatures() {
+        let key = PlanKey::new("k3y").unwrap();
+        let other = PlanKey::new("another key").unwrap();
+        let (_, signed) = saved(Options::default(), Some(&key));
+        let text = signed.to_json();
+        assert!(signed.is_signed());
+        assert!(
+            signed
+                .signature
+                .as_ref()
+                .unwrap()
+                .starts_with("hmac-sha256:")
+        );
+        assert_eq!(SavedPlan::from_json(&text, Some(&key)).unwrap(), signed);
+        // Without the key, the digest is checked and the signature left to the caller.
+        assert!(SavedPlan::from_json(&text, None).unwrap().is_signed());
+        assert!(matches!(
+            SavedPlan::from_json(&text, Some(&other)),
+            Err(SavedPlanError::Signature)
+        ));
+        // An edit with the digest recomputed: the signature no longer matches.
+        let mut forged = signed.clone();
+        forged.options.force = true;
+        forged.digest = forged.content_digest();
+        assert!(SavedPlan::from_json(&forged.to_json(), None).is_ok());
+        assert!(matches!(
+            SavedPlan::from_json(&forged.to_json(), Some(&key)),
+            Err(SavedPlanError::Signature)
+        ));
+        // The signature removed, or never made.
+        let mut stripped = signed.clone();
+        stripped.signature = None;
+        assert!(matches!(
+            SavedPlan::from_json(&stripped.to_json(), Some(&key)),
+            Err(SavedPlanError::Unsigned)
+        ));
+        let (_, unsigned) = saved(Options::default(), None);
+        assert!(matches!(
+            SavedPlan::from_json(&unsigned.to_json(), Some(&key)),
+            Err(SavedPlanError::Unsigned)
+        ));
+        // Garbage in the signature is a mismatch, not a panic.
+        for junk in [
+            "hmac-sha256:zz",
+            "hmac-sha256:abc",
+            "sha256:00",
+            "",
+            "hmac-sha256:é",
+        ] {
+            let mut bad = signed.clone();
+            bad.signature = Some(junk.to_string());
+            assert!(matches!(
+                SavedPlan::from_json(&bad.to_json(), Some(&key)),
+                Err(SavedPlanError::Signature)
+            ));
+        }
+        assert!(PlanKey::new("").is_none());
+        assert_eq!(format!("{key:?}"), "PlanKey(…)");
     }
 
     #[test]
@@ -609,7 +771,7 @@ mod tests {
             assert_eq!(bound_endpoint(url, false), bound, "{url}");
         }
         assert_eq!(bound_endpoint("http://127.0.0.1:5555", true), "local");
-        let (_, saved) = saved(Options::default());
+        let (_, saved) = saved(Options::default(), None);
         assert!(saved.check_endpoint("http://127.0.0.1:1").is_ok());
         let err = saved.check_endpoint("local").unwrap_err().to_string();
         assert!(
@@ -622,7 +784,7 @@ mod tests {
 
     #[test]
     fn the_partner_is_bound() {
-        let (p, saved) = saved(Options::default());
+        let (p, saved) = saved(Options::default(), None);
         assert!(saved.check_partner(&p.partner).is_ok());
         let other = PartnerInfo {
             id: "ptn_other".into(),
@@ -645,7 +807,7 @@ mod tests {
             max_delete_percent: n,
             ..default
         };
-        let (_, plain) = saved(default);
+        let (_, plain) = saved(default, None);
         assert_eq!(plain.check_options(&default), Ok(()));
         assert!(plain.guard_flags().is_empty());
         assert_eq!(
@@ -660,7 +822,7 @@ mod tests {
             "stricter, not saved"
         );
 
-        let (_, f) = saved(forced);
+        let (_, f) = saved(forced, None);
         assert_eq!(f.guard_flags(), ["--force"]);
         let err = f.check_options(&default).unwrap_err();
         assert_eq!(
@@ -676,7 +838,7 @@ mod tests {
         );
         assert_eq!(f.check_options(&forced), Ok(()));
 
-        let (_, r) = saved(raised(50));
+        let (_, r) = saved(raised(50), None);
         assert_eq!(r.guard_flags(), ["--max-delete-percent 50"]);
         assert_eq!(
             r.check_options(&default),
@@ -694,17 +856,20 @@ mod tests {
         assert_eq!(r.check_options(&raised(50)), Ok(()));
 
         // A stricter saved option lowers nothing: it need not be given again.
-        let (_, strict) = saved(raised(10));
+        let (_, strict) = saved(raised(10), None);
         assert!(strict.guard_flags().is_empty());
         assert_eq!(strict.check_options(&default), Ok(()));
         assert_eq!(strict.check_options(&raised(10)), Ok(()));
 
         // Both at once: each is named.
-        let (_, both) = saved(Options {
-            force: true,
-            max_delete_percent: 40,
-            ..default
-        });
+        let (_, both) = saved(
+            Options {
+                force: true,
+                max_delete_percent: 40,
+                ..default
+            },
+            None,
+        );
         assert_eq!(both.check_options(&default).unwrap_err().len(), 2);
         assert_eq!(both.guard_flags(), ["--force", "--max-delete-percent 40"]);
     }

@@ -1,6 +1,6 @@
 //! Saved plans against the real sandbox binary: what a plan file is bound to (its partner, its
 //! endpoint, the options that lowered a guard), that a refused plan is never saved, and that
-//! an edited file is refused by its digest.
+//! an edited file is refused (by its digest, and with `PARTNERCTL_PLAN_KEY` by its signature).
 //! Every refusal is checked to have written nothing, through the API.
 
 use std::path::Path;
@@ -9,7 +9,7 @@ use serde_json::Value;
 use sha2::Digest;
 
 use crate::apply::{apply, dump, path_str, with_target};
-use crate::support::cli::{Cmd, partnerctl, root};
+use crate::support::cli::{Cmd, Run, partnerctl, root};
 use crate::support::{Api, Sandbox, acme};
 
 /// `partnerctl plan` against `sb` as the partner of `token`, with `CI` set.
@@ -304,4 +304,99 @@ fn an_edited_plan_is_refused_though_its_digest_was_recomputed_the_old_way() {
     // Unedited: applied.
     write(&file, &saved);
     apply(&sb, &token, &["--plan", &path_str(&file)]).success();
+}
+
+/// `cmd` with `PARTNERCTL_PLAN_KEY`.
+fn keyed(cmd: Cmd, key: &str) -> Cmd {
+    cmd.env("PARTNERCTL_PLAN_KEY", key)
+}
+
+#[test]
+fn with_a_key_a_plan_is_signed_and_only_a_plan_it_signed_applies() {
+    const KEY: &str = "2f1c0e9b8a7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170605f4e3";
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let f = path_str(&file);
+    keyed(plan(&sb, &token), KEY)
+        .args([&acme(), "-o", &f])
+        .run()
+        .success()
+        .stderr_contains(", signed)");
+    let signed = read(&file);
+    assert!(
+        signed["signature"]
+            .as_str()
+            .unwrap()
+            .starts_with("hmac-sha256:"),
+        "{signed}"
+    );
+    let refused = |run: Run, why: &str| {
+        run.code(1).stderr_contains(why);
+        assert!(dump(&sb, &token).accounts.is_empty(), "zero writes");
+    };
+
+    // Edited, with the digest recomputed over the whole file as partnerctl does.
+    let mut doc: partnerctl::plan::SavedPlan = serde_json::from_value(signed.clone()).unwrap();
+    doc.options.force = true;
+    doc.digest = doc.content_digest();
+    std::fs::write(&file, doc.to_json()).unwrap();
+    refused(
+        keyed(partnerctl(), KEY).args(["show", &f]).run(),
+        "the plan's signature does not match PARTNERCTL_PLAN_KEY",
+    );
+    refused(
+        keyed(with_target(partnerctl().arg("apply"), &sb, &token), KEY)
+            .args(["--plan", &f])
+            .run(),
+        "the plan's signature does not match PARTNERCTL_PLAN_KEY",
+    );
+    // The signature removed.
+    let mut unsigned = signed.clone();
+    unsigned.as_object_mut().unwrap().remove("signature");
+    write(&file, &unsigned);
+    refused(
+        keyed(with_target(partnerctl().arg("apply"), &sb, &token), KEY)
+            .args(["--plan", &f])
+            .run(),
+        "the plan is not signed, and PARTNERCTL_PLAN_KEY is set",
+    );
+
+    write(&file, &signed);
+    // Another key.
+    refused(
+        keyed(
+            with_target(partnerctl().arg("apply"), &sb, &token),
+            "another key",
+        )
+        .args(["--plan", &f])
+        .run(),
+        "the plan's signature does not match PARTNERCTL_PLAN_KEY",
+    );
+    // No key.
+    refused(
+        apply(&sb, &token, &["--plan", &f]),
+        "is signed, and PARTNERCTL_PLAN_KEY is not set, so its signature cannot be checked",
+    );
+    // A key set but empty, as a CI secret that is not set.
+    refused(
+        keyed(with_target(partnerctl().arg("apply"), &sb, &token), "")
+            .args(["--plan", &f])
+            .run(),
+        "PARTNERCTL_PLAN_KEY is set but empty",
+    );
+    // `show` without the key renders it, saying what it did not check.
+    partnerctl()
+        .args(["show", &f])
+        .run()
+        .success()
+        .stderr_contains("its signature was not checked (PARTNERCTL_PLAN_KEY is not set)");
+
+    // The key that signed it.
+    keyed(with_target(partnerctl().arg("apply"), &sb, &token), KEY)
+        .args(["--plan", &f])
+        .run()
+        .success()
+        .stdout_contains("Apply complete: 24 done");
 }

@@ -57,6 +57,7 @@ fn plan_step(plan: &Workflow, pr: &Path, sb: &Sandbox, token: &str) -> String {
     assert!(runner.summary.contains(&body), "the job summary shows it");
     let saved = partnerctl::plan::SavedPlan::from_json(
         &std::fs::read_to_string(pr.join("plan.json")).unwrap(),
+        None,
     )
     .expect("a valid saved plan");
     assert_eq!(saved.operations.len(), 24);

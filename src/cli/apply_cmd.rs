@@ -1,6 +1,10 @@
 //! Edge: `apply`, from a configuration or a saved plan: plan, check, confirm, execute, report.
 
-use super::plan_cmd::{NotPlanned, connect_and_plan, load_config, plan_or_report, report_refusals};
+use std::path::Path;
+
+use super::plan_cmd::{
+    NotPlanned, connect_and_plan, load_config, plan_key, plan_or_report, report_refusals,
+};
 use super::{ApplyArgs, EXIT_ERROR, EXIT_OK, GlobalArgs, ReportFormat, runtime, use_color};
 use crate::apply;
 use crate::config;
@@ -24,32 +28,65 @@ fn confirm() -> anyhow::Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
-pub(super) fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<u8> {
-    let planning_flags =
-        args.flags.options() != plan::Options::default() || !args.flags.targets.is_empty();
-    if args.plan.is_some() && planning_flags {
+/// Reads a saved plan and checks it before anything is read from the API: its digest, its
+/// signature (with `PARTNERCTL_PLAN_KEY`), the options that lower a guard, and the endpoint.
+/// (The partner is checked once it is read.)
+fn open_saved(global: &GlobalArgs, args: &ApplyArgs, file: &Path) -> anyhow::Result<SavedPlan> {
+    let key = plan_key()?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read the plan {}: {e}", file.display()))?;
+    let saved = SavedPlan::from_json(&text, key.as_ref())
+        .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was changed", file.display()))?;
+    if key.is_none() && saved.is_signed() {
         anyhow::bail!(
-            "--prune, --prune-accounts, --max-delete-percent, --force, --refuse-near-misses and --target cannot be combined with --plan: the saved plan carries the options it was made with; pass them to `partnerctl plan -o` instead"
+            "{} is signed, and PARTNERCTL_PLAN_KEY is not set, so its signature cannot be checked; set PARTNERCTL_PLAN_KEY to the key `partnerctl plan -o` signed it with. Nothing was changed.",
+            file.display()
+        );
+    }
+    if let Err(errors) = saved.check_options(&args.flags.options()) {
+        for e in &errors {
+            output::error(&format!("{}: {e}", file.display()));
+        }
+        let flags: String = saved
+            .guard_flags()
+            .iter()
+            .map(|f| format!(" {f}"))
+            .collect();
+        anyhow::bail!(
+            "the options given are not those the plan was reviewed with; nothing was changed. To apply it: `partnerctl apply --plan {}{flags}`",
+            file.display()
+        );
+    }
+    let now = match endpoint::choose(global.endpoint.as_deref(), endpoint::ci_from_env())? {
+        endpoint::Choice::Embedded { .. } => plan::EMBEDDED_ENDPOINT.to_string(),
+        endpoint::Choice::Remote { url } => plan::bound_endpoint(&url, false),
+    };
+    saved
+        .check_endpoint(&now)
+        .map_err(|e| anyhow::anyhow!("{}: {e}. Nothing was changed.", file.display()))?;
+    Ok(saved)
+}
+
+pub(super) fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<u8> {
+    // The plan's own options: part of what was reviewed. (The options that lower a guard are
+    // given again instead; see `open_saved`.)
+    let flags = &args.flags;
+    let plans_own = flags.prune
+        || flags.prune_accounts
+        || flags.refuse_near_misses
+        || !flags.targets.is_empty();
+    if args.plan.is_some() && plans_own {
+        anyhow::bail!(
+            "--prune, --prune-accounts, --refuse-near-misses and --target cannot be combined with --plan: they are part of the reviewed plan, saved with it; to change them, run `partnerctl plan -o` with them and review that plan"
         );
     }
     let saved = match &args.plan {
-        Some(file) => {
-            let text = std::fs::read_to_string(file)
-                .map_err(|e| anyhow::anyhow!("cannot read the plan {}: {e}", file.display()))?;
-            Some(SavedPlan::from_json(&text)?)
-        }
+        Some(file) => Some(open_saved(global, args, file)?),
         None => None,
     };
     let (desired, options, targets) = match &saved {
         Some(s) => match config::load_sources_for(&s.sources, None, global.needs()) {
-            Ok(d) => {
-                let targets = s
-                    .context
-                    .as_ref()
-                    .map(|c| c.targets.clone())
-                    .unwrap_or_default();
-                (d, s.options, targets)
-            }
+            Ok(d) => (d, s.options, s.context.targets.clone()),
             Err(problems) => {
                 output::problems(&problems.to_string());
                 anyhow::bail!("the configuration saved in the plan is invalid");
@@ -61,7 +98,13 @@ pub(super) fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Re
         },
     };
     let rt = runtime()?;
-    let (conn, plan) = connect_and_plan(&rt, global, &desired, options, &targets)?;
+    let bound = |partner: &crate::live::PartnerInfo| match (&saved, &args.plan) {
+        (Some(s), Some(file)) => s
+            .check_partner(partner)
+            .map_err(|e| anyhow::anyhow!("{}: {e}. Nothing was changed.", file.display())),
+        _ => Ok(()),
+    };
+    let (conn, plan) = connect_and_plan(&rt, global, &desired, options, &targets, bound)?;
     let code = apply_planned(global, args, &rt, &conn, plan, saved.as_ref(), &desired);
     rt.block_on(conn.close())?;
     code
@@ -216,7 +259,7 @@ fn apply_planned(
     }
     let digest = match saved {
         Some(s) => s.digest.clone(),
-        None => SavedPlan::digest_of(&plan, &desired.sources),
+        None => plan::plan_digest(&plan, &desired.sources),
     };
     let plan = std::sync::Arc::new(plan);
     let mut progress = progress(global, plan.operations.len());

@@ -137,7 +137,8 @@ pub struct PlanArgs {
     /// Config files or directories.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Also save the plan (config, options, operations, digest) for `apply --plan FILE`.
+    /// Also save the plan (config, options, operations, partner, endpoint, digest; signed with
+    /// PARTNERCTL_PLAN_KEY when it is set) for `apply --plan FILE`. A refused plan is not saved.
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
     #[command(flatten)]
@@ -164,7 +165,9 @@ pub struct ApplyArgs {
         conflicts_with = "plan"
     )]
     pub paths: Vec<PathBuf>,
-    /// Execute a plan saved by `plan -o FILE` (with its saved options), or refuse if stale.
+    /// Execute a plan saved by `plan -o FILE` (with its saved options), or refuse if stale, or
+    /// for another partner or endpoint. Options that lowered a guard when it was saved
+    /// (--force, a raised --max-delete-percent) must be given again.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
     /// Do not ask for confirmation.

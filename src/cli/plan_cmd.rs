@@ -9,8 +9,9 @@ use super::{
 };
 use crate::config;
 use crate::endpoint;
+use crate::live::PartnerInfo;
 use crate::output::{self, print_stdout};
-use crate::plan::{self, SavedPlan};
+use crate::plan::{self, PlanKey, SavedPlan};
 use crate::provider::Provider;
 use crate::provider::Target;
 use crate::render::{self, Format};
@@ -25,12 +26,16 @@ pub(super) struct NotPlanned {
 /// Connects (endpoint or embedded sandbox), reads the live snapshot, caches its service catalog
 /// (see [`super::catalog::save`]) and plans. The connection stays open (the embedded sandbox
 /// keeps running) until the caller closes it.
+///
+/// `check` sees the live partner before anything is planned: an error from it closes the
+/// connection and is returned.
 pub(super) fn connect_and_plan(
     rt: &tokio::runtime::Runtime,
     global: &GlobalArgs,
     desired: &config::Desired,
     options: plan::Options,
     targets: &[String],
+    check: impl FnOnce(&PartnerInfo) -> anyhow::Result<()>,
 ) -> anyhow::Result<(endpoint::Connection, Result<plan::Plan, NotPlanned>)> {
     let choice = endpoint::choose(global.endpoint.as_deref(), endpoint::ci_from_env())?;
     rt.block_on(async {
@@ -43,6 +48,10 @@ pub(super) fn connect_and_plan(
         .await?;
         match conn.provider.snapshot().await {
             Ok(snapshot) => {
+                if let Err(e) = check(&snapshot.partner) {
+                    conn.close().await?;
+                    return Err(e);
+                }
                 let catalog = plan::catalog(&snapshot.catalog);
                 let provider = &conn.provider;
                 let caps = provider.capabilities();
@@ -145,42 +154,67 @@ pub(super) fn load_config(paths: &[PathBuf], needs: config::Needs) -> Option<con
     }
 }
 
-/// Prints `plan` in `format` (colour only for text on a terminal); returns its refusals.
+/// Prints `plan` in `format` (colour only for text on a terminal), with its `refusals`.
 /// `saved` names the saved plan, which a shortened markdown plan points to.
 fn print_plan(
     global: &GlobalArgs,
     plan: &plan::Plan,
     target: &Target,
+    refusals: Option<&plan::Refusals>,
     format: &FormatArgs,
     saved: Option<&std::path::Path>,
-) -> anyhow::Result<Option<plan::Refusals>> {
-    let refusals = plan.check_safety().err();
+) -> anyhow::Result<()> {
     let options = render::Options {
         color: format.format == Format::Text && use_color(global.color),
         markdown_limit: format.markdown_limit,
         full_plan: saved.map(|f| format!("partnerctl show {}", f.display())),
     };
-    let text = render::render(plan, target, refusals.as_ref(), format.format, &options);
+    let text = render::render(plan, target, refusals, format.format, &options);
     print_stdout(&text)?;
-    Ok(refusals)
+    Ok(())
+}
+
+/// The key of `PARTNERCTL_PLAN_KEY` that signs saved plans and verifies them: `None` when the
+/// variable is not set; an error when it is set but empty (a CI secret that is not set).
+pub(super) fn plan_key() -> anyhow::Result<Option<PlanKey>> {
+    match std::env::var_os("PARTNERCTL_PLAN_KEY") {
+        None => Ok(None),
+        Some(value) => match PlanKey::new(value.into_encoded_bytes()) {
+            Some(key) => Ok(Some(key)),
+            None => anyhow::bail!(
+                "PARTNERCTL_PLAN_KEY is set but empty (in CI: a secret that is not set): set it to the secret that signs and verifies saved plans (e.g. the output of `openssl rand -hex 32`), or unset it to save plans unsigned"
+            ),
+        },
+    }
 }
 
 /// `show FILE`: a saved plan rendered again, exactly as `plan` printed it, without the API.
 pub(super) fn show_command(global: &GlobalArgs, args: &ShowArgs) -> anyhow::Result<u8> {
+    let key = plan_key()?;
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| anyhow::anyhow!("cannot read the plan {}: {e}", args.file.display()))?;
-    let saved = SavedPlan::from_json(&text)?;
-    let Some(plan) = saved.plan() else {
-        anyhow::bail!(
-            "{} was written by an older partnerctl and lacks what `show` needs; run `partnerctl plan -o` again",
+    let saved = SavedPlan::from_json(&text, key.as_ref())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    if key.is_none() && saved.is_signed() && !global.quiet {
+        output::note(&format!(
+            "{} is signed; its signature was not checked (PARTNERCTL_PLAN_KEY is not set), only its digest.",
             args.file.display()
-        );
-    };
+        ));
+    }
+    let plan = saved.plan();
     let target = Target {
-        endpoint: saved.endpoint.clone(),
-        embedded: saved.context.as_ref().is_some_and(|c| c.embedded),
+        endpoint: saved.context.endpoint.clone(),
+        embedded: saved.context.embedded,
     };
-    print_plan(global, &plan, &target, &args.format, Some(&args.file))?;
+    let refusals = plan.check_safety().err();
+    print_plan(
+        global,
+        &plan,
+        &target,
+        refusals.as_ref(),
+        &args.format,
+        Some(&args.file),
+    )?;
     Ok(EXIT_OK)
 }
 
@@ -188,33 +222,61 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
     let Some(desired) = load_config(&args.paths, global.needs()) else {
         return Ok(EXIT_ERROR);
     };
+    let key = match &args.out {
+        Some(_) => plan_key()?,
+        None => None,
+    };
     // The process ends with this command: its memory goes back at exit at once, rather than
     // object by object (a tenth of a second and more for a large configuration and its plan).
     let desired = ManuallyDrop::new(desired);
     let rt = runtime()?;
     let options = args.flags.options();
-    let (conn, plan) = connect_and_plan(&rt, global, &desired, options, &args.flags.targets)?;
+    let (conn, plan) =
+        connect_and_plan(&rt, global, &desired, options, &args.flags.targets, |_| {
+            Ok(())
+        })?;
     let target = conn.target.clone();
     rt.block_on(conn.close())?;
     let Some(plan) = plan_or_report(plan) else {
         return Ok(EXIT_ERROR);
     };
     let plan = ManuallyDrop::new(plan);
-    let refusals = print_plan(global, &plan, &target, &args.format, args.out.as_deref())?;
-    if let Some(out) = &args.out {
-        let saved = SavedPlan::new(&plan, &desired.sources, &target.endpoint, target.embedded);
+    let refusals = plan.check_safety().err();
+    // A refused plan is never saved, so the plan names no saved file either.
+    let out = args.out.as_deref().filter(|_| refusals.is_none());
+    print_plan(global, &plan, &target, refusals.as_ref(), &args.format, out)?;
+    if let Some(out) = out {
+        let saved = SavedPlan::new(
+            &plan,
+            &desired.sources,
+            &target.endpoint,
+            target.embedded,
+            key.as_ref(),
+        );
         std::fs::write(out, saved.to_json())
             .map_err(|e| anyhow::anyhow!("cannot write the plan to {}: {e}", out.display()))?;
         if !global.quiet {
             output::note(&format!(
-                "Saved the plan to {} ({}); run `partnerctl apply --plan {}` to execute exactly these operations.",
+                "Saved the plan to {} ({}{}); run `partnerctl apply --plan {}{}` to execute exactly these operations.",
                 out.display(),
                 saved.short_digest(),
-                out.display()
+                if saved.is_signed() { ", signed" } else { "" },
+                out.display(),
+                saved
+                    .guard_flags()
+                    .iter()
+                    .map(|f| format!(" {f}"))
+                    .collect::<String>()
             ));
         }
     }
     if let Some(r) = refusals {
+        if let Some(out) = &args.out {
+            output::error(&format!(
+                "the plan was not saved to {}: a refused plan is never saved.",
+                out.display()
+            ));
+        }
         report_refusals(&r);
         return Ok(EXIT_ERROR);
     }

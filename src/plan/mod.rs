@@ -41,7 +41,11 @@ pub use operation::{
     AccountFields, AccountRef, Action, Change, FieldChange, FieldValue, Membership, Operation,
     Person, Settings, UserRef,
 };
-pub use saved::{Context as SavedContext, SAVED_FORMAT_VERSION, SavedPlan, SavedPlanError};
+pub use saved::{
+    BindingError, Context as SavedContext, EMBEDDED_ENDPOINT, GUARD_OPTIONS, GuardOption,
+    OptionError, PlanKey, SAVED_FORMAT_VERSION, SavedPlan, SavedPlanError, bound_endpoint,
+    plan_digest,
+};
 pub use settings::catalog;
 pub use target::restrict;
 

@@ -1,16 +1,32 @@
 //! Stage `plan`, saved plans (`plan -o FILE`, `apply --plan FILE`): the desired state (config
-//! texts), the options, the operations and a digest over all of them. Pure: (de)serialization
-//! and digests; the edge reads and writes the file.
+//! texts), the options, the operations, what the plan showed besides, the partner and the
+//! endpoint it is bound to, under a digest of the whole file (and an HMAC-SHA256 signature when
+//! a key is given). Pure: (de)serialization, digests, signatures and the checks of a saved plan
+//! against the options, partner and endpoint of the apply; the edge reads and writes the file
+//! and the key.
+//!
+//! The digest and the signature cover the file's canonical bytes: its JSON without the
+//! `digest` and `signature` members, every object's members sorted by their names' UTF-8
+//! bytes, no whitespace, strings and numbers as `serde_json` writes them. Any edit to what
+//! `show` renders or `apply` uses therefore changes them.
 
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::{ClassCounts, NearMiss, Operation, Options, Plan, Unmanaged};
+use super::{
+    ClassCounts, DEFAULT_MAX_DELETE_PERCENT, NearMiss, Operation, Options, Plan, Unmanaged,
+};
 use crate::config::Source;
 use crate::live::{Limits, PartnerInfo};
 
-/// Version of the saved-plan format.
-pub const SAVED_FORMAT_VERSION: &str = "1";
+/// Version of the saved-plan format: "2" binds the plan to its partner and endpoint, and
+/// covers the whole file by its digest.
+pub const SAVED_FORMAT_VERSION: &str = "2";
+
+/// How a saved plan records the embedded sandbox as its endpoint (what `--endpoint` takes).
+pub const EMBEDDED_ENDPOINT: &str = "local";
 
 /// A plan written by `plan -o`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,9 +35,9 @@ pub struct SavedPlan {
     pub format_version: String,
     /// The partnerctl version that wrote it.
     pub partnerctl_version: String,
-    /// The endpoint it was planned against.
+    /// The endpoint it is bound to, as [`bound_endpoint`] writes it.
     pub endpoint: String,
-    /// The partner it was planned for.
+    /// The id of the partner it is bound to.
     pub partner_id: String,
     /// The planning options.
     pub options: Options,
@@ -29,17 +45,20 @@ pub struct SavedPlan {
     pub sources: Vec<Source>,
     /// The operations.
     pub operations: Vec<Operation>,
-    /// The rest of the plan, so that `partnerctl show` renders it exactly as `plan` did
-    /// (absent in files of older versions; not part of the digest: apply does not use it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<Context>,
-    /// `sha256:` digest of everything above except the version strings and endpoint.
+    /// The rest of the plan, so that `partnerctl show` renders it exactly as `plan` did.
+    pub context: Context,
+    /// `sha256:` digest of the file's canonical bytes.
     pub digest: String,
+    /// `hmac-sha256:` signature of the same bytes, when the plan was saved with a key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// What a plan holds besides its operations, for rendering it again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Context {
+    /// The endpoint's URL as the plan showed it.
+    pub endpoint: String,
     /// Whether the endpoint was the embedded sandbox.
     pub embedded: bool,
     /// The partner planned against.
@@ -77,6 +96,33 @@ pub struct Context {
     pub read: Option<crate::live::ReadCost>,
 }
 
+/// The key that signs saved plans and verifies their signatures (`PARTNERCTL_PLAN_KEY`).
+#[derive(Clone)]
+pub struct PlanKey(Vec<u8>);
+
+impl PlanKey {
+    /// A key of these bytes; `None` when there are none.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Option<PlanKey> {
+        let bytes = bytes.into();
+        (!bytes.is_empty()).then_some(PlanKey(bytes))
+    }
+
+    fn mac(&self, body: &[u8]) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any size");
+        mac.update(body);
+        mac
+    }
+}
+
+impl std::fmt::Debug for PlanKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PlanKey(…)")
+    }
+}
+
+/// The prefix of a signature.
+const SIGNATURE_PREFIX: &str = "hmac-sha256:";
+
 /// Why a saved plan cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SavedPlanError {
@@ -93,26 +139,243 @@ pub enum SavedPlanError {
         "plan file digest mismatch: the file was modified after `partnerctl plan -o` wrote it; re-run `partnerctl plan -o`"
     )]
     Digest,
+    /// A key is set and the plan carries no signature.
+    #[error(
+        "the plan is not signed, and PARTNERCTL_PLAN_KEY is set: it was saved without the key, or its signature was removed; re-run `partnerctl plan -o` with PARTNERCTL_PLAN_KEY set"
+    )]
+    Unsigned,
+    /// The signature is not the key's for this content.
+    #[error(
+        "the plan's signature does not match PARTNERCTL_PLAN_KEY: the file was modified after `partnerctl plan -o` signed it, or it was signed with another key; re-run `partnerctl plan -o` with this key"
+    )]
+    Signature,
 }
 
-fn digest_of(partner_id: &str, options: &Options, sources: &[Source], ops: &[Operation]) -> String {
-    let body =
-        serde_json::to_vec(&(partner_id, options, sources, ops)).expect("plan parts serialize");
-    format!("sha256:{:x}", Sha256::digest(&body))
+/// Why a saved plan does not apply here: another endpoint or partner.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BindingError {
+    /// The apply would go to another endpoint.
+    #[error(
+        "the plan was saved against {} and would now be applied to {}; point PARTNERCTL_ENDPOINT (or --endpoint) at {}, or run `partnerctl plan -o` against this endpoint and review that plan",
+        describe_endpoint(saved),
+        describe_endpoint(now),
+        describe_endpoint(saved)
+    )]
+    Endpoint {
+        /// The saved endpoint.
+        saved: String,
+        /// The endpoint of this run.
+        now: String,
+    },
+    /// The token is another partner's.
+    #[error(
+        "the plan was saved for partner \"{saved_name}\" (id {saved_id}), and the token is now of partner \"{now_name}\" (id {now_id}); use a token of partner {saved_id} in PARTNERCTL_TOKEN, or run `partnerctl plan -o` with this token and review that plan"
+    )]
+    Partner {
+        /// The saved partner's name.
+        saved_name: String,
+        /// The saved partner's id.
+        saved_id: String,
+        /// The name of the token's partner.
+        now_name: String,
+        /// The id of the token's partner.
+        now_id: String,
+    },
+}
+
+/// An endpoint as messages name it.
+fn describe_endpoint(endpoint: &str) -> String {
+    if endpoint == EMBEDDED_ENDPOINT {
+        "the embedded sandbox (`--endpoint local`)".to_string()
+    } else {
+        endpoint.to_string()
+    }
+}
+
+/// The endpoint a saved plan is bound to: [`EMBEDDED_ENDPOINT`] for the embedded sandbox;
+/// else the URL's scheme, host and port (the scheme's default written out) and its path
+/// without a trailing slash, leaving out any user, password, query and fragment. A text that
+/// is not a URL is kept as it is, trimmed.
+pub fn bound_endpoint(url: &str, embedded: bool) -> String {
+    if embedded {
+        return EMBEDDED_ENDPOINT.to_string();
+    }
+    let url = url.trim();
+    let Ok(parsed) = url::Url::parse(url) else {
+        return url.to_string();
+    };
+    let Some(host) = parsed.host_str() else {
+        return url.to_string();
+    };
+    let port = parsed
+        .port_or_known_default()
+        .map(|p| format!(":{p}"))
+        .unwrap_or_default();
+    format!(
+        "{}://{host}{port}{}",
+        parsed.scheme(),
+        parsed.path().trim_end_matches('/')
+    )
+}
+
+/// An option that lowers a guard: a plan saved with it is applied only when it is given again
+/// to `apply --plan`, with the same value.
+pub struct GuardOption {
+    /// The flag.
+    pub flag: &'static str,
+    /// The option as given on the command line (`--max-delete-percent 50`), `None` at its
+    /// default.
+    pub given: fn(&Options) -> Option<String>,
+    /// Whether the options lower the guard with it.
+    pub lowers: fn(&Options) -> bool,
+}
+
+/// Every option that lowers a guard, one entry each.
+pub const GUARD_OPTIONS: &[GuardOption] = &[
+    GuardOption {
+        flag: "--force",
+        given: |o| o.force.then(|| "--force".to_string()),
+        lowers: |o| o.force,
+    },
+    GuardOption {
+        flag: "--max-delete-percent",
+        given: |o| {
+            (o.max_delete_percent != DEFAULT_MAX_DELETE_PERCENT)
+                .then(|| format!("--max-delete-percent {}", o.max_delete_percent))
+        },
+        lowers: |o| o.max_delete_percent > DEFAULT_MAX_DELETE_PERCENT,
+    },
+];
+
+/// A guard option of `apply --plan` that is not the saved plan's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionError {
+    /// The plan was saved with an option lowering a guard, and it was not given again.
+    #[error("the plan was saved with `{saved}`, which lowers a guard: give `{saved}` again")]
+    NotGiven {
+        /// The saved option.
+        saved: String,
+    },
+    /// The option was given with another value.
+    #[error(
+        "the plan was saved with `{saved}`, not `{given}`: give `{saved}`, or run `partnerctl plan -o` again with `{given}`"
+    )]
+    Differs {
+        /// The saved option.
+        saved: String,
+        /// The one given.
+        given: String,
+    },
+    /// The option was given, and the plan was saved without it.
+    #[error(
+        "`{given}` was given, and the plan was saved without it: a saved plan is applied with the options it was reviewed with; leave out {flag}, or run `partnerctl plan -o` again with it"
+    )]
+    NotSaved {
+        /// The option given.
+        given: String,
+        /// Its flag.
+        flag: &'static str,
+    },
+}
+
+/// The file's canonical bytes (see the module's documentation).
+fn canonical_bytes(file: &Value) -> Vec<u8> {
+    fn write(value: &Value, out: &mut Vec<u8>) {
+        match value {
+            Value::Object(members) => {
+                let mut members: Vec<(&String, &Value)> = members.iter().collect();
+                members.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+                out.push(b'{');
+                for (i, (name, member)) in members.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    serde_json::to_writer(&mut *out, name).expect("strings serialize");
+                    out.push(b':');
+                    write(member, out);
+                }
+                out.push(b'}');
+            }
+            Value::Array(items) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write(item, out);
+                }
+                out.push(b']');
+            }
+            scalar => serde_json::to_writer(&mut *out, scalar).expect("scalars serialize"),
+        }
+    }
+    let mut file = file.clone();
+    if let Value::Object(members) = &mut file {
+        members.shift_remove("digest");
+        members.shift_remove("signature");
+    }
+    let mut out = Vec::new();
+    write(&file, &mut out);
+    out
+}
+
+fn sha256(body: &[u8]) -> String {
+    format!("sha256:{:x}", Sha256::digest(body))
+}
+
+fn sign(key: &PlanKey, body: &[u8]) -> String {
+    let tag = key.mac(body).finalize().into_bytes();
+    format!("{SIGNATURE_PREFIX}{tag:x}")
+}
+
+/// Lower-case or upper-case hex digits as bytes.
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Is `signature` the key's for `body`? (Compared in constant time.)
+fn verify(key: &PlanKey, body: &[u8], signature: &str) -> bool {
+    signature
+        .strip_prefix(SIGNATURE_PREFIX)
+        .and_then(from_hex)
+        .is_some_and(|tag| key.mac(body).verify_slice(&tag).is_ok())
+}
+
+/// A digest of the partner, the options, the configuration and the operations: the seed of
+/// the idempotency keys of an apply that plans by itself (a saved plan's is its digest).
+pub fn plan_digest(plan: &Plan, sources: &[Source]) -> String {
+    let body = serde_json::to_vec(&(&plan.partner.id, plan.options, sources, &plan.operations))
+        .expect("plan parts serialize");
+    sha256(&body)
 }
 
 impl SavedPlan {
-    /// Captures a plan and the configuration it came from.
-    pub fn new(plan: &Plan, sources: &[Source], endpoint: &str, embedded: bool) -> Self {
-        SavedPlan {
+    /// Captures a plan and the configuration it came from, bound to its partner and to the
+    /// endpoint `endpoint` (its URL as shown; `embedded` for the embedded sandbox), and signed
+    /// with `key` when there is one.
+    pub fn new(
+        plan: &Plan,
+        sources: &[Source],
+        endpoint: &str,
+        embedded: bool,
+        key: Option<&PlanKey>,
+    ) -> Self {
+        let mut saved = SavedPlan {
             format_version: SAVED_FORMAT_VERSION.to_string(),
             partnerctl_version: env!("CARGO_PKG_VERSION").to_string(),
-            endpoint: endpoint.to_string(),
+            endpoint: bound_endpoint(endpoint, embedded),
             partner_id: plan.partner.id.clone(),
             options: plan.options,
             sources: sources.to_vec(),
             operations: plan.operations.clone(),
-            context: Some(Context {
+            context: Context {
+                endpoint: endpoint.to_string(),
                 embedded,
                 partner: plan.partner.clone(),
                 unmanaged: plan.unmanaged.clone(),
@@ -127,14 +390,29 @@ impl SavedPlan {
                 partner_admins: plan.partner_admins.clone(),
                 limits: plan.limits,
                 read: plan.read,
-            }),
-            digest: digest_of(&plan.partner.id, &plan.options, sources, &plan.operations),
-        }
+            },
+            digest: String::new(),
+            signature: None,
+        };
+        saved.seal(key);
+        saved
     }
 
-    /// The digest [`SavedPlan::new`] would record, without copying the plan.
-    pub fn digest_of(plan: &Plan, sources: &[Source]) -> String {
-        digest_of(&plan.partner.id, &plan.options, sources, &plan.operations)
+    fn canonical_bytes(&self) -> Vec<u8> {
+        canonical_bytes(&serde_json::to_value(self).expect("saved plans serialize"))
+    }
+
+    /// The digest of the plan's content as it is now (what [`SavedPlan::seal`] records).
+    pub fn content_digest(&self) -> String {
+        sha256(&self.canonical_bytes())
+    }
+
+    /// Records the digest of the content as it is now, and its signature with `key` (none
+    /// without a key).
+    pub fn seal(&mut self, key: Option<&PlanKey>) {
+        let body = self.canonical_bytes();
+        self.digest = sha256(&body);
+        self.signature = key.map(|k| sign(k, &body));
     }
 
     /// The file text (pretty JSON, trailing newline).
@@ -144,33 +422,42 @@ impl SavedPlan {
         s
     }
 
-    /// Parses and verifies a plan file.
-    pub fn from_json(text: &str) -> Result<Self, SavedPlanError> {
-        let version: serde_json::Value =
+    /// Parses a plan file and verifies its digest over the whole file, and with `key` its
+    /// signature (which must then be there). Without a key, a signature is not checked: the
+    /// caller decides what a signed plan without the key means ([`SavedPlan::is_signed`]).
+    pub fn from_json(text: &str, key: Option<&PlanKey>) -> Result<Self, SavedPlanError> {
+        let file: Value =
             serde_json::from_str(text).map_err(|e| SavedPlanError::Malformed(e.to_string()))?;
-        match version.get("format_version").and_then(|v| v.as_str()) {
+        match file.get("format_version").and_then(|v| v.as_str()) {
             Some(SAVED_FORMAT_VERSION) => {}
             Some(other) => return Err(SavedPlanError::Version(other.to_string())),
             None => return Err(SavedPlanError::Malformed("no format_version".into())),
         }
-        let saved: SavedPlan = serde_json::from_value(version)
-            .map_err(|e| SavedPlanError::Malformed(e.to_string()))?;
-        let expected = digest_of(
-            &saved.partner_id,
-            &saved.options,
-            &saved.sources,
-            &saved.operations,
-        );
-        if expected != saved.digest {
+        let body = canonical_bytes(&file);
+        let saved: SavedPlan =
+            serde_json::from_value(file).map_err(|e| SavedPlanError::Malformed(e.to_string()))?;
+        if sha256(&body) != saved.digest {
             return Err(SavedPlanError::Digest);
+        }
+        if let Some(key) = key {
+            match &saved.signature {
+                None => return Err(SavedPlanError::Unsigned),
+                Some(s) if !verify(key, &body, s) => return Err(SavedPlanError::Signature),
+                Some(_) => {}
+            }
         }
         Ok(saved)
     }
 
-    /// The plan as it was made (for rendering it again), if the file carries its context.
-    pub fn plan(&self) -> Option<Plan> {
-        let c = self.context.clone()?;
-        Some(Plan {
+    /// Does the file carry a signature?
+    pub fn is_signed(&self) -> bool {
+        self.signature.is_some()
+    }
+
+    /// The plan as it was made (for rendering it again).
+    pub fn plan(&self) -> Plan {
+        let c = self.context.clone();
+        Plan {
             partner: c.partner,
             options: self.options,
             operations: self.operations.clone(),
@@ -187,12 +474,85 @@ impl SavedPlan {
             limits: c.limits,
             read: c.read,
             addresses: Default::default(),
-        })
+        }
     }
 
     /// The short digest for messages (`sha256:0123abcd`).
     pub fn short_digest(&self) -> &str {
         &self.digest[..self.digest.len().min(15)]
+    }
+
+    /// Refuses an apply to another endpoint than the saved one (`endpoint` as
+    /// [`bound_endpoint`] writes it).
+    pub fn check_endpoint(&self, endpoint: &str) -> Result<(), BindingError> {
+        if self.endpoint == endpoint {
+            return Ok(());
+        }
+        Err(BindingError::Endpoint {
+            saved: self.endpoint.clone(),
+            now: endpoint.to_string(),
+        })
+    }
+
+    /// Refuses an apply for another partner than the saved one.
+    pub fn check_partner(&self, partner: &PartnerInfo) -> Result<(), BindingError> {
+        if self.partner_id == partner.id {
+            return Ok(());
+        }
+        Err(BindingError::Partner {
+            saved_name: self.context.partner.name.clone(),
+            saved_id: self.partner_id.clone(),
+            now_name: partner.name.clone(),
+            now_id: partner.id.clone(),
+        })
+    }
+
+    /// The options of `apply --plan` that lower a guard, against the saved ones: every saved
+    /// option that lowers a guard must be given again with the same value, and none given
+    /// otherwise. `given`'s other options are not looked at: the command line refuses them
+    /// with a saved plan.
+    pub fn check_options(&self, given: &Options) -> Result<(), Vec<OptionError>> {
+        // Every option is either the plan's own or one of `GUARD_OPTIONS`: an option added to
+        // `Options` stops this from compiling until it is sorted here.
+        let Options {
+            prune: _,
+            prune_accounts: _,
+            refuse_near_misses: _,
+            force: _,
+            max_delete_percent: _,
+        } = given;
+        let errors: Vec<OptionError> = GUARD_OPTIONS
+            .iter()
+            .filter_map(|option| {
+                let saved = (option.given)(&self.options);
+                let now = (option.given)(given);
+                match (saved, now) {
+                    (s, n) if s == n => None,
+                    (Some(_), None) if !(option.lowers)(&self.options) => None,
+                    (Some(saved), None) => Some(OptionError::NotGiven { saved }),
+                    (Some(saved), Some(given)) => Some(OptionError::Differs { saved, given }),
+                    (None, Some(given)) => Some(OptionError::NotSaved {
+                        given,
+                        flag: option.flag,
+                    }),
+                    (None, None) => None,
+                }
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The saved options that lower a guard, as `apply --plan` must be given them.
+    pub fn guard_flags(&self) -> Vec<String> {
+        GUARD_OPTIONS
+            .iter()
+            .filter(|o| (o.lowers)(&self.options))
+            .filter_map(|o| (o.given)(&self.options))
+            .collect()
     }
 }
 
@@ -202,31 +562,315 @@ mod tests {
     use crate::plan::testutil::{acme, empty_live};
     use crate::plan::{Options, plan};
 
-    #[test]
-    fn round_trip_and_tamper_detection() {
+    fn saved(options: Options, key: Option<&PlanKey>) -> (Plan, SavedPlan) {
         let d = acme();
-        let p = plan(&d, &empty_live(), Options::default()).unwrap();
-        let saved = SavedPlan::new(&p, &d.sources, "http://127.0.0.1:1", false);
+        let p = plan(&d, &empty_live(), options).unwrap();
+        let s = SavedPlan::new(&p, &d.sources, "http://127.0.0.1:1/", false, key);
+        (p, s)
+    }
+
+    /// `text` as JSON, changed by `edit`, written back as a plan file would be.
+    fn edited(text: &str, edit: impl FnOnce(&mut Value)) -> String {
+        let mut file: Value = serde_json::from_str(text).unwrap();
+        edit(&mut file);
+        serde_json::to_string_pretty(&file).unwrap()
+    }
+
+    #[test]
+    fn round_trip() {
+        let (p, saved) = saved(Options::default(), None);
         let text = saved.to_json();
-        let back = SavedPlan::from_json(&text).unwrap();
+        let back = SavedPlan::from_json(&text, None).unwrap();
         assert_eq!(back, saved);
-        assert_eq!(back.plan().as_ref(), Some(&p));
-        assert_eq!(back.operations, p.operations);
-        assert_eq!(SavedPlan::digest_of(&p, &d.sources), saved.digest);
+        assert_eq!(back.plan(), p);
+        assert_eq!(back.endpoint, "http://127.0.0.1:1");
+        assert_eq!(back.context.endpoint, "http://127.0.0.1:1/");
+        assert_eq!(back.partner_id, p.partner.id);
+        assert!(!back.is_signed());
         // Messages name the digest by its algorithm and first 8 hex digits.
         let short = saved.short_digest();
         assert!(short.starts_with("sha256:") && short.len() == 15, "{short}");
         assert!(saved.digest.starts_with(short));
-        let tampered = text.replace("Contoso Ltd", "Contoso Evil");
+        assert_eq!(saved.content_digest(), saved.digest);
+    }
+
+    #[test]
+    fn the_digest_covers_the_whole_file() {
+        let (_, saved) = saved(Options::default(), None);
+        let text = saved.to_json();
+        type Edit = fn(&mut Value);
+        let edits: [(&str, Edit); 7] = [
+            ("a name in the configuration", |f| {
+                let s = f["sources"][0]["text"].as_str().unwrap().to_string();
+                f["sources"][0]["text"] = Value::from(s.replace("Acme", "Evil"));
+            }),
+            ("options.force", |f| {
+                f["options"]["force"] = Value::from(true)
+            }),
+            ("the partner shown", |f| {
+                f["context"]["partner"]["name"] = Value::from("Another Partner")
+            }),
+            ("the access changes shown", |f| {
+                f["context"]["access"] = Value::Array(Vec::new())
+            }),
+            ("the endpoint", |f| {
+                f["endpoint"] = Value::from("http://127.0.0.1:2")
+            }),
+            ("the version that wrote it", |f| {
+                f["partnerctl_version"] = Value::from("9.9.9")
+            }),
+            ("a member added", |f| f["context"]["extra"] = Value::from(1)),
+        ];
+        for (what, edit) in edits {
+            let bad = edited(&text, edit);
+            assert_ne!(bad, text, "{what}: edited");
+            assert!(
+                matches!(
+                    SavedPlan::from_json(&bad, None),
+                    Err(SavedPlanError::Digest)
+                ),
+                "{what}"
+            );
+        }
+        // Layout and member order are not content.
+        let reordered = edited(&text, |f| {
+            let members = f.as_object_mut().unwrap();
+            let options = members.shift_remove("options").unwrap();
+            members.insert("options".into(), options);
+        });
+        let compact =
+            serde_json::to_string(&serde_json::from_str::<Value>(&reordered).unwrap()).unwrap();
+        assert_eq!(
+            SavedPlan::from_json(&compact, None).unwrap(),
+            saved,
+            "the same content"
+        );
+    }
+
+    #[test]
+    fn an_edit_with_the_digest_recomputed_the_old_way_is_refused() {
+        let (_, saved) = saved(Options::default(), None);
+        let bad = edited(&saved.to_json(), |f| {
+            f["options"]["force"] = Value::from(true);
+            let old = serde_json::to_vec(&(
+                &f["partner_id"],
+                &f["options"],
+                &f["sources"],
+                &f["operations"],
+            ))
+            .unwrap();
+            f["digest"] = Value::from(sha256(&old));
+        });
         assert!(matches!(
-            SavedPlan::from_json(&tampered),
+            SavedPlan::from_json(&bad, None),
             Err(SavedPlanError::Digest)
         ));
-        let other = text.replace("\"format_version\": \"1\"", "\"format_version\": \"9\"");
+    }
+
+    #[test]
+    fn other_versions_and_malformed_files_are_refused() {
+        let (_, saved) = saved(Options::default(), None);
+        let text = saved.to_json();
+        for version in ["1", "9"] {
+            let other = text.replace(
+                "\"format_version\": \"2\"",
+                &format!("\"format_version\": \"{version}\""),
+            );
+            assert!(matches!(
+                SavedPlan::from_json(&other, None),
+                Err(SavedPlanError::Version(v)) if v == version
+            ));
+        }
+        let err = SavedPlan::from_json(&text.replace("\"2\"", "\"1\""), None).unwrap_err();
+        assert!(
+            err.to_string().contains("re-run `partnerctl plan -o`"),
+            "{err}"
+        );
+        assert!(SavedPlan::from_json("{", None).is_err());
+    }
+
+    #[test]
+    fn signatures() {
+        let key = PlanKey::new("k3y").unwrap();
+        let other = PlanKey::new("another key").unwrap();
+        let (_, signed) = saved(Options::default(), Some(&key));
+        let text = signed.to_json();
+        assert!(signed.is_signed());
+        assert!(
+            signed
+                .signature
+                .as_ref()
+                .unwrap()
+                .starts_with("hmac-sha256:")
+        );
+        assert_eq!(SavedPlan::from_json(&text, Some(&key)).unwrap(), signed);
+        // Without the key, the digest is checked and the signature left to the caller.
+        assert!(SavedPlan::from_json(&text, None).unwrap().is_signed());
         assert!(matches!(
-            SavedPlan::from_json(&other),
-            Err(SavedPlanError::Version(v)) if v == "9"
+            SavedPlan::from_json(&text, Some(&other)),
+            Err(SavedPlanError::Signature)
         ));
-        assert!(SavedPlan::from_json("{").is_err());
+        // An edit with the digest recomputed: the signature no longer matches.
+        let mut forged = signed.clone();
+        forged.options.force = true;
+        forged.digest = forged.content_digest();
+        assert!(SavedPlan::from_json(&forged.to_json(), None).is_ok());
+        assert!(matches!(
+            SavedPlan::from_json(&forged.to_json(), Some(&key)),
+            Err(SavedPlanError::Signature)
+        ));
+        // The signature removed, or never made.
+        let mut stripped = signed.clone();
+        stripped.signature = None;
+        assert!(matches!(
+            SavedPlan::from_json(&stripped.to_json(), Some(&key)),
+            Err(SavedPlanError::Unsigned)
+        ));
+        let (_, unsigned) = saved(Options::default(), None);
+        assert!(matches!(
+            SavedPlan::from_json(&unsigned.to_json(), Some(&key)),
+            Err(SavedPlanError::Unsigned)
+        ));
+        // Garbage in the signature is a mismatch, not a panic.
+        for junk in [
+            "hmac-sha256:zz",
+            "hmac-sha256:abc",
+            "sha256:00",
+            "",
+            "hmac-sha256:é",
+        ] {
+            let mut bad = signed.clone();
+            bad.signature = Some(junk.to_string());
+            assert!(matches!(
+                SavedPlan::from_json(&bad.to_json(), Some(&key)),
+                Err(SavedPlanError::Signature)
+            ));
+        }
+        assert!(PlanKey::new("").is_none());
+        assert_eq!(format!("{key:?}"), "PlanKey(…)");
+    }
+
+    #[test]
+    fn endpoints_are_bound_normalised() {
+        let cases = [
+            ("https://api.example.com", "https://api.example.com:443"),
+            ("https://api.example.com/", "https://api.example.com:443"),
+            (
+                "HTTPS://API.Example.com:443/v1/",
+                "https://api.example.com:443/v1",
+            ),
+            (
+                "https://user:pw@api.example.com/v1?x=1#f",
+                "https://api.example.com:443/v1",
+            ),
+            ("http://127.0.0.1:7878", "http://127.0.0.1:7878"),
+            ("http://[::1]:80/", "http://[::1]:80"),
+            (" 127.0.0.1:7878 ", "127.0.0.1:7878"),
+        ];
+        for (url, bound) in cases {
+            assert_eq!(bound_endpoint(url, false), bound, "{url}");
+        }
+        assert_eq!(bound_endpoint("http://127.0.0.1:5555", true), "local");
+        let (_, saved) = saved(Options::default(), None);
+        assert!(saved.check_endpoint("http://127.0.0.1:1").is_ok());
+        let err = saved.check_endpoint("local").unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "saved against http://127.0.0.1:1 and would now be applied to the embedded sandbox"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_partner_is_bound() {
+        let (p, saved) = saved(Options::default(), None);
+        assert!(saved.check_partner(&p.partner).is_ok());
+        let other = PartnerInfo {
+            id: "ptn_other".into(),
+            ..p.partner.clone()
+        };
+        let err = saved.check_partner(&other).unwrap_err().to_string();
+        assert!(err.contains(&format!("(id {})", p.partner.id)), "{err}");
+        assert!(err.contains("(id ptn_other)"), "{err}");
+        assert!(err.contains(&format!("\"{}\"", p.partner.name)), "{err}");
+    }
+
+    #[test]
+    fn options_lowering_a_guard_must_be_given_again() {
+        let default = Options::default();
+        let forced = Options {
+            force: true,
+            ..default
+        };
+        let raised = |n| Options {
+            max_delete_percent: n,
+            ..default
+        };
+        let (_, plain) = saved(default, None);
+        assert_eq!(plain.check_options(&default), Ok(()));
+        assert!(plain.guard_flags().is_empty());
+        assert_eq!(
+            plain.check_options(&forced),
+            Err(vec![OptionError::NotSaved {
+                given: "--force".into(),
+                flag: "--force"
+            }])
+        );
+        assert!(
+            plain.check_options(&raised(10)).is_err(),
+            "stricter, not saved"
+        );
+
+        let (_, f) = saved(forced, None);
+        assert_eq!(f.guard_flags(), ["--force"]);
+        let err = f.check_options(&default).unwrap_err();
+        assert_eq!(
+            err,
+            [OptionError::NotGiven {
+                saved: "--force".into()
+            }]
+        );
+        assert!(
+            err[0].to_string().contains("give `--force` again"),
+            "{}",
+            err[0]
+        );
+        assert_eq!(f.check_options(&forced), Ok(()));
+
+        let (_, r) = saved(raised(50), None);
+        assert_eq!(r.guard_flags(), ["--max-delete-percent 50"]);
+        assert_eq!(
+            r.check_options(&default),
+            Err(vec![OptionError::NotGiven {
+                saved: "--max-delete-percent 50".into()
+            }])
+        );
+        assert_eq!(
+            r.check_options(&raised(60)),
+            Err(vec![OptionError::Differs {
+                saved: "--max-delete-percent 50".into(),
+                given: "--max-delete-percent 60".into()
+            }])
+        );
+        assert_eq!(r.check_options(&raised(50)), Ok(()));
+
+        // A stricter saved option lowers nothing: it need not be given again.
+        let (_, strict) = saved(raised(10), None);
+        assert!(strict.guard_flags().is_empty());
+        assert_eq!(strict.check_options(&default), Ok(()));
+        assert_eq!(strict.check_options(&raised(10)), Ok(()));
+
+        // Both at once: each is named.
+        let (_, both) = saved(
+            Options {
+                force: true,
+                max_delete_percent: 40,
+                ..default
+            },
+            None,
+        );
+        assert_eq!(both.check_options(&default).unwrap_err().len(), 2);
+        assert_eq!(both.guard_flags(), ["--force", "--max-delete-percent 40"]);
     }
 }

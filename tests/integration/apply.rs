@@ -272,7 +272,8 @@ fn saved_plan_is_refused_when_stale_and_executed_exactly_otherwise() {
         .run()
         .success();
     let saved =
-        partnerctl::plan::SavedPlan::from_json(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        partnerctl::plan::SavedPlan::from_json(&std::fs::read_to_string(&file).unwrap(), None)
+            .unwrap();
     let run = apply(&sb, &token, &["--plan", &file]).success();
     assert!(
         run.stdout

@@ -14,6 +14,7 @@ mod manageable;
 mod openapi;
 mod plan;
 mod sandbox;
+mod saved_plans;
 mod scale;
 mod support;
 mod tables;

@@ -115,8 +115,9 @@ fn saved_plan_file() {
         .run()
         .success();
     run.stderr_contains("Saved the plan to");
-    let saved = partnerctl::plan::SavedPlan::from_json(&std::fs::read_to_string(&out).unwrap())
-        .expect("a valid saved plan");
+    let saved =
+        partnerctl::plan::SavedPlan::from_json(&std::fs::read_to_string(&out).unwrap(), None)
+            .expect("a valid saved plan");
     assert_eq!(saved.operations.len(), 24);
     assert_eq!(saved.sources.len(), 3);
 }

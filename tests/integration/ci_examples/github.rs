@@ -6,7 +6,9 @@ use std::path::Path;
 use crate::support::{Api, Sandbox};
 
 use super::runner::{Runner, Workflow, assert_all_succeeded, scalar};
-use super::{COMMENT_LIMIT, checkout, download, invite_an_admin_by_hand, read_json};
+use super::{
+    COMMENT_LIMIT, checkout, download, force_the_saved_plan, invite_an_admin_by_hand, read_json,
+};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn github_workflows_plan_a_pull_request_apply_it_when_merged_and_detect_drift() {
@@ -57,8 +59,9 @@ fn plan_step(plan: &Workflow, pr: &Path, sb: &Sandbox, token: &str) -> String {
     assert!(runner.summary.contains(&body), "the job summary shows it");
     let saved = partnerctl::plan::SavedPlan::from_json(
         &std::fs::read_to_string(pr.join("plan.json")).unwrap(),
+        Some(&partnerctl::plan::PlanKey::new(super::PLAN_KEY).unwrap()),
     )
-    .expect("a valid saved plan");
+    .expect("a valid saved plan, signed with the key");
     assert_eq!(saved.operations.len(), 24);
     body_file
 }
@@ -153,4 +156,36 @@ async fn github_apply_refuses_a_stale_plan_and_writes_nothing() {
     run.stderr_contains("plan is stale");
     let accounts = api.list_all("/v1/accounts", "AccountPage", 100).await;
     assert_eq!(accounts.len(), 1, "nothing written: {accounts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn github_apply_refuses_a_plan_edited_between_the_workflows() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let plan = Workflow::load("partnerctl-plan.yml");
+    let apply = Workflow::load("partnerctl-apply.yml");
+    let pr = checkout();
+    assert_all_succeeded(&Runner::for_sandbox(pr.path(), &sb, &token).run(&plan.run_steps));
+    let api = Api::new(&sb.url, &token);
+
+    // The artifact's plan.json edited, its digest recomputed: the signature no longer matches.
+    let merged = download(pr.path(), &plan.artifact_paths("partnerctl-plan"));
+    force_the_saved_plan(merged.path());
+    let runs = Runner::for_sandbox(merged.path(), &sb, &token).run(&apply.run_steps);
+    let (_, run) = runs.last().unwrap();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    run.stderr_contains("the plan's signature does not match PARTNERCTL_PLAN_KEY");
+
+    // The reviewed plan, with the key secret missing in the apply workflow: refused too.
+    let merged = download(pr.path(), &plan.artifact_paths("partnerctl-plan"));
+    let secrets = [
+        ("PARTNERCTL_ENDPOINT", sb.url.as_str()),
+        ("PARTNERCTL_TOKEN", token.as_str()),
+    ];
+    let runs = Runner::new(merged.path(), &secrets).run(&apply.run_steps);
+    let (_, run) = runs.last().unwrap();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    run.stderr_contains("PARTNERCTL_PLAN_KEY is set but empty");
+    let accounts = api.list_all("/v1/accounts", "AccountPage", 100).await;
+    assert!(accounts.is_empty(), "nothing written: {accounts:?}");
 }

@@ -9,7 +9,10 @@ use crate::support::Sandbox;
 
 use super::fake_gitlab::FakeGitLab;
 use super::runner::{GitLab, scalar};
-use super::{COMMENT_LIMIT, checkout, download, invite_an_admin_by_hand, read_json};
+use super::{
+    COMMENT_LIMIT, PLAN_KEY, checkout, download, force_the_saved_plan, invite_an_admin_by_hand,
+    read_json,
+};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn gitlab_pipeline_plans_notes_applies_and_detects_drift() {
@@ -19,6 +22,7 @@ async fn gitlab_pipeline_plans_notes_applies_and_detects_drift() {
     let vars = [
         ("PARTNERCTL_ENDPOINT", sb.url.as_str()),
         ("PARTNERCTL_TOKEN", token.as_str()),
+        ("PARTNERCTL_PLAN_KEY", PLAN_KEY),
     ];
 
     // The merge request pipeline: validate and plan.
@@ -73,6 +77,7 @@ fn note_step(gitlab: &GitLab, mr: &Path, vars: &[(&str, &str)], body: &str) {
     let with_token = [
         vars[0],
         vars[1],
+        vars[2],
         ("GITLAB_API_TOKEN", "glpat-secret"),
         ("CI_API_V4_URL", api_url.as_str()),
     ];
@@ -115,4 +120,32 @@ fn apply_step(gitlab: &GitLab, mr: &Path, artifacts: &[String], vars: &[(&str, &
     let report = read_json(&job.path().join("apply-report.json"));
     assert_eq!(report["summary"]["done"], 24, "{report}");
     assert_eq!(gitlab.artifacts("apply"), ["apply-report.json"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gitlab_apply_refuses_a_plan_edited_between_the_jobs() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let gitlab = GitLab::load();
+    let vars = [
+        ("PARTNERCTL_ENDPOINT", sb.url.as_str()),
+        ("PARTNERCTL_TOKEN", token.as_str()),
+        ("PARTNERCTL_PLAN_KEY", PLAN_KEY),
+    ];
+    let mr = checkout();
+    gitlab.run("plan", mr.path(), &vars).success();
+
+    // The artifact's plan.json edited, its digest recomputed: the signature no longer matches.
+    let job = download(mr.path(), &gitlab.artifacts("plan"));
+    force_the_saved_plan(job.path());
+    let run = gitlab.run("apply", job.path(), &vars).code(1);
+    run.stderr_contains("the plan's signature does not match PARTNERCTL_PLAN_KEY");
+
+    // The reviewed plan, with the key variable missing in the apply job: refused too.
+    let job = download(mr.path(), &gitlab.artifacts("plan"));
+    let run = gitlab.run("apply", job.path(), &vars[..2]).code(1);
+    run.stderr_contains("PARTNERCTL_PLAN_KEY is set but empty");
+    let api = crate::support::Api::new(&sb.url, &token);
+    let accounts = api.list_all("/v1/accounts", "AccountPage", 100).await;
+    assert!(accounts.is_empty(), "nothing written: {accounts:?}");
 }

@@ -24,6 +24,22 @@ use runner::{GitLab, Runner, Workflow};
 /// GitHub's limit of one pull-request comment, in characters.
 pub(super) const COMMENT_LIMIT: usize = 65_536;
 
+/// The `PARTNERCTL_PLAN_KEY` secret of the tests.
+pub(super) const PLAN_KEY: &str =
+    "9b3e1d7c5a4f2e8d6c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d";
+
+/// `plan.json` in `dir` with its options edited to `--force` and its digest recomputed as
+/// partnerctl computes it: what someone without the key can do to an artifact.
+pub(super) fn force_the_saved_plan(dir: &Path) {
+    let file = dir.join("plan.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut saved: partnerctl::plan::SavedPlan = serde_json::from_str(&text).unwrap();
+    assert!(saved.signature.is_some(), "signed");
+    saved.options.force = true;
+    saved.digest = saved.content_digest();
+    std::fs::write(&file, saved.to_json()).unwrap();
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -82,6 +98,8 @@ pub(super) fn read_json(path: &Path) -> Json {
 #[test]
 fn without_secrets_every_workflow_and_job_fails_loudly() {
     const REFUSAL: &str = "no endpoint configured and CI is set";
+    // The plans name the first secret they miss: the key that would sign them.
+    const NO_KEY: &str = "PARTNERCTL_PLAN_KEY is set but empty (in CI: a secret that is not set)";
     // GitHub: secrets that are not set are empty strings.
     let plan = Workflow::load("partnerctl-plan.yml");
     let pr = checkout();
@@ -96,8 +114,14 @@ fn without_secrets_every_workflow_and_job_fails_loudly() {
         body.starts_with("### partnerctl plan failed (exit 1)"),
         "{body}"
     );
-    assert!(body.contains(REFUSAL), "{body}");
+    assert!(body.contains(NO_KEY), "{body}");
+    assert!(!pr.path().join("plan.json").exists(), "no plan saved");
     assert!(!pr.path().join(".partnerctl").exists(), "no local sandbox");
+    // With the key alone: the endpoint.
+    let key = [("PARTNERCTL_PLAN_KEY", PLAN_KEY)];
+    Runner::new(pr.path(), &key).run(&plan.run_steps);
+    let body = std::fs::read_to_string(pr.path().join("plan.md")).unwrap();
+    assert!(body.contains(REFUSAL), "{body}");
 
     let drift = Workflow::load("partnerctl-drift.yml");
     let runs = Runner::new(pr.path(), &[]).run(&drift.run_steps);
@@ -109,6 +133,10 @@ fn without_secrets_every_workflow_and_job_fails_loudly() {
     let gitlab = GitLab::load();
     let run = gitlab.run("plan", pr.path(), &[]);
     assert_eq!(run.code, 1);
+    let body = std::fs::read_to_string(pr.path().join("plan.md")).unwrap();
+    assert!(body.contains(NO_KEY), "{body}");
+    assert!(!pr.path().join("plan.json").exists(), "no plan saved");
+    assert_eq!(gitlab.run("plan", pr.path(), &key).code, 1);
     let body = std::fs::read_to_string(pr.path().join("plan.md")).unwrap();
     assert!(body.contains(REFUSAL), "{body}");
     let run = gitlab.run("drift", pr.path(), &[]);

@@ -185,13 +185,14 @@ impl Runner {
         }
     }
 
-    /// The secrets of a sandbox partner.
+    /// The secrets of a sandbox partner, and the key that signs its plans.
     pub(super) fn for_sandbox(workspace: &Path, sb: &Sandbox, token: &str) -> Runner {
         Runner::new(
             workspace,
             &[
                 ("PARTNERCTL_ENDPOINT", &sb.url),
                 ("PARTNERCTL_TOKEN", token),
+                ("PARTNERCTL_PLAN_KEY", super::PLAN_KEY),
             ],
         )
     }

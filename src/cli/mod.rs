@@ -102,7 +102,8 @@ pub struct PlanFlags {
     #[arg(long)]
     pub prune_accounts: bool,
     /// Refuse to delete more than this percentage of accounts, users or services (once a class
-    /// has at least 10 live objects).
+    /// has at least 10 live objects). What a deleted account holds counts: its users,
+    /// invitations and services, and its child accounts.
     #[arg(long, default_value_t = plan::DEFAULT_MAX_DELETE_PERCENT, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
     pub max_delete_percent: u32,
     /// Override the delete-percentage guard.

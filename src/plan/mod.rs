@@ -130,7 +130,8 @@ pub struct Options {
     pub prune: bool,
     /// Also delete unmanaged accounts (children first; protected ones never).
     pub prune_accounts: bool,
-    /// Refuse to delete more than this percentage of a class (with ≥ 10 live objects).
+    /// Refuse to delete more than this percentage of a class (with ≥ 10 live objects), what
+    /// account deletions remove with them included.
     pub max_delete_percent: u32,
     /// Override the delete-percentage guard.
     pub force: bool,

@@ -262,3 +262,187 @@ fn a_login_role_set_elsewhere_cannot_demote_the_last_partner_admin() {
     let p = plan(&d, &live, Options::default()).unwrap();
     assert!(p.check_safety().is_ok(), "{:?}", p.check_safety());
 }
+
+/// What one customer of [`estate`] holds: users and services of its own, and a network with
+/// users of its own and sub-accounts with theirs.
+#[derive(Default, Clone)]
+struct Holds {
+    users: usize,
+    services: usize,
+    network: Option<(usize, Vec<usize>)>,
+}
+
+/// `n` users of `account` in YAML flow style, indented by `indent`.
+fn users_yaml(account: &str, n: usize, indent: &str) -> String {
+    if n == 0 {
+        return String::new();
+    }
+    let mut out = format!("{indent}users:\n");
+    for i in 0..n {
+        out += &format!("{indent}  - {{ email: u{i}@{account}.example, name: User {i} }}\n");
+    }
+    out
+}
+
+/// A configuration of the partner (an admin and a member) and customers `c0`, `c1`, ...
+/// holding what `customers` says (networks `n{i}`, sub-accounts `s{i}-{j}`).
+fn estate(customers: &[Holds]) -> Desired {
+    let mut y = String::from(
+        "version: 1\npartner:\n  name: Acme Partners\n  users:\n    - { email: ops@acme.example, name: Ops, role: admin }\n    - { email: support@acme.example, name: Support }\ncustomers:\n",
+    );
+    for (i, c) in customers.iter().enumerate() {
+        y += &format!(
+            "  - key: c{i}\n    name: Customer {i}\n    contact: {{ name: C, email: c{i}@x.example }}\n    country: GB\n    timezone: UTC\n"
+        );
+        y += &users_yaml(&format!("c{i}"), c.users, "    ");
+        if c.services > 0 {
+            y += "    services:\n";
+            for t in &["cards", "mobile-id", "visitor-management", "access-control"][..c.services] {
+                y += &format!("      - {{ type: {t} }}\n");
+            }
+        }
+        if let Some((users, subs)) = &c.network {
+            y += &format!("    networks:\n      - key: n{i}\n        name: Network {i}\n");
+            y += &users_yaml(&format!("n{i}"), *users, "        ");
+            if !subs.is_empty() {
+                y += "        sub_accounts:\n";
+            }
+            for (j, users) in subs.iter().enumerate() {
+                y += &format!("          - key: s{i}-{j}\n            name: Site {j}\n");
+                y += &users_yaml(&format!("s{i}-{j}"), *users, "            ");
+            }
+        }
+    }
+    desired(&y)
+}
+
+/// `d` applied to an empty partner.
+fn applied(d: &Desired) -> Snapshot {
+    let empty = empty_live();
+    simulate(&empty, &plan(d, &empty, Options::default()).unwrap())
+}
+
+/// `--prune --prune-accounts`.
+fn prune_all() -> Options {
+    Options {
+        prune: true,
+        prune_accounts: true,
+        ..Options::default()
+    }
+}
+
+/// Deleting a customer removes its users, invitations and services: they count against the
+/// limit as much as removing them one by one would.
+#[test]
+fn what_a_deleted_customer_holds_counts_against_the_delete_limit() {
+    let big = Holds {
+        users: 40,
+        services: 4,
+        network: None,
+    };
+    let small = Holds {
+        users: 5,
+        services: 4,
+        network: None,
+    };
+    let d = estate(&[big, small.clone(), small]);
+    let live = applied(&d);
+    assert_eq!((live.users.len(), live.services.len()), (52, 12));
+    let mut without = d.clone();
+    without.customers.remove(0);
+    let p = plan(&without, &live, prune_all()).unwrap();
+    assert_eq!(actions(&p), [(Action::Delete, "customer.c0")]);
+    let r = p.check_safety().unwrap_err();
+    assert_eq!(
+        r.to_string(),
+        "deleting customer.c0 removes 40 of 52 users (77%), which exceeds --max-delete-percent 25; check the configuration, or pass --force (or raise --max-delete-percent) if this is intended\n\
+         deleting customer.c0 removes 4 of 12 services (34%), which exceeds --max-delete-percent 25; check the configuration, or pass --force (or raise --max-delete-percent) if this is intended"
+    );
+    let forced = Options {
+        force: true,
+        ..prune_all()
+    };
+    assert!(
+        plan(&without, &live, forced)
+            .unwrap()
+            .check_safety()
+            .is_ok()
+    );
+    let raised = Options {
+        max_delete_percent: 77,
+        ..prune_all()
+    };
+    assert!(
+        plan(&without, &live, raised)
+            .unwrap()
+            .check_safety()
+            .is_ok()
+    );
+}
+
+/// Every object a plan removes counts once: each deleted account (children are deletions of
+/// their own), what each one holds, and removals elsewhere; the refusal names the accounts
+/// whose deletion removes most, and what is removed directly.
+#[test]
+fn a_deleted_tree_counts_each_object_once_and_is_named() {
+    let tree = Holds {
+        users: 6,
+        services: 2,
+        network: Some((3, vec![2, 1, 0])),
+    };
+    let other = Holds {
+        users: 2,
+        services: 1,
+        network: None,
+    };
+    let mut customers = vec![tree];
+    customers.extend(std::iter::repeat_n(other, 8));
+    let d = estate(&customers);
+    let mut live = applied(&d);
+    for u in &mut live.users {
+        u.status = UserStatus::Active;
+    }
+    let mut without = d.clone();
+    without.customers.remove(0);
+    without.partner.users.retain(|u| u.role == Role::Admin);
+    without.customers[0].services.clear();
+    let zero = Options {
+        max_delete_percent: 0,
+        ..prune_all()
+    };
+    let p = plan(&without, &live, zero).unwrap();
+    let after = simulate(&live, &p);
+    let gone = |before: usize, after: usize| before - after;
+    let removed = [
+        ("accounts", gone(live.accounts.len(), after.accounts.len())),
+        ("users", gone(live.users.len(), after.users.len())),
+        ("services", gone(live.services.len(), after.services.len())),
+    ];
+    // c0, n0 and its three sites; 6 + 3 + 2 + 1 users and the partner's member; c0's two
+    // services and c1's.
+    assert_eq!(removed, [("accounts", 5), ("users", 13), ("services", 3)]);
+    let refused: Vec<(&str, usize)> = p
+        .check_safety()
+        .unwrap_err()
+        .0
+        .iter()
+        .filter_map(|r| match r {
+            Refusal::DeleteThreshold { class, deletes, .. } => Some((*class, *deletes)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(refused, removed);
+    let r = plan(&without, &live, prune_all())
+        .unwrap()
+        .check_safety()
+        .unwrap_err();
+    let texts: Vec<String> = r.0.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        texts,
+        [
+            "deleting 5 of 13 accounts (39%) exceeds --max-delete-percent 25; check the configuration, or pass --force (or raise --max-delete-percent) if this is intended",
+            "deleting customer.c0 (6), network.n0 (3), sub_account.s0-0 (2) and 1 more account(s) (1), plus 1 removed directly, removes 13 of 30 users (44%), which exceeds --max-delete-percent 25; check the configuration, or pass --force (or raise --max-delete-percent) if this is intended",
+            "deleting customer.c0 (2), plus 1 removed directly, removes 3 of 10 services (30%), which exceeds --max-delete-percent 25; check the configuration, or pass --force (or raise --max-delete-percent) if this is intended",
+        ]
+    );
+}

@@ -264,8 +264,17 @@ fn unprotected_removed_customer_is_deleted_with_prune_accounts() {
         },
     )
     .unwrap();
-    // 4 of 6 accounts, but a class is guarded only from 10 live objects on.
-    assert!(p.check_safety().is_ok());
+    // 4 of 6 accounts, but a class is guarded only from 10 live objects on; the users the
+    // accounts hold go with them, and they are 10.
+    let r = p.check_safety().unwrap_err();
+    let refused: Vec<(&str, usize)> =
+        r.0.iter()
+            .filter_map(|r| match r {
+                Refusal::DeleteThreshold { class, deletes, .. } => Some((*class, *deletes)),
+                _ => None,
+            })
+            .collect();
+    assert_eq!(refused, [("users", 5)], "{r}");
 }
 
 #[test]

@@ -29,7 +29,7 @@ pub(super) fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Re
         args.flags.options() != plan::Options::default() || !args.flags.targets.is_empty();
     if args.plan.is_some() && planning_flags {
         anyhow::bail!(
-            "--prune, --prune-accounts, --max-delete-percent, --force, --refuse-near-misses and --target cannot be combined with --plan: the saved plan carries the options it was made with; pass them to `partnerctl plan -o` instead"
+            "--prune, --prune-accounts, --max-delete-percent, --max-update-percent, --force, --refuse-near-misses and --target cannot be combined with --plan: the saved plan carries the options it was made with; pass them to `partnerctl plan -o` instead"
         );
     }
     let saved = match &args.plan {

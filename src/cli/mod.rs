@@ -106,7 +106,12 @@ pub struct PlanFlags {
     /// invitations and services, and its child accounts.
     #[arg(long, default_value_t = plan::DEFAULT_MAX_DELETE_PERCENT, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
     pub max_delete_percent: u32,
-    /// Override the delete-percentage guard.
+    /// Refuse to update more than this percentage of accounts (field updates, adoptions that
+    /// change fields), users (name or role) or services (settings), once a class has at least
+    /// 10 live objects.
+    #[arg(long, default_value_t = plan::DEFAULT_MAX_UPDATE_PERCENT, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub max_update_percent: u32,
+    /// Override the delete- and update-percentage guards.
     #[arg(long)]
     pub force: bool,
     /// Plan only this account (an address such as `customer.contoso`, or `partner` for the
@@ -126,6 +131,7 @@ impl PlanFlags {
             prune: self.prune || self.prune_accounts,
             prune_accounts: self.prune_accounts,
             max_delete_percent: self.max_delete_percent,
+            max_update_percent: self.max_update_percent,
             force: self.force,
             refuse_near_misses: self.refuse_near_misses,
         }

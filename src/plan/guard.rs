@@ -1,9 +1,10 @@
-//! Stage `plan`, safety guards: refusals that stop an apply before any write, each
+//! Stage `plan`, safety guards: refusals that stop an apply before any write (the share of a
+//! class deleted or updated, the last partner admin, what may not be managed), each
 //! naming its counts and the flag that overrides it (if any). Pure.
 
 use std::collections::HashSet;
 
-use super::{AccountRef, Action, Change, Plan};
+use super::{AccountFields, AccountRef, Action, Change, Plan};
 use crate::vocab::{AccountKind, Role};
 
 /// A reason to refuse the plan.
@@ -31,6 +32,22 @@ pub enum Refusal {
         /// address and how many, most first (empty for the accounts themselves: each deleted
         /// account is its own operation).
         cascades: Vec<(String, usize)>,
+    },
+    /// Too large a share of a class would be updated.
+    #[error(
+        "updating {updates} of {live} {class} ({percent}%) exceeds --max-update-percent {max}; check the configuration, or pass --force (or raise --max-update-percent) if this is intended"
+    )]
+    UpdateThreshold {
+        /// `accounts`, `users` or `services`.
+        class: &'static str,
+        /// Planned updates.
+        updates: usize,
+        /// Live objects of the class.
+        live: usize,
+        /// Rounded-up percentage.
+        percent: usize,
+        /// The limit in force.
+        max: u32,
     },
     /// The partner would be left without an active admin.
     #[error("the plan removes or demotes the last active admin of the partner account ({}); keep at least one active admin in `partner.users` (no flag overrides this)", emails.join(", "))]
@@ -144,7 +161,7 @@ fn deleting(
     format!("deleting {accounts}{plus} removes {share}, which exceeds --max-delete-percent {max}")
 }
 
-/// How many objects of a class a plan removes, of how many live ones.
+/// How many objects of a class a plan removes (or updates), of how many live ones.
 struct Tally {
     class: &'static str,
     live: usize,
@@ -213,6 +230,29 @@ fn removals(plan: &Plan) -> [Tally; 3] {
     [accounts, users, services]
 }
 
+/// What the plan updates of accounts (their fields), users (name or role) and services
+/// (settings). An adoption counts when it changes fields besides setting the key: adopting
+/// accounts as they are changes nothing people see. Re-sending an invitation is no update.
+fn updates(plan: &Plan) -> [Tally; 3] {
+    let mut accounts = Tally::new("accounts", plan.live.accounts);
+    let mut users = Tally::new("users", plan.live.users);
+    let mut services = Tally::new("services", plan.live.services);
+    for o in &plan.operations {
+        match &o.change {
+            Change::Update { .. } => accounts.count += 1,
+            Change::Adopt { before, after, .. }
+                if !AccountFields::diff(before, after).is_empty() =>
+            {
+                accounts.count += 1;
+            }
+            Change::UpdateUser { .. } => users.count += 1,
+            Change::UpdateService { .. } => services.count += 1,
+            _ => {}
+        }
+    }
+    [accounts, users, services]
+}
+
 pub(super) fn check(plan: &Plan) -> Result<(), Refusals> {
     let mut out = Vec::new();
     if !plan.options.force {
@@ -226,6 +266,18 @@ pub(super) fn check(plan: &Plan) -> Result<(), Refusals> {
                     percent: t.percent(),
                     max,
                     cascades: t.cascades,
+                });
+            }
+        }
+        let max = plan.options.max_update_percent;
+        for t in updates(plan) {
+            if t.exceeds(max) {
+                out.push(Refusal::UpdateThreshold {
+                    class: t.class,
+                    updates: t.count,
+                    live: t.live,
+                    percent: t.percent(),
+                    max,
                 });
             }
         }

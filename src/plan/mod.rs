@@ -133,7 +133,15 @@ pub struct Options {
     /// Refuse to delete more than this percentage of a class (with ≥ 10 live objects), what
     /// account deletions remove with them included.
     pub max_delete_percent: u32,
-    /// Override the delete-percentage guard.
+    /// Refuse to update more than this percentage of a class (with ≥ 10 live objects). Plans
+    /// saved before it existed read as the default; the default is left out of saved plans,
+    /// so that their digests stay what they were.
+    #[serde(
+        default = "default_max_update_percent",
+        skip_serializing_if = "is_default_max_update_percent"
+    )]
+    pub max_update_percent: u32,
+    /// Override the delete- and update-percentage guards.
     pub force: bool,
     /// Refuse a plan that creates an account looking like an unmanaged live one.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -143,12 +151,24 @@ pub struct Options {
 /// Default of `--max-delete-percent`.
 pub const DEFAULT_MAX_DELETE_PERCENT: u32 = 25;
 
+/// Default of `--max-update-percent`.
+pub const DEFAULT_MAX_UPDATE_PERCENT: u32 = 30;
+
+fn default_max_update_percent() -> u32 {
+    DEFAULT_MAX_UPDATE_PERCENT
+}
+
+fn is_default_max_update_percent(n: &u32) -> bool {
+    *n == DEFAULT_MAX_UPDATE_PERCENT
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
             prune: false,
             prune_accounts: false,
             max_delete_percent: DEFAULT_MAX_DELETE_PERCENT,
+            max_update_percent: DEFAULT_MAX_UPDATE_PERCENT,
             force: false,
             refuse_near_misses: false,
         }

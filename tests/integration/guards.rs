@@ -88,3 +88,35 @@ fn deleting_a_customer_counts_what_it_holds_and_force_goes_through() {
     );
     assert!(after.accounts.iter().all(|a| a["external_key"] != "c0"));
 }
+
+/// Renaming a third of the users is refused (exit 1, nothing written) until `--force`.
+#[test]
+fn updating_a_third_of_the_users_is_refused_until_forced() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("estate.yaml");
+    estate(&cfg, &[(0, 6), (1, 6)], 0);
+    apply(&sb, &token, &[&path_str(&cfg), "--auto-approve"]).success();
+    let before = dump(&sb, &token);
+    estate(&cfg, &[(0, 6), (1, 6)], 2);
+    let refusal = "updating 4 of 12 users (34%) exceeds --max-update-percent 30; check the configuration, or pass --force (or raise --max-update-percent) if this is intended";
+    with_target(partnerctl().arg("plan"), &sb, &token)
+        .arg(&cfg)
+        .run()
+        .code(1)
+        .stdout_contains(refusal);
+    let run = apply(&sb, &token, &[&path_str(&cfg), "--auto-approve"]).code(1);
+    run.stdout_contains(refusal);
+    run.stderr_contains("the plan is refused (1 reason)");
+    assert_eq!(dump(&sb, &token), before, "a refused apply writes nothing");
+    apply(&sb, &token, &[&path_str(&cfg), "--auto-approve", "--force"])
+        .success()
+        .stdout_contains("4 update-user");
+    let renamed = dump(&sb, &token)
+        .users
+        .iter()
+        .filter(|u| u["name"].as_str().unwrap().starts_with("Renamed"))
+        .count();
+    assert_eq!(renamed, 4);
+}

@@ -1,4 +1,5 @@
-//! The safety guards: delete percentages, the last partner admin, the manageable gate.
+//! The safety guards: delete and update percentages, the last partner admin, the manageable
+//! gate.
 
 use super::*;
 
@@ -445,4 +446,159 @@ fn a_deleted_tree_counts_each_object_once_and_is_named() {
             "deleting customer.c0 (2), plus 1 removed directly, removes 3 of 10 services (30%), which exceeds --max-delete-percent 25; check the configuration, or pass --force (or raise --max-delete-percent) if this is intended",
         ]
     );
+}
+
+/// `n` customers with one user and the cards service each.
+fn twelve_alike() -> (Desired, Snapshot) {
+    let one = Holds {
+        users: 1,
+        services: 1,
+        network: None,
+    };
+    let d = estate(&vec![one; 12]);
+    let live = applied(&d);
+    assert_eq!(
+        (live.accounts.len(), live.users.len(), live.services.len()),
+        (12, 14, 12)
+    );
+    (d, live)
+}
+
+/// The messages of the update-threshold refusals of `p`.
+fn update_refusals(p: &Plan) -> Vec<String> {
+    p.check_safety()
+        .err()
+        .unwrap_or_default()
+        .0
+        .iter()
+        .filter(|r| matches!(r, Refusal::UpdateThreshold { .. }))
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// Updating more than --max-update-percent of a class of at least 10 is refused: users' names
+/// and roles, accounts' fields, services' settings; --force or a higher limit lets it through.
+#[test]
+fn updating_more_than_the_limit_of_a_class_is_refused() {
+    let live = applied_acme();
+    let renamed = |n: usize| {
+        let mut d = acme();
+        let users = d
+            .partner
+            .users
+            .iter_mut()
+            .chain(d.customers.iter_mut().flat_map(|c| c.users.iter_mut()));
+        for u in users.take(n) {
+            u.name.push_str(" Jr");
+        }
+        d
+    };
+    let p = plan(&renamed(4), &live, Options::default()).unwrap();
+    assert_eq!(p.counts(), [(Action::UpdateUser, 4)]);
+    assert_eq!(
+        update_refusals(&p),
+        [
+            "updating 4 of 10 users (40%) exceeds --max-update-percent 30; check the configuration, or pass --force (or raise --max-update-percent) if this is intended"
+        ]
+    );
+    // 30% is not more than 30%.
+    let p = plan(&renamed(3), &live, Options::default()).unwrap();
+    assert!(p.check_safety().is_ok(), "{:?}", p.check_safety());
+    for options in [
+        Options {
+            force: true,
+            ..Options::default()
+        },
+        Options {
+            max_update_percent: 40,
+            ..Options::default()
+        },
+    ] {
+        let p = plan(&renamed(4), &live, options).unwrap();
+        assert!(p.check_safety().is_ok(), "{:?}", p.check_safety());
+    }
+
+    let (d, live) = twelve_alike();
+    let mut accounts = d.clone();
+    for c in &mut accounts.customers[..4] {
+        c.name.push_str(" Ltd");
+    }
+    let mut services = d.clone();
+    for c in &mut services.customers[..4] {
+        c.services[0]
+            .settings
+            .insert("layout_approval".into(), json!(false));
+    }
+    let p = plan(&accounts, &live, Options::default()).unwrap();
+    assert_eq!(
+        update_refusals(&p),
+        [
+            "updating 4 of 12 accounts (34%) exceeds --max-update-percent 30; check the configuration, or pass --force (or raise --max-update-percent) if this is intended"
+        ]
+    );
+    let p = plan(&services, &live, Options::default()).unwrap();
+    assert_eq!(p.counts(), [(Action::UpdateService, 4)]);
+    assert_eq!(
+        update_refusals(&p),
+        [
+            "updating 4 of 12 services (34%) exceeds --max-update-percent 30; check the configuration, or pass --force (or raise --max-update-percent) if this is intended"
+        ]
+    );
+}
+
+/// Adopting accounts as they are (only their key is set) is no update; an adoption that
+/// changes fields is one.
+#[test]
+fn adoptions_count_as_updates_only_when_they_change_fields() {
+    let (d, mut live) = twelve_alike();
+    for a in &mut live.accounts {
+        a.external_key = None;
+    }
+    let p = plan(&d, &live, Options::default()).unwrap();
+    assert_eq!(p.counts(), [(Action::Adopt, 12)]);
+    assert!(p.check_safety().is_ok(), "{:?}", p.check_safety());
+    let mut moved = d.clone();
+    for c in &mut moved.customers[..4] {
+        c.country = Some("FR".into());
+    }
+    let p = plan(&moved, &live, Options::default()).unwrap();
+    assert_eq!(p.counts(), [(Action::Adopt, 12)]);
+    assert_eq!(
+        update_refusals(&p),
+        [
+            "updating 4 of 12 accounts (34%) exceeds --max-update-percent 30; check the configuration, or pass --force (or raise --max-update-percent) if this is intended"
+        ]
+    );
+}
+
+/// A plan saved with the default update limit carries no such field, as plans saved before
+/// the limit existed: such a file reads with the default and its digest holds. Another limit
+/// is saved, and under the digest.
+#[test]
+fn saved_plans_carry_the_update_limit_only_when_it_is_not_the_default() {
+    let save = |options: Options| {
+        let p = plan(&acme(), &empty_live(), options).unwrap();
+        SavedPlan::new(&p, &acme().sources, "http://127.0.0.1:1", true).to_json()
+    };
+    let default = save(Options::default());
+    assert!(!default.contains("max_update_percent"), "{default}");
+    let read = SavedPlan::from_json(&default).unwrap();
+    assert_eq!(read.options.max_update_percent, DEFAULT_MAX_UPDATE_PERCENT);
+    let fifty = save(Options {
+        max_update_percent: 50,
+        ..Options::default()
+    });
+    assert!(fifty.contains("\"max_update_percent\": 50"), "{fifty}");
+    assert_eq!(
+        SavedPlan::from_json(&fifty)
+            .unwrap()
+            .options
+            .max_update_percent,
+        50
+    );
+    let raised = fifty.replace("\"max_update_percent\": 50", "\"max_update_percent\": 100");
+    assert!(matches!(
+        SavedPlan::from_json(&raised),
+        Err(SavedPlanError::Digest)
+    ));
 }

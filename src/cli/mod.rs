@@ -154,9 +154,15 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// With --detailed-exitcode: accept unmanaged live objects (exit 0 when only they differ),
-    /// for a configuration that manages part of the estate on purpose.
+    /// for a configuration that manages part of the estate on purpose. Unmanaged admins of the
+    /// partner or of accounts the configuration manages are not accepted (exit 2); admins
+    /// inside unmanaged accounts are, and are still listed as access risks.
     #[arg(long)]
     pub accept_unmanaged: bool,
+    /// With --accept-unmanaged: accept unmanaged admins of the partner and of accounts the
+    /// configuration manages too (people with access the configuration does not grant).
+    #[arg(long, requires = "accept_unmanaged")]
+    pub accept_unmanaged_admins: bool,
     #[command(flatten)]
     pub flags: PlanFlags,
 }

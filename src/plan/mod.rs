@@ -24,7 +24,7 @@ mod saved;
 mod settings;
 mod target;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -121,6 +121,20 @@ pub enum UnmanagedObject {
         /// The address of its account.
         account: String,
     },
+}
+
+/// Which live objects the configuration does not list are accepted as no drift
+/// (`plan --detailed-exitcode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Accept {
+    /// None: any unmanaged object is drift.
+    #[default]
+    Nothing,
+    /// Unmanaged accounts (with what they hold) and members; not unmanaged admins of the
+    /// partner or of the accounts the configuration manages.
+    Unmanaged,
+    /// Every unmanaged object, those admins included.
+    UnmanagedAndAdmins,
 }
 
 /// Planning switches.
@@ -238,15 +252,36 @@ impl Plan {
         self.operations.is_empty()
     }
 
-    /// Unmanaged admins: people with access the configuration does not grant.
+    /// Unmanaged admins: people with access the configuration does not grant (inside
+    /// unmanaged accounts too).
     pub fn unmanaged_admins(&self) -> usize {
         self.unmanaged.iter().filter(|u| u.is_admin()).count()
     }
 
-    /// Does the live state differ from the configuration: operations to perform, or (unless
-    /// `accept_unmanaged`) live objects the configuration does not list?
-    pub fn has_drift(&self, accept_unmanaged: bool) -> bool {
-        !self.is_empty() || (!accept_unmanaged && !self.unmanaged.is_empty())
+    /// The unmanaged admins of the partner and of the accounts the configuration manages (not
+    /// those inside an account it leaves unmanaged).
+    pub fn unmanaged_admins_on_managed(&self) -> Vec<&Unmanaged> {
+        let unmanaged_accounts: HashSet<&str> = self
+            .unmanaged
+            .iter()
+            .filter(|u| matches!(u.object, UnmanagedObject::Account { .. }))
+            .map(|u| u.address.as_str())
+            .collect();
+        self.unmanaged
+            .iter()
+            .filter(|u| u.is_admin() && !unmanaged_accounts.contains(u.account_address()))
+            .collect()
+    }
+
+    /// Does the live state differ from the configuration: operations to perform, or live
+    /// objects the configuration does not list that `accept` does not accept?
+    pub fn has_drift(&self, accept: Accept) -> bool {
+        !self.is_empty()
+            || match accept {
+                Accept::Nothing => !self.unmanaged.is_empty(),
+                Accept::Unmanaged => !self.unmanaged_admins_on_managed().is_empty(),
+                Accept::UnmanagedAndAdmins => false,
+            }
     }
 
     /// Number of operations per action, in [`Action::ALL`] order, zeros left out.

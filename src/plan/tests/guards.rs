@@ -602,3 +602,79 @@ fn saved_plans_carry_the_update_limit_only_when_it_is_not_the_default() {
         Err(SavedPlanError::Digest)
     ));
 }
+
+/// A person invited by hand into `account_id` (a live id).
+fn by_hand(account_id: &str, email: &str, role: Role) -> crate::live::User {
+    crate::live::User {
+        id: format!("usr_{email}"),
+        account_id: account_id.into(),
+        email: email.into(),
+        name: "By Hand".into(),
+        role,
+        status: UserStatus::Active,
+        etag: format!("\"{email}\""),
+    }
+}
+
+/// `--accept-unmanaged` accepts unlisted accounts, the admins inside them included (still
+/// counted and listed as access risks), and unlisted members; never an unmanaged admin of the
+/// partner or of a managed account, which takes accepting admins too.
+#[test]
+fn accepting_unmanaged_objects_never_accepts_an_admin_of_a_managed_account_silently() {
+    let mut live = applied_acme();
+    let fabrikam = live_account(&mut live, "fabrikam").id.clone();
+    let contoso = live_account(&mut live, "contoso").id.clone();
+    for i in 0..5 {
+        let email = format!("admin{i}@fabrikam.example");
+        live.users.push(by_hand(&fabrikam, &email, Role::Admin));
+    }
+    live.users
+        .push(by_hand(&fabrikam, "desk@fabrikam.example", Role::Member));
+    live.users
+        .push(by_hand(&contoso, "temp@contoso.example", Role::Member));
+    let mut d = acme();
+    d.customers.remove(1); // fabrikam, with its admin Ravi and the five above
+    let p = plan(&d, &live, Options::default()).unwrap();
+    assert!(p.is_empty());
+    assert_eq!(p.unmanaged_admins(), 6);
+    let risks: Vec<&str> = p
+        .unmanaged
+        .iter()
+        .filter(|u| u.is_admin())
+        .map(|u| u.account_address())
+        .collect();
+    assert_eq!(risks, ["customer.fabrikam"; 6]);
+    assert!(p.unmanaged_admins_on_managed().is_empty());
+    let drift = |p: &Plan| {
+        [
+            Accept::Nothing,
+            Accept::Unmanaged,
+            Accept::UnmanagedAndAdmins,
+        ]
+        .map(|a| p.has_drift(a))
+    };
+    assert_eq!(drift(&p), [true, false, false]);
+
+    for (account, email) in [
+        (live.partner.id.clone(), "root@acme.example"),
+        (contoso, "intruder@evil.example"),
+    ] {
+        let mut live = live.clone();
+        live.users.push(by_hand(&account, email, Role::Admin));
+        let p = plan(&d, &live, Options::default()).unwrap();
+        assert!(p.is_empty());
+        assert_eq!(p.unmanaged_admins(), 7);
+        let on_managed: Vec<&str> = p
+            .unmanaged_admins_on_managed()
+            .iter()
+            .map(|u| u.address.as_str())
+            .collect();
+        let address = if email == "root@acme.example" {
+            "partner.user[root@acme.example]"
+        } else {
+            "customer.contoso.user[intruder@evil.example]"
+        };
+        assert_eq!(on_managed, [address]);
+        assert_eq!(drift(&p), [true, true, false], "{email}");
+    }
+}

@@ -164,7 +164,7 @@ fn expired_invitation_is_resent_after_a_role_change() {
 #[test]
 fn drift_is_operations_or_unmanaged_objects_unless_accepted() {
     let live = applied_acme();
-    let drift = |p: &Plan| (p.has_drift(false), p.has_drift(true));
+    let drift = |p: &Plan| (p.has_drift(Accept::Nothing), p.has_drift(Accept::Unmanaged));
     let converged = plan(&acme(), &live, Options::default()).unwrap();
     assert_eq!(drift(&converged), (false, false));
     let mut d = acme();
@@ -208,12 +208,15 @@ fn removed_customer_is_unmanaged_unless_pruned_children_first() {
     assert!(p.is_empty());
     let unmanaged: Vec<&str> = p.unmanaged.iter().map(|u| u.address.as_str()).collect();
     // contoso is protected in acme (label recorded on create), so it is kept even from
-    // --prune-accounts, and so is everything above its protected descendants.
+    // --prune-accounts, and so is everything above its protected descendants. Their admins
+    // are listed after them.
     assert_eq!(
         unmanaged,
         [
             "customer.contoso",
+            "customer.contoso.user[jane@contoso.example]",
             "network.contoso-network",
+            "network.contoso-network.user[network-admin@contoso.example]",
             "sub_account.contoso-paris",
             "sub_account.contoso-lyon"
         ]
@@ -233,8 +236,21 @@ fn removed_customer_is_unmanaged_unless_pruned_children_first() {
         ]
     );
     assert_eq!(p.operations[2].depends_on, vec![0, 1]);
-    assert_eq!(p.unmanaged.len(), 1);
-    assert_eq!(p.unmanaged[0].reason, "protected (never deleted)");
+    let kept: Vec<(&str, &str)> = p
+        .unmanaged
+        .iter()
+        .map(|u| (u.address.as_str(), u.reason.as_str()))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("customer.contoso", "protected (never deleted)"),
+            (
+                "customer.contoso.user[jane@contoso.example]",
+                "admin of an account not in the configuration"
+            )
+        ]
+    );
 }
 
 #[test]

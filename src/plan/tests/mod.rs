@@ -1,12 +1,13 @@
 //! Unit and property tests of the pure planner, with an in-memory executor: matching and
 //! actions here, adoption in `adoption.rs`, access changes in `access.rs`, guards in
-//! `guards.rs`, convergence properties in `convergence.rs`, the stable JSON form of operations
-//! in `wire.rs`.
+//! `guards.rs`, convergence properties in `convergence.rs`, the deletion guard's property in
+//! `removals.rs`, the stable JSON form of operations in `wire.rs`.
 
 mod access;
 mod adoption;
 mod convergence;
 mod guards;
+mod removals;
 mod wire;
 
 use std::collections::BTreeMap;

@@ -102,10 +102,16 @@ pub struct PlanFlags {
     #[arg(long)]
     pub prune_accounts: bool,
     /// Refuse to delete more than this percentage of accounts, users or services (once a class
-    /// has at least 10 live objects).
+    /// has at least 10 live objects). What a deleted account holds counts: its users,
+    /// invitations and services, and its child accounts.
     #[arg(long, default_value_t = plan::DEFAULT_MAX_DELETE_PERCENT, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
     pub max_delete_percent: u32,
-    /// Override the delete-percentage guard.
+    /// Refuse to update more than this percentage of accounts (field updates, adoptions that
+    /// change fields), users (name or role) or services (settings), once a class has at least
+    /// 10 live objects.
+    #[arg(long, default_value_t = plan::DEFAULT_MAX_UPDATE_PERCENT, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub max_update_percent: u32,
+    /// Override the delete- and update-percentage guards.
     #[arg(long)]
     pub force: bool,
     /// Plan only this account (an address such as `customer.contoso`, or `partner` for the
@@ -125,6 +131,7 @@ impl PlanFlags {
             prune: self.prune || self.prune_accounts,
             prune_accounts: self.prune_accounts,
             max_delete_percent: self.max_delete_percent,
+            max_update_percent: self.max_update_percent,
             force: self.force,
             refuse_near_misses: self.refuse_near_misses,
         }
@@ -148,9 +155,15 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// With --detailed-exitcode: accept unmanaged live objects (exit 0 when only they differ),
-    /// for a configuration that manages part of the estate on purpose.
+    /// for a configuration that manages part of the estate on purpose. Unmanaged admins of the
+    /// partner or of accounts the configuration manages are not accepted (exit 2); admins
+    /// inside unmanaged accounts are, and are still listed as access risks.
     #[arg(long)]
     pub accept_unmanaged: bool,
+    /// With --accept-unmanaged: accept unmanaged admins of the partner and of accounts the
+    /// configuration manages too (people with access the configuration does not grant).
+    #[arg(long, requires = "accept_unmanaged")]
+    pub accept_unmanaged_admins: bool,
     #[command(flatten)]
     pub flags: PlanFlags,
 }
@@ -167,7 +180,7 @@ pub struct ApplyArgs {
     pub paths: Vec<PathBuf>,
     /// Execute a plan saved by `plan -o FILE` (with its saved options), or refuse if stale, or
     /// for another partner or endpoint. Options that lowered a guard when it was saved
-    /// (--force, a raised --max-delete-percent) must be given again.
+    /// (--force, a raised --max-delete-percent or --max-update-percent) must be given again.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
     /// Do not ask for confirmation.

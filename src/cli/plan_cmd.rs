@@ -280,12 +280,37 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
         report_refusals(&r);
         return Ok(EXIT_ERROR);
     }
-    Ok(
-        if args.detailed_exitcode && plan.has_drift(args.accept_unmanaged) {
-            EXIT_CHANGES
-        } else {
-            EXIT_OK
-        },
+    if !args.detailed_exitcode {
+        return Ok(EXIT_OK);
+    }
+    let accept = match (args.accept_unmanaged, args.accept_unmanaged_admins) {
+        (false, _) => plan::Accept::Nothing,
+        (true, false) => plan::Accept::Unmanaged,
+        (true, true) => plan::Accept::UnmanagedAndAdmins,
+    };
+    if !plan.has_drift(accept) {
+        return Ok(EXIT_OK);
+    }
+    if plan.is_empty() && accept == plan::Accept::Unmanaged {
+        output::note(&unaccepted_admins(&plan));
+    }
+    Ok(EXIT_CHANGES)
+}
+
+/// Why `--accept-unmanaged` left the exit code at 2 for a plan without operations: the
+/// unmanaged admins of the partner and of managed accounts, named.
+fn unaccepted_admins(plan: &plan::Plan) -> String {
+    let admins = plan.unmanaged_admins_on_managed();
+    let names: Vec<String> = admins
+        .iter()
+        .map(|u| match &u.object {
+            plan::UnmanagedObject::User { email, account, .. } => format!("{email} on {account}"),
+            _ => u.address.clone(),
+        })
+        .collect();
+    format!(
+        "Exit code 2: --accept-unmanaged does not accept unmanaged admins of the partner or of accounts the configuration manages: {}. List them in the configuration or remove them, or pass --accept-unmanaged-admins as well to accept them.",
+        names.join(", ")
     )
 }
 

@@ -1,23 +1,47 @@
-//! Stage `plan`, safety guards: refusals that stop an apply before any write, each
+//! Stage `plan`, safety guards: refusals that stop an apply before any write (the share of a
+//! class deleted or updated, the last partner admin, what may not be managed), each
 //! naming its counts and the flag that overrides it (if any). Pure.
 
 use std::collections::HashSet;
 
-use super::{AccountRef, Action, Change, Plan};
+use super::{AccountFields, AccountRef, Action, Change, Plan};
 use crate::vocab::{AccountKind, Role};
 
 /// A reason to refuse the plan.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    /// Too large a share of a class would be deleted.
+    /// Too large a share of a class would be deleted, what account deletions remove with them
+    /// included.
     #[error(
-        "deleting {deletes} of {live} {class} ({percent}%) exceeds --max-delete-percent {max}; check the configuration, or pass --force (or raise --max-delete-percent) if this is intended"
+        "{}; check the configuration, or pass --force (or raise --max-delete-percent) if this is intended",
+        deleting(.class, *.deletes, *.live, *.percent, *.max, .cascades)
     )]
     DeleteThreshold {
         /// `accounts`, `users` or `services`.
         class: &'static str,
-        /// Planned deletions.
+        /// Objects of the class the plan removes: by removals, and with the accounts it
+        /// deletes.
         deletes: usize,
+        /// Live objects of the class.
+        live: usize,
+        /// Rounded-up percentage.
+        percent: usize,
+        /// The limit in force.
+        max: u32,
+        /// The account deletions that remove objects of the class with them: each account's
+        /// address and how many, most first (empty for the accounts themselves: each deleted
+        /// account is its own operation).
+        cascades: Vec<(String, usize)>,
+    },
+    /// Too large a share of a class would be updated.
+    #[error(
+        "updating {updates} of {live} {class} ({percent}%) exceeds --max-update-percent {max}; check the configuration, or pass --force (or raise --max-update-percent) if this is intended"
+    )]
+    UpdateThreshold {
+        /// `accounts`, `users` or `services`.
+        class: &'static str,
+        /// Planned updates.
+        updates: usize,
         /// Live objects of the class.
         live: usize,
         /// Rounded-up percentage.
@@ -91,35 +115,169 @@ impl std::fmt::Display for Refusals {
 }
 
 /// Classes are guarded once they have this many live objects.
-const GUARD_MIN_LIVE: usize = 10;
+pub(super) const GUARD_MIN_LIVE: usize = 10;
+
+/// The first words of a delete-threshold refusal: how many objects of `class` go, and, when
+/// account deletions take some with them, which accounts.
+fn deleting(
+    class: &str,
+    deletes: usize,
+    live: usize,
+    percent: usize,
+    max: u32,
+    cascades: &[(String, usize)],
+) -> String {
+    const NAMED: usize = 3;
+    let share = format!("{deletes} of {live} {class} ({percent}%)");
+    let direct = deletes.saturating_sub(cascades.iter().map(|(_, n)| n).sum());
+    match cascades {
+        [] => return format!("deleting {share} exceeds --max-delete-percent {max}"),
+        [(address, _)] if direct == 0 => {
+            return format!(
+                "deleting {address} removes {share}, which exceeds --max-delete-percent {max}"
+            );
+        }
+        _ => {}
+    }
+    let mut accounts: Vec<String> = cascades
+        .iter()
+        .take(NAMED)
+        .map(|(address, n)| format!("{address} ({n})"))
+        .collect();
+    if let Some(rest) = cascades.get(NAMED..).filter(|r| !r.is_empty()) {
+        let n: usize = rest.iter().map(|(_, n)| n).sum();
+        accounts.push(format!("{} more account(s) ({n})", rest.len()));
+    }
+    let accounts = match accounts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, init)) => format!("{} and {last}", init.join(", ")),
+        None => String::new(),
+    };
+    let plus = if direct > 0 {
+        format!(", plus {direct} removed directly,")
+    } else {
+        String::new()
+    };
+    format!("deleting {accounts}{plus} removes {share}, which exceeds --max-delete-percent {max}")
+}
+
+/// How many objects of a class a plan removes (or updates), of how many live ones.
+struct Tally {
+    class: &'static str,
+    live: usize,
+    count: usize,
+    /// The account deletions that remove objects of the class with them, as in
+    /// [`Refusal::DeleteThreshold`].
+    cascades: Vec<(String, usize)>,
+}
+
+impl Tally {
+    fn new(class: &'static str, live: usize) -> Self {
+        Tally {
+            class,
+            live,
+            count: 0,
+            cascades: Vec::new(),
+        }
+    }
+
+    /// Counts `n` objects deleted with the account at `address`.
+    fn cascade(&mut self, address: &str, n: usize) {
+        if n > 0 {
+            self.count += n;
+            self.cascades.push((address.to_string(), n));
+        }
+    }
+
+    /// Is the count more than `max` percent of a guarded class?
+    fn exceeds(&self, max: u32) -> bool {
+        self.live >= GUARD_MIN_LIVE && self.count * 100 > self.live * max as usize
+    }
+
+    fn percent(&self) -> usize {
+        (self.count * 100).div_ceil(self.live)
+    }
+}
+
+/// What the plan removes of accounts, users and services. Deleting an account removes its
+/// users, invitations and services with it (its child accounts are deletions of their own);
+/// the planner lists no removal of a user or service of an account it deletes, so nothing
+/// counts twice.
+fn removals(plan: &Plan) -> [Tally; 3] {
+    let mut accounts = Tally::new("accounts", plan.live.accounts);
+    let mut users = Tally::new("users", plan.live.users);
+    let mut services = Tally::new("services", plan.live.services);
+    for o in &plan.operations {
+        match &o.change {
+            Change::Delete {
+                users: u,
+                services: s,
+                ..
+            } => {
+                accounts.count += 1;
+                users.cascade(&o.address, *u);
+                services.cascade(&o.address, *s);
+            }
+            Change::RemoveUser { .. } | Change::Revoke { .. } => users.count += 1,
+            Change::RemoveService { .. } => services.count += 1,
+            _ => {}
+        }
+    }
+    for t in [&mut users, &mut services] {
+        t.cascades
+            .sort_by(|(a, m), (b, n)| n.cmp(m).then_with(|| a.cmp(b)));
+    }
+    [accounts, users, services]
+}
+
+/// What the plan updates of accounts (their fields), users (name or role) and services
+/// (settings). An adoption counts when it changes fields besides setting the key: adopting
+/// accounts as they are changes nothing people see. Re-sending an invitation is no update.
+fn updates(plan: &Plan) -> [Tally; 3] {
+    let mut accounts = Tally::new("accounts", plan.live.accounts);
+    let mut users = Tally::new("users", plan.live.users);
+    let mut services = Tally::new("services", plan.live.services);
+    for o in &plan.operations {
+        match &o.change {
+            Change::Update { .. } => accounts.count += 1,
+            Change::Adopt { before, after, .. }
+                if !AccountFields::diff(before, after).is_empty() =>
+            {
+                accounts.count += 1;
+            }
+            Change::UpdateUser { .. } => users.count += 1,
+            Change::UpdateService { .. } => services.count += 1,
+            _ => {}
+        }
+    }
+    [accounts, users, services]
+}
 
 pub(super) fn check(plan: &Plan) -> Result<(), Refusals> {
     let mut out = Vec::new();
     if !plan.options.force {
-        let classes = [
-            ("accounts", plan.live.accounts, &[Action::Delete][..]),
-            (
-                "users",
-                plan.live.users,
-                &[Action::RemoveUser, Action::Revoke][..],
-            ),
-            ("services", plan.live.services, &[Action::RemoveService][..]),
-        ];
-        for (class, live, actions) in classes {
-            let deletes = plan
-                .operations
-                .iter()
-                .filter(|o| actions.contains(&o.action()))
-                .count();
-            if live >= GUARD_MIN_LIVE
-                && deletes * 100 > live * plan.options.max_delete_percent as usize
-            {
+        let max = plan.options.max_delete_percent;
+        for t in removals(plan) {
+            if t.exceeds(max) {
                 out.push(Refusal::DeleteThreshold {
-                    class,
-                    deletes,
-                    live,
-                    percent: (deletes * 100).div_ceil(live),
-                    max: plan.options.max_delete_percent,
+                    class: t.class,
+                    deletes: t.count,
+                    live: t.live,
+                    percent: t.percent(),
+                    max,
+                    cascades: t.cascades,
+                });
+            }
+        }
+        let max = plan.options.max_update_percent;
+        for t in updates(plan) {
+            if t.exceeds(max) {
+                out.push(Refusal::UpdateThreshold {
+                    class: t.class,
+                    updates: t.count,
+                    live: t.live,
+                    percent: t.percent(),
+                    max,
                 });
             }
         }

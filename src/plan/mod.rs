@@ -24,7 +24,7 @@ mod saved;
 mod settings;
 mod target;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -127,6 +127,20 @@ pub enum UnmanagedObject {
     },
 }
 
+/// Which live objects the configuration does not list are accepted as no drift
+/// (`plan --detailed-exitcode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Accept {
+    /// None: any unmanaged object is drift.
+    #[default]
+    Nothing,
+    /// Unmanaged accounts (with what they hold) and members; not unmanaged admins of the
+    /// partner or of the accounts the configuration manages.
+    Unmanaged,
+    /// Every unmanaged object, those admins included.
+    UnmanagedAndAdmins,
+}
+
 /// Planning switches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Options {
@@ -134,9 +148,18 @@ pub struct Options {
     pub prune: bool,
     /// Also delete unmanaged accounts (children first; protected ones never).
     pub prune_accounts: bool,
-    /// Refuse to delete more than this percentage of a class (with ≥ 10 live objects).
+    /// Refuse to delete more than this percentage of a class (with ≥ 10 live objects), what
+    /// account deletions remove with them included.
     pub max_delete_percent: u32,
-    /// Override the delete-percentage guard.
+    /// Refuse to update more than this percentage of a class (with ≥ 10 live objects). Plans
+    /// saved before it existed read as the default; the default is left out of saved plans,
+    /// so that their digests stay what they were.
+    #[serde(
+        default = "default_max_update_percent",
+        skip_serializing_if = "is_default_max_update_percent"
+    )]
+    pub max_update_percent: u32,
+    /// Override the delete- and update-percentage guards.
     pub force: bool,
     /// Refuse a plan that creates an account looking like an unmanaged live one.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -146,12 +169,24 @@ pub struct Options {
 /// Default of `--max-delete-percent`.
 pub const DEFAULT_MAX_DELETE_PERCENT: u32 = 25;
 
+/// Default of `--max-update-percent`.
+pub const DEFAULT_MAX_UPDATE_PERCENT: u32 = 30;
+
+fn default_max_update_percent() -> u32 {
+    DEFAULT_MAX_UPDATE_PERCENT
+}
+
+fn is_default_max_update_percent(n: &u32) -> bool {
+    *n == DEFAULT_MAX_UPDATE_PERCENT
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
             prune: false,
             prune_accounts: false,
             max_delete_percent: DEFAULT_MAX_DELETE_PERCENT,
+            max_update_percent: DEFAULT_MAX_UPDATE_PERCENT,
             force: false,
             refuse_near_misses: false,
         }
@@ -221,15 +256,36 @@ impl Plan {
         self.operations.is_empty()
     }
 
-    /// Unmanaged admins: people with access the configuration does not grant.
+    /// Unmanaged admins: people with access the configuration does not grant (inside
+    /// unmanaged accounts too).
     pub fn unmanaged_admins(&self) -> usize {
         self.unmanaged.iter().filter(|u| u.is_admin()).count()
     }
 
-    /// Does the live state differ from the configuration: operations to perform, or (unless
-    /// `accept_unmanaged`) live objects the configuration does not list?
-    pub fn has_drift(&self, accept_unmanaged: bool) -> bool {
-        !self.is_empty() || (!accept_unmanaged && !self.unmanaged.is_empty())
+    /// The unmanaged admins of the partner and of the accounts the configuration manages (not
+    /// those inside an account it leaves unmanaged).
+    pub fn unmanaged_admins_on_managed(&self) -> Vec<&Unmanaged> {
+        let unmanaged_accounts: HashSet<&str> = self
+            .unmanaged
+            .iter()
+            .filter(|u| matches!(u.object, UnmanagedObject::Account { .. }))
+            .map(|u| u.address.as_str())
+            .collect();
+        self.unmanaged
+            .iter()
+            .filter(|u| u.is_admin() && !unmanaged_accounts.contains(u.account_address()))
+            .collect()
+    }
+
+    /// Does the live state differ from the configuration: operations to perform, or live
+    /// objects the configuration does not list that `accept` does not accept?
+    pub fn has_drift(&self, accept: Accept) -> bool {
+        !self.is_empty()
+            || match accept {
+                Accept::Nothing => !self.unmanaged.is_empty(),
+                Accept::Unmanaged => !self.unmanaged_admins_on_managed().is_empty(),
+                Accept::UnmanagedAndAdmins => false,
+            }
     }
 
     /// Number of operations per action, in [`Action::ALL`] order, zeros left out.

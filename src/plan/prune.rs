@@ -1,6 +1,6 @@
-//! Stage `plan`, unmanaged accounts: live accounts no desired account matched are listed, or
-//! with `--prune-accounts` deleted children-first (never protected ones, nor their ancestors,
-//! nor the ancestors of managed accounts). Pure.
+//! Stage `plan`, unmanaged accounts: live accounts no desired account matched are listed (with
+//! their admins, an access risk), or with `--prune-accounts` deleted children-first (never
+//! protected ones, nor their ancestors, nor the ancestors of managed accounts). Pure.
 
 use std::collections::{HashMap, HashSet};
 
@@ -8,8 +8,8 @@ use super::operation::{Change, Operation, UserRef};
 use super::planner::{Planner, live_ref};
 use super::{Unmanaged, UnmanagedObject};
 use crate::live;
-use crate::vocab::PROTECT_LABEL;
 use crate::vocab::rules::email_key;
+use crate::vocab::{PROTECT_LABEL, Role, UserStatus};
 
 fn is_protected(a: &live::Account) -> bool {
     a.labels.get(PROTECT_LABEL).is_some_and(|v| v == "true")
@@ -49,12 +49,10 @@ impl<'l> Planner<'l> {
         }
         if !self.options.prune_accounts {
             let reason = "not in the configuration (--prune-accounts deletes it)";
-            let listed: Vec<Unmanaged> = unmatched
-                .iter()
-                .map(|a| self.unmanaged_account(a, reason))
-                .collect();
-            self.unmanaged.extend(listed);
             for a in unmatched {
+                let u = self.unmanaged_account(a, reason);
+                self.unmanaged.push(u);
+                self.admins_of_unmanaged(a);
                 self.logins_follow(a);
             }
             return;
@@ -73,11 +71,42 @@ impl<'l> Planner<'l> {
                 };
                 let u = self.unmanaged_account(a, reason);
                 self.unmanaged.push(u);
+                self.admins_of_unmanaged(a);
                 self.logins_follow(a);
                 continue;
             }
             let i = self.delete(a, &delete_op);
             delete_op.insert(a.id.as_str(), i);
+        }
+    }
+
+    /// The admins (and admins' invitations) of an account that stays unmanaged, listed after
+    /// it: people with access the configuration does not grant, as an admin invited by hand
+    /// into a managed account is.
+    fn admins_of_unmanaged(&mut self, a: &live::Account) {
+        let account = live_ref(a);
+        let admins = self.ix.users_by_account.get(a.id.as_str());
+        for u in admins
+            .into_iter()
+            .flatten()
+            .filter(|u| u.role == Role::Admin)
+        {
+            let class = match u.status {
+                UserStatus::Active => "user",
+                UserStatus::Invited | UserStatus::Expired => "invitation",
+            };
+            self.unmanaged.push(Unmanaged {
+                address: account.user_address(&u.email),
+                class: class.to_string(),
+                reason: "admin of an account not in the configuration".to_string(),
+                object: UnmanagedObject::User {
+                    email: u.email.clone(),
+                    name: u.name.clone(),
+                    role: u.role,
+                    status: u.status,
+                    account: account.address(),
+                },
+            });
         }
     }
 

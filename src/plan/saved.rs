@@ -16,7 +16,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::{
-    ClassCounts, DEFAULT_MAX_DELETE_PERCENT, NearMiss, Operation, Options, Plan, Unmanaged,
+    ClassCounts, DEFAULT_MAX_DELETE_PERCENT, DEFAULT_MAX_UPDATE_PERCENT, NearMiss, Operation,
+    Options, Plan, Unmanaged,
 };
 use crate::config::Source;
 use crate::live::{Limits, PartnerInfo};
@@ -244,6 +245,14 @@ pub const GUARD_OPTIONS: &[GuardOption] = &[
                 .then(|| format!("--max-delete-percent {}", o.max_delete_percent))
         },
         lowers: |o| o.max_delete_percent > DEFAULT_MAX_DELETE_PERCENT,
+    },
+    GuardOption {
+        flag: "--max-update-percent",
+        given: |o| {
+            (o.max_update_percent != DEFAULT_MAX_UPDATE_PERCENT)
+                .then(|| format!("--max-update-percent {}", o.max_update_percent))
+        },
+        lowers: |o| o.max_update_percent > DEFAULT_MAX_UPDATE_PERCENT,
     },
 ];
 
@@ -520,6 +529,7 @@ impl SavedPlan {
             refuse_near_misses: _,
             force: _,
             max_delete_percent: _,
+            max_update_percent: _,
         } = given;
         let errors: Vec<OptionError> = GUARD_OPTIONS
             .iter()

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::JSON_FORMAT_VERSION;
-use crate::plan::{Plan, Refusals};
+use crate::plan::{Options, Plan, Refusals};
 use crate::provider::Target;
 
 /// The JSON format (`format_version` "1"), documented in the README.
@@ -35,7 +35,7 @@ pub fn json(plan: &Plan, target: &Target, refusals: Option<&Refusals>) -> String
             "embedded": target.embedded,
             "partner": plan.partner,
         },
-        "options": plan.options,
+        "options": options(&plan.options),
         "summary": {
             "changes": !plan.is_empty(),
             "writes": plan.writes(),
@@ -75,4 +75,23 @@ pub fn json(plan: &Plan, target: &Target, refusals: Option<&Refusals>) -> String
     let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
     s.push('\n');
     s
+}
+
+/// The planning options, every guard's limit included (a saved plan leaves out a default one).
+fn options(options: &Options) -> Value {
+    let Value::Object(fields) = serde_json::to_value(options).expect("options serialize") else {
+        unreachable!("options serialize as an object");
+    };
+    let mut out = serde_json::Map::new();
+    for (k, v) in fields {
+        let next = k == "max_delete_percent";
+        out.insert(k, v);
+        if next {
+            out.insert(
+                "max_update_percent".into(),
+                json!(options.max_update_percent),
+            );
+        }
+    }
+    Value::Object(out)
 }

@@ -112,6 +112,24 @@ fn guard_delete_threshold() {
     snapshot_all("guard_delete_threshold", &p);
 }
 
+/// Deleting two customers removes their users with them: the refusal names the accounts.
+#[test]
+fn guard_delete_cascade() {
+    let mut d = acme();
+    d.customers.truncate(1); // fabrikam and northwind go, with their users
+    let p = plan(
+        &d,
+        &applied_acme(),
+        Options {
+            prune_accounts: true,
+            prune: true,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    snapshot_all("guard_delete_cascade", &p);
+}
+
 #[test]
 fn guard_last_partner_admin() {
     let mut live = applied_acme();

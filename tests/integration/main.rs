@@ -7,6 +7,7 @@ mod catalog;
 mod ci_examples;
 mod endpoint;
 mod export;
+mod guards;
 mod hostile;
 mod layers;
 mod limits;

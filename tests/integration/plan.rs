@@ -207,10 +207,90 @@ async fn unmanaged_objects_are_drift_unless_accepted() {
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["summary"]["unmanaged_admins"], 1);
     assert_eq!(v["unmanaged"][0]["access_risk"], true);
-    plan_against(&sb, &token)
+    // An admin on a managed account is not accepted with the rest of the unmanaged objects.
+    let run = plan_against(&sb, &token)
         .args([&acme(), "--detailed-exitcode", "--accept-unmanaged"])
         .run()
+        .code(2);
+    run.stderr_contains("Exit code 2: --accept-unmanaged does not accept unmanaged admins of the partner or of accounts the configuration manages: intruder@evil.example on customer.contoso. List them in the configuration or remove them, or pass --accept-unmanaged-admins as well to accept them.");
+    plan_against(&sb, &token)
+        .args([&acme(), "--detailed-exitcode", "--accept-unmanaged"])
+        .arg("--accept-unmanaged-admins")
+        .run()
         .success();
+}
+
+/// `--accept-unmanaged` accepts customers the configuration does not list, the admins invited
+/// into them included (counted and listed as access risks all the same), but not an admin
+/// invited by hand at the partner: that takes `--accept-unmanaged-admins` too.
+#[tokio::test(flavor = "multi_thread")]
+async fn unmanaged_admins_of_the_partner_are_never_accepted_silently() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let api = crate::support::Api::new(&sb.url, &token);
+    let stray = api.customer("stray").await;
+    let stray_id = stray["id"].as_str().unwrap();
+    for i in 0..6 {
+        let body = serde_json::json!({"email": format!("admin{i}@stray.example"), "name": "Stray Admin", "role": "admin"});
+        api.post(&format!("/v1/accounts/{stray_id}/users"), body)
+            .await
+            .status_ok(201, "User");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("p.yaml");
+    std::fs::write(&cfg, "version: 1\npartner: { name: Acme Partners }\n").unwrap();
+    let accept = ["--detailed-exitcode", "--accept-unmanaged"];
+    let run = plan_against(&sb, &token)
+        .arg(&cfg)
+        .args(accept)
+        .args(["--format", "json"])
+        .run()
+        .success();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["summary"]["unmanaged_admins"], 6);
+    let risks: Vec<&str> = v["unmanaged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["access_risk"] == true)
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(risks.len(), 6, "{risks:?}");
+    plan_against(&sb, &token)
+        .arg(&cfg)
+        .arg("--detailed-exitcode")
+        .run()
+        .code(2);
+    // Someone invites an admin at the partner by hand.
+    let partner = api.get("/v1/partner").await.ok("Partner");
+    let body = serde_json::json!({"email": "root@evil.example", "name": "Root", "role": "admin"});
+    api.post(
+        &format!("/v1/accounts/{}/users", partner["id"].as_str().unwrap()),
+        body,
+    )
+    .await
+    .status_ok(201, "User");
+    let run = plan_against(&sb, &token)
+        .arg(&cfg)
+        .args(accept)
+        .run()
+        .code(2);
+    run.stdout_contains("invitation root@evil.example \"Root\" (admin, invited) on partner [access risk: unmanaged admin]");
+    run.stderr_contains("root@evil.example on partner. List them in the configuration or remove them, or pass --accept-unmanaged-admins as well to accept them.");
+    assert!(!run.stderr.contains("stray.example"), "{}", run.stderr);
+    plan_against(&sb, &token)
+        .arg(&cfg)
+        .args(accept)
+        .arg("--accept-unmanaged-admins")
+        .run()
+        .success();
+    // Accepting admins without accepting unmanaged objects is a usage error.
+    plan_against(&sb, &token)
+        .arg(&cfg)
+        .args(["--detailed-exitcode", "--accept-unmanaged-admins"])
+        .run()
+        .code(1)
+        .stderr_contains("--accept-unmanaged");
 }
 
 #[tokio::test(flavor = "multi_thread")]

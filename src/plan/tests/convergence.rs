@@ -106,7 +106,7 @@ fn customer(i: usize) -> impl Strategy<Value = Customer> {
         })
 }
 
-fn desired_state() -> impl Strategy<Value = Desired> {
+pub(super) fn desired_state() -> impl Strategy<Value = Desired> {
     (
         users(),
         proptest::collection::vec(any::<bool>(), 4),
@@ -133,7 +133,7 @@ fn desired_state() -> impl Strategy<Value = Desired> {
 
 /// A live state: some other desired state applied, then drift (expired or accepted
 /// invitations, keys dropped from leaf accounts so adoption happens).
-fn live_state() -> impl Strategy<Value = Snapshot> {
+pub(super) fn live_state() -> impl Strategy<Value = Snapshot> {
     (desired_state(), proptest::collection::vec(0u8..4, 0..40)).prop_map(|(d, drift)| {
         let empty = empty_live();
         let p = plan(&d, &empty, Options::default()).expect("plannable");

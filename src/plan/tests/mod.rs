@@ -1,12 +1,13 @@
 //! Unit and property tests of the pure planner, with an in-memory executor: matching and
 //! actions here, adoption in `adoption.rs`, access changes in `access.rs`, guards in
-//! `guards.rs`, convergence properties in `convergence.rs`, the stable JSON form of operations
-//! in `wire.rs`.
+//! `guards.rs`, convergence properties in `convergence.rs`, the deletion guard's property in
+//! `removals.rs`, the stable JSON form of operations in `wire.rs`.
 
 mod access;
 mod adoption;
 mod convergence;
 mod guards;
+mod removals;
 mod wire;
 
 use std::collections::BTreeMap;
@@ -164,7 +165,7 @@ fn expired_invitation_is_resent_after_a_role_change() {
 #[test]
 fn drift_is_operations_or_unmanaged_objects_unless_accepted() {
     let live = applied_acme();
-    let drift = |p: &Plan| (p.has_drift(false), p.has_drift(true));
+    let drift = |p: &Plan| (p.has_drift(Accept::Nothing), p.has_drift(Accept::Unmanaged));
     let converged = plan(&acme(), &live, Options::default()).unwrap();
     assert_eq!(drift(&converged), (false, false));
     let mut d = acme();
@@ -208,12 +209,15 @@ fn removed_customer_is_unmanaged_unless_pruned_children_first() {
     assert!(p.is_empty());
     let unmanaged: Vec<&str> = p.unmanaged.iter().map(|u| u.address.as_str()).collect();
     // contoso is protected in acme (label recorded on create), so it is kept even from
-    // --prune-accounts, and so is everything above its protected descendants.
+    // --prune-accounts, and so is everything above its protected descendants. Their admins
+    // are listed after them.
     assert_eq!(
         unmanaged,
         [
             "customer.contoso",
+            "customer.contoso.user[jane@contoso.example]",
             "network.contoso-network",
+            "network.contoso-network.user[network-admin@contoso.example]",
             "sub_account.contoso-paris",
             "sub_account.contoso-lyon"
         ]
@@ -233,8 +237,21 @@ fn removed_customer_is_unmanaged_unless_pruned_children_first() {
         ]
     );
     assert_eq!(p.operations[2].depends_on, vec![0, 1]);
-    assert_eq!(p.unmanaged.len(), 1);
-    assert_eq!(p.unmanaged[0].reason, "protected (never deleted)");
+    let kept: Vec<(&str, &str)> = p
+        .unmanaged
+        .iter()
+        .map(|u| (u.address.as_str(), u.reason.as_str()))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("customer.contoso", "protected (never deleted)"),
+            (
+                "customer.contoso.user[jane@contoso.example]",
+                "admin of an account not in the configuration"
+            )
+        ]
+    );
 }
 
 #[test]
@@ -264,8 +281,17 @@ fn unprotected_removed_customer_is_deleted_with_prune_accounts() {
         },
     )
     .unwrap();
-    // 4 of 6 accounts, but a class is guarded only from 10 live objects on.
-    assert!(p.check_safety().is_ok());
+    // 4 of 6 accounts, but a class is guarded only from 10 live objects on; the users the
+    // accounts hold go with them, and they are 10.
+    let r = p.check_safety().unwrap_err();
+    let refused: Vec<(&str, usize)> =
+        r.0.iter()
+            .filter_map(|r| match r {
+                Refusal::DeleteThreshold { class, deletes, .. } => Some((*class, *deletes)),
+                _ => None,
+            })
+            .collect();
+    assert_eq!(refused, [("users", 5)], "{r}");
 }
 
 #[test]

@@ -99,11 +99,20 @@ pub fn restrict(
         .filter(|n| inside(&n.address))
         .collect();
     let access = super::access::changes(live, &operations, &plan.addresses);
+    // The manage gate refuses the changes the targeted plan still makes, no others.
+    let kept: HashSet<&str> = operations.iter().map(|o| o.address.as_str()).collect();
+    let closed = plan
+        .closed
+        .iter()
+        .filter(|(_, change)| kept.contains(change.as_str()))
+        .cloned()
+        .collect();
     Ok(Plan {
         access,
         operations,
         unmanaged,
         near_misses,
+        closed,
         targets: targets.to_vec(),
         ..plan
     })
@@ -207,6 +216,37 @@ mod tests {
             e.to_string(),
             "--target customer.contso: no such account in the configuration or the live state; did you mean customer.contoso?"
         );
+    }
+
+    /// A customer that may not be managed refuses the changes inside it, and a plan targeted
+    /// elsewhere makes none of them: it is not refused for them.
+    #[test]
+    fn a_target_elsewhere_is_not_refused_for_a_customer_that_may_not_be_managed() {
+        let mut d = acme();
+        let mut live = applied_acme();
+        for c in &mut d.customers {
+            c.users.push(crate::config::User {
+                email: format!("new@{}.example", c.key),
+                name: "New".into(),
+                role: crate::vocab::Role::Member,
+            });
+        }
+        live.accounts
+            .iter_mut()
+            .find(|a| a.external_key.as_deref() == Some("contoso"))
+            .unwrap()
+            .manageable = false;
+        let full = plan(&d, &live, Options::default()).unwrap();
+        assert!(full.check_safety().is_err());
+        let only = |target: &str| restrict(full.clone(), &d, &live, &[target.to_string()]).unwrap();
+        let elsewhere = only("customer.fabrikam");
+        assert!(!elsewhere.operations.is_empty());
+        assert!(
+            elsewhere.check_safety().is_ok(),
+            "{:?}",
+            elsewhere.check_safety()
+        );
+        assert!(only("customer.contoso").check_safety().is_err());
     }
 
     /// The plan of `d` against `live` with every kind of pruning allowed.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Apply of SPEC §10 scale "L" from empty (64,001 writes) against a fresh local sandbox at
+# Apply of scale "L" (BENCHMARKS.md) from empty (64,001 writes) against a fresh local sandbox at
 # --parallelism 32, then a plan that must show no changes. Prints wall time and peak RSS.
 # Usage: benches/apply_l.sh [PARALLELISM]
 set -euo pipefail

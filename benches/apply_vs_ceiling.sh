@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SPEC §10: apply throughput as a share of the sandbox's own write ceiling at the same
+# Apply throughput as a share of the sandbox's own write ceiling at the same
 # concurrency, with the same write mix (complete customer creates, as `benches/sandbox_load.rs`
 # sends them). Runs the load tool, then `partnerctl apply` of CREATES customers at parallelism
 # 1, 8 and 32 against a fresh sandbox each, in one session; prints a markdown table.

@@ -1,4 +1,4 @@
-//! Writes a generated configuration (SPEC §10 scale "L" by default) into a directory.
+//! Writes a generated configuration (scale "L" of BENCHMARKS.md by default) into a directory.
 //!
 //! `cargo run --release --example gen-config -- OUT_DIR [CUSTOMERS [USERS_PER_CUSTOMER]]`
 //! (networks: one per ten customers, 3 sub-accounts each).

@@ -1,4 +1,4 @@
-//! Load benchmark of the sandbox server (the "write ceiling" of SPEC §10).
+//! Load benchmark of the sandbox server (its "write ceiling", which BENCHMARKS.md compares `apply` against).
 //!
 //! Starts the real `partnerctl sandbox serve` (release build) on `127.0.0.1:0` with a fresh
 //! database per run, and measures over keep-alive HTTP/1.1:

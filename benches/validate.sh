@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Wall time of `partnerctl validate` on a generated 10,000-customer configuration (SPEC §10
+# Wall time of `partnerctl validate` on a generated 10,000-customer configuration (BENCHMARKS.md,
 # scale "L"): builds release, generates the config, runs it RUNS times, prints the median.
 # Usage: benches/validate.sh [CUSTOMERS]   (RUNS=11 by default)
 set -euo pipefail

@@ -10,7 +10,7 @@
 //!   throttle, failure injection and idempotency, problems, handlers per resource) and
 //!   `nexudus` (token grant and Basic, pacing by the vendor's rate windows, `Page` lists,
 //!   `WriteResult` writes, handlers per entity).
-//! - [`store`]: the SQLite store and every rule/§7, one module per concern
+//! - [`store`]: the SQLite store and every rule of the partner API, one module per concern
 //!   (`writer` for group commit, `schema` with its migrations, `partners`, `accounts`, `users`,
 //!   `services`, `outbox`, `idempotency`, `pagination`, `validation`, `etag`, and for the
 //!   dialects `numbers`, `numbered`, `people`, `credentials`, `listing`); its public items

@@ -1,4 +1,4 @@
-//! `partnerctl apply` end to end against the real sandbox binary (SPEC §6, issue #5): convergence,
+//! `partnerctl apply` end to end against the real sandbox binary convergence,
 //! zero writes on re-apply, confirmation, failures (injected, throttled, rejected), kill -9 and
 //! saved plans. The live state is always checked through the API, never through the CLI's word.
 

@@ -1,4 +1,4 @@
-//! Scale (SPEC §10 "L"): a sandbox holding 10,000 customers, 1,000 networks × 3 sub-accounts,
+//! Scale "L" (see BENCHMARKS.md): a sandbox holding 10,000 customers, 1,000 networks × 3 sub-accounts,
 //! 30,001 users and 20,000 services is read by a plan in at most 80 requests (≈ objects / 1000),
 //! and the plan of the matching configuration is empty. Wall time lives in BENCHMARKS.md.
 

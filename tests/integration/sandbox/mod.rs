@@ -1,7 +1,7 @@
-//! Integration tests of the sandbox server (SPEC §7, §8) against the real binary.
+//! Integration tests of the sandbox server (the partner API and its rules) against the real binary.
 //! Every rule is exercised with a passing and a failing case; every response body of the
 //! partner API is validated against `schemas/openapi.yaml` by the harness; `nexudus` tests the
-//! Nexudus dialect (SPEC §11).
+//! Nexudus dialect.
 
 mod accounts;
 mod admin;

@@ -19,7 +19,7 @@ pub use api::{Api, LISTS, customer_body};
 pub use contract::assert_valid;
 pub use sandbox::Sandbox;
 
-/// The example configuration of SPEC §3, as an absolute path.
+/// The example configuration (`examples/acme`), as an absolute path.
 pub fn acme() -> String {
     cli::root().join("examples/acme").display().to_string()
 }

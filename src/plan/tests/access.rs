@@ -169,3 +169,25 @@ fn access_changes_without_keys_and_with_login_roles() {
         ]
     );
 }
+
+/// The configuration's address of each live account a desired account matches, by key or
+/// (without keys) by name; a live account nothing matches is left out.
+#[test]
+fn live_accounts_get_the_configurations_addresses() {
+    let yaml = "version: 1\npartner: { name: Acme Partners }\ncustomers:\n  - key: contoso\n    name: Contoso\n    contact: { name: J, email: j@a.example }\n    country: GB\n    timezone: UTC\n";
+    let mut live = empty_live();
+    live.accounts.push(unkeyed_customer("b1", "Contoso"));
+    live.accounts.push(unkeyed_customer("b9", "Elsewhere"));
+    let by_name = live_addresses(&desired(yaml), &live, &Capabilities::users_only());
+    assert_eq!(
+        by_name.into_iter().collect::<Vec<_>>(),
+        [("b1".to_string(), "customer.contoso".to_string())]
+    );
+    live.accounts[0].external_key = Some("contoso".into());
+    let by_key = live_addresses(&desired(yaml), &live, &Capabilities::full());
+    assert_eq!(
+        by_key.get("b1").map(String::as_str),
+        Some("customer.contoso")
+    );
+    assert_eq!(by_key.len(), 1);
+}

@@ -15,6 +15,26 @@ use crate::provider::nexudus::error::NexudusError;
 use crate::provider::{AnyProvider, HttpProvider, Target};
 use crate::sandbox;
 
+/// The time scales a sandbox and the clients can run at: sped up at most a million times,
+/// slowed down at most a thousand times (beyond, the rate windows' lengths leave what a clock
+/// can hold, or round to nothing).
+pub const TIME_SCALES: std::ops::RangeInclusive<f64> = 0.001..=1_000_000.0;
+
+/// A time scale (`--time-scale`, `PARTNERCTL_NEXUDUS_TIME_SCALE`) within [`TIME_SCALES`].
+pub fn parse_time_scale(s: &str) -> Result<f64, String> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|f| TIME_SCALES.contains(f))
+        .ok_or_else(|| {
+            format!(
+                "{s:?} is not a time scale between {} and {} (e.g. 60: a minute lasts a second)",
+                TIME_SCALES.start(),
+                TIME_SCALES.end()
+            )
+        })
+}
+
 /// Where to connect, decided from flags and environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Choice {
@@ -152,10 +172,14 @@ impl Settings {
             _ => return Err(EndpointError::NoNexudusLogin { url: url.into() }),
         };
         // A test knob: a sandbox started with --time-scale F runs F times faster.
-        let time_scale = var("PARTNERCTL_NEXUDUS_TIME_SCALE")
-            .and_then(|v| v.parse::<f64>().ok())
-            .filter(|f| f.is_finite() && *f > 0.0)
-            .unwrap_or(1.0);
+        let time_scale = match var("PARTNERCTL_NEXUDUS_TIME_SCALE") {
+            None => 1.0,
+            Some(v) => parse_time_scale(&v).map_err(|e| {
+                EndpointError::Nexudus(NexudusError::Setup(format!(
+                    "PARTNERCTL_NEXUDUS_TIME_SCALE: {e}"
+                )))
+            })?,
+        };
         let settings = NexudusSettings {
             timeout: self.timeout,
             attempts: self.policy().attempts,
@@ -312,6 +336,18 @@ mod tests {
             ..s
         };
         assert_eq!(s.read_deadline(), Duration::from_secs(600));
+    }
+
+    #[test]
+    fn time_scales_are_bounded() {
+        assert_eq!(parse_time_scale("60"), Ok(60.0));
+        assert_eq!(parse_time_scale(" 0.5 "), Ok(0.5));
+        for bad in [
+            "0", "-1", "1e-300", "1e300", "inf", "NaN", "x", "0.0009", "1000001",
+        ] {
+            let e = parse_time_scale(bad).unwrap_err();
+            assert!(e.contains("between 0.001 and 1000000"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -21,9 +21,13 @@ pub enum LogFormat {
 
 /// Parses a positive number of seconds (`30`, `2.5`) for `--timeout` and `--read-deadline`.
 pub fn parse_seconds(s: &str) -> Result<Duration, String> {
-    let bad = || format!("`{s}` is not a number of seconds greater than 0 (such as 30 or 2.5)");
+    let bad = || {
+        format!(
+            "`{s}` is not a number of seconds greater than 0 (from 0.001 to a day, 86400; such as 30 or 2.5)"
+        )
+    };
     let secs: f64 = s.trim().parse().map_err(|_| bad())?;
-    if !secs.is_finite() || secs <= 0.0 {
+    if !(0.001..=86_400.0).contains(&secs) {
         return Err(bad());
     }
     Duration::try_from_secs_f64(secs).map_err(|_| bad())
@@ -110,7 +114,10 @@ mod tests {
     fn seconds_are_positive_numbers() {
         assert_eq!(parse_seconds("30"), Ok(Duration::from_secs(30)));
         assert_eq!(parse_seconds("2.5"), Ok(Duration::from_millis(2500)));
-        for bad in ["0", "-1", "abc", "inf", "NaN", "", "1e30"] {
+        assert_eq!(parse_seconds("86400"), Ok(Duration::from_secs(86_400)));
+        for bad in [
+            "0", "-1", "abc", "inf", "NaN", "", "1e30", "86400.5", "1e-300",
+        ] {
             let e = parse_seconds(bad).unwrap_err();
             assert!(e.contains("greater than 0"), "{bad}: {e}");
         }

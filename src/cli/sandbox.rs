@@ -74,7 +74,7 @@ pub struct ServeArgs {
     pub max_name_chars: Option<usize>,
     /// Nexudus: divide every rate window by F (60 makes a minute last a second); Retry-After
     /// is scaled too, and X-Retry-After-Ms has the exact wait.
-    #[arg(long, default_value_t = 1.0, value_name = "F", value_parser = parse_time_scale)]
+    #[arg(long, default_value_t = 1.0, value_name = "F", value_parser = crate::endpoint::parse_time_scale)]
     pub time_scale: f64,
     /// Nexudus: writes a minute per reseller, instead of 60.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
@@ -238,13 +238,6 @@ pub struct AccountAddArgs {
 
 fn parse_kind(s: &str) -> Result<AccountKind, String> {
     AccountKind::parse(s).ok_or_else(|| format!("{s:?}: use customer, network or sub_account"))
-}
-
-fn parse_time_scale(s: &str) -> Result<f64, String> {
-    s.parse::<f64>()
-        .ok()
-        .filter(|f| f.is_finite() && *f > 0.0)
-        .ok_or_else(|| format!("{s:?} is not a positive number (e.g. 60)"))
 }
 
 fn parse_write_limit(s: &str) -> Result<u32, String> {

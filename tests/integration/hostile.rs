@@ -191,3 +191,58 @@ fn a_redirect_within_the_origin_is_followed() {
         "{received:?}"
     );
 }
+
+/// Waits no clock can hold (`Retry-After: 1e20`, `X-Retry-After-Ms: 1e300`) are a clamped wait
+/// and a clear end, never a panic: the partner API client gives up at the read deadline, the
+/// Nexudus client takes a wait beyond its patience for a spent budget.
+#[test]
+fn absurd_waits_end_the_run_cleanly() {
+    let throttled = Fake::start(|_, _| {
+        Reply::status(429)
+            .header("Retry-After", "1e20")
+            .header("X-Retry-After-Ms", "1e300")
+    });
+    let run = partnerctl()
+        .args(["plan", &acme(), "--read-deadline", "1"])
+        .env("PARTNERCTL_ENDPOINT", &throttled.url)
+        .env("PARTNERCTL_TOKEN", "t0ken")
+        .run()
+        .code(1);
+    run.stderr_contains("throttled (HTTP 429");
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    let dir = partner_only();
+    let run = nexudus_plan(&throttled.url, &dir).run().code(1);
+    run.stderr_contains("daily write budget is spent");
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+/// Numbers from the command line and the environment are checked against their range: a
+/// time scale that would overflow the rate windows' clocks is refused with what is allowed.
+#[test]
+fn out_of_range_numbers_are_refused_not_a_panic() {
+    let dir = partner_only();
+    let run = nexudus_plan("http://127.0.0.1:9", &dir)
+        .env("PARTNERCTL_NEXUDUS_TIME_SCALE", "1e-300")
+        .run()
+        .code(1);
+    run.stderr_contains(
+        "PARTNERCTL_NEXUDUS_TIME_SCALE: \"1e-300\" is not a time scale between 0.001 and 1000000",
+    );
+    partnerctl()
+        .args([
+            "sandbox",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--time-scale",
+            "1e-300",
+        ])
+        .run()
+        .code(1)
+        .stderr_contains("is not a time scale between 0.001 and 1000000");
+    partnerctl()
+        .args(["plan", &acme(), "--timeout", "1e30"])
+        .run()
+        .code(1)
+        .stderr_contains("is not a number of seconds greater than 0");
+}

@@ -23,8 +23,10 @@ pub use cause::Cause;
 pub use error::ApiError;
 use error::{Context, decode};
 pub use request::{Request, Token};
-pub use retry::{DEFAULT_TIMEOUT, RetryPolicy, Stats};
-use retry::{Throttle, retry_after};
+use retry::Throttle;
+pub use retry::{
+    DEFAULT_TIMEOUT, LONGEST_RETRY_AFTER, RETRY_AFTER_MS, RetryPolicy, Stats, requested_wait,
+};
 
 use std::fmt;
 use std::net::IpAddr;
@@ -175,7 +177,7 @@ impl Client {
                 Ok(r) => r,
             };
             let status = response.status();
-            let retry_after = retry_after(response.headers());
+            let retry_after = requested_wait(response.headers(), std::time::SystemTime::now());
             let throttled = status == StatusCode::TOO_MANY_REQUESTS
                 || (status == StatusCode::CONFLICT && retry_after.is_some());
             if throttled {
@@ -361,21 +363,68 @@ mod tests {
 
     #[test]
     fn retry_after_parsing() {
-        let mut h = HeaderMap::new();
-        assert_eq!(retry_after(&h), None);
-        h.insert(reqwest::header::RETRY_AFTER, HeaderValue::from_static("3"));
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
-        h.insert(
-            reqwest::header::RETRY_AFTER,
-            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_445_412_000);
+        let wait = |pairs: &[(&'static str, &str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, HeaderValue::from_str(v).unwrap());
+            }
+            requested_wait(&h, now)
+        };
+        assert_eq!(wait(&[]), None);
+        assert_eq!(wait(&[("retry-after", "3")]), Some(Duration::from_secs(3)));
+        assert_eq!(
+            wait(&[("retry-after", "0.25")]),
+            Some(Duration::from_millis(250))
         );
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(1)));
-        for huge in ["1e20", "18446744073709551616", "1.7976931348623157e308"] {
-            h.insert(
-                reqwest::header::RETRY_AFTER,
-                HeaderValue::from_str(huge).unwrap(),
+        // An HTTP date: until then (this one is 80 s after `now`); past dates are no wait.
+        let date = "Wed, 21 Oct 2015 07:21:20 GMT";
+        assert_eq!(
+            wait(&[("retry-after", date)]),
+            Some(Duration::from_secs(80))
+        );
+        let past = "Wed, 21 Oct 2015 07:00:00 GMT";
+        assert_eq!(wait(&[("retry-after", past)]), Some(Duration::ZERO));
+        for nothing in ["soon", "NaN", "", "-5"] {
+            assert_eq!(
+                wait(&[("retry-after", nothing)]),
+                Some(Duration::from_secs(1)),
+                "{nothing}"
             );
-            assert_eq!(retry_after(&h), Some(Duration::from_secs(86_400)), "{huge}");
+        }
+        for huge in [
+            "1e20",
+            "18446744073709551616",
+            "1.7976931348623157e308",
+            "inf",
+        ] {
+            assert_eq!(
+                wait(&[("retry-after", huge)]),
+                Some(LONGEST_RETRY_AFTER),
+                "{huge}"
+            );
+        }
+        // The milliseconds header is precise and wins.
+        let both = [("retry-after", "1"), ("x-retry-after-ms", "15")];
+        assert_eq!(wait(&both), Some(Duration::from_millis(15)));
+        let huge_ms = [("x-retry-after-ms", "1e300")];
+        assert_eq!(wait(&huge_ms), Some(LONGEST_RETRY_AFTER));
+    }
+
+    proptest::proptest! {
+        /// Any header value whatever: a wait within bounds, never a panic.
+        #[test]
+        fn any_header_value_is_a_bounded_wait(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            ms in proptest::prelude::any::<bool>(),
+        ) {
+            let name = if ms { "x-retry-after-ms" } else { "retry-after" };
+            if let Ok(v) = HeaderValue::from_bytes(&bytes) {
+                let mut h = HeaderMap::new();
+                h.insert(name, v);
+                let w = requested_wait(&h, std::time::SystemTime::now());
+                proptest::prop_assert!(w.is_some_and(|w| w <= LONGEST_RETRY_AFTER));
+            }
         }
     }
 }

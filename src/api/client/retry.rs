@@ -2,7 +2,7 @@
 //! throttled response, and `Retry-After`.
 
 use std::sync::atomic::AtomicU64;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::HeaderMap;
 
@@ -88,16 +88,53 @@ impl Throttle {
     }
 }
 
-/// The longest `Retry-After` taken as given: a day. Longer values (`1e20`) are clamped to it
-/// (and the client caps what it honours far lower, at [`RetryPolicy::max_retry_after`]).
-const LONGEST_RETRY_AFTER: Duration = Duration::from_secs(86_400);
+/// The longest wait a throttled answer is taken to ask for: a day, the longest window any API
+/// here counts in. Longer values (`1e20`, a date years ahead) are clamped to it; each client
+/// caps what it honours lower (the partner API's [`RetryPolicy::max_retry_after`], the Nexudus
+/// client's patience).
+pub const LONGEST_RETRY_AFTER: Duration = Duration::from_secs(86_400);
 
-/// Parses `Retry-After` (delta-seconds; HTTP dates are rare for APIs and treated as 1 s).
-pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    Some(match v.trim().parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::try_from_secs_f64(secs)
-            .map_or(LONGEST_RETRY_AFTER, |d| d.min(LONGEST_RETRY_AFTER)),
-        _ => Duration::from_secs(1),
-    })
+/// The wait a throttled answer asks for, from its headers: `X-Retry-After-Ms` (milliseconds,
+/// precise) if it gives one, else `Retry-After` as seconds (fractions accepted) or as an HTTP
+/// date (`now` until then). Total: any header value gives a wait between zero and
+/// [`LONGEST_RETRY_AFTER`], never a panic; a value that says nothing usable (`soon`, `NaN`,
+/// `-5`) gives one second. `None` when the answer has neither header.
+pub fn requested_wait(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
+    };
+    let ms = text(RETRY_AFTER_MS);
+    let secs = text(reqwest::header::RETRY_AFTER.as_str());
+    if ms.is_none() && secs.is_none() {
+        return None;
+    }
+    let from_ms = ms.as_deref().and_then(number).map(|n| n / 1000.0);
+    let wait = from_ms
+        .or_else(|| secs.as_deref().and_then(number))
+        .map(clamped)
+        .or_else(|| {
+            let date = httpdate::parse_http_date(secs.as_deref()?).ok()?;
+            Some(
+                date.duration_since(now)
+                    .unwrap_or_default()
+                    .min(LONGEST_RETRY_AFTER),
+            )
+        });
+    Some(wait.unwrap_or(Duration::from_secs(1)))
+}
+
+/// The header with the exact wait in milliseconds that some servers (the sandbox's Nexudus
+/// dialect) send beside `Retry-After`'s whole seconds.
+pub const RETRY_AFTER_MS: &str = "x-retry-after-ms";
+
+/// A number of seconds (or milliseconds) as written, not negative: not a date, not NaN.
+fn number(text: &str) -> Option<f64> {
+    text.parse::<f64>().ok().filter(|n| *n >= 0.0)
+}
+
+/// `secs` (not negative) seconds, at most [`LONGEST_RETRY_AFTER`].
+fn clamped(secs: f64) -> Duration {
+    Duration::try_from_secs_f64(secs).map_or(LONGEST_RETRY_AFTER, |d| d.min(LONGEST_RETRY_AFTER))
 }

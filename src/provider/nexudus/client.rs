@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use super::error::NexudusError;
 use super::pace::{Pacer, Ticket};
 use super::wire::{self, TokenResponse, WriteResult};
-use crate::api::client::redirect;
+use crate::api::client::{redirect, requested_wait};
 
 /// How to sign in.
 #[derive(Clone)]
@@ -418,28 +418,7 @@ fn throttle_wait(a: &Answer) -> Option<Duration> {
     if !throttled {
         return None;
     }
-    let header = |name: &str| {
-        a.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|v| v.is_finite() && *v >= 0.0)
-    };
-    Some(
-        header("x-retry-after-ms")
-            .map(|ms| clamped_wait(ms / 1000.0))
-            .or_else(|| header("retry-after").map(clamped_wait))
-            .unwrap_or(Duration::from_secs(1)),
-    )
-}
-
-/// The longest wait a throttled answer is taken to ask for: a day, the API's longest window.
-const LONGEST_WAIT: Duration = Duration::from_secs(86_400);
-
-/// A wait of `secs` (finite, not negative) seconds, at most [`LONGEST_WAIT`]: a header asking
-/// for more (`Retry-After: 1e20`) is taken to mean the longest window is spent, not a panic.
-fn clamped_wait(secs: f64) -> Duration {
-    Duration::try_from_secs_f64(secs).map_or(LONGEST_WAIT, |d| d.min(LONGEST_WAIT))
+    Some(requested_wait(&a.headers, std::time::SystemTime::now()).unwrap_or(Duration::from_secs(1)))
 }
 
 /// The `Authorization` header of a bearer token, marked sensitive (never shown by the HTTP
@@ -574,6 +553,7 @@ mod tests {
             ("retry-after", "18446744073709551616"),
             ("x-retry-after-ms", "1e300"),
             ("x-retry-after-ms", "1.7976931348623157e308"),
+            ("retry-after", "inf"),
         ] {
             assert_eq!(
                 throttle_wait(&answer(409, &[(name, value)], "")),
@@ -582,7 +562,7 @@ mod tests {
             );
         }
         // Unusable values fall back to a second.
-        for value in ["-5", "NaN", "inf", "soon"] {
+        for value in ["-5", "NaN", "soon"] {
             assert_eq!(
                 throttle_wait(&answer(429, &[("retry-after", value)], "")),
                 Some(Duration::from_secs(1)),

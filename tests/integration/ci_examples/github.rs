@@ -189,3 +189,65 @@ async fn github_apply_refuses_a_plan_edited_between_the_workflows() {
     let accounts = api.list_all("/v1/accounts", "AccountPage", 100).await;
     assert!(accounts.is_empty(), "nothing written: {accounts:?}");
 }
+
+/// Offboarding is a pull request too: a person removed from `config/` is planned as a removal
+/// (the plan runs with --prune), removed when the pull request is merged, and the nightly drift
+/// check finds nothing. A push whose configuration does not validate replaces the comment with
+/// the problems, and keeps no plan.
+#[tokio::test(flavor = "multi_thread")]
+async fn github_workflows_offboard_a_person_and_report_an_invalid_push() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let plan = Workflow::load("partnerctl-plan.yml");
+    let apply = Workflow::load("partnerctl-apply.yml");
+    let drift = Workflow::load("partnerctl-drift.yml");
+    let onboard = checkout();
+    let body_file = plan_step(&plan, onboard.path(), &sb, &token);
+    apply_step(&plan, &apply, onboard.path(), &body_file, &sb, &token);
+
+    // The pull request removing Contoso Finance.
+    let pr = checkout();
+    let file = pr.path().join("config/customers/contoso.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let without = text.replace(
+        "      - { email: finance@contoso.example, name: Contoso Finance }\n",
+        "",
+    );
+    assert_ne!(text, without);
+    std::fs::write(&file, &without).unwrap();
+    let mut runner = Runner::for_sandbox(pr.path(), &sb, &token);
+    assert_all_succeeded(&runner.run(&plan.run_steps));
+    assert_eq!(runner.outputs["plan"]["exitcode"], "2");
+    let body = std::fs::read_to_string(pr.path().join(&body_file)).unwrap();
+    assert!(body.contains("finance@contoso.example"), "{body}");
+    let merged = download(pr.path(), &plan.artifact_paths("partnerctl-plan"));
+    let runs = Runner::for_sandbox(merged.path(), &sb, &token).run(&apply.run_steps);
+    assert_all_succeeded(&runs);
+    runs.last()
+        .unwrap()
+        .1
+        .stdout_contains("1 done, 0 failed, 0 skipped");
+    let api = Api::new(&sb.url, &token);
+    let users = api.list_all("/v1/users", "UserPage", 100).await;
+    assert!(
+        !users.iter().any(|u| u["email"] == "finance@contoso.example"),
+        "{users:?}"
+    );
+    let main = pr;
+    no_drift_step(&drift, main.path(), &sb, &token);
+
+    // A push that does not validate: the comment shows the problem, no plan is kept.
+    std::fs::write(&file, without.replace("country: FR", "country: XX")).unwrap();
+    std::fs::remove_file(main.path().join("plan.json")).ok();
+    let mut runner = Runner::for_sandbox(main.path(), &sb, &token);
+    let runs = runner.run(&plan.run_steps);
+    assert_eq!(runs.len(), plan.run_steps.len(), "the comment step is reached");
+    assert_eq!(runner.outputs["plan"]["exitcode"], "1");
+    let body = std::fs::read_to_string(main.path().join(&body_file)).unwrap();
+    assert!(
+        body.starts_with("### partnerctl validate failed (exit 1)"),
+        "{body}"
+    );
+    assert!(body.contains("contoso.yaml:8:"), "{body}");
+    assert!(!main.path().join("plan.json").exists(), "no plan kept");
+}

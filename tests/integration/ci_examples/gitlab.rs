@@ -149,3 +149,56 @@ async fn gitlab_apply_refuses_a_plan_edited_between_the_jobs() {
     let accounts = api.list_all("/v1/accounts", "AccountPage", 100).await;
     assert!(accounts.is_empty(), "nothing written: {accounts:?}");
 }
+
+/// Offboarding by merge request: a person removed from `config/` is a removal in the plan
+/// (--prune) and gone after the apply job; the plan job runs whatever the validate job did
+/// (`needs: []`), and a configuration that does not validate gives the note its problems.
+#[tokio::test(flavor = "multi_thread")]
+async fn gitlab_pipeline_offboards_a_person_and_reports_an_invalid_push() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let gitlab = GitLab::load();
+    let vars = [
+        ("PARTNERCTL_ENDPOINT", sb.url.as_str()),
+        ("PARTNERCTL_TOKEN", token.as_str()),
+        ("PARTNERCTL_PLAN_KEY", PLAN_KEY),
+    ];
+    let onboard = checkout();
+    gitlab.run("plan", onboard.path(), &vars).success();
+    let job = download(onboard.path(), &gitlab.artifacts("plan"));
+    gitlab.run("apply", job.path(), &vars).success();
+
+    let mr = checkout();
+    let file = mr.path().join("config/customers/contoso.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let without = text.replace(
+        "      - { email: finance@contoso.example, name: Contoso Finance }\n",
+        "",
+    );
+    std::fs::write(&file, &without).unwrap();
+    gitlab.run("plan", mr.path(), &vars).success();
+    let body = std::fs::read_to_string(mr.path().join("plan.md")).unwrap();
+    assert!(body.contains("finance@contoso.example"), "{body}");
+    let job = download(mr.path(), &gitlab.artifacts("plan"));
+    gitlab
+        .run("apply", job.path(), &vars)
+        .success()
+        .stdout_contains("1 done, 0 failed, 0 skipped");
+    gitlab
+        .run("drift", mr.path(), &vars)
+        .success()
+        .stdout_contains("No changes");
+
+    assert_eq!(gitlab.job("plan")["needs"], Value::Sequence(vec![]));
+    std::fs::write(&file, without.replace("country: FR", "country: XX")).unwrap();
+    std::fs::remove_file(mr.path().join("plan.json")).unwrap();
+    gitlab.run("validate", mr.path(), &vars).code(1);
+    gitlab.run("plan", mr.path(), &vars).code(1);
+    let body = std::fs::read_to_string(mr.path().join("plan.md")).unwrap();
+    assert!(
+        body.starts_with("### partnerctl validate failed (exit 1)"),
+        "{body}"
+    );
+    assert!(body.contains("contoso.yaml:8:"), "{body}");
+    assert!(!mr.path().join("plan.json").exists(), "no plan kept");
+}

@@ -318,8 +318,9 @@ pub fn escape_hidden(text: &str) -> Cow<'_, str> {
     escape_hidden_but(text, None)
 }
 
-/// [`escape_hidden`], except that line feeds stay: for messages of several lines, worded by
-/// partnerctl, whose values are escaped already or come from sources that refuse line feeds.
+/// [`escape_hidden`], except that line feeds stay: for messages of several lines worded by
+/// partnerctl (diagnostics on stderr), where a value's own line feed still starts a line but
+/// nothing in it can colour, move, hide or reorder what is printed.
 pub fn escape_hidden_keep_lines(text: &str) -> Cow<'_, str> {
     escape_hidden_but(text, Some('\n'))
 }

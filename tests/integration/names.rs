@@ -1,12 +1,17 @@
 //! Names and other free text that would not show as what they are: control characters (ESC,
-//! BEL, NUL, CR, LF), bidirectional controls and zero-width characters. `validate` and the
-//! sandbox (both dialects) refuse them, located, and their messages show such values escaped.
+//! BEL, NUL, CR, LF), bidirectional controls and zero-width characters, and spreadsheet
+//! formulas. `validate` and the sandbox (both dialects) refuse the characters, located; and a
+//! live state that holds such names anyway (written before the rule, or by another API) comes
+//! out inert in every output: CSV cells start no formula, markdown renders them as literal
+//! text, text shows the characters escaped and no terminal sequence reaches stdout.
 
-use serde_json::json;
+use std::path::Path;
 
-use crate::support::cli::partnerctl;
+use serde_json::{Value, json};
+
+use crate::support::cli::{Cmd, partnerctl};
 use crate::support::nexudus::LOGIN;
-use crate::support::{Sandbox, customer_body};
+use crate::support::{Api, Sandbox, acme, customer_body};
 
 /// Is `c` a character no output may carry raw: the shared rule.
 fn hidden(c: char) -> bool {
@@ -18,6 +23,161 @@ fn hidden(c: char) -> bool {
 fn assert_nothing_hidden(what: &str, out: &str) {
     let raw: Vec<char> = out.chars().filter(|c| *c != '\n' && hidden(*c)).collect();
     assert!(raw.is_empty(), "{what}: raw {raw:?} in\n{out}");
+}
+
+/// The hostile names given to hand-invited people, by email: formulas a spreadsheet would run,
+/// and a name whose line breaks carry markdown and HTML and whose ESC sequences would hyperlink
+/// and clear a terminal.
+const PEOPLE: [(&str, &str); 5] = [
+    (
+        "eve@evil.example",
+        "=HYPERLINK(\"http://evil.example/x\",\"Review OK\")",
+    ),
+    ("plus@evil.example", "+1+cmd|' /C calc'!A0"),
+    ("minus@evil.example", "-2+3"),
+    ("at@evil.example", "@SUM(1+1)*cmd|' /C calc'!A0"),
+    (
+        "multi@evil.example",
+        "Ops\n</details>\n\n# Approved\n\n![x](http://evil.example/pixel.png)\u{1b}]8;;http://evil.example\u{7}click\u{1b}]8;;\u{7}\u{1b}[2J\u{202e}nimda\u{200b}",
+    ),
+];
+
+/// Fabrikam's live name, as a store written before the rule may hold it.
+const FABRIKAM: &str = "Fabrikam\u{1b}[8m Inc\u{9b}0m\u{2066}\r\n| x | y |";
+
+/// Rewrites, in a stopped sandbox's database, the names the API now refuses: the people's of
+/// [`PEOPLE`] and Fabrikam's.
+fn write_hostile_names(db: &Path) {
+    let conn = rusqlite::Connection::open(db).expect("open the sandbox database");
+    for (email, name) in PEOPLE {
+        let n = conn
+            .execute(
+                "UPDATE users SET doc = json_set(doc, '$.name', ?1) WHERE email_lc = ?2",
+                [name, email],
+            )
+            .unwrap();
+        assert_eq!(n, 1, "{email}");
+    }
+    let n = conn
+        .execute(
+            "UPDATE accounts SET doc = json_set(doc, '$.name', ?1) WHERE external_key = 'fabrikam'",
+            [FABRIKAM],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+fn against(url: &str, token: &str) -> Cmd {
+    partnerctl()
+        .env("PARTNERCTL_ENDPOINT", url)
+        .env("PARTNERCTL_TOKEN", token)
+}
+
+/// Acme applied, hand-invited people on Contoso, then their names and Fabrikam's made hostile
+/// in the store: every output of `access --live` and `plan` is safe to open.
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_live_names_are_inert_in_every_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sandbox.db");
+    let mut sb = Sandbox::start_on(&db, &[]);
+    let token = sb.add_partner("Acme Partners", true);
+    against(&sb.url, &token)
+        .args(["apply", &acme(), "--auto-approve"])
+        .run()
+        .success();
+    let api = Api::new(&sb.url, &token);
+    let accounts = api.list_all("/v1/accounts", "AccountPage", 100).await;
+    let contoso = accounts
+        .iter()
+        .find(|a| a["external_key"] == "contoso")
+        .unwrap();
+    let path = format!("/v1/accounts/{}/users", contoso["id"].as_str().unwrap());
+    for (email, _) in PEOPLE {
+        let body = json!({"email": email, "name": "Placeholder", "role": "admin"});
+        api.post(&path, body).await.status_ok(201, "User");
+    }
+    sb.kill9();
+    write_hostile_names(&db);
+    let sb = Sandbox::start_on(&db, &[]);
+    let run = |args: &[&str]| against(&sb.url, &token).args(args).run();
+
+    // CSV: no cell starts a formula; the hostile names are there, after an apostrophe.
+    let csv = run(&["access", &acme(), "--live", "--format", "csv"]).success();
+    assert_nothing_hidden("csv", &csv.stdout);
+    let mut reader = csv::Reader::from_reader(csv.stdout.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let name_col = headers.iter().position(|h| h == "name").unwrap();
+    let mut names = Vec::new();
+    for row in reader.records() {
+        let row = row.unwrap();
+        for cell in &row {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "a formula cell {cell:?} in\n{}",
+                csv.stdout
+            );
+        }
+        names.push(row[name_col].to_string());
+    }
+    for (_, name) in &PEOPLE[..4] {
+        assert!(names.contains(&format!("'{name}")), "{name} in {names:?}");
+    }
+
+    // Markdown: the line breaks, HTML, heading and image of a name stay inside its table cell.
+    let md = run(&["access", &acme(), "--live", "--format", "markdown"]).success();
+    assert_nothing_hidden("markdown", &md.stdout);
+    for line in md.stdout.lines() {
+        assert!(
+            !line.starts_with("# ") && !line.starts_with("</details>"),
+            "{line}"
+        );
+        assert!(!line.contains("![") && !line.contains("http://"), "{line}");
+        if line.starts_with('|') {
+            assert_eq!(line.replace("\\|", "").matches('|').count(), 6, "{line}");
+        }
+    }
+    assert!(
+        md.stdout
+            .contains("Ops\\\\n\\</details\\>\\\\n\\\\n# Approved"),
+        "{}",
+        md.stdout
+    );
+
+    // Text: the characters escaped, in the access report and in the plan.
+    let text = run(&["access", &acme(), "--live", "--user", "multi@evil.example"]).success();
+    assert_nothing_hidden("access text", &text.stdout);
+    text.stdout_contains("\\u{1b}]8;;http://evil.example\\u{7}click\\u{1b}]8;;\\u{7}\\u{1b}[2J\\u{202e}nimda\\u{200b}\"");
+    let plan = run(&["plan", &acme(), "--color", "always"]).code(0);
+    plan.stdout_contains(
+        "name: \"Fabrikam\\u{1b}[8m Inc\\u{9b}0m\\u{2066}\\r\\n| x | y |\" → \"Fabrikam Inc\"",
+    );
+    plan.stdout_contains("multi@evil.example \"Ops\\n</details>\\n\\n# Approved");
+    // With colour, every ESC is the palette's: `ESC [ digits ; m`.
+    for (i, _) in plan.stdout.match_indices('\u{1b}') {
+        let seq: String = plan.stdout[i + 1..]
+            .chars()
+            .take_while(|c| *c != 'm')
+            .collect();
+        assert!(
+            seq.starts_with('[') && seq[1..].chars().all(|c| c.is_ascii_digit() || c == ';'),
+            "an ESC that is not the palette's: {:?}",
+            &plan.stdout[i..(i + 20).min(plan.stdout.len())]
+        );
+    }
+    let plain: String = plan.stdout.replace('\u{1b}', "");
+    assert_nothing_hidden("plan text", &plain);
+    let md = run(&["plan", &acme(), "--format", "markdown"]).code(0);
+    assert_nothing_hidden("plan markdown", &md.stdout);
+    let json = run(&["plan", &acme(), "--format", "json"]).code(0);
+    assert_nothing_hidden("plan json", &json.stdout);
+    let v: Value = serde_json::from_str(&json.stdout).unwrap();
+    let before = v["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|op| op["before"]["name"].as_str())
+        .unwrap();
+    assert_eq!(before, FABRIKAM, "JSON escapes decode to the live name");
 }
 
 /// `validate` refuses control, bidirectional and zero-width characters in names, emails and

@@ -98,7 +98,7 @@ async fn hostile_live_names_are_inert_in_every_output() {
     }
     sb.kill9();
     write_hostile_names(&db);
-    let sb = Sandbox::start_on(&db, &[]);
+    let mut sb = Sandbox::start_on(&db, &[]);
     let run = |args: &[&str]| against(&sb.url, &token).args(args).run();
 
     // CSV: no cell starts a formula; the hostile names are there, after an apostrophe.
@@ -178,6 +178,29 @@ async fn hostile_live_names_are_inert_in_every_output() {
         .find_map(|op| op["before"]["name"].as_str())
         .unwrap();
     assert_eq!(before, FABRIKAM, "JSON escapes decode to the live name");
+
+    // An error that quotes a live name: the partner's, which no longer matches the
+    // configuration's. Its terminal sequences (a window title) reach stderr escaped.
+    sb.kill9();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let partner = "Acme Partners\u{1b}]0;pwned\u{7}\u{202e}";
+    conn.execute("UPDATE partners SET name = ?1", [partner])
+        .unwrap();
+    drop(conn);
+    let sb = Sandbox::start_on(&db, &[]);
+    let run = against(&sb.url, &token)
+        .args(["plan", &acme()])
+        .run()
+        .code(1);
+    run.stderr_contains(
+        "but the token belongs to partner `Acme Partners\\u{1b}]0;pwned\\u{7}\\u{202e}`",
+    );
+    assert_nothing_hidden("stderr", &run.stderr);
+    let json = against(&sb.url, &token)
+        .args(["--log-format", "json", "plan", &acme()])
+        .run()
+        .code(1);
+    assert_nothing_hidden("JSON stderr", &json.stderr);
 }
 
 /// `validate` refuses control, bidirectional and zero-width characters in names, emails and
@@ -355,4 +378,37 @@ async fn the_nexudus_dialect_refuses_hidden_characters() {
     }
     let body = json!({"FullName": "Ann", "Email": "ann@example.com"});
     nx.post("/api/sys/users", body).await.written();
+}
+
+/// An API whose refusal quotes terminal sequences (a window title, a screen clear, a
+/// right-to-left override): the error that ends the command shows them escaped, in text and in
+/// JSON logs.
+#[test]
+fn an_api_error_that_quotes_terminal_sequences_reaches_stderr_escaped() {
+    use crate::support::fake::{Fake, Reply};
+    let detail = "partner \u{1b}]0;pwned\u{7}\u{1b}[2J\u{202e}lanruoj is suspended";
+    let fake = Fake::start(move |_, _| {
+        Reply::json(
+            403,
+            json!({"type": "about:blank", "title": "Forbidden", "status": 403, "code": "forbidden", "detail": detail}),
+        )
+        .header("Content-Type", "application/problem+json")
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("partner.yaml"),
+        "version: 1\npartner:\n  name: Acme Partners\n",
+    )
+    .unwrap();
+    for format in ["text", "json"] {
+        let run = partnerctl()
+            .args(["--log-format", format, "plan"])
+            .arg(dir.path())
+            .env("PARTNERCTL_ENDPOINT", &fake.url)
+            .env("PARTNERCTL_TOKEN", "t")
+            .run()
+            .code(1);
+        assert_nothing_hidden(format, &run.stderr);
+        assert!(run.stderr.contains("]0;pwned"), "{format}: {}", run.stderr);
+    }
 }

@@ -1,6 +1,8 @@
 //! Edge, output: stdout without panicking on a closed pipe (`partnerctl ... | head`), and the
 //! notices and errors for people on stderr, as text or (with `--log-format json`) one JSON
-//! object per line like the log events. May touch: stdout, stderr.
+//! object per line like the log events. Whatever a notice or an error quotes (a name from the
+//! API, a value of the configuration), its control, bidirectional and zero-width characters
+//! reach stderr escaped (`\u{1b}`), never raw. May touch: stdout, stderr.
 
 use std::io::{self, Write};
 
@@ -33,6 +35,7 @@ pub fn json_line(level: &str, message: &str) -> String {
 }
 
 fn stderr_lines(level: &str, text: &str) {
+    let text = &*crate::vocab::rules::escape_hidden_keep_lines(text);
     let mut err = io::stderr().lock();
     if JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
         for line in text.lines().filter(|l| !l.trim().is_empty()) {

@@ -100,6 +100,7 @@ pub(super) fn init_logging(g: &GlobalArgs) {
 /// shaped like the log events (written directly, so that no `RUST_LOG` filter can hide it).
 pub(super) fn error_line(format: LogFormat, err: &anyhow::Error) -> String {
     let message = format!("{err:#}");
+    let message = crate::vocab::rules::escape_hidden_keep_lines(&message);
     match format {
         LogFormat::Text => format!("error: {message}"),
         LogFormat::Json => crate::output::json_line("ERROR", &message),

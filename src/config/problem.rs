@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::yaml::{self, Pos};
+use crate::vocab::rules::{Hidden, escape_hidden};
 
 /// A place in a config file, shown as `path:line:col`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -153,6 +154,20 @@ pub enum ProblemKind {
     /// A name with leading or trailing white space, which the API refuses.
     #[error("{0} must not start or end with spaces")]
     NameSpaces(&'static str),
+    /// A name, email or label holding a control, bidirectional or zero-width character, which
+    /// no output can show as it is and the API refuses.
+    #[error(
+        "{what} \"{}\" contains {hidden}; remove it (names, emails and labels may not hold control, bidirectional or zero-width characters)",
+        escape_hidden(value)
+    )]
+    HiddenCharacter {
+        /// Which text ("name", "user name", "label key").
+        what: String,
+        /// The text as written.
+        value: String,
+        /// Its first such character.
+        hidden: Hidden,
+    },
     /// A label key that is empty or too long.
     #[error("label key `{key}` is {chars} characters long; label keys are 1 to {max} characters")]
     LabelKeySize {
@@ -292,11 +307,16 @@ pub struct Problem {
     pub kind: ProblemKind,
 }
 
+/// `path:line:col: message`, on one line whatever the values in it hold: control,
+/// bidirectional and zero-width characters of the path, the column or the values the message
+/// quotes are shown escaped (`\u{202e}`).
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (location, kind) = (self.location.to_string(), self.kind.to_string());
+        let (location, kind) = (escape_hidden(&location), escape_hidden(&kind));
         match &self.column {
-            Some(c) => write!(f, "{}: (column {c}) {}", self.location, self.kind),
-            None => write!(f, "{}: {}", self.location, self.kind),
+            Some(c) => write!(f, "{location}: (column {}) {kind}", escape_hidden(c)),
+            None => write!(f, "{location}: {kind}"),
         }
     }
 }

@@ -1,11 +1,13 @@
 //! Stage `render`, the access report: who reaches which account and why, as text (grouped by
 //! account), JSON (versioned), markdown (a table) or CSV (one grant a row, for spreadsheets and
-//! access reviews). Pure.
+//! access reviews). Names, emails and addresses go through [`escape`](super::escape): escaped
+//! in text, literal in markdown, never a formula in CSV. Pure.
 
 use std::fmt::Write as _;
 
 use serde_json::json;
 
+use super::escape::{csv_cell, json_pretty, markdown as md, markdown_code, quoted, text as esc};
 use crate::access::{Grant, Source};
 
 /// Version of the JSON access report.
@@ -42,13 +44,13 @@ fn text(grants: &[Grant], origin: &str) -> String {
         if current != Some(g.account.as_str()) {
             current = Some(g.account.as_str());
             if g.account_name.is_empty() {
-                let _ = writeln!(out, "{}", g.account);
+                let _ = writeln!(out, "{}", esc(&g.account));
             } else {
-                let _ = writeln!(out, "{} {:?}", g.account, g.account_name);
+                let _ = writeln!(out, "{} {}", esc(&g.account), quoted(&g.account_name));
             }
         }
         let role = if g.admin { "ADMIN" } else { "member" };
-        let mut tail = vec![source_text(&g.source)];
+        let mut tail = vec![esc(&source_text(&g.source)).into_owned()];
         if let Some(s) = g.status {
             tail.push(s.as_str().to_string());
         }
@@ -57,9 +59,9 @@ fn text(grants: &[Grant], origin: &str) -> String {
         }
         let _ = writeln!(
             out,
-            "  {} {:?} {role} · {}",
-            g.email,
-            g.name,
+            "  {} {} {role} · {}",
+            esc(&g.email),
+            quoted(&g.name),
             tail.join(" · ")
         );
     }
@@ -89,11 +91,11 @@ fn markdown(grants: &[Grant], origin: &str) -> String {
         }
         let _ = writeln!(
             out,
-            "| `{}` | {} <{}> | {role} | {} | {} |",
-            g.account,
-            g.name.replace('|', "\\|"),
-            g.email,
-            source_text(&g.source),
+            "| {} | {} \\<{}\\> | {role} | {} | {} |",
+            markdown_code(&g.account, true),
+            md(&g.name),
+            md(&g.email),
+            md(&source_text(&g.source)),
             status.trim()
         );
     }
@@ -120,7 +122,7 @@ fn csv(grants: &[Grant]) -> String {
             Source::Direct => ("direct", ""),
             Source::Inherited(f) => ("inherited", f.as_str()),
         };
-        let _ = w.write_record([
+        let cells = [
             g.account.as_str(),
             g.account_name.as_str(),
             g.email.as_str(),
@@ -131,7 +133,8 @@ fn csv(grants: &[Grant]) -> String {
             from,
             status_text(g),
             if g.unmanaged { "true" } else { "false" },
-        ]);
+        ];
+        let _ = w.write_record(cells.map(csv_cell).iter().map(|c| c.as_bytes()));
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
@@ -149,7 +152,7 @@ pub fn access_report(grants: &[Grant], origin: &str, format: AccessFormat) -> St
                 "origin": origin,
                 "grants": grants,
             });
-            let mut s = serde_json::to_string_pretty(&doc).expect("grants serialize");
+            let mut s = json_pretty(&doc);
             s.push('\n');
             s
         }

@@ -1,5 +1,6 @@
 //! Stage `render`, the JSON format: stable and versioned (`format_version`), documented in the
-//! README. Pure.
+//! README; control, bidirectional and zero-width characters in strings written as `\u` escapes.
+//! Pure.
 
 use serde_json::{Value, json};
 
@@ -72,7 +73,7 @@ pub fn json(plan: &Plan, target: &Target, refusals: Option<&Refusals>) -> String
         doc["manual_steps"] = json!(plan.manual);
     }
     doc["access_changes"] = json!(plan.access);
-    let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
+    let mut s = super::escape::json_pretty(&doc);
     s.push('\n');
     s
 }

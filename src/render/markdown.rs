@@ -1,8 +1,13 @@
 //! Stage `render`, the markdown format for pull-request comments: a heading, a summary table
-//! and the text plan in a collapsible block. Pure.
+//! and the text plan in a collapsible block. Text from the API or the configuration, and the
+//! messages quoting it, go through [`escape`](super::escape) and render as the literal text they
+//! are: no HTML, no line breaks, no links or images, no table cells of their own. The details
+//! are the text format, whose values are escaped already, in a code block it cannot close.
+//! Pure.
 
 use std::fmt::Write as _;
 
+use super::escape::{markdown as md, markdown_code};
 use super::{cost_line, summary_line, text};
 use crate::plan::{Plan, Refusals};
 use crate::provider::Target;
@@ -112,7 +117,8 @@ fn per_customer(plan: &Plan) -> Vec<String> {
     }
     rows.into_iter()
         .map(|(a, [add, change, remove, other])| {
-            format!("| `{a}` | {add} | {change} | {remove} | {other} |\n")
+            let a = markdown_code(&a, true);
+            format!("| {a} | {add} | {change} | {remove} | {other} |\n")
         })
         .collect()
 }
@@ -123,11 +129,11 @@ fn head(plan: &Plan, refusals: Option<&Refusals>, cap: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "### partnerctl plan for `{}`\n",
-        plan.partner.name.replace('`', "'")
+        "### partnerctl plan for {}\n",
+        markdown_code(&plan.partner.name, false)
     );
     if !plan.targets.is_empty() {
-        let _ = writeln!(out, "> {}\n", super::text::targeted(plan));
+        let _ = writeln!(out, "> {}\n", md(&super::text::targeted(plan)));
     }
     if !plan.manual.is_empty() {
         let _ = writeln!(
@@ -136,9 +142,9 @@ fn head(plan: &Plan, refusals: Option<&Refusals>, cap: usize) -> String {
             plan.manual.len()
         );
         for step in plan.manual.iter().take(cap.max(50)) {
-            let _ = writeln!(out, "1. **{}**", step.title);
+            let _ = writeln!(out, "1. **{}**", md(&step.title));
             for line in &step.lines {
-                let _ = writeln!(out, "   - {line}");
+                let _ = writeln!(out, "   - {}", md(line));
             }
         }
         out.push('\n');
@@ -149,15 +155,15 @@ fn head(plan: &Plan, refusals: Option<&Refusals>, cap: usize) -> String {
         .filter(|c| c.escalation.is_some())
         .take(cap)
     {
-        let why = c.escalation.as_deref().unwrap_or_default();
-        let _ = writeln!(out, "> **Access escalation:** {} — {why}\n", c.email);
+        let why = md(c.escalation.as_deref().unwrap_or_default());
+        let _ = writeln!(out, "> **Access escalation:** {} — {why}\n", md(&c.email));
     }
     let admins: Vec<_> = plan.unmanaged.iter().filter(|u| u.is_admin()).collect();
     for u in admins.iter().take(cap) {
         let _ = writeln!(
             out,
             "> **Access risk:** an admin the configuration does not list: {}\n",
-            super::text::unmanaged_label(u)
+            md(&super::text::unmanaged_label(u))
         );
     }
     if admins.len() > cap {
@@ -168,7 +174,7 @@ fn head(plan: &Plan, refusals: Option<&Refusals>, cap: usize) -> String {
         );
     }
     for w in plan.near_misses.iter().take(cap) {
-        let _ = writeln!(out, "> **Warning:** {w}\n");
+        let _ = writeln!(out, "> **Warning:** {}\n", md(&w.to_string()));
     }
     if plan.near_misses.len() > cap {
         let _ = writeln!(
@@ -179,7 +185,7 @@ fn head(plan: &Plan, refusals: Option<&Refusals>, cap: usize) -> String {
     }
     if let Some(r) = refusals {
         for refusal in &r.0 {
-            let _ = writeln!(out, "> **Refused:** {refusal}");
+            let _ = writeln!(out, "> **Refused:** {}", md(&refusal.to_string()));
         }
         out.push('\n');
     }

@@ -1,10 +1,12 @@
 //! Stage `render`, the end-of-apply report as text: counts per action done, failures and
-//! skipped operations, wall time, retries and throttling. Pure.
+//! skipped operations, wall time, retries and throttling. Addresses and the API's messages
+//! show control, bidirectional and zero-width characters escaped. Pure.
 
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
+use super::escape::{json_pretty, text as esc};
 use crate::apply::{OpState, Report};
 use crate::plan::{Action, Plan};
 use crate::provider::{Remedy, Target};
@@ -80,7 +82,10 @@ fn list(
         .iter()
         .zip(&report.states)
         .filter_map(|(o, s)| {
-            pred(s).map(|why| format!("  - {} ({}){why}", o.address, o.action().as_str()))
+            pred(s).map(|why| {
+                let address = esc(&o.address);
+                format!("  - {address} ({}){}", o.action().as_str(), esc(&why))
+            })
         })
         .collect();
     if !rows.is_empty() {
@@ -99,7 +104,8 @@ pub fn apply_report(plan: &Plan, report: &Report) -> String {
         let left = report.count(|s| *s == OpState::NotStarted);
         let _ = writeln!(
             out,
-            "Stopped starting operations: {why}; {left} operation(s) left for the next run."
+            "Stopped starting operations: {}; {left} operation(s) left for the next run.",
+            esc(why)
         );
     }
     if let Some(line) = per_action(plan, report) {
@@ -220,7 +226,7 @@ pub fn apply_report_json(plan: &Plan, target: &Target, report: &Report) -> Strin
         },
         "operations": (0..plan.operations.len()).map(|i| operation_json(plan, report, i)).collect::<Vec<_>>(),
     });
-    let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
+    let mut s = json_pretty(&doc);
     s.push('\n');
     s
 }

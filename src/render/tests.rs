@@ -345,3 +345,299 @@ fn apply_report_advises_by_remedy() {
     assert!(both.contains(again) && both.contains(fix), "{both}");
     assert!(!report(&[]).contains(again));
 }
+
+/// Text from the API or the configuration at its most hostile: spreadsheet formulas, terminal
+/// sequences (OSC 8 hyperlink, erase screen, colour, a C1 CSI), bidirectional and zero-width
+/// characters, and line breaks carrying HTML, a heading, an image, a table cell, a code span,
+/// a mention and an autolink.
+const HOSTILE: &str = "=HYPERLINK(\"http://e.example\",\"x\")\u{1b}]8;;http://e.example\u{7}\u{1b}[2J\u{1b}[31m\u{9b}8m\u{202e}\u{2066}\u{200b}\u{feff}\u{2028}\r\n</details>\n# Owned\n![i](http://e.example/i.png) | x | `y` <img src=x> @team www.e.example\t";
+
+/// Acme applied, then everything the plan shows made hostile: the partner's name, a live
+/// customer's name and labels (so the plan updates them), a live service's settings, an
+/// unmanaged admin, an unmanaged account and a near miss with its name; a hostile manual step.
+fn hostile_plan() -> Plan {
+    let mut live = applied_acme();
+    live.partner.name = HOSTILE.into();
+    live_account(&mut live, "fabrikam").name = HOSTILE.into();
+    live_account(&mut live, "northwind")
+        .labels
+        .insert(HOSTILE.into(), HOSTILE.into());
+    let contoso = live_account(&mut live, "contoso").id.clone();
+    for s in live.services.iter_mut().filter(|s| s.account_id == contoso) {
+        s.settings
+            .insert(HOSTILE.into(), serde_json::json!(HOSTILE));
+    }
+    live.users.push(crate::live::User {
+        id: "usr_hostile".into(),
+        account_id: contoso,
+        email: format!("{HOSTILE}@evil.example"),
+        name: HOSTILE.into(),
+        role: Role::Admin,
+        status: UserStatus::Active,
+        etag: "e1".into(),
+    });
+    let mut typo = live.accounts[0].clone();
+    typo.id = "acc_89ed".into();
+    typo.external_key = None;
+    typo.name = format!("Typo Trading{HOSTILE}");
+    typo.labels.clear();
+    live.accounts.push(typo.clone());
+    typo.id = "acc_89ee".into();
+    typo.name = "Typo Trading\u{202e}".into();
+    live.accounts.push(typo);
+    let mut d = acme();
+    d.partner.name = HOSTILE.into();
+    let mut extra = d.customers[2].clone();
+    extra.key = "typo-trading".into();
+    extra.name = "Typo Trading".into();
+    extra.users.clear();
+    d.customers.push(extra);
+    let options = Options {
+        refuse_near_misses: true,
+        ..Options::default()
+    };
+    let caps = crate::plan::Capabilities {
+        create: vec![],
+        ..crate::plan::Capabilities::full()
+    };
+    let words = |_: &crate::plan::Operation, _: Option<&str>| {
+        (format!("Add {HOSTILE}"), vec![format!("Name: {HOSTILE}")])
+    };
+    crate::plan::with_capabilities(plan(&d, &live, options).unwrap(), &caps, words)
+}
+
+/// `text` without the palette's own sequences (`ESC [ digits ; m`).
+fn without_palette(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('\u{1b}') {
+        out.push_str(&rest[..i]);
+        let seq = &rest[i..];
+        let end = seq
+            .char_indices()
+            .skip(2)
+            .find(|(_, c)| !(c.is_ascii_digit() || *c == ';'))
+            .filter(|(_, c)| *c == 'm' && seq.starts_with("\u{1b}["))
+            .map(|(j, _)| j + 1);
+        match end {
+            Some(j) => rest = &seq[j..],
+            None => {
+                out.push('\u{1b}');
+                rest = &seq[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// No control (but line feeds), bidirectional or zero-width character in `out`.
+#[track_caller]
+fn assert_nothing_hidden(what: &str, out: &str) {
+    let hidden: Vec<char> = out
+        .chars()
+        .filter(|c| *c != '\n' && crate::vocab::rules::hidden_char(*c))
+        .collect();
+    assert!(hidden.is_empty(), "{what}: raw {hidden:?} in\n{out}");
+}
+
+/// Markdown outside its fenced code blocks, and the code blocks' lines.
+fn markdown_parts(md: &str) -> (String, Vec<&str>) {
+    let (mut outside, mut code, mut fenced) = (String::new(), Vec::new(), false);
+    for line in md.lines() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+        } else if fenced {
+            code.push(line);
+        } else {
+            outside.push_str(line);
+            outside.push('\n');
+        }
+    }
+    assert!(!fenced, "an unclosed code block:\n{md}");
+    (outside, code)
+}
+
+/// `line` without its backslash escapes (a backslash and the character after it) and without
+/// the contents of its code spans (which markdown shows literally).
+fn unescaped(line: &str) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let run = |i: usize| chars[i..].iter().take_while(|c| **c == '`').count();
+    let (mut out, mut i) = (String::new(), 0);
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => i += 2,
+            '`' => {
+                let n = run(i);
+                let close = (i + n..chars.len())
+                    .find(|&j| run(j) == n && (j == 0 || chars[j - 1] != '`'))
+                    .unwrap_or_else(|| panic!("an unclosed code span: {line}"));
+                out.push_str("`code`");
+                i = close + n;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Markdown that renders hostile text as the literal text it is: no raw hidden characters, no
+/// HTML but partnerctl's own `<details>`, no heading, image, link or autolink, and every table
+/// row with its own number of cells.
+#[track_caller]
+fn assert_literal_markdown(what: &str, md: &str) {
+    assert_nothing_hidden(what, md);
+    let (outside, code) = markdown_parts(md);
+    for line in outside.lines() {
+        assert!(
+            !line.starts_with('#')
+                || line.starts_with("### partnerctl plan for `")
+                || line.starts_with("### Access ("),
+            "{what}: a heading from the data: {line}"
+        );
+        // Every `<` is partnerctl's HTML or escaped.
+        let plain = unescaped(line);
+        let html = plain
+            .replace("<details><summary>", "")
+            .replace("</summary>", "")
+            .replace("</details>", "");
+        assert!(!html.contains('<'), "{what}: HTML from the data: {line}");
+        for syntax in ["![", "](", "http://", "www.", "`y`"] {
+            assert!(
+                !plain.contains(syntax),
+                "{what}: {syntax:?} unescaped: {line}"
+            );
+        }
+        if line.starts_with('|') {
+            let cells = line.replace("\\|", "").matches('|').count();
+            assert!(
+                cells == 3 || cells == 6,
+                "{what}: a table row of {cells} pipes: {line}"
+            );
+        }
+    }
+    for line in code {
+        assert!(!line.trim_start().starts_with("```"), "{what}: {line}");
+    }
+}
+
+#[test]
+fn hostile_names_show_escaped_in_text() {
+    let p = hostile_plan();
+    let r = p.check_safety().err();
+    assert!(r.is_some() && !p.near_misses.is_empty() && !p.manual.is_empty());
+    assert!(p.unmanaged.iter().any(|u| u.is_admin()));
+    let plain = text(&p, &target(), r.as_ref(), false);
+    assert_nothing_hidden("text", &plain);
+    assert!(plain.contains("\\u{1b}[2J\\u{1b}[31m\\u{9b}8m\\u{202e}\\u{2066}\\u{200b}\\u{feff}\\u{2028}\\r\\n</details>\\n# Owned"), "{plain}");
+    let coloured = text(&p, &target(), r.as_ref(), true);
+    assert!(coloured.contains('\u{1b}'));
+    assert_eq!(
+        without_palette(&coloured),
+        plain,
+        "an ESC in the coloured text that the palette did not write"
+    );
+    insta::assert_snapshot!("hostile__text", plain);
+}
+
+#[test]
+fn hostile_names_render_as_literal_markdown() {
+    let p = hostile_plan();
+    let r = p.check_safety().err();
+    let md = markdown(&p, &target(), r.as_ref());
+    assert_literal_markdown("markdown", &md);
+    let short = markdown_within(&p, &target(), r.as_ref(), 3_000, None);
+    assert!(short.contains("Shortened to fit a comment"), "{short}");
+    assert_literal_markdown("shortened markdown", &short);
+    insta::assert_snapshot!("hostile__markdown", md);
+}
+
+#[test]
+fn hostile_names_are_json_escapes_that_mean_the_same() {
+    let p = hostile_plan();
+    let out = json(&p, &target(), p.check_safety().err().as_ref());
+    assert_nothing_hidden("json", &out);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["target"]["partner"]["name"], HOSTILE);
+    let report = crate::apply::Report {
+        states: vec![crate::apply::OpState::Done; p.operations.len()],
+        halted: Some(HOSTILE.into()),
+        ..crate::apply::Report::nothing()
+    };
+    let report = apply_report_json(&p, &target(), &report);
+    assert_nothing_hidden("apply report json", &report);
+}
+
+/// The end-of-apply report shows addresses and the API's messages escaped.
+#[test]
+fn hostile_failures_show_escaped_in_the_apply_report() {
+    use crate::apply::{Failure, OpState, Report};
+    use crate::provider::Remedy;
+    let p = hostile_plan();
+    let mut states = vec![OpState::Done; p.operations.len()];
+    states[0] = OpState::Failed(Failure {
+        message: format!("400 validation-failed: /name {HOSTILE}"),
+        remedy: Remedy::FixConfiguration,
+    });
+    let report = Report {
+        states,
+        halted: Some(HOSTILE.into()),
+        ..Report::nothing()
+    };
+    let out = apply_report(&p, &report);
+    assert_nothing_hidden("apply report", &out);
+    assert!(out.contains("/name =HYPERLINK"), "{out}");
+}
+
+/// Hostile names and emails in the access report: escaped in text, literal in markdown, never
+/// a formula in CSV, `\u` escapes in JSON.
+#[test]
+fn hostile_names_in_the_access_report() {
+    let mut d = acme();
+    d.customers[0].name = HOSTILE.into();
+    d.customers[0].users[0].name = HOSTILE.into();
+    d.customers[0].users[1].name = "+SUM(1,2)".into();
+    d.customers[0].users[1].email = "-2+3@evil.example".into();
+    d.partner.users[0].name = "@SUM(A1)".into();
+    let m = crate::access::Model::from_desired(&d);
+    let grants = m.select(None, None).unwrap();
+    let text = access_report(&grants, "configuration", AccessFormat::Text);
+    assert_nothing_hidden("access text", &text);
+    assert!(
+        text.contains("\"=HYPERLINK(\\\"http://e.example\\\",\\\"x\\\")\\u{1b}]8;;"),
+        "{text}"
+    );
+    let md = access_report(&grants, "configuration", AccessFormat::Markdown);
+    assert_literal_markdown("access markdown", &md);
+    let json = access_report(&grants, "configuration", AccessFormat::Json);
+    assert_nothing_hidden("access json", &json);
+    let csv = access_report(&grants, "configuration", AccessFormat::Csv);
+    assert_nothing_hidden("access csv", &csv);
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let mut neutralised = 0;
+    for row in rows.records() {
+        for cell in row.unwrap().iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "a formula cell: {cell:?}"
+            );
+            neutralised += usize::from(cell.starts_with('\''));
+        }
+    }
+    // The hostile customer's name on each of its grants, and the three hostile people's names
+    // and the email on theirs.
+    assert!(neutralised > 10, "{csv}");
+    assert!(
+        csv.contains("'=HYPERLINK(\"\"http://e.example\"\""),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(",'+SUM(1,2),") || csv.contains(",\"'+SUM(1,2)\","),
+        "{csv}"
+    );
+    assert!(csv.contains(",'-2+3@evil.example,"), "{csv}");
+    assert!(csv.contains(",'@SUM(A1),"), "{csv}");
+}

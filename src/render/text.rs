@@ -1,9 +1,12 @@
 //! Stage `render`, the text format: header, operations grouped by account in tree order
 //! (Terraform-style symbols, setting changes as a line diff), unmanaged objects, refusals, one
-//! summary line and the cost line. Pure.
+//! summary line and the cost line. Every text from the API or the configuration, and every
+//! message quoting one, goes through [`escape`](super::escape): control, bidirectional and
+//! zero-width characters show escaped, and the only ESC is the palette's. Pure.
 
 use std::fmt::Write as _;
 
+use super::escape::{json_pretty, quoted, text as esc};
 use super::{Palette, cost_line, summary_line};
 use crate::plan::{
     AccountRef, Change, FieldChange, FieldValue, Operation, Plan, Refusals, Settings, Unmanaged,
@@ -16,10 +19,13 @@ use crate::vocab::rules::email_key;
 fn show(v: FieldValue<'_>) -> String {
     match v {
         FieldValue::None => "(none)".to_string(),
-        FieldValue::Text(s) => serde_json::Value::from(s).to_string(),
-        FieldValue::Contact(c) => format!("{} <{}>", c.name, c.email),
+        FieldValue::Text(s) => quoted(s),
+        FieldValue::Contact(c) => format!("{} <{}>", esc(&c.name), esc(&c.email)),
         FieldValue::Labels(l) => {
-            let parts: Vec<String> = l.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let parts: Vec<String> = l
+                .iter()
+                .map(|(k, v)| format!("{}={}", esc(k), esc(v)))
+                .collect();
             format!("{{{}}}", parts.join(", "))
         }
     }
@@ -31,10 +37,7 @@ fn settings_diff(
     indent: &str,
     p: &Palette,
 ) -> String {
-    let pretty = |v: Option<&Settings>| {
-        v.map(|v| serde_json::to_string_pretty(v).unwrap_or_default() + "\n")
-            .unwrap_or_default()
-    };
+    let pretty = |v: Option<&Settings>| v.map(|v| json_pretty(v) + "\n").unwrap_or_default();
     let (b, a) = (pretty(before), pretty(after));
     let diff = similar::TextDiff::from_lines(&b, &a);
     let mut out = String::new();
@@ -57,21 +60,25 @@ fn settings_diff(
 
 /// The one-line description of a user or service operation.
 fn member_label(op: &Operation) -> String {
-    let email = op.change.email().unwrap_or_default();
+    let email = esc(op.change.email().unwrap_or_default());
     match &op.change {
         Change::Invite(p) => format!(
-            "invite {} (\"{}\", {})",
-            email_key(&p.email),
-            p.name,
+            "invite {} ({}, {})",
+            esc(&email_key(&p.email)),
+            quoted(&p.name),
             p.role
         ),
         Change::Resend { .. } => format!("resend invitation to {email} (expired)"),
         Change::UpdateUser { .. } => format!("update user {email}"),
         Change::Revoke { status, .. } => format!("revoke invitation of {email} ({status})"),
         Change::RemoveUser { .. } => format!("remove user {email}"),
-        Change::AddService { service_type, .. } => format!("add service {service_type}"),
-        Change::UpdateService { service_type, .. } => format!("update service {service_type}"),
-        Change::RemoveService { service_type, .. } => format!("remove service {service_type}"),
+        Change::AddService { service_type, .. } => format!("add service {}", esc(service_type)),
+        Change::UpdateService { service_type, .. } => {
+            format!("update service {}", esc(service_type))
+        }
+        Change::RemoveService { service_type, .. } => {
+            format!("remove service {}", esc(service_type))
+        }
         other => other.action().as_str().to_string(),
     }
 }
@@ -167,13 +174,13 @@ fn group(
                 out,
                 "{indent}{} {} {}",
                 p.symbol(action),
-                p.bold(&account.address()),
+                p.bold(&esc(&account.address())),
                 p.dim(&head)
             );
             account_details(out, op, &format!("{indent}      "));
         }
         None => {
-            let _ = writeln!(out, "{indent}  {}", p.bold(&account.address()));
+            let _ = writeln!(out, "{indent}  {}", p.bold(&esc(&account.address())));
         }
     }
     for op in ops.iter().filter(|o| !o.action().is_account_action()) {
@@ -201,9 +208,9 @@ fn header(out: &mut String, plan: &Plan, target: &Target, p: &Palette) {
     let _ = writeln!(
         out,
         "Target: {}{embedded} · partner {} ({}){manageable}",
-        target.endpoint,
-        p.bold(&plan.partner.name),
-        plan.partner.id,
+        esc(&target.endpoint),
+        p.bold(&esc(&plan.partner.name)),
+        esc(&plan.partner.id),
     );
     if !plan.targets.is_empty() {
         let _ = writeln!(out, "{}", targeted(plan));
@@ -215,7 +222,7 @@ fn header(out: &mut String, plan: &Plan, target: &Target, p: &Palette) {
 pub(super) fn targeted(plan: &Plan) -> String {
     format!(
         "Targeted: {} (only these accounts, what they contain and what they depend on are planned; the rest of the configuration is not)",
-        plan.targets.join(", ")
+        esc(&plan.targets.join(", "))
     )
 }
 
@@ -232,7 +239,7 @@ fn unmanaged(out: &mut String, plan: &Plan, p: &Palette) {
         plan.unmanaged.len()
     );
     for u in &plan.unmanaged {
-        let reason = p.dim(&format!("— {}", u.reason));
+        let reason = p.dim(&format!("— {}", esc(&u.reason)));
         let risk = if u.is_admin() {
             p.paint("31;1", " [access risk: unmanaged admin]")
         } else {
@@ -255,10 +262,12 @@ pub(super) fn unmanaged_label(u: &Unmanaged) -> String {
         } => {
             let key = key
                 .as_ref()
-                .map_or_else(|| "no key".to_string(), |k| format!("key {k}"));
+                .map_or_else(|| "no key".to_string(), |k| format!("key {}", esc(k)));
             format!(
-                "account {kind} {} ({key}, id {id}) under {parent}",
-                show(FieldValue::Text(name))
+                "account {kind} {} ({key}, id {}) under {}",
+                show(FieldValue::Text(name)),
+                esc(id),
+                esc(parent)
             )
         }
         UnmanagedObject::User {
@@ -268,14 +277,16 @@ pub(super) fn unmanaged_label(u: &Unmanaged) -> String {
             status,
             account,
         } => format!(
-            "{} {email} {} ({role}, {status}) on {account}",
+            "{} {} {} ({role}, {status}) on {}",
             u.class,
-            show(FieldValue::Text(name))
+            esc(email),
+            show(FieldValue::Text(name)),
+            esc(account)
         ),
         UnmanagedObject::Service {
             service_type,
             account,
-        } => format!("service {service_type} on {account}"),
+        } => format!("service {} on {}", esc(service_type), esc(account)),
     }
 }
 
@@ -294,13 +305,14 @@ fn access_changes(out: &mut String, plan: &Plan, p: &Palette) {
         if c.loses > 0 {
             what.push(format!("loses {} account(s)", c.loses));
         }
+        let email = esc(&c.email);
         let line = match &c.escalation {
             Some(why) => {
-                what.insert(0, format!("ESCALATION: {why}"));
-                p.paint("31;1", &format!("! {} {}", c.email, what.join(", ")))
+                what.insert(0, format!("ESCALATION: {}", esc(why)));
+                p.paint("31;1", &format!("! {email} {}", what.join(", ")))
             }
-            None if c.loses > 0 && c.gains == 0 => format!("- {} {}", c.email, what.join(", ")),
-            None => format!("+ {} {}", c.email, what.join(", ")),
+            None if c.loses > 0 && c.gains == 0 => format!("- {email} {}", what.join(", ")),
+            None => format!("+ {email} {}", what.join(", ")),
         };
         let _ = writeln!(out, "  {line}");
     }
@@ -313,9 +325,9 @@ pub fn runbook(plan: &Plan) -> String {
         plan.manual.len()
     );
     for (n, step) in plan.manual.iter().enumerate() {
-        let _ = writeln!(out, "  {}. {}", n + 1, step.title);
+        let _ = writeln!(out, "  {}. {}", n + 1, esc(&step.title));
         for line in &step.lines {
-            let _ = writeln!(out, "       {line}");
+            let _ = writeln!(out, "       {}", esc(line));
         }
     }
     out
@@ -349,13 +361,19 @@ pub fn text(plan: &Plan, target: &Target, refusals: Option<&Refusals>, color: bo
     if !plan.near_misses.is_empty() {
         out.push('\n');
         for w in &plan.near_misses {
-            let _ = writeln!(out, "{} {w}", p.paint("33;1", "Warning:"));
+            let _ = writeln!(
+                out,
+                "{} {}",
+                p.paint("33;1", "Warning:"),
+                esc(&w.to_string())
+            );
         }
     }
     if let Some(r) = refusals {
         out.push('\n');
         for refusal in &r.0 {
-            let _ = writeln!(out, "{} {refusal}", p.paint("31;1", "Refused:"));
+            let refusal = refusal.to_string();
+            let _ = writeln!(out, "{} {}", p.paint("31;1", "Refused:"), esc(&refusal));
         }
     }
     let anything = !ops.is_empty() || !plan.unmanaged.is_empty() || !plan.near_misses.is_empty();

@@ -1,6 +1,7 @@
 //! The shared vocabulary of every stage: the kinds of account, user roles, invitation states and
 //! the label that records `protect`; and, in [`rules`], the field rules (account keys, countries,
-//! time zones, emails) that config validation and the sandbox both enforce. Pure data and pure
+//! time zones, emails, names, the characters no free text may hold) that config validation and
+//! the sandbox both enforce, and how outputs escape those characters. Pure data and pure
 //! functions with no imports from the rest of the crate, so that config, live, plan, providers,
 //! render and the sandbox can all speak it without depending on each other.
 

@@ -1,6 +1,10 @@
 //! The field rules that the configuration validator and the sandbox both enforce: account keys,
-//! country codes, time zones and email addresses. Pure functions and constants over the
-//! standard tables (ISO 3166-1, the IANA time zone database); the messages are the callers'.
+//! country codes, time zones, email addresses, names and the characters no free text may hold
+//! ([`hidden_char`]), with the one way every output shows such characters ([`escape_hidden`]).
+//! Pure functions and constants over the standard tables (ISO 3166-1, the IANA time zone
+//! database); the messages are the callers'.
+
+use std::borrow::Cow;
 
 /// The account key syntax as one literal, for the two constants below.
 macro_rules! key_syntax {
@@ -55,7 +59,7 @@ pub fn timezone_names() -> Vec<&'static str> {
 /// Is `email` a bare address (`local@domain.tld`): no display name, no surrounding space, a
 /// dotted domain? The rule of the configuration (and of the API contract's `format: email`).
 pub fn valid_email(email: &str) -> bool {
-    if email.trim() != email || email.contains(['<', '>', ' ']) {
+    if email.trim() != email || email.contains(['<', '>', ' ']) || has_hidden(email) {
         return false;
     }
     let Some((_, domain)) = email.rsplit_once('@') else {
@@ -81,10 +85,11 @@ pub fn same_email(a: &str, b: &str) -> bool {
 }
 
 /// Is `email` an RFC 5322 mailbox: an address, possibly with a display name
-/// (`Jane <jane@contoso.example>`) or a dotless or literal domain? Looser than [`valid_email`];
-/// the rule the sandbox API has always applied to `email` fields.
+/// (`Jane <jane@contoso.example>`) or a dotless or literal domain, without
+/// [hidden characters](hidden_char)? Looser than [`valid_email`]; the rule the sandbox API
+/// applies to `email` fields.
 pub fn valid_mailbox(email: &str) -> bool {
-    email_address::EmailAddress::is_valid(email)
+    !has_hidden(email) && email_address::EmailAddress::is_valid(email)
 }
 
 #[cfg(test)]
@@ -200,6 +205,8 @@ pub enum NameProblem {
     Empty,
     /// Longer than [`NAME_MAX_CHARS`].
     TooLong,
+    /// Holds a [hidden character](hidden_char).
+    Hidden(Hidden),
     /// Starts or ends with white space.
     Spaces,
 }
@@ -211,10 +218,140 @@ pub fn name_problem(name: &str) -> Option<NameProblem> {
         Some(NameProblem::Empty)
     } else if name.chars().count() > NAME_MAX_CHARS {
         Some(NameProblem::TooLong)
+    } else if let Some(h) = first_hidden(name) {
+        Some(NameProblem::Hidden(h))
     } else if t != name {
         Some(NameProblem::Spaces)
     } else {
         None
+    }
+}
+
+/// Is `c` a character that text does not show as what it is, and that names and other free
+/// text (labels, emails) may therefore not hold: a control character (C0 with NUL, BEL, tab, LF,
+/// CR and ESC; DEL; C1, whose CSI a terminal may obey like ESC `[`), a bidirectional control
+/// (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069), a zero-width or other
+/// invisible format character (U+200B to U+200D, U+2060 to U+2064 and the deprecated
+/// U+206A to U+206F, U+FEFF), or the line and paragraph separators U+2028 and U+2029.
+///
+/// Every output shows such characters escaped ([`escape_hidden`]); the configuration's
+/// validation and the sandbox refuse them.
+pub fn hidden_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0}'..='\u{1f}'
+            | '\u{7f}'..='\u{9f}'
+            | '\u{61c}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{feff}'
+    )
+}
+
+/// Does `text` hold a [hidden character](hidden_char)?
+pub fn has_hidden(text: &str) -> bool {
+    text.chars().any(hidden_char)
+}
+
+/// The first [hidden character](hidden_char) of a text, and where it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hidden {
+    /// The character.
+    pub char: char,
+    /// Its position in the text, in characters from 1.
+    pub at: usize,
+}
+
+impl Hidden {
+    /// What the character is, in words: `ESC (escape)`, `a line feed`, `U+202E (a bidirectional
+    /// control)`.
+    pub fn describe(&self) -> String {
+        let c = self.char;
+        let what = match c {
+            '\0' => "NUL",
+            '\u{7}' => "BEL (bell)",
+            '\u{8}' => "a backspace",
+            '\t' => "a tab",
+            '\n' => "a line feed",
+            '\r' => "a carriage return",
+            '\u{1b}' => "ESC (escape, which starts terminal control sequences)",
+            '\u{2028}' => "a line separator",
+            '\u{2029}' => "a paragraph separator",
+            '\u{200b}' => "a zero-width space",
+            '\u{200c}' => "a zero-width non-joiner",
+            '\u{200d}' => "a zero-width joiner",
+            '\u{2060}' => "a word joiner",
+            '\u{feff}' => "a zero-width no-break space (byte order mark)",
+            '\u{61c}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}' => "a bidirectional control",
+            '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => "a control character",
+            _ => "an invisible format character",
+        };
+        format!("{what} (U+{:04X})", u32::from(c))
+    }
+}
+
+impl std::fmt::Display for Hidden {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} at character {}", self.describe(), self.at)
+    }
+}
+
+/// The first [hidden character](hidden_char) of `text`, if any.
+pub fn first_hidden(text: &str) -> Option<Hidden> {
+    text.chars()
+        .enumerate()
+        .find(|(_, c)| hidden_char(*c))
+        .map(|(i, c)| Hidden { char: c, at: i + 1 })
+}
+
+/// `text` with every [hidden character](hidden_char) written as an escape that shows what it
+/// is, as Rust writes them: `\n`, `\r`, `\t`, `\0`, else `\u{1b}`, `\u{202e}`. Nothing else
+/// changes (a backslash stays one). How every output of people's text shows names and other
+/// text from the API or the configuration: the characters can neither reorder nor hide what
+/// is shown, nor start a line or a terminal control sequence.
+pub fn escape_hidden(text: &str) -> Cow<'_, str> {
+    escape_hidden_but(text, None)
+}
+
+/// [`escape_hidden`], except that line feeds stay: for messages of several lines worded by
+/// partnerctl (diagnostics on stderr), where a value's own line feed still starts a line but
+/// nothing in it can colour, move, hide or reorder what is printed.
+pub fn escape_hidden_keep_lines(text: &str) -> Cow<'_, str> {
+    escape_hidden_but(text, Some('\n'))
+}
+
+fn escape_hidden_but(text: &str, keep: Option<char>) -> Cow<'_, str> {
+    let escape = |c: char| hidden_char(c) && Some(c) != keep;
+    if !text.chars().any(escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if escape(c) {
+            push_escape(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Appends the escape of one [hidden character](hidden_char).
+fn push_escape(out: &mut String, c: char) {
+    use std::fmt::Write as _;
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\0' => out.push_str("\\0"),
+        c => {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        }
     }
 }
 
@@ -353,6 +490,92 @@ mod suggestion_tests {
         assert!(zones_of("ZZ").is_empty());
         for z in zones_of("AU") {
             assert!(valid_timezone(z), "{z}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod hidden_tests {
+    use super::*;
+
+    /// Every character the rule names, and none of the ordinary ones around them.
+    #[test]
+    fn hidden_characters_are_controls_bidi_controls_and_invisibles() {
+        for c in [
+            '\0', '\u{7}', '\t', '\n', '\r', '\u{1b}', '\u{7f}', '\u{85}', '\u{9b}', '\u{61c}',
+            '\u{200b}', '\u{200c}', '\u{200d}', '\u{200e}', '\u{200f}', '\u{2028}', '\u{2029}',
+            '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}', '\u{2060}', '\u{2066}',
+            '\u{2067}', '\u{2068}', '\u{2069}', '\u{feff}',
+        ] {
+            assert!(hidden_char(c), "{:04X}", u32::from(c));
+        }
+        for c in [
+            ' ', 'a', '~', '\u{a0}', '\u{a9}', 'é', 'ß', '\u{2000}', '\u{200a}', '\u{2010}',
+            '\u{2027}', '\u{202f}', '\u{205f}', '\u{3000}', '\u{fe0f}', 'ض', '中', '😀',
+        ] {
+            assert!(!hidden_char(c), "{:04X}", u32::from(c));
+        }
+    }
+
+    #[test]
+    fn escapes_show_what_the_characters_are_and_change_nothing_else() {
+        assert!(matches!(
+            escape_hidden("Jane Doe"),
+            Cow::Borrowed("Jane Doe")
+        ));
+        assert_eq!(escape_hidden("a\u{202e}b"), "a\\u{202e}b");
+        assert_eq!(escape_hidden("\u{1b}[31mred"), "\\u{1b}[31mred");
+        assert_eq!(escape_hidden("a\nb\r\tc\0"), "a\\nb\\r\\tc\\0");
+        assert_eq!(
+            escape_hidden("\u{200b}\u{feff}\u{9b}"),
+            "\\u{200b}\\u{feff}\\u{9b}"
+        );
+        assert_eq!(escape_hidden("C:\\temp é 中"), "C:\\temp é 中");
+        assert_eq!(escape_hidden_keep_lines("a\nb\u{7}"), "a\nb\\u{7}");
+        assert!(!escape_hidden("x\u{2066}y\u{85}").chars().any(hidden_char));
+    }
+
+    #[test]
+    fn names_and_emails_refuse_them() {
+        assert_eq!(
+            name_problem("Acme\u{202e}Partners"),
+            Some(NameProblem::Hidden(Hidden {
+                char: '\u{202e}',
+                at: 5
+            }))
+        );
+        assert_eq!(
+            name_problem("Acme\n"),
+            Some(NameProblem::Hidden(Hidden { char: '\n', at: 5 }))
+        );
+        assert_eq!(name_problem(" Acme"), Some(NameProblem::Spaces));
+        assert_eq!(
+            name_problem("\u{200b}"),
+            Some(NameProblem::Hidden(Hidden {
+                char: '\u{200b}',
+                at: 1
+            }))
+        );
+        assert_eq!(name_problem("Zoë O'Brien-Ødegård 中"), None);
+        assert_eq!(
+            first_hidden("ab\u{1b}").map(|h| h.to_string()).as_deref(),
+            Some("ESC (escape, which starts terminal control sequences) (U+001B) at character 3")
+        );
+        assert_eq!(
+            Hidden {
+                char: '\u{2067}',
+                at: 1
+            }
+            .describe(),
+            "a bidirectional control (U+2067)"
+        );
+        for email in [
+            "ja\u{202e}ne@x.example",
+            "jane@x\u{200b}.example",
+            "jane\u{7}@x.example",
+        ] {
+            assert!(!valid_email(email), "{email:?}");
+            assert!(!valid_mailbox(email), "{email:?}");
         }
     }
 }

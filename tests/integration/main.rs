@@ -12,6 +12,7 @@ mod hostile;
 mod layers;
 mod limits;
 mod manageable;
+mod names;
 mod openapi;
 mod plan;
 mod sandbox;

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use crate::support::contract::{document, is_valid};
 use partnerctl::vocab::rules::{
-    COUNTRY_CODES, KEY_PATTERN, name_problem, timezone_names, valid_country, valid_timezone,
+    COUNTRY_CODES, KEY_PATTERN, hidden_char, name_problem, timezone_names, valid_country,
+    valid_timezone,
 };
 
 fn schema(name: &str) -> &'static Value {
@@ -50,7 +51,9 @@ fn the_name_pattern_is_the_sandbox_rule() {
         '\u{200a}', '\u{2028}', '\u{2029}', '\u{202f}', '\u{205f}', '\u{3000}',
     ];
     let lookalikes = [
-        '\u{1c}', '\u{1f}', '\u{180e}', '\u{200b}', '\u{feff}', '\0', 'x',
+        '\u{1c}', '\u{1f}', '\u{180e}', '\u{200b}', '\u{feff}', '\0', 'x', '\u{1b}', '\u{7}',
+        '\u{7f}', '\u{9b}', '\u{61c}', '\u{200d}', '\u{200e}', '\u{202e}', '\u{2060}', '\u{2066}',
+        '\u{2069}', '\u{206f}',
     ];
     for c in spaces.iter().chain(&lookalikes) {
         for name in [
@@ -69,6 +72,47 @@ fn the_name_pattern_is_the_sandbox_rule() {
     }
     assert!(is_valid("Name", &json!("N".repeat(200))));
     assert!(!is_valid("Name", &json!("N".repeat(201))));
+}
+
+/// Names, emails and labels refuse exactly the characters the shared rule calls hidden: the
+/// document's patterns and the rule agree on every character of the Basic Multilingual Plane
+/// up to U+3100 and from U+FE00 on (where every such character is).
+#[test]
+fn names_emails_and_labels_refuse_the_hidden_characters_of_the_rule() {
+    let chars = (0..=0x3100u32)
+        .chain(0xfe00..=0xffff)
+        .filter_map(char::from_u32);
+    for c in chars {
+        let inner = format!("a{c}b");
+        let refused = hidden_char(c);
+        assert_eq!(
+            is_valid("Name", &json!(inner)),
+            name_problem(&inner).is_none(),
+            "U+{:04X}",
+            u32::from(c)
+        );
+        assert_eq!(
+            name_problem(&inner).is_some(),
+            refused,
+            "U+{:04X}",
+            u32::from(c)
+        );
+        assert_eq!(
+            is_valid("Labels", &json!({ "k": inner })),
+            !refused,
+            "label value with U+{:04X}",
+            u32::from(c)
+        );
+        assert_eq!(
+            is_valid("Labels", &json!({ inner.clone(): "v" })),
+            !refused,
+            "label key with U+{:04X}",
+            u32::from(c)
+        );
+    }
+    assert_eq!(schema("Email")["pattern"], schema("PlainText")["pattern"]);
+    assert!(!is_valid("Email", &json!("ja\u{202e}ne@x.example")));
+    assert!(is_valid("Email", &json!("jane@x.example")));
 }
 
 #[test]

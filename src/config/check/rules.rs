@@ -1,7 +1,8 @@
 //! Stage `config`, validation of values and relations: key syntax, emails, countries, timezones,
-//! roles, `version`, duplicates (account keys across the whole config, user emails and service
-//! types within an account), `partner`/`defaults` declared once, a customer's contact where the
-//! provider needs one ([`Needs`]). Pure.
+//! names and labels (no control, bidirectional or zero-width characters), roles, `version`,
+//! duplicates (account keys across the whole config, user emails and service types within an
+//! account), `partner`/`defaults` declared once, a customer's contact where the provider needs
+//! one ([`Needs`]). Pure.
 
 use std::collections::HashMap;
 
@@ -12,8 +13,8 @@ use crate::vocab::PROTECT_LABEL;
 use crate::vocab::rules::email_key;
 use crate::vocab::rules::{
     LABEL_KEY_MAX_CHARS, LABEL_VALUE_MAX_CHARS, LABELS_MAX, NAME_MAX_CHARS, NameProblem,
-    label_key_fits, label_value_fits, name_problem, valid_country, valid_email, valid_key,
-    valid_timezone,
+    escape_hidden, first_hidden, label_key_fits, label_value_fits, name_problem, valid_country,
+    valid_email, valid_key, valid_timezone,
 };
 
 /// What the first pass learned about `defaults`.
@@ -316,14 +317,19 @@ impl<'a> Semantics<'a> {
         }
     }
 
-    /// A name the API takes: not blank, not too long, no surrounding spaces (when it is a
-    /// string at all).
+    /// A name the API takes: not blank, not too long, no hidden characters, no surrounding
+    /// spaces (when it is a string at all).
     fn name(&mut self, file: FileId, node: Option<&Node>, what: &'static str) {
         let Some(n) = node else { return };
         let Some(text) = n.as_str() else { return };
         let kind = match name_problem(text) {
             None => return,
             Some(NameProblem::Empty) => ProblemKind::Empty(what),
+            Some(NameProblem::Hidden(hidden)) => ProblemKind::HiddenCharacter {
+                what: what.to_string(),
+                value: text.to_string(),
+                hidden,
+            },
             Some(NameProblem::Spaces) => ProblemKind::NameSpaces(what),
             Some(NameProblem::TooLong) => ProblemKind::NameTooLong {
                 what,
@@ -334,12 +340,28 @@ impl<'a> Semantics<'a> {
         self.push(file, n.pos, kind);
     }
 
-    /// The size of every label key and value of a `labels` mapping.
+    /// The size and the characters of every label key and value of a `labels` mapping.
     fn label_sizes(&mut self, file: FileId, labels: Option<&Node>) {
         let Some(entries) = labels.and_then(Node::as_map) else {
             return;
         };
         for (k, v) in entries {
+            if let Some(hidden) = first_hidden(&k.name) {
+                let kind = ProblemKind::HiddenCharacter {
+                    what: "label key".to_string(),
+                    value: k.name.clone(),
+                    hidden,
+                };
+                self.push(file, k.pos, kind);
+            }
+            if let Some((text, hidden)) = v.as_str().and_then(|t| Some((t, first_hidden(t)?))) {
+                let kind = ProblemKind::HiddenCharacter {
+                    what: format!("the value of label `{}`", escape_hidden(&k.name)),
+                    value: text.to_string(),
+                    hidden,
+                };
+                self.push(file, v.pos, kind);
+            }
             if !label_key_fits(&k.name) {
                 let kind = ProblemKind::LabelKeySize {
                     key: k.name.clone(),
@@ -393,7 +415,14 @@ impl<'a> Semantics<'a> {
     fn email(&mut self, file: FileId, node: Option<&Node>) {
         if let Some(n) = node {
             if let Some(text) = n.as_str() {
-                if !valid_email(text) {
+                if let Some(hidden) = first_hidden(text) {
+                    let kind = ProblemKind::HiddenCharacter {
+                        what: "email".to_string(),
+                        value: text.to_string(),
+                        hidden,
+                    };
+                    self.push(file, n.pos, kind);
+                } else if !valid_email(text) {
                     self.push(file, n.pos, ProblemKind::InvalidEmail(text.to_string()));
                 }
             }

@@ -1,16 +1,17 @@
 //! Field rules of the API's request bodies; each check appends its [`FieldError`]s (with the
-//! field's JSON pointer) so that one response lists every problem. Keys, countries, time zones
-//! emails and the length limits follow the shared [`crate::vocab::rules`], which configuration
-//! validation applies too.
+//! field's JSON pointer) so that one response lists every problem. Keys, countries, time zones,
+//! emails, the length limits and the characters names, emails and labels may not hold follow the
+//! shared [`crate::vocab::rules`], which configuration validation applies too. Messages quote
+//! values as Rust's `{:?}` does, control, bidirectional and zero-width characters escaped.
 
 use std::collections::BTreeMap;
 
 use super::super::error::RequestError;
 use crate::api::types::{Contact, FieldError};
 use crate::vocab::rules::{
-    KEY_SYNTAX, LABEL_KEY_MAX_CHARS, LABEL_VALUE_MAX_CHARS, LABELS_MAX, NAME_MAX_CHARS,
-    NameProblem, label_key_fits, label_value_fits, name_problem, valid_country, valid_key,
-    valid_mailbox, valid_timezone,
+    Hidden, KEY_SYNTAX, LABEL_KEY_MAX_CHARS, LABEL_VALUE_MAX_CHARS, LABELS_MAX, NAME_MAX_CHARS,
+    NameProblem, first_hidden, label_key_fits, label_value_fits, name_problem, valid_country,
+    valid_key, valid_mailbox, valid_timezone,
 };
 
 /// `Ok` when no check failed, else 400 `validation-failed` with every problem.
@@ -22,7 +23,8 @@ pub(super) fn verdict(errs: Vec<FieldError>) -> Result<(), RequestError> {
     }
 }
 
-/// Not blank, at most [`NAME_MAX_CHARS`], no surrounding whitespace.
+/// Not blank, at most [`NAME_MAX_CHARS`], no [hidden characters](hidden_char), no surrounding
+/// whitespace.
 pub(super) fn check_name(errs: &mut Vec<FieldError>, pointer: &str, name: &str) {
     match name_problem(name) {
         Some(NameProblem::Empty) => errs.push(fe(pointer, "must not be empty")),
@@ -30,6 +32,7 @@ pub(super) fn check_name(errs: &mut Vec<FieldError>, pointer: &str, name: &str) 
             pointer,
             format!("must be at most {NAME_MAX_CHARS} characters"),
         )),
+        Some(NameProblem::Hidden(hidden)) => errs.push(hidden_error(pointer, hidden)),
         Some(NameProblem::Spaces) => {
             errs.push(fe(pointer, "must not start or end with whitespace"));
         }
@@ -39,12 +42,22 @@ pub(super) fn check_name(errs: &mut Vec<FieldError>, pointer: &str, name: &str) 
 
 /// An RFC 5322 mailbox ([`valid_mailbox`]).
 pub(super) fn check_email(errs: &mut Vec<FieldError>, pointer: &str, email: &str) {
-    if !valid_mailbox(email) {
+    if let Some(hidden) = first_hidden(email) {
+        errs.push(hidden_error(pointer, hidden));
+    } else if !valid_mailbox(email) {
         errs.push(fe(
             pointer,
             format!("{email:?} is not a valid email address"),
         ));
     }
+}
+
+/// A name, email or label holding a [hidden character](hidden_char).
+fn hidden_error(pointer: &str, hidden: Hidden) -> FieldError {
+    fe(
+        pointer,
+        format!("must not contain control, bidirectional or zero-width characters; found {hidden}"),
+    )
 }
 
 /// An ISO 3166-1 alpha-2 code ([`valid_country`]).
@@ -75,13 +88,19 @@ pub(super) fn check_external_key(errs: &mut Vec<FieldError>, pointer: &str, key:
 }
 
 /// At most [`LABELS_MAX`] labels, keys of 1 to [`LABEL_KEY_MAX_CHARS`] and values of at most
-/// [`LABEL_VALUE_MAX_CHARS`] characters.
+/// [`LABEL_VALUE_MAX_CHARS`] characters, neither with [hidden characters](hidden_char).
 pub(super) fn check_labels(errs: &mut Vec<FieldError>, labels: &BTreeMap<String, String>) {
     if labels.len() > LABELS_MAX {
         errs.push(fe("/labels", format!("at most {LABELS_MAX} labels")));
     }
     for (k, v) in labels {
         let p = format!("/labels/{}", k.replace('~', "~0").replace('/', "~1"));
+        if let Some(hidden) = first_hidden(k) {
+            errs.push(hidden_error(&p, hidden));
+        }
+        if let Some(hidden) = first_hidden(v) {
+            errs.push(hidden_error(&p, hidden));
+        }
         if !label_key_fits(k) {
             errs.push(fe(
                 &p,

@@ -116,7 +116,7 @@ pub enum PartnerCommand {
         /// POST /api/token, or HTTP Basic).
         #[arg(long, value_name = "EMAIL", requires = "password")]
         login: Option<String>,
-        /// The login's password.
+        /// The login's password (stored as an Argon2id hash).
         #[arg(long, value_name = "P", requires = "login")]
         password: Option<String>,
         /// The login has two-factor authentication: the token grant needs a six-digit `totp`

@@ -31,7 +31,7 @@
 //! - for dialects with integer ids and logins (Nexudus): `numbers` (stable integer numbers),
 //!   `numbered` (the partner's home, its accounts and its customers' links by number, the
 //!   per-customer `manageable` gate), `people` (one login per email across its user rows),
-//!   `credentials` (dialect logins), `listing` (offset pages with sorting);
+//!   `credentials` (dialect logins and their Argon2id hashes), `listing` (offset pages with sorting);
 //! - `idempotency`: remembered responses of POSTs; `pagination`: cursors and list pages;
 //! - `validation`: field rules; `etag`: ETags and `If-Match`; `doc`: ids, hashes, stored
 //!   documents; `clock`: timestamps.
@@ -67,7 +67,10 @@ pub use accounts::{
     list_accounts, patch_account,
 };
 pub use clock::{now_epoch, now_rfc3339};
-pub use credentials::{LoginCheck, add_credential, check_credential};
+pub use credentials::{
+    Credential, PASSWORD_PARAMS, Verified, add_credential, credential, hash_password,
+    rehash_credential, verify_nobody,
+};
 pub use doc::sha256_hex;
 pub use etag::check_if_match;
 pub use idempotency::{

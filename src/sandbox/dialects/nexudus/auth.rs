@@ -1,7 +1,8 @@
 //! Authentication and pacing of the Nexudus dialect: the [`Paced`] extractor resolves
 //! `Authorization: Bearer <token>` (a token of `/api/token`, or any API token of the partner)
 //! or HTTP Basic with a login's email and password to the reseller (cached after the first
-//! lookup), then counts the request against the reseller's rate windows.
+//! lookup), then counts the request against the reseller's rate windows. [`sign_in`] checks a
+//! login's password, for Basic and the token grant alike.
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use axum::http::{HeaderMap, Method, header};
 use super::exec::read;
 use super::reply::NxError;
 use super::state::NxState;
-use crate::sandbox::store::{self, PartnerRow};
+use crate::sandbox::store::{self, Credential, PartnerRow, Verified};
 
 /// The authenticated reseller (the partner), its request admitted by the pacer.
 pub(super) struct Paced(pub(super) PartnerRow);
@@ -85,8 +86,7 @@ async fn basic(st: &Arc<NxState>, encoded: &str) -> Result<PartnerRow, NxError> 
     let (login, password) = decoded
         .split_once(':')
         .ok_or_else(|| unauthorized("malformed Basic credentials"))?;
-    let (login, password) = (login.to_string(), password.to_string());
-    let found = read(st, move |c| store::check_credential(c, &login, &password))
+    let found = sign_in(st, login, password)
         .await?
         .ok_or_else(|| unauthorized("wrong login or password"))?;
     if found.totp {
@@ -95,6 +95,47 @@ async fn basic(st: &Arc<NxState>, encoded: &str) -> Result<PartnerRow, NxError> 
         ));
     }
     Ok(found.partner)
+}
+
+/// Checks `login`'s `password`: `None` for an unknown login or a wrong password (which take
+/// as long, and which a caller must not tell apart). A right password whose stored hash is
+/// outdated is hashed again and stored.
+pub(super) async fn sign_in(
+    st: &Arc<NxState>,
+    login: &str,
+    password: &str,
+) -> Result<Option<Credential>, NxError> {
+    let l = login.to_string();
+    let found = read(st, move |c| store::credential(c, &l)).await?;
+    let verdict = {
+        let _permit = st
+            .hashing
+            .acquire()
+            .await
+            .map_err(|_| NxError::Internal("the password checks stopped".into()))?;
+        let password = password.to_string();
+        let found = found.clone();
+        tokio::task::spawn_blocking(move || match &found {
+            Some(c) => c.verify(&password),
+            None => {
+                store::verify_nobody(&password);
+                Ok(Verified::Wrong)
+            }
+        })
+        .await
+        .map_err(|e| NxError::Internal(e.to_string()))??
+    };
+    let (Some(c), Verified::Right { rehash }) = (found, verdict) else {
+        return Ok(None);
+    };
+    if let Some(phc) = rehash {
+        let login_lc = c.login_lc.clone();
+        st.store
+            .submit(move |tx| store::rehash_credential(tx, &login_lc, &phc))
+            .await
+            .map_err(|_| NxError::Internal("the database writer stopped".into()))??;
+    }
+    Ok(Some(c))
 }
 
 /// Decodes standard base64 (padding optional); `None` when malformed.

@@ -14,6 +14,8 @@ use crate::sandbox::store::{PartnerRow, Store};
 pub(super) struct NxState {
     pub(super) store: Arc<Store>,
     pub(super) pacer: Pacer,
+    /// Password checks running at once (each holds Argon2id's memory for its time).
+    pub(super) hashing: tokio::sync::Semaphore,
     pub(super) faults: Faults,
     /// `--conflict-rate`: writes refused as a conflict (drawn apart from `faults`).
     pub(super) conflicts: Chance,
@@ -28,6 +30,9 @@ impl NxState {
         NxState {
             store,
             pacer: Pacer::new(o.pacing),
+            hashing: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
             faults: Faults::new(o.fail_rate, o.seed),
             conflicts: Chance::new(o.conflict_rate, o.seed.wrapping_add(1)),
             max_name_chars: o.max_name_chars,

@@ -68,8 +68,7 @@ pub(super) async fn grant(
             "username and password are required",
         ));
     };
-    let (login, password) = (login.clone(), password.clone());
-    let found = super::exec::read(&st, move |c| store::check_credential(c, &login, &password))
+    let found = super::auth::sign_in(&st, login, password)
         .await?
         .ok_or_else(|| refuse("invalid_grant", "The user name or password is incorrect."))?;
     if found.totp {

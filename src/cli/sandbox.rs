@@ -73,7 +73,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N")]
     pub max_name_chars: Option<usize>,
     /// Nexudus: divide every rate window by F (60 makes a minute last a second); Retry-After
-    /// is scaled too, and X-Retry-After-Ms has the exact wait.
+    /// is scaled too, and X-Retry-After-Ms has the exact wait. So is the window of failed
+    /// logins.
     #[arg(long, default_value_t = 1.0, value_name = "F", value_parser = parse_time_scale)]
     pub time_scale: f64,
     /// Nexudus: writes a minute per reseller, instead of 60.

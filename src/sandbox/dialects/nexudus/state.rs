@@ -1,9 +1,10 @@
-//! What the Nexudus dialect's handlers share: the store, the pacer, the failure injection,
-//! the name limit and the cache of resolved credentials.
+//! What the Nexudus dialect's handlers share: the store, the pacer, the failed logins, the
+//! failure injection, the name limit and the cache of resolved credentials.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::lockout::Lockout;
 use super::pace::Pacer;
 use super::reply::NxError;
 use crate::sandbox::server::ServeOptions;
@@ -14,6 +15,8 @@ use crate::sandbox::store::{PartnerRow, Store};
 pub(super) struct NxState {
     pub(super) store: Arc<Store>,
     pub(super) pacer: Pacer,
+    /// Failed logins, per login.
+    pub(super) lockout: Lockout,
     /// Password checks running at once (each holds Argon2id's memory for its time).
     pub(super) hashing: tokio::sync::Semaphore,
     pub(super) faults: Faults,
@@ -30,6 +33,7 @@ impl NxState {
         NxState {
             store,
             pacer: Pacer::new(o.pacing),
+            lockout: Lockout::new(o.pacing.time_scale),
             hashing: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),

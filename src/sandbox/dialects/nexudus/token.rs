@@ -1,7 +1,9 @@
 //! `POST /api/token`: the password grant. The body must be form-encoded
 //! (`grant_type=password&username=…&password=…`, plus `totp` — any six digits — for a login
 //! with two-factor authentication); a JSON body is `unsupported_grant_type`, a wrong login or
-//! password `invalid_grant`, both HTTP 400. The token is an API token of the login's partner,
+//! password `invalid_grant`, both HTTP 400. Failed attempts are throttled per login (see
+//! [`super::lockout`]): the throttle's 409 with `Retry-After`, whatever the password. The
+//! token is an API token of the login's partner,
 //! so it also works on the partner API of the same database. Counted against the reseller's
 //! rate windows once the login is known (as a read).
 
@@ -80,6 +82,7 @@ pub(super) async fn grant(
             ));
         }
     }
+    st.lockout.succeeded(login);
     let p = found.partner;
     st.pacer.admit(&p.id, false).map_err(NxError::Throttled)?;
     let token = st

@@ -1,14 +1,15 @@
-//! The Nexudus dialect's logins as a server keeps them: passwords stored with Argon2id, and an
-//! older database's SHA-256 hashes replaced.
+//! The Nexudus dialect's logins as a server keeps them: passwords stored with Argon2id (and an
+//! older database's SHA-256 hashes replaced), failed logins throttled per login.
 
 use std::path::Path;
+use std::time::Duration;
 
 use partnerctl::provider::nexudus::wire::TokenResponse;
 use rusqlite::Connection;
 use sha2::Digest;
 
 use crate::support::Sandbox;
-use crate::support::nexudus::{Auth, LOGIN, Nx, PASSWORD};
+use crate::support::nexudus::{Auth, LOGIN, Nx, NxResp, PASSWORD};
 
 fn grant<'a>(login: &'a str, password: &'a str) -> [(&'a str, &'a str); 3] {
     [
@@ -111,4 +112,88 @@ async fn an_older_databases_password_hashes_are_replaced_and_its_logins_still_wo
     assert!(phc.starts_with("$argon2id$") && phc != wrapped, "{phc}");
     let basic = Nx::new(&sb.url, Auth::Basic(LOGIN.into(), PASSWORD.into()));
     basic.get("/api/sys/resellers").await.ok();
+}
+
+/// `n` grants for `login` with a wrong password, each refused as such.
+async fn wrong_grants(anon: &Nx, login: &str, n: usize) {
+    for i in 0..n {
+        let r = anon.token_form(&grant(login, "wrong password")).await;
+        assert_eq!(
+            (r.status, r.body["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "attempt {i}: {}",
+            r.text
+        );
+    }
+}
+
+/// Asserts the throttle's answer; returns the wait it announced.
+#[track_caller]
+fn throttled(r: &NxResp, window: Duration) -> Duration {
+    assert!(r.throttled(), "{} {:?} {}", r.status, r.headers, r.text);
+    let ms: u64 = r.header("x-retry-after-ms").unwrap().parse().unwrap();
+    let wait = Duration::from_millis(ms);
+    assert!(wait <= window, "{wait:?}");
+    wait
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_login_right_password_or_not() {
+    // Fifteen minutes last three seconds.
+    let sb = Sandbox::nexudus(&["--time-scale", "300"]);
+    let window = Duration::from_secs(3);
+    sb.nexudus_partner("Acme", LOGIN);
+    let other = "ops@globex.example";
+    sb.nexudus_partner("Globex", other);
+    let third = "ops@initech.example";
+    sb.nexudus_partner("Initech", third);
+    let anon = Nx::new(&sb.url, Auth::None);
+    let basic = Nx::new(&sb.url, Auth::Basic(LOGIN.into(), PASSWORD.into())).raw();
+
+    // A burst of wrong passwords on the token endpoint: the right one is refused too, there
+    // and with Basic, until the window has passed; another login is not.
+    wrong_grants(&anon, LOGIN, 5).await;
+    let right = anon.token_form(&grant(LOGIN, PASSWORD)).await;
+    let wait = throttled(&right, window);
+    throttled(&basic.get("/api/sys/resellers").await, window);
+    anon.token_form(&grant(other, PASSWORD)).await.ok();
+    tokio::time::sleep(wait).await;
+    anon.token_form(&grant(LOGIN, PASSWORD)).await.ok();
+
+    // A burst of wrong passwords with Basic: the same, also for Basic credentials the server
+    // has already accepted.
+    basic.get("/api/sys/resellers").await.ok();
+    let wrong = Nx::new(&sb.url, Auth::Basic(LOGIN.into(), "wrong".into())).raw();
+    for i in 0..5 {
+        let r = wrong.get("/api/sys/resellers").await;
+        assert_eq!(r.status, 401, "attempt {i}: {}", r.text);
+    }
+    let wait = throttled(&wrong.get("/api/sys/resellers").await, window);
+    throttled(&anon.token_form(&grant(LOGIN, PASSWORD)).await, window);
+    throttled(&basic.get("/api/sys/resellers").await, window);
+    tokio::time::sleep(wait).await;
+    basic.get("/api/sys/resellers").await.ok();
+
+    // Twenty wrong passwords sent at once get no more tries than five sent in turn.
+    let burst = (0..20).map(|_| {
+        let anon = anon.clone();
+        tokio::spawn(async move {
+            anon.token_form(&grant(third, "wrong password"))
+                .await
+                .status
+        })
+    });
+    let mut statuses = Vec::new();
+    for s in burst.collect::<Vec<_>>() {
+        statuses.push(s.await.unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [[400; 5].as_slice(), &[409; 15]].concat());
+    throttled(&anon.token_form(&grant(third, PASSWORD)).await, window);
+
+    // A success forgets the failures before it.
+    wrong_grants(&anon, other, 4).await;
+    anon.token_form(&grant(other, PASSWORD)).await.ok();
+    wrong_grants(&anon, other, 4).await;
+    anon.token_form(&grant(other, PASSWORD)).await.ok();
 }

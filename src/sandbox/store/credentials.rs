@@ -1,5 +1,6 @@
-//! Dialect logins, for dialects that authenticate with a password (Nexudus's token grant and
-//! HTTP Basic). Touches the `credentials` table only.
+//! Dialect logins and the tokens they are granted, for dialects that authenticate with a
+//! password (Nexudus's token grant and HTTP Basic). Touches the `credentials` and `tokens`
+//! tables only.
 //!
 //! Passwords are stored as Argon2id PHC strings (`$argon2id$v=19$m=19456,t=2,p=1$…`, see
 //! [`PASSWORD_PARAMS`]). Older databases stored one salted SHA-256 of the password: on open
@@ -9,6 +10,11 @@
 //! a PHC string (written by an older build since) is checked as it was stored, then rehashed
 //! the same way. Verifying is slow on purpose: callers do it outside the writer thread and
 //! with no connection held (read the [`Credential`], verify, then write the rehash).
+//!
+//! Tokens: the partner API's tokens (`sandbox partner add`, `partner token`) never expire;
+//! a token granted to a login ([`grant_token`]) carries its expiry and the login, and
+//! [`revoke_granted_tokens`] removes a partner's granted tokens. [`bearer`] tells a request's
+//! token apart: valid, expired (kept a week after it expired, to say so), or unknown.
 
 use std::sync::OnceLock;
 
@@ -17,9 +23,9 @@ use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Versio
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::super::error::RequestError;
-use super::clock::now_rfc3339;
+use super::clock::{now_millis, now_rfc3339};
 use super::doc::sha256_hex;
-use super::partners::{PartnerRow, partner_by_id};
+use super::partners::{PartnerRow, issue_token, partner_by_id};
 use super::validation::{check_email, fe, verdict};
 
 /// Argon2id's memory cost (KiB), passes and lanes: the OWASP recommendation (19 MiB, 2 passes,
@@ -236,6 +242,77 @@ pub(super) fn wrap_legacy(tx: &Connection) -> rusqlite::Result<usize> {
     Ok(legacy.len())
 }
 
+/// How long a granted token is kept after it expired, to answer that it expired (then it is
+/// unknown), in milliseconds.
+const EXPIRED_KEPT_MILLIS: i64 = 7 * 86_400_000;
+
+/// Grants `login` of partner `partner_id` a token that expires `lifetime_millis` from now;
+/// returns it and its expiry (epoch milliseconds). Forgets the tokens that expired more than a
+/// week ago.
+pub fn grant_token(
+    tx: &Connection,
+    partner_id: &str,
+    login_lc: &str,
+    lifetime_millis: i64,
+) -> Result<(String, i64), RequestError> {
+    let now = now_millis();
+    tx.prepare_cached("DELETE FROM tokens WHERE expires_ms < ?1")?
+        .execute([now.saturating_sub(EXPIRED_KEPT_MILLIS)])?;
+    let token = issue_token(tx, partner_id)?;
+    let expires = now.saturating_add(lifetime_millis.max(0));
+    tx.prepare_cached("UPDATE tokens SET expires_ms = ?2, login_lc = ?3 WHERE token_sha256 = ?1")?
+        .execute(params![sha256_hex(token.as_bytes()), expires, login_lc])?;
+    Ok((token, expires))
+}
+
+/// What a bearer token is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bearer {
+    /// A token of `partner`; `expires_ms`: when a granted token expires (`None`: an API token,
+    /// which never does).
+    Valid {
+        /// Its partner.
+        partner: PartnerRow,
+        /// Its expiry, epoch milliseconds.
+        expires_ms: Option<i64>,
+    },
+    /// A granted token that expired at this time (epoch milliseconds).
+    Expired(i64),
+    /// No such token (never issued, revoked, or expired long ago).
+    Unknown,
+}
+
+/// What `token` is now.
+pub fn bearer(conn: &Connection, token: &str) -> Result<Bearer, RequestError> {
+    let found: Option<(String, Option<i64>)> = conn
+        .prepare_cached("SELECT partner_id, expires_ms FROM tokens WHERE token_sha256 = ?1")?
+        .query_row([sha256_hex(token.as_bytes())], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let Some((partner_id, expires_ms)) = found else {
+        return Ok(Bearer::Unknown);
+    };
+    if let Some(at) = expires_ms.filter(|at| *at <= now_millis()) {
+        return Ok(Bearer::Expired(at));
+    }
+    Ok(match partner_by_id(conn, &partner_id)? {
+        Some(partner) => Bearer::Valid {
+            partner,
+            expires_ms,
+        },
+        None => Bearer::Unknown,
+    })
+}
+
+/// Removes every token granted to a login of partner `partner_id` (its API tokens stay);
+/// returns how many.
+pub fn revoke_granted_tokens(tx: &Connection, partner_id: &str) -> Result<usize, RequestError> {
+    Ok(tx
+        .prepare_cached("DELETE FROM tokens WHERE partner_id = ?1 AND expires_ms IS NOT NULL")?
+        .execute([partner_id])?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{Store, add_partner};
@@ -377,5 +454,45 @@ mod tests {
             check(&store, "older@p.example", "pw3").unwrap().1,
             Verified::Right { rehash: Some(_) }
         ));
+    }
+
+    #[test]
+    fn granted_tokens_expire_and_are_revoked_and_api_tokens_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let (p, api) = store.write(|tx| add_partner(tx, "P", true)).unwrap();
+        let id = p.id.clone();
+        let (live, at) = store
+            .write(move |tx| grant_token(tx, &id, "ops@p.example", 3_600_000))
+            .unwrap();
+        assert!(at > now_millis() + 3_500_000);
+        let id = p.id.clone();
+        let (gone, at) = store
+            .write(move |tx| grant_token(tx, &id, "ops@p.example", 0))
+            .unwrap();
+        let state = |t: String| store.read(move |c| bearer(c, &t)).unwrap();
+        assert!(matches!(
+            state(live.clone()),
+            Bearer::Valid {
+                expires_ms: Some(_),
+                ..
+            }
+        ));
+        assert_eq!(state(gone), Bearer::Expired(at));
+        assert!(matches!(
+            state(api.clone()),
+            Bearer::Valid {
+                expires_ms: None,
+                ..
+            }
+        ));
+        assert_eq!(state("psk_nope".into()), Bearer::Unknown);
+        let id = p.id.clone();
+        let n = store
+            .write(move |tx| revoke_granted_tokens(tx, &id))
+            .unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(state(live), Bearer::Unknown);
+        assert!(matches!(state(api), Bearer::Valid { .. }));
     }
 }

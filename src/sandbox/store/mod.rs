@@ -31,7 +31,8 @@
 //! - for dialects with integer ids and logins (Nexudus): `numbers` (stable integer numbers),
 //!   `numbered` (the partner's home, its accounts and its customers' links by number, the
 //!   per-customer `manageable` gate), `people` (one login per email across its user rows),
-//!   `credentials` (dialect logins and their Argon2id hashes), `listing` (offset pages with sorting);
+//!   `credentials` (dialect logins, their Argon2id hashes and the tokens they are granted),
+//!   `listing` (offset pages with sorting);
 //! - `idempotency`: remembered responses of POSTs; `pagination`: cursors and list pages;
 //! - `validation`: field rules; `etag`: ETags and `If-Match`; `doc`: ids, hashes, stored
 //!   documents; `clock`: timestamps.
@@ -66,10 +67,10 @@ pub use accounts::{
     accounts_named, create_account, create_account_at_dashboard, delete_account, get_account,
     list_accounts, patch_account,
 };
-pub use clock::{now_epoch, now_rfc3339};
+pub use clock::{now_epoch, now_millis, now_rfc3339, rfc3339_millis};
 pub use credentials::{
-    Credential, PASSWORD_PARAMS, Verified, add_credential, credential, hash_password,
-    rehash_credential, verify_nobody,
+    Bearer, Credential, PASSWORD_PARAMS, Verified, add_credential, bearer, credential, grant_token,
+    hash_password, rehash_credential, revoke_granted_tokens, verify_nobody,
 };
 pub use doc::sha256_hex;
 pub use etag::check_if_match;

@@ -1,9 +1,11 @@
 //! Authentication and pacing of the Nexudus dialect: the [`Paced`] extractor resolves
-//! `Authorization: Bearer <token>` (a token of `/api/token`, or any API token of the partner)
-//! or HTTP Basic with a login's email and password to the reseller (cached after the first
-//! lookup), then counts the request against the reseller's rate windows. [`sign_in`] checks a
+//! `Authorization: Bearer <token>` (a token of `/api/token` until it expires or is revoked, or
+//! any API token of the partner) or HTTP Basic with a login's email and password to the
+//! reseller, then counts the request against the reseller's rate windows. [`sign_in`] checks a
 //! login's password for Basic and the token grant alike, throttled per login (see
-//! [`super::lockout`]).
+//! [`super::lockout`]). API tokens and Basic credentials are cached after their first lookup;
+//! granted tokens are looked up on every request, so that their expiry and revocation (by
+//! another process, the admin command) count at once.
 
 use std::sync::Arc;
 
@@ -14,7 +16,7 @@ use axum::http::{HeaderMap, Method, header};
 use super::exec::read;
 use super::reply::NxError;
 use super::state::NxState;
-use crate::sandbox::store::{self, Credential, PartnerRow, Verified};
+use crate::sandbox::store::{self, Bearer, Credential, PartnerRow, Verified};
 
 /// The authenticated reseller (the partner), its request admitted by the pacer.
 pub(super) struct Paced(pub(super) PartnerRow);
@@ -70,17 +72,27 @@ fn remember(st: &NxState, key: String, p: &PartnerRow) {
         .insert(key, p.clone());
 }
 
-/// A bearer token (cached after its first lookup).
+/// A bearer token: an API token (cached) or a token granted to a login (looked up each time).
 async fn bearer(st: &Arc<NxState>, token: String) -> Result<PartnerRow, NxError> {
     let key = format!("bearer {token}");
     if let Some(p) = cached(st, &key) {
         return Ok(p);
     }
-    let p = read(st, move |c| store::partner_by_token(c, &token))
-        .await?
-        .ok_or_else(|| unauthorized("unknown token"))?;
-    remember(st, key, &p);
-    Ok(p)
+    match read(st, move |c| store::bearer(c, &token)).await? {
+        Bearer::Valid {
+            partner,
+            expires_ms: None,
+        } => {
+            remember(st, key, &partner);
+            Ok(partner)
+        }
+        Bearer::Valid { partner, .. } => Ok(partner),
+        Bearer::Expired(at) => Err(NxError::Unauthorized(format!(
+            "the token expired at {}; get a new one from POST /api/token",
+            store::rfc3339_millis(at)
+        ))),
+        Bearer::Unknown => Err(unauthorized("unknown token")),
+    }
 }
 
 /// HTTP Basic: `base64(login:password)`, throttled per login like the token grant (also when

@@ -19,12 +19,15 @@ pub(super) struct NxState {
     pub(super) lockout: Lockout,
     /// Password checks running at once (each holds Argon2id's memory for its time).
     pub(super) hashing: tokio::sync::Semaphore,
+    /// `--time-scale`: a token's lifetime is divided by it too.
+    pub(super) time_scale: f64,
     pub(super) faults: Faults,
     /// `--conflict-rate`: writes refused as a conflict (drawn apart from `faults`).
     pub(super) conflicts: Chance,
     /// `--max-name-chars`.
     max_name_chars: Option<usize>,
-    /// Partners by credential (`Bearer …` or a hash of `Basic …`), as looked up so far.
+    /// Partners by credential (`Bearer …` of a token that never expires, or a hash of
+    /// `Basic …`), as looked up so far.
     pub(super) logins: Mutex<HashMap<String, PartnerRow>>,
 }
 
@@ -37,6 +40,7 @@ impl NxState {
             hashing: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
+            time_scale: o.pacing.time_scale,
             faults: Faults::new(o.fail_rate, o.seed),
             conflicts: Chance::new(o.conflict_rate, o.seed.wrapping_add(1)),
             max_name_chars: o.max_name_chars,

@@ -1,5 +1,6 @@
 //! The Nexudus dialect's logins as a server keeps them: passwords stored with Argon2id (and an
-//! older database's SHA-256 hashes replaced), failed logins throttled per login.
+//! older database's SHA-256 hashes replaced), failed logins throttled per login, granted tokens
+//! that expire and that an admin command revokes.
 
 use std::path::Path;
 use std::time::Duration;
@@ -8,8 +9,8 @@ use partnerctl::provider::nexudus::wire::TokenResponse;
 use rusqlite::Connection;
 use sha2::Digest;
 
-use crate::support::Sandbox;
 use crate::support::nexudus::{Auth, LOGIN, Nx, NxResp, PASSWORD};
+use crate::support::{Api, Sandbox};
 
 fn grant<'a>(login: &'a str, password: &'a str) -> [(&'a str, &'a str); 3] {
     [
@@ -61,7 +62,7 @@ async fn passwords_are_stored_with_argon2id() {
 }
 
 /// A database as an earlier version left it: its credentials a salted SHA-256, its schema
-/// without the column of Argon2id hashes.
+/// without the columns of hashes and expiries.
 fn make_older(db: &Path, login: &str, password: &str) {
     let salt = "00112233445566778899aabbccddeeff";
     let sha256 = format!(
@@ -70,7 +71,9 @@ fn make_older(db: &Path, login: &str, password: &str) {
     );
     let c = Connection::open(db).unwrap();
     c.execute_batch(
-        "DROP INDEX credentials_unwrapped; ALTER TABLE credentials DROP COLUMN password_phc;
+        "DROP INDEX credentials_unwrapped; DROP INDEX tokens_granted; DROP INDEX tokens_expiring;
+         ALTER TABLE credentials DROP COLUMN password_phc;
+         ALTER TABLE tokens DROP COLUMN expires_ms; ALTER TABLE tokens DROP COLUMN login_lc;
          PRAGMA user_version = 5;",
     )
     .unwrap();
@@ -196,4 +199,109 @@ async fn failed_logins_are_throttled_per_login_right_password_or_not() {
     anon.token_form(&grant(other, PASSWORD)).await.ok();
     wrong_grants(&anon, other, 4).await;
     anon.token_form(&grant(other, PASSWORD)).await.ok();
+}
+
+#[tokio::test]
+async fn a_granted_token_lasts_a_week_on_the_sandboxs_clock() {
+    // At the vendor's pace: a week, and the database says when it ends.
+    let sb = Sandbox::nexudus(&["--time-scale", "1"]);
+    sb.nexudus_partner("Acme", LOGIN);
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let t = token(&sb).await;
+    assert_eq!(t.expires_in, 604_799);
+    let hash = format!("{:x}", sha2::Sha256::digest(t.access_token.as_bytes()));
+    let expires: i64 = Connection::open(&sb.db)
+        .unwrap()
+        .query_row(
+            "SELECT expires_ms FROM tokens WHERE token_sha256 = ?1",
+            [hash],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let lifetime = expires - before;
+    assert!(
+        (604_799_000..604_829_000).contains(&lifetime),
+        "{lifetime} ms"
+    );
+    drop(sb);
+
+    // Sped up so that a week lasts two seconds: refused once they have passed.
+    let sb = Sandbox::nexudus(&["--time-scale", "302399.5"]);
+    sb.nexudus_partner("Acme", LOGIN);
+    let t = token(&sb).await;
+    assert_eq!(t.expires_in, 2);
+    let bearer = Nx::new(&sb.url, Auth::Bearer(t.access_token.clone()));
+    bearer.get("/api/sys/resellers").await.ok();
+    tokio::time::sleep(Duration::from_secs(t.expires_in)).await;
+    let r = bearer.get("/api/sys/resellers").await.refused(401);
+    let message = r["Message"].as_str().unwrap_or_default();
+    assert!(message.contains("the token expired at"), "{r}");
+    // On the partner API of the same database too.
+    let api = Sandbox::start_on(&sb.db, &[]);
+    let p = Api::new(&api.url, &t.access_token)
+        .get("/v1/partner")
+        .await
+        .err(401, "unauthorized");
+    assert!(p.to_string().contains("the token expired at"), "{p}");
+    // A new grant gives a new token.
+    let again = token(&sb).await;
+    Nx::new(&sb.url, Auth::Bearer(again.access_token))
+        .get("/api/sys/resellers")
+        .await
+        .ok();
+}
+
+#[tokio::test]
+async fn revoking_a_partners_tokens_refuses_them_at_once_and_keeps_its_api_tokens() {
+    let sb = Sandbox::nexudus(&[]);
+    let (_, api_token) = sb.nexudus_partner_token("Acme", LOGIN);
+    let globex = "ops@globex.example";
+    sb.nexudus_partner("Globex", globex);
+    let partner_api = Sandbox::start_on(&sb.db, &[]);
+    let (t1, t2) = (token(&sb).await.access_token, token(&sb).await.access_token);
+    let g: TokenResponse = serde_json::from_value(
+        Nx::new(&sb.url, Auth::None)
+            .token_form(&grant(globex, PASSWORD))
+            .await
+            .ok(),
+    )
+    .unwrap();
+    let nx = |t: &str| Nx::new(&sb.url, Auth::Bearer(t.to_string()));
+    let on_partner_api = |t: &str| Api::new(&partner_api.url, t);
+    // Both servers have seen every token before it is revoked.
+    for t in [&t1, &t2, &api_token] {
+        nx(t).get("/api/sys/resellers").await.ok();
+        on_partner_api(t).get("/v1/partner").await.ok("Partner");
+    }
+
+    let run = sb
+        .admin(&["partner", "revoke-tokens", "--name", "Acme"])
+        .success();
+    run.stderr_contains("revoked 2 tokens");
+    for t in [&t1, &t2] {
+        nx(t).get("/api/sys/resellers").await.refused(401);
+        on_partner_api(t)
+            .get("/v1/partner")
+            .await
+            .err(401, "unauthorized");
+    }
+    nx(&api_token).get("/api/sys/resellers").await.ok();
+    nx(&g.access_token).get("/api/sys/resellers").await.ok();
+    // The login still signs in.
+    nx(&token(&sb).await.access_token)
+        .get("/api/sys/resellers")
+        .await
+        .ok();
+
+    crate::support::cli::partnerctl()
+        .args(["sandbox", "partner", "--help"])
+        .run()
+        .success()
+        .stdout_contains("revoke-tokens");
+    sb.admin(&["partner", "revoke-tokens", "--name", "Nobody"])
+        .code(1)
+        .stderr_contains("no partner is named \"Nobody\"");
 }

@@ -73,7 +73,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N")]
     pub max_name_chars: Option<usize>,
     /// Nexudus: divide every rate window by F (60 makes a minute last a second); Retry-After
-    /// is scaled too, and X-Retry-After-Ms has the exact wait.
+    /// is scaled too, and X-Retry-After-Ms has the exact wait. So are the window of failed
+    /// logins and the lifetime of the tokens POST /api/token grants (and its expires_in).
     #[arg(long, default_value_t = 1.0, value_name = "F", value_parser = crate::endpoint::parse_time_scale)]
     pub time_scale: f64,
     /// Nexudus: writes a minute per reseller, instead of 60.
@@ -116,7 +117,7 @@ pub enum PartnerCommand {
         /// POST /api/token, or HTTP Basic).
         #[arg(long, value_name = "EMAIL", requires = "password")]
         login: Option<String>,
-        /// The login's password.
+        /// The login's password (stored as an Argon2id hash).
         #[arg(long, value_name = "P", requires = "login")]
         password: Option<String>,
         /// The login has two-factor authentication: the token grant needs a six-digit `totp`
@@ -135,6 +136,23 @@ pub enum PartnerCommand {
         /// The partner's id (see `partner list`).
         #[arg(long)]
         id: String,
+        /// SQLite database file.
+        #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
+        db: PathBuf,
+    },
+    /// Revoke every token the partner's logins were granted by a dialect's token endpoint
+    /// (Nexudus: POST /api/token); they are refused from then on, also by a running server.
+    /// The partner's API tokens (from `partner add` and `partner token`) stay.
+    #[command(
+        after_help = "Examples:\n  partnerctl sandbox partner revoke-tokens --name 'Acme Partners'\n  partnerctl sandbox partner revoke-tokens --id ptn_0123456789abcdef0123\n\nSays on stderr how many tokens were revoked."
+    )]
+    RevokeTokens {
+        /// The partner's name.
+        #[arg(long, required_unless_present = "id", conflicts_with = "id")]
+        name: Option<String>,
+        /// The partner's id (see `partner list`), when several have its name.
+        #[arg(long)]
+        id: Option<String>,
         /// SQLite database file.
         #[arg(long, default_value = DEFAULT_DB, value_name = "FILE")]
         db: PathBuf,
@@ -301,6 +319,20 @@ fn partner(cmd: PartnerCommand) -> anyhow::Result<()> {
         }
         PartnerCommand::Token { id, db } => sandbox::issue_token(&db, &id)?,
         PartnerCommand::List { db } => return print_json_lines(&sandbox::partners(&db)?),
+        PartnerCommand::RevokeTokens { name, id, db } => {
+            let which = match (name, id) {
+                (_, Some(id)) => sandbox::PartnerRef::Id(id),
+                (Some(name), None) => sandbox::PartnerRef::Name(name),
+                (None, None) => anyhow::bail!("name the partner with --name or --id"),
+            };
+            let (p, n) = sandbox::revoke_tokens(&db, which)?;
+            let tokens = if n == 1 { "token" } else { "tokens" };
+            output::note(&format!(
+                "partner {:?} ({}): revoked {n} {tokens} its logins were granted; its API tokens stay",
+                p.name, p.id
+            ));
+            return Ok(());
+        }
     };
     println!("{token}");
     Ok(())

@@ -1,6 +1,7 @@
 //! Admin functions that play the person at a vendor's dashboard (they open the database
-//! directly, no HTTP): give a partner a dialect login, add an account the vendor's API cannot
-//! create (`sandbox accounts add`), and set whether a customer lets its partner manage it
+//! directly, no HTTP): give a partner a dialect login, revoke the tokens its logins were
+//! granted (`sandbox partner revoke-tokens`), add an account the vendor's API cannot create
+//! (`sandbox accounts add`), and set whether a customer lets its partner manage it
 //! (`sandbox accounts set-manageable`).
 
 use std::path::Path;
@@ -71,6 +72,47 @@ pub fn add_partner(
         Ok((p, token))
     })?;
     Ok(token)
+}
+
+/// Which partner an admin command means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartnerRef {
+    /// By name (an error when several have it).
+    Name(String),
+    /// By id.
+    Id(String),
+}
+
+/// Admin: revokes every token granted to a login of the partner (`POST /api/token` of a
+/// dialect); its API tokens stay. Returns the partner and how many tokens were revoked.
+pub fn revoke_tokens(db: &Path, which: PartnerRef) -> Result<(PartnerRow, usize), Error> {
+    let store = Store::open(db)?;
+    let p = store.read(move |c| {
+        Ok(match which {
+            PartnerRef::Id(id) => store::partner_by_id(c, &id)?
+                .ok_or_else(|| Error::from(RequestError::not_found("partner", &id))),
+            PartnerRef::Name(name) => {
+                let mut found = store::partners_named(c, &name)?;
+                match found.len() {
+                    0 => Err(Error::UnknownPartner {
+                        name,
+                        existing: store::list_partners(c)?
+                            .into_iter()
+                            .map(|p| p.name)
+                            .collect(),
+                    }),
+                    1 => Ok(found.remove(0)),
+                    _ => Err(Error::AmbiguousPartner {
+                        name,
+                        ids: found.into_iter().map(|p| p.id).collect(),
+                    }),
+                }
+            }
+        })
+    })??;
+    let id = p.id.clone();
+    let n = store.write(move |tx| store::revoke_granted_tokens(tx, &id))?;
+    Ok((p, n))
 }
 
 /// The partner named `name`, or the only one when no name is given.

@@ -82,6 +82,22 @@ pub enum Error {
         /// The partners the database holds.
         existing: Vec<String>,
     },
+    /// No partner has the name given.
+    #[error("no partner is named {name:?}; it holds {}", if existing.is_empty() { "none".to_string() } else { quoted(existing) })]
+    UnknownPartner {
+        /// The name.
+        name: String,
+        /// The partners the database holds.
+        existing: Vec<String>,
+    },
+    /// Several partners have the name given.
+    #[error("several partners are named {name:?} ({}); name one with --id", ids.join(", "))]
+    AmbiguousPartner {
+        /// The name.
+        name: String,
+        /// Their ids.
+        ids: Vec<String>,
+    },
 }
 
 /// `"A", "B"` for messages.

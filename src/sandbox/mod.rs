@@ -20,7 +20,8 @@
 //!   [`error::Error`] (why the sandbox could not do what a caller asked).
 //! - here and in `admin`: [`DEFAULT_DB`] and the admin functions behind `partnerctl sandbox …`,
 //!   which open the database directly (`admin` plays the vendor's dashboard: partner logins,
-//!   accounts the vendor's API cannot create, a customer's `manageable` flag). The command
+//!   accounts the vendor's API cannot create, a customer's `manageable` flag, revoking the
+//!   tokens a partner's logins were granted). The command
 //!   line itself lives at the edge, in the CLI module.
 //!
 //! Usage:
@@ -34,6 +35,7 @@
 //! partnerctl sandbox outbox                              # invitation emails, JSON lines
 //! partnerctl sandbox partner list | partner token --id ID
 //! partnerctl sandbox partner add --name Acme --login ops@acme.example --password P
+//! partnerctl sandbox partner revoke-tokens --name Acme   # the tokens its logins were granted
 //! partnerctl sandbox accounts add --kind network --name 'Contoso North' --parent Contoso
 //! partnerctl sandbox accounts set-manageable --name Contoso --manageable false
 //! partnerctl sandbox serve --dialect nexudus --time-scale 60   # the Nexudus REST API
@@ -73,7 +75,10 @@ pub mod store;
 
 use std::path::Path;
 
-pub use admin::{AddedAccount, NewAccount, NewLogin, add_account, add_partner, set_manageable};
+pub use admin::{
+    AddedAccount, NewAccount, NewLogin, PartnerRef, add_account, add_partner, revoke_tokens,
+    set_manageable,
+};
 
 use crate::api::types::{Partner, User, UserStatus};
 use error::{Error, RequestError};

@@ -1,13 +1,16 @@
-//! Wall-clock time as the store records it: RFC 3339 timestamps and epoch seconds.
+//! Wall-clock time as the store records it: RFC 3339 timestamps, epoch seconds and
+//! milliseconds (a dialect token's expiry). Touches nothing but the system clock.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Current time as RFC 3339 UTC with milliseconds.
 pub fn now_rfc3339() -> String {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = d.as_secs() as i64;
+    rfc3339_millis(now_millis())
+}
+
+/// Milliseconds since the Unix epoch as RFC 3339 UTC with milliseconds.
+pub fn rfc3339_millis(millis: i64) -> String {
+    let secs = millis.div_euclid(1000);
     let (y, m, day) = civil_from_days(secs.div_euclid(86_400));
     let sod = secs.rem_euclid(86_400);
     format!(
@@ -15,15 +18,20 @@ pub fn now_rfc3339() -> String {
         sod / 3600,
         sod % 3600 / 60,
         sod % 60,
-        d.subsec_millis()
+        millis.rem_euclid(1000)
     )
 }
 
 /// Seconds since the Unix epoch.
 pub fn now_epoch() -> i64 {
+    now_millis().div_euclid(1000)
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
 
@@ -51,5 +59,10 @@ mod tests {
         assert_eq!(civil_from_days(19_723), (2024, 1, 1));
         assert_eq!(civil_from_days(19_782), (2024, 2, 29));
         assert_eq!(now_rfc3339().len(), 24);
+        assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            rfc3339_millis(1_709_164_800_123),
+            "2024-02-29T00:00:00.123Z"
+        );
     }
 }

@@ -19,6 +19,11 @@
 //! concurrent inserts (which always get a larger `seq`) never make a reader skip or repeat an
 //! item that existed when it started.
 //!
+//! Files: the database and its `-wal` and `-shm` files are private to their owner (0600).
+//! [`Store::open`] creates a missing database 0600 before SQLite writes to it (whatever the
+//! umask; SQLite gives the `-wal` and `-shm` files it creates the database's mode), and makes
+//! an existing one that others could read private, with a warning on stderr.
+//!
 //! Layout, one concern per module (every public item is re-exported here):
 //! - `schema`: the tables, versioned and migrated on open; `writer`: the writer thread and
 //!   group commit;
@@ -26,7 +31,8 @@
 //! - for dialects with integer ids and logins (Nexudus): `numbers` (stable integer numbers),
 //!   `numbered` (the partner's home, its accounts and its customers' links by number, the
 //!   per-customer `manageable` gate), `people` (one login per email across its user rows),
-//!   `credentials` (dialect logins), `listing` (offset pages with sorting);
+//!   `credentials` (dialect logins, their Argon2id hashes and the tokens they are granted),
+//!   `listing` (offset pages with sorting);
 //! - `idempotency`: remembered responses of POSTs; `pagination`: cursors and list pages;
 //! - `validation`: field rules; `etag`: ETags and `If-Match`; `doc`: ids, hashes, stored
 //!   documents; `clock`: timestamps.
@@ -61,8 +67,11 @@ pub use accounts::{
     accounts_named, create_account, create_account_at_dashboard, delete_account, get_account,
     list_accounts, patch_account,
 };
-pub use clock::{now_epoch, now_rfc3339};
-pub use credentials::{LoginCheck, add_credential, check_credential};
+pub use clock::{now_epoch, now_millis, now_rfc3339, rfc3339_millis};
+pub use credentials::{
+    Bearer, Credential, PASSWORD_PARAMS, Verified, add_credential, bearer, credential, grant_token,
+    hash_password, rehash_credential, revoke_granted_tokens, verify_nobody,
+};
 pub use doc::sha256_hex;
 pub use etag::check_if_match;
 pub use idempotency::{
@@ -107,6 +116,14 @@ pub enum OpenError {
         /// The cause (part of the message, not a separate source).
         cause: rusqlite::Error,
     },
+    /// The database's file mode could not be set.
+    #[error("cannot make sandbox database {} private (mode 0600): {cause}", path.display())]
+    Mode {
+        /// The file.
+        path: PathBuf,
+        /// The cause (part of the message, not a separate source).
+        cause: std::io::Error,
+    },
     /// The file system does not support WAL mode, which durability and concurrent reads need.
     #[error("database {} cannot use WAL (got {mode})", path.display())]
     NoWal {
@@ -144,6 +161,7 @@ impl Store {
                 cause,
             })?;
         }
+        private_files(path)?;
         let mut conn = Connection::open(path).map_err(|cause| OpenError::Open {
             path: path.to_path_buf(),
             cause,
@@ -203,6 +221,63 @@ impl Store {
         }
         out
     }
+}
+
+/// Creates the database file 0600 when it is missing (SQLite then gives its `-wal` and `-shm`
+/// files the same mode), and takes the group's and others' permissions from an existing
+/// database and its `-wal` and `-shm` files, with a warning on stderr (also when that fails:
+/// SQLite then says whether it can use the files).
+#[cfg(unix)]
+fn private_files(path: &Path) -> Result<(), OpenError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let failed = |p: &Path| {
+        let path = p.to_path_buf();
+        move |cause| OpenError::Mode { path, cause }
+    };
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
+    match created {
+        // The umask may have taken more than the group's and others' bits: set them exactly.
+        Ok(file) => {
+            return file
+                .set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(failed(path));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        // Let SQLite say why it cannot open it.
+        Err(_) => return Ok(()),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = PathBuf::from(name);
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            let private = mode & 0o700;
+            match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(private)) {
+                Ok(()) => tracing::warn!(
+                    "sandbox database file {} was readable or writable by others (mode {mode:04o}); made it {private:04o}",
+                    file.display()
+                ),
+                Err(e) => tracing::warn!(
+                    "sandbox database file {} is readable or writable by others (mode {mode:04o}) and could not be made private: {e}",
+                    file.display()
+                ),
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private_files(_path: &Path) -> Result<(), OpenError> {
+    Ok(())
 }
 
 impl Drop for Store {

@@ -15,7 +15,13 @@
 //! - version 5: a customer's document carries its `manageable` flag (the partner API shows
 //!   it); documents without it, or with another value than the column (an older build's
 //!   writes), get it on every open, their ETag stamped again (a partial index makes that check
-//!   free).
+//!   free);
+//! - version 6: a login's password as an Argon2id PHC string (`credentials.password_phc`);
+//!   an older database's SHA-256 is hashed again and erased on every open that finds one (a
+//!   partial index makes that check free; see [`super::credentials`]);
+//! - version 7: a token granted to a login carries its expiry and the login
+//!   (`tokens.expires_ms`, `tokens.login_lc`); the partner API's tokens have neither, and
+//!   never expire.
 //!
 //! Objects are stored as their JSON document (`doc`) plus the columns needed for lookups and
 //! filters. `seq` (`INTEGER PRIMARY KEY AUTOINCREMENT`) is immutable and increases in commit
@@ -26,11 +32,12 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use serde_json::Value;
 
+use super::credentials::{UNWRAPPED, wrap_legacy};
 use super::doc::sha256_hex;
 use super::numbers;
 
 /// The schema version this build writes.
-pub(super) const VERSION: i64 = 5;
+pub(super) const VERSION: i64 = 7;
 
 /// Brings the database to [`VERSION`] (a newer database is left alone).
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -54,9 +61,19 @@ pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
             "CREATE INDEX IF NOT EXISTS customers_manageable_stale ON accounts(seq) WHERE {MANAGEABLE_STALE};"
         ))?;
     }
+    if version < 6 {
+        tx.execute_batch(&format!(
+            "ALTER TABLE credentials ADD COLUMN password_phc TEXT;
+             CREATE INDEX IF NOT EXISTS credentials_unwrapped ON credentials(login_lc) WHERE {UNWRAPPED};"
+        ))?;
+    }
+    if version < 7 {
+        tx.execute_batch(SCHEMA_V7)?;
+    }
     if version <= VERSION {
         number_unnumbered(&tx)?;
         show_manageable(&tx)?;
+        wrap_legacy(&tx)?;
     }
     if version < VERSION {
         tx.pragma_update(None, "user_version", VERSION)?;
@@ -181,6 +198,13 @@ END;
 "#;
 
 const SCHEMA_V4: &str = "ALTER TABLE accounts ADD COLUMN secondary_email TEXT;";
+
+const SCHEMA_V7: &str = r#"
+ALTER TABLE tokens ADD COLUMN expires_ms INTEGER;
+ALTER TABLE tokens ADD COLUMN login_lc TEXT;
+CREATE INDEX IF NOT EXISTS tokens_granted ON tokens(partner_id) WHERE expires_ms IS NOT NULL;
+CREATE INDEX IF NOT EXISTS tokens_expiring ON tokens(expires_ms) WHERE expires_ms IS NOT NULL;
+"#;
 
 /// Customers whose document's `manageable` is not the column's (SQLite reads JSON `true` as 1);
 /// version 5's partial index has the same condition, so that finding none costs nothing.

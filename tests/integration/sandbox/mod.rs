@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod concurrency;
 mod durability;
+mod files;
 mod http;
 mod idempotency;
 mod knobs;

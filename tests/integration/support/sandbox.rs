@@ -7,7 +7,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use super::api::Api;
-use super::cli::{Cmd, Run, partnerctl};
+use super::cli::{Cmd, Run, partnerctl, program};
 
 /// A running sandbox server (killed on drop).
 pub struct Sandbox {
@@ -36,7 +36,22 @@ impl Sandbox {
 
     /// A server on the given database.
     pub fn start_on(db: &Path, args: &[&str]) -> Sandbox {
-        let mut child = sandbox_cmd()
+        Sandbox::start_cmd(sandbox_cmd(), db, args)
+    }
+
+    /// A server on the given database, started with the file mode creation mask `umask`
+    /// (octal, as the shell's `umask` takes it).
+    pub fn start_with_umask(db: &Path, umask: &str, args: &[&str]) -> Sandbox {
+        let sh = program("sh")
+            .arg("-c")
+            .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_partnerctl"))
+            .arg("sandbox");
+        Sandbox::start_cmd(quiet(sh), db, args)
+    }
+
+    fn start_cmd(cmd: Cmd, db: &Path, args: &[&str]) -> Sandbox {
+        let mut child = cmd
             .args(["serve", "--listen", "127.0.0.1:0", "--db"])
             .arg(db)
             .args(args)
@@ -137,9 +152,12 @@ impl Drop for Sandbox {
 /// `partnerctl sandbox`, as CI runs it (`CI=true`: neither the server nor the admin commands
 /// need an endpoint), without colour and logging only warnings.
 fn sandbox_cmd() -> Cmd {
-    partnerctl()
-        .arg("sandbox")
-        .env("CI", "true")
+    quiet(partnerctl().arg("sandbox"))
+}
+
+/// The environment of [`sandbox_cmd`].
+fn quiet(cmd: Cmd) -> Cmd {
+    cmd.env("CI", "true")
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "warn")
 }

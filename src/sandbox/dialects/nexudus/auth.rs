@@ -1,7 +1,11 @@
 //! Authentication and pacing of the Nexudus dialect: the [`Paced`] extractor resolves
-//! `Authorization: Bearer <token>` (a token of `/api/token`, or any API token of the partner)
-//! or HTTP Basic with a login's email and password to the reseller (cached after the first
-//! lookup), then counts the request against the reseller's rate windows.
+//! `Authorization: Bearer <token>` (a token of `/api/token` until it expires or is revoked, or
+//! any API token of the partner) or HTTP Basic with a login's email and password to the
+//! reseller, then counts the request against the reseller's rate windows. [`sign_in`] checks a
+//! login's password for Basic and the token grant alike, throttled per login (see
+//! [`super::lockout`]). API tokens and Basic credentials are cached after their first lookup;
+//! granted tokens are looked up on every request, so that their expiry and revocation (by
+//! another process, the admin command) count at once.
 
 use std::sync::Arc;
 
@@ -12,7 +16,7 @@ use axum::http::{HeaderMap, Method, header};
 use super::exec::read;
 use super::reply::NxError;
 use super::state::NxState;
-use crate::sandbox::store::{self, PartnerRow};
+use crate::sandbox::store::{self, Bearer, Credential, PartnerRow, Verified};
 
 /// The authenticated reseller (the partner), its request admitted by the pacer.
 pub(super) struct Paced(pub(super) PartnerRow);
@@ -46,26 +50,11 @@ async fn authenticate(h: &HeaderMap, st: &Arc<NxState>) -> Result<PartnerRow, Nx
         .ok_or_else(|| unauthorized("no credentials"))?;
     let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value, ""));
     let rest = rest.trim().to_string();
-    let key = match scheme.to_ascii_lowercase().as_str() {
-        "bearer" => format!("bearer {rest}"),
-        "basic" => format!("basic {}", store::sha256_hex(rest.as_bytes())),
-        _ => return Err(unauthorized("unknown authorization scheme")),
-    };
-    if let Some(p) = cached(st, &key) {
-        return Ok(p);
+    match scheme.to_ascii_lowercase().as_str() {
+        "bearer" => bearer(st, rest).await,
+        "basic" => basic(st, &rest).await,
+        _ => Err(unauthorized("unknown authorization scheme")),
     }
-    let p = if scheme.eq_ignore_ascii_case("bearer") {
-        read(st, move |c| store::partner_by_token(c, &rest))
-            .await?
-            .ok_or_else(|| unauthorized("unknown token"))?
-    } else {
-        basic(st, &rest).await?
-    };
-    st.logins
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(key, p.clone());
-    Ok(p)
 }
 
 fn cached(st: &NxState, key: &str) -> Option<PartnerRow> {
@@ -76,8 +65,38 @@ fn cached(st: &NxState, key: &str) -> Option<PartnerRow> {
         .cloned()
 }
 
-/// HTTP Basic: `base64(login:password)`. A login with a second factor must use the token
-/// endpoint.
+fn remember(st: &NxState, key: String, p: &PartnerRow) {
+    st.logins
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, p.clone());
+}
+
+/// A bearer token: an API token (cached) or a token granted to a login (looked up each time).
+async fn bearer(st: &Arc<NxState>, token: String) -> Result<PartnerRow, NxError> {
+    let key = format!("bearer {token}");
+    if let Some(p) = cached(st, &key) {
+        return Ok(p);
+    }
+    match read(st, move |c| store::bearer(c, &token)).await? {
+        Bearer::Valid {
+            partner,
+            expires_ms: None,
+        } => {
+            remember(st, key, &partner);
+            Ok(partner)
+        }
+        Bearer::Valid { partner, .. } => Ok(partner),
+        Bearer::Expired(at) => Err(NxError::Unauthorized(format!(
+            "the token expired at {}; get a new one from POST /api/token",
+            store::rfc3339_millis(at)
+        ))),
+        Bearer::Unknown => Err(unauthorized("unknown token")),
+    }
+}
+
+/// HTTP Basic: `base64(login:password)`, throttled per login like the token grant (also when
+/// the credentials are cached). A login with a second factor must use the token endpoint.
 async fn basic(st: &Arc<NxState>, encoded: &str) -> Result<PartnerRow, NxError> {
     let decoded = decode_base64(encoded)
         .and_then(|b| String::from_utf8(b).ok())
@@ -85,8 +104,14 @@ async fn basic(st: &Arc<NxState>, encoded: &str) -> Result<PartnerRow, NxError> 
     let (login, password) = decoded
         .split_once(':')
         .ok_or_else(|| unauthorized("malformed Basic credentials"))?;
-    let (login, password) = (login.to_string(), password.to_string());
-    let found = read(st, move |c| store::check_credential(c, &login, &password))
+    if let Some(wait) = st.lockout.locked(login) {
+        return Err(NxError::Throttled(wait));
+    }
+    let key = format!("basic {}", store::sha256_hex(encoded.as_bytes()));
+    if let Some(p) = cached(st, &key) {
+        return Ok(p);
+    }
+    let found = sign_in(st, login, password)
         .await?
         .ok_or_else(|| unauthorized("wrong login or password"))?;
     if found.totp {
@@ -94,7 +119,53 @@ async fn basic(st: &Arc<NxState>, encoded: &str) -> Result<PartnerRow, NxError> 
             "this login has two-factor authentication: get a token from POST /api/token with its totp",
         ));
     }
+    st.lockout.succeeded(login);
+    remember(st, key, &found.partner);
     Ok(found.partner)
+}
+
+/// Checks `login`'s `password`: `None` for an unknown login or a wrong password (which take
+/// as long, and which a caller must not tell apart). Refused with the throttle's answer while
+/// the login has too many failures; the attempt counts as one until the caller, once every
+/// other check passed, calls `st.lockout.succeeded`. A right password whose stored hash is
+/// outdated is hashed again and stored.
+pub(super) async fn sign_in(
+    st: &Arc<NxState>,
+    login: &str,
+    password: &str,
+) -> Result<Option<Credential>, NxError> {
+    st.lockout.attempt(login).map_err(NxError::Throttled)?;
+    let l = login.to_string();
+    let found = read(st, move |c| store::credential(c, &l)).await?;
+    let verdict = {
+        let _permit = st
+            .hashing
+            .acquire()
+            .await
+            .map_err(|_| NxError::Internal("the password checks stopped".into()))?;
+        let password = password.to_string();
+        let found = found.clone();
+        tokio::task::spawn_blocking(move || match &found {
+            Some(c) => c.verify(&password),
+            None => {
+                store::verify_nobody(&password);
+                Ok(Verified::Wrong)
+            }
+        })
+        .await
+        .map_err(|e| NxError::Internal(e.to_string()))??
+    };
+    let (Some(c), Verified::Right { rehash }) = (found, verdict) else {
+        return Ok(None);
+    };
+    if let Some(phc) = rehash {
+        let login_lc = c.login_lc.clone();
+        st.store
+            .submit(move |tx| store::rehash_credential(tx, &login_lc, &phc))
+            .await
+            .map_err(|_| NxError::Internal("the database writer stopped".into()))??;
+    }
+    Ok(Some(c))
 }
 
 /// Decodes standard base64 (padding optional); `None` when malformed.

@@ -7,14 +7,16 @@
 //! businesses. Every request is paced by the vendor's rate windows (409 with `Retry-After`
 //! and an empty body); `--fail-rate` fails writes as on the partner API.
 //!
-//! Layout: `auth` (Bearer or Basic, then pacing), `token` (`POST /api/token`), `pace` (the
-//! rate windows), `query` (list parameters), `reply` (errors, write results, pages), `map`
+//! Layout: `auth` (Bearer or Basic, then pacing; signing in with a password), `token`
+//! (`POST /api/token`), `lockout` (failed logins, throttled per login), `pace` (the rate
+//! windows), `query` (list parameters), `reply` (errors, write results, pages), `map`
 //! (store records as wire records), `lookups` (the country and time zone lists businesses point
 //! into), `exec` (store calls and failure injection), `state`, and `handlers` per entity.
 
 mod auth;
 mod exec;
 mod handlers;
+mod lockout;
 mod lookups;
 mod map;
 mod pace;

@@ -15,7 +15,7 @@ use crate::sandbox::server::Pacing;
 
 /// One window: at most `limit` requests in any `span`.
 #[derive(Debug, Clone)]
-struct Lane {
+pub(super) struct Lane {
     limit: u32,
     span: Duration,
     /// When the admitted requests of the last `span` came (since the pacer's start).
@@ -23,7 +23,7 @@ struct Lane {
 }
 
 impl Lane {
-    fn new(limit: u32, millis: u64, time_scale: f64) -> Self {
+    pub(super) fn new(limit: u32, millis: u64, time_scale: f64) -> Self {
         Lane {
             limit,
             span: Duration::from_secs_f64(millis as f64 / 1000.0 / time_scale),
@@ -32,7 +32,7 @@ impl Lane {
     }
 
     /// Forgets the hits out of the window; `Some(wait)` when it is full.
-    fn wait(&mut self, now: Duration) -> Option<Duration> {
+    pub(super) fn wait(&mut self, now: Duration) -> Option<Duration> {
         while self.hits.front().is_some_and(|t| *t + self.span <= now) {
             self.hits.pop_front();
         }
@@ -47,6 +47,30 @@ impl Lane {
         let k = self.hits.len() - self.limit as usize;
         let leaves = self.hits[k] + self.span;
         Some(leaves.saturating_sub(now).max(Duration::from_micros(1)))
+    }
+}
+
+impl Lane {
+    /// Counts a hit at `now`, or says how long until one would fit.
+    pub(super) fn hit(&mut self, now: Duration) -> Result<(), Duration> {
+        match self.wait(now) {
+            Some(w) => Err(w),
+            None => {
+                self.hits.push_back(now);
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether a hit is still in the window at `now` (forgetting those that are not).
+    pub(super) fn any(&mut self, now: Duration) -> bool {
+        let _ = self.wait(now);
+        !self.hits.is_empty()
+    }
+
+    /// When the last hit came.
+    pub(super) fn last(&self) -> Option<Duration> {
+        self.hits.back().copied()
     }
 }
 

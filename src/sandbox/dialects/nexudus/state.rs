@@ -1,9 +1,10 @@
-//! What the Nexudus dialect's handlers share: the store, the pacer, the failure injection,
-//! the name limit and the cache of resolved credentials.
+//! What the Nexudus dialect's handlers share: the store, the pacer, the failed logins, the
+//! failure injection, the name limit and the cache of resolved credentials.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::lockout::Lockout;
 use super::pace::Pacer;
 use super::reply::NxError;
 use crate::sandbox::server::ServeOptions;
@@ -14,12 +15,19 @@ use crate::sandbox::store::{PartnerRow, Store};
 pub(super) struct NxState {
     pub(super) store: Arc<Store>,
     pub(super) pacer: Pacer,
+    /// Failed logins, per login.
+    pub(super) lockout: Lockout,
+    /// Password checks running at once (each holds Argon2id's memory for its time).
+    pub(super) hashing: tokio::sync::Semaphore,
+    /// `--time-scale`: a token's lifetime is divided by it too.
+    pub(super) time_scale: f64,
     pub(super) faults: Faults,
     /// `--conflict-rate`: writes refused as a conflict (drawn apart from `faults`).
     pub(super) conflicts: Chance,
     /// `--max-name-chars`.
     max_name_chars: Option<usize>,
-    /// Partners by credential (`Bearer …` or a hash of `Basic …`), as looked up so far.
+    /// Partners by credential (`Bearer …` of a token that never expires, or a hash of
+    /// `Basic …`), as looked up so far.
     pub(super) logins: Mutex<HashMap<String, PartnerRow>>,
 }
 
@@ -28,6 +36,11 @@ impl NxState {
         NxState {
             store,
             pacer: Pacer::new(o.pacing),
+            lockout: Lockout::new(o.pacing.time_scale),
+            hashing: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
+            time_scale: o.pacing.time_scale,
             faults: Faults::new(o.fail_rate, o.seed),
             conflicts: Chance::new(o.conflict_rate, o.seed.wrapping_add(1)),
             max_name_chars: o.max_name_chars,

@@ -1,9 +1,12 @@
 //! `POST /api/token`: the password grant. The body must be form-encoded
 //! (`grant_type=password&username=…&password=…`, plus `totp` — any six digits — for a login
 //! with two-factor authentication); a JSON body is `unsupported_grant_type`, a wrong login or
-//! password `invalid_grant`, both HTTP 400. The token is an API token of the login's partner,
-//! so it also works on the partner API of the same database. Counted against the reseller's
-//! rate windows once the login is known (as a read).
+//! password `invalid_grant`, both HTTP 400. Failed attempts are throttled per login (see
+//! [`super::lockout`]): the throttle's 409 with `Retry-After`, whatever the password. The
+//! token acts as the login's partner, also on the partner API of the same database, for
+//! [`LIFETIME_SECS`] divided by `--time-scale` (`expires_in` says how many seconds that is),
+//! or until `sandbox partner revoke-tokens`. Counted against the reseller's rate windows once
+//! the login is known (as a read).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,8 +20,8 @@ use super::state::NxState;
 use crate::provider::nexudus::wire::{TokenError, TokenResponse};
 use crate::sandbox::store;
 
-/// The `expires_in` of a token (about 7 days; the sandbox does not expire them).
-const EXPIRES_IN: u64 = 604_799;
+/// A token's lifetime, as the vendor's: about 7 days (before `--time-scale`).
+pub(super) const LIFETIME_SECS: u64 = 604_799;
 
 fn refuse(error: &str, description: impl Into<String>) -> NxError {
     NxError::Token(TokenError {
@@ -68,8 +71,7 @@ pub(super) async fn grant(
             "username and password are required",
         ));
     };
-    let (login, password) = (login.clone(), password.clone());
-    let found = super::exec::read(&st, move |c| store::check_credential(c, &login, &password))
+    let found = super::auth::sign_in(&st, login, password)
         .await?
         .ok_or_else(|| refuse("invalid_grant", "The user name or password is incorrect."))?;
     if found.totp {
@@ -81,17 +83,20 @@ pub(super) async fn grant(
             ));
         }
     }
-    let p = found.partner;
+    st.lockout.succeeded(login);
+    let (login_lc, p) = (found.login_lc, found.partner);
     st.pacer.admit(&p.id, false).map_err(NxError::Throttled)?;
-    let token = st
+    let lifetime = LIFETIME_SECS as f64 / st.time_scale;
+    let lifetime_ms = (lifetime * 1000.0).min(i64::MAX as f64) as i64;
+    let (token, _) = st
         .store
-        .submit(move |tx| store::issue_token(tx, &p.id))
+        .submit(move |tx| store::grant_token(tx, &p.id, &login_lc, lifetime_ms))
         .await
         .map_err(|_| NxError::Internal("the database writer stopped".into()))??;
     Ok(Json(TokenResponse {
         access_token: token,
         token_type: "bearer".into(),
-        expires_in: EXPIRES_IN,
+        expires_in: lifetime.floor() as u64,
         refresh_token: None,
     }))
 }

@@ -1,5 +1,6 @@
-//! Bearer-token authentication: the [`Auth`] extractor resolves the token to its partner
-//! (cached after the first lookup).
+//! Bearer-token authentication: the [`Auth`] extractor resolves the token to its partner. An
+//! API token is cached after its first lookup; a token granted by a dialect's login (which
+//! expires, and may be revoked by another process) is looked up on every request.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use axum::http::{StatusCode, header};
 use super::exec::read;
 use super::state::AppState;
 use crate::sandbox::error::RequestError;
-use crate::sandbox::store::{self, PartnerRow};
+use crate::sandbox::store::{self, Bearer, PartnerRow};
 
 /// The authenticated partner.
 pub(super) struct Auth(pub(super) PartnerRow);
@@ -49,12 +50,23 @@ impl FromRequestParts<Arc<AppState>> for Auth {
             return Ok(Auth(p.clone()));
         }
         let t = token.clone();
-        let found = read(st, move |c| store::partner_by_token(c, &t)).await?;
-        let p = found.ok_or_else(|| unauthorized("unknown token"))?;
-        st.tokens
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(token, p.clone());
-        Ok(Auth(p))
+        match read(st, move |c| store::bearer(c, &t)).await? {
+            Bearer::Valid {
+                partner,
+                expires_ms: None,
+            } => {
+                st.tokens
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(token, partner.clone());
+                Ok(Auth(partner))
+            }
+            Bearer::Valid { partner, .. } => Ok(Auth(partner)),
+            Bearer::Expired(at) => Err(unauthorized(&format!(
+                "the token expired at {}",
+                store::rfc3339_millis(at)
+            ))),
+            Bearer::Unknown => Err(unauthorized("unknown token")),
+        }
     }
 }

@@ -7,6 +7,7 @@ mod admin;
 mod auth;
 mod faults;
 mod lists;
+mod logins;
 mod pacing;
 mod refusals;
 mod writes;

@@ -8,6 +8,7 @@ mod export_cmd;
 mod global;
 mod import_cmd;
 mod plan_cmd;
+mod replace;
 pub mod sandbox;
 
 use std::path::PathBuf;
@@ -275,7 +276,9 @@ pub struct ExportArgs {
     /// per-customer for a directory, single for a file or stdout.
     #[arg(long, value_enum, value_name = "LAYOUT")]
     pub layout: Option<crate::export::Layout>,
-    /// Overwrite an existing file; in a directory, replace every *.yaml/*.yml below it.
+    /// Overwrite an existing file; in a directory that is not empty, write there and remove
+    /// the other *.yaml/*.yml files a configuration would read there: regular files only, none
+    /// hidden, none through a link, each one named on stderr.
     #[arg(long)]
     pub force: bool,
     /// The partner to export from the embedded sandbox, when it holds several (a real API's

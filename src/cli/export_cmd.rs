@@ -120,6 +120,22 @@ fn write(dest: &Destination, files: &[File], quiet: bool) -> anyhow::Result<usiz
     }
 }
 
+/// The lines saying which live keys were not valid configuration keys, and what became of them.
+fn invalid_keys(invalid: &[export::InvalidKey]) -> String {
+    let mut out = format!(
+        "{} account(s) have a live key that is not a valid configuration key (`{}`), so it names no file and no configuration account: each was exported under a key derived from its name and pinned to its live id with `adopt`; the first apply sets that key on it.",
+        invalid.len(),
+        crate::vocab::rules::KEY_SYNTAX
+    );
+    for k in invalid {
+        out.push_str(&format!(
+            "\n  {} {:?} ({}): live key {:?} exported as `{}`",
+            k.kind, k.name, k.id, k.live_key, k.key
+        ));
+    }
+    out
+}
+
 fn summary(
     s: &export::Summary,
     carries: export::Carries,
@@ -185,6 +201,10 @@ pub(super) fn export_command(global: &GlobalArgs, args: &ExportArgs) -> anyhow::
     let written = write(&dest, &files, global.quiet)?;
     if !global.quiet {
         output::note(&summary(&estate.summary, carries, written, &dest));
+    }
+    // Said even with -q: the files differ from the live state there.
+    if !estate.invalid_keys.is_empty() {
+        output::note(&invalid_keys(&estate.invalid_keys));
     }
     Ok(if written > 0 { EXIT_OK } else { EXIT_ERROR })
 }

@@ -2,7 +2,7 @@
 //! (both layouts, byte for byte), refusals, random hand-made estates that export, validate,
 //! plan only adoptions and re-sends, and converge after one apply, the takeover of a Nexudus
 //! estate (pinned by id, without contacts), and what export may touch on the disk whatever the
-//! target directory holds (links, hidden files, other files).
+//! API answers and whatever the target directory holds (links, hidden files, other files).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,6 +12,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 use crate::support::cli::{Cmd, partnerctl};
+use crate::support::fake::{Fake, Received, Reply};
 use crate::support::nexudus::{self, Nx};
 use crate::support::{Api, Sandbox, acme};
 
@@ -625,6 +626,107 @@ fn entries_below(dir: &Path) -> Vec<String> {
     }
     out.sort();
     out
+}
+
+/// A scripted endpoint in front of a real sandbox: every request is answered with the
+/// sandbox's answer (as `token`'s partner), but for the live keys of the accounts that
+/// `hostile` replaces (key as the sandbox has it, key the endpoint says instead). The sandbox
+/// itself refuses such keys; a vendor's API may still answer them.
+fn hostile_keys(sb: &Sandbox, token: &str, hostile: Vec<(&'static str, String)>) -> Fake {
+    let (url, token) = (sb.url.clone(), token.to_string());
+    Fake::start(move |req: &Received, _| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let api = Api::new(&url, &token);
+        let resp = rt.block_on(api.call(&req.method, &req.target, None, &[]));
+        let etag = resp.header("etag");
+        let mut body = resp.body;
+        if req.target.starts_with("/v1/accounts") {
+            for a in body["items"].as_array_mut().into_iter().flatten() {
+                for (from, to) in &hostile {
+                    if a["external_key"] == *from {
+                        a["external_key"] = json!(to);
+                    }
+                }
+            }
+        }
+        let mut reply = Reply::json(resp.status, body);
+        if let Some(etag) = etag {
+            reply = reply.header("ETag", &etag);
+        }
+        reply
+    })
+}
+
+/// Export writes where valid keys say, whatever keys the API answers: live keys that are paths
+/// (`../../made/here`, an absolute path) write nothing outside the target and create no
+/// directory on the way; those accounts are exported like keyless ones (a key from the name,
+/// pinned to the live id), export says so, and the files validate and plan to their adoption.
+#[test]
+fn export_writes_only_below_its_target_whatever_keys_the_api_answers() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    against(&sb, &token, "apply")
+        .args([&acme(), "--auto-approve"])
+        .run()
+        .success();
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("abs");
+    let fake = hostile_keys(
+        &sb,
+        &token,
+        vec![
+            ("contoso", "../../made/here".to_string()),
+            ("fabrikam", outside.display().to_string()),
+        ],
+    );
+    let tree = dir.path().join("a/b/out");
+    let run = partnerctl()
+        .args(["export", "-o"])
+        .arg(&tree)
+        .env("PARTNERCTL_ENDPOINT", &fake.url)
+        .env("PARTNERCTL_TOKEN", &token)
+        .run()
+        .success();
+    let mut files = entries_below(dir.path());
+    files.retain(|f| !f.starts_with("a/b/out/"));
+    assert_eq!(files, ["a", "a/b", "a/b/out"], "written outside the target");
+    assert_eq!(
+        entries_below(&tree),
+        [
+            "customers",
+            "customers/contoso-ltd.yaml",
+            "customers/fabrikam-inc.yaml",
+            "customers/northwind.yaml",
+            "partner.yaml",
+            "partnerctl.schema.json"
+        ]
+    );
+    run.stderr_contains("2 account(s) have a live key that is not a valid configuration key");
+    run.stderr_contains("live key \"../../made/here\" exported as `contoso-ltd`");
+    run.stderr_contains(&format!(
+        "live key {:?} exported as `fabrikam-inc`",
+        outside.display().to_string()
+    ));
+    let contoso = std::fs::read_to_string(tree.join("customers/contoso-ltd.yaml")).unwrap();
+    assert!(
+        contoso.contains("- key: contoso-ltd\n  adopt: acc_"),
+        "{contoso}"
+    );
+    let tree = tree.display().to_string();
+    partnerctl().args(["validate", &tree]).run().success();
+    let plan = partnerctl()
+        .args(["plan", &tree, "--format", "json"])
+        .env("PARTNERCTL_ENDPOINT", &fake.url)
+        .env("PARTNERCTL_TOKEN", &token)
+        .run()
+        .success();
+    assert_eq!(
+        count_actions(&plan.stdout),
+        BTreeMap::from([("adopt".to_string(), 2)])
+    );
 }
 
 /// `export --force` into a directory full of traps removes only the regular, non-hidden

@@ -149,6 +149,10 @@ pub struct PlanArgs {
     /// PARTNERCTL_PLAN_KEY when it is set) for `apply --plan FILE`. A refused plan is not saved.
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// With -o: replace FILE even when it is not a saved plan. A file of the configuration
+    /// itself is never replaced.
+    #[arg(long, requires = "out")]
+    pub overwrite: bool,
     #[command(flatten)]
     pub format: FormatArgs,
     /// Exit 2 when there are changes or live objects the configuration does not list

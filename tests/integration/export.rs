@@ -732,7 +732,8 @@ fn export_writes_only_below_its_target_whatever_keys_the_api_answers() {
 /// `export --force` into a directory full of traps removes only the regular, non-hidden
 /// `*.yaml`/`*.yml` files of the target that it did not write, and says which: not a file
 /// outside reached through a directory link, not what a link leads to, not a hidden file, not
-/// `*.YAML`, and not the files it just wrote when a link leads back to them.
+/// `*.YAML`, not a file it wrote again, and not the files it just wrote when a link leads back
+/// to them.
 #[test]
 fn export_force_removes_only_the_configuration_files_of_its_target() {
     use std::os::unix::fs::symlink;
@@ -751,6 +752,7 @@ fn export_force_removes_only_the_configuration_files_of_its_target() {
     std::fs::create_dir_all(tree.join("sub")).unwrap();
     std::fs::create_dir_all(tree.join(".git")).unwrap();
     for (rel, text) in [
+        ("customers/contoso.yaml", "old\n"),
         ("customers/gone.yaml", "old\n"),
         ("sub/old.yml", "old\n"),
         (".hidden.yaml", "keep\n"),
@@ -816,6 +818,9 @@ fn export_force_removes_only_the_configuration_files_of_its_target() {
     ] {
         assert_eq!(std::fs::read_to_string(tree.join(rel)).unwrap(), "keep\n");
     }
+    // A file that was there before and that this export wrote again is kept, with its new text.
+    let contoso = std::fs::read_to_string(tree.join("customers/contoso.yaml")).unwrap();
+    assert!(contoso.contains("- key: contoso\n"), "{contoso}");
     assert_eq!(entries_below(&elsewhere), ["victim.yaml"]);
     assert_eq!(
         std::fs::read_to_string(elsewhere.join("victim.yaml")).unwrap(),

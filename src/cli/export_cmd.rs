@@ -1,7 +1,9 @@
 //! Edge: `export`: reads the live state and writes it as configuration files, refusing to
-//! overwrite anything without `--force`.
+//! overwrite anything without `--force`. What it writes and removes stays inside its target
+//! (see [`write`]); a single file is replaced whole, never written through a link.
 
-use std::collections::HashSet;
+mod write;
+
 use std::path::{Path, PathBuf};
 
 use super::{EXIT_ERROR, EXIT_OK, ExportArgs, GlobalArgs, runtime};
@@ -46,45 +48,34 @@ fn destination(args: &ExportArgs) -> anyhow::Result<(Destination, Layout)> {
     })
 }
 
-/// Every `*.yaml`/`*.yml` below `dir` (what a configuration directory loads).
-fn yaml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if is_yaml(&path) {
-                out.push(path);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Refuses (an error saying what and how to override) to overwrite without `--force`.
+/// Refuses (an error saying what and how to override) to overwrite without `--force`, and to
+/// write a single file where a link or something else than a regular file is.
 fn check_overwrite(dest: &Destination, force: bool) -> anyhow::Result<()> {
     match dest {
         Destination::Stdout => Ok(()),
-        Destination::File(f) if f.exists() && !force => anyhow::bail!(
-            "{} exists; nothing was written. Pass --force to overwrite it, or choose another -o",
-            f.display()
-        ),
+        Destination::File(f) => {
+            write::check_file(f).map_err(|r| anyhow::anyhow!("{r}; nothing was written"))?;
+            if f.exists() && !force {
+                anyhow::bail!(
+                    "{} exists; nothing was written. Pass --force to overwrite it, or choose another -o",
+                    f.display()
+                )
+            }
+            Ok(())
+        }
         Destination::Dir(d) if !force && d.is_dir() && std::fs::read_dir(d)?.next().is_some() => {
             anyhow::bail!(
-                "{} is not empty; nothing was written. Pass --force to replace every *.yaml/*.yml below it, or choose an empty or new directory",
+                "{} is not empty; nothing was written. Pass --force to write there and remove the other *.yaml/*.yml files a configuration would read there (regular files only, none hidden, none through a link), or choose an empty or new directory",
                 d.display()
             )
         }
-        _ => Ok(()),
+        Destination::Dir(_) => Ok(()),
     }
 }
 
 /// Writes the files; in a directory, also removes the other YAML files a configuration would
-/// load, so customers gone from the live state do not linger.
-fn write(dest: &Destination, files: &[File]) -> anyhow::Result<usize> {
-    let err = |p: &Path, e: std::io::Error| anyhow::anyhow!("cannot write {}: {e}", p.display());
+/// load, so customers gone from the live state do not linger, and says which.
+fn write(dest: &Destination, files: &[File], quiet: bool) -> anyhow::Result<usize> {
     match dest {
         Destination::Stdout => {
             let text: String = files.iter().map(|f| f.text.as_str()).collect();
@@ -92,50 +83,57 @@ fn write(dest: &Destination, files: &[File]) -> anyhow::Result<usize> {
             Ok(files.len())
         }
         Destination::File(path) => {
+            let cannot = |p: &Path, e| anyhow::anyhow!("cannot write {}: {e}", p.display());
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
+                std::fs::create_dir_all(dir).map_err(|e| cannot(dir, e))?;
             }
-            std::fs::write(path, &files[0].text).map_err(|e| err(path, e))?;
+            super::replace::replace(path, &files[0].text).map_err(|e| cannot(path, e))?;
             Ok(1)
         }
         Destination::Dir(dir) => {
-            let mut stale: HashSet<PathBuf> = if dir.is_dir() {
-                yaml_files(dir)
-                    .map_err(|e| err(dir, e))?
-                    .into_iter()
-                    .collect()
-            } else {
-                HashSet::new()
-            };
-            let mut made: HashSet<PathBuf> = HashSet::new();
             let schema = config::schema_json();
-            let all = files
+            let all: Vec<(PathBuf, &str)> = files
                 .iter()
-                .map(|f| (dir.join(&f.path), f.text.as_str()))
-                .chain(std::iter::once((dir.join(SCHEMA_FILE), schema.as_str())));
-            for (path, text) in all {
-                stale.remove(&path);
-                if let Some(parent) = path.parent().filter(|p| made.insert(p.to_path_buf())) {
-                    std::fs::create_dir_all(parent).map_err(|e| err(parent, e))?;
+                .map(|f| (f.path.clone(), f.text.as_str()))
+                .chain(std::iter::once((
+                    PathBuf::from(SCHEMA_FILE),
+                    schema.as_str(),
+                )))
+                .collect();
+            let outcome = write::write_dir(dir, &all)?;
+            if !quiet {
+                for rel in &outcome.removed {
+                    output::note(&format!(
+                        "Removed {}: not part of this export (a customer gone from the live state, or a file of another layout).",
+                        dir.join(rel).display()
+                    ));
                 }
-                write_if_changed(&path, text).map_err(|e| err(&path, e))?;
-            }
-            // Customers gone from the live state must not linger in the configuration.
-            for old in stale {
-                std::fs::remove_file(&old).map_err(|e| err(&old, e))?;
+                for rel in &outcome.links_kept {
+                    output::note(&format!(
+                        "Kept {}: a link, which export neither removes nor writes through; the configuration reads what it leads to, so remove it if that is not wanted.",
+                        dir.join(rel).display()
+                    ));
+                }
             }
             Ok(files.len())
         }
     }
 }
 
-/// Writes `text` to `path` unless the file already holds exactly that (a re-export of an
-/// unchanged estate touches nothing).
-fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
-    match std::fs::read(path) {
-        Ok(old) if old == text.as_bytes() => Ok(()),
-        _ => std::fs::write(path, text),
+/// The lines saying which live keys were not valid configuration keys, and what became of them.
+fn invalid_keys(invalid: &[export::InvalidKey]) -> String {
+    let mut out = format!(
+        "{} account(s) have a live key that is not a valid configuration key (`{}`), so it names no file and no configuration account: each was exported under a key derived from its name and pinned to its live id with `adopt`; the first apply sets that key on it.",
+        invalid.len(),
+        crate::vocab::rules::KEY_SYNTAX
+    );
+    for k in invalid {
+        out.push_str(&format!(
+            "\n  {} {:?} ({}): live key {:?} exported as `{}`",
+            k.kind, k.name, k.id, k.live_key, k.key
+        ));
     }
+    out
 }
 
 fn summary(
@@ -200,9 +198,13 @@ pub(super) fn export_command(global: &GlobalArgs, args: &ExportArgs) -> anyhow::
     };
     let estate = export::estate(&snapshot, carries);
     let files = export::files(&estate, layout);
-    let written = write(&dest, &files)?;
+    let written = write(&dest, &files, global.quiet)?;
     if !global.quiet {
         output::note(&summary(&estate.summary, carries, written, &dest));
+    }
+    // Said even with -q: the files differ from the live state there.
+    if !estate.invalid_keys.is_empty() {
+        output::note(&invalid_keys(&estate.invalid_keys));
     }
     Ok(if written > 0 { EXIT_OK } else { EXIT_ERROR })
 }

@@ -8,6 +8,7 @@ mod export_cmd;
 mod global;
 mod import_cmd;
 mod plan_cmd;
+mod replace;
 pub mod sandbox;
 
 use std::path::PathBuf;
@@ -148,6 +149,10 @@ pub struct PlanArgs {
     /// PARTNERCTL_PLAN_KEY when it is set) for `apply --plan FILE`. A refused plan is not saved.
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// With -o: replace FILE even when it is not a saved plan. A file of the configuration
+    /// itself is never replaced.
+    #[arg(long, requires = "out")]
+    pub overwrite: bool,
     #[command(flatten)]
     pub format: FormatArgs,
     /// Exit 2 when there are changes or live objects the configuration does not list
@@ -275,7 +280,9 @@ pub struct ExportArgs {
     /// per-customer for a directory, single for a file or stdout.
     #[arg(long, value_enum, value_name = "LAYOUT")]
     pub layout: Option<crate::export::Layout>,
-    /// Overwrite an existing file; in a directory, replace every *.yaml/*.yml below it.
+    /// Overwrite an existing file; in a directory that is not empty, write there and remove
+    /// the other *.yaml/*.yml files a configuration would read there: regular files only, none
+    /// hidden, none through a link, each one named on stderr.
     #[arg(long)]
     pub force: bool,
     /// The partner to export from the embedded sandbox, when it holds several (a real API's

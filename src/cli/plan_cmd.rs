@@ -218,10 +218,77 @@ pub(super) fn show_command(global: &GlobalArgs, args: &ShowArgs) -> anyhow::Resu
     Ok(EXIT_OK)
 }
 
+/// The start of every saved plan's text (its first member), whatever its format version.
+const SAVED_PLAN_START: &str = "{\n  \"format_version\": \"";
+
+/// Does the regular file `path` start like a saved plan? Reads its first bytes only.
+fn is_saved_plan(path: &Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(256);
+    std::fs::File::open(path)?
+        .take(256)
+        .read_to_end(&mut head)?;
+    let head = String::from_utf8_lossy(&head);
+    Ok(head.starts_with(SAVED_PLAN_START) && head.contains("\"partnerctl_version\": \""))
+}
+
+/// Device and inode of what `path` leads to (where the platform has them).
+#[cfg(unix)]
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(path: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(path).ok()
+}
+
+/// Refuses (before anything is read from the API) to save the plan to `out` when that would
+/// replace one of the configuration's own files (never allowed), something else than a regular
+/// file, or a file that is neither empty nor a saved plan (unless `overwrite`).
+fn check_plan_out(out: &Path, desired: &config::Desired, overwrite: bool) -> anyhow::Result<()> {
+    let Ok(meta) = std::fs::metadata(out) else {
+        // Nothing there (or a link leading nowhere, which the saved plan replaces).
+        return Ok(());
+    };
+    let id = file_id(out);
+    if let Some(source) = desired
+        .sources
+        .iter()
+        .find(|s| id.is_some() && file_id(Path::new(&s.path)) == id)
+    {
+        anyhow::bail!(
+            "{} is a file of the configuration being planned ({}); a plan is never saved over it, even with --overwrite. Nothing was planned: choose another -o",
+            out.display(),
+            source.path
+        );
+    }
+    if !meta.is_file() {
+        anyhow::bail!(
+            "{} exists and is not a regular file; nothing was planned. Choose another -o",
+            out.display()
+        );
+    }
+    // An empty file (made by `mktemp`, say) holds nothing to lose.
+    let is_plan = meta.len() == 0
+        || is_saved_plan(out).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", out.display()))?;
+    if !is_plan && !overwrite {
+        anyhow::bail!(
+            "{} exists and is not a saved plan; nothing was planned. Pass --overwrite to replace it, or choose another -o",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
 pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<u8> {
     let Some(desired) = load_config(&args.paths, global.needs()) else {
         return Ok(EXIT_ERROR);
     };
+    if let Some(out) = &args.out {
+        check_plan_out(out, &desired, args.overwrite)?;
+    }
     let key = match &args.out {
         Some(_) => plan_key()?,
         None => None,
@@ -253,7 +320,8 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
             target.embedded,
             key.as_ref(),
         );
-        std::fs::write(out, saved.to_json())
+        // Written beside it and renamed over it: a crash leaves the old file or the new one.
+        super::replace::replace(out, &saved.to_json())
             .map_err(|e| anyhow::anyhow!("cannot write the plan to {}: {e}", out.display()))?;
         if !global.quiet {
             output::note(&format!(

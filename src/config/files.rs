@@ -1,46 +1,110 @@
 //! Stage `config`, the files: finds them ([`discover`]) and reads them ([`load`]), the only
 //! I/O of the stage, then hands their texts to [`super::load`] (pure).
+//!
+//! What is pointed at may be hostile (links, special files, huge files), so the walk visits no
+//! directory twice (by device and inode: a link to a parent, a sibling or itself is followed at
+//! most once), reads only regular files (a FIFO, a socket or a device is a located problem,
+//! never opened) and reads at most [`MAX_FILE_BYTES`] of one file.
 
 use std::collections::HashSet;
+use std::fs::Metadata;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::load::load_owned;
 use super::yaml::Pos;
 use super::{Catalog, Desired, Location, Needs, Problem, ProblemKind, Problems, Source};
 
-/// Finds the config files named by `paths`: files as given, directories searched recursively for
-/// `*.yaml`/`*.yml` (hidden entries skipped), sorted. Unreadable paths become problems.
-pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Problem>) {
-    let mut files = Vec::new();
-    let mut problems = Vec::new();
-    let mut seen = HashSet::new();
-    for path in paths {
-        let here = |kind| whole_file(path, kind);
-        match std::fs::metadata(path) {
-            Err(e) => problems.push(here(ProblemKind::Io(e.to_string()))),
-            Ok(meta) if meta.is_dir() => {
-                let mut found = Vec::new();
-                if let Err(e) = walk_dir(path, &mut found) {
-                    problems.push(here(ProblemKind::Io(e.to_string())));
-                }
-                found.sort();
-                if found.is_empty() {
-                    problems.push(here(ProblemKind::NoFiles));
-                }
-                for f in found {
-                    if seen.insert(std::fs::canonicalize(&f).unwrap_or_else(|_| f.clone())) {
-                        files.push(f);
-                    }
-                }
-            }
-            Ok(_) => {
-                if seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())) {
-                    files.push(path.clone());
-                }
-            }
+/// The largest configuration file read, in bytes (256 MiB). A configuration of 100,000
+/// customers is about 40 MB of YAML in all, so even written as one file it is well below this;
+/// what is above is not a configuration (or should be split into several files).
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// What identifies a file or directory: its device and inode (where the platform has them).
+#[cfg(unix)]
+type Identity = (u64, u64);
+#[cfg(not(unix))]
+type Identity = PathBuf;
+
+#[cfg(unix)]
+fn identity(meta: &Metadata, _path: &Path) -> Identity {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+#[cfg(not(unix))]
+fn identity(_meta: &Metadata, path: &Path) -> Identity {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// What a file that is not a regular file (nor a directory) is, for messages.
+fn special_kind(meta: &Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
         }
     }
-    (files, problems)
+    let _ = meta;
+    "neither a file nor a directory"
+}
+
+/// Is this the name of a file the loader reads below a directory? `*.yaml` and `*.yml`
+/// exactly (in that case), and customer tables `*.csv` in any case.
+fn is_config_name(path: &Path) -> bool {
+    is_yaml_name(path)
+        || path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+}
+
+/// Is this a `*.yaml` or `*.yml` name, as the loader matches them (that case exactly)?
+pub fn is_yaml_name(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+}
+
+/// Is this entry skipped by the walk (a hidden file or directory)?
+pub fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().starts_with(b".")
+}
+
+/// Finds the config files named by `paths`: files as given, directories searched recursively for
+/// `*.yaml`/`*.yml` and `*.csv` (hidden entries skipped, links followed but no directory
+/// visited twice), sorted. Unreadable paths, and paths that are not regular files, become
+/// problems.
+pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Problem>) {
+    let mut walk = Walk::default();
+    for path in paths {
+        match std::fs::metadata(path) {
+            Err(e) => walk.problem(path, ProblemKind::Io(e.to_string())),
+            Ok(meta) if meta.is_dir() => {
+                let (before, found) = (walk.files.len(), walk.found);
+                // A directory already walked as part of an earlier path had its files found
+                // (or their absence reported) then.
+                let walked = walk.dirs.contains(&identity(&meta, path));
+                walk.dir(path, &meta);
+                walk.files[before..].sort();
+                let quiet = walk.problems.iter().any(|p| p.is_below(path));
+                if walk.found == found && !walked && !quiet {
+                    walk.problem(path, ProblemKind::NoFiles);
+                }
+            }
+            Ok(meta) if meta.is_file() => walk.file(path, &meta),
+            Ok(meta) => walk.problem(path, ProblemKind::NotAFile(special_kind(&meta))),
+        }
+    }
+    (walk.files, walk.problems)
 }
 
 /// A problem of a whole file or directory (no line: it could not be read, or holds no files).
@@ -55,25 +119,152 @@ fn whole_file(path: &Path, kind: ProblemKind) -> Problem {
     }
 }
 
-fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        let kind = entry.file_type()?;
-        if kind.is_dir() || (kind.is_symlink() && path.is_dir()) {
-            walk_dir(&path, out)?;
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml" || e.eq_ignore_ascii_case("csv"))
-        {
-            out.push(path);
+impl Problem {
+    /// Is this a problem of `dir` or of something below it?
+    fn is_below(&self, dir: &Path) -> bool {
+        Path::new(&self.location.path).starts_with(dir)
+    }
+}
+
+/// The walk of [`discover`]: what it found, and what it has been through.
+#[derive(Default)]
+struct Walk {
+    /// The files found, in the order found (each directory's sorted by [`discover`]).
+    files: Vec<PathBuf>,
+    problems: Vec<Problem>,
+    /// Every directory visited: none is visited twice.
+    dirs: HashSet<Identity>,
+    /// Every file found: none is read twice (through a link, or named twice).
+    seen: HashSet<Identity>,
+    /// How many times a file was found (a file found again counts again).
+    found: usize,
+}
+
+impl Walk {
+    fn problem(&mut self, path: &Path, kind: ProblemKind) {
+        self.problems.push(whole_file(path, kind));
+    }
+
+    fn file(&mut self, path: &Path, meta: &Metadata) {
+        self.found += 1;
+        if self.seen.insert(identity(meta, path)) {
+            self.files.push(path.to_path_buf());
         }
     }
-    Ok(())
+
+    /// Every config file below `root` (whose metadata is `meta`), each directory's entries by
+    /// name, and every directory that can be reached without a link before any reached through
+    /// one: a file is found, and named in messages, by its own path where it has one, whatever
+    /// order the file system lists entries in. A loop of links ends where it comes back to a
+    /// directory already visited.
+    fn dir(&mut self, root: &Path, meta: &Metadata) {
+        // Directories to visit: those reached without a link first (depth first), then those
+        // reached through one.
+        let mut direct = vec![(root.to_path_buf(), identity(meta, root))];
+        let mut linked: Vec<(PathBuf, Identity)> = Vec::new();
+        while let Some((dir, id)) = direct.pop().or_else(|| linked.pop()) {
+            if !self.dirs.insert(id) {
+                continue;
+            }
+            let mut entries = match read_entries(&dir) {
+                Ok(entries) => entries,
+                Err(e) => {
+                    self.problem(&dir, ProblemKind::Io(e.to_string()));
+                    continue;
+                }
+            };
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            let (mut below, mut through_link) = (Vec::new(), Vec::new());
+            for (name, kind) in entries {
+                if is_hidden(&name) {
+                    continue;
+                }
+                let path = dir.join(&name);
+                let meta = if kind.is_symlink() {
+                    match std::fs::metadata(&path) {
+                        Ok(meta) => meta,
+                        // A link that cannot be followed (it leads nowhere, or to itself) is a
+                        // problem where a file would have been read, and nothing elsewhere.
+                        Err(e) if is_config_name(&path) => {
+                            let to = std::fs::read_link(&path)
+                                .map(|t| t.display().to_string())
+                                .unwrap_or_else(|_| "?".into());
+                            let why = format!("a link to {to} that cannot be followed: {e}");
+                            self.problem(&path, ProblemKind::Io(why));
+                            continue;
+                        }
+                        Err(_) => continue,
+                    }
+                } else if kind.is_dir() || is_config_name(&path) {
+                    match std::fs::symlink_metadata(&path) {
+                        Ok(meta) => meta,
+                        Err(e) => {
+                            self.problem(&path, ProblemKind::Io(e.to_string()));
+                            continue;
+                        }
+                    }
+                } else {
+                    continue;
+                };
+                if meta.is_dir() {
+                    let id = identity(&meta, &path);
+                    if !self.dirs.contains(&id) {
+                        let to = if kind.is_symlink() {
+                            &mut through_link
+                        } else {
+                            &mut below
+                        };
+                        to.push((path, id));
+                    }
+                } else if is_config_name(&path) {
+                    if meta.is_file() {
+                        self.file(&path, &meta);
+                    } else {
+                        self.problem(&path, ProblemKind::NotAFile(special_kind(&meta)));
+                    }
+                }
+            }
+            // By name: the first subdirectory is popped next.
+            direct.extend(below.into_iter().rev());
+            linked.extend(through_link.into_iter().rev());
+        }
+    }
+}
+
+/// The names and types (links not followed) of a directory's entries.
+fn read_entries(dir: &Path) -> std::io::Result<Vec<(std::ffi::OsString, std::fs::FileType)>> {
+    std::fs::read_dir(dir)?
+        .map(|entry| {
+            let entry = entry?;
+            Ok((entry.file_name(), entry.file_type()?))
+        })
+        .collect()
+}
+
+/// The text of the regular file `path`, at most [`MAX_FILE_BYTES`] long.
+fn read_text(path: &Path) -> Result<String, ProblemKind> {
+    let io = |e: std::io::Error| ProblemKind::Io(e.to_string());
+    let file = std::fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(ProblemKind::NotAFile(special_kind(&meta)));
+    }
+    let too_large = |size: u64| ProblemKind::TooLarge {
+        size,
+        limit: MAX_FILE_BYTES,
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    // A file that grows while it is read is still read only up to the limit.
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| ProblemKind::Io(format!("not UTF-8 text ({e})")))
 }
 
 /// Reads and validates a configuration given as files and directories.
@@ -96,18 +287,12 @@ pub fn load_for(
     let (files, mut io_problems) = discover(paths);
     let mut sources = Vec::new();
     for f in files {
-        match std::fs::read(&f) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => sources.push(Source {
-                    path: f.display().to_string(),
-                    text,
-                }),
-                Err(e) => io_problems.push(whole_file(
-                    &f,
-                    ProblemKind::Io(format!("not UTF-8 text ({e})")),
-                )),
-            },
-            Err(e) => io_problems.push(whole_file(&f, ProblemKind::Io(e.to_string()))),
+        match read_text(&f) {
+            Ok(text) => sources.push(Source {
+                path: f.display().to_string(),
+                text,
+            }),
+            Err(kind) => io_problems.push(whole_file(&f, kind)),
         }
     }
     if sources.is_empty() && !io_problems.is_empty() {
@@ -122,3 +307,6 @@ pub fn load_for(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

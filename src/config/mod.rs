@@ -34,7 +34,7 @@ use std::fmt;
 use std::sync::OnceLock;
 
 pub use catalog::{Catalog, CatalogEntry, CatalogError, CatalogFile, SettingsError, Violation};
-pub use files::{discover, load, load_for, load_with};
+pub use files::{MAX_FILE_BYTES, discover, is_hidden, is_yaml_name, load, load_for, load_with};
 pub use load::{
     check_logins, check_services, load_sources, load_sources_for, load_sources_with, load_table,
 };

@@ -35,6 +35,23 @@ pub enum ProblemKind {
     /// A named directory holds no `*.yaml`/`*.yml` file.
     #[error("no *.yaml or *.yml files in this directory")]
     NoFiles,
+    /// A path that is neither a regular file nor a directory (a FIFO, a socket, a device),
+    /// named by the user or found below a named directory.
+    #[error(
+        "cannot read: this is {0}, not a regular file; a configuration is read only from regular files: remove it or move it out of the configuration"
+    )]
+    NotAFile(&'static str),
+    /// A file larger than a configuration file may be.
+    #[error(
+        "cannot read: the file has {size} bytes, more than the {limit} bytes ({} MiB) a configuration file may have; split it into several files in one directory",
+        limit / (1024 * 1024)
+    )]
+    TooLarge {
+        /// The file's size (at least what was read of it), in bytes.
+        size: u64,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// A problem of the YAML text itself.
     #[error(transparent)]
     Yaml(#[from] yaml::YamlError),

@@ -2,7 +2,9 @@
 //! (accounts by key, users by email, services by type), with values the configuration would
 //! inherit anyway left out, what the vendor does not carry (a contact) left out, and what every
 //! customer shares moved to `defaults`. Accounts without a key are pinned to their live id with
-//! `adopt` where names repeat, and all of them when the provider carries no keys. Pure.
+//! `adopt` where names repeat, and all of them when the provider carries no keys. A live key
+//! that is not a valid configuration key (the API's answer names files: `../../x` must not) is
+//! treated as no key, and that account always pinned. Pure.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,7 +13,7 @@ use crate::config::{
 };
 use crate::live::{self, Snapshot};
 use crate::vocab::keys::KeyMaker;
-use crate::vocab::rules::email_key;
+use crate::vocab::rules::{email_key, valid_key};
 use crate::vocab::{AccountKind, PROTECT_LABEL, UserStatus};
 
 /// What an export holds, counted for its summary.
@@ -67,6 +69,24 @@ pub struct Estate {
     pub customers: Vec<Customer>,
     /// Counts.
     pub summary: Summary,
+    /// The accounts whose live key is not a valid configuration key, exported under a key
+    /// derived from their name and pinned to their live id, by live id.
+    pub invalid_keys: Vec<InvalidKey>,
+}
+
+/// An account whose live key is not a valid configuration key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidKey {
+    /// Customer, network or sub-account.
+    pub kind: AccountKind,
+    /// The live id (what the export pins it to).
+    pub id: String,
+    /// The live name.
+    pub name: String,
+    /// The key the API gave, as it gave it.
+    pub live_key: String,
+    /// The key the export gave it instead.
+    pub key: String,
 }
 
 /// Keys, adoption pins and children of the live accounts.
@@ -78,19 +98,36 @@ struct Tree<'l> {
     services: HashMap<&'l str, Vec<&'l live::Service>>,
 }
 
+/// The live key of `a` when it is a valid configuration key (only such a key becomes a key of
+/// the configuration and a file name).
+fn live_key(a: &live::Account) -> Option<&str> {
+    a.external_key.as_deref().filter(|k| valid_key(k))
+}
+
 impl<'l> Tree<'l> {
-    fn new(live: &'l Snapshot, carries: Carries, summary: &mut Summary) -> Self {
-        let mut maker = KeyMaker::new(live.accounts.iter().filter_map(|a| a.external_key.clone()));
+    fn new(
+        live: &'l Snapshot,
+        carries: Carries,
+        summary: &mut Summary,
+        invalid: &mut Vec<InvalidKey>,
+    ) -> Self {
+        let mut maker = KeyMaker::new(
+            live.accounts
+                .iter()
+                .filter_map(|a| Some(live_key(a)?.to_string())),
+        );
         let mut unkeyed: Vec<&live::Account> = live
             .accounts
             .iter()
-            .filter(|a| a.external_key.is_none())
+            .filter(|a| live_key(a).is_none())
             .collect();
         unkeyed.sort_by(|a, b| {
             (a.kind.depth(), &a.name, &a.id).cmp(&(b.kind.depth(), &b.name, &b.id))
         });
+        // Name matching considers live accounts without a key only: one with an invalid key
+        // is pinned anyway, and no twin of a keyless one.
         let mut same_name: HashMap<(AccountKind, &str, &str), usize> = HashMap::new();
-        for a in &unkeyed {
+        for a in unkeyed.iter().filter(|a| a.external_key.is_none()) {
             *same_name
                 .entry((a.kind, &a.parent_id, &a.name))
                 .or_default() += 1;
@@ -98,18 +135,31 @@ impl<'l> Tree<'l> {
         let mut key = HashMap::new();
         let mut pin = HashMap::new();
         for a in &live.accounts {
-            if let Some(k) = &a.external_key {
-                key.insert(a.id.as_str(), k.clone());
+            if let Some(k) = live_key(a) {
+                key.insert(a.id.as_str(), k.to_string());
             }
         }
         for a in unkeyed {
-            key.insert(a.id.as_str(), maker.key_for(&a.name, &a.id));
+            let derived = maker.key_for(&a.name, &a.id);
+            key.insert(a.id.as_str(), derived.clone());
+            if let Some(live_key) = &a.external_key {
+                pin.insert(a.id.as_str(), AdoptId::from(a.id.as_str()));
+                invalid.push(InvalidKey {
+                    kind: a.kind,
+                    id: a.id.clone(),
+                    name: a.name.clone(),
+                    live_key: live_key.clone(),
+                    key: derived,
+                });
+                continue;
+            }
             summary.derived_keys += 1;
             if !carries.keys || same_name[&(a.kind, a.parent_id.as_str(), a.name.as_str())] > 1 {
                 pin.insert(a.id.as_str(), AdoptId::from(a.id.as_str()));
                 summary.pinned += 1;
             }
         }
+        invalid.sort_by(|a, b| a.id.cmp(&b.id));
         let mut tree = Tree {
             key,
             pin,
@@ -287,7 +337,8 @@ fn customer(t: &Tree<'_>, a: &live::Account, s: &mut Summary) -> Customer {
 /// configuration.
 pub fn estate(live: &Snapshot, carries: Carries) -> Estate {
     let mut summary = Summary::default();
-    let tree = Tree::new(live, carries, &mut summary);
+    let mut invalid_keys = Vec::new();
+    let tree = Tree::new(live, carries, &mut summary, &mut invalid_keys);
     let partner = Partner {
         name: live.partner.name.clone(),
         users: tree.users(&live.partner.id, &mut summary),
@@ -302,5 +353,6 @@ pub fn estate(live: &Snapshot, carries: Carries) -> Estate {
         defaults,
         customers,
         summary,
+        invalid_keys,
     }
 }

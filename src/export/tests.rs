@@ -281,3 +281,62 @@ fn without_keys_every_account_is_pinned_and_a_rename_at_the_vendor_is_an_update(
         p.operations
     );
 }
+
+/// A live key is a file name only when it is a valid configuration key: an account whose live
+/// key is a path (`../../x`, `/abs/path`), empty or of other characters is exported like one
+/// without a key (a key from its name) and pinned to its live id, listed for the edge to say
+/// so; every file is then `customers/<valid key>.yaml`, and the first apply only adopts those
+/// accounts (setting a valid key), after which the export plans to zero.
+#[test]
+fn a_live_key_that_is_not_a_valid_key_names_no_file() {
+    let mut live = applied_acme();
+    let hostile = ["../../x", "/abs/path", "", "Contoso_HQ", "a/b"];
+    for (a, bad) in live.accounts.iter_mut().zip(hostile) {
+        a.external_key = Some(bad.to_string());
+    }
+    let e = estate(&live, Carries::default());
+    let got: Vec<(&str, &str)> = e
+        .invalid_keys
+        .iter()
+        .map(|k| (k.id.as_str(), k.live_key.as_str()))
+        .collect();
+    let mut want: Vec<(&str, &str)> = live
+        .accounts
+        .iter()
+        .take(hostile.len())
+        .map(|a| (a.id.as_str(), a.external_key.as_deref().unwrap()))
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+    // Not counted as keyless: the summary's keyless accounts are those without any key.
+    assert_eq!((e.summary.derived_keys, e.summary.pinned), (0, 0));
+    let fs = files(&e, Layout::PerCustomer);
+    for f in &fs[1..] {
+        let name = f.path.strip_prefix("customers").unwrap();
+        let key = name.to_str().unwrap().strip_suffix(".yaml").unwrap();
+        assert!(crate::vocab::rules::valid_key(key), "{}", f.path.display());
+    }
+    let all: String = fs.iter().map(|f| f.text.as_str()).collect();
+    for k in &e.invalid_keys {
+        assert!(all.contains(&format!("adopt: {}\n", k.id)), "{all}");
+        assert!(all.contains(&format!("key: {}\n", k.key)), "{all}");
+    }
+    let p = plan(&load(&fs), &live, Options::default()).unwrap();
+    let mut adopted: Vec<(Action, Option<&str>)> = p
+        .operations
+        .iter()
+        .map(|o| (o.action(), o.account.id()))
+        .collect();
+    adopted.sort();
+    let mut ids: Vec<&str> = e.invalid_keys.iter().map(|k| k.id.as_str()).collect();
+    ids.sort();
+    assert_eq!(
+        adopted,
+        ids.iter()
+            .map(|id| (Action::Adopt, Some(*id)))
+            .collect::<Vec<_>>()
+    );
+    let after = simulate(&live, &p);
+    assert_eq!(actions(&after, Layout::PerCustomer), []);
+    assert_eq!(estate(&after, Carries::default()).invalid_keys, []);
+}

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::config::{self, Desired};
 use crate::live::{self, Snapshot};
-use crate::vocab::rules::email_key;
+use crate::vocab::rules::{email_key, valid_key};
 use crate::vocab::{AccountKind, PROTECT_LABEL, Role, UserStatus};
 
 /// A desired account, flattened from the config tree.
@@ -438,7 +438,9 @@ impl<'l> Planner<'l> {
                 desired: w.kind,
             });
         }
-        if let Some(key) = &a.external_key {
+        // A live key that is not a valid configuration key matches no configuration: the
+        // account is adopted (its key replaced) like one without a key.
+        if let Some(key) = a.external_key.as_ref().filter(|k| valid_key(k)) {
             return Err(AdoptProblem::Keyed {
                 id: id_owned(),
                 key: key.clone(),

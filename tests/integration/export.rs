@@ -1,7 +1,8 @@
 //! `partnerctl export` end to end against a real sandbox: the exported files of the acme estate
 //! (both layouts, byte for byte), refusals, random hand-made estates that export, validate,
-//! plan only adoptions and re-sends, and converge after one apply, and the takeover of a
-//! Nexudus estate (pinned by id, without contacts).
+//! plan only adoptions and re-sends, and converge after one apply, the takeover of a Nexudus
+//! estate (pinned by id, without contacts), and what export may touch on the disk whatever the
+//! API answers and whatever the target directory holds (links, hidden files, other files).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,6 +12,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 use crate::support::cli::{Cmd, partnerctl};
+use crate::support::fake::{Fake, Received, Reply};
 use crate::support::nexudus::{self, Nx};
 use crate::support::{Api, Sandbox, acme};
 
@@ -605,4 +607,269 @@ async fn a_nexudus_estate_is_taken_over_pinned_by_id_and_renames_at_the_vendor_a
     run.stdout_contains("Add Customer");
     run.stdout_contains("Name: Globex");
     run.stdout_contains("Contact name and email: not in the configuration");
+}
+
+/// Every file below `dir`, links not followed, by path relative to it (for "nothing else was
+/// written" checks).
+fn entries_below(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            }
+            out.push(rel);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A scripted endpoint in front of a real sandbox: every request is answered with the
+/// sandbox's answer (as `token`'s partner), but for the live keys of the accounts that
+/// `hostile` replaces (key as the sandbox has it, key the endpoint says instead). The sandbox
+/// itself refuses such keys; a vendor's API may still answer them.
+fn hostile_keys(sb: &Sandbox, token: &str, hostile: Vec<(&'static str, String)>) -> Fake {
+    let (url, token) = (sb.url.clone(), token.to_string());
+    Fake::start(move |req: &Received, _| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let api = Api::new(&url, &token);
+        let resp = rt.block_on(api.call(&req.method, &req.target, None, &[]));
+        let etag = resp.header("etag");
+        let mut body = resp.body;
+        if req.target.starts_with("/v1/accounts") {
+            for a in body["items"].as_array_mut().into_iter().flatten() {
+                for (from, to) in &hostile {
+                    if a["external_key"] == *from {
+                        a["external_key"] = json!(to);
+                    }
+                }
+            }
+        }
+        let mut reply = Reply::json(resp.status, body);
+        if let Some(etag) = etag {
+            reply = reply.header("ETag", &etag);
+        }
+        reply
+    })
+}
+
+/// Export writes where valid keys say, whatever keys the API answers: live keys that are paths
+/// (`../../made/here`, an absolute path) write nothing outside the target and create no
+/// directory on the way; those accounts are exported like keyless ones (a key from the name,
+/// pinned to the live id), export says so, and the files validate and plan to their adoption.
+#[test]
+fn export_writes_only_below_its_target_whatever_keys_the_api_answers() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    against(&sb, &token, "apply")
+        .args([&acme(), "--auto-approve"])
+        .run()
+        .success();
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("abs");
+    let fake = hostile_keys(
+        &sb,
+        &token,
+        vec![
+            ("contoso", "../../made/here".to_string()),
+            ("fabrikam", outside.display().to_string()),
+        ],
+    );
+    let tree = dir.path().join("a/b/out");
+    let run = partnerctl()
+        .args(["export", "-o"])
+        .arg(&tree)
+        .env("PARTNERCTL_ENDPOINT", &fake.url)
+        .env("PARTNERCTL_TOKEN", &token)
+        .run()
+        .success();
+    let mut files = entries_below(dir.path());
+    files.retain(|f| !f.starts_with("a/b/out/"));
+    assert_eq!(files, ["a", "a/b", "a/b/out"], "written outside the target");
+    assert_eq!(
+        entries_below(&tree),
+        [
+            "customers",
+            "customers/contoso-ltd.yaml",
+            "customers/fabrikam-inc.yaml",
+            "customers/northwind.yaml",
+            "partner.yaml",
+            "partnerctl.schema.json"
+        ]
+    );
+    run.stderr_contains("2 account(s) have a live key that is not a valid configuration key");
+    run.stderr_contains("live key \"../../made/here\" exported as `contoso-ltd`");
+    run.stderr_contains(&format!(
+        "live key {:?} exported as `fabrikam-inc`",
+        outside.display().to_string()
+    ));
+    let contoso = std::fs::read_to_string(tree.join("customers/contoso-ltd.yaml")).unwrap();
+    assert!(
+        contoso.contains("- key: contoso-ltd\n  adopt: acc_"),
+        "{contoso}"
+    );
+    let tree = tree.display().to_string();
+    partnerctl().args(["validate", &tree]).run().success();
+    let plan = partnerctl()
+        .args(["plan", &tree, "--format", "json"])
+        .env("PARTNERCTL_ENDPOINT", &fake.url)
+        .env("PARTNERCTL_TOKEN", &token)
+        .run()
+        .success();
+    assert_eq!(
+        count_actions(&plan.stdout),
+        BTreeMap::from([("adopt".to_string(), 2)])
+    );
+}
+
+/// `export --force` into a directory full of traps removes only the regular, non-hidden
+/// `*.yaml`/`*.yml` files of the target that it did not write, and says which: not a file
+/// outside reached through a directory link, not what a link leads to, not a hidden file, not
+/// `*.YAML`, not a file it wrote again, and not the files it just wrote when a link leads back
+/// to them.
+#[test]
+fn export_force_removes_only_the_configuration_files_of_its_target() {
+    use std::os::unix::fs::symlink;
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    against(&sb, &token, "apply")
+        .args([&acme(), "--auto-approve"])
+        .run()
+        .success();
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("victim.yaml"), "keep\n").unwrap();
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("customers")).unwrap();
+    std::fs::create_dir_all(tree.join("sub")).unwrap();
+    std::fs::create_dir_all(tree.join(".git")).unwrap();
+    for (rel, text) in [
+        ("customers/contoso.yaml", "old\n"),
+        ("customers/gone.yaml", "old\n"),
+        ("sub/old.yml", "old\n"),
+        (".hidden.yaml", "keep\n"),
+        (".git/config.yaml", "keep\n"),
+        ("notes.YAML", "keep\n"),
+        ("table.csv", "keep\n"),
+    ] {
+        std::fs::write(tree.join(rel), text).unwrap();
+    }
+    symlink(&elsewhere, tree.join("linked")).unwrap();
+    symlink("customers", tree.join("mirror")).unwrap();
+    symlink(elsewhere.join("victim.yaml"), tree.join("ext.yaml")).unwrap();
+    let run = against(&sb, &token, "export")
+        .args(["--force", "-o"])
+        .arg(&tree)
+        .run()
+        .success();
+    let removed: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("Removed "))
+        .collect();
+    let at = |rel: &str| tree.join(rel).display().to_string();
+    assert_eq!(
+        removed,
+        [
+            format!(
+                "Removed {}: not part of this export (a customer gone from the live state, or a file of another layout).",
+                at("customers/gone.yaml")
+            ),
+            format!(
+                "Removed {}: not part of this export (a customer gone from the live state, or a file of another layout).",
+                at("sub/old.yml")
+            ),
+        ]
+    );
+    run.stderr_contains(&format!("Kept {}: a link", at("ext.yaml")));
+    assert_eq!(
+        entries_below(&tree),
+        [
+            ".git",
+            ".git/config.yaml",
+            ".hidden.yaml",
+            "customers",
+            "customers/contoso.yaml",
+            "customers/fabrikam.yaml",
+            "customers/northwind.yaml",
+            "ext.yaml",
+            "linked",
+            "mirror",
+            "notes.YAML",
+            "partner.yaml",
+            "partnerctl.schema.json",
+            "sub",
+            "table.csv"
+        ]
+    );
+    for rel in [
+        ".hidden.yaml",
+        ".git/config.yaml",
+        "notes.YAML",
+        "table.csv",
+    ] {
+        assert_eq!(std::fs::read_to_string(tree.join(rel)).unwrap(), "keep\n");
+    }
+    // A file that was there before and that this export wrote again is kept, with its new text.
+    let contoso = std::fs::read_to_string(tree.join("customers/contoso.yaml")).unwrap();
+    assert!(contoso.contains("- key: contoso\n"), "{contoso}");
+    assert_eq!(entries_below(&elsewhere), ["victim.yaml"]);
+    assert_eq!(
+        std::fs::read_to_string(elsewhere.join("victim.yaml")).unwrap(),
+        "keep\n"
+    );
+}
+
+/// Export writes nothing through a link: a `customers` directory that is a link out of the
+/// target, or a single file that is a link, is refused before anything is written, with what
+/// to do.
+#[test]
+fn export_writes_nothing_through_a_link() {
+    use std::os::unix::fs::symlink;
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    against(&sb, &token, "apply")
+        .args([&acme(), "--auto-approve"])
+        .run()
+        .success();
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("mine.yaml"), "mine\n").unwrap();
+    let tree = dir.path().join("tree");
+    std::fs::create_dir(&tree).unwrap();
+    symlink(&elsewhere, tree.join("customers")).unwrap();
+    let run = against(&sb, &token, "export")
+        .args(["--force", "-o"])
+        .arg(&tree)
+        .run()
+        .code(1);
+    run.stderr_contains(&format!(
+        "nothing was written to {}:\n  {} is a link: export writes nothing through a link; remove the link, or choose another -o",
+        tree.display(),
+        tree.join("customers").display()
+    ));
+    assert_eq!(entries_below(&tree), ["customers"]);
+    assert_eq!(entries_below(&elsewhere), ["mine.yaml"]);
+
+    let file = dir.path().join("estate.yaml");
+    symlink(elsewhere.join("mine.yaml"), &file).unwrap();
+    against(&sb, &token, "export")
+        .args(["--force", "-o"])
+        .arg(&file)
+        .run()
+        .code(1)
+        .stderr_contains("estate.yaml is a link: export writes nothing through a link");
+    assert_eq!(
+        std::fs::read_to_string(elsewhere.join("mine.yaml")).unwrap(),
+        "mine\n"
+    );
 }

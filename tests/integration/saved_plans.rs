@@ -400,3 +400,93 @@ fn with_a_key_a_plan_is_signed_and_only_a_plan_it_signed_applies() {
         .success()
         .stdout_contains("Apply complete: 24 done");
 }
+
+/// `plan -o` never saves over one of the configuration's own files (named directly, found in
+/// a directory, or reached through a link), not even with `--overwrite`; it replaces a file
+/// that is not a saved plan only with `--overwrite`, and a saved plan (or an empty file)
+/// without. Each refusal leaves the file as it was; a saved plan is written through a
+/// temporary file that does not remain.
+#[test]
+fn plan_o_never_replaces_a_configuration_file_and_asks_before_replacing_another() {
+    use std::os::unix::fs::symlink;
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("acme");
+    std::fs::create_dir_all(cfg.join("customers")).unwrap();
+    for rel in [
+        "partner.yaml",
+        "customers/contoso.yaml",
+        "customers/others.yaml",
+    ] {
+        std::fs::copy(root().join("examples/acme").join(rel), cfg.join(rel)).unwrap();
+    }
+    let contoso = cfg.join("customers/contoso.yaml");
+    let original = std::fs::read_to_string(&contoso).unwrap();
+    let link = dir.path().join("plan-link.json");
+    symlink(&contoso, &link).unwrap();
+    let cfg_s = path_str(&cfg);
+    for (paths, out) in [
+        (vec![cfg_s.clone()], contoso.clone()),
+        (vec![cfg_s.clone()], link.clone()),
+        (
+            vec![path_str(&cfg.join("partner.yaml")), path_str(&contoso)],
+            contoso.clone(),
+        ),
+    ] {
+        for overwrite in [false, true] {
+            let mut cmd = plan(&sb, &token).args(&paths).arg("-o").arg(&out);
+            if overwrite {
+                cmd = cmd.arg("--overwrite");
+            }
+            let run = cmd.run().code(1);
+            run.stderr_contains(&format!(
+                "{} is a file of the configuration being planned ({}); a plan is never saved over it, even with --overwrite. Nothing was planned: choose another -o",
+                out.display(),
+                contoso.display()
+            ));
+            assert_eq!(std::fs::read_to_string(&contoso).unwrap(), original);
+        }
+    }
+
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "my notes\n").unwrap();
+    let notes_s = path_str(&notes);
+    let run = plan(&sb, &token)
+        .args([&cfg_s, "-o", &notes_s])
+        .run()
+        .code(1);
+    run.stderr_contains(&format!(
+        "{notes_s} exists and is not a saved plan; nothing was planned. Pass --overwrite to replace it, or choose another -o"
+    ));
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes\n");
+    plan(&sb, &token)
+        .args([&cfg_s, "-o", &notes_s, "--overwrite"])
+        .run()
+        .success();
+    assert!(read(&notes)["format_version"].is_string());
+    // A saved plan is replaced without asking; so is an empty file.
+    plan(&sb, &token)
+        .args([&cfg_s, "-o", &notes_s])
+        .run()
+        .success();
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, "").unwrap();
+    plan(&sb, &token)
+        .args([&cfg_s, "-o", &path_str(&empty)])
+        .run()
+        .success();
+    partnerctl()
+        .args(["show", &path_str(&empty)])
+        .run()
+        .success()
+        .stdout_contains("customer.contoso");
+    // Nothing remains of the temporary files the plans were written through.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["acme", "empty.json", "notes.txt", "plan-link.json"]);
+    assert_eq!(std::fs::read_to_string(&contoso).unwrap(), original);
+}

@@ -168,3 +168,84 @@ fn usage_errors_exit_1_never_2() {
     partnerctl().arg("--help").run().success();
     partnerctl().arg("--version").run().success();
 }
+
+/// A copy of `examples/acme` in a new temporary directory: the directory (keep it) and the
+/// configuration's path in it.
+fn acme_copy() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("acme");
+    std::fs::create_dir_all(cfg.join("customers")).unwrap();
+    for rel in [
+        "partner.yaml",
+        "customers/contoso.yaml",
+        "customers/others.yaml",
+    ] {
+        std::fs::copy(root().join("examples/acme").join(rel), cfg.join(rel)).unwrap();
+    }
+    (dir, cfg)
+}
+
+/// A FIFO at `path` (what `mkfifo` makes).
+fn mkfifo(path: &std::path::Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path that outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+}
+
+/// Long enough for `validate` of a small configuration on a busy machine, far shorter than a
+/// walk through links to `.` at every level (billions of directories) or a read that never
+/// ends.
+const HANG: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Two links to `.` (a walk that followed them would visit about 2^40 directories), a FIFO
+/// named like a configuration file (reading it blocks forever), `/dev/zero` linked as one
+/// (reading it never ends) and a file over the size limit: `validate` finishes at once, names
+/// each file that is not read and why, and still checks the others.
+#[test]
+fn validate_walks_each_directory_once_and_reads_only_regular_files_of_bounded_size() {
+    use std::os::unix::fs::symlink;
+    let (_dir, cfg) = acme_copy();
+    symlink(".", cfg.join("again")).unwrap();
+    symlink(".", cfg.join("customers/again")).unwrap();
+    symlink("..", cfg.join("customers/up")).unwrap();
+    let validate = || {
+        partnerctl()
+            .arg("validate")
+            .arg(&cfg)
+            .args(CATALOG)
+            .spawn()
+            .wait_within(HANG)
+    };
+    let run = validate().success();
+    assert_eq!(
+        run.stdout,
+        format!(
+            "valid: 3 customers, 1 network, 2 sub-accounts, 10 users, 8 services (3 files); {CHECKED}\n"
+        )
+    );
+
+    mkfifo(&cfg.join("customers/pipe.yaml"));
+    symlink("/dev/zero", cfg.join("zero.yml")).unwrap();
+    let big = std::fs::File::create(cfg.join("big.yaml")).unwrap();
+    // Sparse: a gigabyte that takes no room on the disk.
+    big.set_len(1 << 30).unwrap();
+    std::fs::write(cfg.join("broken.yaml"), "customers: [\n").unwrap();
+    let run = validate().code(1);
+    let at = |rel: &str| cfg.join(rel).display().to_string();
+    run.stderr_contains(&format!(
+        "{}: cannot read: this is a FIFO (named pipe), not a regular file; a configuration is read only from regular files: remove it or move it out of the configuration",
+        at("customers/pipe.yaml")
+    ));
+    run.stderr_contains(&format!(
+        "{}: cannot read: this is a character device, not a regular file",
+        at("zero.yml")
+    ));
+    run.stderr_contains(&format!(
+        "{}: cannot read: the file has 1073741824 bytes, more than the 268435456 bytes (256 MiB) a configuration file may have; split it into several files in one directory",
+        at("big.yaml")
+    ));
+    // The files that are read are still checked, in the same run.
+    run.stderr_contains(&format!("{}:2:1: ", at("broken.yaml")));
+    run.stderr_contains("4 problems found");
+}

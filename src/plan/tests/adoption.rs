@@ -181,3 +181,26 @@ fn wrong_adopt_ids_are_located_errors() {
         "{e}"
     );
 }
+
+/// A live key that is not a valid configuration key (a vendor's answer: a path, an upper-case
+/// word) matches no configuration account: `adopt` takes that account over and sets a valid
+/// key on it, where a valid live key is "already managed".
+#[test]
+fn adopt_takes_over_an_account_whose_live_key_is_not_a_valid_key() {
+    let d = desired(
+        "version: 1\npartner: { name: Acme Partners }\ncustomers:\n  - { key: a, adopt: acc_1, name: A, contact: { name: J, email: j@a.example }, country: GB, timezone: UTC }\n",
+    );
+    for bad in ["../../x", "/abs/path", "Bad_Key", ""] {
+        let mut live = empty_live();
+        let mut a = unkeyed_customer("acc_1", "A");
+        a.external_key = Some(bad.into());
+        live.accounts.push(a);
+        let p = plan(&d, &live, Options::default()).unwrap_or_else(|e| panic!("{bad:?}: {e}"));
+        assert_eq!(actions(&p), [(Action::Adopt, "customer.a")], "{bad:?}");
+        assert!(
+            plan(&d, &simulate(&live, &p), Options::default())
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

@@ -230,7 +230,9 @@ async fn github_workflows_offboard_a_person_and_report_an_invalid_push() {
     let api = Api::new(&sb.url, &token);
     let users = api.list_all("/v1/users", "UserPage", 100).await;
     assert!(
-        !users.iter().any(|u| u["email"] == "finance@contoso.example"),
+        !users
+            .iter()
+            .any(|u| u["email"] == "finance@contoso.example"),
         "{users:?}"
     );
     let main = pr;
@@ -241,7 +243,11 @@ async fn github_workflows_offboard_a_person_and_report_an_invalid_push() {
     std::fs::remove_file(main.path().join("plan.json")).ok();
     let mut runner = Runner::for_sandbox(main.path(), &sb, &token);
     let runs = runner.run(&plan.run_steps);
-    assert_eq!(runs.len(), plan.run_steps.len(), "the comment step is reached");
+    assert_eq!(
+        runs.len(),
+        plan.run_steps.len(),
+        "the comment step is reached"
+    );
     assert_eq!(runner.outputs["plan"]["exitcode"], "1");
     let body = std::fs::read_to_string(main.path().join(&body_file)).unwrap();
     assert!(

@@ -108,7 +108,9 @@ fn without_secrets_every_workflow_and_job_fails_loudly() {
     assert_eq!(runs.len(), plan.run_steps.len(), "the comment is made");
     let (name, run) = runs.last().unwrap();
     assert_eq!(run.code, 1, "{name} fails the job");
-    run.stdout_contains("::error title=partnerctl plan::partnerctl validate or plan failed (exit 1)");
+    run.stdout_contains(
+        "::error title=partnerctl plan::partnerctl validate or plan failed (exit 1)",
+    );
     let body = std::fs::read_to_string(pr.path().join("plan.md")).unwrap();
     assert!(
         body.starts_with("### partnerctl plan failed (exit 1)"),

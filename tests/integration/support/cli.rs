@@ -222,6 +222,31 @@ impl Running {
             .success();
     }
 
+    /// Waits at most `limit` for it to exit; past that, kills it (`kill -9`) and panics with
+    /// what it printed, so that a command that hangs fails its test instead of hanging it.
+    pub fn wait_within(self, limit: std::time::Duration) -> Run {
+        let pid = self.child.id();
+        let (done, finished) = std::sync::mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let run = self.wait();
+            let _ = done.send(());
+            run
+        });
+        if finished.recv_timeout(limit).is_err() {
+            // Still our unreaped child (the waiter reaps it), so the id is still its own.
+            program("kill")
+                .args(["-KILL", &pid.to_string()])
+                .run()
+                .success();
+            let run = waiter.join().expect("waiter");
+            panic!(
+                "still running after {limit:?}; killed\n--- stdout\n{}\n--- stderr\n{}",
+                run.stdout, run.stderr
+            );
+        }
+        waiter.join().expect("waiter")
+    }
+
     /// Waits for it to exit; what it printed.
     pub fn wait(mut self) -> Run {
         let status = self.child.wait().expect("wait");

@@ -192,7 +192,7 @@ fn serve_refuses_the_other_dialects_knobs() {
         ),
         (
             "serve --listen 127.0.0.1:0 --dialect nexudus --time-scale 0",
-            "positive",
+            "is not a time scale between 0.001 and 1000000",
         ),
         (
             "serve --listen 127.0.0.1:0 --dialect nexudus --writes-per-minute 0",

@@ -5,7 +5,8 @@
 //!
 //! Rooms: [`operation`] (typed changes), `format` (their stable JSON form), `planner` (matching
 //! accounts), `members` (users and services), `prune` (unmanaged accounts), `guard` (refusals),
-//! `saved` (plan files), `settings` (service settings against the catalog), `error`.
+//! `saved` (plan files), `stale` (a saved plan against the live state of now), `settings`
+//! (service settings against the catalog), `error`.
 //! May import: `config`, `live`, `vocab`.
 
 mod access;
@@ -22,6 +23,7 @@ mod planner;
 mod prune;
 mod saved;
 mod settings;
+mod stale;
 mod target;
 
 use std::collections::{HashMap, HashSet};
@@ -47,6 +49,7 @@ pub use saved::{
     plan_digest,
 };
 pub use settings::catalog;
+pub use stale::{Applicable, Difference, Stale, StaleOperation};
 pub use target::restrict;
 
 /// A live object left alone because the configuration does not mention it.

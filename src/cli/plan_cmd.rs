@@ -24,8 +24,8 @@ pub(super) struct NotPlanned {
 }
 
 /// Connects (endpoint or embedded sandbox), reads the live snapshot, caches its service catalog
-/// (see [`super::catalog::save`]) and plans. The connection stays open (the embedded sandbox
-/// keeps running) until the caller closes it.
+/// (see [`super::catalog::save`]) and plans; returns the snapshot too. The connection stays
+/// open (the embedded sandbox keeps running) until the caller closes it.
 ///
 /// `check` sees the live partner before anything is planned: an error from it closes the
 /// connection and is returned.
@@ -36,7 +36,11 @@ pub(super) fn connect_and_plan(
     options: plan::Options,
     targets: &[String],
     check: impl FnOnce(&PartnerInfo) -> anyhow::Result<()>,
-) -> anyhow::Result<(endpoint::Connection, Result<plan::Plan, NotPlanned>)> {
+) -> anyhow::Result<(
+    endpoint::Connection,
+    crate::live::Snapshot,
+    Result<plan::Plan, NotPlanned>,
+)> {
     let choice = endpoint::choose(global.endpoint.as_deref(), endpoint::ci_from_env())?;
     rt.block_on(async {
         let conn = endpoint::connect(
@@ -64,7 +68,7 @@ pub(super) fn connect_and_plan(
                         plan::with_capabilities(p, &caps, |op, parent| provider.runbook(op, parent))
                     })
                     .map_err(|errors| locate_service_errors(desired, &catalog, errors));
-                Ok((conn, plan))
+                Ok((conn, snapshot, plan))
             }
             Err(e) => {
                 conn.close().await?;
@@ -298,7 +302,7 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
     let desired = ManuallyDrop::new(desired);
     let rt = runtime()?;
     let options = args.flags.options();
-    let (conn, plan) =
+    let (conn, _, plan) =
         connect_and_plan(&rt, global, &desired, options, &args.flags.targets, |_| {
             Ok(())
         })?;

@@ -68,16 +68,17 @@ fn changes_elsewhere_do_not_make_it_stale_and_are_counted() {
     let mut live = applied_acme();
     let s = saved(&d, &live, Options::default());
     // An invitation in another customer expires; an account nobody manages appears; the
-    // account the saved invitation goes to is changed by hand (its contact): the invitation
-    // still goes to the same account.
+    // account the saved invitation goes to is renamed by hand (and its contact changed): the
+    // invitation still goes to the same account.
     let jane = user(&mut live, "jane@contoso.example");
     (jane.status, jane.etag) = (UserStatus::Expired, "e-expired".into());
     let mut stray = live_account(&mut live, "northwind").clone();
     (stray.id, stray.external_key, stray.name) = ("acc_stray".into(), None, "Stray".into());
     live.accounts.push(stray);
     let northwind = live_account(&mut live, "northwind");
+    northwind.name = "Northwind (renamed by hand)".into();
     northwind.contact.as_mut().unwrap().name = "Someone Else".into();
-    northwind.etag = "e-contact".into();
+    northwind.etag = "e-renamed".into();
 
     let a = against(&s, &d, &live).unwrap();
     assert_eq!(a.plan.operations, s.operations);

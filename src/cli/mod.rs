@@ -336,7 +336,7 @@ pub enum Command {
     Plan(PlanArgs),
     /// Plan, confirm, then perform the changes in dependency order.
     #[command(
-        after_help = "Examples:\n  partnerctl apply examples/acme --auto-approve\n  partnerctl apply config/ --prune --parallelism 32\n  partnerctl plan config/ -o plan.json && partnerctl apply --plan plan.json\n\nWithout --auto-approve, asks for `yes` on a terminal and refuses when stdin is not one.\n--plan FILE re-plans against the live state and refuses with \"plan is stale\" (writing\nnothing) unless the operations are exactly the saved ones. Exit codes: 0 all done,\n1 error, refused, or some operation failed (a re-run converges)."
+        after_help = "Examples:\n  partnerctl apply examples/acme --auto-approve\n  partnerctl apply config/ --prune --parallelism 32\n  partnerctl plan config/ -o plan.json && partnerctl apply --plan plan.json\n\nWithout --auto-approve, asks for `yes` on a terminal and refuses when stdin is not one.\n--plan FILE executes the saved operations while the objects they act on are as they were,\nand otherwise refuses with \"plan is stale\", naming what changed (writing nothing).\nExit codes: 0 all done, 1 error, refused, or some operation failed (a re-run converges)."
     )]
     Apply(ApplyArgs),
     /// Convert a customer table (CSV) into configuration YAML, for keeping YAML as the source

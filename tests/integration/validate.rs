@@ -249,3 +249,35 @@ fn validate_walks_each_directory_once_and_reads_only_regular_files_of_bounded_si
     run.stderr_contains(&format!("{}:2:1: ", at("broken.yaml")));
     run.stderr_contains("4 problems found");
 }
+
+/// Deleting the last user of an account (or its last service, network or sub-account) leaves
+/// `users:` with no value, which YAML reads as null: it is an empty list, as it reads.
+#[test]
+fn a_list_left_without_a_value_is_empty() {
+    let (_dir, cfg) = acme_copy();
+    let path = cfg.join("customers/contoso.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let emptied = text
+        .replace(
+            "            users: [{ email: lyon@contoso.example, name: Lyon Desk }]\n",
+            "            users:\n",
+        )
+        .replace(
+            "        services:\n          - type: access-control\n",
+            "        services:\n",
+        );
+    assert_ne!(emptied, text);
+    std::fs::write(&path, emptied).unwrap();
+    let run = partnerctl()
+        .arg("validate")
+        .arg(&cfg)
+        .args(CATALOG)
+        .run()
+        .success();
+    assert_eq!(
+        run.stdout,
+        format!(
+            "valid: 3 customers, 1 network, 2 sub-accounts, 9 users, 7 services (3 files); {CHECKED}\n"
+        )
+    );
+}

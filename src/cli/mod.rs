@@ -195,9 +195,10 @@ pub struct PlanFlags {
     /// Override the delete- and update-percentage guards.
     #[arg(long)]
     pub force: bool,
-    /// Plan only this account (an address such as `customer.contoso`, or `partner` for the
-    /// partner's users), what it contains and what it depends on; repeatable. Nothing outside
-    /// the targets is planned, pruned or reported.
+    /// Plan only this account (an address such as `customer.contoso`, a key alone such as
+    /// `contoso` when one account has it, the live id alone of an account without a key, or
+    /// `partner` for the partner's users), what it contains and what it depends on;
+    /// repeatable. Nothing outside the targets is planned, pruned or reported.
     #[arg(long = "target", value_name = "ADDRESS")]
     pub targets: Vec<String>,
     /// Refuse the plan when it would create an account whose name is nearly that of an
@@ -307,10 +308,13 @@ pub struct AccessArgs {
     /// Read the live state instead of the configuration.
     #[arg(long)]
     pub live: bool,
-    /// Only this person (an email, any case): what they reach.
+    /// Only this person (an email, any case): what they reach. An email no user or invitation
+    /// has is an error naming the closest one.
     #[arg(long, value_name = "EMAIL")]
     pub user: Option<String>,
-    /// Only this account (`customer.contoso`, or `partner`): who reaches it.
+    /// Only this account (`customer.contoso`, a key alone such as `contoso` when one account
+    /// has it, the live id alone of an account without a key, or `partner`): who reaches it. An
+    /// account nobody knows is an error naming the closest one.
     #[arg(long, value_name = "ADDRESS")]
     pub account: Option<String>,
     /// Output format.

@@ -327,7 +327,14 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
         // Written beside it and renamed over it: a crash leaves the old file or the new one.
         super::replace::replace(out, &saved.to_json())
             .map_err(|e| anyhow::anyhow!("cannot write the plan to {}: {e}", out.display()))?;
-        if !global.quiet {
+        if !global.quiet && plan.is_empty() {
+            output::note(&format!(
+                "Saved the plan to {} ({}{}): it has no changes, so there is nothing to apply.",
+                out.display(),
+                saved.short_digest(),
+                if saved.is_signed() { ", signed" } else { "" },
+            ));
+        } else if !global.quiet {
             output::note(&format!(
                 "Saved the plan to {} ({}{}); run `partnerctl apply --plan {}{}` to execute exactly these operations.",
                 out.display(),

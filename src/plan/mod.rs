@@ -5,11 +5,13 @@
 //!
 //! Rooms: [`operation`] (typed changes), `format` (their stable JSON form), `planner` (matching
 //! accounts), `members` (users and services), `prune` (unmanaged accounts), `guard` (refusals),
-//! `saved` (plan files), `settings` (service settings against the catalog), `error`.
+//! `saved` (plan files), `settings` (service settings against the catalog), `ancestry` (the
+//! parents of the accounts a plan changes), `error`.
 //! May import: `config`, `live`, `vocab`.
 
 mod access;
 mod action;
+mod ancestry;
 mod error;
 mod format;
 mod guard;
@@ -24,7 +26,7 @@ mod saved;
 mod settings;
 mod target;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -248,6 +250,11 @@ pub struct Plan {
     /// id (for the access changes of a plan restricted to targets). Not saved.
     #[serde(skip)]
     pub addresses: HashMap<String, String>,
+    /// The parent of each account an operation acts on or in, and of each of its ancestors,
+    /// by the account's address (the partner for customers): what the text and markdown
+    /// formats show above each change. Saved with the plan; not part of the JSON format.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parents: BTreeMap<String, AccountRef>,
 }
 
 impl Plan {

@@ -1,7 +1,7 @@
 //! Snapshot tests (insta) of the three plan formats for the scenarios.
 
 use super::*;
-use crate::plan::testutil::{acme, applied_acme, empty_live, live_account, partner};
+use crate::plan::testutil::{acme, applied_acme, empty_live, live_account, partner, twins};
 use crate::plan::{Options, plan};
 use crate::vocab::{Role, UserStatus};
 
@@ -148,6 +148,72 @@ fn guard_not_manageable() {
     live.partner = partner(false);
     let p = plan(&acme(), &live, Options::default()).unwrap();
     snapshot_all("guard_not_manageable", &p);
+}
+
+/// A change deep in a sub-account shows under its customer and network, which do not
+/// change: the tree a reviewer reads is the one that changes.
+#[test]
+fn a_deep_change_shows_under_its_ancestry() {
+    let mut d = acme();
+    d.customers[0].networks[0].sub_accounts[1].users[0].name = "Lyon Front Desk".into();
+    let p = plan(&d, &applied_acme(), Options::default()).unwrap();
+    let plain = text(&p, &target(), None, false);
+    assert!(
+        plain.contains("  customer.contoso\n    network.contoso-network\n      sub_account.contoso-lyon\n        ~ update user lyon@contoso.example\n"),
+        "{plain}"
+    );
+    // The ancestors are context: dim, not bold as an account with changes is.
+    let coloured = text(&p, &target(), None, true);
+    assert!(
+        coloured.contains("  \u{1b}[2mcustomer.contoso\u{1b}[0m\n"),
+        "{coloured}"
+    );
+    assert!(
+        coloured.contains("      \u{1b}[1msub_account.contoso-lyon\u{1b}[0m\n"),
+        "{coloured}"
+    );
+    snapshot_all("deep_change", &p);
+}
+
+/// Of two customers of the same name, a network's adoption shows under its own customer,
+/// which does not change, and not under the other one, which does; the markdown's rows per
+/// customer count it there too.
+#[test]
+fn twins_each_show_their_own_changes() {
+    let (d, live) = twins();
+    let p = plan(&d, &live, Options::default()).unwrap();
+    let plain = text(&p, &target(), None, false);
+    assert!(
+        plain.contains("\n\n  customer.twin-b\n  > network.twin-b-net (adopt)\n"),
+        "{plain}"
+    );
+    assert_eq!(
+        markdown::per_customer(&p),
+        [
+            "| `customer.twin-a` | 0 | 1 | 0 | 0 |\n",
+            "| `customer.twin-b` | 0 | 0 | 0 | 1 |\n"
+        ]
+    );
+    snapshot_all("twins", &p);
+}
+
+/// A saved plan shows every change under the same ancestry as the plan did.
+#[test]
+fn a_saved_plan_shows_the_same_ancestry() {
+    let (d, live) = twins();
+    let p = plan(&d, &live, Options::default()).unwrap();
+    let saved = crate::plan::SavedPlan::new(&p, &[], "http://127.0.0.1:7878", true, None);
+    let shown = crate::plan::SavedPlan::from_json(&saved.to_json(), None)
+        .unwrap()
+        .plan();
+    assert_eq!(
+        text(&shown, &target(), None, false),
+        text(&p, &target(), None, false)
+    );
+    assert_eq!(
+        markdown(&shown, &target(), None),
+        markdown(&p, &target(), None)
+    );
 }
 
 #[test]

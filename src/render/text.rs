@@ -1,15 +1,16 @@
-//! Stage `render`, the text format: header, operations grouped by account in tree order
-//! (Terraform-style symbols, setting changes as a line diff), unmanaged objects, refusals, one
-//! summary line and the cost line. Every text from the API or the configuration, and every
+//! Stage `render`, the text format: header, operations grouped by account in tree order, each
+//! account under its ancestry (Terraform-style symbols, setting changes as a line diff), unmanaged
+//! objects, refusals, one summary line and the cost line. Every text from the API or the configuration, and every
 //! message quoting one, goes through [`escape`](super::escape): control, bidirectional and
 //! zero-width characters show escaped, and the only ESC is the palette's. Pure.
 
 use std::fmt::Write as _;
 
 use super::escape::{json_pretty, quoted, text as esc};
+use super::tree::{Node, Tree};
 use super::{Palette, cost_line, summary_line};
 use crate::plan::{
-    AccountRef, Change, FieldChange, FieldValue, Operation, Plan, Refusals, Settings, Unmanaged,
+    Change, FieldChange, FieldValue, Operation, Plan, Refusals, Settings, Unmanaged,
     UnmanagedObject,
 };
 use crate::provider::Target;
@@ -150,23 +151,21 @@ fn member_details(out: &mut String, op: &Operation, indent: &str, p: &Palette) {
     }
 }
 
-/// One account's group of consecutive operations: its own operation (if any) as the header,
-/// then its users and services.
-fn group(
-    out: &mut String,
-    plan: &Plan,
-    account: &AccountRef,
-    start: usize,
-    len: usize,
-    p: &Palette,
-) {
-    let ops = &plan.operations[start..start + len];
+/// One account of the tree: its own operation (if any) as the header, then its users and
+/// services; an account that does not change, above changes, as a dim context line.
+fn group(out: &mut String, plan: &Plan, node: &Node<'_>, p: &Palette) {
+    let account = node.account;
     let indent = "  ".repeat(account.kind().map_or(0, |k| k.depth()));
-    match ops.iter().position(|o| o.action().is_account_action()) {
+    let own = node
+        .ops
+        .iter()
+        .copied()
+        .find(|&i| plan.operations[i].action().is_account_action());
+    match own {
         Some(k) => {
-            let op = &ops[k];
+            let op = &plan.operations[k];
             let action = op.action();
-            let head = match plan.manual_step(start + k) {
+            let head = match plan.manual_step(k) {
                 Some((n, _)) => format!("({}, manual step {n})", action.as_str()),
                 None => format!("({})", action.as_str()),
             };
@@ -179,11 +178,15 @@ fn group(
             );
             account_details(out, op, &format!("{indent}      "));
         }
+        None if node.ops.is_empty() => {
+            let _ = writeln!(out, "{indent}  {}", p.dim(&esc(&account.address())));
+        }
         None => {
             let _ = writeln!(out, "{indent}  {}", p.bold(&esc(&account.address())));
         }
     }
-    for op in ops.iter().filter(|o| !o.action().is_account_action()) {
+    let members = node.ops.iter().map(|&i| &plan.operations[i]);
+    for op in members.filter(|o| !o.action().is_account_action()) {
         let _ = writeln!(
             out,
             "{indent}    {} {}",
@@ -191,6 +194,19 @@ fn group(
             member_label(op)
         );
         member_details(out, op, &format!("{indent}        "), p);
+    }
+}
+
+/// The operations, grouped by account in tree order, each account under its ancestry.
+fn changes(out: &mut String, plan: &Plan, p: &Palette) {
+    let tree = Tree::new(plan);
+    for (r, root) in tree.roots().enumerate() {
+        if r > 0 {
+            out.push('\n');
+        }
+        for node in tree.walk(root) {
+            group(out, plan, node, p);
+        }
     }
 }
 
@@ -339,19 +355,7 @@ pub fn text(plan: &Plan, target: &Target, refusals: Option<&Refusals>, color: bo
     let mut out = String::new();
     header(&mut out, plan, target, &p);
     let ops = &plan.operations;
-    let mut i = 0;
-    while i < ops.len() {
-        let account = &ops[i].account;
-        let len = ops[i..]
-            .iter()
-            .take_while(|o| &o.account == account)
-            .count();
-        if i > 0 && account.kind().is_none_or(|k| k.depth() == 0) {
-            out.push('\n');
-        }
-        group(&mut out, plan, account, i, len, &p);
-        i += len;
-    }
+    changes(&mut out, plan, &p);
     access_changes(&mut out, plan, &p);
     unmanaged(&mut out, plan, &p);
     if !plan.manual.is_empty() {

@@ -216,6 +216,53 @@ fn a_saved_plan_shows_the_same_ancestry() {
     );
 }
 
+/// Settings compared key by key: a setting that stays is not shown as removed and added
+/// again; changed, added and removed ones each on a line; an object changed on both sides as
+/// a diff of its own, other values whole.
+#[test]
+fn settings_show_key_by_key() {
+    let mut d = acme();
+    // Contoso's cards: `layout_approval: false` stays, two settings are added.
+    let cards = &mut d.customers[0].services[0].settings;
+    cards.insert("card_format".into(), serde_json::json!("digital"));
+    cards.insert("max_cards_per_user".into(), serde_json::json!(3));
+    let mut p = plan(&d, &applied_acme(), Options::default()).unwrap();
+    assert_eq!(p.counts(), [(crate::plan::Action::UpdateService, 1)]);
+    let plain = text(&p, &target(), None, false);
+    assert!(
+        plain.contains("    ~ update service cards\n        + card_format: \"digital\"\n        + max_cards_per_user: 3\n          (1 unchanged setting(s) not shown)\n"),
+        "{plain}"
+    );
+    assert!(!plain.contains("layout_approval"), "{plain}");
+    // Values the API may hold besides: nested objects and lists.
+    let crate::plan::Change::UpdateService { before, after, .. } = &mut p.operations[0].change
+    else {
+        unreachable!("an update of settings")
+    };
+    let object = |v: serde_json::Value| v.as_object().unwrap().clone();
+    *before = object(serde_json::json!({
+        "layout_approval": false,
+        "card_format": "cr80",
+        "expiry_days": null,
+        "limits": { "daily": 5, "monthly": 100, "notify": { "email": "a@contoso.example" } },
+        "regions": ["eu"],
+        "odd key": 1,
+    }));
+    *after = object(serde_json::json!({
+        "layout_approval": false,
+        "card_format": "digital",
+        "limits": { "daily": 10, "monthly": 100 },
+        "regions": ["eu", "us"],
+        "max_cards_per_user": 3,
+        "odd key": { "now": "an object" },
+    }));
+    let plain = text(&p, &target(), None, false);
+    let coloured = text(&p, &target(), None, true);
+    assert!(coloured.contains("\u{1b}[33m~ card_format: \"cr80\" → \"digital\"\u{1b}[0m"));
+    insta::assert_snapshot!("settings_by_key__text", plain);
+    insta::assert_snapshot!("settings_by_key__markdown", markdown(&p, &target(), None));
+}
+
 #[test]
 fn colour_only_when_asked() {
     let p = plan(&acme(), &empty_live(), Options::default()).unwrap();

@@ -1,12 +1,14 @@
 //! Stage `render`, the text format: header, operations grouped by account in tree order, each
-//! account under its ancestry (Terraform-style symbols, setting changes as a line diff), unmanaged
+//! account under its ancestry (Terraform-style symbols, setting changes key by key), unmanaged
 //! objects, refusals, one summary line and the cost line. Every text from the API or the configuration, and every
 //! message quoting one, goes through [`escape`](super::escape): control, bidirectional and
 //! zero-width characters show escaped, and the only ESC is the palette's. Pure.
 
 use std::fmt::Write as _;
 
-use super::escape::{json_pretty, quoted, text as esc};
+use serde_json::Value;
+
+use super::escape::{json_line, quoted, text as esc};
 use super::tree::{Node, Tree};
 use super::{Palette, cost_line, summary_line};
 use crate::plan::{
@@ -32,30 +34,75 @@ fn show(v: FieldValue<'_>) -> String {
     }
 }
 
+/// A settings key as shown: bare when it is a plain name, else a JSON string (as its value).
+fn setting_key(key: &str) -> String {
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if plain {
+        key.to_string()
+    } else {
+        json_line(key)
+    }
+}
+
+/// One line of a settings diff, coloured by its symbol.
+fn setting_line(out: &mut String, indent: &str, sign: char, text: &str, p: &Palette) {
+    let code = match sign {
+        '+' => "32",
+        '-' => "31",
+        _ => "33",
+    };
+    let _ = writeln!(out, "{indent}{}", p.paint(code, &format!("{sign} {text}")));
+}
+
+/// The settings of `before` and `after` compared key by key (in key order): added (`+`),
+/// removed (`-`) and changed (`~ key: before → after`) ones, an object changed in both as a
+/// diff of its own below its key, other values whole (one line of JSON). Unchanged settings
+/// are counted, not shown.
+fn object_diff(out: &mut String, before: &Settings, after: &Settings, indent: &str, p: &Palette) {
+    let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    let mut unchanged = 0;
+    for key in keys {
+        let k = setting_key(key);
+        match (before.get(key), after.get(key)) {
+            (Some(b), Some(a)) if b == a => unchanged += 1,
+            (Some(Value::Object(b)), Some(Value::Object(a))) => {
+                setting_line(out, indent, '~', &format!("{k}:"), p);
+                object_diff(out, b, a, &format!("{indent}    "), p);
+            }
+            (Some(b), Some(a)) => {
+                let line = format!("{k}: {} → {}", json_line(b), json_line(a));
+                setting_line(out, indent, '~', &line, p);
+            }
+            (Some(b), None) => setting_line(out, indent, '-', &format!("{k}: {}", json_line(b)), p),
+            (None, Some(a)) => setting_line(out, indent, '+', &format!("{k}: {}", json_line(a)), p),
+            (None, None) => {}
+        }
+    }
+    if unchanged > 0 {
+        let line = format!("  ({unchanged} unchanged setting(s) not shown)");
+        let _ = writeln!(out, "{indent}{}", p.dim(&line));
+    }
+}
+
+/// The settings a service gets (`+`), loses (`-`) or changes (`~`), key by key.
 fn settings_diff(
     before: Option<&Settings>,
     after: Option<&Settings>,
     indent: &str,
     p: &Palette,
 ) -> String {
-    let pretty = |v: Option<&Settings>| v.map(|v| json_pretty(v) + "\n").unwrap_or_default();
-    let (b, a) = (pretty(before), pretty(after));
-    let diff = similar::TextDiff::from_lines(&b, &a);
+    let none = Settings::new();
     let mut out = String::new();
-    for change in diff.iter_all_changes() {
-        let (sign, code) = match change.tag() {
-            similar::ChangeTag::Delete => ('-', "31"),
-            similar::ChangeTag::Insert => ('+', "32"),
-            similar::ChangeTag::Equal => (' ', ""),
-        };
-        let line = format!("{sign} {}", change.value().trim_end_matches('\n'));
-        let line = if code.is_empty() {
-            p.dim(&line)
-        } else {
-            p.paint(code, &line)
-        };
-        let _ = writeln!(out, "{indent}{line}");
-    }
+    object_diff(
+        &mut out,
+        before.unwrap_or(&none),
+        after.unwrap_or(&none),
+        indent,
+        p,
+    );
     out
 }
 

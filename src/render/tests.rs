@@ -754,3 +754,111 @@ fn hostile_names_in_the_access_report() {
     assert!(csv.contains(",'-2+3@evil.example,"), "{csv}");
     assert!(csv.contains(",'@SUM(A1),"), "{csv}");
 }
+
+/// Operations that wait for a manual step are reported as waiting for it (its number and
+/// title), apart from those skipped because a dependency failed, in text and in JSON; with
+/// nothing failed, the apply did not end "with errors".
+#[test]
+fn dependents_of_manual_steps_wait_for_them_in_the_apply_report() {
+    use crate::apply::{Failure, OpState, Report};
+    let caps = crate::plan::Capabilities {
+        create: vec![crate::vocab::AccountKind::Customer],
+        ..crate::plan::Capabilities::full()
+    };
+    let p = crate::plan::with_capabilities(
+        plan(&acme(), &empty_live(), Options::default()).unwrap(),
+        &caps,
+        |op, _| (format!("Add {}", op.address), vec!["Click".to_string()]),
+    );
+    let index = |address: &str| {
+        p.operations
+            .iter()
+            .position(|o| o.address == address)
+            .unwrap()
+    };
+    // What the apply's walk records: the manual steps, what waits for each, done the rest.
+    let states = |fail: Option<usize>| {
+        let mut states = vec![OpState::Done; p.operations.len()];
+        for (n, m) in p.manual.iter().enumerate() {
+            states[m.operation] = OpState::Manual { step: n + 1 };
+        }
+        if let Some(f) = fail {
+            states[f] = OpState::Failed(Failure::transient("503 unavailable"));
+        }
+        for (i, op) in p.operations.iter().enumerate() {
+            let cause = op
+                .depends_on
+                .iter()
+                .find(|&&d| !matches!(states[d], OpState::Done));
+            if let (Some(&d), OpState::Done) = (cause, &states[i]) {
+                let because = match states[d] {
+                    OpState::Skipped { because } => because,
+                    _ => d,
+                };
+                states[i] = OpState::Skipped { because };
+            }
+        }
+        Report {
+            states,
+            ..Report::nothing()
+        }
+    };
+    let waiting = states(None);
+    let out = apply_report(&p, &waiting);
+    assert!(
+        !out.contains("Skipped because a dependency failed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Apply finished up to the manual steps: 15 done, 0 failed, 6 skipped (6 waiting for manual steps), 3 left as manual steps"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Waiting for manual steps (6):\n  - network.contoso-network.user[network-admin@contoso.example] (invite) ← manual step 1: Add network.contoso-network\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  - sub_account.contoso-paris.user[paris@contoso.example] (invite) ← manual step 2: Add sub_account.contoso-paris\n"),
+        "{out}"
+    );
+    insta::assert_snapshot!("apply_report_manual__text", out);
+    // A failure besides: its dependents are skipped for it, the others still wait.
+    let fabrikam = index("customer.fabrikam");
+    let both = states(Some(fabrikam));
+    let out = apply_report(&p, &both);
+    assert!(
+        out.contains(
+            "Apply finished with errors: 11 done, 1 failed, 9 skipped (6 waiting for manual steps)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("Skipped because a dependency failed (3):\n  - customer.fabrikam.user[ravi@fabrikam.example] (invite) ← customer.fabrikam\n"),
+        "{out}"
+    );
+    assert!(out.contains("Waiting for manual steps (6):"), "{out}");
+    let v: serde_json::Value =
+        serde_json::from_str(&apply_report_json(&p, &target(), &both)).unwrap();
+    assert_eq!(v["summary"]["skipped"], 9);
+    assert_eq!(v["summary"]["waiting_for_manual_steps"], 6);
+    let op = |address: &str| v["operations"][index(address)].clone();
+    let admin = op("network.contoso-network.user[network-admin@contoso.example]");
+    assert_eq!(admin["status"], "skipped");
+    assert_eq!(admin["skipped_reason"], "waits-for-manual-step");
+    assert_eq!(
+        admin["skipped_because"],
+        serde_json::json!({
+            "index": index("network.contoso-network"),
+            "address": "network.contoso-network",
+            "manual_step": 1,
+            "title": "Add network.contoso-network",
+        })
+    );
+    let ravi = op("customer.fabrikam.user[ravi@fabrikam.example]");
+    assert_eq!(ravi["status"], "skipped");
+    assert_eq!(ravi["skipped_reason"], "dependency-failed");
+    assert_eq!(
+        ravi["skipped_because"],
+        serde_json::json!({ "index": fabrikam, "address": "customer.fabrikam" })
+    );
+}

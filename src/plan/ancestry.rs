@@ -1,7 +1,7 @@
 //! Stage `plan`, the ancestry of the accounts a plan changes: for each account an operation
-//! acts on or in, and for each of its ancestors, its parent (the partner for customers), so
-//! that the renderers show every change under the accounts it belongs to, unchanged ones
-//! included. Desired accounts take their parents from the configuration's tree; live accounts
+//! acts on or in, and for each of its ancestors, its parent (the partner for customers; none
+//! for an account the plan creates, whose creation names its parent), so that the renderers
+//! show every change under the accounts it belongs to, unchanged ones included. Desired accounts take their parents from the configuration's tree; live accounts
 //! the configuration does not list, from the live state. Pure.
 
 use std::collections::{BTreeMap, HashMap};
@@ -15,15 +15,18 @@ pub(super) type Parents = BTreeMap<String, AccountRef>;
 
 impl<'l> Planner<'l> {
     /// Records the ancestry of desired account `i` (just placed, its ancestors before it):
-    /// itself and each ancestor up to the first one already recorded.
+    /// itself and each ancestor up to the first one already recorded. An account this plan
+    /// creates is left out: its creation names its parent.
     pub(super) fn record_ancestry(&mut self, placed: &[Placed<'l>], mut i: usize) {
         loop {
             let p = &placed[i];
-            let parent = p
-                .parent
-                .map_or(AccountRef::Partner, |j| placed[j].account.clone());
-            if self.parents.insert(p.account.address(), parent).is_some() {
-                return;
+            if p.creator.is_none() {
+                let parent = p
+                    .parent
+                    .map_or(AccountRef::Partner, |j| placed[j].account.clone());
+                if self.parents.insert(p.account.address(), parent).is_some() {
+                    return;
+                }
             }
             match p.parent {
                 Some(j) => i = j,
@@ -139,6 +142,29 @@ mod tests {
                     .id
                     .as_str()
             )
+        );
+    }
+
+    /// A sub-account created under a network that does not change: the network and its
+    /// customer are recorded, the new sub-account is not (its creation names its parent).
+    #[test]
+    fn a_creation_records_the_live_ancestors_of_its_parent() {
+        let mut d = acme();
+        let network = &mut d.customers[0].networks[0];
+        let mut nice = network.sub_accounts[1].clone();
+        nice.key = "contoso-nice".into();
+        nice.name = "Contoso Nice".into();
+        nice.users.clear();
+        nice.services.clear();
+        network.sub_accounts.push(nice);
+        let p = plan(&d, &applied_acme(), Options::default()).unwrap();
+        assert_eq!(p.counts(), [(Action::Create, 1)]);
+        assert_eq!(
+            parents(&p),
+            pairs(&[
+                ("customer.contoso", "partner"),
+                ("network.contoso-network", "customer.contoso"),
+            ])
         );
     }
 

@@ -251,8 +251,9 @@ pub struct Plan {
     #[serde(skip)]
     pub addresses: HashMap<String, String>,
     /// The parent of each account an operation acts on or in, and of each of its ancestors,
-    /// by the account's address (the partner for customers): what the text and markdown
-    /// formats show above each change. Saved with the plan; not part of the JSON format.
+    /// by the account's address (the partner for customers; an account the plan creates is
+    /// left out, its creation names its parent): what the text and markdown formats show above
+    /// each change. Saved with the plan; not part of the JSON format.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub parents: BTreeMap<String, AccountRef>,
 }

@@ -123,7 +123,7 @@ pub(super) struct Planner<'l> {
 /// the partner).
 pub(super) struct Placed<'l> {
     pub(super) account: AccountRef,
-    creator: Option<usize>,
+    pub(super) creator: Option<usize>,
     pub(super) live: Option<&'l live::Account>,
     pub(super) parent: Option<usize>,
 }

@@ -173,6 +173,21 @@ fn a_deep_change_shows_under_its_ancestry() {
         "{coloured}"
     );
     snapshot_all("deep_change", &p);
+    // A creation deep in the tree, the same.
+    let mut d = acme();
+    let network = &mut d.customers[0].networks[0];
+    let mut nice = network.sub_accounts[1].clone();
+    nice.key = "contoso-nice".into();
+    nice.name = "Contoso Nice".into();
+    nice.users.clear();
+    nice.services.clear();
+    network.sub_accounts.push(nice);
+    let p = plan(&d, &applied_acme(), Options::default()).unwrap();
+    let plain = text(&p, &target(), None, false);
+    assert!(
+        plain.contains("\n\n  customer.contoso\n    network.contoso-network\n    + sub_account.contoso-nice (create)\n"),
+        "{plain}"
+    );
 }
 
 /// Of two customers of the same name, a network's adoption shows under its own customer,

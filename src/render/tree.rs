@@ -58,7 +58,7 @@ impl<'p> Tree<'p> {
                     break;
                 }
                 let parent = plan.parents.get(&account.address()).or_else(|| {
-                    // A creation names its parent (plans saved without parents).
+                    // A creation names its parent (the plan records no other).
                     nodes[cur]
                         .ops
                         .iter()

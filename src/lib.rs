@@ -1,19 +1,16 @@
 //! partnerctl: manage a SaaS partner/reseller account hierarchy as code.
 //!
-//! Data flows through one module per stage, and imports only go down this order (the test
-//! `tests/integration/layers.rs` reads every `crate::` path and fails otherwise):
+//! Data flows through one module per stage, and imports only go down the stage order;
+//! `ARCHITECTURE.md` is the map (stages, what each may import, the provider seam, how to add a
+//! provider), and the test `tests/integration/layers.rs` enforces it:
 //!
-//! - [`vocab`]: the shared words and field rules; imports nothing.
-//! - [`api`]: the wire (request/response types, the HTTP client); imports nothing else.
-//! - [`config`] (desired state) and [`live`] (the live snapshot): import `vocab`.
-//! - [`plan`]: pure diff of desired × live into typed operations; imports config, live, vocab.
-//! - [`provider`]: the boundary to a vendor's API and its implementations; imports api, live,
-//!   plan.
-//! - [`apply`] (the DAG walk through a provider), [`render`] (text, JSON, markdown) and
-//!   [`export`] (live state as configuration).
-//! - [`sandbox`]: the local implementation of the partner API; imports only `api::types` and
-//!   `vocab`.
-//! - The edge: [`cli`], [`endpoint`], [`output`]; [`testkit`] for tests and benchmarks.
+//! - [`vocab`] (the shared words) and [`wire`] (each vendor dialect's shapes) at the bottom;
+//! - [`api`] (the partner API's HTTP client), [`config`] (desired state), [`live`] (the live
+//!   snapshot), [`access`] (who reaches what) and [`export`] (live state as configuration);
+//! - [`plan`] (the pure diff, guards, saved plans), [`provider`] (the vendors),
+//!   [`apply`] (the DAG walk), [`render`] (text, JSON, markdown);
+//! - [`sandbox`] beside the providers (it shares only the wire types);
+//! - the edge: [`cli`], [`endpoint`], [`output`]; [`testkit`] for tests and benchmarks.
 
 pub mod access;
 pub mod api;
@@ -31,3 +28,4 @@ pub mod sandbox;
 #[doc(hidden)]
 pub mod testkit;
 pub mod vocab;
+pub mod wire;

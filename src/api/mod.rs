@@ -1,9 +1,7 @@
-//! Stage `api`, the wire: the partner API's request/response shapes ([`types`], shared by the
-//! client and the sandbox server) and the only HTTP client of the program ([`client`]: auth,
-//! retry, pagination, idempotency). Imports nothing else of the crate, so the sandbox can share
-//! it without depending on planning.
+//! Stage `api`: the partner API's HTTP client ([`client`]: auth, retry, pagination,
+//! idempotency), speaking the shapes of [`crate::wire::partner`]. Imports nothing else of the
+//! crate.
 
 pub mod client;
-pub mod types;
 
 pub use client::{ApiError, Client, Request, Token};

@@ -8,9 +8,9 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use clap::Subcommand;
 
-use crate::api::types::{AccountKind, Contact, UserStatus};
 use crate::output;
 use crate::sandbox::{self, DEFAULT_DB, server};
+use crate::wire::partner::{AccountKind, Contact, UserStatus};
 
 /// `partnerctl sandbox ...` subcommands.
 #[derive(Debug, Subcommand)]

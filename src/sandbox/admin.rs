@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::error::{Error, RequestError};
 use super::store::{self, PartnerRow, Store};
-use crate::api::types::{Account, AccountCreate, AccountKind, Contact};
+use crate::wire::partner::{Account, AccountCreate, AccountKind, Contact};
 
 /// A dialect login to create with a partner.
 #[derive(Debug, Clone, PartialEq, Eq)]

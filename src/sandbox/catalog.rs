@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::api::types::{FieldError, ServiceType};
+use crate::wire::partner::{FieldError, ServiceType};
 
 /// One catalog entry with its compiled settings validator.
 pub struct CatalogEntry {

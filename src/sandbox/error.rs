@@ -1,7 +1,7 @@
 //! The sandbox's errors:
 //! - [`RequestError`]: why a request (over HTTP, or an admin command on the database) was
 //!   refused or failed; over HTTP it is answered as an RFC 9457 problem document, the wire
-//!   [`Problem`] of [`crate::api::types`];
+//!   [`Problem`] of [`crate::wire::partner`];
 //! - [`Error`]: why the sandbox itself could not run: its database would not open, its server
 //!   would not start, or a request failed outside of HTTP (e.g. creating the embedded partner).
 
@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::server::ServeError;
 use super::store::OpenError;
-use crate::api::types::{AccountKind, FieldError, PROBLEM_CONTENT_TYPE, Problem};
+use crate::wire::partner::{AccountKind, FieldError, PROBLEM_CONTENT_TYPE, Problem};
 
 /// Why the sandbox could not do what a library caller or an admin command asked.
 #[derive(Debug, thiserror::Error)]

@@ -1,8 +1,8 @@
 //! Stage `sandbox`: a local, durable implementation of the partner API, and of vendor dialects
 //! (Nexudus) over the same store.
 //! May touch: the SQLite file, loopback sockets. Depends on nothing of the crate but the wire
-//! types it shares with the clients ([`crate::api::types`], and
-//! [`crate::provider::nexudus::wire`] for the Nexudus dialect) and [`crate::vocab`].
+//! types it shares with the clients ([`crate::wire::partner`], and
+//! [`crate::wire::nexudus`] for the Nexudus dialect) and [`crate::vocab`].
 //!
 //! - [`server`]: serving; [`server::spawn`] starts a server in-process, speaking the dialect
 //!   of [`server::ServeOptions::dialect`]; `knobs` (latency, failure injection) are shared.
@@ -80,7 +80,7 @@ pub use admin::{
     set_manageable,
 };
 
-use crate::api::types::{Partner, User, UserStatus};
+use crate::wire::partner::{Partner, User, UserStatus};
 use error::{Error, RequestError};
 use store::{OutboxEmail, Store};
 

@@ -4,11 +4,11 @@
 
 use std::path::Path;
 
-use crate::api::types::{self, AccountCreate, Contact, ServicePut, UserInvite};
 use crate::config::{self, Desired, Node};
 use crate::sandbox::error::RequestError;
 use crate::sandbox::store::{self, PartnerRow, Store};
 use crate::vocab::PROTECT_LABEL;
+use crate::wire::partner::{self, AccountCreate, Contact, ServicePut, UserInvite};
 
 /// Counts of what [`seed`] wrote.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +59,7 @@ fn account(
     if node.protect {
         labels.insert(PROTECT_LABEL.to_string(), "true".to_string());
     }
-    let kind: types::AccountKind = node.kind.into();
+    let kind: partner::AccountKind = node.kind.into();
     let a = store::create_account(
         tx,
         p,

@@ -1,8 +1,8 @@
 //! The stage order, checked: every `crate::` path in `src/` points to a module its stage may
 //! use. config → live → plan → provider/apply → render, with `vocab` (the shared words) and
-//! `api` (the wire: types and client) at the bottom; a vendor dialect's wire types
-//! (`provider::nexudus::wire`) import nothing; the sandbox depends only on the wires and the
-//! vocabulary; the CLI edge may use everything.
+//! `wire` (each vendor dialect's request and response shapes) at the bottom; `api` (the HTTP
+//! client) speaks a wire; the sandbox stands beside the providers and depends only on the wires
+//! and the vocabulary; the CLI edge may use everything. See ARCHITECTURE.md.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -10,15 +10,17 @@ use std::path::Path;
 /// What each module may import from the crate (besides itself). `None`: anything (the edge).
 fn allowed(module: &str) -> Option<&'static [&'static str]> {
     Some(match module {
-        "vocab" | "api" | "provider::nexudus::wire" => &[],
+        "vocab" => &[],
+        "wire" => &["vocab"],
+        "api" => &["wire"],
         "config" | "live" => &["vocab"],
         "plan" => &["access", "config", "live", "vocab"],
-        "provider" => &["api", "live", "plan", "vocab"],
+        "provider" => &["api", "live", "plan", "vocab", "wire"],
         "apply" => &["live", "plan", "provider", "vocab"],
         "render" => &["access", "apply", "live", "plan", "provider", "vocab"],
-        "sandbox" => &["api::types", "provider::nexudus::wire", "vocab"],
+        "sandbox" => &["vocab", "wire"],
         "export" | "access" => &["config", "live", "vocab"],
-        "testkit" => &["api", "config", "live", "sandbox", "vocab"],
+        "testkit" => &["config", "live", "sandbox", "vocab", "wire"],
         "cli" | "endpoint" | "output" | "lib" | "main" => return None,
         other => panic!("module `{other}` has no place in the stage order: add it here"),
     })
@@ -67,24 +69,11 @@ fn imports(text: &str) -> BTreeSet<String> {
                     (!name.is_empty()).then(|| name.to_string())
                 }));
             } else {
-                let path: Vec<&str> = rest
-                    .split("::")
-                    .map(|p| {
-                        p.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                            .next()
-                            .unwrap_or("")
-                    })
-                    .take(3)
-                    .collect();
-                // The wire modules are checked deeper: `api::types` or `api::client`, and a
-                // vendor dialect's wire types.
-                let name = match path.as_slice() {
-                    ["provider", "nexudus", "wire"] => "provider::nexudus::wire".to_string(),
-                    ["api", second, ..] if !second.is_empty() => format!("api::{second}"),
-                    [first, ..] => first.to_string(),
-                    [] => String::new(),
-                };
-                out.insert(name);
+                let name = rest
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .next()
+                    .unwrap_or("");
+                out.insert(name.to_string());
             }
         }
     }
@@ -106,11 +95,7 @@ fn imports_follow_the_stage_order() {
             .unwrap()
             .as_os_str()
             .to_string_lossy();
-        let module = if rel == Path::new("provider/nexudus/wire.rs") {
-            "provider::nexudus::wire".to_string()
-        } else {
-            first.trim_end_matches(".rs").to_string()
-        };
+        let module = first.trim_end_matches(".rs").to_string();
         let Some(may) = allowed(&module) else {
             continue;
         };
@@ -148,8 +133,8 @@ fn the_import_reader_sees_groups_and_paths() {
     let got: Vec<String> = imports(text).into_iter().collect();
     assert_eq!(got, ["live", "plan", "vocab"]);
     let got: Vec<String> =
-        imports("use crate::provider::nexudus::wire::User;\nuse crate::provider::Target;\n")
+        imports("use crate::wire::nexudus::User;\nuse crate::provider::Target;\n")
             .into_iter()
             .collect();
-    assert_eq!(got, ["provider", "provider::nexudus::wire"]);
+    assert_eq!(got, ["provider", "wire"]);
 }

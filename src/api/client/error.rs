@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::cause::{self, Cause};
-use super::types::{self, PROBLEM_CONTENT_TYPE, Problem};
+use crate::wire::partner::{self as types, PROBLEM_CONTENT_TYPE, Problem};
 
 /// What went wrong talking to the API.
 #[derive(Debug, thiserror::Error)]

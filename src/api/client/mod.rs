@@ -38,7 +38,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
-use super::types::{self, IDEMPOTENCY_KEY_HEADER, MAX_PAGE_SIZE, Page};
+use crate::wire::partner::{IDEMPOTENCY_KEY_HEADER, MAX_PAGE_SIZE, Page};
 
 /// A client of one partner API endpoint.
 #[derive(Clone)]

@@ -4,61 +4,61 @@
 
 use reqwest::StatusCode;
 
-use crate::api::types;
 use crate::api::{ApiError, Client};
 use crate::live;
 use crate::vocab;
+use crate::wire::partner;
 
-impl From<types::AccountKind> for vocab::AccountKind {
-    fn from(k: types::AccountKind) -> Self {
+impl From<partner::AccountKind> for vocab::AccountKind {
+    fn from(k: partner::AccountKind) -> Self {
         match k {
-            types::AccountKind::Customer => vocab::AccountKind::Customer,
-            types::AccountKind::Network => vocab::AccountKind::Network,
-            types::AccountKind::SubAccount => vocab::AccountKind::SubAccount,
+            partner::AccountKind::Customer => vocab::AccountKind::Customer,
+            partner::AccountKind::Network => vocab::AccountKind::Network,
+            partner::AccountKind::SubAccount => vocab::AccountKind::SubAccount,
         }
     }
 }
 
-impl From<vocab::AccountKind> for types::AccountKind {
+impl From<vocab::AccountKind> for partner::AccountKind {
     fn from(k: vocab::AccountKind) -> Self {
         match k {
-            vocab::AccountKind::Customer => types::AccountKind::Customer,
-            vocab::AccountKind::Network => types::AccountKind::Network,
-            vocab::AccountKind::SubAccount => types::AccountKind::SubAccount,
+            vocab::AccountKind::Customer => partner::AccountKind::Customer,
+            vocab::AccountKind::Network => partner::AccountKind::Network,
+            vocab::AccountKind::SubAccount => partner::AccountKind::SubAccount,
         }
     }
 }
 
-impl From<types::Role> for vocab::Role {
-    fn from(r: types::Role) -> Self {
+impl From<partner::Role> for vocab::Role {
+    fn from(r: partner::Role) -> Self {
         match r {
-            types::Role::Admin => vocab::Role::Admin,
-            types::Role::Member => vocab::Role::Member,
+            partner::Role::Admin => vocab::Role::Admin,
+            partner::Role::Member => vocab::Role::Member,
         }
     }
 }
 
-impl From<vocab::Role> for types::Role {
+impl From<vocab::Role> for partner::Role {
     fn from(r: vocab::Role) -> Self {
         match r {
-            vocab::Role::Admin => types::Role::Admin,
-            vocab::Role::Member => types::Role::Member,
+            vocab::Role::Admin => partner::Role::Admin,
+            vocab::Role::Member => partner::Role::Member,
         }
     }
 }
 
-impl From<types::UserStatus> for vocab::UserStatus {
-    fn from(s: types::UserStatus) -> Self {
+impl From<partner::UserStatus> for vocab::UserStatus {
+    fn from(s: partner::UserStatus) -> Self {
         match s {
-            types::UserStatus::Invited => vocab::UserStatus::Invited,
-            types::UserStatus::Active => vocab::UserStatus::Active,
-            types::UserStatus::Expired => vocab::UserStatus::Expired,
+            partner::UserStatus::Invited => vocab::UserStatus::Invited,
+            partner::UserStatus::Active => vocab::UserStatus::Active,
+            partner::UserStatus::Expired => vocab::UserStatus::Expired,
         }
     }
 }
 
-impl From<types::Contact> for live::Contact {
-    fn from(c: types::Contact) -> Self {
+impl From<partner::Contact> for live::Contact {
+    fn from(c: partner::Contact) -> Self {
         live::Contact {
             name: c.name,
             email: c.email,
@@ -66,16 +66,16 @@ impl From<types::Contact> for live::Contact {
     }
 }
 
-impl From<live::Contact> for types::Contact {
+impl From<live::Contact> for partner::Contact {
     fn from(c: live::Contact) -> Self {
-        types::Contact {
+        partner::Contact {
             name: c.name,
             email: c.email,
         }
     }
 }
 
-fn account(a: types::Account) -> live::Account {
+fn account(a: partner::Account) -> live::Account {
     live::Account {
         id: a.id,
         kind: a.kind.into(),
@@ -92,7 +92,7 @@ fn account(a: types::Account) -> live::Account {
     }
 }
 
-fn user(u: types::User) -> live::User {
+fn user(u: partner::User) -> live::User {
     live::User {
         id: u.id,
         account_id: u.account_id,
@@ -104,7 +104,7 @@ fn user(u: types::User) -> live::User {
     }
 }
 
-fn service(s: types::Service) -> live::Service {
+fn service(s: partner::Service) -> live::Service {
     live::Service {
         account_id: s.account_id,
         service_type: s.service_type,
@@ -117,10 +117,10 @@ fn service(s: types::Service) -> live::Service {
 }
 
 /// `GET /v1/limits`, which is optional: absent means "no limits reported".
-async fn limits(c: &Client) -> Result<types::Limits, ApiError> {
-    match c.get::<types::Limits>("/v1/limits").await {
+async fn limits(c: &Client) -> Result<partner::Limits, ApiError> {
+    match c.get::<partner::Limits>("/v1/limits").await {
         Ok(l) => Ok(l),
-        Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(types::Limits::default()),
+        Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(partner::Limits::default()),
         Err(e) => Err(e),
     }
 }
@@ -129,13 +129,13 @@ async fn limits(c: &Client) -> Result<types::Limits, ApiError> {
 /// endpoint and the token, so that an unreachable endpoint or a wrong token is reported, and
 /// retried, once rather than by six reads at once), then the other five reads concurrently.
 pub(super) async fn snapshot(c: &Client) -> Result<live::Snapshot, ApiError> {
-    let partner = c.get::<types::Partner>("/v1/partner").await?;
+    let partner = c.get::<partner::Partner>("/v1/partner").await?;
     let (limits, catalog, accounts, users, services) = tokio::try_join!(
         limits(c),
-        c.list_all::<types::ServiceType>("/v1/service-types", &[]),
-        c.list_all::<types::Account>("/v1/accounts", &[]),
-        c.list_all::<types::User>("/v1/users", &[]),
-        c.list_all::<types::Service>("/v1/services", &[]),
+        c.list_all::<partner::ServiceType>("/v1/service-types", &[]),
+        c.list_all::<partner::Account>("/v1/accounts", &[]),
+        c.list_all::<partner::User>("/v1/users", &[]),
+        c.list_all::<partner::Service>("/v1/services", &[]),
     )?;
     Ok(live::Snapshot {
         partner: live::PartnerInfo {

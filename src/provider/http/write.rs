@@ -6,10 +6,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value};
 
 use super::HttpProvider;
-use crate::api::types;
 use crate::api::{ApiError, Request};
 use crate::plan::{AccountFields, Change, FieldValue, Membership, Operation};
 use crate::provider::{Outcome, Resolved};
+use crate::wire::partner;
 
 /// An operation that cannot be executed as planned (a bug in the plan, or a stale plan).
 fn malformed(op: &Operation, what: &str) -> ApiError {
@@ -29,8 +29,8 @@ fn need<'a>(op: &Operation, v: Option<&'a str>, what: &str) -> Result<&'a str, A
 }
 
 /// The PATCH body of an account update: the fields that differ (and the key, for adoptions).
-fn account_patch(op: &Operation) -> types::AccountPatch {
-    let mut patch = types::AccountPatch::default();
+fn account_patch(op: &Operation) -> partner::AccountPatch {
+    let mut patch = partner::AccountPatch::default();
     for c in op.changed_fields() {
         match (c.field, c.after) {
             ("name", FieldValue::Text(v)) => patch.name = Some(v.to_string()),
@@ -45,15 +45,19 @@ fn account_patch(op: &Operation) -> types::AccountPatch {
     patch
 }
 
-fn user_patch(before: &Membership, after: &Membership) -> types::UserPatch {
-    types::UserPatch {
+fn user_patch(before: &Membership, after: &Membership) -> partner::UserPatch {
+    partner::UserPatch {
         name: (before.name != after.name).then(|| after.name.clone()),
         role: (before.role != after.role).then_some(after.role.into()),
     }
 }
 
-fn account_create(op: &Operation, fields: &AccountFields, parent_id: &str) -> types::AccountCreate {
-    types::AccountCreate {
+fn account_create(
+    op: &Operation,
+    fields: &AccountFields,
+    parent_id: &str,
+) -> partner::AccountCreate {
+    partner::AccountCreate {
         kind: op
             .account
             .kind()
@@ -119,7 +123,7 @@ impl HttpProvider {
         let req = Request::new(Method::POST, "/v1/accounts")
             .json(&body)
             .idempotency_key(key);
-        let e = match self.client.send::<types::Account>(req).await {
+        let e = match self.client.send::<partner::Account>(req).await {
             Ok(a) => {
                 return Ok(Outcome {
                     created_id: a.map(|a| a.id),
@@ -131,7 +135,7 @@ impl HttpProvider {
             .then(|| e.problem().and_then(|p| p.existing_id.clone()))
             .flatten();
         let Some(id) = existing else { return Err(e) };
-        let a: types::Account = self.client.get(&format!("/v1/accounts/{id}")).await?;
+        let a: partner::Account = self.client.get(&format!("/v1/accounts/{id}")).await?;
         if a.parent_id == parent_id && a.kind == body.kind {
             Ok(Outcome {
                 created_id: Some(a.id),
@@ -159,7 +163,7 @@ impl HttpProvider {
         path: String,
         settings: &Map<String, Value>,
     ) -> Result<Outcome, ApiError> {
-        let body = types::ServicePut {
+        let body = partner::ServicePut {
             settings: Value::Object(settings.clone()),
         };
         let req = Request::new(Method::PUT, path).json(&body);
@@ -186,7 +190,7 @@ impl HttpProvider {
                 self.patch(path, &account_patch(op), etag).await
             }
             Change::Invite(p) => {
-                let body = types::UserInvite {
+                let body = partner::UserInvite {
                     email: p.email.clone(),
                     name: p.name.clone(),
                     role: p.role.into(),

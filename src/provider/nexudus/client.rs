@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 
 use super::error::NexudusError;
 use super::pace::{Pacer, Ticket};
-use super::wire::{self, TokenResponse, WriteResult};
 use crate::api::client::{redirect, requested_wait};
+use crate::wire::nexudus::{self as wire, TokenResponse, WriteResult};
 
 /// How to sign in.
 #[derive(Clone)]

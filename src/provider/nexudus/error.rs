@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use super::wire::WireError;
 use crate::api::client::redirect::RefusedRedirect;
 use crate::provider::Remedy;
+use crate::wire::nexudus::WireError;
 
 /// What went wrong talking to the Nexudus API.
 #[derive(Debug, thiserror::Error)]
@@ -155,7 +155,7 @@ fn field_errors(errors: &[WireError]) -> String {
     if errors.is_empty() {
         String::new()
     } else {
-        format!(" ({})", super::wire::summary(errors))
+        format!(" ({})", crate::wire::nexudus::summary(errors))
     }
 }
 

@@ -1,5 +1,5 @@
 //! Stage `provider`, the Nexudus implementation of the provider boundary: the Nexudus REST API
-//! as documented ([`wire`] has the shapes and the mapping of the partner tree onto it). What
+//! as documented ([`crate::wire::nexudus`] has the shapes and the mapping of the partner tree onto it). What
 //! the API cannot do is declared as [`Capabilities`]: customers, network accounts and
 //! sub-accounts are created (and removed) in the vendor's dashboard, so they are manual steps
 //! with a runbook in the dashboard's words; accounts carry no key, so they are matched by name;
@@ -10,7 +10,6 @@ pub mod error;
 pub mod pace;
 pub mod read;
 mod runbook;
-pub mod wire;
 mod write;
 
 use std::sync::atomic::Ordering;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use super::wire::{LIMITS, Limits, Window};
+use crate::wire::nexudus::{LIMITS, Limits, Window};
 
 /// One window and the requests that fall in it.
 #[derive(Debug)]

@@ -10,10 +10,12 @@ use std::collections::{HashMap, HashSet};
 
 use super::client::NexudusClient;
 use super::error::NexudusError;
-use super::wire::{self, Business, Country, Page, Reseller, ResellerAccount, SimpleTimeZone, User};
 use crate::live::{self, Snapshot};
 use crate::vocab::rules::email_key;
 use crate::vocab::{AccountKind, Role, UserStatus, rules};
+use crate::wire::nexudus::{
+    self as wire, Business, Country, Page, Reseller, ResellerAccount, SimpleTimeZone, User,
+};
 
 /// Records per list page.
 const PAGE_SIZE: u32 = 1_000;

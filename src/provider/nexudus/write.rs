@@ -21,11 +21,11 @@ use serde_json::{Value, json};
 
 use super::NexudusProvider;
 use super::error::NexudusError;
-use super::wire::{self, Page, User};
 use crate::plan::{Change, Membership, Operation, Person};
 use crate::provider::{Outcome, Resolved};
 use crate::vocab::Role;
 use crate::vocab::rules::{email_key, same_email};
+use crate::wire::nexudus::{self as wire, Page, User};
 
 /// Attempts of a login creation whose outcome was unknown.
 const CREATE_ATTEMPTS: u32 = 4;

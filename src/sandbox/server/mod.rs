@@ -258,7 +258,7 @@ mod tests {
         let http = reqwest::Client::new();
         let mut ids = Vec::new();
         for t in [&token, &again] {
-            let p: crate::api::types::Partner = http
+            let p: crate::wire::partner::Partner = http
                 .get(format!("{}/v1/partner", running.url()))
                 .bearer_auth(t)
                 .send()

@@ -17,7 +17,7 @@ use super::validation::{
     check_contact, check_country, check_external_key, check_labels, check_name, check_timezone, fe,
     verdict,
 };
-use crate::api::types::{
+use crate::wire::partner::{
     Account, AccountCreate, AccountKind, AccountListQuery, AccountPatch, FieldError,
 };
 

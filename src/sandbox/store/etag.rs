@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 
 use super::super::error::RequestError;
 use super::doc::sha256_hex;
-use crate::api::types::{Account, Service, User};
+use crate::wire::partner::{Account, Service, User};
 
 /// An object that carries its own strong ETag.
 pub(super) trait Tagged: serde::Serialize {

@@ -14,7 +14,7 @@ use super::etag::Tagged;
 use super::listing::{Listed, Slice, SortKey, list};
 use super::partners::PartnerRow;
 use super::validation::{check_country, check_email, check_name, check_timezone, fe, verdict};
-use crate::api::types::{Account, AccountKind, Contact};
+use crate::wire::partner::{Account, AccountKind, Contact};
 
 /// The partner itself, numbered.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@ use rusqlite::{Connection, params};
 
 use super::super::error::RequestError;
 use super::clock::now_rfc3339;
-use crate::api::types::User;
+use crate::wire::partner::User;
 
 /// Writes the invitation (or, with `resend`, the reminder) email of `u` to the outbox.
 pub(super) fn write_invitation(

@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
 
 use super::super::error::RequestError;
-use crate::api::types::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::wire::partner::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 fn encode_cursor(seq: i64) -> String {
     format!("c1.{seq:x}")

@@ -8,7 +8,7 @@ use super::clock::now_rfc3339;
 use super::doc::{new_id, sha256_hex};
 use super::numbers;
 use super::validation::{check_name, verdict};
-use crate::api::types::Partner;
+use crate::wire::partner::Partner;
 
 /// The partner behind a token, as the server needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,8 +18,8 @@ use super::numbered::{Target, gate, home, target};
 use super::partners::PartnerRow;
 use super::users::{insert_user_row, save_user};
 use super::validation::{check_email, check_name, fe, verdict};
-use crate::api::types::{Role, User, UserStatus};
 use crate::vocab::rules::email_key;
+use crate::wire::partner::{Role, User, UserStatus};
 
 /// A person as a dialect shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -386,7 +386,7 @@ mod tests {
     /// new ETag; networks carry no flag; opening again changes nothing.
     #[test]
     fn a_customer_document_gets_its_manageable_flag_on_open() {
-        use crate::api::types::{AccountCreate, AccountKind, Contact};
+        use crate::wire::partner::{AccountCreate, AccountKind, Contact};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sandbox.db");
         let store = Store::open(&path).unwrap();

@@ -13,7 +13,7 @@ use super::etag::{Tagged, check_if_match};
 use super::pagination::page_query;
 use super::partners::PartnerRow;
 use super::validation::verdict;
-use crate::api::types::{Service, ServiceListQuery, ServicePut};
+use crate::wire::partner::{Service, ServiceListQuery, ServicePut};
 
 fn service_home(
     conn: &Connection,

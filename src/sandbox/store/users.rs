@@ -13,8 +13,8 @@ use super::pagination::page_query;
 use super::partners::PartnerRow;
 use super::people;
 use super::validation::{check_email, check_name, verdict};
-use crate::api::types::{User, UserInvite, UserListQuery, UserPatch, UserStatus};
 use crate::vocab::rules::email_key;
+use crate::wire::partner::{User, UserInvite, UserListQuery, UserPatch, UserStatus};
 
 /// The name of the account users of `account_id` live on (the partner itself or one of its
 /// accounts), after the manageable gate: users inside a customer cannot change when the

@@ -7,12 +7,12 @@
 use std::collections::BTreeMap;
 
 use super::super::error::RequestError;
-use crate::api::types::{Contact, FieldError};
 use crate::vocab::rules::{
     Hidden, KEY_SYNTAX, LABEL_KEY_MAX_CHARS, LABEL_VALUE_MAX_CHARS, LABELS_MAX, NAME_MAX_CHARS,
     NameProblem, first_hidden, label_key_fits, label_value_fits, name_problem, valid_country,
     valid_key, valid_mailbox, valid_timezone,
 };
+use crate::wire::partner::{Contact, FieldError};
 
 /// `Ok` when no check failed, else 400 `validation-failed` with every problem.
 pub(super) fn verdict(errs: Vec<FieldError>) -> Result<(), RequestError> {

@@ -1,6 +1,6 @@
 //! Running store calls from the Nexudus dialect's handlers: reads on the blocking pool;
 //! writes through the conflict and failure injections (`--conflict-rate`, `--fail-rate`),
-//! answered after their commit as a [`WriteResult`](crate::provider::nexudus::wire::WriteResult).
+//! answered after their commit as a [`WriteResult`](crate::wire::nexudus::WriteResult).
 //! The pacer has already admitted the request (see [`super::auth`]).
 
 use std::sync::Arc;

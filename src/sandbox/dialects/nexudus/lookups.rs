@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use super::map::guid;
-use crate::provider::nexudus::wire::{Country, SimpleTimeZone};
 use crate::sandbox::store::sha256_hex;
 use crate::vocab::rules;
+use crate::wire::nexudus::{Country, SimpleTimeZone};
 
 /// Both lists, sorted by id, and their indexes.
 struct Lookups {

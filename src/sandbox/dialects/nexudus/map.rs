@@ -4,8 +4,8 @@
 //! `UniqueId`s are GUIDs derived from the store's ids (stable).
 
 use super::lookups;
-use crate::provider::nexudus::wire::{Business, Reseller, ResellerAccount, User};
 use crate::sandbox::store::{Home, Link, PartnerRow, Person, Place, sha256_hex};
+use crate::wire::nexudus::{Business, Reseller, ResellerAccount, User};
 
 /// A GUID-shaped id derived from `seed`.
 pub(super) fn guid(seed: &str) -> String {

@@ -1,5 +1,5 @@
 //! The Nexudus dialect (`sandbox serve --dialect nexudus`): the Nexudus REST API as
-//! [`crate::provider::nexudus::wire`] defines it, over the same store as the partner API.
+//! [`crate::wire::nexudus`] defines it, over the same store as the partner API.
 //!
 //! The partner is the reseller (its login from `sandbox partner add --login`), its home the
 //! reseller's own business, customers are reseller accounts pointing at their businesses,
@@ -31,10 +31,10 @@ use axum::Router;
 use axum::middleware;
 use axum::routing::{get, post};
 
-use crate::provider::nexudus::wire;
 use crate::sandbox::server::ServeOptions;
 use crate::sandbox::server::knobs::latency_layer;
 use crate::sandbox::store::Store;
+use crate::wire::nexudus as wire;
 use handlers::{businesses, links, reference, users};
 use state::NxState;
 

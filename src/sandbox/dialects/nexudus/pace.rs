@@ -10,8 +10,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::provider::nexudus::wire::{self, DAY_MILLIS};
 use crate::sandbox::server::Pacing;
+use crate::wire::nexudus::{self as wire, DAY_MILLIS};
 
 /// One window: at most `limit` requests in any `span`.
 #[derive(Debug, Clone)]

@@ -7,8 +7,8 @@ use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
 
 use super::reply::{NxError, PageAsk};
-use crate::provider::nexudus::wire::parse_batch_query;
 use crate::sandbox::store::{Slice, SortKey};
+use crate::wire::nexudus::parse_batch_query;
 
 /// Page size when none is asked for.
 pub(super) const DEFAULT_SIZE: u32 = 25;

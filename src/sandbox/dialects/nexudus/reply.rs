@@ -9,9 +9,9 @@ use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use super::pace::{retry_after_millis, retry_after_secs};
-use crate::provider::nexudus::wire::{self, IdValue, Page, TokenError, WireError, WriteResult};
 use crate::sandbox::error::RequestError;
 use crate::sandbox::store::{Listed, now_rfc3339};
+use crate::wire::nexudus::{self as wire, IdValue, Page, TokenError, WireError, WriteResult};
 
 /// Header with the exact wait of a throttled request in milliseconds (`Retry-After` has whole
 /// seconds), for clients of a sandbox with `--time-scale`.

@@ -17,8 +17,8 @@ use axum::http::header;
 
 use super::reply::NxError;
 use super::state::NxState;
-use crate::provider::nexudus::wire::{TokenError, TokenResponse};
 use crate::sandbox::store;
+use crate::wire::nexudus::{TokenError, TokenResponse};
 
 /// A token's lifetime, as the vendor's: about 7 days (before `--time-scale`).
 pub(super) const LIFETIME_SECS: u64 = 604_799;

@@ -10,10 +10,10 @@ use rusqlite::Connection;
 use super::reply::Reply;
 use super::request::Idem;
 use super::state::AppState;
-use crate::api::types::PROBLEM_CONTENT_TYPE;
 use crate::sandbox::error::RequestError;
 use crate::sandbox::server::knobs::{Failure, Injected, dropped_connection};
 use crate::sandbox::store::{self, PartnerRow, StoredResponse};
+use crate::wire::partner::PROBLEM_CONTENT_TYPE;
 
 /// Runs blocking `f` on the blocking pool.
 async fn blocking<T: Send + 'static>(

@@ -4,8 +4,8 @@
 use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::api::types::PROBLEM_CONTENT_TYPE;
 use crate::sandbox::error::RequestError;
+use crate::wire::partner::PROBLEM_CONTENT_TYPE;
 
 /// Turns every error response that is not yet problem+json (axum's 405, path and body
 /// rejections) into one, keeping its other headers (e.g. `Allow`).

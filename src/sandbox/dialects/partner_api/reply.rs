@@ -3,8 +3,8 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::api::types::IDEMPOTENT_REPLAYED_HEADER;
 use crate::sandbox::error::RequestError;
+use crate::wire::partner::IDEMPOTENT_REPLAYED_HEADER;
 
 /// What a write produced.
 pub(super) struct Reply {

@@ -6,9 +6,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
-use crate::api::types::{FieldError, IDEMPOTENCY_KEY_HEADER};
 use crate::sandbox::error::RequestError;
 use crate::sandbox::store;
+use crate::wire::partner::{FieldError, IDEMPOTENCY_KEY_HEADER};
 
 /// Parses a JSON object body into `T`; a missing or unknown field is reported at its pointer.
 pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, RequestError> {
@@ -158,8 +158,8 @@ pub(super) fn idem(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::types::AccountCreate;
     use crate::sandbox::store::{PartnerRow, Store};
+    use crate::wire::partner::AccountCreate;
 
     use proptest::prelude::*;
 

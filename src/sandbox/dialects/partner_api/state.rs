@@ -4,11 +4,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::throttle::Throttle;
-use crate::api::types::FieldError;
 use crate::sandbox::error::RequestError;
 use crate::sandbox::server::ServeOptions;
 use crate::sandbox::server::knobs::Faults;
 use crate::sandbox::store::{PartnerRow, Store};
+use crate::wire::partner::FieldError;
 
 /// The server's state.
 pub(super) struct AppState {

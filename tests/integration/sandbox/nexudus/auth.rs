@@ -1,7 +1,7 @@
 //! Signing in: the form-encoded password grant (JSON refused, wrong passwords refused), bearer
 //! tokens, HTTP Basic, and a login with two-factor authentication.
 
-use partnerctl::provider::nexudus::wire::{Page, Reseller, TokenResponse};
+use partnerctl::wire::nexudus::{Page, Reseller, TokenResponse};
 use serde_json::json;
 
 use crate::support::Sandbox;

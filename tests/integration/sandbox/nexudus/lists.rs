@@ -2,9 +2,7 @@
 //! filters, users without `Businesses` in lists but with them by id and in a batch get, and the
 //! read-only country and time zone lists.
 
-use partnerctl::provider::nexudus::wire::{
-    Business, Country, Page, ResellerAccount, SimpleTimeZone, User,
-};
+use partnerctl::wire::nexudus::{Business, Country, Page, ResellerAccount, SimpleTimeZone, User};
 use serde_json::{Value, json};
 
 use super::{business_id, home_id};

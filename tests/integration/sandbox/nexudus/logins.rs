@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use partnerctl::provider::nexudus::wire::TokenResponse;
+use partnerctl::wire::nexudus::TokenResponse;
 use rusqlite::Connection;
 use sha2::Digest;
 

@@ -1,7 +1,7 @@
 //! The sandbox's Nexudus dialect (`sandbox serve --dialect nexudus`) against the real binary:
 //! authentication, lists, full-record writes and their refusals, pacing and quotas, failure
 //! injection, the admin commands that play the vendor's dashboard, and both dialects over one
-//! database. Responses are read into the wire types of `provider::nexudus::wire`.
+//! database. Responses are read into the wire types of `wire::nexudus`.
 
 mod admin;
 mod auth;

@@ -2,7 +2,7 @@
 //! complete record (omitted fields are cleared), `DELETE` removes a user; both dialects see
 //! the same store.
 
-use partnerctl::provider::nexudus::wire::{Business, ResellerAccount, User};
+use partnerctl::wire::nexudus::{Business, ResellerAccount, User};
 use serde_json::{Value, json};
 
 use super::{business_id, country_id, home_id, time_zone_id};

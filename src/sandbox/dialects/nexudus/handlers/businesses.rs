@@ -22,8 +22,8 @@ use super::super::query::{self, Spec};
 use super::super::reply::{NxError, Props, page};
 use super::super::state::NxState;
 use super::parse_body;
-use crate::provider::nexudus::wire::{self, Business, Page};
 use crate::sandbox::store::{self, PlaceWrite, SortKey};
+use crate::wire::nexudus::{self as wire, Business, Page};
 
 const PROPS: Props = &[
     ("/name", "Name"),

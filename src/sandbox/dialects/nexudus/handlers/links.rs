@@ -19,8 +19,8 @@ use super::super::query::{self, Spec};
 use super::super::reply::{NxError, Props, page};
 use super::super::state::NxState;
 use super::parse_body;
-use crate::provider::nexudus::wire::{Page, ResellerAccount};
 use crate::sandbox::store::{self, Link, SortKey};
+use crate::wire::nexudus::{Page, ResellerAccount};
 
 const PROPS: Props = &[("/business_id", "BusinessId")];
 

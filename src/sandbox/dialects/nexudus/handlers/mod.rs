@@ -20,8 +20,8 @@ use super::map;
 use super::query::{self, Spec};
 use super::reply::{NxError, page};
 use super::state::NxState;
-use crate::provider::nexudus::wire::{Page, Reseller};
 use crate::sandbox::store::{self, Listed, SortKey};
+use crate::wire::nexudus::{Page, Reseller};
 
 pub(super) async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))
@@ -107,7 +107,7 @@ pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, NxError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::nexudus::wire::User;
+    use crate::wire::nexudus::User;
 
     fn property(body: &str) -> Option<String> {
         match parse_body::<User>(body.as_bytes()) {

@@ -11,8 +11,8 @@ use super::super::auth::Paced;
 use super::super::lookups;
 use super::super::query::{self, ListQuery, Spec};
 use super::super::reply::{NxError, page};
-use crate::provider::nexudus::wire::{Country, Page, SimpleTimeZone};
 use crate::sandbox::store::{Listed, SortKey};
+use crate::wire::nexudus::{Country, Page, SimpleTimeZone};
 
 const COUNTRIES: Spec = Spec {
     orders: &[("Id", SortKey::Number), ("Name", SortKey::Name)],

@@ -19,8 +19,8 @@ use super::super::query::{self, Spec};
 use super::super::reply::{NxError, Props, page};
 use super::super::state::NxState;
 use super::parse_body;
-use crate::provider::nexudus::wire::User;
 use crate::sandbox::store::{self, PersonWrite, Places, SortKey};
+use crate::wire::nexudus::User;
 
 const PROPS: Props = &[
     ("/email", "Email"),

@@ -12,9 +12,9 @@ use super::super::exec::{delete, read, write};
 use super::super::reply::{Reply, json_response, object_response};
 use super::super::request::{IfMatch, ListQuery, idem, parse_body, parse_patch_body};
 use super::super::state::AppState;
-use crate::api::types::{AccountCreate, AccountListQuery, AccountPatch};
 use crate::sandbox::error::RequestError;
 use crate::sandbox::store;
+use crate::wire::partner::{AccountCreate, AccountListQuery, AccountPatch};
 
 pub(in super::super) async fn list_accounts(
     State(st): State<Arc<AppState>>,

@@ -12,8 +12,8 @@ use axum::extract::State;
 
 use super::auth::Auth;
 use super::state::AppState;
-use crate::api::types::{Health, Limits, Page, Partner, ServiceType};
 use crate::sandbox::catalog;
+use crate::wire::partner::{Health, Limits, Page, Partner, ServiceType};
 
 pub(super) async fn healthz() -> Json<Health> {
     Json(Health {

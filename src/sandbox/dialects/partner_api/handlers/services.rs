@@ -12,9 +12,9 @@ use super::super::exec::{delete, read, write};
 use super::super::reply::{Reply, json_response, object_response};
 use super::super::request::{IfMatch, ListQuery, parse_body};
 use super::super::state::AppState;
-use crate::api::types::{ServiceListQuery, ServicePut};
 use crate::sandbox::error::RequestError;
 use crate::sandbox::store;
+use crate::wire::partner::{ServiceListQuery, ServicePut};
 
 pub(in super::super) async fn list_services(
     State(st): State<Arc<AppState>>,

@@ -12,9 +12,9 @@ use super::super::exec::{delete, read, write};
 use super::super::reply::{Reply, json_response, object_response};
 use super::super::request::{IfMatch, ListQuery, idem, parse_body, parse_patch_body};
 use super::super::state::AppState;
-use crate::api::types::{UserInvite, UserListQuery, UserPatch};
 use crate::sandbox::error::RequestError;
 use crate::sandbox::store;
+use crate::wire::partner::{UserInvite, UserListQuery, UserPatch};
 
 pub(in super::super) async fn invite_user(
     State(st): State<Arc<AppState>>,

@@ -175,7 +175,7 @@ mod double_option {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::types::{Role, UserInvite};
+    use crate::wire::partner::{Role, UserInvite};
 
     #[test]
     fn patch_distinguishes_null_from_absent() {

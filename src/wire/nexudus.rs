@@ -1,7 +1,6 @@
-//! Stage `provider`, the Nexudus dialect's wire: paths, request and response bodies as the
-//! Nexudus REST API has them (PascalCase JSON). Shared only by the Nexudus provider and the
-//! sandbox's Nexudus router, so both speak exactly this. Pure data; imports nothing of the
-//! crate.
+//! Stage `wire`, the Nexudus dialect: paths, request and response bodies as the Nexudus REST
+//! API has them (PascalCase JSON). Shared only by the Nexudus provider and the sandbox's Nexudus
+//! router, so both speak exactly this. Pure data; imports nothing of the crate.
 //!
 //! How partnerctl's tree maps onto it:
 //! - the partner is the reseller (`sys/resellers`, one record visible to its login); the

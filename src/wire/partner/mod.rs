@@ -1,10 +1,11 @@
-//! Wire types of the partner API, shared by the HTTP client and the sandbox.
-//! Pure data: no I/O. Imports nothing of the crate outside `api`.
+//! Stage `wire`, the partner API: its request and response shapes, shared by its client
+//! ([`crate::api`]) and the sandbox's partner API router. Pure data: no I/O. Imports nothing of
+//! the crate.
 //!
 //! Rooms: `accounts` (accounts, their kinds and contacts), `users` (users, roles, invitations),
 //! `services` (services and the catalog), `problem` (the RFC 9457 error body), `paging` (pages,
 //! list queries, page sizes); the partner, limits, health and the idempotency headers stay here.
-//! Every type is re-exported here, so its path is `api::types::X`.
+//! Every type is re-exported here, so its path is `wire::partner::X`.
 //!
 //! Conventions:
 //! - JSON field names are snake_case; enums use their wire spelling (`sub_account`). Service

@@ -273,3 +273,256 @@ async fn manual_steps_are_not_executed_and_hold_back_their_dependents() {
     );
     assert!(!report.success());
 }
+
+/// The scheduler under every completion order: random DAGs of operations with random latencies
+/// (under paused time, so each case is deterministic and instant), failures, panics, manual
+/// steps, `--max-writes` and a stop request at a random moment.
+mod walk_property {
+    use std::collections::{BTreeSet, HashMap};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use proptest::prelude::*;
+
+    use super::super::*;
+    use super::FakeError;
+    use crate::live::Snapshot;
+    use crate::plan::{Change, ManualStep, UserRef};
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Fate {
+        Ok,
+        Fail,
+        Panic,
+    }
+
+    #[derive(Debug, Clone)]
+    struct Case {
+        /// Per operation: its dependencies (earlier indexes), latency in ms and fate.
+        ops: Vec<(BTreeSet<usize>, u64, Fate)>,
+        manual: BTreeSet<usize>,
+        parallelism: usize,
+        max_writes: Option<usize>,
+        stop_at: Option<u64>,
+    }
+
+    fn case() -> impl Strategy<Value = Case> {
+        (1usize..24)
+            .prop_flat_map(|n| {
+                let ops = (0..n)
+                    .map(|i| {
+                        (
+                            proptest::collection::btree_set(0..i.max(1), 0..3.min(i + 1))
+                                .prop_map(move |d| d.into_iter().filter(|&x| x < i).collect()),
+                            0u64..40,
+                            prop_oneof![8 => Just(Fate::Ok), 2 => Just(Fate::Fail), 1 => Just(Fate::Panic)],
+                        )
+                    })
+                    .collect::<Vec<_>>();
+                (
+                    ops,
+                    proptest::collection::btree_set(0..n, 0..3),
+                    1usize..6,
+                    proptest::option::weighted(0.3, 0..n + 1),
+                    proptest::option::weighted(0.3, 0u64..120),
+                )
+            })
+            .prop_map(|(ops, manual, parallelism, max_writes, stop_at)| Case {
+                ops,
+                manual,
+                parallelism,
+                max_writes,
+                stop_at,
+            })
+    }
+
+    #[derive(Default)]
+    struct Log {
+        started: Vec<usize>,
+        succeeded: BTreeSet<usize>,
+        in_flight: usize,
+        max_in_flight: usize,
+        order_violations: Vec<String>,
+    }
+
+    #[derive(Clone)]
+    struct Scripted {
+        case: Arc<Case>,
+        log: Arc<Mutex<Log>>,
+    }
+
+    impl Provider for Scripted {
+        type Error = FakeError;
+
+        fn endpoint(&self) -> String {
+            "scripted".into()
+        }
+
+        async fn snapshot(&self) -> Result<Snapshot, FakeError> {
+            unreachable!("the scheduler never reads")
+        }
+
+        async fn execute(
+            &self,
+            op: &Operation,
+            _ids: &Resolved,
+            _key: &str,
+        ) -> Result<Outcome, FakeError> {
+            let i: usize = op.address.trim_start_matches("op").parse().unwrap();
+            let (deps, latency, fate) = self.case.ops[i].clone();
+            {
+                let mut log = self.log.lock().unwrap();
+                for d in &deps {
+                    if !log.succeeded.contains(d) {
+                        log.order_violations
+                            .push(format!("op{i} started before op{d} succeeded"));
+                    }
+                }
+                log.started.push(i);
+                log.in_flight += 1;
+                log.max_in_flight = log.max_in_flight.max(log.in_flight);
+            }
+            tokio::time::sleep(Duration::from_millis(latency)).await;
+            let mut log = self.log.lock().unwrap();
+            log.in_flight -= 1;
+            match fate {
+                Fate::Ok => {
+                    log.succeeded.insert(i);
+                    Ok(Outcome::default())
+                }
+                Fate::Fail => Err(FakeError(op.address.clone())),
+                Fate::Panic => {
+                    drop(log);
+                    panic!("scripted panic of op{i}")
+                }
+            }
+        }
+    }
+
+    fn plan_of(case: &Case) -> Plan {
+        let mut plan = super::acme_plan().as_ref().clone();
+        plan.operations = case
+            .ops
+            .iter()
+            .enumerate()
+            .map(|(i, (deps, _, _))| {
+                let user = UserRef {
+                    id: format!("u{i}"),
+                    email: format!("op{i}@example.com"),
+                };
+                let mut o = Operation::new(AccountRef::Partner, Change::Resend { user });
+                o.address = format!("op{i}");
+                o.depends_on = deps.iter().copied().collect();
+                o
+            })
+            .collect();
+        plan.manual = case
+            .manual
+            .iter()
+            .map(|&operation| ManualStep {
+                operation,
+                title: format!("step for op{operation}"),
+                lines: Vec::new(),
+            })
+            .collect();
+        plan
+    }
+
+    /// Is `of` a transitive dependency of `i`?
+    fn depends(case: &Case, i: usize, of: usize) -> bool {
+        let mut stack: Vec<usize> = case.ops[i].0.iter().copied().collect();
+        while let Some(d) = stack.pop() {
+            if d == of {
+                return true;
+            }
+            stack.extend(case.ops[d].0.iter().copied());
+        }
+        false
+    }
+
+    fn run_case(case: Case) -> (Report, Log) {
+        let case = Arc::new(case);
+        let plan = Arc::new(plan_of(&case));
+        let provider = Scripted {
+            case: Arc::clone(&case),
+            log: Arc::default(),
+        };
+        let log = Arc::clone(&provider.log);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let pace = Pace {
+            parallelism: case.parallelism,
+            max_writes: case.max_writes,
+        };
+        let stop_at = case.stop_at;
+        let report = rt.block_on(async move {
+            let stop = async move {
+                match stop_at {
+                    Some(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            run(provider, plan, "digest", pace, &mut Silent, stop).await
+        });
+        let log = std::mem::take(&mut *log.lock().unwrap());
+        (report, log)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        #[test]
+        fn every_operation_ends_exactly_once_in_dependency_order(case in case()) {
+            let (report, log) = run_case(case.clone());
+            let n = case.ops.len();
+            prop_assert_eq!(report.states.len(), n);
+            prop_assert!(log.order_violations.is_empty(), "{:?}", log.order_violations);
+            prop_assert!(log.max_in_flight <= case.parallelism,
+                "{} in flight, limit {}", log.max_in_flight, case.parallelism);
+            let mut starts: HashMap<usize, usize> = HashMap::new();
+            for &i in &log.started {
+                *starts.entry(i).or_default() += 1;
+            }
+            prop_assert!(starts.values().all(|&c| c == 1), "started twice: {:?}", log.started);
+            if let Some(max) = case.max_writes {
+                prop_assert!(log.started.len() <= max, "{} started, --max-writes {max}", log.started.len());
+            }
+            let cut_short = report.interrupted || report.halted.is_some();
+            prop_assert!(!report.interrupted || case.stop_at.is_some());
+            for (i, state) in report.states.iter().enumerate() {
+                let ran = starts.contains_key(&i);
+                let fate = case.ops[i].2;
+                match state {
+                    OpState::Done => prop_assert!(ran && fate == Fate::Ok, "op{i} done"),
+                    OpState::Failed(_) => prop_assert!(ran && fate != Fate::Ok, "op{i} failed"),
+                    OpState::Manual { step } => {
+                        prop_assert!(!ran && case.manual.contains(&i));
+                        let nth = case.manual.iter().position(|&m| m == i).unwrap() + 1;
+                        prop_assert_eq!(*step, nth);
+                    }
+                    OpState::Skipped { because } => {
+                        prop_assert!(!ran, "op{i} ran but is reported skipped");
+                        prop_assert!(depends(&case, i, *because), "op{i} skipped because of op{because}, not a dependency");
+                        let cause = &report.states[*because];
+                        prop_assert!(matches!(cause, OpState::Failed(_) | OpState::Manual { .. }), "op{} skipped because of op{} in state {:?}", i, because, cause);
+                    }
+                    OpState::NotStarted => {
+                        prop_assert!(!ran && cut_short, "op{i} not started in a run that was not cut short");
+                    }
+                }
+            }
+            prop_assert_eq!(report.success(), report.states.iter().all(|s| *s == OpState::Done));
+            if !cut_short {
+                // Everything whose dependencies all succeeded ran.
+                for i in 0..n {
+                    let ready = !case.manual.contains(&i)
+                        && case.ops[i].0.iter().all(|d| report.states[*d] == OpState::Done);
+                    prop_assert_eq!(ready, starts.contains_key(&i), "op{}", i);
+                }
+            }
+        }
+    }
+}

@@ -20,6 +20,8 @@ struct Log {
     max_in_flight: usize,
     calls: usize,
     keys: HashSet<String>,
+    /// The ids each operation was given, by address.
+    ids: std::collections::HashMap<String, Resolved>,
 }
 
 #[derive(Clone)]
@@ -93,6 +95,7 @@ impl Provider for Fake {
                 assert!(ids.parent_id.is_some(), "{} has no parent id", op.address);
             }
             assert!(log.keys.insert(key.to_string()), "idempotency key reused");
+            log.ids.insert(op.address.clone(), ids.clone());
             log.calls += 1;
             log.in_flight += 1;
             log.max_in_flight = log.max_in_flight.max(log.in_flight);
@@ -155,6 +158,47 @@ async fn runs_every_operation_after_its_dependencies_within_the_limit() {
             assert!(log.max_in_flight > 1, "operations ran concurrently");
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_get_the_ids_of_the_partner_and_of_the_accounts_created_before_them() {
+    let p = acme_plan();
+    let fake = Fake::new(&p, &[]);
+    let report = run(fake.clone(), Arc::clone(&p), "d", 4, &mut Silent, never()).await;
+    assert!(report.success());
+    let log = fake.log.lock().unwrap();
+    let partner = Some(p.partner.id.clone());
+    let mut checked = 0;
+    for (i, op) in p.operations.iter().enumerate() {
+        let got = &log.ids[&op.address];
+        let own = |r: &AccountRef| match r {
+            AccountRef::Partner => partner.clone(),
+            AccountRef::Account { key, .. } => Some(format!("id-{}", key.as_deref().unwrap())),
+        };
+        let want_account = if op.action() == Action::Create {
+            None
+        } else {
+            own(&op.account)
+        };
+        assert_eq!(got.account_id, want_account, "{}", op.address);
+        assert_eq!(got.parent_id, op.parent().and_then(own), "{}", op.address);
+        let created = (op.action() == Action::Create).then(|| own(&op.account).unwrap());
+        assert_eq!(report.created[i], created, "{}", op.address);
+        checked += 1;
+    }
+    assert_eq!(checked, 24);
+    assert!(
+        p.operations
+            .iter()
+            .any(|o| matches!(o.parent(), Some(AccountRef::Account { .. }))),
+        "a creation under an account created in the same apply"
+    );
+}
+
+#[test]
+fn a_failure_shows_the_providers_message() {
+    assert_eq!(Failure::transient("HTTP 503").to_string(), "HTTP 503");
+    assert_eq!(Failure::transient("x").remedy, Remedy::Rerun);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

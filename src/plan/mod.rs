@@ -42,8 +42,8 @@ pub use guard::{Refusal, Refusals};
 pub use manual::{Capabilities, ManualStep, RoleScope, StoredFields, with_capabilities};
 pub use near::NearMiss;
 pub use operation::{
-    AccountFields, AccountRef, Action, Change, FieldChange, FieldValue, Membership, Operation,
-    Person, Settings, UserRef,
+    AccountField, AccountFields, AccountRef, Action, Change, FieldChange, FieldValue, Membership,
+    Operation, Person, Settings, UserRef,
 };
 pub use saved::{
     BindingError, Context as SavedContext, EMBEDDED_ENDPOINT, GUARD_OPTIONS, GuardOption,

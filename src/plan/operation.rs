@@ -43,14 +43,75 @@ impl<'a> FieldValue<'a> {
     fn text(v: Option<&'a String>) -> Self {
         v.map_or(FieldValue::None, |s| FieldValue::Text(s))
     }
+
+    /// The text, when the value is one.
+    pub fn as_text(self) -> Option<&'a str> {
+        match self {
+            FieldValue::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The contact person, when the value is one.
+    pub fn as_contact(self) -> Option<&'a Contact> {
+        match self {
+            FieldValue::Contact(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The labels, when the value is a label map.
+    pub fn as_labels(self) -> Option<&'a BTreeMap<String, String>> {
+        match self {
+            FieldValue::Labels(l) => Some(l),
+            _ => None,
+        }
+    }
 }
 
-/// One changed field of an update: its name, the value before and after.
+/// A managed field of an account. Providers match it exhaustively, so a field added here is a
+/// compile error in every provider until each decides what to do with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AccountField {
+    /// The display name.
+    Name,
+    /// The contact person.
+    Contact,
+    /// The country.
+    Country,
+    /// The time zone.
+    Timezone,
+    /// The labels.
+    Labels,
+    /// The key recorded on the live account (set by an adoption).
+    ExternalKey,
+}
+
+impl AccountField {
+    /// Its name in the plan's outputs (and the partner API's field name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountField::Name => "name",
+            AccountField::Contact => "contact",
+            AccountField::Country => "country",
+            AccountField::Timezone => "timezone",
+            AccountField::Labels => "labels",
+            AccountField::ExternalKey => "external_key",
+        }
+    }
+}
+
+impl std::fmt::Display for AccountField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One changed field of an update: which, the value before and after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldChange<'a> {
-    /// Wire name of the field (`name`, `contact`, `country`, `timezone`, `labels`,
-    /// `external_key`).
-    pub field: &'static str,
+    /// The field.
+    pub field: AccountField,
     /// Live value.
     pub before: FieldValue<'a>,
     /// Desired value.
@@ -60,22 +121,28 @@ pub struct FieldChange<'a> {
 impl AccountFields {
     /// The fields a desired value manages, in wire order, with their values (`like` decides
     /// which fields: those it sets; pass `self` for a desired value).
-    pub fn entries<'a>(&'a self, like: &AccountFields) -> Vec<(&'static str, FieldValue<'a>)> {
-        let mut out = vec![("name", FieldValue::Text(&self.name))];
+    pub fn entries<'a>(&'a self, like: &AccountFields) -> Vec<(AccountField, FieldValue<'a>)> {
+        let mut out = vec![(AccountField::Name, FieldValue::Text(&self.name))];
         if like.contact.is_some() {
             let v = self
                 .contact
                 .as_ref()
                 .map_or(FieldValue::None, FieldValue::Contact);
-            out.push(("contact", v));
+            out.push((AccountField::Contact, v));
         }
         if like.country.is_some() {
-            out.push(("country", FieldValue::text(self.country.as_ref())));
+            out.push((
+                AccountField::Country,
+                FieldValue::text(self.country.as_ref()),
+            ));
         }
         if like.timezone.is_some() {
-            out.push(("timezone", FieldValue::text(self.timezone.as_ref())));
+            out.push((
+                AccountField::Timezone,
+                FieldValue::text(self.timezone.as_ref()),
+            ));
         }
-        out.push(("labels", FieldValue::Labels(&self.labels)));
+        out.push((AccountField::Labels, FieldValue::Labels(&self.labels)));
         out
     }
 
@@ -366,7 +433,7 @@ impl Operation {
             Change::Adopt { before, after, .. } => {
                 let mut out = AccountFields::diff(before, after);
                 out.push(FieldChange {
-                    field: "external_key",
+                    field: AccountField::ExternalKey,
                     before: FieldValue::None,
                     after: self
                         .account

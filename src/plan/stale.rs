@@ -19,7 +19,9 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::index::Index;
-use super::operation::{AccountFields, AccountRef, Change, FieldValue, Membership, Operation};
+use super::operation::{
+    AccountField, AccountFields, AccountRef, Change, FieldValue, Membership, Operation,
+};
 use super::planner::{live_fields, live_ref};
 use super::{Action, Plan, SavedPlan};
 use crate::live::{self, Snapshot};
@@ -423,7 +425,7 @@ impl<'l> Check<'l> {
         if a.external_key.as_deref() != key.as_deref() {
             out.push(Difference::Field {
                 address: account.address(),
-                field: "external_key",
+                field: AccountField::ExternalKey.as_str(),
                 saved: shown_key(key.as_deref()),
                 now: shown_key(a.external_key.as_deref()),
             });
@@ -604,7 +606,7 @@ impl<'l> Check<'l> {
             if saved != now {
                 out.push(Difference::Field {
                     address: op.address.clone(),
-                    field,
+                    field: field.as_str(),
                     saved: shown(saved),
                     now: shown(now),
                 });
@@ -620,7 +622,7 @@ impl<'l> Check<'l> {
         if differs {
             out.push(Difference::Field {
                 address: op.address.clone(),
-                field: "external_key",
+                field: AccountField::ExternalKey.as_str(),
                 saved: shown_key(key),
                 now: shown_key(a.external_key.as_deref()),
             });
@@ -660,7 +662,7 @@ impl<'l> Check<'l> {
             if a.external_key.as_deref() != op.account.key() {
                 out.push(Difference::Field {
                     address: address(),
-                    field: "external_key",
+                    field: AccountField::ExternalKey.as_str(),
                     saved: shown_key(op.account.key()),
                     now: shown_key(a.external_key.as_deref()),
                 });

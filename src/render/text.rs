@@ -12,8 +12,7 @@ use super::escape::{json_line, quoted, text as esc};
 use super::tree::{Node, Tree};
 use super::{Palette, cost_line, summary_line};
 use crate::plan::{
-    Change, FieldChange, FieldValue, Operation, Plan, Refusals, Settings, Unmanaged,
-    UnmanagedObject,
+    Change, FieldValue, Operation, Plan, Refusals, Settings, Unmanaged, UnmanagedObject,
 };
 use crate::provider::Target;
 use crate::vocab::rules::email_key;
@@ -159,15 +158,14 @@ fn member_label(op: &Operation) -> String {
     }
 }
 
-fn field_changes(out: &mut String, indent: &str, changes: &[FieldChange<'_>]) {
-    for c in changes {
-        let _ = writeln!(
-            out,
-            "{indent}{}: {} → {}",
-            c.field,
-            show(c.before),
-            show(c.after)
-        );
+/// One line per changed field: its name, the value before and after.
+fn field_changes<'a>(
+    out: &mut String,
+    indent: &str,
+    changes: impl IntoIterator<Item = (&'static str, FieldValue<'a>, FieldValue<'a>)>,
+) {
+    for (field, before, after) in changes {
+        let _ = writeln!(out, "{indent}{field}: {} → {}", show(before), show(after));
     }
 }
 
@@ -194,7 +192,13 @@ fn account_details(out: &mut String, op: &Operation, indent: &str) {
                 show(FieldValue::Text(name))
             );
         }
-        _ => field_changes(out, indent, &op.changed_fields()),
+        _ => field_changes(
+            out,
+            indent,
+            op.changed_fields()
+                .into_iter()
+                .map(|c| (c.field.as_str(), c.before, c.after)),
+        ),
     }
 }
 
@@ -202,18 +206,17 @@ fn account_details(out: &mut String, op: &Operation, indent: &str) {
 fn member_details(out: &mut String, op: &Operation, indent: &str, p: &Palette) {
     let (before, after) = match &op.change {
         Change::UpdateUser { before, after, .. } => {
-            let name = (before.name != after.name).then_some(FieldChange {
-                field: "name",
-                before: FieldValue::Text(&before.name),
-                after: FieldValue::Text(&after.name),
-            });
-            let role = (before.role != after.role).then_some(FieldChange {
-                field: "role",
-                before: FieldValue::Text(before.role.as_str()),
-                after: FieldValue::Text(after.role.as_str()),
-            });
-            let changes: Vec<FieldChange<'_>> = name.into_iter().chain(role).collect();
-            return field_changes(out, indent, &changes);
+            let name = (before.name != after.name).then_some((
+                "name",
+                FieldValue::Text(&before.name),
+                FieldValue::Text(&after.name),
+            ));
+            let role = (before.role != after.role).then_some((
+                "role",
+                FieldValue::Text(before.role.as_str()),
+                FieldValue::Text(after.role.as_str()),
+            ));
+            return field_changes(out, indent, name.into_iter().chain(role));
         }
         Change::AddService { settings, .. } => (None, Some(settings)),
         Change::UpdateService { before, after, .. } => (Some(before), Some(after)),

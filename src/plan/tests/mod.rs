@@ -95,7 +95,7 @@ fn rename_is_one_update_with_before_and_after() {
     assert_eq!(
         changed,
         [FieldChange {
-            field: "name",
+            field: AccountField::Name,
             before: FieldValue::Text("Fabrikam Inc"),
             after: FieldValue::Text("Fabrikam Incorporated"),
         }]
@@ -131,7 +131,7 @@ fn every_field_alone_is_one_update_of_that_field() {
         let changed: Vec<&str> = p.operations[0]
             .changed_fields()
             .iter()
-            .map(|c| c.field)
+            .map(|c| c.field.as_str())
             .collect();
         assert_eq!(changed, [field]);
     }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::HttpProvider;
 use crate::api::{ApiError, Request};
-use crate::plan::{AccountFields, Change, FieldValue, Membership, Operation};
+use crate::plan::{AccountField, AccountFields, Change, Membership, Operation};
 use crate::provider::{Outcome, Resolved};
 use crate::wire::partner;
 
@@ -32,14 +32,16 @@ fn need<'a>(op: &Operation, v: Option<&'a str>, what: &str) -> Result<&'a str, A
 fn account_patch(op: &Operation) -> partner::AccountPatch {
     let mut patch = partner::AccountPatch::default();
     for c in op.changed_fields() {
-        match (c.field, c.after) {
-            ("name", FieldValue::Text(v)) => patch.name = Some(v.to_string()),
-            ("contact", FieldValue::Contact(v)) => patch.contact = Some(v.clone().into()),
-            ("country", FieldValue::Text(v)) => patch.country = Some(v.to_string()),
-            ("timezone", FieldValue::Text(v)) => patch.timezone = Some(v.to_string()),
-            ("labels", FieldValue::Labels(v)) => patch.labels = Some(v.clone()),
-            ("external_key", FieldValue::Text(v)) => patch.external_key = Some(Some(v.into())),
-            _ => {}
+        let after = c.after;
+        match c.field {
+            AccountField::Name => patch.name = after.as_text().map(str::to_string),
+            AccountField::Contact => patch.contact = after.as_contact().cloned().map(Into::into),
+            AccountField::Country => patch.country = after.as_text().map(str::to_string),
+            AccountField::Timezone => patch.timezone = after.as_text().map(str::to_string),
+            AccountField::Labels => patch.labels = after.as_labels().cloned(),
+            AccountField::ExternalKey => {
+                patch.external_key = after.as_text().map(|k| Some(k.to_string()));
+            }
         }
     }
     patch
@@ -249,5 +251,76 @@ impl HttpProvider {
                 self.remove(path, None).await
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::live;
+    use crate::plan::AccountRef;
+    use crate::vocab::AccountKind;
+
+    fn fields(name: &str, country: &str, zone: &str, label: &str, contact: &str) -> AccountFields {
+        AccountFields {
+            name: name.into(),
+            contact: Some(live::Contact {
+                name: contact.into(),
+                email: format!("{}@example.com", contact.to_lowercase()),
+            }),
+            country: Some(country.into()),
+            timezone: Some(zone.into()),
+            labels: BTreeMap::from([("tier".to_string(), label.to_string())]),
+        }
+    }
+
+    fn adopt(before: AccountFields, after: AccountFields) -> Operation {
+        let account = AccountRef::Account {
+            kind: AccountKind::Customer,
+            key: Some("fabrikam".into()),
+            id: Some("acc-1".into()),
+        };
+        Operation::new(
+            account,
+            Change::Adopt {
+                etag: "\"1\"".into(),
+                before,
+                after,
+            },
+        )
+    }
+
+    #[test]
+    fn every_changed_field_reaches_the_patch_and_no_other() {
+        let before = fields("Fabrikam", "DE", "Europe/Berlin", "silver", "Ann");
+        let after = fields("Fabrikam AG", "CH", "Europe/Zurich", "gold", "Bob");
+        let patch = account_patch(&adopt(before.clone(), after.clone()));
+        assert_eq!(
+            patch,
+            partner::AccountPatch {
+                external_key: Some(Some("fabrikam".into())),
+                name: Some("Fabrikam AG".into()),
+                contact: after.contact.clone().map(Into::into),
+                country: Some("CH".into()),
+                timezone: Some("Europe/Zurich".into()),
+                labels: Some(after.labels.clone()),
+            }
+        );
+        // Only the name differs: the patch sets the name and the key, nothing else.
+        let renamed = AccountFields {
+            name: "Fabrikam AG".into(),
+            ..before.clone()
+        };
+        let patch = account_patch(&adopt(before, renamed));
+        assert_eq!(
+            patch,
+            partner::AccountPatch {
+                external_key: Some(Some("fabrikam".into())),
+                name: Some("Fabrikam AG".into()),
+                ..Default::default()
+            }
+        );
     }
 }

@@ -6,6 +6,8 @@
 //! closest full address, compared by whole address and by key, so that a bare or mistyped key
 //! is answered with the address to write. Pure.
 
+use crate::vocab::address::AccountAddress;
+
 /// What a name given for an account is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
@@ -19,11 +21,12 @@ pub enum Lookup {
 
 /// The key of an address (`contoso` of `customer.contoso`), or the id of an address by id
 /// (`acc_7` of `customer[id=acc_7]`).
-fn key_or_id(address: &str) -> Option<&str> {
-    if let Some((_, rest)) = address.split_once("[id=") {
-        return rest.strip_suffix(']');
+fn key_or_id(address: &str) -> Option<String> {
+    match address.parse::<AccountAddress>().ok()? {
+        AccountAddress::Key { key, .. } => Some(key),
+        AccountAddress::Id { id, .. } => Some(id),
+        AccountAddress::Partner | AccountAddress::Unknown { .. } => None,
     }
-    address.split_once('.').map(|(_, key)| key)
 }
 
 /// Is `given` a bare name (no kind), to be matched against keys and ids?
@@ -44,7 +47,7 @@ pub fn lookup<'a>(given: &str, known: impl IntoIterator<Item = &'a str>) -> Look
         let mut matches: Vec<&str> = known
             .iter()
             .copied()
-            .filter(|a| key_or_id(a) == Some(given))
+            .filter(|a| key_or_id(a).as_deref() == Some(given))
             .collect();
         matches.sort_unstable();
         matches.dedup();
@@ -55,7 +58,7 @@ pub fn lookup<'a>(given: &str, known: impl IntoIterator<Item = &'a str>) -> Look
         }
     }
     let given_key = if is_bare(given) {
-        Some(given)
+        Some(given.to_string())
     } else {
         key_or_id(given)
     };
@@ -64,8 +67,9 @@ pub fn lookup<'a>(given: &str, known: impl IntoIterator<Item = &'a str>) -> Look
         .filter_map(|a| {
             let whole = strsim::levenshtein(given, a);
             let by_key = given_key
+                .as_deref()
                 .zip(key_or_id(a))
-                .map_or(usize::MAX, |(g, k)| strsim::levenshtein(g, k));
+                .map_or(usize::MAX, |(g, k)| strsim::levenshtein(g, &k));
             let d = whole.min(by_key);
             (d <= CLOSE).then_some((d, *a))
         })

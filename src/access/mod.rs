@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::config::Desired;
 use crate::live::Snapshot;
+use crate::vocab::address::AccountAddress;
 use crate::vocab::rules::email_key;
 use crate::vocab::{AccountKind, Role, UserStatus};
 
@@ -91,10 +92,7 @@ pub struct Grant {
 }
 
 fn address(kind: AccountKind, key: Option<&str>, id: &str) -> String {
-    match key {
-        Some(k) => format!("{kind}.{k}"),
-        None => format!("{kind}[id={id}]"),
-    }
+    AccountAddress::of(kind, key, Some(id)).to_string()
 }
 
 impl Model {
@@ -114,7 +112,7 @@ impl Model {
         for n in d.walk() {
             let i = m.accounts.len();
             m.accounts.push(Account {
-                address: format!("{}.{}", n.kind, n.key),
+                address: AccountAddress::key(n.kind, n.key).to_string(),
                 name: n.name.to_string(),
                 kind: n.kind,
                 parent: n.parent,

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::vocab::AccountKind;
-use crate::vocab::rules::email_key;
+use crate::vocab::address::AccountAddress;
 
 /// What an operation does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -113,13 +113,16 @@ pub enum AccountRef {
 impl AccountRef {
     /// The account's address: `partner`, `customer.contoso`, `network[id=acc_1]`.
     pub fn address(&self) -> String {
+        self.account_address().to_string()
+    }
+
+    /// The account's address, typed.
+    pub fn account_address(&self) -> AccountAddress {
         match self {
-            AccountRef::Partner => "partner".to_string(),
-            AccountRef::Account { kind, key, id } => match (key, id) {
-                (Some(k), _) => format!("{kind}.{k}"),
-                (None, Some(id)) => format!("{kind}[id={id}]"),
-                (None, None) => format!("{kind}[?]"),
-            },
+            AccountRef::Partner => AccountAddress::Partner,
+            AccountRef::Account { kind, key, id } => {
+                AccountAddress::of(*kind, key.as_deref(), id.as_deref())
+            }
         }
     }
 
@@ -149,11 +152,11 @@ impl AccountRef {
 
     /// The address of a user of this account: `customer.contoso.user[jane@contoso.example]`.
     pub fn user_address(&self, email: &str) -> String {
-        format!("{}.user[{}]", self.address(), email_key(email))
+        self.account_address().user(email).to_string()
     }
 
     /// The address of a service of this account: `customer.contoso.service[cards]`.
     pub fn service_address(&self, service_type: &str) -> String {
-        format!("{}.service[{service_type}]", self.address())
+        self.account_address().service(service_type).to_string()
     }
 }

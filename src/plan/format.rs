@@ -12,6 +12,7 @@ use super::operation::{
     AccountFields, AccountRef, Action, Change, Membership, Operation, Person, Settings, UserRef,
 };
 use crate::live::Contact;
+use crate::vocab::address::Address;
 use crate::vocab::{AccountKind, UserStatus};
 
 /// An account's fields as the API names them, optionally with `kind` and `external_key`.
@@ -310,11 +311,13 @@ impl Reader {
             .user_id
             .clone()
             .ok_or_else(|| self.missing("a user id"))?;
-        let email = self
+        let address: Address = self
             .op
             .address
-            .rsplit_once(".user[")
-            .and_then(|(_, e)| e.strip_suffix(']'))
+            .parse()
+            .map_err(|_| self.missing("a user address"))?;
+        let email = address
+            .email()
             .ok_or_else(|| self.missing("a user address"))?;
         Ok(UserRef {
             id,

@@ -16,6 +16,7 @@ use super::{
 };
 use crate::config::{self, Desired};
 use crate::live::{self, Snapshot};
+use crate::vocab::address::AccountAddress;
 use crate::vocab::rules::{email_key, valid_key};
 use crate::vocab::{AccountKind, PROTECT_LABEL, Role, UserStatus};
 
@@ -359,7 +360,7 @@ impl<'l> Planner<'l> {
         {
             self.errors.push(PlanError::NoContact {
                 location: desired.declared_at.get(w.key).cloned(),
-                address: format!("{}.{}", w.kind, w.key),
+                address: AccountAddress::key(w.kind, w.key).to_string(),
             });
         }
     }
@@ -481,7 +482,7 @@ impl<'l> Planner<'l> {
     fn adopt_error(&mut self, desired: &Desired, w: &Wanted<'_>, problem: AdoptProblem) {
         self.errors.push(PlanError::Adopt {
             location: desired.adopt_at.get(w.key).cloned(),
-            address: format!("{}.{}", w.kind, w.key),
+            address: AccountAddress::key(w.kind, w.key).to_string(),
             problem,
         });
     }

@@ -9,26 +9,27 @@ use super::{Operation, Plan, PlanError, PlanErrors};
 use crate::access::address::{Lookup, lookup};
 use crate::config::Desired;
 use crate::live::Snapshot;
+use crate::vocab::address::AccountAddress;
 
 /// The parent address of every account address the configuration or the live state knows.
 fn parents(desired: &Desired, live: &Snapshot) -> HashMap<String, String> {
     let mut out = HashMap::new();
     let nodes: Vec<_> = desired.walk().collect();
     for n in &nodes {
-        let parent = n.parent.map_or_else(
-            || "partner".to_string(),
-            |p| format!("{}.{}", nodes[p].kind, nodes[p].key),
+        let parent = n.parent.map_or(AccountAddress::Partner, |p| {
+            AccountAddress::key(nodes[p].kind, nodes[p].key)
+        });
+        out.insert(
+            AccountAddress::key(n.kind, n.key).to_string(),
+            parent.to_string(),
         );
-        out.insert(format!("{}.{}", n.kind, n.key), parent);
     }
     let address = |id: &str| -> String {
         match live.accounts.iter().find(|a| a.id == id) {
-            Some(a) => match &a.external_key {
-                Some(k) => format!("{}.{k}", a.kind),
-                None => format!("{}[id={}]", a.kind, a.id),
-            },
-            None => "partner".to_string(),
+            Some(a) => AccountAddress::of(a.kind, a.external_key.as_deref(), Some(&a.id)),
+            None => AccountAddress::Partner,
         }
+        .to_string()
     };
     for a in &live.accounts {
         out.entry(address(&a.id))

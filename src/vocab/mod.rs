@@ -5,6 +5,7 @@
 //! functions with no imports from the rest of the crate, so that config, live, plan, providers,
 //! render and the sandbox can all speak it without depending on each other.
 
+pub mod address;
 pub mod keys;
 pub mod rules;
 

@@ -7,6 +7,34 @@ use std::collections::HashSet;
 use super::{AccountFields, AccountRef, Action, Change, Plan};
 use crate::vocab::{AccountKind, Role};
 
+/// A class of live objects the mass-change guards count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GuardClass {
+    /// Customers, networks and sub-accounts.
+    Accounts,
+    /// Users and invitations.
+    Users,
+    /// Services.
+    Services,
+}
+
+impl GuardClass {
+    /// Its name in refusals.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GuardClass::Accounts => "accounts",
+            GuardClass::Users => "users",
+            GuardClass::Services => "services",
+        }
+    }
+}
+
+impl std::fmt::Display for GuardClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A reason to refuse the plan.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -17,8 +45,8 @@ pub enum Refusal {
         deleting(.class, *.deletes, *.live, *.percent, *.max, .cascades)
     )]
     DeleteThreshold {
-        /// `accounts`, `users` or `services`.
-        class: &'static str,
+        /// The class.
+        class: GuardClass,
         /// Objects of the class the plan removes: by removals, and with the accounts it
         /// deletes.
         deletes: usize,
@@ -38,8 +66,8 @@ pub enum Refusal {
         "updating {updates} of {live} {class} ({percent}%) exceeds --max-update-percent {max}; check the configuration, or pass --force (or raise --max-update-percent) if this is intended"
     )]
     UpdateThreshold {
-        /// `accounts`, `users` or `services`.
-        class: &'static str,
+        /// The class.
+        class: GuardClass,
         /// Planned updates.
         updates: usize,
         /// Live objects of the class.
@@ -120,7 +148,7 @@ pub(super) const GUARD_MIN_LIVE: usize = 10;
 /// The first words of a delete-threshold refusal: how many objects of `class` go, and, when
 /// account deletions take some with them, which accounts.
 fn deleting(
-    class: &str,
+    class: &GuardClass,
     deletes: usize,
     live: usize,
     percent: usize,
@@ -163,7 +191,7 @@ fn deleting(
 
 /// How many objects of a class a plan removes (or updates), of how many live ones.
 struct Tally {
-    class: &'static str,
+    class: GuardClass,
     live: usize,
     count: usize,
     /// The account deletions that remove objects of the class with them, as in
@@ -172,7 +200,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn new(class: &'static str, live: usize) -> Self {
+    fn new(class: GuardClass, live: usize) -> Self {
         Tally {
             class,
             live,
@@ -204,9 +232,9 @@ impl Tally {
 /// the planner lists no removal of a user or service of an account it deletes, so nothing
 /// counts twice.
 fn removals(plan: &Plan) -> [Tally; 3] {
-    let mut accounts = Tally::new("accounts", plan.live.accounts);
-    let mut users = Tally::new("users", plan.live.users);
-    let mut services = Tally::new("services", plan.live.services);
+    let mut accounts = Tally::new(GuardClass::Accounts, plan.live.accounts);
+    let mut users = Tally::new(GuardClass::Users, plan.live.users);
+    let mut services = Tally::new(GuardClass::Services, plan.live.services);
     for o in &plan.operations {
         match &o.change {
             Change::Delete {
@@ -234,9 +262,9 @@ fn removals(plan: &Plan) -> [Tally; 3] {
 /// (settings). An adoption counts when it changes fields besides setting the key: adopting
 /// accounts as they are changes nothing people see. Re-sending an invitation is no update.
 fn updates(plan: &Plan) -> [Tally; 3] {
-    let mut accounts = Tally::new("accounts", plan.live.accounts);
-    let mut users = Tally::new("users", plan.live.users);
-    let mut services = Tally::new("services", plan.live.services);
+    let mut accounts = Tally::new(GuardClass::Accounts, plan.live.accounts);
+    let mut users = Tally::new(GuardClass::Users, plan.live.users);
+    let mut services = Tally::new(GuardClass::Services, plan.live.services);
     for o in &plan.operations {
         match &o.change {
             Change::Update { .. } => accounts.count += 1,

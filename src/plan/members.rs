@@ -5,14 +5,12 @@ use std::collections::HashSet;
 
 use super::operation::{AccountRef, Change, Membership, Operation, Person, UserRef};
 use super::planner::Planner;
-use super::{PlanError, Unmanaged, UnmanagedObject};
+use super::{PlanError, Unmanaged, UnmanagedClass, UnmanagedObject, UnmanagedReason};
 use crate::config;
 use crate::config::SettingsError;
 use crate::live;
 use crate::vocab::UserStatus;
 use crate::vocab::rules::{email_key, same_email};
-
-const PRUNE_REMOVES: &str = "not in the configuration (--prune removes it)";
 
 /// How many distinct accepted settings `settings_accepted` remembers.
 const ACCEPTED_REMEMBERED: usize = 32;
@@ -109,14 +107,11 @@ impl<'l> Planner<'l> {
         };
         if !self.options.prune {
             self.login_follows(account, l, &user);
-            let class = match l.status {
-                UserStatus::Active => "user",
-                UserStatus::Invited | UserStatus::Expired => "invitation",
-            };
+            let class = UnmanagedClass::of_user(l.status);
             self.unmanaged.push(Unmanaged {
                 address: account.user_address(&l.email),
-                class: class.to_string(),
-                reason: PRUNE_REMOVES.to_string(),
+                class,
+                reason: UnmanagedReason::PruneRemoves,
                 object: UnmanagedObject::User {
                     email: l.email.clone(),
                     name: l.name.clone(),
@@ -282,8 +277,8 @@ impl<'l> Planner<'l> {
         } else {
             self.unmanaged.push(Unmanaged {
                 address: account.service_address(&l.service_type),
-                class: "service".to_string(),
-                reason: PRUNE_REMOVES.to_string(),
+                class: UnmanagedClass::Service,
+                reason: UnmanagedReason::PruneRemoves,
                 object: UnmanagedObject::Service {
                     service_type: l.service_type.clone(),
                     account: account.address(),

@@ -38,7 +38,7 @@ use crate::vocab::{AccountKind, Role, UserStatus};
 
 pub use access::AccessChange;
 pub use error::{AdoptProblem, PlanError, PlanErrors};
-pub use guard::{Refusal, Refusals};
+pub use guard::{GuardClass, Refusal, Refusals};
 pub use manual::{Capabilities, ManualStep, RoleScope, StoredFields, with_capabilities};
 pub use near::NearMiss;
 pub use operation::{
@@ -54,15 +54,96 @@ pub use settings::catalog;
 pub use stale::{Applicable, Difference, Stale, StaleOperation};
 pub use target::restrict;
 
+/// What kind of live object is left alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnmanagedClass {
+    /// A customer, network or sub-account.
+    Account,
+    /// An active user.
+    User,
+    /// A pending or expired invitation.
+    Invitation,
+    /// A service.
+    Service,
+}
+
+impl UnmanagedClass {
+    /// Its name in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnmanagedClass::Account => "account",
+            UnmanagedClass::User => "user",
+            UnmanagedClass::Invitation => "invitation",
+            UnmanagedClass::Service => "service",
+        }
+    }
+
+    /// A user's class by the status of the login: active users, else invitations.
+    pub fn of_user(status: UserStatus) -> Self {
+        match status {
+            UserStatus::Active => UnmanagedClass::User,
+            UserStatus::Invited | UserStatus::Expired => UnmanagedClass::Invitation,
+        }
+    }
+}
+
+impl std::fmt::Display for UnmanagedClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a live object is left alone. Its JSON form and display are the sentence people read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum UnmanagedReason {
+    /// A user, invitation or service the configuration does not list, kept without `--prune`.
+    #[serde(rename = "not in the configuration (--prune removes it)")]
+    PruneRemoves,
+    /// An account the configuration does not list, kept without `--prune-accounts`.
+    #[serde(rename = "not in the configuration (--prune-accounts deletes it)")]
+    PruneAccountsDeletes,
+    /// An account marked protected.
+    #[serde(rename = "protected (never deleted)")]
+    Protected,
+    /// An account above a protected or managed one.
+    #[serde(rename = "holds a protected or managed account")]
+    HoldsKept,
+    /// An admin of an account the configuration does not list.
+    #[serde(rename = "admin of an account not in the configuration")]
+    AdminOfUnlisted,
+}
+
+impl UnmanagedReason {
+    /// The sentence people read.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnmanagedReason::PruneRemoves => "not in the configuration (--prune removes it)",
+            UnmanagedReason::PruneAccountsDeletes => {
+                "not in the configuration (--prune-accounts deletes it)"
+            }
+            UnmanagedReason::Protected => "protected (never deleted)",
+            UnmanagedReason::HoldsKept => "holds a protected or managed account",
+            UnmanagedReason::AdminOfUnlisted => "admin of an account not in the configuration",
+        }
+    }
+}
+
+impl std::fmt::Display for UnmanagedReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A live object left alone because the configuration does not mention it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unmanaged {
     /// Its address.
     pub address: String,
-    /// `account`, `user`, `invitation` or `service`.
-    pub class: String,
-    /// Why it is kept (`not in the configuration`, `protected`, ...).
-    pub reason: String,
+    /// What it is.
+    pub class: UnmanagedClass,
+    /// Why it is kept.
+    pub reason: UnmanagedReason,
     /// What it is, so that people can tell which object it is.
     #[serde(flatten)]
     pub object: UnmanagedObject,

@@ -6,21 +6,21 @@ use std::collections::{HashMap, HashSet};
 
 use super::operation::{Change, Operation, UserRef};
 use super::planner::{Planner, live_ref};
-use super::{Unmanaged, UnmanagedObject};
+use super::{Unmanaged, UnmanagedClass, UnmanagedObject, UnmanagedReason};
 use crate::live;
 use crate::vocab::rules::email_key;
-use crate::vocab::{PROTECT_LABEL, Role, UserStatus};
+use crate::vocab::{PROTECT_LABEL, Role};
 
 fn is_protected(a: &live::Account) -> bool {
     a.labels.get(PROTECT_LABEL).is_some_and(|v| v == "true")
 }
 
 impl<'l> Planner<'l> {
-    fn unmanaged_account(&self, a: &live::Account, reason: &str) -> Unmanaged {
+    fn unmanaged_account(&self, a: &live::Account, reason: UnmanagedReason) -> Unmanaged {
         Unmanaged {
             address: live_ref(a).address(),
-            class: "account".to_string(),
-            reason: reason.to_string(),
+            class: UnmanagedClass::Account,
+            reason,
             object: UnmanagedObject::Account {
                 kind: a.kind,
                 name: a.name.clone(),
@@ -48,7 +48,7 @@ impl<'l> Planner<'l> {
             return;
         }
         if !self.options.prune_accounts {
-            let reason = "not in the configuration (--prune-accounts deletes it)";
+            let reason = UnmanagedReason::PruneAccountsDeletes;
             for a in unmatched {
                 let u = self.unmanaged_account(a, reason);
                 self.unmanaged.push(u);
@@ -65,9 +65,9 @@ impl<'l> Planner<'l> {
         for a in order {
             if keep.contains(a.id.as_str()) {
                 let reason = if is_protected(a) {
-                    "protected (never deleted)"
+                    UnmanagedReason::Protected
                 } else {
-                    "holds a protected or managed account"
+                    UnmanagedReason::HoldsKept
                 };
                 let u = self.unmanaged_account(a, reason);
                 self.unmanaged.push(u);
@@ -91,14 +91,11 @@ impl<'l> Planner<'l> {
             .flatten()
             .filter(|u| u.role == Role::Admin)
         {
-            let class = match u.status {
-                UserStatus::Active => "user",
-                UserStatus::Invited | UserStatus::Expired => "invitation",
-            };
+            let class = UnmanagedClass::of_user(u.status);
             self.unmanaged.push(Unmanaged {
                 address: account.user_address(&u.email),
-                class: class.to_string(),
-                reason: "admin of an account not in the configuration".to_string(),
+                class,
+                reason: UnmanagedReason::AdminOfUnlisted,
                 object: UnmanagedObject::User {
                     email: u.email.clone(),
                     name: u.name.clone(),

@@ -333,7 +333,7 @@ fn unmanaged(out: &mut String, plan: &Plan, p: &Palette) {
         plan.unmanaged.len()
     );
     for u in &plan.unmanaged {
-        let reason = p.dim(&format!("— {}", esc(&u.reason)));
+        let reason = p.dim(&format!("— {}", u.reason));
         let risk = if u.is_admin() {
             p.paint("31;1", " [access risk: unmanaged admin]")
         } else {

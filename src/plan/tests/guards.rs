@@ -470,7 +470,7 @@ fn a_deleted_tree_counts_each_object_once_and_is_named() {
         .0
         .iter()
         .filter_map(|r| match r {
-            Refusal::DeleteThreshold { class, deletes, .. } => Some((*class, *deletes)),
+            Refusal::DeleteThreshold { class, deletes, .. } => Some((class.as_str(), *deletes)),
             _ => None,
         })
         .collect();

@@ -289,7 +289,7 @@ fn unprotected_removed_customer_is_deleted_with_prune_accounts() {
     let refused: Vec<(&str, usize)> =
         r.0.iter()
             .filter_map(|r| match r {
-                Refusal::DeleteThreshold { class, deletes, .. } => Some((*class, *deletes)),
+                Refusal::DeleteThreshold { class, deletes, .. } => Some((class.as_str(), *deletes)),
                 _ => None,
             })
             .collect();

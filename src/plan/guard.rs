@@ -99,10 +99,10 @@ pub enum Refusal {
     },
     /// The plan changes things inside a customer the vendor does not let the partner manage.
     #[error(
-        "customer {customer} may not be managed by the partner (the vendor's \"manage\" permission for it is off): {count} change(s) inside it cannot be made (deleting it is one), e.g. {example}; ask the customer or the vendor to allow it, or leave those changes out (what would be removed: keep it in the configuration, or plan without --prune and --prune-accounts)"
+        "customer \"{customer}\" may not be managed by the partner (the vendor's \"manage\" permission for it is off): {count} change(s) inside it cannot be made (deleting it is one), e.g. {example}; ask the customer or the vendor to allow it, or leave those changes out (what would be removed: keep it in the configuration, or plan without --prune and --prune-accounts)"
     )]
     CustomerNotManageable {
-        /// The customer's name, quoted.
+        /// The customer's name.
         customer: String,
         /// Blocked operations.
         count: usize,

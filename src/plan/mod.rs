@@ -316,7 +316,7 @@ pub struct Plan {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unsupported: Vec<String>,
     /// Changes inside customers the vendor does not let the partner manage (the plan is
-    /// refused): the customer's name (quoted), and the change's address.
+    /// refused): the customer's name and the change's address.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub closed: Vec<(String, String)>,
     /// Matching invitations still pending (no change needed).

@@ -241,14 +241,14 @@ impl<'l> Planner<'l> {
     }
 
     /// Changes inside customers the partner may not manage, deleting them included: (customer
-    /// name quoted, change address).
+    /// name, change address).
     fn closed(&self) -> Vec<(String, String)> {
         self.ops
             .iter()
             .filter(|o| super::guard::inside_customer(o.action(), &o.account))
             .filter_map(|o| {
                 let c = self.customer_of(o).filter(|c| !c.manageable)?;
-                Some((format!("\"{}\"", c.name), o.address.clone()))
+                Some((c.name.clone(), o.address.clone()))
             })
             .collect()
     }

@@ -876,4 +876,22 @@ fn dependents_of_manual_steps_wait_for_them_in_the_apply_report() {
         ravi["skipped_because"],
         serde_json::json!({ "index": fabrikam, "address": "customer.fabrikam" })
     );
+    // The whole JSON report, with every field a report can hold: created ids, a refusal of
+    // the values, operations left when the apply stopped starting them.
+    let mut full = both;
+    full.created = vec![None; p.operations.len()];
+    full.created[index("customer.contoso")] = Some("acc_1".into());
+    full.states[index("customer.northwind")] = OpState::Failed(Failure {
+        message: "422 name: too long".into(),
+        remedy: crate::provider::Remedy::FixConfiguration,
+    });
+    let last = p.operations.len() - 1;
+    full.states[last] = OpState::NotStarted;
+    full.halted = Some("--max-writes 20 reached".into());
+    full.elapsed = std::time::Duration::from_millis(1500);
+    (full.retries, full.throttled, full.min_parallelism) = (3, 1, 4);
+    insta::assert_snapshot!(
+        "apply_report_manual__json",
+        apply_report_json(&p, &target(), &full)
+    );
 }

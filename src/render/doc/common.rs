@@ -20,7 +20,7 @@ pub struct Target<'a> {
     pub endpoint: &'a str,
     /// Whether the endpoint is the embedded local sandbox (`--endpoint local`).
     pub embedded: bool,
-    /// The partner planned against.
+    /// The partner the token belongs to.
     pub partner: Partner<'a>,
 }
 

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
+use serde_json::json;
 
 use super::common::{AccountRef, Action, ByAction, Contact, Target};
 use crate::plan::{
@@ -184,6 +185,7 @@ impl Symbol {
 /// with its index and symbol.
 #[derive(Debug, Clone, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = per_action)]
 pub struct Operation<'a> {
     /// What it does.
     pub action: Action,
@@ -262,6 +264,108 @@ impl Serialize for Operation<'_> {
         }
         m.end()
     }
+}
+
+/// What an operation of each action holds: the fields it requires (`before` and `after` of
+/// the shape given), and those it never has.
+fn shapes() -> [(&'static [crate::plan::Action], Shape); 10] {
+    use crate::plan::Action as A;
+    let account = Some("AccountFieldsView");
+    [
+        (&[A::Create], Shape::new(&["parent"], None, account)),
+        (
+            &[A::Update, A::Adopt],
+            Shape::new(&["etag"], account, account),
+        ),
+        (&[A::Delete], Shape::new(&["etag"], Some("Doomed"), None)),
+        (&[A::Invite], Shape::new(&[], None, Some("Person"))),
+        (
+            &[A::Resend],
+            Shape::new(&["user_id"], Some("Status"), Some("Status")),
+        ),
+        (
+            &[A::UpdateUser],
+            Shape::new(&["user_id", "etag"], Some("Membership"), Some("Membership")),
+        ),
+        (
+            &[A::Revoke, A::RemoveUser],
+            Shape::new(&["user_id", "etag"], Some("Former"), None),
+        ),
+        (
+            &[A::AddService],
+            Shape::new(&["service_type"], None, Some("ServiceSettings")),
+        ),
+        (
+            &[A::UpdateService],
+            Shape::new(
+                &["service_type", "etag"],
+                Some("ServiceSettings"),
+                Some("ServiceSettings"),
+            ),
+        ),
+        (
+            &[A::RemoveService],
+            Shape::new(&["service_type", "etag"], Some("ServiceSettings"), None),
+        ),
+    ]
+}
+
+/// The fields an operation of some actions holds.
+struct Shape {
+    required: &'static [&'static str],
+    before: Option<&'static str>,
+    after: Option<&'static str>,
+}
+
+impl Shape {
+    fn new(
+        required: &'static [&'static str],
+        before: Option<&'static str>,
+        after: Option<&'static str>,
+    ) -> Self {
+        Shape {
+            required,
+            before,
+            after,
+        }
+    }
+}
+
+/// Adds to the schema of an operation what each action holds: an `if`/`then` per action
+/// requiring its fields (`before` and `after` of its shape) and forbidding the others.
+fn per_action(schema: &mut schemars::Schema) {
+    let optional = [
+        "parent",
+        "user_id",
+        "service_type",
+        "etag",
+        "before",
+        "after",
+    ];
+    let rules: Vec<serde_json::Value> = shapes()
+        .into_iter()
+        .map(|(actions, shape)| {
+            let names: Vec<&str> = actions.iter().map(|a| a.as_str()).collect();
+            let mut required: Vec<&str> = shape.required.to_vec();
+            let mut properties = serde_json::Map::new();
+            for (field, def) in [("before", shape.before), ("after", shape.after)] {
+                if let Some(def) = def {
+                    required.push(field);
+                    properties.insert(field.into(), json!({ "$ref": format!("#/$defs/{def}") }));
+                }
+            }
+            for field in optional {
+                if !required.contains(&field) {
+                    properties.insert(field.into(), json!(false));
+                }
+            }
+            json!({
+                "if": { "properties": { "action": { "enum": names } } },
+                "then": { "required": required, "properties": properties },
+            })
+        })
+        .collect();
+    schema.insert("allOf".into(), json!(rules));
 }
 
 impl<'a> Operation<'a> {

@@ -4,6 +4,7 @@
 
 use schemars::JsonSchema;
 use serde::Serialize;
+use serde_json::json;
 
 use super::common::{Action, Target};
 use crate::apply::{OpState, Report};
@@ -133,6 +134,7 @@ pub struct Cause<'a> {
 /// One operation of the plan and what became of it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = per_status)]
 pub struct Operation<'a> {
     /// Its index in the plan.
     pub index: usize,
@@ -167,6 +169,38 @@ pub struct Operation<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "String")]
     pub created_id: Option<&'a str>,
+}
+
+/// Adds to the schema of an operation what each status holds: a failure its `error` and
+/// `remedy`, a skipped operation its `skipped_because` and `skipped_reason`, a manual one its
+/// `manual_step`, and no other status any of them; a `created_id` only on a creation done.
+fn per_status(schema: &mut schemars::Schema) {
+    let fields = |status: &str, names: &[&str]| {
+        let forbidden: serde_json::Map<String, serde_json::Value> = names
+            .iter()
+            .map(|n| ((*n).to_string(), json!(false)))
+            .collect();
+        json!({
+            "if": { "properties": { "status": { "const": status } } },
+            "then": { "required": names },
+            "else": { "properties": forbidden },
+        })
+    };
+    let created = json!({
+        "if": { "required": ["created_id"] },
+        "then": {
+            "properties": { "status": { "const": "done" }, "action": { "const": "create" } }
+        },
+    });
+    schema.insert(
+        "allOf".into(),
+        json!([
+            fields("failed", &["error", "remedy"]),
+            fields("skipped", &["skipped_because", "skipped_reason"]),
+            fields("manual", &["manual_step"]),
+            created,
+        ]),
+    );
 }
 
 impl<'a> Operation<'a> {

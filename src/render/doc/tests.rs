@@ -301,8 +301,11 @@ fn the_schemas_reject_other_documents() {
     let report: serde_json::Value =
         serde_json::from_str(&apply_report_json(&p, &target(), &sample_report(&p))).unwrap();
     assert!(valid(Document::ApplyReport, &report));
-    let edits: [(Document, &str, serde_json::Value); 8] = [
+    let edits: [(Document, &str, serde_json::Value); 10] = [
         (Document::Plan, "/format_version", "2".into()),
+        // An invitation has no etag; an operation not failed, no error.
+        (Document::Plan, "/operations/0/etag", "e1".into()),
+        (Document::ApplyReport, "/operations/0/error", "x".into()),
         (Document::Plan, "/operations/0/action", "rename".into()),
         (Document::Plan, "/operations/0/symbol", "*".into()),
         (Document::Plan, "/summary/by_action/create", 0.into()),
@@ -324,6 +327,44 @@ fn the_schemas_reject_other_documents() {
             .unwrap()
             .insert(field.into(), value);
         assert!(!valid(document, &v), "{pointer} accepted");
+    }
+    // What an action or a status requires.
+    let position = |v: &serde_json::Value, field: &str, value: &str| {
+        v["operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|o| o[field] == value)
+            .unwrap()
+    };
+    for (document, at, field) in [
+        (
+            Document::Plan,
+            position(&plan, "action", "create"),
+            "parent",
+        ),
+        (Document::Plan, position(&plan, "action", "delete"), "etag"),
+        (
+            Document::ApplyReport,
+            position(&report, "status", "failed"),
+            "remedy",
+        ),
+        (
+            Document::ApplyReport,
+            position(&report, "status", "skipped"),
+            "skipped_because",
+        ),
+    ] {
+        let mut v = if document == Document::Plan {
+            plan.clone()
+        } else {
+            report.clone()
+        };
+        v["operations"][at].as_object_mut().unwrap().remove(field);
+        assert!(
+            !valid(document, &v),
+            "operation {at} without {field} accepted"
+        );
     }
     for pointer in [
         "",

@@ -34,13 +34,6 @@ pub enum Document {
 }
 
 impl Document {
-    /// Every document, in the order the README lists them.
-    pub const ALL: [Document; 3] = [
-        Document::Plan,
-        Document::ApplyReport,
-        Document::AccessReport,
-    ];
-
     /// Its name (`apply-report`), which is also its schema file's stem.
     pub fn name(self) -> &'static str {
         match self {
@@ -48,11 +41,6 @@ impl Document {
             Document::ApplyReport => "apply-report",
             Document::AccessReport => "access-report",
         }
-    }
-
-    /// Where its schema is committed, relative to the repository's root.
-    pub fn schema_path(self) -> String {
-        format!("schemas/{}.schema.json", self.name())
     }
 
     /// Its JSON Schema (draft 2020-12), describing what partnerctl writes: every field it

@@ -49,7 +49,8 @@ fn the_readme_tables_of_fields_are_the_schemas() {
             &std::fs::read_to_string(root().join(format!("schemas/{name}.schema.json"))).unwrap(),
         )
         .unwrap();
-        let table = partnerctl::render::doc::fields_table(&schema);
+        // Blank lines around the table: a markdown table ends at one.
+        let table = format!("\n{}\n", partnerctl::render::doc::fields_table(&schema));
         let (start, end) = markers(name);
         let from = readme
             .find(&start)

@@ -21,6 +21,7 @@ use crate::endpoint;
 use crate::output::print_stdout;
 use crate::plan;
 use crate::render::Format;
+use crate::render::doc::Document;
 use access_cmd::access_command;
 use apply_cmd::apply_command;
 use export_cmd::export_command;
@@ -149,7 +150,7 @@ impl Cli {
             Command::Show(a) => (None, None, Some(a.color)),
             Command::Validate { provider, .. } => (None, Some(*provider), None),
             Command::Import(_)
-            | Command::Schema
+            | Command::Schema { .. }
             | Command::Completions { .. }
             | Command::Man
             | Command::Sandbox(_) => (None, None, None),
@@ -460,11 +461,15 @@ pub enum Command {
         after_help = "Examples:\n  partnerctl export -o config/                 # partner.yaml + customers/<key>.yaml\n  partnerctl export -o estate.yaml --layout single\n  partnerctl export > estate.yaml\n\nAccounts without a key get one derived from their name, so the first apply after an\nexport only adopts them (and re-sends expired invitations). With --provider nexudus, whose\naccounts carry no key, every account is pinned to its live id with `adopt: <id>`, so plans\nfind it by id after a rename in the dashboard; contacts, which Nexudus does not carry, are\nleft out. Refuses to overwrite an existing file or a non-empty directory without --force.\nExit codes: 0 written, 1 error or refused."
     )]
     Export(ExportArgs),
-    /// Print the JSON Schema of the configuration format.
+    /// Print the JSON Schema of the configuration format, or of a JSON output.
     #[command(
-        after_help = "Examples:\n  partnerctl schema > schemas/partnerctl.schema.json\n\nPoint your editor at it with a first line of:\n  # yaml-language-server: $schema=../schemas/partnerctl.schema.json"
+        after_help = "Examples:\n  partnerctl schema > schemas/partnerctl.schema.json\n  partnerctl schema plan > schemas/plan.schema.json\n\nPoint your editor at the configuration's with a first line of:\n  # yaml-language-server: $schema=../schemas/partnerctl.schema.json\n\nThe output schemas (draft 2020-12) describe exactly what this version writes: every field\nit always writes is required, and no other field is allowed."
     )]
-    Schema,
+    Schema {
+        /// Which document.
+        #[arg(value_enum, default_value_t = SchemaDocument::Config)]
+        document: SchemaDocument,
+    },
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  partnerctl completions bash > ~/.local/share/bash-completion/completions/partnerctl\n  partnerctl completions zsh > ~/.zfunc/_partnerctl"
@@ -482,6 +487,20 @@ pub enum Command {
         after_help = "Examples:\n  partnerctl sandbox serve --listen 127.0.0.1:0\n  export PARTNERCTL_TOKEN=$(partnerctl sandbox partner add --name 'Acme Partners')"
     )]
     Sandbox(sandbox::SandboxCommand),
+}
+
+/// The documents `partnerctl schema` has a JSON Schema of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaDocument {
+    /// The configuration files (schemas/partnerctl.schema.json).
+    Config,
+    /// The JSON plan, `plan --format json` (schemas/plan.schema.json).
+    Plan,
+    /// The JSON apply report, `apply --format json` and `--report FILE`
+    /// (schemas/apply-report.schema.json).
+    ApplyReport,
+    /// The JSON access report, `access --format json` (schemas/access-report.schema.json).
+    AccessReport,
 }
 
 /// Parses the process arguments, runs the command and maps the outcome to an exit code.
@@ -538,8 +557,14 @@ fn run(global: &GlobalArgs, command: Command) -> anyhow::Result<u8> {
         Command::Show(args) => show_command(global, &args),
         Command::Access(args) => access_command(global, &args),
         Command::Import(args) => import_cmd::import_command(&args),
-        Command::Schema => {
-            print_stdout(&config::schema_json())?;
+        Command::Schema { document } => {
+            let schema = match document {
+                SchemaDocument::Config => config::schema_json(),
+                SchemaDocument::Plan => Document::Plan.schema_json(),
+                SchemaDocument::ApplyReport => Document::ApplyReport.schema_json(),
+                SchemaDocument::AccessReport => Document::AccessReport.schema_json(),
+            };
+            print_stdout(&schema)?;
             Ok(EXIT_OK)
         }
         Command::Completions { shell } => {

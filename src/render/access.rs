@@ -1,12 +1,11 @@
 //! Stage `render`, the access report: who reaches which account and why, as text (grouped by
-//! account), JSON (versioned), markdown (a table) or CSV (one grant a row, for spreadsheets and
+//! account), JSON (versioned, typed in [`doc`](super::doc)), markdown (a table) or CSV (one grant a row, for spreadsheets and
 //! access reviews). Names, emails and addresses go through [`escape`](super::escape): escaped
 //! in text, literal in markdown, never a formula in CSV. Pure.
 
 use std::fmt::Write as _;
 
-use serde_json::json;
-
+use super::doc::AccessReport;
 use super::escape::{csv_cell, json_pretty, markdown as md, markdown_code, quoted, text as esc};
 use crate::access::{Grant, Source};
 
@@ -147,12 +146,7 @@ pub fn access_report(grants: &[Grant], origin: &str, format: AccessFormat) -> St
         AccessFormat::Markdown => markdown(grants, origin),
         AccessFormat::Csv => csv(grants),
         AccessFormat::Json => {
-            let doc = json!({
-                "format_version": ACCESS_FORMAT_VERSION,
-                "origin": origin,
-                "grants": grants,
-            });
-            let mut s = json_pretty(&doc);
+            let mut s = json_pretty(&AccessReport::new(grants, origin));
             s.push('\n');
             s
         }

@@ -1,10 +1,13 @@
 //! Stage `render`: a [`Plan`] as text (terminal), JSON (machines, versioned) or markdown
 //! (pull-request comments), and the end-of-apply report. Pure: returns strings; the edge
-//! writes them. Rooms: `text`, `json`, `markdown`, `report`, `access`, and `escape`, through
-//! which every output shows text from the API or the configuration (outputs safe to open).
-//! May import: `plan`, `apply` (its report), `provider` (the target), `vocab`.
+//! writes them. Rooms: `text`, `json`, `markdown`, `report`, `access`, `doc` (the JSON documents
+//! typed, and their schemas), and `escape`, through which every output shows text from the API
+//! or the configuration (outputs safe to open).
+//! May import: `plan`, `apply` (its report), `provider` (the target), `access` (the grants),
+//! `live` (the partner), `vocab`.
 
 mod access;
+pub mod doc;
 mod escape;
 mod json;
 mod markdown;

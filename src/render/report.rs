@@ -5,8 +5,7 @@
 
 use std::fmt::Write as _;
 
-use serde_json::{Value, json};
-
+use super::doc::ApplyReport;
 use super::escape::{json_pretty, text as esc};
 use crate::apply::{OpState, Report};
 use crate::plan::{Action, ManualStep, Plan};
@@ -34,7 +33,7 @@ fn per_action(plan: &Plan, report: &Report) -> Option<String> {
 
 /// The manual step an operation skipped because of `because` waits for: its number, if the
 /// operation `because` is one.
-fn waits_for(report: &Report, because: usize) -> Option<usize> {
+pub(super) fn waits_for(report: &Report, because: usize) -> Option<usize> {
     match report.states.get(because) {
         Some(OpState::Manual { step }) => Some(*step),
         _ => None,
@@ -42,12 +41,12 @@ fn waits_for(report: &Report, because: usize) -> Option<usize> {
 }
 
 /// Manual step `step` (numbered from 1) of the plan.
-fn manual_step(plan: &Plan, step: usize) -> Option<&ManualStep> {
+pub(super) fn manual_step(plan: &Plan, step: usize) -> Option<&ManualStep> {
     step.checked_sub(1).and_then(|k| plan.manual.get(k))
 }
 
 /// Operations not attempted because they wait for a manual step (not because of a failure).
-fn waiting(report: &Report) -> usize {
+pub(super) fn waiting(report: &Report) -> usize {
     report.count(
         |s| matches!(s, OpState::Skipped { because } if waits_for(report, *because).is_some()),
     )
@@ -205,82 +204,10 @@ fn advice(out: &mut String, plan: &Plan, report: &Report) {
     }
 }
 
-/// One operation's entry in the JSON report.
-fn operation_json(plan: &Plan, report: &Report, i: usize) -> Value {
-    let op = &plan.operations[i];
-    let mut v = json!({
-        "index": i,
-        "action": op.action().as_str(),
-        "address": op.address,
-    });
-    let m = v.as_object_mut().expect("an object");
-    let status = match &report.states[i] {
-        OpState::Done => "done",
-        OpState::Failed(error) => {
-            m.insert("error".into(), json!(error.message));
-            m.insert("remedy".into(), json!(error.remedy));
-            "failed"
-        }
-        OpState::Skipped { because } => {
-            let mut cause =
-                json!({ "index": because, "address": plan.operations[*because].address });
-            let reason = match waits_for(report, *because) {
-                Some(step) => {
-                    cause["manual_step"] = json!(step);
-                    if let Some(m) = manual_step(plan, step) {
-                        cause["title"] = json!(m.title);
-                    }
-                    "waits-for-manual-step"
-                }
-                None => "dependency-failed",
-            };
-            m.insert("skipped_because".into(), cause);
-            m.insert("skipped_reason".into(), json!(reason));
-            "skipped"
-        }
-        OpState::NotStarted => "not-started",
-        OpState::Manual { step } => {
-            m.insert("manual_step".into(), json!(step));
-            "manual"
-        }
-    };
-    m.insert("status".into(), json!(status));
-    if let Some(id) = report.created.get(i).cloned().flatten() {
-        m.insert("created_id".into(), json!(id));
-    }
-    v
-}
-
-/// The end-of-apply report as versioned JSON: a summary, and every operation with its status,
-/// its error, and the id of what it created.
+/// The end-of-apply report as versioned JSON (described by `schemas/apply-report.schema.json`):
+/// a summary, and every operation with its status, its error, and the id of what it created.
 pub fn apply_report_json(plan: &Plan, target: &Target, report: &Report) -> String {
-    let count = |f: &dyn Fn(&OpState) -> bool| report.count(f);
-    let doc = json!({
-        "format_version": REPORT_FORMAT_VERSION,
-        "target": {
-            "endpoint": target.endpoint,
-            "embedded": target.embedded,
-            "partner": plan.partner,
-        },
-        "summary": {
-            "success": report.success(),
-            "interrupted": report.interrupted,
-            "halted": report.halted,
-            "operations": plan.operations.len(),
-            "done": count(&|s| *s == OpState::Done),
-            "failed": count(&|s| matches!(s, OpState::Failed(_))),
-            "skipped": count(&|s| matches!(s, OpState::Skipped { .. })),
-            "waiting_for_manual_steps": waiting(report),
-            "not_started": count(&|s| *s == OpState::NotStarted),
-            "manual": count(&|s| matches!(s, OpState::Manual { .. })),
-            "elapsed_seconds": report.elapsed.as_secs_f64(),
-            "retries": report.retries,
-            "throttled": report.throttled,
-            "min_parallelism": report.min_parallelism,
-        },
-        "operations": (0..plan.operations.len()).map(|i| operation_json(plan, report, i)).collect::<Vec<_>>(),
-    });
-    let mut s = json_pretty(&doc);
+    let mut s = json_pretty(&ApplyReport::new(plan, target, report));
     s.push('\n');
     s
 }

@@ -12,13 +12,36 @@ fn target() -> Target {
     }
 }
 
-/// Renders all three formats of one scenario into snapshots named after it.
+/// Renders all three formats of one scenario into snapshots named after it; the JSON one is
+/// valid against its schema, and holds each operation in the stable form saved plans hold.
 fn snapshot_all(name: &str, p: &Plan) {
     let refusals = p.check_safety().err();
     let r = refusals.as_ref();
     insta::assert_snapshot!(format!("{name}__text"), text(p, &target(), r, false));
-    insta::assert_snapshot!(format!("{name}__json"), json(p, &target(), r));
+    let out = json(p, &target(), r);
+    doc::assert_valid(doc::Document::Plan, &out);
+    assert_stable_operations(p, &out);
+    insta::assert_snapshot!(format!("{name}__json"), out);
     insta::assert_snapshot!(format!("{name}__markdown"), markdown(p, &target(), r));
+}
+
+/// The JSON plan's operations, less their `index` and `symbol`, are the stable form of the
+/// plan's operations (what saved plans hold).
+fn assert_stable_operations(p: &Plan, out: &str) {
+    let v: serde_json::Value = serde_json::from_str(out).unwrap();
+    for (op, written) in p.operations.iter().zip(v["operations"].as_array().unwrap()) {
+        let mut stable = serde_json::to_value(op).unwrap();
+        stable
+            .as_object_mut()
+            .unwrap()
+            .entry("depends_on")
+            .or_insert_with(|| serde_json::json!([]));
+        let mut written = written.clone();
+        let fields = written.as_object_mut().unwrap();
+        fields.remove("index");
+        fields.remove("symbol");
+        assert_eq!(stable, written, "{}", op.address);
+    }
 }
 
 #[test]
@@ -384,10 +407,11 @@ fn access_report_in_every_format() {
         ("markdown", AccessFormat::Markdown),
         ("csv", AccessFormat::Csv),
     ] {
-        insta::assert_snapshot!(
-            format!("access__{name}"),
-            access_report(&grants, "configuration", format)
-        );
+        let out = access_report(&grants, "configuration", format);
+        if format == AccessFormat::Json {
+            doc::assert_valid(doc::Document::AccessReport, &out);
+        }
+        insta::assert_snapshot!(format!("access__{name}"), out);
     }
 }
 
@@ -687,6 +711,7 @@ fn hostile_names_render_as_literal_markdown() {
 fn hostile_names_are_json_escapes_that_mean_the_same() {
     let p = hostile_plan();
     let out = json(&p, &target(), p.check_safety().err().as_ref());
+    doc::assert_valid(doc::Document::Plan, &out);
     assert_nothing_hidden("json", &out);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["target"]["partner"]["name"], HOSTILE);
@@ -696,6 +721,7 @@ fn hostile_names_are_json_escapes_that_mean_the_same() {
         ..crate::apply::Report::nothing()
     };
     let report = apply_report_json(&p, &target(), &report);
+    doc::assert_valid(doc::Document::ApplyReport, &report);
     assert_nothing_hidden("apply report json", &report);
 }
 
@@ -741,6 +767,7 @@ fn hostile_names_in_the_access_report() {
     let md = access_report(&grants, "configuration", AccessFormat::Markdown);
     assert_literal_markdown("access markdown", &md);
     let json = access_report(&grants, "configuration", AccessFormat::Json);
+    doc::assert_valid(doc::Document::AccessReport, &json);
     assert_nothing_hidden("access json", &json);
     let csv = access_report(&grants, "configuration", AccessFormat::Csv);
     assert_nothing_hidden("access csv", &csv);
@@ -876,4 +903,21 @@ fn dependents_of_manual_steps_wait_for_them_in_the_apply_report() {
         ravi["skipped_because"],
         serde_json::json!({ "index": fabrikam, "address": "customer.fabrikam" })
     );
+    // The whole JSON report, with every field a report can hold: created ids, a refusal of
+    // the values, operations left when the apply stopped starting them.
+    let mut full = both;
+    full.created = vec![None; p.operations.len()];
+    full.created[index("customer.contoso")] = Some("acc_1".into());
+    full.states[index("customer.northwind")] = OpState::Failed(Failure {
+        message: "422 name: too long".into(),
+        remedy: crate::provider::Remedy::FixConfiguration,
+    });
+    let last = p.operations.len() - 1;
+    full.states[last] = OpState::NotStarted;
+    full.halted = Some("--max-writes 20 reached".into());
+    full.elapsed = std::time::Duration::from_millis(1500);
+    (full.retries, full.throttled, full.min_parallelism) = (3, 1, 4);
+    let out = apply_report_json(&p, &target(), &full);
+    doc::assert_valid(doc::Document::ApplyReport, &out);
+    insta::assert_snapshot!("apply_report_manual__json", out);
 }

@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 pub const PROTECT_LABEL: &str = "partnerctl.io/protect";
 
 /// Kinds of account below a partner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountKind {
     /// Belongs to the partner.
@@ -116,7 +118,7 @@ impl std::fmt::Display for Role {
 }
 
 /// Invitation lifecycle of a user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UserStatus {
     /// Invited, not accepted yet.

@@ -46,6 +46,8 @@ async fn live_access_after_apply_equals_the_configured_access() {
         .args(["access", &acme(), "--live", "--format", "json"])
         .run()
         .success();
+    crate::support::assert_matches_schema("access-report", &configured.stdout);
+    crate::support::assert_matches_schema("access-report", &live.stdout);
     let want = grants(&configured.stdout);
     assert_eq!(want.len(), 30, "{want:#?}");
     assert_eq!(grants(&live.stdout), want);

@@ -327,7 +327,9 @@ fn a_rejected_operation_skips_only_its_dependents_and_is_located_in_the_configur
         "a re-run cannot help: {}",
         run.stdout
     );
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let report = std::fs::read_to_string(&report).unwrap();
+    crate::support::assert_matches_schema("apply-report", &report);
+    let v: Value = serde_json::from_str(&report).unwrap();
     assert_eq!(
         (
             v["summary"]["failed"].clone(),

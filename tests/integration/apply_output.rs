@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::apply::{State, apply, apply_cmd, dump, path_str, with_target};
 use crate::support::cli::{partnerctl, root};
-use crate::support::{Sandbox, acme};
+use crate::support::{Sandbox, acme, assert_matches_schema};
 
 #[test]
 fn the_json_apply_report_lists_statuses_errors_and_created_ids() {
@@ -23,6 +23,7 @@ fn the_json_apply_report_lists_statuses_errors_and_created_ids() {
     .run()
     .success();
     // stdout is only the report; the plan and summary for people went to stderr.
+    assert_matches_schema("apply-report", &run.stdout);
     let v: Value = serde_json::from_str(&run.stdout).expect("stdout is one JSON document");
     assert_eq!(
         v,
@@ -55,6 +56,7 @@ fn the_json_apply_report_lists_statuses_errors_and_created_ids() {
     )
     .run()
     .success();
+    assert_matches_schema("apply-report", &run.stdout);
     let v: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["summary"]["operations"], 0);
     assert_eq!(v["summary"]["success"], true);
@@ -68,6 +70,7 @@ fn target_plans_and_applies_nothing_outside_it() {
         .args([&acme(), "--target", "customer.fabrikam", "--format", "json"])
         .run()
         .success();
+    assert_matches_schema("plan", &run.stdout);
     let v: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["targets"], serde_json::json!(["customer.fabrikam"]));
     let addresses: Vec<&str> = v["operations"]

@@ -14,6 +14,7 @@ mod limits;
 mod manageable;
 mod names;
 mod openapi;
+mod output_schemas;
 mod plan;
 mod sandbox;
 mod saved_plans;

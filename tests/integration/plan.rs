@@ -2,7 +2,7 @@
 //! output formats, exit codes and saved plans.
 
 use crate::support::cli::{Cmd, partnerctl, root};
-use crate::support::{Sandbox, acme};
+use crate::support::{Sandbox, acme, assert_matches_schema};
 
 /// `plan` against `sb` as partner "Acme Partners" (created there).
 fn plan_against(sb: &Sandbox, token: &str) -> Cmd {
@@ -76,6 +76,7 @@ fn plan_against_a_real_sandbox_formats_and_exit_codes() {
         .args([&acme(), "--format", "json"])
         .run()
         .success();
+    assert_matches_schema("plan", &run.stdout);
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["format_version"], "1");
     assert_eq!(v["summary"]["writes"], 24);
@@ -217,6 +218,7 @@ async fn unmanaged_objects_are_drift_unless_accepted() {
         .args([&acme(), "--detailed-exitcode", "--format", "json"])
         .run()
         .code(2);
+    assert_matches_schema("plan", &run.stdout);
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["summary"]["unmanaged_admins"], 1);
     assert_eq!(v["unmanaged"][0]["access_risk"], true);
@@ -231,6 +233,91 @@ async fn unmanaged_objects_are_drift_unless_accepted() {
         .arg("--accept-unmanaged-admins")
         .run()
         .success();
+}
+
+/// A JSON plan of creations, an update, a deletion, invitations, access changes, an unmanaged
+/// admin and a refusal, made against the sandbox, is valid against the committed schema.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_json_plan_of_every_kind_of_change_matches_its_schema() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    partnerctl()
+        .arg("apply")
+        .env("PARTNERCTL_ENDPOINT", &sb.url)
+        .env("PARTNERCTL_TOKEN", &token)
+        .args([&acme(), "--auto-approve"])
+        .run()
+        .success();
+    let api = crate::support::Api::new(&sb.url, &token);
+    let accounts = api.list_all("/v1/accounts", "AccountPage", 100).await;
+    let contoso = accounts
+        .iter()
+        .find(|a| a["external_key"] == "contoso")
+        .unwrap();
+    let path = format!("/v1/accounts/{}/users", contoso["id"].as_str().unwrap());
+    let body =
+        serde_json::json!({"email": "intruder@evil.example", "name": "Intruder", "role": "admin"});
+    api.post(&path, body).await.status_ok(201, "User");
+    // Fabrikam renamed, Northwind gone, Tailspin new.
+    let dir = tempfile::tempdir().unwrap();
+    let acme_dir = root().join("examples/acme");
+    std::fs::create_dir_all(dir.path().join("customers")).unwrap();
+    for f in ["partner.yaml", "customers/contoso.yaml"] {
+        std::fs::copy(acme_dir.join(f), dir.path().join(f)).unwrap();
+    }
+    let others = std::fs::read_to_string(acme_dir.join("customers/others.yaml")).unwrap();
+    let (kept, _northwind) = others.split_once("\n  - key: northwind").unwrap();
+    let others = kept.replace("name: Fabrikam Inc\n", "name: Fabrikam Incorporated\n")
+        + "\n  - key: tailspin\n    name: Tailspin Toys\n    contact: { name: Kim Abercrombie, email: kim@tailspin.example }\n    users:\n      - { email: kim@tailspin.example, name: Kim Abercrombie, role: admin }\n";
+    std::fs::write(dir.path().join("customers/others.yaml"), others).unwrap();
+    let run = plan_against(&sb, &token)
+        .arg(dir.path())
+        .args(["--prune-accounts", "--format", "json"])
+        .run()
+        .code(1);
+    assert_matches_schema("plan", &run.stdout);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let actions: std::collections::BTreeSet<&str> = v["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["action"].as_str().unwrap())
+        .collect();
+    for action in ["create", "update", "delete", "invite", "add-service"] {
+        assert!(actions.contains(action), "no {action}: {actions:?}");
+    }
+    // Deleting Northwind and removing the intruder takes 3 of the 11 users: the delete guard
+    // refuses the plan.
+    assert!(
+        v["refusals"][0]
+            .as_str()
+            .unwrap()
+            .contains("exceeds --max-delete-percent 25"),
+        "{}",
+        v["refusals"]
+    );
+    assert!(
+        !v["access_changes"].as_array().unwrap().is_empty(),
+        "{}",
+        v["access_changes"]
+    );
+    // Without pruning, Northwind and the intruder are unmanaged, the intruder and Northwind's
+    // admin access risks.
+    let run = plan_against(&sb, &token)
+        .arg(dir.path())
+        .args(["--format", "json"])
+        .run()
+        .success();
+    assert_matches_schema("plan", &run.stdout);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let risks = v["unmanaged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["access_risk"] == true)
+        .count();
+    assert_eq!(risks, 2, "{}", v["unmanaged"]);
+    assert_eq!(v["summary"]["unmanaged"], 3, "{}", v["unmanaged"]);
 }
 
 /// `--accept-unmanaged` accepts customers the configuration does not list, the admins invited

@@ -116,9 +116,21 @@ async fn manual_steps_then_adoption_by_name_then_invitations_then_no_changes() {
         plan.stdout_contains(line);
     }
     plan.stdout_contains("reading took");
+    let json = nexudus(&sb, "plan", &dir, SCALE)
+        .args(["--format", "json"])
+        .run()
+        .success();
+    crate::support::assert_matches_schema("plan", &json.stdout);
+    let v: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["manual_steps"].as_array().map(Vec::len), Some(3), "{v}");
     // 2. Apply does what it can (the partner's user), skips the rest, and ends with exit 1.
     let run = apply(&sb, &dir).code(1);
+    crate::support::assert_matches_schema("apply-report", &run.stdout);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        report["summary"]["waiting_for_manual_steps"].as_u64() > Some(0),
+        "{report}"
+    );
     let status = |address: &str| {
         report["operations"]
             .as_array()
@@ -585,6 +597,7 @@ fn live_access_is_in_the_configurations_terms() {
         .args(["--format", "json"])
         .run()
         .success();
+    crate::support::assert_matches_schema("plan", &plan.stdout);
     let plan: Value = serde_json::from_str(&plan.stdout).unwrap();
     let changes = plan["access_changes"].as_array().expect("access changes");
     assert_eq!(changes.len(), 1, "{plan}");

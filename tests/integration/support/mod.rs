@@ -7,6 +7,7 @@
 //! - [`contract`]: checking responses against the OpenAPI document.
 //! - [`nexudus`]: the HTTP client of the sandbox's Nexudus dialect, and starting one.
 //! - [`fake`]: a scripted HTTP server that records what it receives, for hostile answers.
+//! - [`schemas`]: checking the JSON outputs against the committed schemas.
 
 pub mod api;
 pub mod cli;
@@ -14,10 +15,12 @@ pub mod contract;
 pub mod fake;
 pub mod nexudus;
 pub mod sandbox;
+pub mod schemas;
 
 pub use api::{Api, LISTS, customer_body};
 pub use contract::assert_valid;
 pub use sandbox::Sandbox;
+pub use schemas::assert_matches_schema;
 
 /// The example configuration (`examples/acme`), as an absolute path.
 pub fn acme() -> String {

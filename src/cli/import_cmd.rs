@@ -5,20 +5,25 @@ use super::{EXIT_ERROR, EXIT_OK, ImportArgs};
 use crate::config::{self, ConfigFile, Source};
 use crate::output;
 
-pub(super) fn import_command(args: &ImportArgs) -> anyhow::Result<u8> {
+pub(super) fn import_command(args: &ImportArgs, strict: bool) -> anyhow::Result<u8> {
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
     let source = Source {
         path: args.file.display().to_string(),
         text,
     };
-    let customers = match config::load_table(&source) {
-        Ok(c) => c,
+    let customers = match config::load_table(&source, strict) {
+        Ok(table) => {
+            if !table.warnings.is_empty() {
+                output::problems(&config::Problems(table.warnings).to_string());
+            }
+            table.customers
+        }
         Err(problems) => {
             output::problems(&problems.to_string());
             output::note(&format!(
                 "{} problem(s) found; nothing was written",
-                problems.len()
+                problems.errors()
             ));
             return Ok(EXIT_ERROR);
         }

@@ -90,6 +90,10 @@ pub struct GlobalArgs {
     /// Format of the diagnostics on stderr: `json` writes one object per line.
     #[arg(long, global = true, env = "PARTNERCTL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Refuse a configuration that only has warnings (a sheet's unknown columns, which are
+    /// otherwise ignored).
+    #[arg(long, global = true)]
+    pub strict: bool,
 }
 
 /// Options of `plan` (and, later, `apply`) that shape the plan.
@@ -437,7 +441,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Export(args) => export_command(&global, &args),
         Command::Show(args) => show_command(&global, &args),
         Command::Access(args) => access_command(&global, &args),
-        Command::Import(args) => import_cmd::import_command(&args),
+        Command::Import(args) => import_cmd::import_command(&args, global.strict),
         Command::Schema => {
             print_stdout(&config::schema_json())?;
             Ok(EXIT_OK)

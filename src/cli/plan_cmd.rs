@@ -141,16 +141,27 @@ pub(super) fn report_refusals(r: &plan::Refusals) {
 /// `None` when it is invalid.
 pub(super) fn load_config(paths: &[PathBuf], needs: config::Needs) -> Option<config::Desired> {
     match config::load_for(paths, None, needs) {
-        Ok(d) => Some(d),
+        Ok(d) => {
+            warnings(&d);
+            Some(d)
+        }
         Err(problems) => {
             output::problems(&problems.to_string());
-            let n = problems.len();
+            let n = problems.errors();
             output::note(&format!(
                 "{n} problem{} found in the configuration; nothing was read from or written to the API",
                 if n == 1 { "" } else { "s" }
             ));
             None
         }
+    }
+}
+
+/// Prints the warnings of a configuration that loaded (on stderr, like its problems).
+pub(super) fn warnings(desired: &config::Desired) {
+    if !desired.warnings.is_empty() {
+        let problems = config::Problems(desired.warnings.clone());
+        output::problems(&problems.to_string());
     }
 }
 
@@ -395,6 +406,7 @@ pub(super) fn validate(
         Ok(desired) => {
             // Freed at exit at once, as in `plan_command`.
             let desired = ManuallyDrop::new(desired);
+            warnings(&desired);
             let files = desired.sources.len();
             print_stdout(&format!(
                 "valid: {} ({} file{}); {}\n",
@@ -407,7 +419,7 @@ pub(super) fn validate(
         }
         Err(problems) => {
             output::problems(&problems.to_string());
-            let n = problems.len();
+            let n = problems.errors();
             output::note(&format!(
                 "{n} problem{} found; {}",
                 if n == 1 { "" } else { "s" },

@@ -5,7 +5,9 @@
 //! Files are parsed, shape-checked and typed on their own, on as many threads as there are
 //! cores, a few files ahead of the checks across files (which go in file order on the calling
 //! thread); each file's tree is dropped once those checks are done with it, so the trees of a
-//! large configuration are never all in memory at once (see `check_and_merge`).
+//! large configuration are never all in memory at once (see `check_and_merge`). A table is read
+//! and checked a chunk of rows at a time ([`table::read`]), so a large one is never all in
+//! memory as a tree either.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -20,8 +22,8 @@ use super::{parallel, table};
 use crate::vocab::Role;
 use crate::vocab::rules::email_key;
 
-/// Is this source a customer table?
-fn is_table(src: &Source) -> bool {
+/// Is this source a table (a customer table or a users table)?
+pub(super) fn is_table(src: &Source) -> bool {
     Path::new(&src.path)
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
@@ -73,8 +75,9 @@ fn one_login(desired: Desired, needs: Needs) -> Result<Desired, Problems> {
     }
 }
 
-/// The column names of each source's cells (empty for YAML files).
-type Columns = Vec<BTreeMap<Pos, String>>;
+/// The header of each source that is a table (`None` for YAML files), which names the column
+/// of each of its cells.
+type Columns = Vec<Option<table::Header>>;
 
 /// A [`Desired`] state but for its sources.
 struct Merged {
@@ -82,6 +85,7 @@ struct Merged {
     customers: Vec<Customer>,
     adopt_at: BTreeMap<String, Location>,
     declared_at: BTreeMap<String, Location>,
+    warnings: Vec<Problem>,
 }
 
 impl Merged {
@@ -92,6 +96,7 @@ impl Merged {
             sources,
             adopt_at: self.adopt_at,
             declared_at: self.declared_at,
+            warnings: self.warnings,
         }
     }
 }
@@ -105,8 +110,6 @@ struct FileWork {
     doc: Option<yaml::Node>,
     /// Parse and shape problems.
     problems: Vec<(Pos, ProblemKind)>,
-    /// The column names of a customer table's cells.
-    columns: BTreeMap<Pos, String>,
     /// The typed file and its accounts, or why the tree did not read as one (at the document's
     /// position); `None` without a document or with problems.
     typed: Option<Result<Typed, (Pos, String)>>,
@@ -125,53 +128,75 @@ struct AccountAt {
     adopt: Option<Pos>,
 }
 
-/// A file's document (if it contributes a mapping), parse problems and table column names.
-type Parsed = (
-    Option<yaml::Node>,
-    Vec<(Pos, ProblemKind)>,
-    BTreeMap<Pos, String>,
-);
+/// A YAML file's document (if it contributes a mapping) and parse problems.
+type Parsed = (Option<yaml::Node>, Vec<(Pos, ProblemKind)>);
 
-/// Parses one file (a customer table into the same tree): its document when it contributes a
-/// mapping, its parse problems, and the column names of a table's cells.
+/// Parses one YAML file: its document when it contributes a mapping, and its parse problems.
 fn parse_one(src: &Source) -> Parsed {
     let text = src.text.strip_prefix('\u{feff}').unwrap_or(&src.text);
-    if is_table(src) {
-        return match table::parse(text) {
-            Err(errs) => (None, errs, BTreeMap::new()),
-            Ok(t) => (Some(t.doc), Vec::new(), t.columns),
-        };
-    }
     match yaml::parse(text) {
         Err(errs) => {
             let problems = errs.into_iter().map(|(pos, e)| (pos, e.into())).collect();
-            (None, problems, BTreeMap::new())
+            (None, problems)
         }
         // An empty file contributes nothing; that is allowed (e.g. a placeholder).
-        Ok(None) => (None, Vec::new(), BTreeMap::new()),
+        Ok(None) => (None, Vec::new()),
         Ok(Some(doc)) if doc.as_map().is_none() => {
             let kind = ProblemKind::NotAMapping(doc.value.describe());
-            (None, vec![(doc.pos, kind)], BTreeMap::new())
+            (None, vec![(doc.pos, kind)])
         }
-        Ok(Some(doc)) => (Some(doc), Vec::new(), BTreeMap::new()),
+        Ok(Some(doc)) => (Some(doc), Vec::new()),
     }
 }
 
-/// Parses one file ([`parse_one`]), checks its document's shape (and its services against
-/// `catalog`, when one is given) and, when it has no problem, reads its typed content (with
-/// `defaults` applied to its customers, when they are known: [`apply_defaults`]) and its
-/// accounts' locations.
+/// Every tree of a source: a YAML file's document, or a table's chunks of rows (each with the
+/// positions of its keys derived from names), handed to `visit` in order. Returns the table's
+/// header (`None` for YAML).
+fn each_doc(src: &Source, visit: &mut DocVisit<'_>) -> Columns1 {
+    if is_table(src) {
+        let read = table::read(&src.text, false, &mut |chunk| {
+            visit(&chunk.doc, &|p| chunk.derived.contains(&p));
+        });
+        return read.header;
+    }
+    if let (Some(doc), _) = parse_one(src) {
+        visit(&doc, &|_| false);
+    }
+    None
+}
+
+/// What [`each_doc`] hands every tree to: the tree, and which of its positions are keys
+/// derived from names.
+type DocVisit<'a> = dyn FnMut(&yaml::Node, &dyn Fn(Pos) -> bool) + 'a;
+
+/// A file's typed content, or why its tree did not read as one (at the document's position).
+type TypedOr = Result<Typed, (Pos, String)>;
+
+/// One source's entry of [`Columns`].
+type Columns1 = Option<table::Header>;
+
+/// Parses one YAML file ([`parse_one`]), checks its document's shape (and its services
+/// against `catalog`, when one is given) and, when it has no problem, reads its typed content
+/// (with `defaults` applied to its customers, when they are known: [`apply_defaults`]) and its
+/// accounts' locations. Tables are read later, row by row ([`table_pass`]): this gives nothing
+/// for them.
 fn work_on(
     shape: &check::Shape<'_>,
     catalog: Option<&Catalog>,
     src: &Source,
     defaults: Option<&Defaults>,
 ) -> FileWork {
-    let (doc, problems, columns) = parse_one(src);
+    if is_table(src) {
+        return FileWork {
+            doc: None,
+            problems: Vec::new(),
+            typed: None,
+        };
+    }
+    let (doc, problems) = parse_one(src);
     let mut work = FileWork {
         doc,
         problems,
-        columns,
         typed: None,
     };
     if let Some(doc) = &work.doc {
@@ -281,14 +306,25 @@ fn check_and_merge(
             let FileWork {
                 doc,
                 problems,
-                columns: cols,
                 typed: t,
             } = work.expect("every file is worked on once");
+            if is_table(&sources[id]) {
+                let pass = TablePass {
+                    shape: &shape,
+                    catalog,
+                    strict: needs.strict,
+                    defaults: &defaults,
+                };
+                let (header, t) = pass.run(id, &sources[id], &mut sem, &mut sink);
+                columns.push(header);
+                typed.push(t);
+                return;
+            }
             any_yaml_error |= problems
                 .iter()
                 .any(|(_, k)| matches!(k, ProblemKind::Yaml(_)));
             sink.extend(problems.into_iter().map(|(pos, k)| (id, pos, k)));
-            columns.push(cols);
+            columns.push(None);
             if let Some(doc) = doc {
                 sem.customers(id, &doc);
             }
@@ -307,10 +343,77 @@ fn check_and_merge(
     if sources.is_empty() {
         sink.push((usize::MAX, Pos::default(), ProblemKind::PartnerMissing));
     }
-    if !sink.is_empty() {
+    if sink.iter().any(|p| !p.2.is_warning()) {
         return Err(into_problems(sources, &columns, sink));
     }
-    merge(sources, typed)
+    let mut merged = merge(sources, typed)?;
+    merged.warnings = into_problems(sources, &columns, sink).0;
+    Ok(merged)
+}
+
+/// How a table is read and checked, a chunk of rows at a time: each chunk's tree is checked
+/// like a YAML file's (shape, services, values and relations), typed while no problem has been
+/// found anywhere, then dropped.
+struct TablePass<'a> {
+    shape: &'a check::Shape<'a>,
+    catalog: Option<&'a Catalog>,
+    strict: bool,
+    defaults: &'a Defaults,
+}
+
+impl TablePass<'_> {
+    /// Reads and checks the table `src` (file `id`), its problems into `sink` and `sem`'s:
+    /// its header, and its typed customers with their locations unless a problem was found.
+    fn run(
+        &self,
+        id: FileId,
+        src: &Source,
+        sem: &mut check::Semantics<'_>,
+        sink: &mut check::Sink,
+    ) -> (Columns1, Option<TypedOr>) {
+        let mut customers = Vec::new();
+        let mut accounts = Vec::new();
+        let mut failed = None;
+        let read = table::read(&src.text, self.strict, &mut |chunk| {
+            let mut problems = chunk.problems;
+            self.shape.check(&chunk.doc, &mut problems);
+            if let Some(catalog) = self.catalog {
+                check::services(catalog, &chunk.doc, &mut problems);
+            }
+            sink.extend(problems.into_iter().map(|(pos, k)| (id, pos, k)));
+            sem.customers_of_table(id, &chunk.doc, &|p| chunk.derived.contains(&p));
+            let clean = !sem.found_any() && sink.iter().all(|p| p.2.is_warning());
+            if !clean || failed.is_some() {
+                customers = Vec::new();
+                accounts = Vec::new();
+                return;
+            }
+            match yaml::from_node::<ConfigFile>(&chunk.doc) {
+                Ok(file) => {
+                    for mut c in file.customers {
+                        apply_defaults(&mut c, self.defaults);
+                        customers.push(c);
+                    }
+                    accounts.extend(account_locations(&chunk.doc));
+                }
+                Err(e) => failed = Some((chunk.doc.pos, e.to_string())),
+            }
+        });
+        sink.extend(read.problems.into_iter().map(|(pos, k)| (id, pos, k)));
+        let typed = match failed {
+            Some(e) => Err(e),
+            None => Ok(Typed {
+                file: ConfigFile {
+                    version: None,
+                    partner: None,
+                    defaults: None,
+                    customers,
+                },
+                accounts,
+            }),
+        };
+        (read.header, Some(typed))
+    }
 }
 
 /// The problems of the services of config texts against `catalog`, each located as
@@ -320,13 +423,11 @@ pub fn check_services(sources: &[Source], catalog: &Catalog) -> Problems {
     let mut sink: check::Sink = Vec::new();
     let mut columns: Columns = Vec::with_capacity(sources.len());
     for (id, src) in sources.iter().enumerate() {
-        let (doc, _, cols) = parse_one(src);
-        if let Some(doc) = doc {
+        columns.push(each_doc(src, &mut |doc, _| {
             let mut found = Vec::new();
-            check::services(catalog, &doc, &mut found);
+            check::services(catalog, doc, &mut found);
             sink.extend(found.into_iter().map(|(pos, k)| (id, pos, k)));
-        }
-        columns.push(cols);
+        }));
     }
     into_problems(sources, &columns, sink)
 }
@@ -357,11 +458,7 @@ pub fn check_logins(desired: &Desired) -> Problems {
     let mut listings = check::Listings::of(differing);
     let mut columns: Columns = Vec::with_capacity(sources.len());
     for (id, src) in sources.iter().enumerate() {
-        let (doc, _, cols) = parse_one(src);
-        if let Some(doc) = doc {
-            listings.collect(id, &doc);
-        }
-        columns.push(cols);
+        columns.push(each_doc(src, &mut |doc, _| listings.collect(id, doc)));
     }
     let locate = |file: FileId, pos: Pos| Location {
         path: sources[file].path.clone(),
@@ -384,7 +481,12 @@ fn into_problems(sources: &[Source], columns: &Columns, mut sink: check::Sink) -
                         .map_or_else(|| "(no files)".to_string(), |s| s.path.clone()),
                     pos,
                 },
-                column: columns.get(file).and_then(|c| c.get(&pos)).cloned(),
+                column: columns
+                    .get(file)
+                    .and_then(Option::as_ref)
+                    .filter(|_| !kind.is_of_row())
+                    .and_then(|h| h.column(pos))
+                    .map(str::to_string),
                 kind,
             })
             .collect(),
@@ -431,6 +533,7 @@ fn merge(
         customers,
         adopt_at,
         declared_at,
+        warnings: Vec::new(),
     })
 }
 
@@ -507,32 +610,55 @@ fn apply_defaults(c: &mut Customer, d: &Defaults) {
 }
 
 /// A customer table read on its own (`partnerctl import`): its customers as written (no
-/// defaults merged: the configuration it joins has them), or every problem of every row. A row
-/// without a country or time zone is accepted, as the configuration's defaults may give them.
-pub fn load_table(source: &Source) -> Result<Vec<Customer>, Problems> {
+/// defaults merged: the configuration it joins has them) and its warnings, or every problem of
+/// every row (warnings among them). A row without a country or time zone is accepted, as the
+/// configuration's defaults may give them. `strict`: unknown columns are errors.
+pub fn load_table(source: &Source, strict: bool) -> Result<TableContent, Problems> {
     let sources = std::slice::from_ref(source);
-    let work = work_on(&check::Shape::new(schema()), None, source, None);
-    let mut sink: check::Sink = work.problems.into_iter().map(|(p, k)| (0, p, k)).collect();
-    let columns = vec![work.columns];
     let locate = |file: FileId, pos: Pos| Location {
         path: sources[file].path.clone(),
         pos,
     };
-    if let Some(doc) = &work.doc {
-        let mut sem = check::Semantics::new(&mut sink, &locate);
+    let shape = check::Shape::new(schema());
+    let defaults = Defaults::default();
+    let pass = TablePass {
+        shape: &shape,
+        catalog: None,
+        strict,
+        defaults: &defaults,
+    };
+    let mut sink: check::Sink = Vec::new();
+    let mut relations: check::Sink = Vec::new();
+    let (header, typed) = {
+        let mut sem = check::Semantics::new(&mut relations, &locate);
         sem.assume_defaults();
-        sem.customers(0, doc);
-    }
-    if !sink.is_empty() {
+        pass.run(0, source, &mut sem, &mut sink)
+    };
+    sink.append(&mut relations);
+    let columns = vec![header];
+    if sink.iter().any(|p| !p.2.is_warning()) {
         return Err(into_problems(sources, &columns, sink));
     }
-    match work.typed {
-        None => Ok(Vec::new()),
-        Some(Ok(t)) => Ok(t.file.customers),
+    let warnings = into_problems(sources, &columns, sink).0;
+    match typed {
+        None => Ok(TableContent::default()),
+        Some(Ok(t)) => Ok(TableContent {
+            customers: t.file.customers,
+            warnings,
+        }),
         Some(Err((pos, e))) => Err(into_problems(
             sources,
             &columns,
             vec![(0, pos, ProblemKind::Internal(e))],
         )),
     }
+}
+
+/// What [`load_table`] reads.
+#[derive(Debug, Default)]
+pub struct TableContent {
+    /// The customers, as written.
+    pub customers: Vec<Customer>,
+    /// What is worth knowing but did not stop the table (unknown columns).
+    pub warnings: Vec<Problem>,
 }

@@ -36,7 +36,8 @@ use std::sync::OnceLock;
 pub use catalog::{Catalog, CatalogEntry, CatalogError, CatalogFile, SettingsError, Violation};
 pub use files::{MAX_FILE_BYTES, discover, is_hidden, is_yaml_name, load, load_for, load_with};
 pub use load::{
-    check_logins, check_services, load_sources, load_sources_for, load_sources_with, load_table,
+    TableContent, check_logins, check_services, load_sources, load_sources_for, load_sources_with,
+    load_table,
 };
 pub use model::{
     AdoptId, ConfigFile, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
@@ -56,6 +57,8 @@ pub struct Needs {
     /// Every email has one role and one name across the configuration (the provider keeps
     /// them on the login, for every account it belongs to).
     pub one_login: bool,
+    /// What is otherwise a warning (a table's unknown columns) is an error (`--strict`).
+    pub strict: bool,
 }
 
 impl Default for Needs {
@@ -63,6 +66,7 @@ impl Default for Needs {
         Needs {
             contact: true,
             one_login: false,
+            strict: false,
         }
     }
 }
@@ -96,6 +100,9 @@ pub struct Desired {
     /// Where each account is declared (its `key` value), by its key (for locating what the
     /// API refused at apply).
     pub declared_at: BTreeMap<String, Location>,
+    /// What is worth knowing but did not stop the configuration from loading (a table's
+    /// unknown columns), each located.
+    pub warnings: Vec<Problem>,
 }
 
 /// Object counts of a desired state.

@@ -418,6 +418,79 @@ fn a_table_cell_with_an_unknown_service_type_names_its_column() {
     );
 }
 
+/// Keys derived from names are the rows' identities: two keyless rows whose names give one key,
+/// or a keyless row whose name gives a key declared elsewhere, are problems naming both places
+/// and the fix, whichever comes first.
+#[test]
+fn keys_from_names_never_depend_on_the_rows_order() {
+    let yaml = "customers:\n  - key: acme\n    name: Acme\n    contact: { name: J, email: j@a.example }\n    country: GB\n    timezone: UTC\n";
+    let table = "key,name,contact_name,contact_email,country,timezone\n,Atelier Berlin,A,a@x.example,DE,Europe/Berlin\n,Acme,B,b@x.example,GB,UTC\n,Atelier  Berlin!,C,c@x.example,DE,Europe/Berlin\nacme-2,Other,D,d@x.example,GB,UTC\n";
+    let p = problems(&[
+        src("a.yaml", PARTNER),
+        src("b.yaml", yaml),
+        src("t.csv", table),
+    ]);
+    assert_eq!(
+        p,
+        [
+            "t.csv:3:2: (column name) this row has no key and its name gives the key `acme`, which the account at b.yaml:2:10 already has: give this row its own key in a `key` column",
+            "t.csv:4:2: (column name) this row has no key and its name gives the key `atelier-berlin`, as does the row at t.csv:2:2: keys from names would follow the rows' order and swap the accounts when the sheet is sorted, so give each of these rows its own key in a `key` column",
+        ]
+    );
+    // The keyed account after the keyless row.
+    let p = problems(&[
+        src("a.yaml", PARTNER),
+        src("a.csv", table),
+        src("b.yaml", yaml),
+    ]);
+    assert!(
+        p.contains(&"b.yaml:2:10: key `acme` is also the key the row at a.csv:3:2 gets from its name (it has no key): give that row its own key in a `key` column".to_string()),
+        "{p:#?}"
+    );
+    // Sorting the rows gives every account the same key.
+    let keys = |t: &str| -> Vec<(String, String)> {
+        let d = load_sources(&[src("a.yaml", PARTNER), src("t.csv", t)]).unwrap();
+        let mut k: Vec<_> = d.customers.into_iter().map(|c| (c.name, c.key)).collect();
+        k.sort();
+        k
+    };
+    let rows = "name,contact_name,contact_email,country,timezone\nBeta,A,a@x.example,DE,Europe/Berlin\nAlpha,B,b@x.example,GB,UTC\n";
+    let sorted = "name,contact_name,contact_email,country,timezone\nAlpha,B,b@x.example,GB,UTC\nBeta,A,a@x.example,DE,Europe/Berlin\n";
+    assert_eq!(keys(rows), keys(sorted));
+}
+
+/// A table's unknown columns are a warning: the configuration loads, with the warning
+/// located at the header; `strict` makes it an error.
+#[test]
+fn unknown_columns_warn_unless_strict() {
+    let table = "Name,Contact_Name,Contact_Email,Country,Timezone,Notes\nGlobex,Hank,hank@globex.example,GB,Europe/London,call\n";
+    let sources = [src("a.yaml", PARTNER), src("t.csv", table)];
+    let d = load_sources(&sources).unwrap();
+    assert_eq!(d.customers[0].country.as_deref(), Some("GB"));
+    let w: Vec<String> = d.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(w.len(), 1);
+    assert!(
+        w[0].starts_with("t.csv:1:6: warning: unknown column `Notes` ignored"),
+        "{w:?}"
+    );
+    let strict = Needs {
+        strict: true,
+        ..Needs::default()
+    };
+    let e = load_sources_for(&sources, None, strict).unwrap_err();
+    assert_eq!(e.errors(), 1);
+    assert!(
+        e.to_string()
+            .starts_with("t.csv:1:6: unknown column `Notes` refused (--strict)"),
+        "{e}"
+    );
+    // With other problems, the warning is reported with them (it may be why).
+    let typo = table.replace("Country", "Contry");
+    let e = load_sources(&[src("a.yaml", PARTNER), src("t.csv", &typo)]).unwrap_err();
+    assert_eq!(e.errors(), 1, "{e}");
+    assert_eq!(e.len(), 2, "{e}");
+}
+
 #[test]
 fn schema_has_descriptions_everywhere() {
     fn walk(v: &serde_json::Value, path: &str, missing: &mut Vec<String>) {
@@ -525,8 +598,76 @@ mod never_panics {
         s
     }
 
+    /// A table's text: a header of known and unknown columns in any case, then rows of cells
+    /// likely to matter to CSV (quotes, delimiters, line breaks), joined by one of the
+    /// delimiters and any line ending.
+    fn table() -> impl Strategy<Value = String> {
+        let header = prop_oneof![
+            Just("key"),
+            Just("name"),
+            Just(" Name "),
+            Just("contact_name"),
+            Just("CONTACT_EMAIL"),
+            Just("country"),
+            Just("timezone"),
+            Just("admin_email"),
+            Just("services"),
+            Just("label:tier"),
+            Just("account"),
+            Just("email"),
+            Just("role"),
+            Just("Notes"),
+            Just(""),
+            Just("\"name"),
+        ];
+        let cell = prop_oneof![
+            Just(String::new()),
+            Just("\"".to_string()),
+            Just("\"\"".to_string()),
+            Just("\"a,b\"".to_string()),
+            Just("a;b".to_string()),
+            Just("x@y.example".to_string()),
+            Just("GB".to_string()),
+            Just("cards, mobile-id".to_string()),
+            Just("partner".to_string()),
+            Just("\r".to_string()),
+            Just("\n".to_string()),
+            Just("\u{feff}".to_string()),
+            "[ -~]{0,10}".prop_map(|s| s),
+            any::<String>().prop_map(|s| s.chars().take(6).collect()),
+        ];
+        let delimiter = prop_oneof![Just(","), Just(";"), Just("\t")];
+        let eol = prop_oneof![Just("\n"), Just("\r\n"), Just("\r")];
+        (
+            proptest::collection::vec(header, 0..8),
+            proptest::collection::vec(proptest::collection::vec(cell, 0..9), 0..6),
+            delimiter,
+            eol,
+            any::<bool>(),
+        )
+            .prop_map(|(header, rows, d, eol, bom)| {
+                let mut text = if bom {
+                    "\u{feff}".to_string()
+                } else {
+                    String::new()
+                };
+                text.push_str(&header.join(d));
+                for r in rows {
+                    text.push_str(eol);
+                    text.push_str(&r.join(d));
+                }
+                text
+            })
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn tables_never_panic(text in table()) {
+            assert_well_formed(&[src("a.yaml", PARTNER), src("t.csv", &text)]);
+            let _ = load_table(&src("t.csv", &text), false);
+        }
 
         #[test]
         fn arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {

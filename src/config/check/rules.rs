@@ -35,8 +35,9 @@ enum Kind {
 /// Value and relation checks across all files of one configuration.
 pub(crate) struct Semantics<'a> {
     sink: &'a mut Sink,
-    /// Every account key seen so far (lower-case), with where it was declared.
-    keys: HashMap<String, (FileId, Pos)>,
+    /// Every account key seen so far (lower-case), with where it was declared and whether it
+    /// was derived from a name (a table's row without a key).
+    keys: HashMap<String, (FileId, Pos, bool)>,
     partner: Option<(FileId, Pos)>,
     defaults: Option<(FileId, Pos)>,
     seen: DefaultsSeen,
@@ -62,6 +63,11 @@ impl<'a> Semantics<'a> {
             needs: Needs::default(),
             locate,
         }
+    }
+
+    /// Has any problem been found so far?
+    pub(crate) fn found_any(&self) -> bool {
+        !self.sink.is_empty()
     }
 
     fn push(&mut self, file: FileId, pos: Pos, kind: ProblemKind) {
@@ -148,8 +154,20 @@ impl<'a> Semantics<'a> {
 
     /// Second pass over a file: its customers and everything below them.
     pub(crate) fn customers(&mut self, file: FileId, doc: &Node) {
+        self.customers_of_table(file, doc, &|_| false);
+    }
+
+    /// [`Self::customers`] of a table's rows, `derived` telling which keys were derived from a
+    /// name (by their position).
+    pub(crate) fn customers_of_table(
+        &mut self,
+        file: FileId,
+        doc: &Node,
+        derived: &dyn Fn(Pos) -> bool,
+    ) {
         for c in doc.list("customers") {
-            self.account(file, c, Kind::Customer);
+            let from_name = c.get("key").is_some_and(|k| derived(k.pos));
+            self.account(file, c, Kind::Customer, from_name);
         }
     }
 
@@ -175,7 +193,7 @@ impl<'a> Semantics<'a> {
         }
     }
 
-    fn account(&mut self, file: FileId, node: &Node, kind: Kind) {
+    fn account(&mut self, file: FileId, node: &Node, kind: Kind, derived: bool) {
         if node.as_map().is_none() {
             return; // shape layer reported it
         }
@@ -184,7 +202,7 @@ impl<'a> Semantics<'a> {
             .and_then(Node::as_str)
             .map_or_else(|| "(no key)".to_string(), |k| format!("`{k}`"));
         if let Some(k) = key {
-            self.account_key(file, k);
+            self.account_key(file, k, derived);
         }
         self.name(file, node.get("name"), "name");
         match node.get("contact") {
@@ -219,33 +237,41 @@ impl<'a> Semantics<'a> {
         self.users(file, node.list("users"), &what);
         self.services(file, node.list("services"), &what);
         for n in node.list("networks") {
-            self.account(file, n, Kind::Network);
+            self.account(file, n, Kind::Network, false);
         }
         for s in node.list("sub_accounts") {
-            self.account(file, s, Kind::SubAccount);
+            self.account(file, s, Kind::SubAccount, false);
         }
     }
 
-    /// An account's `key`: valid, and not declared before anywhere in the configuration.
-    fn account_key(&mut self, file: FileId, k: &Node) {
+    /// An account's `key`: valid, and not declared before anywhere in the configuration (nor
+    /// derived from a name there). `derived`: the key is a table row's, derived from its name.
+    fn account_key(&mut self, file: FileId, k: &Node, derived: bool) {
         let Some(text) = k.as_str() else { return };
         if !valid_key(text) {
             self.push(file, k.pos, ProblemKind::InvalidKey(text.to_string()));
         }
         match self.keys.get(&text.to_ascii_lowercase()) {
-            Some(&(f, first)) => {
+            Some(&(f, first, first_derived)) => {
                 let first = (self.locate)(f, first);
-                self.push(
-                    file,
-                    k.pos,
+                let kind = if derived || first_derived {
+                    ProblemKind::DerivedKeyClash {
+                        key: text.to_string(),
+                        first,
+                        here_derived: derived,
+                        first_derived,
+                    }
+                } else {
                     ProblemKind::DuplicateAccountKey {
                         key: text.to_string(),
                         first,
-                    },
-                );
+                    }
+                };
+                self.push(file, k.pos, kind);
             }
             None => {
-                self.keys.insert(text.to_ascii_lowercase(), (file, k.pos));
+                self.keys
+                    .insert(text.to_ascii_lowercase(), (file, k.pos, derived));
             }
         }
     }

@@ -2,15 +2,17 @@
 //! `--force`.
 
 use super::{EXIT_ERROR, EXIT_OK, ImportArgs};
-use crate::config::{self, ConfigFile, Source};
+use crate::config::{self, ConfigFile};
 use crate::output;
 
 pub(super) fn import_command(args: &ImportArgs, strict: bool) -> anyhow::Result<u8> {
-    let text = std::fs::read_to_string(&args.file)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
-    let source = Source {
-        path: args.file.display().to_string(),
-        text,
+    let source = match config::read_table(&args.file) {
+        Ok(mut sources) => sources.remove(0),
+        Err(problems) => {
+            output::problems(&problems.to_string());
+            output::note("nothing was written");
+            return Ok(EXIT_ERROR);
+        }
     };
     let customers = match config::load_table(&source, strict) {
         Ok(table) => {

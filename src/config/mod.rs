@@ -20,6 +20,7 @@
 
 pub mod catalog;
 mod check;
+mod decode;
 mod files;
 mod load;
 pub mod model;
@@ -34,7 +35,11 @@ use std::fmt;
 use std::sync::OnceLock;
 
 pub use catalog::{Catalog, CatalogEntry, CatalogError, CatalogFile, SettingsError, Violation};
-pub use files::{MAX_FILE_BYTES, discover, is_hidden, is_yaml_name, load, load_for, load_with};
+pub use decode::decode;
+pub use files::{
+    MAX_FILE_BYTES, discover, is_hidden, is_table_name, is_yaml_name, load, load_for, load_with,
+    read_table,
+};
 pub use load::{
     TableContent, check_logins, check_services, load_sources, load_sources_for, load_sources_with,
     load_table,

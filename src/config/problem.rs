@@ -97,7 +97,7 @@ pub enum ProblemKind {
     },
     /// A quote opening a cell that is never closed, so that the rows after it were read as
     /// part of the cell.
-    #[error("this cell opens a quote (`\"`) that is not closed {}: close it, and write a quote inside a quoted cell as `\"\"`", lines.map_or_else(|| "before the end of the file, so every line after it was read as part of the cell".to_string(), |n| format!("on its line, so the next {n} line{} were read as part of the cell", if n == 1 { "" } else { "s" })))]
+    #[error("this cell opens a quote (`\"`) that is not closed {}: close it, and write a quote inside a quoted cell as `\"\"`", lines.map_or_else(|| "before the end of the file, so every line after it was read as part of the cell".to_string(), |n| if n == 1 { "on its line, so the next line was read as part of the cell".to_string() } else { format!("on its line, so the next {n} lines were read as part of the cell") }))]
     UnterminatedQuote {
         /// How many lines after its own it swallowed, `None` for the rest of the file.
         lines: Option<usize>,

@@ -669,6 +669,36 @@ mod never_panics {
             let _ = load_table(&src("t.csv", &text), false);
         }
 
+        /// The same tables saved in every encoding a spreadsheet writes, with some bytes
+        /// changed: decoded, or refused at a row, and never a panic.
+        #[test]
+        fn tables_in_any_encoding_never_panic(
+            text in table(),
+            encoding in 0usize..5,
+            noise in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..3),
+        ) {
+            let mut bytes = match encoding {
+                0 => text.as_bytes().to_vec(),
+                1 => [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+                2 => [vec![0xFF, 0xFE], text.encode_utf16().flat_map(u16::to_le_bytes).collect()].concat(),
+                3 => [vec![0xFE, 0xFF], text.encode_utf16().flat_map(u16::to_be_bytes).collect()].concat(),
+                _ => encoding_rs::WINDOWS_1252.encode(&text).0.into_owned(),
+            };
+            for (at, b) in noise {
+                if !bytes.is_empty() {
+                    let at = at % bytes.len();
+                    bytes[at] = b;
+                }
+            }
+            match decode(&bytes) {
+                Ok(text) => assert_well_formed(&[src("a.yaml", PARTNER), src("t.csv", &text)]),
+                Err((pos, kind)) => {
+                    assert!(pos.line >= 1);
+                    assert!(kind.to_string().contains("CSV UTF-8"));
+                }
+            }
+        }
+
         #[test]
         fn arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
             let text = String::from_utf8_lossy(&bytes).into_owned();

@@ -147,3 +147,52 @@ fn a_table_plans_like_yaml_and_import_writes_the_same_configuration() {
         .code(1)
         .stderr_contains("exists; nothing was written");
 }
+
+/// The sheets of `tests/fixtures/sheets/`, as ops people export them (CRLF, a byte order mark,
+/// Windows-1252 with semicolons, UTF-16 with tabs, a CRM's extra columns, ragged rows, repeated
+/// names, bytes in no encoding...), each validated beside the acme partner file: exactly the
+/// snapshotted messages, and `import` says the same of each.
+#[test]
+fn sheets_report_their_problems_and_import_says_the_same() {
+    let dir = root().join("tests/fixtures/sheets");
+    let mut sheets: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv" || e == "xlsx"))
+        .collect();
+    sheets.sort();
+    assert!(sheets.len() >= 9, "{sheets:?}");
+    for sheet in sheets {
+        let rel = sheet.strip_prefix(root()).unwrap().display().to_string();
+        let run = partnerctl()
+            .args(["validate", "examples/acme/partner.yaml", &rel])
+            .args(["--catalog", "src/sandbox/catalog.json"])
+            .run();
+        let name = sheet.file_name().unwrap().to_string_lossy().into_owned();
+        insta::assert_snapshot!(
+            format!("sheet__{name}"),
+            format!("exit {}\n{}{}", run.code, run.stdout, run.stderr)
+        );
+        let out = tempfile::tempdir().unwrap();
+        let import = partnerctl()
+            .args(["import", &rel, "-o"])
+            .arg(out.path())
+            .run();
+        let located = |text: &str| -> Vec<String> {
+            text.lines()
+                .filter(|l| l.starts_with(&rel))
+                .map(str::to_string)
+                .collect()
+        };
+        assert_eq!(located(&import.stderr), located(&run.stderr), "{rel}");
+        let problems = located(&run.stderr)
+            .iter()
+            .any(|l| !l.contains(": warning: "));
+        assert_eq!(
+            import.code,
+            if problems { 1 } else { 0 },
+            "{rel}: {}",
+            import.stderr
+        );
+    }
+}

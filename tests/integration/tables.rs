@@ -137,6 +137,14 @@ fn a_table_plans_like_yaml_and_import_writes_the_same_configuration() {
         .success()
         .stderr_contains("Imported 3 customer(s)");
     assert_eq!(plan_operations(&sb, &token, yaml.path()), from_table);
+    // The schema the YAML's first line refers to is beside it: this version's.
+    let written = std::fs::read_to_string(yaml.path().join("customers.yaml")).unwrap();
+    assert!(written.starts_with("# yaml-language-server: $schema=partnerctl.schema.json\n"));
+    let schema = partnerctl().arg("schema").run().success().stdout;
+    assert_eq!(
+        std::fs::read_to_string(yaml.path().join("partnerctl.schema.json")).unwrap(),
+        schema
+    );
     // Again: refused without --force.
     partnerctl()
         .arg("import")

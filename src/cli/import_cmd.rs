@@ -1,5 +1,5 @@
-//! Edge: `import`: a customer table (CSV) as configuration YAML, with the JSON Schema its
-//! first line refers to beside it, refusing to overwrite without `--force`.
+//! Edge: `import`: a customer table (CSV, or a workbook's sheets) as configuration YAML, with
+//! the JSON Schema its first line refers to beside it, refusing to overwrite without `--force`.
 
 use super::{EXIT_ERROR, EXIT_OK, ImportArgs};
 use crate::config::{self, ConfigFile};
@@ -7,15 +7,15 @@ use crate::export::SCHEMA_FILE;
 use crate::output;
 
 pub(super) fn import_command(args: &ImportArgs, strict: bool) -> anyhow::Result<u8> {
-    let source = match config::read_table(&args.file) {
-        Ok(mut sources) => sources.remove(0),
+    let sources = match config::read_table(&args.file) {
+        Ok(sources) => sources,
         Err(problems) => {
             output::problems(&problems.to_string());
             output::note("nothing was written");
             return Ok(EXIT_ERROR);
         }
     };
-    let customers = match config::load_table(&source, strict) {
+    let customers = match config::load_tables(&sources, strict) {
         Ok(table) => {
             if !table.warnings.is_empty() {
                 output::problems(&config::Problems(table.warnings).to_string());

@@ -240,8 +240,9 @@ pub struct AccessArgs {
 /// `partnerctl import`.
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
-    /// A customer table (`*.csv`, one customer per row).
-    #[arg(value_name = "FILE.csv")]
+    /// A customer table (`*.csv`, one customer per row), or a workbook (`*.xlsx`) of such
+    /// sheets.
+    #[arg(value_name = "FILE.csv|FILE.xlsx")]
     pub file: PathBuf,
     /// The configuration directory to write `<name>.yaml` into.
     #[arg(short = 'o', long = "out", value_name = "DIR")]

@@ -267,7 +267,7 @@ fn check_plan_out(out: &Path, desired: &config::Desired, overwrite: bool) -> any
     if let Some(source) = desired
         .sources
         .iter()
-        .find(|s| id.is_some() && file_id(Path::new(&s.path)) == id)
+        .find(|s| id.is_some() && file_id(Path::new(config::source_file(&s.path))) == id)
     {
         anyhow::bail!(
             "{} is a file of the configuration being planned ({}); a plan is never saved over it, even with --overwrite. Nothing was planned: choose another -o",

@@ -68,10 +68,14 @@ fn is_config_name(path: &Path) -> bool {
     is_yaml_name(path) || is_table_name(path)
 }
 
-/// Is this the name of a table (`*.csv`, in any case)?
+/// Is this the name of a table (`*.csv`), or of a workbook of tables (`*.xlsx`), in any case?
 pub fn is_table_name(path: &Path) -> bool {
     path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv") || is_workbook_ext(e))
+}
+
+fn is_workbook_ext(e: &std::ffi::OsStr) -> bool {
+    e.eq_ignore_ascii_case("xlsx")
 }
 
 /// Is this a `*.yaml` or `*.yml` name, as the loader matches them (that case exactly)?
@@ -85,7 +89,7 @@ pub fn is_hidden(name: &std::ffi::OsStr) -> bool {
 }
 
 /// Finds the config files named by `paths`: files as given, directories searched recursively for
-/// `*.yaml`/`*.yml` and `*.csv` (hidden entries skipped, links followed but no directory
+/// `*.yaml`/`*.yml`, `*.csv` and `*.xlsx` (hidden entries skipped, links followed but no directory
 /// visited twice), sorted. Unreadable paths, and paths that are not regular files, become
 /// problems.
 pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Problem>) {
@@ -278,6 +282,18 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, ProblemKind> {
 fn read_sources(path: &Path, table: bool) -> Result<Vec<Source>, Box<Problem>> {
     let shown = path.display().to_string();
     let bytes = read_bytes(path).map_err(|kind| Box::new(whole_file(path, kind)))?;
+    if path.extension().is_some_and(is_workbook_ext) {
+        return match super::xlsx::sheets(&bytes) {
+            Ok(sheets) => Ok(sheets
+                .into_iter()
+                .map(|s| Source {
+                    path: super::sheet_path(&shown, &s.name),
+                    text: s.text,
+                })
+                .collect()),
+            Err(e) => Err(Box::new(whole_file(path, ProblemKind::Workbook(e)))),
+        };
+    }
     if table || is_table_name(path) {
         return match decode(&bytes) {
             Ok(text) => Ok(vec![Source { path: shown, text }]),

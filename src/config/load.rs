@@ -22,11 +22,9 @@ use super::{parallel, table};
 use crate::vocab::Role;
 use crate::vocab::rules::email_key;
 
-/// Is this source a table (a customer table or a users table)?
+/// Is this source a table (a customer table or a users table, in a file or a workbook)?
 pub(super) fn is_table(src: &Source) -> bool {
-    Path::new(&src.path)
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    super::is_table_name(Path::new(super::source_file(&src.path)))
 }
 
 /// Parses, validates and merges config texts (pure). Reports every problem of every file.
@@ -609,12 +607,12 @@ fn apply_defaults(c: &mut Customer, d: &Defaults) {
     }
 }
 
-/// A customer table read on its own (`partnerctl import`): its customers as written (no
-/// defaults merged: the configuration it joins has them) and its warnings, or every problem of
-/// every row (warnings among them). A row without a country or time zone is accepted, as the
-/// configuration's defaults may give them. `strict`: unknown columns are errors.
-pub fn load_table(source: &Source, strict: bool) -> Result<TableContent, Problems> {
-    let sources = std::slice::from_ref(source);
+/// Customer tables read on their own (`partnerctl import`: a table, or a workbook's sheets):
+/// their customers as written (no defaults merged: the configuration they join has them) and
+/// their warnings, or every problem of every row (warnings among them). A row without a
+/// country or time zone is accepted, as the configuration's defaults may give them. `strict`:
+/// unknown columns are errors.
+pub fn load_tables(sources: &[Source], strict: bool) -> Result<TableContent, Problems> {
     let locate = |file: FileId, pos: Pos| Location {
         path: sources[file].path.clone(),
         pos,
@@ -629,32 +627,32 @@ pub fn load_table(source: &Source, strict: bool) -> Result<TableContent, Problem
     };
     let mut sink: check::Sink = Vec::new();
     let mut relations: check::Sink = Vec::new();
-    let (header, typed) = {
+    let mut columns: Columns = Vec::with_capacity(sources.len());
+    let mut customers = Vec::new();
+    {
         let mut sem = check::Semantics::new(&mut relations, &locate);
         sem.assume_defaults();
-        pass.run(0, source, &mut sem, &mut sink)
-    };
+        for (id, source) in sources.iter().enumerate() {
+            let (header, typed) = pass.run(id, source, &mut sem, &mut sink);
+            columns.push(header);
+            match typed {
+                Some(Ok(t)) => customers.extend(t.file.customers),
+                Some(Err((pos, e))) => sink.push((id, pos, ProblemKind::Internal(e))),
+                None => {}
+            }
+        }
+    }
     sink.append(&mut relations);
-    let columns = vec![header];
     if sink.iter().any(|p| !p.2.is_warning()) {
         return Err(into_problems(sources, &columns, sink));
     }
-    let warnings = into_problems(sources, &columns, sink).0;
-    match typed {
-        None => Ok(TableContent::default()),
-        Some(Ok(t)) => Ok(TableContent {
-            customers: t.file.customers,
-            warnings,
-        }),
-        Some(Err((pos, e))) => Err(into_problems(
-            sources,
-            &columns,
-            vec![(0, pos, ProblemKind::Internal(e))],
-        )),
-    }
+    Ok(TableContent {
+        customers,
+        warnings: into_problems(sources, &columns, sink).0,
+    })
 }
 
-/// What [`load_table`] reads.
+/// What [`load_tables`] reads.
 #[derive(Debug, Default)]
 pub struct TableContent {
     /// The customers, as written.

@@ -28,6 +28,7 @@ mod parallel;
 mod problem;
 pub mod table;
 mod walk;
+pub mod xlsx;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -42,7 +43,7 @@ pub use files::{
 };
 pub use load::{
     TableContent, check_logins, check_services, load_sources, load_sources_for, load_sources_with,
-    load_table,
+    load_tables,
 };
 pub use model::{
     AdoptId, ConfigFile, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
@@ -76,13 +77,27 @@ impl Default for Needs {
     }
 }
 
+/// The path of a workbook's sheet as a source: `book.xlsx:SHEET!`, so that its problems read
+/// `book.xlsx:SHEET!ROW:COL` (a sheet's name never holds a `:`).
+pub fn sheet_path(file: &str, sheet: &str) -> String {
+    format!("{file}:{sheet}!")
+}
+
+/// The file a source was read from: its path, without the sheet of a workbook's sheet.
+pub fn source_file(path: &str) -> &str {
+    match path.strip_suffix('!').and_then(|p| p.rsplit_once(':')) {
+        Some((file, _sheet)) if is_table_name(std::path::Path::new(file)) => file,
+        _ => path,
+    }
+}
+
 /// Index of a source file within one load.
 pub type FileId = usize;
 
 /// One config file's name and text.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Source {
-    /// The path as shown in messages.
+    /// The path as shown in messages (a workbook's sheet: [`sheet_path`]).
     pub path: String,
     /// The file's contents.
     pub text: String,

@@ -20,6 +20,9 @@ impl fmt::Display for Location {
         if self.pos.line == 0 {
             // Whole-file problems (cannot read, no files) have no line.
             write!(f, "{}", self.path)
+        } else if self.path.ends_with('!') {
+            // A workbook's sheet (`book.xlsx:SHEET!`): `book.xlsx:SHEET!ROW:COL`.
+            write!(f, "{}{}", self.path, self.pos)
         } else {
             write!(f, "{}:{}", self.path, self.pos)
         }
@@ -85,6 +88,11 @@ pub enum ProblemKind {
     /// A customer table that is not valid CSV.
     #[error("not valid CSV: {0}")]
     Csv(String),
+    /// An `.xlsx` file that cannot be read as a workbook.
+    #[error(
+        "not a workbook that can be read ({0}): save it again from Excel as an Excel Workbook (.xlsx), or as CSV UTF-8"
+    )]
+    Workbook(String),
     /// A row with more or fewer cells than the header has columns.
     #[error("{}", ragged(*cells, *expected, delimiter))]
     RaggedRow {

@@ -666,7 +666,7 @@ mod never_panics {
         #[test]
         fn tables_never_panic(text in table()) {
             assert_well_formed(&[src("a.yaml", PARTNER), src("t.csv", &text)]);
-            let _ = load_table(&src("t.csv", &text), false);
+            let _ = load_tables(&[src("t.csv", &text)], false);
         }
 
         /// The same tables saved in every encoding a spreadsheet writes, with some bytes

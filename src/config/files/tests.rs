@@ -207,6 +207,70 @@ fn a_file_over_the_size_limit_is_refused_with_the_limit() {
     load_within(vec![root.to_path_buf()]).unwrap();
 }
 
+/// A workbook below a directory is read like a table, its sheets located as `FILE:SHEET!`; a
+/// FIFO or an oversized file named like one is refused as any other.
+#[test]
+fn workbooks_are_found_and_held_to_the_same_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("partner.yaml"), PARTNER).unwrap();
+    let cells: &[(u32, u16, &str)] = &[
+        (0, 0, "name"),
+        (0, 1, "contact_name"),
+        (0, 2, "contact_email"),
+        (0, 3, "country"),
+        (0, 4, "timezone"),
+        (1, 0, "Globex"),
+        (1, 1, "Hank"),
+        (1, 2, "hank@globex.example"),
+        (1, 3, "GB"),
+        (1, 4, "Europe/London"),
+    ];
+    let book = crate::config::xlsx::tests::workbook(&[("Customers", cells)]);
+    std::fs::write(root.join("sub.XLSX"), &book).unwrap();
+    let desired = load_within(vec![root.to_path_buf()]).unwrap();
+    assert_eq!(desired.customers[0].key, "globex");
+    let path = format!("{}:Customers!", root.join("sub.XLSX").display());
+    assert_eq!(desired.sources[1].path, path);
+    let bad: Vec<(u32, u16, &str)> = cells
+        .iter()
+        .map(|&(r, c, t)| {
+            (
+                r,
+                c,
+                if t == "hank@globex.example" {
+                    "hank@globex"
+                } else {
+                    t
+                },
+            )
+        })
+        .collect();
+    let book = crate::config::xlsx::tests::workbook(&[("Customers", &bad)]);
+    std::fs::write(root.join("sub.XLSX"), &book).unwrap();
+    let problems = load_within(vec![root.to_path_buf()]).unwrap_err();
+    assert_eq!(
+        messages(&problems.0),
+        [format!(
+            "{path}2:3: (column contact_email) invalid email address `hank@globex`: expected a bare address like name@example.com"
+        )]
+    );
+    std::fs::remove_file(root.join("sub.XLSX")).unwrap();
+    mkfifo(&root.join("pipe.xlsx"));
+    let big = std::fs::File::create(root.join("big.xlsx")).unwrap();
+    big.set_len(MAX_FILE_BYTES + 1).unwrap();
+    let got = messages(&load_within(vec![root.to_path_buf()]).unwrap_err().0);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(
+        got[1].contains("big.xlsx: cannot read: the file has 268435457 bytes"),
+        "{got:?}"
+    );
+    assert!(
+        got[0].contains("pipe.xlsx: cannot read: this is a FIFO"),
+        "{got:?}"
+    );
+}
+
 mod random_trees {
     //! Property: whatever tree of directories, files, links (to parents, siblings, themselves,
     //! nowhere) and special files the loader is pointed at, it finishes within the deadline,
@@ -248,8 +312,8 @@ mod random_trees {
         },
     }
 
-    const NAMES: [&str; 9] = [
-        "a", "b.yaml", "c.yml", "d.csv", ".e.yaml", "f.YAML", "g", "h.yaml", "i",
+    const NAMES: [&str; 10] = [
+        "a", "b.yaml", "c.yml", "d.csv", ".e.yaml", "f.YAML", "g", "h.yaml", "i", "j.XLSX",
     ];
 
     fn make() -> impl Strategy<Value = Make> {

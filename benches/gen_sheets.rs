@@ -10,7 +10,8 @@ use rust_xlsxwriter::{Workbook, XlsxError};
 
 /// The fixture workbook: a sheet to read first ("Read me", skipped because others are named
 /// `Customers` and `Users`), customers as a CRM exports them, with numbers, a cell over two
-/// lines and a few problems at known cells.
+/// lines and a few problems at known cells, and users of those customers and of the partner
+/// (one for an account that is none).
 fn workbook(out: &str) -> Result<(), XlsxError> {
     let mut book = Workbook::new();
     let readme = book.add_worksheet();
@@ -90,6 +91,25 @@ fn workbook(out: &str) -> Result<(), XlsxError> {
                 Ok(n) => customers.write_number(r, c, n)?,
                 Err(_) if cell.is_empty() => customers,
                 Err(_) => customers.write_string(r, c, *cell)?,
+            };
+        }
+    }
+    let users = book.add_worksheet();
+    users.set_name("Users")?;
+    let rows: [[&str; 4]; 5] = [
+        ["Account", "Email", "Name", "Role"],
+        ["globex", "ann@globex.example", "Ann Admin", "Admin"],
+        ["partner", "audit@acme.example", "Acme Audit", ""],
+        ["1001", "peter@initech.example", "Peter Gibbons", "member"],
+        ["tyrell", "rachael@tyrell.example", "Rachael", ""],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            match cell.parse::<f64>() {
+                Ok(n) => users.write_number(r, c, n)?,
+                Err(_) if cell.is_empty() => users,
+                Err(_) => users.write_string(r, c, *cell)?,
             };
         }
     }

@@ -7,12 +7,14 @@
 //! thread); each file's tree is dropped once those checks are done with it, so the trees of a
 //! large configuration are never all in memory at once (see `check_and_merge`). A table is read
 //! and checked a chunk of rows at a time ([`table::read`]), so a large one is never all in
-//! memory as a tree either.
+//! memory as a tree either. Users tables are read last, once every account they may name is
+//! known, and their users added to those accounts.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::OnceLock;
 
+use super::User;
 use super::yaml::{self, Pos};
 use super::{
     Catalog, ConfigFile, Customer, Defaults, Desired, FileId, Location, Needs, Problem,
@@ -288,9 +290,17 @@ fn check_and_merge(
     let mut typed = Vec::with_capacity(sources.len());
     let mut any_yaml_error = false;
     let mut relations: check::Sink = Vec::new();
+    let users_tables: Vec<bool> = sources
+        .iter()
+        .map(|s| is_table(s) && table::kind(&s.text) == Some(table::TableKind::Users))
+        .collect();
+    let mut sheet_users = Vec::new();
     {
         let mut sem = check::Semantics::new(&mut relations, &locate);
         sem.needs(needs);
+        if users_tables.contains(&true) {
+            sem.track_users();
+        }
         for &id in &heads {
             if let Some(doc) = early[id].as_ref().and_then(|w| w.doc.as_ref()) {
                 sem.header(id, doc);
@@ -306,6 +316,12 @@ fn check_and_merge(
                 problems,
                 typed: t,
             } = work.expect("every file is worked on once");
+            if users_tables[id] {
+                // Read once every account is known, below.
+                columns.push(None);
+                typed.push(None);
+                return;
+            }
             if is_table(&sources[id]) {
                 let pass = TablePass {
                     shape: &shape,
@@ -329,6 +345,11 @@ fn check_and_merge(
             typed.push(t);
         };
         parallel::in_order(sources.len(), threads, &rest, &mut done);
+        for id in (0..sources.len()).filter(|&id| users_tables[id]) {
+            let (header, users) = users_pass(id, &sources[id], needs.strict, &mut sem, &mut sink);
+            columns[id] = header;
+            sheet_users.extend(users);
+        }
         // A file that did not parse may be the one declaring `partner`: do not claim it is
         // missing.
         if !any_yaml_error {
@@ -345,8 +366,73 @@ fn check_and_merge(
         return Err(into_problems(sources, &columns, sink));
     }
     let mut merged = merge(sources, typed)?;
+    add_users(&mut merged, sheet_users);
     merged.warnings = into_problems(sources, &columns, sink).0;
     Ok(merged)
+}
+
+/// Reads and checks the users table `src` (file `id`), once every account is known to `sem`,
+/// its problems into `sink` and `sem`'s: its header, and its users with their account's key
+/// (lower case, `partner` for the partner).
+fn users_pass(
+    id: FileId,
+    src: &Source,
+    strict: bool,
+    sem: &mut check::Semantics<'_>,
+    sink: &mut check::Sink,
+) -> (Columns1, Vec<(String, User)>) {
+    let mut users = Vec::new();
+    let read = table::read(&src.text, strict, &mut |chunk| {
+        sink.extend(chunk.problems.into_iter().map(|(pos, k)| (id, pos, k)));
+        sem.users_table(id, &chunk.doc);
+        for u in chunk.doc.list("users") {
+            let text = |k: &str| {
+                u.get(k)
+                    .and_then(yaml::Node::as_str)
+                    .unwrap_or_default()
+                    .trim()
+            };
+            let role = if text("role").eq_ignore_ascii_case("admin") {
+                Role::Admin
+            } else {
+                Role::Member
+            };
+            let user = User {
+                email: text("email").to_string(),
+                name: text("name").to_string(),
+                role,
+            };
+            users.push((text("account").to_lowercase(), user));
+        }
+    });
+    sink.extend(read.problems.into_iter().map(|(pos, k)| (id, pos, k)));
+    (read.header, users)
+}
+
+/// Adds the users of users tables to their accounts (each account's after its own).
+fn add_users(merged: &mut Merged, users: Vec<(String, User)>) {
+    if users.is_empty() {
+        return;
+    }
+    let mut by_account: HashMap<String, Vec<User>> = HashMap::new();
+    for (account, user) in users {
+        by_account.entry(account).or_default().push(user);
+    }
+    let mut add = |key: &str, to: &mut Vec<User>| {
+        if let Some(mut users) = by_account.remove(key) {
+            to.append(&mut users);
+        }
+    };
+    add("partner", &mut merged.partner.users);
+    for c in &mut merged.customers {
+        add(&c.key, &mut c.users);
+        for n in &mut c.networks {
+            add(&n.key, &mut n.users);
+            for s in &mut n.sub_accounts {
+                add(&s.key, &mut s.users);
+            }
+        }
+    }
 }
 
 /// How a table is read and checked, a chunk of rows at a time: each chunk's tree is checked
@@ -607,9 +693,9 @@ fn apply_defaults(c: &mut Customer, d: &Defaults) {
     }
 }
 
-/// Customer tables read on their own (`partnerctl import`: a table, or a workbook's sheets):
-/// their customers as written (no defaults merged: the configuration they join has them) and
-/// their warnings, or every problem of every row (warnings among them). A row without a
+/// Customer tables read on their own (`partnerctl import`: a table, or a workbook's sheets),
+/// with the users of users tables added to those customers: their customers as written (no
+/// defaults merged: the configuration they join has them) and their warnings, or every problem of every row (warnings among them). A row without a
 /// country or time zone is accepted, as the configuration's defaults may give them. `strict`:
 /// unknown columns are errors.
 pub fn load_tables(sources: &[Source], strict: bool) -> Result<TableContent, Problems> {
@@ -629,10 +715,20 @@ pub fn load_tables(sources: &[Source], strict: bool) -> Result<TableContent, Pro
     let mut relations: check::Sink = Vec::new();
     let mut columns: Columns = Vec::with_capacity(sources.len());
     let mut customers = Vec::new();
+    let mut users = Vec::new();
     {
         let mut sem = check::Semantics::new(&mut relations, &locate);
         sem.assume_defaults();
+        sem.importing();
+        let is_users: Vec<bool> = sources
+            .iter()
+            .map(|s| table::kind(&s.text) == Some(table::TableKind::Users))
+            .collect();
         for (id, source) in sources.iter().enumerate() {
+            if is_users[id] {
+                columns.push(None);
+                continue;
+            }
             let (header, typed) = pass.run(id, source, &mut sem, &mut sink);
             columns.push(header);
             match typed {
@@ -641,10 +737,24 @@ pub fn load_tables(sources: &[Source], strict: bool) -> Result<TableContent, Pro
                 None => {}
             }
         }
+        for id in (0..sources.len()).filter(|&id| is_users[id]) {
+            let (header, rows) = users_pass(id, &sources[id], strict, &mut sem, &mut sink);
+            columns[id] = header;
+            users.extend(rows);
+        }
     }
     sink.append(&mut relations);
     if sink.iter().any(|p| !p.2.is_warning()) {
         return Err(into_problems(sources, &columns, sink));
+    }
+    let mut by_key: HashMap<String, Vec<User>> = HashMap::new();
+    for (account, user) in users {
+        by_key.entry(account).or_default().push(user);
+    }
+    for c in &mut customers {
+        if let Some(mut u) = by_key.remove(&c.key) {
+            c.users.append(&mut u);
+        }
     }
     Ok(TableContent {
         customers,

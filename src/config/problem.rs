@@ -170,6 +170,19 @@ pub enum ProblemKind {
         /// Is the other one?
         first_derived: bool,
     },
+    /// A users table's row for an account the configuration does not have.
+    #[error("account `{account}` is not the key of a customer, network or sub-account of the configuration, nor `partner`{}: write the key of the account this user joins", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    UnknownAccount {
+        /// The account as written (lower case).
+        account: String,
+        /// The closest key, if any is close.
+        suggestion: Option<String>,
+    },
+    /// A users table's row, imported, for an account that is not a customer imported with it.
+    #[error(
+        "account `{0}` is not a customer of what is imported: import writes customers with their users, so a user of another account (or of `partner`) has no place there; keep this users sheet in the configuration directory, where it is read with every account, or add the user to that account's YAML"
+    )]
+    NotImported(String),
     /// The same account key twice in the configuration.
     #[error(
         "duplicate account key `{key}`; it is already declared at {first} (keys are unique in the whole configuration)"

@@ -383,7 +383,7 @@ fn header(
     }
     let required: &[&'static str] = match kind {
         TableKind::Customers => &["name", "contact_name", "contact_email"],
-        TableKind::Users => &["account", "email"],
+        TableKind::Users => &["account", "email", "name"],
     };
     for &r in required {
         if !seen.contains(r) {

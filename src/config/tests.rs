@@ -491,6 +491,103 @@ fn unknown_columns_warn_unless_strict() {
     assert_eq!(e.len(), 2, "{e}");
 }
 
+const NETWORKED: &str = "customers:\n  - key: contoso\n    name: Contoso\n    contact: { name: J, email: j@contoso.example }\n    country: GB\n    timezone: UTC\n    users: [{ email: jane@contoso.example, name: Jane }]\n    networks:\n      - key: contoso-net\n        name: Contoso Net\n        sub_accounts: [{ key: contoso-paris, name: Contoso Paris }]\n";
+
+/// A users table invites people across accounts: the partner, customers of YAML and of tables,
+/// networks and sub-accounts, each user after the account's own; `role` defaults to `member`.
+#[test]
+fn a_users_table_adds_users_to_the_accounts_it_names() {
+    let customers = "name,contact_name,contact_email,country,timezone,admin_email\nGlobex,Hank,hank@globex.example,GB,UTC,hank@globex.example\n";
+    let users = "Account,Email,Name,Role\npartner,audit@acme.example,Audit,\nContoso,kim@contoso.example,Kim,Admin\ncontoso-paris,luc@contoso.example,Luc,member\nglobex,ann@globex.example,Ann,\n";
+    let d = load_sources(&[
+        src("a.yaml", PARTNER),
+        src("b.yaml", NETWORKED),
+        src("u.csv", users),
+        src("z.csv", customers),
+    ])
+    .unwrap();
+    let emails = |u: &[User]| -> Vec<String> {
+        u.iter()
+            .map(|u| format!("{} {}", u.email, u.role.as_str()))
+            .collect()
+    };
+    assert_eq!(
+        emails(&d.partner.users),
+        ["ops@acme.example admin", "audit@acme.example member"]
+    );
+    let contoso = &d.customers[0];
+    assert_eq!(
+        emails(&contoso.users),
+        ["jane@contoso.example member", "kim@contoso.example admin"]
+    );
+    assert_eq!(
+        emails(&contoso.networks[0].sub_accounts[0].users),
+        ["luc@contoso.example member"]
+    );
+    assert_eq!(
+        emails(&d.customers[1].users),
+        ["hank@globex.example admin", "ann@globex.example member"]
+    );
+}
+
+/// Every problem of a users table's rows: an account that is none (with the closest key), a
+/// user listed twice in one account (in YAML, in a customer table's admin column or in the
+/// users table, named at both places), and bad values at their cells.
+#[test]
+fn a_users_tables_problems_name_both_places() {
+    let customers = "name,contact_name,contact_email,country,timezone,admin_email\nGlobex,Hank,hank@globex.example,GB,UTC,hank@globex.example\n";
+    let users = "account,email,name,role\ncontosso,kim@contoso.example,Kim,\ncontoso,Jane@Contoso.example,Jane,\nglobex,HANK@globex.example,Hank,\npartner,x@acme.example,X,\npartner,x@acme.example,X,\nglobex,bad-email,,owner\n";
+    let p = problems(&[
+        src("a.yaml", PARTNER),
+        src("b.yaml", NETWORKED),
+        src("t.csv", customers),
+        src("u.csv", users),
+    ]);
+    assert_eq!(
+        p,
+        [
+            "u.csv:2:1: (column account) account `contosso` is not the key of a customer, network or sub-account of the configuration, nor `partner` (did you mean `contoso`?): write the key of the account this user joins",
+            "u.csv:3:2: (column email) duplicate user `Jane@Contoso.example` in account `contoso`; already listed at b.yaml:7:22 (emails compare case-insensitively)",
+            "u.csv:4:2: (column email) duplicate user `HANK@globex.example` in account `globex`; already listed at t.csv:2:6 (emails compare case-insensitively)",
+            "u.csv:6:2: (column email) duplicate user `x@acme.example` in the partner; already listed at u.csv:5:2 (emails compare case-insensitively)",
+            "u.csv:7:2: (column email) invalid email address `bad-email`: expected a bare address like name@example.com",
+            "u.csv:7:3: (column name) user name must not be empty",
+            "u.csv:7:4: (column role) invalid role `owner`: expected `admin` or `member`",
+        ]
+    );
+}
+
+/// `import` writes customers with their users: a users sheet's rows join the customers read
+/// with it, and a row for any other account is refused with where it belongs instead.
+#[test]
+fn imported_users_join_the_customers_read_with_them() {
+    let customers = "name,contact_name,contact_email\nGlobex,Hank,hank@globex.example\n";
+    let users = "account,email,name,role\nglobex,ann@globex.example,Ann,admin\n";
+    let t = load_tables(
+        &[
+            src("b.xlsx:users!", users),
+            src("b.xlsx:customers!", customers),
+        ],
+        false,
+    )
+    .unwrap();
+    assert_eq!(t.customers[0].users[0].email, "ann@globex.example");
+    assert_eq!(t.customers[0].users[0].role, crate::vocab::Role::Admin);
+    let users = format!("{users}partner,x@acme.example,X,\n");
+    let e = load_tables(
+        &[
+            src("b.xlsx:customers!", customers),
+            src("b.xlsx:users!", &users),
+        ],
+        false,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "b.xlsx:users!3:1: (column account) account `partner` is not a customer of what is imported: import writes customers with their users, so a user of another account (or of `partner`) has no place there; keep this users sheet in the configuration directory, where it is read with every account, or add the user to that account's YAML\n"
+    );
+}
+
 #[test]
 fn schema_has_descriptions_everywhere() {
     fn walk(v: &serde_json::Value, path: &str, missing: &mut Vec<String>) {

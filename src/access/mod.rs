@@ -2,8 +2,11 @@
 //! the partner reaches every account; a user of a customer reaches it, its networks and their
 //! sub-accounts; a user of a network reaches it and its sub-accounts; a user of a sub-account
 //! reaches only it. A [`Model`] is the account tree with its members, built from a configuration
-//! or from the live state; [`Model::grants`] lists every (person, account) pair with its source.
-//! Pure. May import: `config`, `live`, `vocab`.
+//! or from the live state; [`Model::grants`] lists every (person, account) pair with its source;
+//! [`address`] finds the account a command line names. Pure. May import: `config`, `live`,
+//! `vocab`.
+
+pub mod address;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -294,46 +297,104 @@ impl Reach {
 /// Why a query of the access report names nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
-    /// No account has this address.
-    #[error("--account {given}: no such account{}", closest.as_ref().map(|c| format!("; did you mean {c}?")).unwrap_or_default())]
+    /// No account has this address, key or id.
+    #[error("--account {given}: no such account{}", match closest {
+        Some(c) => format!("; did you mean {c}?"),
+        None => "; give an address such as customer.KEY or sub_account.KEY, a key, or `partner` (without --account, every account is listed)".to_string(),
+    })]
     UnknownAccount {
         /// The address given.
         given: String,
         /// The closest address known.
         closest: Option<String>,
     },
+    /// Several accounts have this key or id.
+    #[error("--account {given}: several accounts have this key or id ({}); give the full address of one", .addresses.join(", "))]
+    AmbiguousAccount {
+        /// The key or id given.
+        given: String,
+        /// The addresses of the accounts that have it.
+        addresses: Vec<String>,
+    },
+    /// Nobody with this email is a user (or invited) of the partner or of any account.
+    #[error("--user {given}: no user or invitation has this email, so it reaches no account{}", match closest {
+        Some(c) => format!("; did you mean {c}?"),
+        None => "; check the spelling (without --user, every person is listed)".to_string(),
+    })]
+    UnknownUser {
+        /// The email given.
+        given: String,
+        /// The closest email known.
+        closest: Option<String>,
+    },
+}
+
+/// The email of `known` closest to `given` (lower case): within a few typos (at most 3, and
+/// at most one character in 5), else one with the same name before the `@` (another domain).
+fn closest_email<'a>(given: &str, known: impl Iterator<Item = &'a str> + Clone) -> Option<String> {
+    let near = known
+        .clone()
+        .map(|e| (strsim::levenshtein(given, e), e))
+        .filter(|(d, _)| *d <= 3 && d * 5 <= given.chars().count())
+        .min()
+        .map(|(_, e)| e);
+    let local = |e: &str| e.split_once('@').map(|(l, _)| l.to_string());
+    near.or_else(|| {
+        let mine = local(given)?;
+        known.filter(|e| local(e).as_ref() == Some(&mine)).min()
+    })
+    .map(str::to_string)
 }
 
 impl Model {
-    /// The grants on `account` (an address, or `partner`) and/or of the person `user` (an
-    /// email, any case); all of them when neither is given.
+    /// The grants on `account` (an address, a key, the live id of an account known only by
+    /// it, or `partner`) and/or of the person `user` (an email, any case); all of them when
+    /// neither is given. A person or an account it does not know is an error naming the
+    /// closest one: an empty answer is "no access", never a typo.
     pub fn select(
         &self,
         user: Option<&str>,
         account: Option<&str>,
     ) -> Result<Vec<Grant>, QueryError> {
-        if let Some(a) = account {
-            let known = a == "partner" || self.accounts.iter().any(|x| x.address == a);
-            if !known {
-                let closest = self
-                    .accounts
-                    .iter()
-                    .map(|x| (strsim::levenshtein(a, &x.address), &x.address))
-                    .filter(|(d, _)| *d <= 3)
-                    .min()
-                    .map(|(_, x)| x.clone());
-                return Err(QueryError::UnknownAccount {
-                    given: a.to_string(),
-                    closest,
+        let account = match account {
+            None => None,
+            Some("partner") => Some("partner".to_string()),
+            Some(a) => {
+                let known = self.accounts.iter().map(|x| x.address.as_str());
+                match address::lookup(a, known) {
+                    address::Lookup::Found(found) => Some(found),
+                    address::Lookup::Ambiguous(addresses) => {
+                        return Err(QueryError::AmbiguousAccount {
+                            given: a.to_string(),
+                            addresses,
+                        });
+                    }
+                    address::Lookup::Unknown(closest) => {
+                        return Err(QueryError::UnknownAccount {
+                            given: a.to_string(),
+                            closest,
+                        });
+                    }
+                }
+            }
+        };
+        let user = user.map(email_key);
+        if let Some(u) = &user {
+            if !self.members.iter().any(|m| m.email == *u) {
+                let mut emails: Vec<&str> = self.members.iter().map(|m| m.email.as_str()).collect();
+                emails.sort_unstable();
+                emails.dedup();
+                return Err(QueryError::UnknownUser {
+                    given: u.clone(),
+                    closest: closest_email(u, emails.iter().copied()),
                 });
             }
         }
-        let user = user.map(str::to_lowercase);
         Ok(self
             .grants()
             .into_iter()
             .filter(|g| user.as_ref().is_none_or(|u| g.email == *u))
-            .filter(|g| account.is_none_or(|a| g.account == a))
+            .filter(|g| account.as_ref().is_none_or(|a| g.account == *a))
             .collect())
     }
 }

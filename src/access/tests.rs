@@ -207,3 +207,62 @@ proptest! {
         prop_assert_eq!(before, after);
     }
 }
+
+/// A person or an account the model does not know is an error naming the closest one, so an
+/// empty answer always means "no access"; an account may be named by its key alone.
+#[test]
+fn selecting_an_unknown_person_or_account_is_an_error() {
+    let m = Model::from_desired(&desired(ESTATE));
+    assert_eq!(
+        m.select(Some("JANE@c.example"), None).unwrap().len(),
+        4,
+        "any case"
+    );
+    assert_eq!(
+        m.select(Some("jane@c.exampel"), None).unwrap_err(),
+        QueryError::UnknownUser {
+            given: "jane@c.exampel".into(),
+            closest: Some("jane@c.example".into()),
+        }
+    );
+    // Another domain: the same name before the `@`.
+    let e = m.select(Some("desk@contoso.example"), None).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "--user desk@contoso.example: no user or invitation has this email, so it reaches no account; did you mean desk@c.example?"
+    );
+    let e = m.select(Some("zed@z.example"), None).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "--user zed@z.example: no user or invitation has this email, so it reaches no account; check the spelling (without --user, every person is listed)"
+    );
+    assert_eq!(
+        m.select(None, Some("s1")).unwrap(),
+        m.select(None, Some("sub_account.s1")).unwrap()
+    );
+    assert_eq!(
+        m.select(None, Some("network.s1")).unwrap_err(),
+        QueryError::UnknownAccount {
+            given: "network.s1".into(),
+            closest: Some("sub_account.s1".into()),
+        }
+    );
+    // Known person, known account, no access: an empty answer.
+    assert_eq!(m.select(Some("desk@c.example"), Some("s2")).unwrap(), []);
+}
+
+/// A live account without a key is named by its live id alone too.
+#[test]
+fn a_live_account_without_a_key_is_found_by_its_id() {
+    let d = desired(ESTATE);
+    let mut m = Model::from_desired(&d);
+    m.accounts.push(Account {
+        address: "customer[id=acc_9]".into(),
+        name: "By hand".into(),
+        kind: AccountKind::Customer,
+        parent: None,
+    });
+    let grants = m.select(None, Some("acc_9")).unwrap();
+    assert!(!grants.is_empty());
+    assert!(grants.iter().all(|g| g.account == "customer[id=acc_9]"));
+}

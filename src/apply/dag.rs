@@ -71,11 +71,17 @@ impl Walk {
         self.skip_dependents(i);
     }
 
-    /// Records `i` as left to a person (manual step `step`), before the walk starts; what
-    /// depends on it is skipped.
-    pub(super) fn manual(&mut self, i: usize, step: usize) {
-        self.states[i] = Some(OpState::Manual { step });
-        self.skip_dependents(i);
+    /// Records operations as left to a person (`(operation, manual step)` pairs), before the
+    /// walk starts; what depends on them is skipped, waiting for the nearest manual step above
+    /// it (a sub-account's users for the sub-account's step, not its network's).
+    pub(super) fn manual(&mut self, steps: impl IntoIterator<Item = (usize, usize)>) {
+        let steps: Vec<(usize, usize)> = steps.into_iter().collect();
+        for &(i, step) in &steps {
+            self.states[i] = Some(OpState::Manual { step });
+        }
+        for &(i, _) in &steps {
+            self.skip_dependents(i);
+        }
     }
 
     fn skip_dependents(&mut self, i: usize) {
@@ -130,6 +136,27 @@ mod tests {
         let states = w.into_states();
         assert_eq!(states[2], OpState::Skipped { because: 1 });
         assert_eq!(states[3], OpState::Done);
+    }
+
+    /// What depends on a manual step waits for the nearest one above it: a sub-account's
+    /// users for the sub-account's step, not for its network's; each is counted once.
+    #[test]
+    fn dependents_wait_for_the_nearest_manual_step() {
+        // 0 network (step 1) → 1 sub-account (step 2) → 2 its user; 0 → 3 the network's user.
+        let ops = vec![op(vec![]), op(vec![0]), op(vec![1]), op(vec![0])];
+        let mut w = Walk::new(&ops);
+        w.manual([(0, 1), (1, 2)]);
+        assert_eq!(w.next_ready(), None);
+        assert_eq!(w.skipped, 2);
+        assert_eq!(
+            w.into_states(),
+            [
+                OpState::Manual { step: 1 },
+                OpState::Manual { step: 2 },
+                OpState::Skipped { because: 1 },
+                OpState::Skipped { because: 0 },
+            ]
+        );
     }
 
     #[test]

@@ -253,9 +253,12 @@ where
     let mut halted: Option<String> = None;
     let start_time = Instant::now();
     let mut walk = Walk::new(&plan.operations);
-    for (n, step) in plan.manual.iter().enumerate() {
-        walk.manual(step.operation, n + 1);
-    }
+    walk.manual(
+        plan.manual
+            .iter()
+            .enumerate()
+            .map(|(n, s)| (s.operation, n + 1)),
+    );
     let mut created: Vec<Option<String>> = vec![None; plan.operations.len()];
     let mut limit = AdaptiveLimit::new(parallelism, provider.throttle_events());
     let mut ids = Ids {

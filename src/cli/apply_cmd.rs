@@ -104,26 +104,56 @@ pub(super) fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Re
             .map_err(|e| anyhow::anyhow!("{}: {e}. Nothing was changed.", file.display())),
         _ => Ok(()),
     };
-    let (conn, plan) = connect_and_plan(&rt, global, &desired, options, &targets, bound)?;
-    let code = apply_planned(global, args, &rt, &conn, plan, saved.as_ref(), &desired);
+    let (conn, live, plan) = connect_and_plan(&rt, global, &desired, options, &targets, bound)?;
+    let saved = saved.as_ref().map(|s| (s, &live));
+    let code = apply_planned(global, args, &rt, &conn, plan, saved, &desired);
     rt.block_on(conn.close())?;
     code
 }
 
-/// Refuses (printing why) when the saved plan's operations are not the ones needed now.
-fn stale(args: &ApplyArgs, saved: &SavedPlan, plan: &plan::Plan) -> bool {
-    if saved.operations == plan.operations {
-        return false;
+/// The saved plan to execute, judged against the live state of now (`now`: what its
+/// configuration plans against `live`); `None` after saying why it is stale.
+fn still_applicable(
+    args: &ApplyArgs,
+    saved: &SavedPlan,
+    now: &plan::Plan,
+    live: &crate::live::Snapshot,
+) -> Option<plan::Applicable> {
+    match saved.against(now, live) {
+        Ok(applicable) => Some(applicable),
+        Err(stale) => {
+            output::error(&format!(
+                "plan is stale: {}: {stale}\nNothing was changed. Run `partnerctl plan -o` again and review the new plan.",
+                args.plan
+                    .as_ref()
+                    .map_or_else(String::new, |p| p.display().to_string()),
+            ));
+            None
+        }
     }
-    output::error(&format!(
-        "plan is stale: the live state or the partner changed since `partnerctl plan -o` wrote {} ({} saved operations, {} needed now); nothing was changed. Run `partnerctl plan -o` again and review the new plan.",
-        args.plan
-            .as_ref()
-            .map_or_else(String::new, |p| p.display().to_string()),
-        saved.operations.len(),
-        plan.operations.len()
-    ));
-    true
+}
+
+/// What the configuration needs now besides a saved plan's operations: how many changes, a
+/// few of them, and what to do.
+fn needed_elsewhere(elsewhere: &[(String, plan::Action)]) -> Option<String> {
+    const NAMED: usize = 3;
+    let n = elsewhere.len();
+    if n == 0 {
+        return None;
+    }
+    let named: Vec<String> = elsewhere
+        .iter()
+        .take(NAMED)
+        .map(|(address, action)| format!("{address} ({})", action.as_str()))
+        .collect();
+    let more = if n > NAMED { ", …" } else { "" };
+    Some(format!(
+        "{n} change{} {} needed now that this plan did not include ({}{more}); run `partnerctl plan` to review {}.\n",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "is" } else { "are" },
+        named.join(", "),
+        if n == 1 { "it" } else { "them" },
+    ))
 }
 
 /// Asks for confirmation unless approved; `Ok(false)` (after saying why) when not confirmed.
@@ -229,15 +259,21 @@ fn apply_planned(
     rt: &tokio::runtime::Runtime,
     conn: &endpoint::Connection,
     plan: Result<plan::Plan, NotPlanned>,
-    saved: Option<&SavedPlan>,
+    saved: Option<(&SavedPlan, &crate::live::Snapshot)>,
     desired: &config::Desired,
 ) -> anyhow::Result<u8> {
     let Some(plan) = plan_or_report(plan) else {
         return Ok(EXIT_ERROR);
     };
-    if saved.is_some_and(|s| stale(args, s, &plan)) {
-        return Ok(EXIT_ERROR);
-    }
+    // A saved plan: its operations, when each one's objects are as they were.
+    let (plan, elsewhere) = match saved {
+        Some((s, live)) => match still_applicable(args, s, &plan, live) {
+            Some(applicable) => (applicable.plan, needed_elsewhere(&applicable.elsewhere)),
+            None => return Ok(EXIT_ERROR),
+        },
+        None => (plan, None),
+    };
+    let saved = saved.map(|(s, _)| s);
     let refusals = plan.check_safety().err();
     let json = args.format == ReportFormat::Json;
     let color = !json && use_color(global.color);
@@ -246,12 +282,20 @@ fn apply_planned(
         &render::text(&plan, &conn.target, refusals.as_ref(), color),
     )?;
     if let Some(r) = refusals {
+        if saved.is_some() {
+            output::error(
+                "the guards refuse the saved plan against the live state of now (it changed since the plan was made); run `partnerctl plan -o` again and review the new plan.",
+            );
+        }
         report_refusals(&r);
         return Ok(EXIT_ERROR);
     }
     if plan.is_empty() {
         let report = apply::Report::nothing();
         write_report(args, &plan, &conn.target, &report)?;
+        if let Some(note) = &elsewhere {
+            human(json, note)?;
+        }
         return Ok(EXIT_OK);
     }
     if !approved(args, saved)? {
@@ -275,6 +319,9 @@ fn apply_planned(
         interrupted(),
     ));
     human(json, &render::apply_report(&plan, &report))?;
+    if let Some(note) = &elsewhere {
+        human(json, note)?;
+    }
     write_report(args, &plan, &conn.target, &report)?;
     report_failures(&plan, &report, desired);
     Ok(if report.success() {

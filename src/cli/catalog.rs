@@ -31,7 +31,8 @@ fn types(catalog: &Catalog) -> String {
 }
 
 /// `--catalog FILE` (an error when it cannot be used), else the cache of the working directory
-/// (ignored with a warning when it cannot be used), else none.
+/// (ignored with a warning when it cannot be used), else none; the clause for none suggests
+/// the cache only where a plan writes it (not under `CI`).
 pub(super) fn for_validate(file: Option<&Path>) -> anyhow::Result<Chosen> {
     if let Some(file) = file {
         let text = std::fs::read_to_string(file)
@@ -52,9 +53,15 @@ pub(super) fn for_validate(file: Option<&Path>) -> anyhow::Result<Chosen> {
             clause,
         });
     }
+    // Under CI no plan caches the catalog (see [`save`]), so only --catalog can give one.
+    let how = if endpoint::ci_from_env() {
+        "pass --catalog FILE"
+    } else {
+        "pass --catalog FILE, or run `partnerctl plan` in this directory once to cache the live one"
+    };
     let not_checked = Chosen {
         catalog: None,
-        clause: "service types and settings not checked: no catalog (pass --catalog FILE, or run `partnerctl plan` in this directory once to cache the live one)".to_string(),
+        clause: format!("service types and settings not checked: no catalog ({how})"),
     };
     let text = match std::fs::read_to_string(CACHE) {
         Ok(text) => text,

@@ -1,6 +1,7 @@
 //! Edge: `export`: reads the live state and writes it as configuration files, refusing to
 //! overwrite anything without `--force`. What it writes and removes stays inside its target
-//! (see [`write`]); a single file is replaced whole, never written through a link.
+//! (see [`write`]); a single file is replaced whole, never written through a link. The defaults
+//! of the partner file it replaces are read back, so that a re-export keeps them while they fit.
 
 mod write;
 
@@ -171,6 +172,42 @@ fn summary(
     out
 }
 
+/// The partner file an export to `dest` replaces (`partner.yaml` of a directory, or the single
+/// file).
+fn partner_file(dest: &Destination) -> Option<PathBuf> {
+    match dest {
+        Destination::Stdout => None,
+        Destination::File(f) => Some(f.clone()),
+        Destination::Dir(d) => Some(d.join("partner.yaml")),
+    }
+}
+
+/// The `defaults` of the partner file an export to `dest` replaces, so that the new export
+/// keeps them while they still fit (a new customer then changes its own file only). Read only
+/// from a regular file (never through a link) of bounded size; anything unreadable or invalid
+/// there means no earlier defaults: the export then chooses them afresh, as on a first export.
+fn previous_defaults(dest: &Destination) -> Option<config::Defaults> {
+    use std::io::Read;
+    /// The one field read; every other one is skipped, whatever it holds.
+    #[derive(serde::Deserialize)]
+    struct Head {
+        #[serde(default)]
+        defaults: Option<config::Defaults>,
+    }
+    let path = partner_file(dest)?;
+    let meta = std::fs::symlink_metadata(&path).ok()?;
+    if !meta.is_file() || meta.len() > config::MAX_FILE_BYTES {
+        return None;
+    }
+    let mut text = String::new();
+    std::fs::File::open(&path)
+        .ok()?
+        .take(config::MAX_FILE_BYTES)
+        .read_to_string(&mut text)
+        .ok()?;
+    serde_yaml::from_str::<Head>(&text).ok()?.defaults
+}
+
 /// Reads the live state (the endpoint's, or the embedded sandbox's `partner`) and closes the
 /// connection.
 pub(super) fn read_live(
@@ -191,12 +228,13 @@ pub(super) fn read_live(
 pub(super) fn export_command(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<u8> {
     let (dest, layout) = destination(args)?;
     check_overwrite(&dest, args.force)?;
+    let previous = previous_defaults(&dest);
     let partner = EmbeddedPartner::Existing(args.partner.as_deref());
     let snapshot = read_live(global, partner)?;
     let carries = export::Carries {
         keys: global.provider.capabilities().keys,
     };
-    let estate = export::estate(&snapshot, carries);
+    let estate = export::estate_keeping(&snapshot, carries, previous.as_ref());
     let files = export::files(&estate, layout);
     let written = write(&dest, &files, global.quiet)?;
     if !global.quiet {

@@ -45,48 +45,22 @@ pub const EXIT_CHANGES: u8 = 2;
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub diagnostics: Diagnostics,
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Options accepted by every subcommand.
+/// Options of the diagnostics on stderr, accepted by every subcommand (every one may end with
+/// an error line).
 #[derive(Debug, clap::Args)]
-pub struct GlobalArgs {
-    /// API endpoint URL, or `local` for the embedded sandbox.
-    #[arg(long, global = true, env = "PARTNERCTL_ENDPOINT", value_name = "URL")]
-    pub endpoint: Option<String>,
-    /// API token (prefer the PARTNERCTL_TOKEN environment variable; never echoed).
-    #[arg(
-        long,
-        global = true,
-        env = "PARTNERCTL_TOKEN",
-        hide_env_values = true,
-        value_name = "TOKEN"
-    )]
-    pub token: Option<String>,
-    /// When to colour output (NO_COLOR is honoured by `auto`).
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+#[command(next_help_heading = "Diagnostics")]
+pub struct Diagnostics {
     /// More diagnostics on stderr (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Fewer diagnostics on stderr.
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// Longest wait for one HTTP request, connecting included, in seconds. A request is tried up
-    /// to 8 times; each retry is announced on stderr.
-    #[arg(long, global = true, env = "PARTNERCTL_TIMEOUT", value_name = "SECONDS", default_value = "30", value_parser = global::parse_seconds)]
-    pub timeout: std::time::Duration,
-    /// Longest time for reading the whole live state (plan, apply, export), in seconds
-    /// [default: --timeout × 8 attempts, so 240 at the default timeout].
-    #[arg(long, global = true, env = "PARTNERCTL_READ_DEADLINE", value_name = "SECONDS", value_parser = global::parse_seconds)]
-    pub read_deadline: Option<std::time::Duration>,
-    /// Which API the endpoint speaks: `http` (the partner API) or `nexudus` (the Nexudus REST
-    /// API; sign in with NEXUDUS_USERNAME and NEXUDUS_PASSWORD, plus NEXUDUS_TOTP when
-    /// two-factor sign-in is on, or a bearer token in PARTNERCTL_TOKEN).
-    #[arg(long, global = true, env = "PARTNERCTL_PROVIDER", value_enum, default_value_t = endpoint::ProviderKind::Http)]
-    pub provider: endpoint::ProviderKind,
     /// Format of the diagnostics on stderr: `json` writes one object per line.
     #[arg(long, global = true, env = "PARTNERCTL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -94,6 +68,115 @@ pub struct GlobalArgs {
     /// otherwise ignored).
     #[arg(long, global = true)]
     pub strict: bool,
+}
+
+/// How to reach the API: the options of the subcommands that read or change the live state.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "API options")]
+pub struct ApiArgs {
+    /// API endpoint URL, or `local` for the embedded sandbox.
+    #[arg(long, env = "PARTNERCTL_ENDPOINT", value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// API token (prefer the PARTNERCTL_TOKEN environment variable; never echoed).
+    #[arg(
+        long,
+        env = "PARTNERCTL_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
+    /// Longest wait for one HTTP request, connecting included, in seconds. A request is tried up
+    /// to 8 times; each retry is announced on stderr.
+    #[arg(long, env = "PARTNERCTL_TIMEOUT", value_name = "SECONDS", default_value = "30", value_parser = global::parse_seconds)]
+    pub timeout: std::time::Duration,
+    /// Longest time for reading the whole live state, in seconds [default: --timeout × 8
+    /// attempts, so 240 at the default timeout].
+    #[arg(long, env = "PARTNERCTL_READ_DEADLINE", value_name = "SECONDS", value_parser = global::parse_seconds)]
+    pub read_deadline: Option<std::time::Duration>,
+    #[command(flatten)]
+    pub provider: ProviderArg,
+}
+
+/// Which API the endpoint speaks (also what `validate` checks the configuration for).
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct ProviderArg {
+    /// Which API the endpoint speaks: `http` (the partner API) or `nexudus` (the Nexudus REST
+    /// API; sign in with NEXUDUS_USERNAME and NEXUDUS_PASSWORD, plus NEXUDUS_TOTP when
+    /// two-factor sign-in is on, or a bearer token in PARTNERCTL_TOKEN).
+    #[arg(long, env = "PARTNERCTL_PROVIDER", value_enum, default_value_t = endpoint::ProviderKind::Http)]
+    pub provider: endpoint::ProviderKind,
+}
+
+/// `--color`, for the subcommands that print a plan.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct ColorArg {
+    /// When to colour output (NO_COLOR is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// The options of a run, whichever subcommand took them: a subcommand that takes no API
+/// options runs with none (no endpoint, no token, the default timeout and provider).
+#[derive(Debug)]
+pub struct GlobalArgs {
+    /// API endpoint URL, or `local`.
+    pub endpoint: Option<String>,
+    /// API token.
+    pub token: Option<String>,
+    /// When to colour output.
+    pub color: ColorChoice,
+    /// More diagnostics (`-v`, counted).
+    pub verbose: u8,
+    /// Fewer diagnostics (`-q`).
+    pub quiet: bool,
+    /// Longest wait for one HTTP request.
+    pub timeout: std::time::Duration,
+    /// Longest time for reading the whole live state.
+    pub read_deadline: Option<std::time::Duration>,
+    /// Which API the endpoint speaks.
+    pub provider: endpoint::ProviderKind,
+    /// Format of the diagnostics on stderr.
+    pub log_format: LogFormat,
+    /// Refuse a configuration that only has warnings.
+    pub strict: bool,
+}
+
+/// The default `--timeout`, for subcommands without API options.
+const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Cli {
+    /// The options of this run, from the diagnostics and what the subcommand took.
+    fn options(&self) -> GlobalArgs {
+        let (api, provider, color) = match &self.command {
+            Command::Plan(a) => (Some(&a.api), None, Some(a.color)),
+            Command::Apply(a) => (Some(&a.api), None, Some(a.color)),
+            Command::Export(a) => (Some(&a.api), None, None),
+            Command::Access(a) => (Some(&a.api), None, None),
+            Command::Show(a) => (None, None, Some(a.color)),
+            Command::Validate { provider, .. } => (None, Some(*provider), None),
+            Command::Import(_)
+            | Command::Schema
+            | Command::Completions { .. }
+            | Command::Man
+            | Command::Sandbox(_) => (None, None, None),
+        };
+        let d = &self.diagnostics;
+        GlobalArgs {
+            endpoint: api.and_then(|a| a.endpoint.clone()),
+            token: api.and_then(|a| a.token.clone()),
+            color: color.map_or(ColorChoice::Auto, |c| c.color),
+            verbose: d.verbose,
+            quiet: d.quiet,
+            timeout: api.map_or(DEFAULT_TIMEOUT, |a| a.timeout),
+            read_deadline: api.and_then(|a| a.read_deadline),
+            provider: api
+                .map(|a| a.provider)
+                .or(provider)
+                .map_or(endpoint::ProviderKind::Http, |p| p.provider),
+            log_format: d.log_format,
+            strict: d.strict,
+        }
+    }
 }
 
 /// Options of `plan` (and, later, `apply`) that shape the plan.
@@ -119,9 +202,10 @@ pub struct PlanFlags {
     /// Override the delete- and update-percentage guards.
     #[arg(long)]
     pub force: bool,
-    /// Plan only this account (an address such as `customer.contoso`, or `partner` for the
-    /// partner's users), what it contains and what it depends on; repeatable. Nothing outside
-    /// the targets is planned, pruned or reported.
+    /// Plan only this account (an address such as `customer.contoso`, a key alone such as
+    /// `contoso` when one account has it, the live id alone of an account without a key, or
+    /// `partner` for the partner's users), what it contains and what it depends on;
+    /// repeatable. Nothing outside the targets is planned, pruned or reported.
     #[arg(long = "target", value_name = "ADDRESS")]
     pub targets: Vec<String>,
     /// Refuse the plan when it would create an account whose name is nearly that of an
@@ -175,6 +259,10 @@ pub struct PlanArgs {
     pub accept_unmanaged_admins: bool,
     #[command(flatten)]
     pub flags: PlanFlags,
+    #[command(flatten)]
+    pub color: ColorArg,
+    #[command(flatten)]
+    pub api: ApiArgs,
 }
 
 /// `partnerctl apply`.
@@ -211,6 +299,10 @@ pub struct ApplyArgs {
     pub max_writes: Option<u32>,
     #[command(flatten)]
     pub flags: PlanFlags,
+    #[command(flatten)]
+    pub color: ColorArg,
+    #[command(flatten)]
+    pub api: ApiArgs,
 }
 
 /// `partnerctl access`.
@@ -223,10 +315,13 @@ pub struct AccessArgs {
     /// Read the live state instead of the configuration.
     #[arg(long)]
     pub live: bool,
-    /// Only this person (an email, any case): what they reach.
+    /// Only this person (an email, any case): what they reach. An email no user or invitation
+    /// has is an error naming the closest one.
     #[arg(long, value_name = "EMAIL")]
     pub user: Option<String>,
-    /// Only this account (`customer.contoso`, or `partner`): who reaches it.
+    /// Only this account (`customer.contoso`, a key alone such as `contoso` when one account
+    /// has it, the live id alone of an account without a key, or `partner`): who reaches it. An
+    /// account nobody knows is an error naming the closest one.
     #[arg(long, value_name = "ADDRESS")]
     pub account: Option<String>,
     /// Output format.
@@ -235,6 +330,8 @@ pub struct AccessArgs {
     /// With --live and no configuration: the partner of the embedded sandbox to read.
     #[arg(long, value_name = "NAME")]
     pub partner: Option<String>,
+    #[command(flatten)]
+    pub api: ApiArgs,
 }
 
 /// `partnerctl import`.
@@ -260,6 +357,8 @@ pub struct ShowArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub format: FormatArgs,
+    #[command(flatten)]
+    pub color: ColorArg,
 }
 
 /// How `plan` and `show` print the plan.
@@ -294,6 +393,8 @@ pub struct ExportArgs {
     /// token decides by itself).
     #[arg(long, value_name = "NAME")]
     pub partner: Option<String>,
+    #[command(flatten)]
+    pub api: ApiArgs,
 }
 
 /// `apply --format` choices.
@@ -333,6 +434,8 @@ pub enum Command {
         /// used when there is one.
         #[arg(long, value_name = "FILE")]
         catalog: Option<PathBuf>,
+        #[command(flatten)]
+        provider: ProviderArg,
     },
     /// Show what would change: read the live state and diff it against the configuration.
     #[command(
@@ -341,7 +444,7 @@ pub enum Command {
     Plan(PlanArgs),
     /// Plan, confirm, then perform the changes in dependency order.
     #[command(
-        after_help = "Examples:\n  partnerctl apply examples/acme --auto-approve\n  partnerctl apply config/ --prune --parallelism 32\n  partnerctl plan config/ -o plan.json && partnerctl apply --plan plan.json\n\nWithout --auto-approve, asks for `yes` on a terminal and refuses when stdin is not one.\n--plan FILE re-plans against the live state and refuses with \"plan is stale\" (writing\nnothing) unless the operations are exactly the saved ones. Exit codes: 0 all done,\n1 error, refused, or some operation failed (a re-run converges)."
+        after_help = "Examples:\n  partnerctl apply examples/acme --auto-approve\n  partnerctl apply config/ --prune --parallelism 32\n  partnerctl plan config/ -o plan.json && partnerctl apply --plan plan.json\n\nWithout --auto-approve, asks for `yes` on a terminal and refuses when stdin is not one.\n--plan FILE executes the saved operations while the objects they act on are as they were,\nand otherwise refuses with \"plan is stale\", naming what changed (writing nothing).\nExit codes: 0 all done, 1 error, refused, or some operation failed (a re-run converges)."
     )]
     Apply(ApplyArgs),
     /// Convert a customer table (CSV) into configuration YAML, for keeping YAML as the source
@@ -400,10 +503,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { EXIT_OK });
         }
     };
-    global::init_logging(&cli.global);
-    crate::output::set_json_logs(cli.global.log_format == LogFormat::Json);
-    let log_format = cli.global.log_format;
-    match run(cli) {
+    let global = cli.options();
+    global::init_logging(&global);
+    crate::output::set_json_logs(global.log_format == LogFormat::Json);
+    let log_format = global.log_format;
+    match run(&global, cli.command) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("{}", global::error_line(log_format, &err));
@@ -431,17 +535,16 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-fn run(cli: Cli) -> anyhow::Result<u8> {
-    let global = cli.global;
-    match cli.command {
-        Command::Plan(args) => plan_command(&global, &args),
-        Command::Apply(args) => apply_command(&global, &args),
-        Command::Validate { paths, catalog } => {
+fn run(global: &GlobalArgs, command: Command) -> anyhow::Result<u8> {
+    match command {
+        Command::Plan(args) => plan_command(global, &args),
+        Command::Apply(args) => apply_command(global, &args),
+        Command::Validate { paths, catalog, .. } => {
             validate(&paths, catalog.as_deref(), global.needs())
         }
-        Command::Export(args) => export_command(&global, &args),
-        Command::Show(args) => show_command(&global, &args),
-        Command::Access(args) => access_command(&global, &args),
+        Command::Export(args) => export_command(global, &args),
+        Command::Show(args) => show_command(global, &args),
+        Command::Access(args) => access_command(global, &args),
         Command::Import(args) => import_cmd::import_command(&args, global.strict),
         Command::Schema => {
             print_stdout(&config::schema_json())?;

@@ -24,8 +24,8 @@ pub(super) struct NotPlanned {
 }
 
 /// Connects (endpoint or embedded sandbox), reads the live snapshot, caches its service catalog
-/// (see [`super::catalog::save`]) and plans. The connection stays open (the embedded sandbox
-/// keeps running) until the caller closes it.
+/// (see [`super::catalog::save`]) and plans; returns the snapshot too. The connection stays
+/// open (the embedded sandbox keeps running) until the caller closes it.
 ///
 /// `check` sees the live partner before anything is planned: an error from it closes the
 /// connection and is returned.
@@ -36,7 +36,11 @@ pub(super) fn connect_and_plan(
     options: plan::Options,
     targets: &[String],
     check: impl FnOnce(&PartnerInfo) -> anyhow::Result<()>,
-) -> anyhow::Result<(endpoint::Connection, Result<plan::Plan, NotPlanned>)> {
+) -> anyhow::Result<(
+    endpoint::Connection,
+    crate::live::Snapshot,
+    Result<plan::Plan, NotPlanned>,
+)> {
     let choice = endpoint::choose(global.endpoint.as_deref(), endpoint::ci_from_env())?;
     rt.block_on(async {
         let conn = endpoint::connect(
@@ -64,7 +68,7 @@ pub(super) fn connect_and_plan(
                         plan::with_capabilities(p, &caps, |op, parent| provider.runbook(op, parent))
                     })
                     .map_err(|errors| locate_service_errors(desired, &catalog, errors));
-                Ok((conn, plan))
+                Ok((conn, snapshot, plan))
             }
             Err(e) => {
                 conn.close().await?;
@@ -309,7 +313,7 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
     let desired = ManuallyDrop::new(desired);
     let rt = runtime()?;
     let options = args.flags.options();
-    let (conn, plan) =
+    let (conn, _, plan) =
         connect_and_plan(&rt, global, &desired, options, &args.flags.targets, |_| {
             Ok(())
         })?;
@@ -334,7 +338,14 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
         // Written beside it and renamed over it: a crash leaves the old file or the new one.
         super::replace::replace(out, &saved.to_json())
             .map_err(|e| anyhow::anyhow!("cannot write the plan to {}: {e}", out.display()))?;
-        if !global.quiet {
+        if !global.quiet && plan.is_empty() {
+            output::note(&format!(
+                "Saved the plan to {} ({}{}): it has no changes, so there is nothing to apply.",
+                out.display(),
+                saved.short_digest(),
+                if saved.is_signed() { ", signed" } else { "" },
+            ));
+        } else if !global.quiet {
             output::note(&format!(
                 "Saved the plan to {} ({}{}); run `partnerctl apply --plan {}{}` to execute exactly these operations.",
                 out.display(),

@@ -28,7 +28,12 @@ pub struct ConfigFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub defaults: Option<Defaults>,
     /// Customer accounts managed by this file.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "empty_if_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    #[schemars(with = "Option<Vec<Customer>>")]
     pub customers: Vec<Customer>,
 }
 
@@ -40,7 +45,12 @@ pub struct Partner {
     #[schemars(length(min = 1))]
     pub name: String,
     /// Users of the partner account; they reach every customer.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "empty_if_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    #[schemars(with = "Option<Vec<User>>")]
     pub users: Vec<User>,
 }
 
@@ -58,10 +68,20 @@ pub struct Defaults {
     #[schemars(with = "TimezoneName")]
     pub timezone: Option<String>,
     /// Default labels, merged key by key under the customer's own.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "empty_if_null",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub labels: BTreeMap<String, String>,
     /// Default services; a customer's service of the same type replaces the default one.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "empty_if_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    #[schemars(with = "Option<Vec<Service>>")]
     pub services: Vec<Service>,
 }
 
@@ -101,16 +121,36 @@ pub struct Customer {
     #[serde(default, skip_serializing_if = "is_false")]
     pub protect: bool,
     /// Free-form string labels.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "empty_if_null",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub labels: BTreeMap<String, String>,
     /// Users of this customer; they reach its networks and sub-accounts too.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "empty_if_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    #[schemars(with = "Option<Vec<User>>")]
     pub users: Vec<User>,
     /// Services of this customer, at most one per type.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "empty_if_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    #[schemars(with = "Option<Vec<Service>>")]
     pub services: Vec<Service>,
     /// Networks of this customer (one per additional location group).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "empty_if_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    #[schemars(with = "Option<Vec<Network>>")]
     pub networks: Vec<Network>,
 }
 
@@ -143,16 +183,36 @@ pub struct Network {
     #[serde(default, skip_serializing_if = "is_false")]
     pub protect: bool,
     /// Free-form string labels.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "empty_if_null",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub labels: BTreeMap<String, String>,
     /// Users of this network; they reach its sub-accounts too.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "empty_if_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    #[schemars(with = "Option<Vec<User>>")]
     pub users: Vec<User>,
     /// Services of this network, at most one per type.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "empty_if_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    #[schemars(with = "Option<Vec<Service>>")]
     pub services: Vec<Service>,
     /// Sub-accounts (locations) of this network.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "empty_if_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    #[schemars(with = "Option<Vec<SubAccount>>")]
     pub sub_accounts: Vec<SubAccount>,
 }
 
@@ -185,13 +245,28 @@ pub struct SubAccount {
     #[serde(default, skip_serializing_if = "is_false")]
     pub protect: bool,
     /// Free-form string labels.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "empty_if_null",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub labels: BTreeMap<String, String>,
     /// Users of this sub-account; they reach only it.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "empty_if_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    #[schemars(with = "Option<Vec<User>>")]
     pub users: Vec<User>,
     /// Services of this sub-account, at most one per type.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "empty_if_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    #[schemars(with = "Option<Vec<Service>>")]
     pub services: Vec<Service>,
 }
 
@@ -326,6 +401,16 @@ fn adopt_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         "minLength": 1,
         "minimum": 0,
     })
+}
+
+/// A list or mapping written with no value reads as an empty one: `users:` left behind when
+/// its last entry was deleted is null to YAML, and means "none".
+fn empty_if_null<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 fn is_false(b: &bool) -> bool {

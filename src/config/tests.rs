@@ -863,3 +863,46 @@ fn emails_equal_in_any_letters_case_are_duplicates() {
         ]
     );
 }
+
+/// A list or mapping left with no value (its last entry deleted: `users:` and nothing under
+/// it, which YAML reads as null) means an empty one, written as `~` or `null` too, and the
+/// JSON Schema editors use says the same. The text with `null` is read by the fast reader,
+/// the one with no value by the full parser; both give the configuration without them.
+#[test]
+fn a_list_left_without_a_value_is_empty() {
+    let full = "version: 1\npartner:\n  name: Acme\n  users:\n    - { email: ops@acme.example, name: Ops, role: admin }\ndefaults:\n  country: GB\n  timezone: UTC\n  labels: {}\n  services: []\ncustomers:\n  - key: c1\n    name: C1\n    contact: { name: J, email: j@c1.example }\n    labels: {}\n    users: []\n    services: []\n    networks:\n      - key: n1\n        name: N1\n        labels: {}\n        users: []\n        services: []\n        sub_accounts:\n          - key: s1\n            name: S1\n            labels: {}\n            users: []\n            services: []\n  - key: c2\n    name: C2\n    contact: { name: K, email: k@c2.example }\n    networks:\n      - key: n2\n        name: N2\n        sub_accounts: []\n  - key: c3\n    name: C3\n    contact: { name: L, email: l@c3.example }\n    networks: []\n";
+    let reference = load_sources(&[src("a.yaml", full)]).unwrap();
+    for empty in ["", " ~", " null"] {
+        let text = full.replace(": []", &format!(":{empty}"));
+        let text = text.replace(": {}", &format!(":{empty}"));
+        let d = load_sources(&[src("a.yaml", &text)]).unwrap_or_else(|p| panic!("{p}\n{text}"));
+        assert_eq!(d.customers, reference.customers, "{text}");
+        assert_eq!(d.partner, reference.partner, "{text}");
+    }
+    // The partner's last user and the last customer too.
+    let text = "version: 1\npartner:\n  name: Acme\n  users:\ncustomers:\n";
+    let d = load_sources(&[src("a.yaml", text)]).unwrap_or_else(|p| panic!("{p}"));
+    assert!(d.partner.users.is_empty() && d.customers.is_empty());
+    let validator = jsonschema::validator_for(schema()).unwrap();
+    let file = serde_json::json!({
+        "version": 1,
+        "partner": { "name": "Acme", "users": null },
+        "defaults": { "labels": null, "services": null },
+        "customers": [{
+            "key": "c1", "name": "C1", "labels": null, "users": null, "services": null,
+            "networks": [{ "key": "n1", "name": "N1", "labels": null, "users": null,
+                "services": null,
+                "sub_accounts": [{ "key": "s1", "name": "S1", "labels": null, "users": null,
+                    "services": null }] }],
+        }]
+    });
+    assert!(
+        validator.is_valid(&file),
+        "{:?}",
+        validator.validate(&file).err()
+    );
+    assert!(validator.is_valid(&serde_json::json!({ "customers": null })));
+    // Null is no list for what must be one item.
+    let wrong = serde_json::json!({ "customers": [null] });
+    assert!(!validator.is_valid(&wrong));
+}

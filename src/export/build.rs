@@ -1,7 +1,8 @@
 //! Stage `export`, the estate: a live snapshot as the configuration model, in a stable order
 //! (accounts by key, users by email, services by type), with values the configuration would
 //! inherit anyway left out, what the vendor does not carry (a contact) left out, and what every
-//! customer shares moved to `defaults`. Accounts without a key are pinned to their live id with
+//! customer shares moved to `defaults` (keeping those of the export it replaces while they
+//! fit). Accounts without a key are pinned to their live id with
 //! `adopt` where names repeat, and all of them when the provider carries no keys. A live key
 //! that is not a valid configuration key (the API's answer names files: `../../x` must not) is
 //! treated as no key, and that account always pinned. Pure.
@@ -336,6 +337,12 @@ fn customer(t: &Tree<'_>, a: &live::Account, s: &mut Summary) -> Customer {
 /// The live estate of `live`, from a provider that carries what `carries` says, as
 /// configuration.
 pub fn estate(live: &Snapshot, carries: Carries) -> Estate {
+    estate_keeping(live, carries, None)
+}
+
+/// [`estate`], keeping the defaults of the export it replaces (`previous`, from its partner
+/// file) while they still fit the customers, so that a re-export moves no default without need.
+pub fn estate_keeping(live: &Snapshot, carries: Carries, previous: Option<&Defaults>) -> Estate {
     let mut summary = Summary::default();
     let mut invalid_keys = Vec::new();
     let tree = Tree::new(live, carries, &mut summary, &mut invalid_keys);
@@ -347,7 +354,7 @@ pub fn estate(live: &Snapshot, carries: Carries) -> Estate {
         .kids(&live.partner.id, AccountKind::Customer)
         .map(|a| customer(&tree, a, &mut summary))
         .collect();
-    let defaults = super::defaults::extract(&mut customers);
+    let defaults = super::defaults::extract(&mut customers, previous);
     Estate {
         partner,
         defaults,

@@ -1,8 +1,15 @@
 //! Stage `export`, defaults: what customers share moves to `defaults` when that shortens the
-//! output without changing what is planned. A default country or timezone is the most common
-//! one (customers with another keep theirs); a default label or service must be one every
-//! customer has (a default applies to all of them), with the most common value; customers
-//! then leave out what equals the default. Pure.
+//! output without changing what is planned. The default country and timezone are the most
+//! common (country, timezone) pair among the customers, so that they always belong together (a
+//! customer added later without either gets a place some customer really has); customers with
+//! another keep theirs. A default label or service must be one every customer has (a default
+//! applies to all of them), with the most common value; customers then leave out what equals
+//! the default.
+//!
+//! Defaults an earlier export chose (read by the edge from the file it replaces) are kept while
+//! they still fit: the pair while a customer still has exactly it, a label or service while every
+//! customer still has that key or type and one still has that value. So one customer added at
+//! the vendor changes its own file, not the defaults and with them every other file. Pure.
 
 use std::collections::BTreeMap;
 
@@ -26,14 +33,17 @@ fn settings_text(s: &Service) -> String {
     serde_json::to_string(&s.settings).unwrap_or_default()
 }
 
-fn default_labels(customers: &[Customer]) -> BTreeMap<String, String> {
+fn default_labels(customers: &[Customer], previous: Option<&Defaults>) -> BTreeMap<String, String> {
     let Some(first) = customers.first() else {
         return BTreeMap::new();
     };
     let mut out = BTreeMap::new();
     for k in first.labels.keys() {
         if customers.iter().all(|c| c.labels.contains_key(k)) {
-            if let Some(v) = mode(customers.iter().map(|c| &c.labels[k])) {
+            let kept = previous
+                .and_then(|p| p.labels.get(k))
+                .filter(|v| customers.iter().any(|c| c.labels[k] == **v));
+            if let Some(v) = kept.or_else(|| mode(customers.iter().map(|c| &c.labels[k]))) {
                 out.insert(k.clone(), v.clone());
             }
         }
@@ -41,7 +51,7 @@ fn default_labels(customers: &[Customer]) -> BTreeMap<String, String> {
     out
 }
 
-fn default_services(customers: &[Customer]) -> Vec<Service> {
+fn default_services(customers: &[Customer], previous: Option<&Defaults>) -> Vec<Service> {
     let Some(first) = customers.first() else {
         return Vec::new();
     };
@@ -53,7 +63,11 @@ fn default_services(customers: &[Customer]) -> Vec<Service> {
             .collect();
         let Some(all) = all else { continue };
         let texts: Vec<String> = all.iter().map(|x| settings_text(x)).collect();
-        if let Some(best) = mode(texts.iter()) {
+        let kept = previous
+            .and_then(|p| p.services.iter().find(|d| d.service_type == s.service_type))
+            .map(settings_text)
+            .filter(|t| texts.contains(t));
+        if let Some(best) = kept.as_ref().or_else(|| mode(texts.iter())) {
             let pick = all[texts
                 .iter()
                 .position(|t| t == best)
@@ -64,12 +78,37 @@ fn default_services(customers: &[Customer]) -> Vec<Service> {
     out
 }
 
-/// Moves what customers share into `defaults`; `None` when nothing is shared.
-pub fn extract(customers: &mut [Customer]) -> Option<Defaults> {
-    let country = mode(customers.iter().filter_map(|c| c.country.as_ref())).cloned();
-    let timezone = mode(customers.iter().filter_map(|c| c.timezone.as_ref())).cloned();
-    let labels = default_labels(customers);
-    let services = default_services(customers);
+/// The default country and timezone: `previous`'s pair while a customer still has exactly it,
+/// else the pair most customers have (at least two; ties: the smallest).
+fn default_place(
+    customers: &[Customer],
+    previous: Option<&Defaults>,
+) -> (Option<String>, Option<String>) {
+    let pairs = || {
+        customers
+            .iter()
+            .filter_map(|c| Some((c.country.as_ref()?, c.timezone.as_ref()?)))
+    };
+    if let Some((country, timezone)) =
+        previous.and_then(|p| Some((p.country.as_ref()?, p.timezone.as_ref()?)))
+    {
+        if pairs().any(|pair| pair == (country, timezone)) {
+            return (Some(country.clone()), Some(timezone.clone()));
+        }
+    }
+    let pairs: Vec<(&String, &String)> = pairs().collect();
+    match mode(pairs.iter()) {
+        Some((country, timezone)) => (Some((*country).clone()), Some((*timezone).clone())),
+        None => (None, None),
+    }
+}
+
+/// Moves what customers share into `defaults`, keeping what `previous` (the defaults of the
+/// export being replaced) chose while it still fits; `None` when nothing is shared.
+pub fn extract(customers: &mut [Customer], previous: Option<&Defaults>) -> Option<Defaults> {
+    let (country, timezone) = default_place(customers, previous);
+    let labels = default_labels(customers, previous);
+    let services = default_services(customers, previous);
     for c in customers.iter_mut() {
         if c.country.is_some() && c.country == country {
             c.country = None;

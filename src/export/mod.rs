@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use crate::config::{ConfigFile, Customer};
 
-pub use build::{Carries, Estate, InvalidKey, Summary, estate};
+pub use build::{Carries, Estate, InvalidKey, Summary, estate, estate_keeping};
 
 /// Name of the JSON Schema file an export writes beside its files (directory layout).
 pub const SCHEMA_FILE: &str = "partnerctl.schema.json";

@@ -340,3 +340,168 @@ fn a_live_key_that_is_not_a_valid_key_names_no_file() {
     assert_eq!(actions(&after, Layout::PerCustomer), []);
     assert_eq!(estate(&after, Carries::default()).invalid_keys, []);
 }
+
+/// An estate of customers, one per `(country, timezone)` given, keyed `c0`, `c1`…, built from
+/// the acme estate's first customer (without labels, networks and sub-accounts).
+fn placed(places: &[(&str, &str)]) -> Snapshot {
+    let mut live = applied_acme();
+    let first = live
+        .accounts
+        .iter()
+        .find(|a| a.kind == crate::vocab::AccountKind::Customer)
+        .unwrap()
+        .clone();
+    live.accounts.clear();
+    live.users.clear();
+    live.services.clear();
+    for (i, (country, timezone)) in places.iter().enumerate() {
+        let mut a = first.clone();
+        a.id = format!("acc_{i}");
+        a.external_key = Some(format!("c{i}"));
+        a.name = format!("Customer {i}");
+        a.country = Some(country.to_string());
+        a.timezone = Some(timezone.to_string());
+        a.labels.clear();
+        live.accounts.push(a);
+    }
+    live
+}
+
+const FIVE_PLACES: [(&str, &str); 5] = [
+    ("GB", "Europe/London"),
+    ("FR", "Europe/Paris"),
+    ("CH", "Europe/Zurich"),
+    ("CN", "Asia/Shanghai"),
+    ("IE", "Europe/Dublin"),
+];
+
+fn place_of(d: Option<&crate::config::Defaults>) -> (Option<&str>, Option<&str>) {
+    d.map_or((None, None), |d| {
+        (d.country.as_deref(), d.timezone.as_deref())
+    })
+}
+
+/// The default country and timezone are one pair customers have, the most common one (ties:
+/// the smallest), never the most common country beside an unrelated most common timezone: a
+/// customer added without either then gets a place that exists. The export still plans to
+/// zero.
+#[test]
+fn the_default_place_is_the_most_common_pair() {
+    let two_each: Vec<(&str, &str)> = FIVE_PLACES.iter().flat_map(|p| [*p, *p]).collect();
+    let live = placed(&two_each);
+    let e = estate(&live, Carries::default());
+    assert_eq!(
+        place_of(e.defaults.as_ref()),
+        (Some("CH"), Some("Europe/Zurich"))
+    );
+    assert_eq!(actions(&live, Layout::PerCustomer), []);
+    // Most countries are GB and most timezones UTC, but GB on UTC is one customer's only.
+    let live = placed(&[
+        ("GB", "Europe/London"),
+        ("GB", "Europe/London"),
+        ("GB", "UTC"),
+        ("IS", "UTC"),
+        ("IS", "UTC"),
+        ("FR", "UTC"),
+    ]);
+    let e = estate(&live, Carries::default());
+    assert_eq!(
+        place_of(e.defaults.as_ref()),
+        (Some("GB"), Some("Europe/London"))
+    );
+    assert_eq!(actions(&live, Layout::Single), []);
+}
+
+/// A re-export given the defaults of the export it replaces keeps them while they still fit,
+/// so one new customer changes its own file only. A pair no customer has any more (or a
+/// country and a timezone an older export chose apart), a label value or service settings no
+/// customer has, are chosen afresh.
+#[test]
+fn a_re_export_keeps_the_defaults_that_still_fit() {
+    let two_each: Vec<(&str, &str)> = FIVE_PLACES.iter().flat_map(|p| [*p, *p]).collect();
+    let mut live = placed(&two_each);
+    let cards = |on: bool| crate::live::Service {
+        account_id: String::new(),
+        service_type: "cards".into(),
+        settings: settings(serde_json::json!({ "layout_approval": on })),
+        etag: "1".into(),
+    };
+    for a in &mut live.accounts {
+        a.labels.insert("tier".into(), "gold".into());
+        live.services.push(crate::live::Service {
+            account_id: a.id.clone(),
+            ..cards(true)
+        });
+    }
+    let first = estate(&live, Carries::default());
+    let before = files(&first, Layout::PerCustomer);
+    // One new customer in GB (now the most common country), with another tier and settings.
+    let mut new = live.accounts[0].clone();
+    new.id = "acc_new".into();
+    new.external_key = Some("new".into());
+    new.name = "New".into();
+    new.labels.insert("tier".into(), "silver".into());
+    live.accounts.push(new);
+    live.services.push(crate::live::Service {
+        account_id: "acc_new".into(),
+        ..cards(false)
+    });
+    // Without the earlier defaults, the default place moves to GB and most files change.
+    let fresh = estate(&live, Carries::default());
+    assert_eq!(
+        place_of(fresh.defaults.as_ref()),
+        (Some("GB"), Some("Europe/London"))
+    );
+    let kept = estate_keeping(&live, Carries::default(), first.defaults.as_ref());
+    assert_eq!(kept.defaults, first.defaults);
+    let after = files(&kept, Layout::PerCustomer);
+    let changed: Vec<String> = after
+        .iter()
+        .filter(|f| !before.contains(f))
+        .map(|f| f.path.display().to_string())
+        .collect();
+    assert_eq!(changed, ["customers/new.yaml"]);
+    assert_eq!(
+        plan(&load(&after), &live, Options::default())
+            .unwrap()
+            .operations,
+        []
+    );
+    // The new customer's tier and settings, once defaults, are kept too.
+    let theirs = crate::config::Defaults {
+        country: Some("GB".into()),
+        timezone: Some("Europe/London".into()),
+        labels: [("tier".to_string(), "silver".to_string())].into(),
+        services: vec![crate::config::Service {
+            service_type: "cards".into(),
+            settings: settings(serde_json::json!({ "layout_approval": false })),
+        }],
+    };
+    let e = estate_keeping(&live, Carries::default(), Some(&theirs));
+    assert_eq!(e.defaults.as_ref(), Some(&theirs));
+    assert_eq!(actions_keeping(&live, &theirs), []);
+    // What no customer has is not kept.
+    for (country, timezone) in [("NZ", "Pacific/Auckland"), ("CH", "Asia/Shanghai")] {
+        let stale = crate::config::Defaults {
+            country: Some(country.into()),
+            timezone: Some(timezone.into()),
+            labels: [("tier".to_string(), "bronze".to_string())].into(),
+            services: vec![crate::config::Service {
+                service_type: "cards".into(),
+                settings: settings(serde_json::json!({ "card_format": "cr80" })),
+            }],
+        };
+        let e = estate_keeping(&live, Carries::default(), Some(&stale));
+        assert_eq!(e.defaults, fresh.defaults, "{country} {timezone}");
+    }
+}
+
+fn settings(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    v.as_object().unwrap().clone()
+}
+
+fn actions_keeping(live: &Snapshot, previous: &crate::config::Defaults) -> Vec<Action> {
+    let e = estate_keeping(live, Carries::default(), Some(previous));
+    let p = plan(&load(&files(&e, Layout::Single)), live, Options::default()).unwrap();
+    p.operations.iter().map(|o| o.action()).collect()
+}

@@ -66,12 +66,23 @@ pub enum PlanError {
         address: String,
     },
     /// A `--target` address that names no account.
-    #[error("--target {target}: no such account in the configuration or the live state{}", closest.as_ref().map(|c| format!("; did you mean {c}?")).unwrap_or_default())]
+    #[error("--target {target}: no such account in the configuration or the live state{}", match closest {
+        Some(c) => format!("; did you mean {c}?"),
+        None => "; give an address such as customer.KEY or sub_account.KEY, a key, or `partner`".to_string(),
+    })]
     UnknownTarget {
         /// The address given.
         target: String,
         /// The closest known address.
         closest: Option<String>,
+    },
+    /// A `--target` key or id that several accounts have.
+    #[error("--target {target}: several accounts have this key or id ({}); give the full address of one", .addresses.join(", "))]
+    AmbiguousTarget {
+        /// The key or id given.
+        target: String,
+        /// The addresses of the accounts that have it.
+        addresses: Vec<String>,
     },
     /// A service type the live catalog does not have.
     #[error("{address}: unknown service type `{service_type}`; the catalog has: {}", known.join(", "))]

@@ -5,11 +5,14 @@
 //!
 //! Rooms: [`operation`] (typed changes), `format` (their stable JSON form), `planner` (matching
 //! accounts), `members` (users and services), `prune` (unmanaged accounts), `guard` (refusals),
-//! `saved` (plan files), `settings` (service settings against the catalog), `error`.
+//! `saved` (plan files), `stale` (a saved plan against the live state of now), `settings`
+//! (service settings against the catalog), `ancestry` (the parents of the accounts a plan
+//! changes), `error`.
 //! May import: `config`, `live`, `vocab`.
 
 mod access;
 mod action;
+mod ancestry;
 mod error;
 mod format;
 mod guard;
@@ -22,9 +25,10 @@ mod planner;
 mod prune;
 mod saved;
 mod settings;
+mod stale;
 mod target;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +51,7 @@ pub use saved::{
     plan_digest,
 };
 pub use settings::catalog;
+pub use stale::{Applicable, Difference, Stale, StaleOperation};
 pub use target::restrict;
 
 /// A live object left alone because the configuration does not mention it.
@@ -248,6 +253,12 @@ pub struct Plan {
     /// id (for the access changes of a plan restricted to targets). Not saved.
     #[serde(skip)]
     pub addresses: HashMap<String, String>,
+    /// The parent of each account an operation acts on or in, and of each of its ancestors,
+    /// by the account's address (the partner for customers; an account the plan creates is
+    /// left out, its creation names its parent): what the text and markdown formats show above
+    /// each change. Saved with the plan; not part of the JSON format.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parents: BTreeMap<String, AccountRef>,
 }
 
 impl Plan {

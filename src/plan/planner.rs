@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::ancestry::Parents;
 use super::index::Index;
 use super::near::NearMiss;
 use super::operation::{AccountFields, AccountRef, Change, Operation};
@@ -113,14 +114,18 @@ pub(super) struct Planner<'l> {
     /// The address of each live account a desired account matched (by its key, or by name or
     /// `adopt` id where accounts carry no key), for the access model.
     pub(super) addresses: HashMap<String, String>,
+    /// The parent of each account the operations act on or in, and of their ancestors.
+    pub(super) parents: Parents,
 }
 
-/// How a desired account was placed: its reference, the operation creating it (if any) and
-/// the live account it matched (if any).
-struct Placed<'l> {
-    account: AccountRef,
-    creator: Option<usize>,
-    live: Option<&'l live::Account>,
+/// How a desired account was placed: its reference, the operation creating it (if any), the
+/// live account it matched (if any) and its parent (an index of the placed accounts; `None`:
+/// the partner).
+pub(super) struct Placed<'l> {
+    pub(super) account: AccountRef,
+    pub(super) creator: Option<usize>,
+    pub(super) live: Option<&'l live::Account>,
+    pub(super) parent: Option<usize>,
 }
 
 impl<'l> Planner<'l> {
@@ -141,6 +146,7 @@ impl<'l> Planner<'l> {
             errors: Vec::new(),
             logins: HashMap::new(),
             addresses: HashMap::new(),
+            parents: Parents::new(),
         }
     }
 
@@ -193,15 +199,21 @@ impl<'l> Planner<'l> {
         let mut placed: Vec<Placed<'l>> = Vec::with_capacity(wanted.len());
         for w in &wanted {
             let parent = w.parent.map(|p| &placed[p]);
-            let p = self.place(desired, w, parent);
+            let before = self.ops.len();
+            let mut p = self.place(desired, w, parent);
+            p.parent = w.parent;
             if let Some(a) = p.live {
                 self.addresses.insert(a.id.clone(), p.account.address());
             }
             let live_id = p.live.map(|a| a.id.as_str());
             self.members(&p.account, live_id, w.users, w.services, p.creator);
             placed.push(p);
+            if self.ops.len() > before {
+                self.record_ancestry(&placed, placed.len() - 1);
+            }
         }
         self.prune_accounts();
+        self.record_live_ancestry(&placed);
         self.near_misses();
     }
 
@@ -275,6 +287,7 @@ impl<'l> Planner<'l> {
             limits: live.limits,
             read: live.read,
             addresses: self.addresses,
+            parents: self.parents,
         }
     }
 
@@ -300,6 +313,7 @@ impl<'l> Planner<'l> {
             account: account(None),
             creator: None,
             live: None,
+            parent: None,
         };
         if let Some(a) = self.ix.by_key.get(w.key).copied() {
             if let Some(id) = w.adopt.filter(|id| *id != a.id) {
@@ -317,6 +331,7 @@ impl<'l> Planner<'l> {
                 account: r,
                 creator: None,
                 live: Some(a),
+                parent: None,
             };
         }
         let candidates = match w.adopt {
@@ -374,6 +389,7 @@ impl<'l> Planner<'l> {
                         account: r,
                         creator: None,
                         live: Some(a),
+                        parent: None,
                     };
                 }
                 let change = Change::Adopt {
@@ -386,6 +402,7 @@ impl<'l> Planner<'l> {
                     account: r,
                     creator: None,
                     live: Some(a),
+                    parent: None,
                 }
             }
             [] => {
@@ -400,6 +417,7 @@ impl<'l> Planner<'l> {
                     account: r,
                     creator: Some(self.push(op)),
                     live: None,
+                    parent: None,
                 }
             }
             many => {
@@ -412,6 +430,7 @@ impl<'l> Planner<'l> {
                     account: r,
                     creator: None,
                     live: None,
+                    parent: None,
                 }
             }
         }

@@ -10,14 +10,16 @@
 //! bytes, no whitespace, strings and numbers as `serde_json` writes them. Any edit to what
 //! `show` renders or `apply` uses therefore changes them.
 
+use std::collections::BTreeMap;
+
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::{
-    ClassCounts, DEFAULT_MAX_DELETE_PERCENT, DEFAULT_MAX_UPDATE_PERCENT, NearMiss, Operation,
-    Options, Plan, Unmanaged,
+    AccountRef, ClassCounts, DEFAULT_MAX_DELETE_PERCENT, DEFAULT_MAX_UPDATE_PERCENT, NearMiss,
+    Operation, Options, Plan, Unmanaged,
 };
 use crate::config::Source;
 use crate::live::{Limits, PartnerInfo};
@@ -95,6 +97,9 @@ pub struct Context {
     /// What reading the live state took.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read: Option<crate::live::ReadCost>,
+    /// The parents of the accounts the operations act on or in, and of their ancestors.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parents: BTreeMap<String, AccountRef>,
 }
 
 /// The key that signs saved plans and verifies their signatures (`PARTNERCTL_PLAN_KEY`).
@@ -399,6 +404,7 @@ impl SavedPlan {
                 partner_admins: plan.partner_admins.clone(),
                 limits: plan.limits,
                 read: plan.read,
+                parents: plan.parents.clone(),
             },
             digest: String::new(),
             signature: None,
@@ -483,6 +489,7 @@ impl SavedPlan {
             limits: c.limits,
             read: c.read,
             addresses: Default::default(),
+            parents: c.parents,
         }
     }
 

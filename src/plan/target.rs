@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{Operation, Plan, PlanError, PlanErrors};
+use crate::access::address::{Lookup, lookup};
 use crate::config::Desired;
 use crate::live::Snapshot;
 
@@ -52,8 +53,9 @@ fn contained(address: &str, targets: &HashSet<&str>, parents: &HashMap<String, S
     false
 }
 
-/// `plan` restricted to `targets` (account addresses, or `partner`); an unknown address is an
-/// error naming the closest known one.
+/// `plan` restricted to `targets` (account addresses, keys, live ids of accounts known only by
+/// them, or `partner`; the plan records their full addresses); one that names no account is an
+/// error naming the closest known address, one that names several an error naming them.
 pub fn restrict(
     plan: Plan,
     desired: &Desired,
@@ -64,16 +66,9 @@ pub fn restrict(
         return Ok(plan);
     }
     let parents = parents(desired, live);
-    let unknown: Vec<PlanError> = targets
-        .iter()
-        .filter(|t| *t != "partner" && !parents.contains_key(t.as_str()))
-        .map(|t| PlanError::UnknownTarget {
-            target: t.clone(),
-            closest: closest(t, parents.keys()),
-        })
-        .collect();
-    if !unknown.is_empty() {
-        return Err(PlanErrors(unknown));
+    let (targets, errors) = resolve(targets, &parents);
+    if !errors.is_empty() {
+        return Err(PlanErrors(errors));
     }
     let set: HashSet<&str> = targets.iter().map(String::as_str).collect();
     let inside = |address: &str| -> bool {
@@ -113,7 +108,7 @@ pub fn restrict(
         unmanaged,
         near_misses,
         closed,
-        targets: targets.to_vec(),
+        targets,
         ..plan
     })
 }
@@ -146,12 +141,30 @@ fn with_dependencies(ops: Vec<Operation>, mut keep: Vec<bool>) -> Vec<Operation>
     out
 }
 
-fn closest<'a>(given: &str, known: impl Iterator<Item = &'a String>) -> Option<String> {
-    known
-        .map(|k| (strsim::levenshtein(given, k), k))
-        .filter(|(d, _)| *d <= 3)
-        .min()
-        .map(|(_, k)| k.clone())
+/// The full address of every target (a full address, a key, or the live id of an account
+/// known only by it; `partner`), in the order given, and an error for each that names no
+/// account or several.
+fn resolve(targets: &[String], parents: &HashMap<String, String>) -> (Vec<String>, Vec<PlanError>) {
+    let mut resolved = Vec::new();
+    let mut errors = Vec::new();
+    for t in targets {
+        if t == "partner" {
+            resolved.push(t.clone());
+            continue;
+        }
+        match lookup(t, parents.keys().map(String::as_str)) {
+            Lookup::Found(address) => resolved.push(address),
+            Lookup::Ambiguous(addresses) => errors.push(PlanError::AmbiguousTarget {
+                target: t.clone(),
+                addresses,
+            }),
+            Lookup::Unknown(closest) => errors.push(PlanError::UnknownTarget {
+                target: t.clone(),
+                closest,
+            }),
+        }
+    }
+    (resolved, errors)
 }
 
 #[cfg(test)]
@@ -215,6 +228,44 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "--target customer.contso: no such account in the configuration or the live state; did you mean customer.contoso?"
+        );
+    }
+
+    /// A target may be a key alone, or the live id alone of an account known only by it; the
+    /// plan records the full address. A bare key no account has is answered with the closest
+    /// full address.
+    #[test]
+    fn a_target_may_be_a_key_or_the_live_id_of_an_account_without_one() {
+        let d = acme();
+        let mut live = applied_acme();
+        let mut by_hand = live_account(&mut live, "fabrikam").clone();
+        by_hand.id = "acc_by_hand".into();
+        by_hand.external_key = None;
+        by_hand.name = "Made By Hand".into();
+        live.accounts.push(by_hand);
+        let full = pruning(&d, &live);
+        let only = |target: &str| restrict(full.clone(), &d, &live, &[target.to_string()]);
+        let by_key = only("contoso-paris").unwrap();
+        assert_eq!(by_key.targets, ["sub_account.contoso-paris"]);
+        assert_eq!(
+            by_key.operations,
+            only("sub_account.contoso-paris").unwrap().operations
+        );
+        let by_id = only("acc_by_hand").unwrap();
+        assert_eq!(by_id.targets, ["customer[id=acc_by_hand]"]);
+        let ops: Vec<(Action, &str)> = by_id
+            .operations
+            .iter()
+            .map(|o| (o.action(), o.address.as_str()))
+            .collect();
+        assert_eq!(ops, [(Action::Delete, "customer[id=acc_by_hand]")]);
+        assert_eq!(
+            only("contoso-pari").unwrap_err().to_string(),
+            "--target contoso-pari: no such account in the configuration or the live state; did you mean sub_account.contoso-paris?"
+        );
+        assert_eq!(
+            only("customer.contoso-paris").unwrap_err().to_string(),
+            "--target customer.contoso-paris: no such account in the configuration or the live state; did you mean sub_account.contoso-paris?"
         );
     }
 

@@ -334,3 +334,32 @@ pub(crate) fn simulate_with(live: &Snapshot, plan: &Plan, caps: &Capabilities) -
     }
     sim.s
 }
+
+/// Two customers of the same name ("Twin"), each with a network of the same name: the
+/// configuration labels the first customer (an update) and keys the second's network, which
+/// the live state has without a key (an adoption). Returns the configuration and the live
+/// state.
+pub(crate) fn twins() -> (Desired, Snapshot) {
+    let yaml = |labels: &str| {
+        let customer = |key: &str, labels: &str| {
+            format!(
+                "  - key: {key}\n    name: Twin\n    contact: {{ name: J, email: j@{key}.example }}\n    country: GB\n    timezone: UTC\n    labels: {{ {labels} }}\n    networks:\n      - {{ key: {key}-net, name: Twin Network }}\n"
+            )
+        };
+        let text = format!(
+            "version: 1\npartner: {{ name: Acme Partners }}\ncustomers:\n{}{}",
+            customer("twin-a", labels),
+            customer("twin-b", "")
+        );
+        load_sources(&[Source {
+            path: "twins.yaml".into(),
+            text,
+        }])
+        .expect("the twins are valid")
+    };
+    let empty = empty_live();
+    let before = yaml("");
+    let mut live = simulate(&empty, &plan(&before, &empty, Options::default()).unwrap());
+    live_account(&mut live, "twin-b-net").external_key = None;
+    (yaml("tier: gold"), live)
+}

@@ -121,20 +121,55 @@ pub(super) fn csv_cell(s: &str) -> Cow<'_, str> {
 /// Pretty JSON of `value` (as `serde_json::to_string_pretty` writes it) in which hidden
 /// characters are written as `\u` escapes: the same JSON to a parser, inert on a terminal.
 pub(super) fn json_pretty<T: Serialize + ?Sized>(value: &T) -> String {
+    write_json(value, serde_json::ser::PrettyFormatter::new())
+}
+
+/// JSON of `value` on one line, a space after each `,` and `:` (`{"a": [1, 2]}`), hidden
+/// characters written as `\u` escapes as in [`json_pretty`].
+pub(super) fn json_line<T: Serialize + ?Sized>(value: &T) -> String {
+    write_json(value, OneLine)
+}
+
+fn write_json<T: Serialize + ?Sized, F: serde_json::ser::Formatter>(
+    value: &T,
+    formatter: F,
+) -> String {
     let mut buf = Vec::with_capacity(256);
-    let mut ser = serde_json::Serializer::with_formatter(
-        &mut buf,
-        SafeFormatter(serde_json::ser::PrettyFormatter::new()),
-    );
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, SafeFormatter(formatter));
     value.serialize(&mut ser).expect("JSON values serialize");
     String::from_utf8(buf).expect("serde_json writes UTF-8")
 }
 
-/// serde_json's pretty formatter, but with hidden characters in strings written as `\uXXXX`
-/// (serde_json escapes the C0 controls itself; this covers the others).
-struct SafeFormatter<'a>(serde_json::ser::PrettyFormatter<'a>);
+/// serde_json's compact formatter with a space after each `,` and `:`.
+struct OneLine;
 
-impl serde_json::ser::Formatter for SafeFormatter<'_> {
+impl serde_json::ser::Formatter for OneLine {
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        if first { Ok(()) } else { w.write_all(b", ") }
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        if first { Ok(()) } else { w.write_all(b", ") }
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+}
+
+/// A formatter (serde_json's pretty one, or [`OneLine`]) that writes hidden characters in
+/// strings as `\uXXXX` (serde_json escapes the C0 controls itself; this covers the others).
+struct SafeFormatter<F>(F);
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for SafeFormatter<F> {
     fn write_string_fragment<W: ?Sized + io::Write>(
         &mut self,
         writer: &mut W,
@@ -291,5 +326,16 @@ mod tests {
             json_pretty(&plain),
             serde_json::to_string_pretty(&plain).unwrap()
         );
+    }
+
+    #[test]
+    fn json_on_one_line_escapes_hidden_characters_and_means_the_same() {
+        let v = serde_json::json!({"name": "a\u{202e}b\nc", "n": [1, 2], "e": {}, "l": []});
+        let s = json_line(&v);
+        assert_eq!(
+            s,
+            "{\"name\": \"a\\u202eb\\nc\", \"n\": [1, 2], \"e\": {}, \"l\": []}"
+        );
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&s).unwrap(), v);
     }
 }

@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 
 use super::escape::{markdown as md, markdown_code};
+use super::tree::Tree;
 use super::{cost_line, summary_line, text};
 use crate::plan::{Plan, Refusals};
 use crate::provider::Target;
@@ -97,27 +98,25 @@ fn chars(s: &str) -> usize {
 }
 
 /// `| customer.contoso | 3 | 1 | 0 | 0 |` per top-level account (the partner, each customer with
-/// its networks and sub-accounts), counting operations by symbol.
-fn per_customer(plan: &Plan) -> Vec<String> {
-    let mut rows: Vec<(String, [usize; 4])> = Vec::new();
-    for op in &plan.operations {
-        let top = op.account.kind().is_none_or(|k| k.depth() == 0);
-        if top && rows.last().is_none_or(|(a, _)| *a != op.account.address()) {
-            rows.push((op.account.address(), [0; 4]));
-        }
-        if let Some((_, counts)) = rows.last_mut() {
-            let i = match op.action().symbol() {
-                '+' => 0,
-                '~' => 1,
-                '-' => 2,
-                _ => 3,
-            };
-            counts[i] += 1;
-        }
-    }
-    rows.into_iter()
-        .map(|(a, [add, change, remove, other])| {
-            let a = markdown_code(&a, true);
+/// its networks and sub-accounts), counting operations by symbol, in the order of the details.
+pub(super) fn per_customer(plan: &Plan) -> Vec<String> {
+    let tree = Tree::new(plan);
+    tree.roots()
+        .map(|root| {
+            let mut counts = [0usize; 4];
+            for node in tree.walk(root) {
+                for &i in &node.ops {
+                    let k = match plan.operations[i].action().symbol() {
+                        '+' => 0,
+                        '~' => 1,
+                        '-' => 2,
+                        _ => 3,
+                    };
+                    counts[k] += 1;
+                }
+            }
+            let [add, change, remove, other] = counts;
+            let a = markdown_code(&root.account.address(), true);
             format!("| {a} | {add} | {change} | {remove} | {other} |\n")
         })
         .collect()

@@ -10,6 +10,7 @@ mod json;
 mod markdown;
 mod report;
 mod text;
+mod tree;
 
 use crate::plan::{Action, Plan, Refusals};
 use crate::provider::Target;

@@ -1,6 +1,7 @@
-//! Stage `render`, the end-of-apply report as text: counts per action done, failures and
-//! skipped operations, wall time, retries and throttling. Addresses and the API's messages
-//! show control, bidirectional and zero-width characters escaped. Pure.
+//! Stage `render`, the end-of-apply report as text: counts per action done, failures, skipped
+//! operations (those waiting for a manual step apart), wall time, retries and throttling.
+//! Addresses and the API's messages show control, bidirectional and zero-width characters
+//! escaped. Pure.
 
 use std::fmt::Write as _;
 
@@ -8,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::escape::{json_pretty, text as esc};
 use crate::apply::{OpState, Report};
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, ManualStep, Plan};
 use crate::provider::{Remedy, Target};
 
 /// Version of the JSON apply report (bumped on incompatible changes).
@@ -31,11 +32,33 @@ fn per_action(plan: &Plan, report: &Report) -> Option<String> {
     (!parts.is_empty()).then(|| format!("Done: {}.", parts.join(", ")))
 }
 
+/// The manual step an operation skipped because of `because` waits for: its number, if the
+/// operation `because` is one.
+fn waits_for(report: &Report, because: usize) -> Option<usize> {
+    match report.states.get(because) {
+        Some(OpState::Manual { step }) => Some(*step),
+        _ => None,
+    }
+}
+
+/// Manual step `step` (numbered from 1) of the plan.
+fn manual_step(plan: &Plan, step: usize) -> Option<&ManualStep> {
+    step.checked_sub(1).and_then(|k| plan.manual.get(k))
+}
+
+/// Operations not attempted because they wait for a manual step (not because of a failure).
+fn waiting(report: &Report) -> usize {
+    report.count(
+        |s| matches!(s, OpState::Skipped { because } if waits_for(report, *because).is_some()),
+    )
+}
+
 /// The first line: outcome, counts, time, rate, retries and throttling.
 fn headline(report: &Report) -> String {
     let done = report.count(|s| *s == OpState::Done);
     let failed = report.count(|s| matches!(s, OpState::Failed(_)));
     let skipped = report.count(|s| matches!(s, OpState::Skipped { .. }));
+    let waiting = waiting(report);
     let not_started = report.count(|s| *s == OpState::NotStarted);
     let manual = report.count(|s| matches!(s, OpState::Manual { .. }));
     let secs = report.elapsed.as_secs_f64();
@@ -46,8 +69,16 @@ fn headline(report: &Report) -> String {
         "Apply interrupted"
     } else if report.halted.is_some() {
         "Apply stopped early"
+    } else if failed == 0 && not_started == 0 && skipped == waiting {
+        // Nothing went wrong: what is left waits for a person.
+        "Apply finished up to the manual steps"
     } else {
         "Apply finished with errors"
+    };
+    let waiting = if waiting > 0 {
+        format!(" ({waiting} waiting for manual steps)")
+    } else {
+        String::new()
     };
     let mut not_started = if not_started > 0 {
         format!(", {not_started} not started")
@@ -64,7 +95,7 @@ fn headline(report: &Report) -> String {
         format!(" (parallelism went down to {})", report.min_parallelism)
     };
     format!(
-        "{head}: {done} done, {failed} failed, {skipped} skipped{not_started} in {secs:.1} s ({rate:.1} ops/s) · {} retr{retries}, {} throttled{lowered}.",
+        "{head}: {done} done, {failed} failed, {skipped} skipped{waiting}{not_started} in {secs:.1} s ({rate:.1} ops/s) · {} retr{retries}, {} throttled{lowered}.",
         report.retries, report.throttled,
     )
 }
@@ -116,7 +147,9 @@ pub fn apply_report(plan: &Plan, report: &Report) -> String {
         _ => None,
     });
     let skipped = |s: &OpState| match s {
-        OpState::Skipped { because } => Some(format!(" ← {}", plan.operations[*because].address)),
+        OpState::Skipped { because } if waits_for(report, *because).is_none() => {
+            Some(format!(" ← {}", plan.operations[*because].address))
+        }
         _ => None,
     };
     list(
@@ -126,6 +159,14 @@ pub fn apply_report(plan: &Plan, report: &Report) -> String {
         "Skipped because a dependency failed",
         &skipped,
     );
+    let waits = |s: &OpState| match s {
+        OpState::Skipped { because } => waits_for(report, *because).map(|step| {
+            let title = manual_step(plan, step).map_or("", |m| m.title.as_str());
+            format!(" ← manual step {step}: {title}")
+        }),
+        _ => None,
+    };
+    list(&mut out, plan, report, "Waiting for manual steps", &waits);
     let not_started = |s: &OpState| (*s == OpState::NotStarted).then(String::new);
     list(&mut out, plan, report, "Not started", &not_started);
     if !plan.manual.is_empty() {
@@ -181,8 +222,20 @@ fn operation_json(plan: &Plan, report: &Report, i: usize) -> Value {
             "failed"
         }
         OpState::Skipped { because } => {
-            let cause = json!({ "index": because, "address": plan.operations[*because].address });
+            let mut cause =
+                json!({ "index": because, "address": plan.operations[*because].address });
+            let reason = match waits_for(report, *because) {
+                Some(step) => {
+                    cause["manual_step"] = json!(step);
+                    if let Some(m) = manual_step(plan, step) {
+                        cause["title"] = json!(m.title);
+                    }
+                    "waits-for-manual-step"
+                }
+                None => "dependency-failed",
+            };
             m.insert("skipped_because".into(), cause);
+            m.insert("skipped_reason".into(), json!(reason));
             "skipped"
         }
         OpState::NotStarted => "not-started",
@@ -217,6 +270,7 @@ pub fn apply_report_json(plan: &Plan, target: &Target, report: &Report) -> Strin
             "done": count(&|s| *s == OpState::Done),
             "failed": count(&|s| matches!(s, OpState::Failed(_))),
             "skipped": count(&|s| matches!(s, OpState::Skipped { .. })),
+            "waiting_for_manual_steps": waiting(report),
             "not_started": count(&|s| *s == OpState::NotStarted),
             "manual": count(&|s| matches!(s, OpState::Manual { .. })),
             "elapsed_seconds": report.elapsed.as_secs_f64(),

@@ -1,7 +1,7 @@
 //! Snapshot tests (insta) of the three plan formats for the scenarios.
 
 use super::*;
-use crate::plan::testutil::{acme, applied_acme, empty_live, live_account, partner};
+use crate::plan::testutil::{acme, applied_acme, empty_live, live_account, partner, twins};
 use crate::plan::{Options, plan};
 use crate::vocab::{Role, UserStatus};
 
@@ -148,6 +148,134 @@ fn guard_not_manageable() {
     live.partner = partner(false);
     let p = plan(&acme(), &live, Options::default()).unwrap();
     snapshot_all("guard_not_manageable", &p);
+}
+
+/// A change deep in a sub-account shows under its customer and network, which do not
+/// change: the tree a reviewer reads is the one that changes.
+#[test]
+fn a_deep_change_shows_under_its_ancestry() {
+    let mut d = acme();
+    d.customers[0].networks[0].sub_accounts[1].users[0].name = "Lyon Front Desk".into();
+    let p = plan(&d, &applied_acme(), Options::default()).unwrap();
+    let plain = text(&p, &target(), None, false);
+    assert!(
+        plain.contains("  customer.contoso\n    network.contoso-network\n      sub_account.contoso-lyon\n        ~ update user lyon@contoso.example\n"),
+        "{plain}"
+    );
+    // The ancestors are context: dim, not bold as an account with changes is.
+    let coloured = text(&p, &target(), None, true);
+    assert!(
+        coloured.contains("  \u{1b}[2mcustomer.contoso\u{1b}[0m\n"),
+        "{coloured}"
+    );
+    assert!(
+        coloured.contains("      \u{1b}[1msub_account.contoso-lyon\u{1b}[0m\n"),
+        "{coloured}"
+    );
+    snapshot_all("deep_change", &p);
+    // A creation deep in the tree, the same.
+    let mut d = acme();
+    let network = &mut d.customers[0].networks[0];
+    let mut nice = network.sub_accounts[1].clone();
+    nice.key = "contoso-nice".into();
+    nice.name = "Contoso Nice".into();
+    nice.users.clear();
+    nice.services.clear();
+    network.sub_accounts.push(nice);
+    let p = plan(&d, &applied_acme(), Options::default()).unwrap();
+    let plain = text(&p, &target(), None, false);
+    assert!(
+        plain.contains("\n\n  customer.contoso\n    network.contoso-network\n    + sub_account.contoso-nice (create)\n"),
+        "{plain}"
+    );
+}
+
+/// Of two customers of the same name, a network's adoption shows under its own customer,
+/// which does not change, and not under the other one, which does; the markdown's rows per
+/// customer count it there too.
+#[test]
+fn twins_each_show_their_own_changes() {
+    let (d, live) = twins();
+    let p = plan(&d, &live, Options::default()).unwrap();
+    let plain = text(&p, &target(), None, false);
+    assert!(
+        plain.contains("\n\n  customer.twin-b\n  > network.twin-b-net (adopt)\n"),
+        "{plain}"
+    );
+    assert_eq!(
+        markdown::per_customer(&p),
+        [
+            "| `customer.twin-a` | 0 | 1 | 0 | 0 |\n",
+            "| `customer.twin-b` | 0 | 0 | 0 | 1 |\n"
+        ]
+    );
+    snapshot_all("twins", &p);
+}
+
+/// A saved plan shows every change under the same ancestry as the plan did.
+#[test]
+fn a_saved_plan_shows_the_same_ancestry() {
+    let (d, live) = twins();
+    let p = plan(&d, &live, Options::default()).unwrap();
+    let saved = crate::plan::SavedPlan::new(&p, &[], "http://127.0.0.1:7878", true, None);
+    let shown = crate::plan::SavedPlan::from_json(&saved.to_json(), None)
+        .unwrap()
+        .plan();
+    assert_eq!(
+        text(&shown, &target(), None, false),
+        text(&p, &target(), None, false)
+    );
+    assert_eq!(
+        markdown(&shown, &target(), None),
+        markdown(&p, &target(), None)
+    );
+}
+
+/// Settings compared key by key: a setting that stays is not shown as removed and added
+/// again; changed, added and removed ones each on a line; an object changed on both sides as
+/// a diff of its own, other values whole.
+#[test]
+fn settings_show_key_by_key() {
+    let mut d = acme();
+    // Contoso's cards: `layout_approval: false` stays, two settings are added.
+    let cards = &mut d.customers[0].services[0].settings;
+    cards.insert("card_format".into(), serde_json::json!("digital"));
+    cards.insert("max_cards_per_user".into(), serde_json::json!(3));
+    let mut p = plan(&d, &applied_acme(), Options::default()).unwrap();
+    assert_eq!(p.counts(), [(crate::plan::Action::UpdateService, 1)]);
+    let plain = text(&p, &target(), None, false);
+    assert!(
+        plain.contains("    ~ update service cards\n        + card_format: \"digital\"\n        + max_cards_per_user: 3\n          (1 unchanged setting(s) not shown)\n"),
+        "{plain}"
+    );
+    assert!(!plain.contains("layout_approval"), "{plain}");
+    // Values the API may hold besides: nested objects and lists.
+    let crate::plan::Change::UpdateService { before, after, .. } = &mut p.operations[0].change
+    else {
+        unreachable!("an update of settings")
+    };
+    let object = |v: serde_json::Value| v.as_object().unwrap().clone();
+    *before = object(serde_json::json!({
+        "layout_approval": false,
+        "card_format": "cr80",
+        "expiry_days": null,
+        "limits": { "daily": 5, "monthly": 100, "notify": { "email": "a@contoso.example" } },
+        "regions": ["eu"],
+        "odd key": 1,
+    }));
+    *after = object(serde_json::json!({
+        "layout_approval": false,
+        "card_format": "digital",
+        "limits": { "daily": 10, "monthly": 100 },
+        "regions": ["eu", "us"],
+        "max_cards_per_user": 3,
+        "odd key": { "now": "an object" },
+    }));
+    let plain = text(&p, &target(), None, false);
+    let coloured = text(&p, &target(), None, true);
+    assert!(coloured.contains("\u{1b}[33m~ card_format: \"cr80\" → \"digital\"\u{1b}[0m"));
+    insta::assert_snapshot!("settings_by_key__text", plain);
+    insta::assert_snapshot!("settings_by_key__markdown", markdown(&p, &target(), None));
 }
 
 #[test]
@@ -640,4 +768,112 @@ fn hostile_names_in_the_access_report() {
     );
     assert!(csv.contains(",'-2+3@evil.example,"), "{csv}");
     assert!(csv.contains(",'@SUM(A1),"), "{csv}");
+}
+
+/// Operations that wait for a manual step are reported as waiting for it (its number and
+/// title), apart from those skipped because a dependency failed, in text and in JSON; with
+/// nothing failed, the apply did not end "with errors".
+#[test]
+fn dependents_of_manual_steps_wait_for_them_in_the_apply_report() {
+    use crate::apply::{Failure, OpState, Report};
+    let caps = crate::plan::Capabilities {
+        create: vec![crate::vocab::AccountKind::Customer],
+        ..crate::plan::Capabilities::full()
+    };
+    let p = crate::plan::with_capabilities(
+        plan(&acme(), &empty_live(), Options::default()).unwrap(),
+        &caps,
+        |op, _| (format!("Add {}", op.address), vec!["Click".to_string()]),
+    );
+    let index = |address: &str| {
+        p.operations
+            .iter()
+            .position(|o| o.address == address)
+            .unwrap()
+    };
+    // What the apply's walk records: the manual steps, what waits for each, done the rest.
+    let states = |fail: Option<usize>| {
+        let mut states = vec![OpState::Done; p.operations.len()];
+        for (n, m) in p.manual.iter().enumerate() {
+            states[m.operation] = OpState::Manual { step: n + 1 };
+        }
+        if let Some(f) = fail {
+            states[f] = OpState::Failed(Failure::transient("503 unavailable"));
+        }
+        for (i, op) in p.operations.iter().enumerate() {
+            let cause = op
+                .depends_on
+                .iter()
+                .find(|&&d| !matches!(states[d], OpState::Done));
+            if let (Some(&d), OpState::Done) = (cause, &states[i]) {
+                let because = match states[d] {
+                    OpState::Skipped { because } => because,
+                    _ => d,
+                };
+                states[i] = OpState::Skipped { because };
+            }
+        }
+        Report {
+            states,
+            ..Report::nothing()
+        }
+    };
+    let waiting = states(None);
+    let out = apply_report(&p, &waiting);
+    assert!(
+        !out.contains("Skipped because a dependency failed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Apply finished up to the manual steps: 15 done, 0 failed, 6 skipped (6 waiting for manual steps), 3 left as manual steps"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Waiting for manual steps (6):\n  - network.contoso-network.user[network-admin@contoso.example] (invite) ← manual step 1: Add network.contoso-network\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  - sub_account.contoso-paris.user[paris@contoso.example] (invite) ← manual step 2: Add sub_account.contoso-paris\n"),
+        "{out}"
+    );
+    insta::assert_snapshot!("apply_report_manual__text", out);
+    // A failure besides: its dependents are skipped for it, the others still wait.
+    let fabrikam = index("customer.fabrikam");
+    let both = states(Some(fabrikam));
+    let out = apply_report(&p, &both);
+    assert!(
+        out.contains(
+            "Apply finished with errors: 11 done, 1 failed, 9 skipped (6 waiting for manual steps)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("Skipped because a dependency failed (3):\n  - customer.fabrikam.user[ravi@fabrikam.example] (invite) ← customer.fabrikam\n"),
+        "{out}"
+    );
+    assert!(out.contains("Waiting for manual steps (6):"), "{out}");
+    let v: serde_json::Value =
+        serde_json::from_str(&apply_report_json(&p, &target(), &both)).unwrap();
+    assert_eq!(v["summary"]["skipped"], 9);
+    assert_eq!(v["summary"]["waiting_for_manual_steps"], 6);
+    let op = |address: &str| v["operations"][index(address)].clone();
+    let admin = op("network.contoso-network.user[network-admin@contoso.example]");
+    assert_eq!(admin["status"], "skipped");
+    assert_eq!(admin["skipped_reason"], "waits-for-manual-step");
+    assert_eq!(
+        admin["skipped_because"],
+        serde_json::json!({
+            "index": index("network.contoso-network"),
+            "address": "network.contoso-network",
+            "manual_step": 1,
+            "title": "Add network.contoso-network",
+        })
+    );
+    let ravi = op("customer.fabrikam.user[ravi@fabrikam.example]");
+    assert_eq!(ravi["status"], "skipped");
+    assert_eq!(ravi["skipped_reason"], "dependency-failed");
+    assert_eq!(
+        ravi["skipped_because"],
+        serde_json::json!({ "index": fabrikam, "address": "customer.fabrikam" })
+    );
 }

@@ -1,15 +1,18 @@
-//! Stage `render`, the text format: header, operations grouped by account in tree order
-//! (Terraform-style symbols, setting changes as a line diff), unmanaged objects, refusals, one
-//! summary line and the cost line. Every text from the API or the configuration, and every
+//! Stage `render`, the text format: header, operations grouped by account in tree order, each
+//! account under its ancestry (Terraform-style symbols, setting changes key by key), unmanaged
+//! objects, refusals, one summary line and the cost line. Every text from the API or the configuration, and every
 //! message quoting one, goes through [`escape`](super::escape): control, bidirectional and
 //! zero-width characters show escaped, and the only ESC is the palette's. Pure.
 
 use std::fmt::Write as _;
 
-use super::escape::{json_pretty, quoted, text as esc};
+use serde_json::Value;
+
+use super::escape::{json_line, quoted, text as esc};
+use super::tree::{Node, Tree};
 use super::{Palette, cost_line, summary_line};
 use crate::plan::{
-    AccountRef, Change, FieldChange, FieldValue, Operation, Plan, Refusals, Settings, Unmanaged,
+    Change, FieldChange, FieldValue, Operation, Plan, Refusals, Settings, Unmanaged,
     UnmanagedObject,
 };
 use crate::provider::Target;
@@ -31,30 +34,103 @@ fn show(v: FieldValue<'_>) -> String {
     }
 }
 
+/// A settings key as shown: bare when it is a plain name, else a JSON string (as its value).
+fn setting_key(key: &str) -> String {
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if plain {
+        key.to_string()
+    } else {
+        json_line(key)
+    }
+}
+
+/// One line of a settings diff, coloured by its symbol.
+fn setting_line(out: &mut String, indent: &str, sign: char, text: &str, p: &Palette) {
+    let code = match sign {
+        '+' => "32",
+        '-' => "31",
+        _ => "33",
+    };
+    let _ = writeln!(out, "{indent}{}", p.paint(code, &format!("{sign} {text}")));
+}
+
+/// The settings of `before` and `after` compared key by key (in key order): added (`+`),
+/// removed (`-`) and changed (`~ key: before → after`) ones, an object changed in both as a
+/// diff of its own below its key, other values whole (one line of JSON). Unchanged settings
+/// are counted, not shown.
+fn object_diff(out: &mut String, before: &Settings, after: &Settings, indent: &str, p: &Palette) {
+    let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    let mut unchanged = 0;
+    for key in keys {
+        let k = setting_key(key);
+        match (before.get(key), after.get(key)) {
+            (Some(b), Some(a)) if b == a => unchanged += 1,
+            (Some(Value::Object(b)), Some(Value::Object(a))) => {
+                setting_line(out, indent, '~', &format!("{k}:"), p);
+                object_diff(out, b, a, &format!("{indent}    "), p);
+            }
+            (Some(Value::Array(b)), Some(Value::Array(a))) => {
+                setting_line(out, indent, '~', &format!("{k}:"), p);
+                list_diff(out, b, a, &format!("{indent}    "), p);
+            }
+            (Some(b), Some(a)) => {
+                let line = format!("{k}: {} → {}", json_line(b), json_line(a));
+                setting_line(out, indent, '~', &line, p);
+            }
+            (Some(b), None) => setting_line(out, indent, '-', &format!("{k}: {}", json_line(b)), p),
+            (None, Some(a)) => setting_line(out, indent, '+', &format!("{k}: {}", json_line(a)), p),
+            (None, None) => {}
+        }
+    }
+    if unchanged > 0 {
+        let line = format!("  ({unchanged} unchanged setting(s) not shown)");
+        let _ = writeln!(out, "{indent}{}", p.dim(&line));
+    }
+}
+
+/// A list changed on both sides, item by item (each item one line of JSON): the items it loses
+/// (`-`) and gains (`+`) where they are, found by a diff of the two sequences, so an item that
+/// stays is not shown as removed and added again; unchanged items are counted.
+fn list_diff(out: &mut String, before: &[Value], after: &[Value], indent: &str, p: &Palette) {
+    let (b, a): (Vec<String>, Vec<String>) = (
+        before.iter().map(json_line).collect(),
+        after.iter().map(json_line).collect(),
+    );
+    let mut unchanged = 0;
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &b, &a) {
+        for change in op.iter_changes(&b, &a) {
+            match change.tag() {
+                similar::ChangeTag::Equal => unchanged += 1,
+                similar::ChangeTag::Delete => setting_line(out, indent, '-', &change.value(), p),
+                similar::ChangeTag::Insert => setting_line(out, indent, '+', &change.value(), p),
+            }
+        }
+    }
+    if unchanged > 0 {
+        let line = format!("  ({unchanged} unchanged item(s) not shown)");
+        let _ = writeln!(out, "{indent}{}", p.dim(&line));
+    }
+}
+
+/// The settings a service gets (`+`), loses (`-`) or changes (`~`), key by key.
 fn settings_diff(
     before: Option<&Settings>,
     after: Option<&Settings>,
     indent: &str,
     p: &Palette,
 ) -> String {
-    let pretty = |v: Option<&Settings>| v.map(|v| json_pretty(v) + "\n").unwrap_or_default();
-    let (b, a) = (pretty(before), pretty(after));
-    let diff = similar::TextDiff::from_lines(&b, &a);
+    let none = Settings::new();
     let mut out = String::new();
-    for change in diff.iter_all_changes() {
-        let (sign, code) = match change.tag() {
-            similar::ChangeTag::Delete => ('-', "31"),
-            similar::ChangeTag::Insert => ('+', "32"),
-            similar::ChangeTag::Equal => (' ', ""),
-        };
-        let line = format!("{sign} {}", change.value().trim_end_matches('\n'));
-        let line = if code.is_empty() {
-            p.dim(&line)
-        } else {
-            p.paint(code, &line)
-        };
-        let _ = writeln!(out, "{indent}{line}");
-    }
+    object_diff(
+        &mut out,
+        before.unwrap_or(&none),
+        after.unwrap_or(&none),
+        indent,
+        p,
+    );
     out
 }
 
@@ -150,23 +226,21 @@ fn member_details(out: &mut String, op: &Operation, indent: &str, p: &Palette) {
     }
 }
 
-/// One account's group of consecutive operations: its own operation (if any) as the header,
-/// then its users and services.
-fn group(
-    out: &mut String,
-    plan: &Plan,
-    account: &AccountRef,
-    start: usize,
-    len: usize,
-    p: &Palette,
-) {
-    let ops = &plan.operations[start..start + len];
+/// One account of the tree: its own operation (if any) as the header, then its users and
+/// services; an account that does not change, above changes, as a dim context line.
+fn group(out: &mut String, plan: &Plan, node: &Node<'_>, p: &Palette) {
+    let account = node.account;
     let indent = "  ".repeat(account.kind().map_or(0, |k| k.depth()));
-    match ops.iter().position(|o| o.action().is_account_action()) {
+    let own = node
+        .ops
+        .iter()
+        .copied()
+        .find(|&i| plan.operations[i].action().is_account_action());
+    match own {
         Some(k) => {
-            let op = &ops[k];
+            let op = &plan.operations[k];
             let action = op.action();
-            let head = match plan.manual_step(start + k) {
+            let head = match plan.manual_step(k) {
                 Some((n, _)) => format!("({}, manual step {n})", action.as_str()),
                 None => format!("({})", action.as_str()),
             };
@@ -179,11 +253,15 @@ fn group(
             );
             account_details(out, op, &format!("{indent}      "));
         }
+        None if node.ops.is_empty() => {
+            let _ = writeln!(out, "{indent}  {}", p.dim(&esc(&account.address())));
+        }
         None => {
             let _ = writeln!(out, "{indent}  {}", p.bold(&esc(&account.address())));
         }
     }
-    for op in ops.iter().filter(|o| !o.action().is_account_action()) {
+    let members = node.ops.iter().map(|&i| &plan.operations[i]);
+    for op in members.filter(|o| !o.action().is_account_action()) {
         let _ = writeln!(
             out,
             "{indent}    {} {}",
@@ -191,6 +269,19 @@ fn group(
             member_label(op)
         );
         member_details(out, op, &format!("{indent}        "), p);
+    }
+}
+
+/// The operations, grouped by account in tree order, each account under its ancestry.
+fn changes(out: &mut String, plan: &Plan, p: &Palette) {
+    let tree = Tree::new(plan);
+    for (r, root) in tree.roots().enumerate() {
+        if r > 0 {
+            out.push('\n');
+        }
+        for node in tree.walk(root) {
+            group(out, plan, node, p);
+        }
     }
 }
 
@@ -339,19 +430,7 @@ pub fn text(plan: &Plan, target: &Target, refusals: Option<&Refusals>, color: bo
     let mut out = String::new();
     header(&mut out, plan, target, &p);
     let ops = &plan.operations;
-    let mut i = 0;
-    while i < ops.len() {
-        let account = &ops[i].account;
-        let len = ops[i..]
-            .iter()
-            .take_while(|o| &o.account == account)
-            .count();
-        if i > 0 && account.kind().is_none_or(|k| k.depth() == 0) {
-            out.push('\n');
-        }
-        group(&mut out, plan, account, i, len, &p);
-        i += len;
-    }
+    changes(&mut out, plan, &p);
     access_changes(&mut out, plan, &p);
     unmanaged(&mut out, plan, &p);
     if !plan.manual.is_empty() {

@@ -258,10 +258,13 @@ fn saved_plan_is_refused_when_stale_and_executed_exactly_otherwise() {
     // Someone creates `contoso` meanwhile: the plan would now update it, not create it.
     let api = Api::new(&sb.url, &token);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(api.customer("contoso"));
+    let contoso = rt.block_on(api.customer("contoso"));
     let before = dump(&sb, &token);
     let run = apply(&sb, &token, &["--plan", &file]).code(1);
-    run.stderr_contains("plan is stale");
+    run.stderr_contains(&format!(
+        "plan is stale: {file}: 1 of its 24 operations needs objects that changed since the plan was made:\n  - customer.contoso (create): it exists now (customer {}, named \"Customer contoso\")\n  - and 13 operations that depend on it\nNothing was changed.",
+        contoso["id"].as_str().unwrap()
+    ));
     assert_eq!(dump(&sb, &token), before, "zero writes");
 
     // Unchanged live state: exactly the saved operations run, without a prompt.

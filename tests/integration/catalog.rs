@@ -103,6 +103,17 @@ fn without_a_catalog_services_are_not_checked_and_the_summary_says_so() {
         run.stdout,
         "valid: 1 customer, 0 networks, 0 sub-accounts, 2 users, 2 services (2 files); service types and settings not checked: no catalog (pass --catalog FILE, or run `partnerctl plan` in this directory once to cache the live one)\n"
     );
+    // Under CI no plan caches a catalog, so validate does not suggest one.
+    let run = partnerctl()
+        .current_dir(dir.path())
+        .env("CI", "true")
+        .args(["validate", "config"])
+        .run()
+        .success();
+    assert_eq!(
+        run.stdout,
+        "valid: 1 customer, 0 networks, 0 sub-accounts, 2 users, 2 services (2 files); service types and settings not checked: no catalog (pass --catalog FILE)\n"
+    );
 }
 
 #[test]

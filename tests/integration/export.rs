@@ -189,6 +189,92 @@ fn the_embedded_sandbox_never_quietly_creates_a_second_partner() {
         .stdout_contains("key: contoso");
 }
 
+/// The `defaults` of the partner file of an export in `tree`, as YAML.
+fn defaults_of(tree: &BTreeMap<String, String>) -> serde_yaml::Value {
+    let partner: serde_yaml::Value = serde_yaml::from_str(&tree["partner.yaml"]).unwrap();
+    partner["defaults"].clone()
+}
+
+/// Two customers in each of five countries: the defaults are one place customers have (not
+/// the most common country beside an unrelated most common timezone). One customer added in
+/// the dashboard afterwards, in what is now the most common country, changes its own file on
+/// `export --force`: the defaults already there are kept, and no other customer's file moves.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_re_export_after_one_new_customer_changes_at_most_two_files() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let api = Api::new(&sb.url, &token);
+    let places = [
+        ("GB", "Europe/London"),
+        ("FR", "Europe/Paris"),
+        ("CH", "Europe/Zurich"),
+        ("CN", "Asia/Shanghai"),
+        ("IE", "Europe/Dublin"),
+    ];
+    let customer = |key: Option<String>, name: String, (country, timezone): (&str, &str)| {
+        json!({
+            "kind": "customer", "external_key": key, "name": name,
+            "contact": { "name": "Jane Doe", "email": "jane@x.example" },
+            "country": country, "timezone": timezone,
+        })
+    };
+    for (i, place) in places.iter().enumerate() {
+        for j in 0..2 {
+            let body = customer(Some(format!("c{i}-{j}")), format!("C{i} {j}"), *place);
+            api.post("/v1/accounts", body)
+                .await
+                .status_ok(201, "Account");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("config");
+    against(&sb, &token, "export")
+        .arg("-o")
+        .arg(&out)
+        .run()
+        .success();
+    let before = read_tree(&out);
+    assert_eq!(
+        defaults_of(&before),
+        serde_yaml::from_str::<serde_yaml::Value>("{ country: CH, timezone: Europe/Zurich }")
+            .unwrap()
+    );
+    // Made in the dashboard: no key.
+    let body = customer(None, "New Co".into(), places[0]);
+    api.post("/v1/accounts", body)
+        .await
+        .status_ok(201, "Account");
+    against(&sb, &token, "export")
+        .args(["--force", "-o"])
+        .arg(&out)
+        .run()
+        .success();
+    let after = read_tree(&out);
+    let changed: Vec<&String> = after
+        .keys()
+        .chain(before.keys())
+        .filter(|path| before.get(*path) != after.get(*path))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert!(changed.len() <= 2, "{changed:?}");
+    assert_eq!(changed, ["customers/new-co.yaml"]);
+    let new = &after["customers/new-co.yaml"];
+    assert!(
+        new.contains("country: GB\n") && new.contains("timezone: Europe/London\n"),
+        "{new}"
+    );
+    // The first apply only adopts the new customer.
+    let plan = against(&sb, &token, "plan")
+        .arg(&out)
+        .args(["--format", "json"])
+        .run()
+        .success();
+    let actions = count_actions(&plan.stdout);
+    assert_eq!(actions.get("adopt"), Some(&1), "{actions:?}");
+    assert_eq!(actions.values().sum::<u64>(), 1, "{actions:?}");
+}
+
 /// What a random hand-made estate holds, for the exact counts of the first plan.
 #[derive(Default)]
 struct Made {

@@ -115,11 +115,24 @@ fn saved_plan_file() {
         .run()
         .success();
     run.stderr_contains("Saved the plan to");
+    run.stderr_contains(&format!("run `partnerctl apply --plan {}`", out.display()));
     let saved =
         partnerctl::plan::SavedPlan::from_json(&std::fs::read_to_string(&out).unwrap(), None)
             .expect("a valid saved plan");
     assert_eq!(saved.operations.len(), 24);
     assert_eq!(saved.sources.len(), 3);
+    // A plan without changes is saved too, but there is nothing to apply: no apply hint.
+    let cfg = dir.path().join("p.yaml");
+    std::fs::write(&cfg, "version: 1\npartner: { name: Acme Partners }\n").unwrap();
+    let run = plan_against(&sb, &token)
+        .arg(&cfg)
+        .arg("-o")
+        .arg(&out)
+        .run()
+        .success();
+    run.stderr_contains(&format!("Saved the plan to {} (", out.display()));
+    run.stderr_contains("it has no changes, so there is nothing to apply.");
+    assert!(!run.stderr.contains("apply --plan"), "{}", run.stderr);
 }
 
 #[test]

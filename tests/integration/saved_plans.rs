@@ -490,3 +490,197 @@ fn plan_o_never_replaces_a_configuration_file_and_asks_before_replacing_another(
     assert_eq!(names, ["acme", "empty.json", "notes.txt", "plan-link.json"]);
     assert_eq!(std::fs::read_to_string(&contoso).unwrap(), original);
 }
+
+/// The acme example in a new directory (keep it alive), each file's text changed by `edit`
+/// (given its path relative to the example).
+fn acme_edited(edit: impl Fn(&str, String) -> String) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let from = root().join("examples/acme");
+    std::fs::create_dir_all(dir.path().join("customers")).unwrap();
+    for f in [
+        "partner.yaml",
+        "customers/contoso.yaml",
+        "customers/others.yaml",
+    ] {
+        let text = std::fs::read_to_string(from.join(f)).unwrap();
+        let edited = edit(f, text.clone());
+        std::fs::write(dir.path().join(f), edited).unwrap();
+    }
+    let cfg = path_str(dir.path());
+    (dir, cfg)
+}
+
+/// The line of Northwind's second user in the acme example.
+const NORTHWIND_IT: &str = "      - { email: it@northwind.example, name: Northwind IT }\n";
+
+/// Acme with a new user in Northwind (an invitation), and with `also` changing the text of
+/// `customers/others.yaml` further.
+fn acme_with_a_new_northwind_user(also: fn(String) -> String) -> (tempfile::TempDir, String) {
+    acme_edited(move |f, text| {
+        if f != "customers/others.yaml" {
+            return text;
+        }
+        assert!(text.contains(NORTHWIND_IT), "{text}");
+        let text = text.replace(
+            NORTHWIND_IT,
+            &format!(
+                "{NORTHWIND_IT}      - {{ email: new@northwind.example, name: New Person }}\n"
+            ),
+        );
+        also(text)
+    })
+}
+
+/// The live account with external key `key`, read through the API.
+fn account(sb: &Sandbox, token: &str, key: &str) -> Value {
+    dump(sb, token)
+        .accounts
+        .into_iter()
+        .find(|a| a["external_key"] == key)
+        .unwrap_or_else(|| panic!("no account {key}"))
+}
+
+/// Plans `cfg` (with `args`) against an estate where the configuration `applied` was applied
+/// (its invitations pending), saves the plan, and returns the sandbox, its token and the plan
+/// file (in `dir`).
+fn saved_against_applied(
+    applied: &str,
+    cfg: &str,
+    dir: &Path,
+    args: &[&str],
+) -> (Sandbox, String, String) {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    apply(&sb, &token, &[applied, "--auto-approve"]).success();
+    let file = path_str(&dir.join("plan.json"));
+    plan(&sb, &token)
+        .arg(cfg)
+        .args(args)
+        .args(["-o", &file])
+        .run()
+        .success();
+    (sb, token, file)
+}
+
+#[test]
+fn an_unrelated_invitation_expiring_after_plan_o_does_not_stop_apply_plan_and_is_reported() {
+    let (_cfg_dir, cfg) = acme_with_a_new_northwind_user(|t| t);
+    let dir = tempfile::tempdir().unwrap();
+    let (sb, token, file) = saved_against_applied(&acme(), &cfg, dir.path(), &[]);
+    // Between review and merge, an invitation in another customer expires.
+    sb.admin(&["users", "expire", "--email", "jane@contoso.example"])
+        .success();
+
+    let run = apply(&sb, &token, &["--plan", &file]).success();
+    run.stdout_contains("Apply complete: 1 done");
+    run.stdout_contains(
+        "1 change is needed now that this plan did not include (customer.contoso.user[jane@contoso.example] (resend)); run `partnerctl plan` to review it.",
+    );
+    let users = dump(&sb, &token).users;
+    let status = |email: &str| {
+        let u = users.iter().find(|u| u["email"] == email);
+        u.map(|u| u["status"].as_str().unwrap().to_string())
+    };
+    assert_eq!(status("new@northwind.example").as_deref(), Some("invited"));
+    // Exactly the saved operations: the expired invitation is left for the next plan.
+    assert_eq!(status("jane@contoso.example").as_deref(), Some("expired"));
+}
+
+#[test]
+fn a_saved_operations_account_renamed_by_hand_stops_apply_plan_naming_the_account_and_field() {
+    // The plan updates Fabrikam (its tier label) and invites a new user into Northwind.
+    let (_cfg_dir, cfg) = acme_with_a_new_northwind_user(|t| {
+        t.replace("labels: { tier: silver }", "labels: { tier: gold }")
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (sb, token, file) = saved_against_applied(&acme(), &cfg, dir.path(), &[]);
+    // Someone renames Fabrikam in the dashboard meanwhile.
+    let fabrikam = account(&sb, &token, "fabrikam");
+    let api = Api::new(&sb.url, &token);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(api.patch(
+        &format!("/v1/accounts/{}", fabrikam["id"].as_str().unwrap()),
+        serde_json::json!({"name": "Fabrikam (renamed by hand)"}),
+        fabrikam["etag"].as_str(),
+    ))
+    .ok("Account");
+    let before = dump(&sb, &token);
+
+    let run = apply(&sb, &token, &["--plan", &file]).code(1);
+    run.stderr_contains(&format!(
+        "plan is stale: {file}: 1 of its 2 operations needs objects that changed since the plan was made:\n  - customer.fabrikam (update): name \"Fabrikam Inc\" → \"Fabrikam (renamed by hand)\"\nNothing was changed. Run `partnerctl plan -o` again and review the new plan."
+    ));
+    assert_eq!(dump(&sb, &token), before, "zero writes");
+}
+
+#[test]
+fn an_account_deleted_by_hand_that_a_saved_operation_needs_stops_apply_plan() {
+    let (_cfg_dir, cfg) = acme_with_a_new_northwind_user(|t| t);
+    let dir = tempfile::tempdir().unwrap();
+    let (sb, token, file) = saved_against_applied(&acme(), &cfg, dir.path(), &[]);
+    // Northwind, which the saved invitation goes to, is deleted by hand.
+    let northwind = account(&sb, &token, "northwind");
+    let api = Api::new(&sb.url, &token);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let resp = rt.block_on(api.delete(
+        &format!("/v1/accounts/{}", northwind["id"].as_str().unwrap()),
+        northwind["etag"].as_str(),
+    ));
+    assert!(resp.status < 300, "{}", resp.status);
+    let before = dump(&sb, &token);
+
+    let run = apply(&sb, &token, &["--plan", &file]).code(1);
+    run.stderr_contains(&format!(
+        "plan is stale: {file}: its one operation needs objects that changed since the plan was made:\n  - customer.northwind.user[new@northwind.example] (invite): customer.northwind was deleted since the plan was made\nNothing was changed."
+    ));
+    assert_eq!(dump(&sb, &token), before, "zero writes");
+}
+
+#[test]
+fn apply_plan_checks_the_guards_against_the_live_state_of_now() {
+    // Twelve invitations (acme and two more at Fabrikam); revoking three of them is the 25 %
+    // the deletion guard allows.
+    let extra = "      - { email: x1@fabrikam.example, name: Extra One }\n      - { email: x2@fabrikam.example, name: Extra Two }\n";
+    let ravi = "      - { email: ravi@fabrikam.example, name: Ravi Patel, role: admin }\n";
+    let (_all_dir, all) = acme_edited(|_, text| text.replace(ravi, &format!("{ravi}{extra}")));
+    let revoked = [
+        "finance@contoso.example",
+        "it@northwind.example",
+        "x1@fabrikam.example",
+    ];
+    let (_cfg_dir, cfg) = acme_edited(|_, text| {
+        text.replace(ravi, &format!("{ravi}{extra}"))
+            .lines()
+            .filter(|l| !revoked.iter().any(|r| l.contains(r)))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (sb, token, file) = saved_against_applied(&all, &cfg, dir.path(), &["--prune"]);
+    assert_eq!(dump(&sb, &token).users.len(), 12);
+    // Another invitation is revoked by hand meanwhile: three of eleven is over 25 %.
+    let api = Api::new(&sb.url, &token);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let jane = account_user(&sb, &token, "jane@contoso.example");
+    let resp = rt.block_on(api.delete(
+        &format!("/v1/users/{}", jane["id"].as_str().unwrap()),
+        jane["etag"].as_str(),
+    ));
+    assert!(resp.status < 300, "{}", resp.status);
+    let before = dump(&sb, &token);
+    assert_eq!(before.users.len(), 11);
+
+    let run = apply(&sb, &token, &["--plan", &file]).code(1);
+    run.stdout_contains("deleting 3 of 11 users (28%) exceeds --max-delete-percent 25");
+    run.stderr_contains("the guards refuse the saved plan against the live state of now");
+    assert_eq!(dump(&sb, &token), before, "zero writes");
+}
+
+/// The live user with `email`, read through the API.
+fn account_user(sb: &Sandbox, token: &str, email: &str) -> Value {
+    dump(sb, token)
+        .users
+        .into_iter()
+        .find(|u| u["email"] == email)
+        .unwrap_or_else(|| panic!("no user {email}"))
+}

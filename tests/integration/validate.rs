@@ -249,3 +249,90 @@ fn validate_walks_each_directory_once_and_reads_only_regular_files_of_bounded_si
     run.stderr_contains(&format!("{}:2:1: ", at("broken.yaml")));
     run.stderr_contains("4 problems found");
 }
+
+/// Each subcommand's help lists the options it uses and no other: the API options where the
+/// live state is read, `--provider` also for `validate`, `--color` where a plan is printed;
+/// the diagnostics options everywhere. Given where they are not used, they are refused.
+#[test]
+fn every_subcommand_help_lists_only_the_options_it_uses() {
+    const API: [&str; 4] = ["--endpoint", "--token", "--timeout", "--read-deadline"];
+    let cases: [(&[&str], &[&str]); 12] = [
+        (&["validate"], &["--provider"]),
+        (
+            &["plan"],
+            &[API[0], API[1], API[2], API[3], "--provider", "--color"],
+        ),
+        (
+            &["apply"],
+            &[API[0], API[1], API[2], API[3], "--provider", "--color"],
+        ),
+        (&["export"], &[API[0], API[1], API[2], API[3], "--provider"]),
+        (&["access"], &[API[0], API[1], API[2], API[3], "--provider"]),
+        (&["show"], &["--color"]),
+        (&["import"], &[]),
+        (&["schema"], &[]),
+        (&["completions"], &[]),
+        (&["man"], &[]),
+        (&["sandbox"], &[]),
+        (&["sandbox", "serve"], &[]),
+    ];
+    for (sub, used) in cases {
+        let run = partnerctl().args(sub).arg("--help").run().success();
+        for option in API.iter().chain(&["--provider", "--color"]) {
+            let listed = run.stdout.contains(&format!("  {option} <"))
+                || run.stdout.contains(&format!("  {option}\n"));
+            assert_eq!(
+                listed,
+                used.contains(option),
+                "`partnerctl {} --help` and {option}:\n{}",
+                sub.join(" "),
+                run.stdout
+            );
+        }
+        for option in ["--verbose", "--quiet", "--log-format"] {
+            run.stdout_contains(option);
+        }
+    }
+    partnerctl()
+        .args(["schema", "--endpoint", "local"])
+        .run()
+        .code(1)
+        .stderr_contains("unexpected argument '--endpoint'");
+    partnerctl()
+        .args(["--endpoint", "local", "plan", "examples/acme"])
+        .run()
+        .code(1)
+        .stderr_contains("'plan --endpoint' exists");
+}
+
+/// Deleting the last user of an account (or its last service, network or sub-account) leaves
+/// `users:` with no value, which YAML reads as null: it is an empty list, as it reads.
+#[test]
+fn a_list_left_without_a_value_is_empty() {
+    let (_dir, cfg) = acme_copy();
+    let path = cfg.join("customers/contoso.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let emptied = text
+        .replace(
+            "            users: [{ email: lyon@contoso.example, name: Lyon Desk }]\n",
+            "            users:\n",
+        )
+        .replace(
+            "        services:\n          - type: access-control\n",
+            "        services:\n",
+        );
+    assert_ne!(emptied, text);
+    std::fs::write(&path, emptied).unwrap();
+    let run = partnerctl()
+        .arg("validate")
+        .arg(&cfg)
+        .args(CATALOG)
+        .run()
+        .success();
+    assert_eq!(
+        run.stdout,
+        format!(
+            "valid: 3 customers, 1 network, 2 sub-accounts, 9 users, 7 services (3 files); {CHECKED}\n"
+        )
+    );
+}

@@ -1,13 +1,15 @@
 //! Unit and property tests of the pure planner, with an in-memory executor: matching and
 //! actions here, adoption in `adoption.rs`, access changes in `access.rs`, guards in
 //! `guards.rs`, convergence properties in `convergence.rs`, the deletion guard's property in
-//! `removals.rs`, the stable JSON form of operations in `wire.rs`.
+//! `removals.rs`, saved plans against the live state of now in `stale.rs`, the stable JSON form
+//! of operations in `wire.rs`.
 
 mod access;
 mod adoption;
 mod convergence;
 mod guards;
 mod removals;
+mod stale;
 mod wire;
 
 use std::collections::BTreeMap;

@@ -148,12 +148,16 @@ async fn github_apply_refuses_a_stale_plan_and_writes_nothing() {
 
     // Between review and merge, someone creates contoso by hand (under another name).
     let api = Api::new(&sb.url, &token);
-    api.customer("contoso").await;
+    let contoso = api.customer("contoso").await;
     let merged = download(pr.path(), &plan.artifact_paths("partnerctl-plan"));
     let runs = Runner::for_sandbox(merged.path(), &sb, &token).run(&apply.run_steps);
     let (_, run) = runs.last().unwrap();
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    run.stderr_contains("plan is stale");
+    run.stderr_contains("plan is stale: ");
+    run.stderr_contains(&format!(
+        "\n  - customer.contoso (create): it exists now (customer {}, named \"Customer contoso\")\n",
+        contoso["id"].as_str().unwrap()
+    ));
     let accounts = api.list_all("/v1/accounts", "AccountPage", 100).await;
     assert_eq!(accounts.len(), 1, "nothing written: {accounts:?}");
 }

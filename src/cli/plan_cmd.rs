@@ -413,15 +413,15 @@ pub(super) fn validate(
     needs: config::Needs,
 ) -> anyhow::Result<u8> {
     let chosen = super::catalog::for_validate(catalog)?;
-    match config::load_for(paths, chosen.catalog.as_ref(), needs) {
-        Ok(desired) => {
-            // Freed at exit at once, as in `plan_command`.
-            let desired = ManuallyDrop::new(desired);
-            warnings(&desired);
-            let files = desired.sources.len();
+    match config::check_for(paths, chosen.catalog.as_ref(), needs) {
+        Ok(checked) => {
+            if !checked.warnings.is_empty() {
+                output::problems(&config::Problems(checked.warnings).to_string());
+            }
+            let files = checked.files;
             print_stdout(&format!(
                 "valid: {} ({} file{}); {}\n",
-                desired.counts(),
+                checked.counts,
                 files,
                 if files == 1 { "" } else { "s" },
                 chosen.clause

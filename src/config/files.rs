@@ -13,7 +13,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::decode::decode;
-use super::load::load_owned;
+use super::load::{Checked, check_owned, load_owned};
 use super::yaml::Pos;
 use super::{Catalog, Desired, Location, Needs, Problem, ProblemKind, Problems, Source};
 
@@ -341,6 +341,25 @@ pub fn load_for(
     catalog: Option<&Catalog>,
     needs: Needs,
 ) -> Result<Desired, Problems> {
+    read_then(paths, |sources| load_owned(sources, catalog, needs))
+}
+
+/// What `validate` needs of a configuration: [`load_for`]'s checks, and what it holds counted
+/// (the customers of tables are counted as they are read, not kept).
+pub fn check_for(
+    paths: &[PathBuf],
+    catalog: Option<&Catalog>,
+    needs: Needs,
+) -> Result<Checked, Problems> {
+    read_then(paths, |sources| check_owned(sources, catalog, needs))
+}
+
+/// Reads the configuration files named by `paths` and hands them to `then`; every problem of
+/// reading them with those of `then`.
+fn read_then<T>(
+    paths: &[PathBuf],
+    then: impl FnOnce(Vec<Source>) -> Result<T, Problems>,
+) -> Result<T, Problems> {
     let (files, mut io_problems) = discover(paths);
     let mut sources = Vec::new();
     for f in files {
@@ -352,7 +371,7 @@ pub fn load_for(
     if sources.is_empty() && !io_problems.is_empty() {
         return Err(Problems(io_problems));
     }
-    match load_owned(sources, catalog, needs) {
+    match then(sources) {
         Ok(desired) if io_problems.is_empty() => Ok(desired),
         Ok(_) => Err(Problems(io_problems)),
         Err(Problems(mut rest)) => {

@@ -48,7 +48,7 @@ pub fn load_sources_for(
     catalog: Option<&Catalog>,
     needs: Needs,
 ) -> Result<Desired, Problems> {
-    let merged = check_and_merge(sources, catalog, needs)?;
+    let merged = check_and_merge(sources, catalog, needs, true)?;
     one_login(merged.with_sources(sources.to_vec()), needs)
 }
 
@@ -58,8 +58,50 @@ pub(super) fn load_owned(
     catalog: Option<&Catalog>,
     needs: Needs,
 ) -> Result<Desired, Problems> {
-    let merged = check_and_merge(&sources, catalog, needs)?;
+    let merged = check_and_merge(&sources, catalog, needs, true)?;
     one_login(merged.with_sources(sources), needs)
+}
+
+/// [`load_owned`] for `validate`, which needs to know only that the configuration is valid and
+/// what it holds: the customers of tables are counted and dropped as they are read, so a
+/// table of any size takes no more memory than its text and its keys. (The checks of one
+/// role and one name per login, which need every user, are made as [`load_owned`] makes them.)
+pub(super) fn check_owned(
+    sources: Vec<Source>,
+    catalog: Option<&Catalog>,
+    needs: Needs,
+) -> Result<Checked, Problems> {
+    if needs.one_login {
+        let desired = load_owned(sources, catalog, needs)?;
+        return Ok(Checked {
+            counts: desired.counts(),
+            files: desired.sources.len(),
+            warnings: desired.warnings,
+        });
+    }
+    let files = sources.len();
+    let mut merged = check_and_merge(&sources, catalog, needs, false)?;
+    drop(sources);
+    let warnings = std::mem::take(&mut merged.warnings);
+    let counted = merged.counted;
+    let mut counts = merged.with_sources(Vec::new()).counts();
+    counts.add(counted);
+    Ok(Checked {
+        counts,
+        files,
+        warnings,
+    })
+}
+
+/// What `validate` learns of a valid configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    /// What it holds.
+    pub counts: super::Counts,
+    /// How many sources it was read from.
+    pub files: usize,
+    /// Its warnings.
+    pub warnings: Vec<Problem>,
 }
 
 /// `desired`, unless `needs` wants one role and one name per email and it has more.
@@ -86,6 +128,8 @@ struct Merged {
     adopt_at: BTreeMap<String, Location>,
     declared_at: BTreeMap<String, Location>,
     warnings: Vec<Problem>,
+    /// What was counted and dropped instead of kept (for `validate`).
+    counted: super::Counts,
 }
 
 impl Merged {
@@ -119,6 +163,8 @@ struct FileWork {
 struct Typed {
     file: ConfigFile,
     accounts: Vec<AccountAt>,
+    /// What a table held that was counted instead of kept in `file`.
+    counted: super::Counts,
 }
 
 /// Where one account is declared (its `key` value) and where its `adopt` is.
@@ -216,6 +262,7 @@ fn work_on(
                 Ok(Typed {
                     file,
                     accounts: account_locations(doc),
+                    counted: super::Counts::default(),
                 })
             }
             Err(e) => Err((doc.pos, e.to_string())),
@@ -250,10 +297,13 @@ fn may_have_header(src: &Source) -> bool {
 /// its tree is dropped as soon as its customers are checked: the trees of a large configuration
 /// are never all in memory at once. The typed content is read on the side, and used only when
 /// no file has a problem.
+///
+/// `keep`: the customers of tables are kept (else only counted, for `validate`).
 fn check_and_merge(
     sources: &[Source],
     catalog: Option<&Catalog>,
     needs: Needs,
+    keep: bool,
 ) -> Result<Merged, Problems> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(16));
     let shape = check::Shape::new(schema());
@@ -295,6 +345,7 @@ fn check_and_merge(
         .map(|s| is_table(s) && table::kind(&s.text) == Some(table::TableKind::Users))
         .collect();
     let mut sheet_users = Vec::new();
+    let mut counted = super::Counts::default();
     {
         let mut sem = check::Semantics::new(&mut relations, &locate);
         sem.needs(needs);
@@ -328,8 +379,12 @@ fn check_and_merge(
                     catalog,
                     strict: needs.strict,
                     defaults: &defaults,
+                    keep,
                 };
                 let (header, t) = pass.run(id, &sources[id], &mut sem, &mut sink);
+                if let Some(Ok(t)) = &t {
+                    counted.add(t.counted);
+                }
                 columns.push(header);
                 typed.push(t);
                 return;
@@ -348,7 +403,11 @@ fn check_and_merge(
         for id in (0..sources.len()).filter(|&id| users_tables[id]) {
             let (header, users) = users_pass(id, &sources[id], needs.strict, &mut sem, &mut sink);
             columns[id] = header;
-            sheet_users.extend(users);
+            if keep {
+                sheet_users.extend(users);
+            } else {
+                counted.users += users.len();
+            }
         }
         // A file that did not parse may be the one declaring `partner`: do not claim it is
         // missing.
@@ -367,6 +426,7 @@ fn check_and_merge(
     }
     let mut merged = merge(sources, typed)?;
     add_users(&mut merged, sheet_users);
+    merged.counted = counted;
     merged.warnings = into_problems(sources, &columns, sink).0;
     Ok(merged)
 }
@@ -443,6 +503,8 @@ struct TablePass<'a> {
     catalog: Option<&'a Catalog>,
     strict: bool,
     defaults: &'a Defaults,
+    /// Keep the customers (else count them, and keep no account's location either).
+    keep: bool,
 }
 
 impl TablePass<'_> {
@@ -457,6 +519,7 @@ impl TablePass<'_> {
     ) -> (Columns1, Option<TypedOr>) {
         let mut customers = Vec::new();
         let mut accounts = Vec::new();
+        let mut counted = super::Counts::default();
         let mut failed = None;
         let read = table::read(&src.text, self.strict, &mut |chunk| {
             let mut problems = chunk.problems;
@@ -476,9 +539,15 @@ impl TablePass<'_> {
                 Ok(file) => {
                     for mut c in file.customers {
                         apply_defaults(&mut c, self.defaults);
-                        customers.push(c);
+                        if self.keep {
+                            customers.push(c);
+                        } else {
+                            counted.add(super::Counts::of(&c));
+                        }
                     }
-                    accounts.extend(account_locations(&chunk.doc));
+                    if self.keep {
+                        accounts.extend(account_locations(&chunk.doc));
+                    }
                 }
                 Err(e) => failed = Some((chunk.doc.pos, e.to_string())),
             }
@@ -494,6 +563,7 @@ impl TablePass<'_> {
                     customers,
                 },
                 accounts,
+                counted,
             }),
         };
         (read.header, Some(typed))
@@ -618,6 +688,7 @@ fn merge(
         adopt_at,
         declared_at,
         warnings: Vec::new(),
+        counted: super::Counts::default(),
     })
 }
 
@@ -710,6 +781,7 @@ pub fn load_tables(sources: &[Source], strict: bool) -> Result<TableContent, Pro
         catalog: None,
         strict,
         defaults: &defaults,
+        keep: true,
     };
     let mut sink: check::Sink = Vec::new();
     let mut relations: check::Sink = Vec::new();

@@ -38,12 +38,12 @@ use std::sync::OnceLock;
 pub use catalog::{Catalog, CatalogEntry, CatalogError, CatalogFile, SettingsError, Violation};
 pub use decode::decode;
 pub use files::{
-    MAX_FILE_BYTES, discover, is_hidden, is_table_name, is_yaml_name, load, load_for, load_with,
-    read_table,
+    MAX_FILE_BYTES, check_for, discover, is_hidden, is_table_name, is_yaml_name, load, load_for,
+    load_with, read_table,
 };
 pub use load::{
-    TableContent, check_logins, check_services, load_sources, load_sources_for, load_sources_with,
-    load_tables,
+    Checked, TableContent, check_logins, check_services, load_sources, load_sources_for,
+    load_sources_with, load_tables,
 };
 pub use model::{
     AdoptId, ConfigFile, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
@@ -138,6 +138,38 @@ pub struct Counts {
     pub users: usize,
     /// Services, default services counted on every customer that gets them.
     pub services: usize,
+}
+
+impl Counts {
+    /// Adds `other`'s counts.
+    pub fn add(&mut self, other: Counts) {
+        self.customers += other.customers;
+        self.networks += other.networks;
+        self.sub_accounts += other.sub_accounts;
+        self.users += other.users;
+        self.services += other.services;
+    }
+
+    /// The counts of one customer and everything below it.
+    pub fn of(c: &Customer) -> Counts {
+        let mut n = Counts {
+            customers: 1,
+            users: c.users.len(),
+            services: c.services.len(),
+            ..Counts::default()
+        };
+        for net in &c.networks {
+            n.networks += 1;
+            n.users += net.users.len();
+            n.services += net.services.len();
+            for s in &net.sub_accounts {
+                n.sub_accounts += 1;
+                n.users += s.users.len();
+                n.services += s.services.len();
+            }
+        }
+        n
+    }
 }
 
 impl fmt::Display for Counts {

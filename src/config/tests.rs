@@ -557,6 +557,33 @@ fn a_users_tables_problems_name_both_places() {
     );
 }
 
+/// `validate` counts what tables hold as it reads them instead of keeping it: the same counts
+/// and warnings as the loaded configuration's, the same problems.
+#[test]
+fn validate_counts_what_load_keeps() {
+    let customers = "name,contact_name,contact_email,country,timezone,admin_email,services,Notes\nGlobex,Hank,hank@globex.example,GB,UTC,hank@globex.example,cards;mobile-id,x\nInitech,Bill,bill@initech.example,FR,Europe/Paris,,,\n";
+    let users = "account,email,name\npartner,audit@acme.example,Audit\ncontoso-net,kim@contoso.example,Kim\n";
+    let sources = vec![
+        src("a.yaml", PARTNER),
+        src("b.yaml", NETWORKED),
+        src("t.csv", customers),
+        src("u.csv", users),
+    ];
+    let desired = load_sources(&sources).unwrap();
+    let checked = load::check_owned(sources.clone(), None, Needs::default()).unwrap();
+    assert_eq!(checked.counts, desired.counts());
+    assert_eq!(checked.counts.customers, 3);
+    assert_eq!(checked.counts.users, 5);
+    assert_eq!(checked.files, 4);
+    assert_eq!(checked.warnings, desired.warnings);
+    let mut broken = sources;
+    broken[2].text = broken[2].text.replace("GB", "UK");
+    assert_eq!(
+        load::check_owned(broken.clone(), None, Needs::default()).unwrap_err(),
+        load_sources(&broken).unwrap_err()
+    );
+}
+
 /// `import` writes customers with their users: a users sheet's rows join the customers read
 /// with it, and a row for any other account is refused with where it belongs instead.
 #[test]

@@ -23,6 +23,7 @@ use crate::plan;
 use crate::render::Format;
 use access_cmd::access_command;
 use apply_cmd::apply_command;
+pub use export_cmd::ExportFormat;
 use export_cmd::export_command;
 pub use global::LogFormat;
 use plan_cmd::{plan_command, show_command, validate};
@@ -393,6 +394,11 @@ pub struct ExportArgs {
     /// token decides by itself).
     #[arg(long, value_name = "NAME")]
     pub partner: Option<String>,
+    /// `yaml`; or `csv` / `xlsx`: the customers and users as sheets (`customers.csv` and
+    /// `users.csv`, or `customers.xlsx` with both sheets) beside `partner.yaml`, in the
+    /// directory -o names; a customer no row can hold keeps its `customers/KEY.yaml`.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Yaml)]
+    pub format: ExportFormat,
     #[command(flatten)]
     pub api: ApiArgs,
 }

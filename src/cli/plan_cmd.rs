@@ -336,7 +336,7 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
             key.as_ref(),
         );
         // Written beside it and renamed over it: a crash leaves the old file or the new one.
-        super::replace::replace(out, &saved.to_json())
+        super::replace::replace(out, saved.to_json())
             .map_err(|e| anyhow::anyhow!("cannot write the plan to {}: {e}", out.display()))?;
         if !global.quiet && plan.is_empty() {
             output::note(&format!(

@@ -402,3 +402,90 @@ mod random_trees {
         }
     }
 }
+
+/// Workbooks as files: whatever the bytes of a `.xlsx` in a configuration directory or given
+/// to `import` (random bytes, or a real workbook of random cells with bytes changed and cut
+/// short), loading, validating and importing it gives a configuration or problems, never a
+/// panic.
+mod workbook_files {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::config::xlsx::tests::{Cells, workbook};
+
+    /// One cell: row, column (0-based), text.
+    type Cell<'a> = (u32, u16, &'a str);
+
+    /// A cell's text: a column a table knows, a value, or anything.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("name".to_string()),
+            Just("contact_name".to_string()),
+            Just("Contact_Email".to_string()),
+            Just("key".to_string()),
+            Just("account".to_string()),
+            Just("email".to_string()),
+            Just("role".to_string()),
+            Just("services".to_string()),
+            Just("label:tier".to_string()),
+            Just("partner".to_string()),
+            Just("x@y.example".to_string()),
+            Just("1001".to_string()),
+            Just("\"a,b\"\n\"".to_string()),
+            any::<String>().prop_map(|s| s.chars().take(12).collect()),
+        ]
+    }
+
+    /// The bytes of a `.xlsx` file.
+    fn bytes() -> impl Strategy<Value = Vec<u8>> {
+        let cells = proptest::collection::vec((0u32..6, 0u16..8, text()), 0..24);
+        let sheet = prop_oneof![Just("customers"), Just("Users"), Just("Sheet1")];
+        let damaged = (
+            proptest::collection::vec((sheet, cells), 1..3),
+            proptest::collection::vec((any::<usize>(), any::<u8>()), 0..6),
+            proptest::option::of(any::<usize>()),
+        )
+            .prop_map(|(sheets, flips, cut)| {
+                let mut seen = std::collections::HashSet::new();
+                let sheets: Vec<(&str, Vec<Cell<'_>>)> = sheets
+                    .iter()
+                    .filter(|(name, _)| seen.insert(*name))
+                    .map(|(name, cells)| {
+                        let cells = cells.iter().map(|(r, c, t)| (*r, *c, t.as_str())).collect();
+                        (*name, cells)
+                    })
+                    .collect();
+                let refs: Vec<(&str, Cells<'_>)> =
+                    sheets.iter().map(|(n, c)| (*n, c.as_slice())).collect();
+                let mut book = workbook(&refs);
+                for (at, b) in flips {
+                    let at = at % book.len();
+                    book[at] = b;
+                }
+                if let Some(cut) = cut {
+                    book.truncate(cut % (book.len() + 1));
+                }
+                book
+            });
+        prop_oneof![proptest::collection::vec(any::<u8>(), 0..2000), damaged]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn any_xlsx_loads_or_is_refused(bytes in bytes()) {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().join("config");
+            std::fs::create_dir(&root).unwrap();
+            std::fs::write(root.join("partner.yaml"), PARTNER).unwrap();
+            let book = root.join("book.xlsx");
+            std::fs::write(&book, &bytes).unwrap();
+            let _ = load_within(vec![root.clone()]);
+            let _ = within("validate", move || check_for(&[root], None, Needs::default()));
+            if let Ok(sources) = read_table(&book) {
+                let _ = crate::config::load_tables(&sources, false);
+            }
+        }
+    }
+}

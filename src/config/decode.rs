@@ -14,8 +14,16 @@ const UNDEFINED_1252: [u8; 5] = [0x81, 0x8D, 0x8F, 0x90, 0x9D];
 
 /// The text of a table file, or the problem that refuses it (at its row).
 pub fn decode(bytes: &[u8]) -> Result<String, (Pos, ProblemKind)> {
-    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return utf8(rest);
+    decode_owned(bytes.to_vec())
+}
+
+/// [`decode`] of bytes it may keep: UTF-8 becomes the text in the same memory (a large table
+/// is never in memory twice, as bytes and as text); the other encodings are decoded into a new
+/// text and the bytes freed.
+pub fn decode_owned(mut bytes: Vec<u8>) -> Result<String, (Pos, ProblemKind)> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+        return utf8(bytes);
     }
     for (bom, encoding) in [(b"\xFF\xFE", UTF_16LE), (b"\xFE\xFF", UTF_16BE)] {
         if let Some(rest) = bytes.strip_prefix(bom) {
@@ -30,30 +38,32 @@ pub fn decode(bytes: &[u8]) -> Result<String, (Pos, ProblemKind)> {
             };
         }
     }
-    match std::str::from_utf8(bytes) {
-        Ok(text) => no_nul(text.to_string()),
+    match String::from_utf8(bytes) {
+        Ok(text) => no_nul(text),
         Err(e) => {
-            let bad = e.valid_up_to();
+            let bad = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
             // Text that is UTF-8 in places is not Windows-1252 elsewhere: it is broken.
-            if bytes.iter().any(|b| *b >= 0x80) && has_utf8_sequence(bytes) {
-                return Err(refused(bytes, bad, format!("byte 0x{:02X}", bytes[bad])));
+            if bytes.iter().any(|b| *b >= 0x80) && has_utf8_sequence(&bytes) {
+                return Err(refused(&bytes, bad, format!("byte 0x{:02X}", bytes[bad])));
             }
             if let Some(at) = bytes.iter().position(|b| UNDEFINED_1252.contains(b)) {
-                return Err(refused(bytes, at, format!("byte 0x{:02X}", bytes[at])));
+                return Err(refused(&bytes, at, format!("byte 0x{:02X}", bytes[at])));
             }
-            let (text, _) = WINDOWS_1252.decode_without_bom_handling(bytes);
+            let (text, _) = WINDOWS_1252.decode_without_bom_handling(&bytes);
             no_nul(text.into_owned())
         }
     }
 }
 
 /// UTF-8 (after its byte order mark).
-fn utf8(bytes: &[u8]) -> Result<String, (Pos, ProblemKind)> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => no_nul(text.to_string()),
+fn utf8(bytes: Vec<u8>) -> Result<String, (Pos, ProblemKind)> {
+    match String::from_utf8(bytes) {
+        Ok(text) => no_nul(text),
         Err(e) => {
-            let bad = e.valid_up_to();
-            Err(refused(bytes, bad, format!("byte 0x{:02X}", bytes[bad])))
+            let bad = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            Err(refused(&bytes, bad, format!("byte 0x{:02X}", bytes[bad])))
         }
     }
 }

@@ -12,7 +12,7 @@ use std::fs::Metadata;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::decode::decode;
+use super::decode::decode_owned;
 use super::load::{Checked, check_owned, load_owned};
 use super::yaml::Pos;
 use super::{Catalog, Desired, Location, Needs, Problem, ProblemKind, Problems, Source};
@@ -277,7 +277,7 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, ProblemKind> {
 }
 
 /// The sources of the file `path`: a YAML file's text (UTF-8), or a table's (in any encoding
-/// [`decode`] reads) when its name is a table's or `table`; or its problem, located at its row
+/// [`decode_owned`] reads) when its name is a table's or `table`; or its problem, located at its row
 /// when it has one.
 fn read_sources(path: &Path, table: bool) -> Result<Vec<Source>, Box<Problem>> {
     let shown = path.display().to_string();
@@ -295,7 +295,7 @@ fn read_sources(path: &Path, table: bool) -> Result<Vec<Source>, Box<Problem>> {
         };
     }
     if table || is_table_name(path) {
-        return match decode(&bytes) {
+        return match decode_owned(bytes) {
             Ok(text) => Ok(vec![Source { path: shown, text }]),
             Err((pos, kind)) => Err(Box::new(Problem {
                 location: Location { path: shown, pos },

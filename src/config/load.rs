@@ -653,7 +653,7 @@ fn merge(
     typed: Vec<Option<Result<Typed, (Pos, String)>>>,
 ) -> Result<Merged, Problems> {
     let mut partner = None;
-    let mut customers = Vec::new();
+    let mut lists = Vec::with_capacity(typed.len());
     let mut adopt_at = BTreeMap::new();
     let mut declared_at = BTreeMap::new();
     for (id, t) in typed.into_iter().enumerate() {
@@ -668,7 +668,7 @@ fn merge(
         if t.file.partner.is_some() {
             partner = t.file.partner;
         }
-        customers.extend(t.file.customers);
+        lists.push(t.file.customers);
         let path = &sources[id].path;
         let at = |pos| Location {
             path: path.clone(),
@@ -684,12 +684,33 @@ fn merge(
     let partner = partner.expect("validation guarantees exactly one partner");
     Ok(Merged {
         partner,
-        customers,
+        customers: concat(lists),
         adopt_at,
         declared_at,
         warnings: Vec::new(),
         counted: super::Counts::default(),
     })
+}
+
+/// The lists one after the other, made in the longest one (the customers of a large table are
+/// moved, never copied, so they are never in memory twice).
+fn concat(mut lists: Vec<Vec<Customer>>) -> Vec<Customer> {
+    let Some(longest) = (0..lists.len()).max_by_key(|&i| lists[i].len()) else {
+        return Vec::new();
+    };
+    let mut out = std::mem::take(&mut lists[longest]);
+    let (before, after) = lists.split_at_mut(longest);
+    let count = |l: &[Vec<Customer>]| l.iter().map(Vec::len).sum::<usize>();
+    let ahead = count(before);
+    out.reserve_exact(ahead + count(after));
+    for l in before {
+        out.append(l);
+    }
+    out.rotate_right(ahead);
+    for l in after {
+        out.append(l);
+    }
+    out
 }
 
 /// Where each account of a document is declared (its `key` value) and where its `adopt` value
@@ -735,14 +756,14 @@ fn apply_defaults(c: &mut Customer, d: &Defaults) {
         c.labels = labels;
     }
     if !d.services.is_empty() {
-        let mut services: Vec<Service> = {
-            let own: HashSet<&str> = c.services.iter().map(|s| s.service_type.as_str()).collect();
-            d.services
-                .iter()
-                .filter(|s| !own.contains(s.service_type.as_str()))
-                .cloned()
-                .collect()
-        };
+        let inherited: Vec<&Service> = d
+            .services
+            .iter()
+            .filter(|s| !c.services.iter().any(|o| o.service_type == s.service_type))
+            .collect();
+        // At its size: the services of every customer of a large table add up.
+        let mut services = Vec::with_capacity(inherited.len() + c.services.len());
+        services.extend(inherited.into_iter().cloned());
         services.append(&mut c.services);
         c.services = services;
     }

@@ -944,3 +944,24 @@ fn a_list_left_without_a_value_is_empty() {
     let wrong = serde_json::json!({ "customers": [null] });
     assert!(!validator.is_valid(&wrong));
 }
+
+/// Customers come in file order, whichever file holds the most (whose list the others join).
+#[test]
+fn customers_keep_file_order_around_a_large_table() {
+    let yaml = |key: &str| {
+        format!(
+            "customers:\n  - key: {key}\n    name: {key}\n    contact: {{ name: J, email: j@{key}.example }}\n    country: GB\n    timezone: UTC\n"
+        )
+    };
+    let table = "key,name,contact_name,contact_email,country,timezone\nt1,T1,J,j@t1.example,GB,UTC\nt2,T2,J,j@t2.example,GB,UTC\nt3,T3,J,j@t3.example,GB,UTC\n";
+    let sources = [
+        src("a.yaml", PARTNER),
+        src("b.yaml", &yaml("yb")),
+        src("c.yaml", &yaml("yc")),
+        src("t.csv", table),
+        src("z.yaml", &yaml("yz")),
+    ];
+    let d = load_sources(&sources).unwrap_or_else(|p| panic!("{p}"));
+    let keys: Vec<&str> = d.customers.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(keys, ["yb", "yc", "t1", "t2", "t3", "yz"]);
+}

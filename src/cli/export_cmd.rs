@@ -1,7 +1,8 @@
-//! Edge: `export`: reads the live state and writes it as configuration files, refusing to
-//! overwrite anything without `--force`. What it writes and removes stays inside its target
-//! (see [`write`]); a single file is replaced whole, never written through a link. The defaults
-//! of the partner file it replaces are read back, so that a re-export keeps them while they fit.
+//! Edge: `export`: reads the live state and writes it as configuration files (YAML, or with
+//! `--format csv|xlsx` sheets beside `partner.yaml`), refusing to overwrite anything without
+//! `--force`. What it writes and removes stays inside its target (see [`write`]); a single file
+//! is replaced whole, never written through a link. The defaults of the partner file it replaces
+//! are read back, so that a re-export keeps them while they fit.
 
 mod write;
 

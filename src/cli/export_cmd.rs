@@ -1,7 +1,8 @@
-//! Edge: `export`: reads the live state and writes it as configuration files, refusing to
-//! overwrite anything without `--force`. What it writes and removes stays inside its target
-//! (see [`write`]); a single file is replaced whole, never written through a link. The defaults
-//! of the partner file it replaces are read back, so that a re-export keeps them while they fit.
+//! Edge: `export`: reads the live state and writes it as configuration files (YAML, or with
+//! `--format csv|xlsx` sheets beside `partner.yaml`), refusing to overwrite anything without
+//! `--force`. What it writes and removes stays inside its target (see [`write`]); a single file
+//! is replaced whole, never written through a link. The defaults of the partner file it replaces
+//! are read back, so that a re-export keeps them while they fit.
 
 mod write;
 
@@ -13,6 +14,17 @@ use crate::endpoint::{self, EmbeddedPartner};
 use crate::export::{self, File, Layout, SCHEMA_FILE};
 use crate::output::{self, print_stdout};
 use crate::provider::Provider;
+
+/// `export --format` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Configuration YAML (`--layout` says which files).
+    Yaml,
+    /// `customers.csv` and `users.csv` beside `partner.yaml`.
+    Csv,
+    /// `customers.xlsx` (sheets `customers` and `users`) beside `partner.yaml`.
+    Xlsx,
+}
 
 /// Where and how the export goes.
 enum Destination {
@@ -225,7 +237,113 @@ pub(super) fn read_live(
     })
 }
 
+/// The sheets an export in `format` writes.
+fn sheet_names(format: ExportFormat) -> &'static [&'static str] {
+    match format {
+        ExportFormat::Yaml => &[],
+        ExportFormat::Csv => &["customers.csv", "users.csv"],
+        ExportFormat::Xlsx => &["customers.xlsx"],
+    }
+}
+
+/// Refuses to export sheets into a directory holding sheets the export does not write
+/// (`ours`): a configuration directory reads every sheet in it, so their customers would be
+/// read beside the exported ones, twice where they are the same.
+fn check_other_sheets(dir: &Path, ours: &[&str]) -> anyhow::Result<()> {
+    let others = write::other_tables(dir, ours)?;
+    if others.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = others
+        .iter()
+        .map(|r| dir.join(r).display().to_string())
+        .collect();
+    let one = names.len() == 1;
+    anyhow::bail!(
+        "{} {} there, and a configuration directory reads every sheet in it, so the customers there would be read beside the exported ones (twice where they are the same); nothing was written. Move {} out of {}, or choose another -o (an export with the same --format replaces its own sheets)",
+        names.join(", "),
+        if one { "is" } else { "are" },
+        if one { "it" } else { "them" },
+        dir.display(),
+    )
+}
+
+/// `export --format csv|xlsx`: the estate as sheets beside `partner.yaml` in the directory -o
+/// names (and the YAML of what no row can hold).
+fn export_sheets(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<u8> {
+    let format = args.format;
+    let shown = if format == ExportFormat::Csv {
+        "csv"
+    } else {
+        "xlsx"
+    };
+    let Some(dir) = args.out.clone().filter(|o| !is_yaml(o) || o.is_dir()) else {
+        anyhow::bail!(
+            "--format {shown} writes several files (partner.yaml and the sheets): name a directory with -o DIR"
+        );
+    };
+    if args.layout.is_some() {
+        anyhow::bail!(
+            "--layout is for YAML: --format {shown} writes partner.yaml and the sheets (and customers/KEY.yaml for what no row can hold); leave --layout out"
+        );
+    }
+    let ours = sheet_names(format);
+    let dest = Destination::Dir(dir.clone());
+    check_overwrite(&dest, args.force)?;
+    check_other_sheets(&dir, ours)?;
+    let previous = previous_defaults(&dest);
+    for name in ours {
+        write::check_file(&dir.join(name))
+            .map_err(|r| anyhow::anyhow!("{r}; nothing was written"))?;
+    }
+    let partner = EmbeddedPartner::Existing(args.partner.as_deref());
+    let snapshot = read_live(global, partner)?;
+    let carries = export::Carries {
+        keys: global.provider.capabilities().keys,
+    };
+    let estate = export::estate_keeping(&snapshot, carries, previous.as_ref());
+    let sheets = export::sheets::sheets(&estate);
+    let mut files = sheets.yaml.clone();
+    let book = match format {
+        ExportFormat::Xlsx => Some(
+            export::sheets::to_xlsx(&[&sheets.customers, &sheets.users])
+                .map_err(|e| anyhow::anyhow!("cannot make the workbook: {e}"))?,
+        ),
+        _ => {
+            for sheet in [&sheets.customers, &sheets.users] {
+                files.push(File {
+                    path: PathBuf::from(format!("{}.csv", sheet.name)),
+                    text: export::sheets::to_csv(sheet),
+                });
+            }
+            None
+        }
+    };
+    let mut written = write(&dest, &files, global.quiet)?;
+    if let Some(book) = book {
+        let path = dir.join("customers.xlsx");
+        super::replace::replace(&path, &book)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        written += 1;
+    }
+    if !global.quiet {
+        output::note(&summary(&estate.summary, carries, written, &dest));
+        let rows = sheets.customers.rows.len() - 1;
+        let in_yaml = sheets.yaml.len() - 1;
+        output::note(&format!(
+            "{rows} customer(s) are rows of the customer sheet and their users rows of the users sheet; {in_yaml} kept their customers/KEY.yaml (networks, an adoption pin, protect, service settings, or a value a sheet would not read back as written)."
+        ));
+    }
+    if !estate.invalid_keys.is_empty() {
+        output::note(&invalid_keys(&estate.invalid_keys));
+    }
+    Ok(EXIT_OK)
+}
+
 pub(super) fn export_command(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<u8> {
+    if args.format != ExportFormat::Yaml {
+        return export_sheets(global, args);
+    }
     let (dest, layout) = destination(args)?;
     check_overwrite(&dest, args.force)?;
     let previous = previous_defaults(&dest);
@@ -239,6 +357,14 @@ pub(super) fn export_command(global: &GlobalArgs, args: &ExportArgs) -> anyhow::
     let written = write(&dest, &files, global.quiet)?;
     if !global.quiet {
         output::note(&summary(&estate.summary, carries, written, &dest));
+        if let Destination::Dir(dir) = &dest {
+            for rel in write::other_tables(dir, &[]).unwrap_or_default() {
+                output::note(&format!(
+                    "Kept {}: a sheet, which export neither removes nor writes; the configuration reads it too, so remove it if what it holds is now in the YAML.",
+                    dir.join(rel).display()
+                ));
+            }
+        }
     }
     // Said even with -q: the files differ from the live state there.
     if !estate.invalid_keys.is_empty() {

@@ -53,6 +53,7 @@ impl GlobalArgs {
         config::Needs {
             contact: caps.fields.contact,
             one_login: caps.role_scope == crate::plan::RoleScope::Login,
+            strict: self.strict,
         }
     }
 }

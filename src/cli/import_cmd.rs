@@ -1,24 +1,32 @@
-//! Edge: `import`: a customer table (CSV) as configuration YAML, refusing to overwrite without
-//! `--force`.
+//! Edge: `import`: a customer table (CSV, or a workbook's sheets) as configuration YAML, with
+//! the JSON Schema its first line refers to beside it, refusing to overwrite without `--force`.
 
 use super::{EXIT_ERROR, EXIT_OK, ImportArgs};
-use crate::config::{self, ConfigFile, Source};
+use crate::config::{self, ConfigFile};
+use crate::export::SCHEMA_FILE;
 use crate::output;
 
-pub(super) fn import_command(args: &ImportArgs) -> anyhow::Result<u8> {
-    let text = std::fs::read_to_string(&args.file)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
-    let source = Source {
-        path: args.file.display().to_string(),
-        text,
+pub(super) fn import_command(args: &ImportArgs, strict: bool) -> anyhow::Result<u8> {
+    let sources = match config::read_table(&args.file) {
+        Ok(sources) => sources,
+        Err(problems) => {
+            output::problems(&problems.to_string());
+            output::note("nothing was written");
+            return Ok(EXIT_ERROR);
+        }
     };
-    let customers = match config::load_table(&source) {
-        Ok(c) => c,
+    let customers = match config::load_tables(&sources, strict) {
+        Ok(table) => {
+            if !table.warnings.is_empty() {
+                output::problems(&config::Problems(table.warnings).to_string());
+            }
+            table.customers
+        }
         Err(problems) => {
             output::problems(&problems.to_string());
             output::note(&format!(
                 "{} problem(s) found; nothing was written",
-                problems.len()
+                problems.errors()
             ));
             return Ok(EXIT_ERROR);
         }
@@ -53,5 +61,26 @@ pub(super) fn import_command(args: &ImportArgs) -> anyhow::Result<u8> {
     std::fs::write(&out, text)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
     output::note(&format!("Imported {n} customer(s) into {}.", out.display()));
+    write_schema(&args.out, args.force)?;
     Ok(EXIT_OK)
+}
+
+/// Writes the JSON Schema the YAML refers to beside it: when it is not there, or with `force`
+/// when another version of it is. Another file there is kept, and said so.
+fn write_schema(dir: &std::path::Path, force: bool) -> anyhow::Result<()> {
+    let path = dir.join(SCHEMA_FILE);
+    let schema = config::schema_json();
+    match std::fs::read_to_string(&path) {
+        Ok(text) if text == schema => return Ok(()),
+        Ok(_) if !force => {
+            output::note(&format!(
+                "Kept {}, which is not this version's schema: editors check the YAML against it. Pass --force to replace it.",
+                path.display()
+            ));
+            return Ok(());
+        }
+        _ => {}
+    }
+    super::replace::replace(&path, &schema)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
 }

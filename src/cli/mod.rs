@@ -24,6 +24,7 @@ use crate::render::Format;
 use crate::render::doc::Document;
 use access_cmd::access_command;
 use apply_cmd::apply_command;
+pub use export_cmd::ExportFormat;
 use export_cmd::export_command;
 pub use global::LogFormat;
 use plan_cmd::{plan_command, show_command, validate};
@@ -65,6 +66,10 @@ pub struct Diagnostics {
     /// Format of the diagnostics on stderr: `json` writes one object per line.
     #[arg(long, global = true, env = "PARTNERCTL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Refuse a configuration that only has warnings (a sheet's unknown columns, which are
+    /// otherwise ignored).
+    #[arg(long, global = true)]
+    pub strict: bool,
 }
 
 /// How to reach the API: the options of the subcommands that read or change the live state.
@@ -134,6 +139,8 @@ pub struct GlobalArgs {
     pub provider: endpoint::ProviderKind,
     /// Format of the diagnostics on stderr.
     pub log_format: LogFormat,
+    /// Refuse a configuration that only has warnings.
+    pub strict: bool,
 }
 
 /// The default `--timeout`, for subcommands without API options.
@@ -169,6 +176,7 @@ impl Cli {
                 .or(provider)
                 .map_or(endpoint::ProviderKind::Http, |p| p.provider),
             log_format: d.log_format,
+            strict: d.strict,
         }
     }
 }
@@ -331,8 +339,9 @@ pub struct AccessArgs {
 /// `partnerctl import`.
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
-    /// A customer table (`*.csv`, one customer per row).
-    #[arg(value_name = "FILE.csv")]
+    /// A customer table (`*.csv`, one customer per row), or a workbook (`*.xlsx`) of such
+    /// sheets.
+    #[arg(value_name = "FILE.csv|FILE.xlsx")]
     pub file: PathBuf,
     /// The configuration directory to write `<name>.yaml` into.
     #[arg(short = 'o', long = "out", value_name = "DIR")]
@@ -386,6 +395,11 @@ pub struct ExportArgs {
     /// token decides by itself).
     #[arg(long, value_name = "NAME")]
     pub partner: Option<String>,
+    /// `yaml`; or `csv` / `xlsx`: the customers and users as sheets (`customers.csv` and
+    /// `users.csv`, or `customers.xlsx` with both sheets) beside `partner.yaml`, in the
+    /// directory -o names; a customer no row can hold keeps its `customers/KEY.yaml`.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Yaml)]
+    pub format: ExportFormat,
     #[command(flatten)]
     pub api: ApiArgs,
 }
@@ -556,7 +570,7 @@ fn run(global: &GlobalArgs, command: Command) -> anyhow::Result<u8> {
         Command::Export(args) => export_command(global, &args),
         Command::Show(args) => show_command(global, &args),
         Command::Access(args) => access_command(global, &args),
-        Command::Import(args) => import_cmd::import_command(&args),
+        Command::Import(args) => import_cmd::import_command(&args, global.strict),
         Command::Schema { document } => {
             let schema = match document {
                 SchemaDocument::Config => config::schema_json(),

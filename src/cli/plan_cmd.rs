@@ -145,16 +145,27 @@ pub(super) fn report_refusals(r: &plan::Refusals) {
 /// `None` when it is invalid.
 pub(super) fn load_config(paths: &[PathBuf], needs: config::Needs) -> Option<config::Desired> {
     match config::load_for(paths, None, needs) {
-        Ok(d) => Some(d),
+        Ok(d) => {
+            warnings(&d);
+            Some(d)
+        }
         Err(problems) => {
             output::problems(&problems.to_string());
-            let n = problems.len();
+            let n = problems.errors();
             output::note(&format!(
                 "{n} problem{} found in the configuration; nothing was read from or written to the API",
                 if n == 1 { "" } else { "s" }
             ));
             None
         }
+    }
+}
+
+/// Prints the warnings of a configuration that loaded (on stderr, like its problems).
+pub(super) fn warnings(desired: &config::Desired) {
+    if !desired.warnings.is_empty() {
+        let problems = config::Problems(desired.warnings.clone());
+        output::problems(&problems.to_string());
     }
 }
 
@@ -260,7 +271,7 @@ fn check_plan_out(out: &Path, desired: &config::Desired, overwrite: bool) -> any
     if let Some(source) = desired
         .sources
         .iter()
-        .find(|s| id.is_some() && file_id(Path::new(&s.path)) == id)
+        .find(|s| id.is_some() && file_id(Path::new(config::source_file(&s.path))) == id)
     {
         anyhow::bail!(
             "{} is a file of the configuration being planned ({}); a plan is never saved over it, even with --overwrite. Nothing was planned: choose another -o",
@@ -325,7 +336,7 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
             key.as_ref(),
         );
         // Written beside it and renamed over it: a crash leaves the old file or the new one.
-        super::replace::replace(out, &saved.to_json())
+        super::replace::replace(out, saved.to_json())
             .map_err(|e| anyhow::anyhow!("cannot write the plan to {}: {e}", out.display()))?;
         if !global.quiet && plan.is_empty() {
             output::note(&format!(
@@ -402,14 +413,15 @@ pub(super) fn validate(
     needs: config::Needs,
 ) -> anyhow::Result<u8> {
     let chosen = super::catalog::for_validate(catalog)?;
-    match config::load_for(paths, chosen.catalog.as_ref(), needs) {
-        Ok(desired) => {
-            // Freed at exit at once, as in `plan_command`.
-            let desired = ManuallyDrop::new(desired);
-            let files = desired.sources.len();
+    match config::check_for(paths, chosen.catalog.as_ref(), needs) {
+        Ok(checked) => {
+            if !checked.warnings.is_empty() {
+                output::problems(&config::Problems(checked.warnings).to_string());
+            }
+            let files = checked.files;
             print_stdout(&format!(
                 "valid: {} ({} file{}); {}\n",
-                desired.counts(),
+                checked.counts,
                 files,
                 if files == 1 { "" } else { "s" },
                 chosen.clause
@@ -418,7 +430,7 @@ pub(super) fn validate(
         }
         Err(problems) => {
             output::problems(&problems.to_string());
-            let n = problems.len();
+            let n = problems.errors();
             output::note(&format!(
                 "{n} problem{} found; {}",
                 if n == 1 { "" } else { "s" },

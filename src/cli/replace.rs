@@ -6,10 +6,10 @@
 use std::io::Write;
 use std::path::Path;
 
-/// Writes `text` to `path` through a temporary file in the same directory, renamed over
+/// Writes `text` (or any bytes) to `path` through a temporary file in the same directory, renamed over
 /// `path`. A file it replaces keeps its permissions; a new one gets the usual ones (the umask
 /// applied to read and write for all).
-pub(super) fn replace(path: &Path, text: &str) -> std::io::Result<()> {
+pub(super) fn replace(path: &Path, text: impl AsRef<[u8]>) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -29,7 +29,7 @@ pub(super) fn replace(path: &Path, text: &str) -> std::io::Result<()> {
         builder.permissions(permissions);
     }
     let mut tmp = builder.tempfile_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
+    tmp.write_all(text.as_ref())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

@@ -1,5 +1,6 @@
 //! Stage `config`, the files: finds them ([`discover`]) and reads them ([`load`]), the only
-//! I/O of the stage, then hands their texts to [`super::load`] (pure).
+//! I/O of the stage, then hands their texts to [`super::load`] (pure); a table's bytes become
+//! text through [`super::decode`] (pure).
 //!
 //! What is pointed at may be hostile (links, special files, huge files), so the walk visits no
 //! directory twice (by device and inode: a link to a parent, a sibling or itself is followed at
@@ -11,7 +12,8 @@ use std::fs::Metadata;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::load::load_owned;
+use super::decode::decode_owned;
+use super::load::{Checked, check_owned, load_owned};
 use super::yaml::Pos;
 use super::{Catalog, Desired, Location, Needs, Problem, ProblemKind, Problems, Source};
 
@@ -61,12 +63,19 @@ fn special_kind(meta: &Metadata) -> &'static str {
 }
 
 /// Is this the name of a file the loader reads below a directory? `*.yaml` and `*.yml`
-/// exactly (in that case), and customer tables `*.csv` in any case.
+/// exactly (in that case), and tables `*.csv` in any case.
 fn is_config_name(path: &Path) -> bool {
-    is_yaml_name(path)
-        || path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    is_yaml_name(path) || is_table_name(path)
+}
+
+/// Is this the name of a table (`*.csv`), or of a workbook of tables (`*.xlsx`), in any case?
+pub fn is_table_name(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv") || is_workbook_ext(e))
+}
+
+fn is_workbook_ext(e: &std::ffi::OsStr) -> bool {
+    e.eq_ignore_ascii_case("xlsx")
 }
 
 /// Is this a `*.yaml` or `*.yml` name, as the loader matches them (that case exactly)?
@@ -80,7 +89,7 @@ pub fn is_hidden(name: &std::ffi::OsStr) -> bool {
 }
 
 /// Finds the config files named by `paths`: files as given, directories searched recursively for
-/// `*.yaml`/`*.yml` and `*.csv` (hidden entries skipped, links followed but no directory
+/// `*.yaml`/`*.yml`, `*.csv` and `*.xlsx` (hidden entries skipped, links followed but no directory
 /// visited twice), sorted. Unreadable paths, and paths that are not regular files, become
 /// problems.
 pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Problem>) {
@@ -241,8 +250,8 @@ fn read_entries(dir: &Path) -> std::io::Result<Vec<(std::ffi::OsString, std::fs:
         .collect()
 }
 
-/// The text of the regular file `path`, at most [`MAX_FILE_BYTES`] long.
-fn read_text(path: &Path) -> Result<String, ProblemKind> {
+/// The bytes of the regular file `path`, at most [`MAX_FILE_BYTES`] long.
+fn read_bytes(path: &Path) -> Result<Vec<u8>, ProblemKind> {
     let io = |e: std::io::Error| ProblemKind::Io(e.to_string());
     let file = std::fs::File::open(path).map_err(io)?;
     let meta = file.metadata().map_err(io)?;
@@ -264,7 +273,55 @@ fn read_text(path: &Path) -> Result<String, ProblemKind> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large(bytes.len() as u64));
     }
-    String::from_utf8(bytes).map_err(|e| ProblemKind::Io(format!("not UTF-8 text ({e})")))
+    Ok(bytes)
+}
+
+/// The sources of the file `path`: a YAML file's text (UTF-8), or a table's (in any encoding
+/// [`decode_owned`] reads) when its name is a table's or `table`; or its problem, located at its row
+/// when it has one.
+fn read_sources(path: &Path, table: bool) -> Result<Vec<Source>, Box<Problem>> {
+    let shown = path.display().to_string();
+    let bytes = read_bytes(path).map_err(|kind| Box::new(whole_file(path, kind)))?;
+    if path.extension().is_some_and(is_workbook_ext) {
+        return match super::xlsx::sheets(&bytes) {
+            Ok(sheets) => Ok(sheets
+                .into_iter()
+                .map(|s| Source {
+                    path: super::sheet_path(&shown, &s.name),
+                    text: s.text,
+                })
+                .collect()),
+            Err(e) => Err(Box::new(whole_file(path, ProblemKind::Workbook(e)))),
+        };
+    }
+    if table || is_table_name(path) {
+        return match decode_owned(bytes) {
+            Ok(text) => Ok(vec![Source { path: shown, text }]),
+            Err((pos, kind)) => Err(Box::new(Problem {
+                location: Location { path: shown, pos },
+                column: None,
+                kind,
+            })),
+        };
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(vec![Source { path: shown, text }]),
+        Err(e) => Err(Box::new(whole_file(
+            path,
+            ProblemKind::Io(format!("not UTF-8 text ({e})")),
+        ))),
+    }
+}
+
+/// The table `path` (`partnerctl import`) as sources, or its problems.
+pub fn read_table(path: &Path) -> Result<Vec<Source>, Problems> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Problems(vec![whole_file(path, ProblemKind::Io(e.to_string()))]))?;
+    if !meta.is_file() {
+        let kind = ProblemKind::NotAFile(special_kind(&meta));
+        return Err(Problems(vec![whole_file(path, kind)]));
+    }
+    read_sources(path, true).map_err(|p| Problems(vec![*p]))
 }
 
 /// Reads and validates a configuration given as files and directories.
@@ -284,21 +341,37 @@ pub fn load_for(
     catalog: Option<&Catalog>,
     needs: Needs,
 ) -> Result<Desired, Problems> {
+    read_then(paths, |sources| load_owned(sources, catalog, needs))
+}
+
+/// What `validate` needs of a configuration: [`load_for`]'s checks, and what it holds counted
+/// (the customers of tables are counted as they are read, not kept).
+pub fn check_for(
+    paths: &[PathBuf],
+    catalog: Option<&Catalog>,
+    needs: Needs,
+) -> Result<Checked, Problems> {
+    read_then(paths, |sources| check_owned(sources, catalog, needs))
+}
+
+/// Reads the configuration files named by `paths` and hands them to `then`; every problem of
+/// reading them with those of `then`.
+fn read_then<T>(
+    paths: &[PathBuf],
+    then: impl FnOnce(Vec<Source>) -> Result<T, Problems>,
+) -> Result<T, Problems> {
     let (files, mut io_problems) = discover(paths);
     let mut sources = Vec::new();
     for f in files {
-        match read_text(&f) {
-            Ok(text) => sources.push(Source {
-                path: f.display().to_string(),
-                text,
-            }),
-            Err(kind) => io_problems.push(whole_file(&f, kind)),
+        match read_sources(&f, false) {
+            Ok(mut s) => sources.append(&mut s),
+            Err(problem) => io_problems.push(*problem),
         }
     }
     if sources.is_empty() && !io_problems.is_empty() {
         return Err(Problems(io_problems));
     }
-    match load_owned(sources, catalog, needs) {
+    match then(sources) {
         Ok(desired) if io_problems.is_empty() => Ok(desired),
         Ok(_) => Err(Problems(io_problems)),
         Err(Problems(mut rest)) => {

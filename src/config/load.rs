@@ -5,12 +5,16 @@
 //! Files are parsed, shape-checked and typed on their own, on as many threads as there are
 //! cores, a few files ahead of the checks across files (which go in file order on the calling
 //! thread); each file's tree is dropped once those checks are done with it, so the trees of a
-//! large configuration are never all in memory at once (see `check_and_merge`).
+//! large configuration are never all in memory at once (see `check_and_merge`). A table is read
+//! and checked a chunk of rows at a time ([`table::read`]), so a large one is never all in
+//! memory as a tree either. Users tables are read last, once every account they may name is
+//! known, and their users added to those accounts.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::OnceLock;
 
+use super::User;
 use super::yaml::{self, Pos};
 use super::{
     Catalog, ConfigFile, Customer, Defaults, Desired, FileId, Location, Needs, Problem,
@@ -20,11 +24,9 @@ use super::{parallel, table};
 use crate::vocab::Role;
 use crate::vocab::rules::email_key;
 
-/// Is this source a customer table?
-fn is_table(src: &Source) -> bool {
-    Path::new(&src.path)
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+/// Is this source a table (a customer table or a users table, in a file or a workbook)?
+pub(super) fn is_table(src: &Source) -> bool {
+    super::is_table_name(Path::new(super::source_file(&src.path)))
 }
 
 /// Parses, validates and merges config texts (pure). Reports every problem of every file.
@@ -46,7 +48,7 @@ pub fn load_sources_for(
     catalog: Option<&Catalog>,
     needs: Needs,
 ) -> Result<Desired, Problems> {
-    let merged = check_and_merge(sources, catalog, needs)?;
+    let merged = check_and_merge(sources, catalog, needs, true)?;
     one_login(merged.with_sources(sources.to_vec()), needs)
 }
 
@@ -56,8 +58,50 @@ pub(super) fn load_owned(
     catalog: Option<&Catalog>,
     needs: Needs,
 ) -> Result<Desired, Problems> {
-    let merged = check_and_merge(&sources, catalog, needs)?;
+    let merged = check_and_merge(&sources, catalog, needs, true)?;
     one_login(merged.with_sources(sources), needs)
+}
+
+/// [`load_owned`] for `validate`, which needs to know only that the configuration is valid and
+/// what it holds: the customers of tables are counted and dropped as they are read, so a
+/// table of any size takes no more memory than its text and its keys. (The checks of one
+/// role and one name per login, which need every user, are made as [`load_owned`] makes them.)
+pub(super) fn check_owned(
+    sources: Vec<Source>,
+    catalog: Option<&Catalog>,
+    needs: Needs,
+) -> Result<Checked, Problems> {
+    if needs.one_login {
+        let desired = load_owned(sources, catalog, needs)?;
+        return Ok(Checked {
+            counts: desired.counts(),
+            files: desired.sources.len(),
+            warnings: desired.warnings,
+        });
+    }
+    let files = sources.len();
+    let mut merged = check_and_merge(&sources, catalog, needs, false)?;
+    drop(sources);
+    let warnings = std::mem::take(&mut merged.warnings);
+    let counted = merged.counted;
+    let mut counts = merged.with_sources(Vec::new()).counts();
+    counts.add(counted);
+    Ok(Checked {
+        counts,
+        files,
+        warnings,
+    })
+}
+
+/// What `validate` learns of a valid configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    /// What it holds.
+    pub counts: super::Counts,
+    /// How many sources it was read from.
+    pub files: usize,
+    /// Its warnings.
+    pub warnings: Vec<Problem>,
 }
 
 /// `desired`, unless `needs` wants one role and one name per email and it has more.
@@ -73,8 +117,9 @@ fn one_login(desired: Desired, needs: Needs) -> Result<Desired, Problems> {
     }
 }
 
-/// The column names of each source's cells (empty for YAML files).
-type Columns = Vec<BTreeMap<Pos, String>>;
+/// The header of each source that is a table (`None` for YAML files), which names the column
+/// of each of its cells.
+type Columns = Vec<Option<table::Header>>;
 
 /// A [`Desired`] state but for its sources.
 struct Merged {
@@ -82,6 +127,9 @@ struct Merged {
     customers: Vec<Customer>,
     adopt_at: BTreeMap<String, Location>,
     declared_at: BTreeMap<String, Location>,
+    warnings: Vec<Problem>,
+    /// What was counted and dropped instead of kept (for `validate`).
+    counted: super::Counts,
 }
 
 impl Merged {
@@ -92,6 +140,7 @@ impl Merged {
             sources,
             adopt_at: self.adopt_at,
             declared_at: self.declared_at,
+            warnings: self.warnings,
         }
     }
 }
@@ -105,8 +154,6 @@ struct FileWork {
     doc: Option<yaml::Node>,
     /// Parse and shape problems.
     problems: Vec<(Pos, ProblemKind)>,
-    /// The column names of a customer table's cells.
-    columns: BTreeMap<Pos, String>,
     /// The typed file and its accounts, or why the tree did not read as one (at the document's
     /// position); `None` without a document or with problems.
     typed: Option<Result<Typed, (Pos, String)>>,
@@ -116,6 +163,8 @@ struct FileWork {
 struct Typed {
     file: ConfigFile,
     accounts: Vec<AccountAt>,
+    /// What a table held that was counted instead of kept in `file`.
+    counted: super::Counts,
 }
 
 /// Where one account is declared (its `key` value) and where its `adopt` is.
@@ -125,53 +174,75 @@ struct AccountAt {
     adopt: Option<Pos>,
 }
 
-/// A file's document (if it contributes a mapping), parse problems and table column names.
-type Parsed = (
-    Option<yaml::Node>,
-    Vec<(Pos, ProblemKind)>,
-    BTreeMap<Pos, String>,
-);
+/// A YAML file's document (if it contributes a mapping) and parse problems.
+type Parsed = (Option<yaml::Node>, Vec<(Pos, ProblemKind)>);
 
-/// Parses one file (a customer table into the same tree): its document when it contributes a
-/// mapping, its parse problems, and the column names of a table's cells.
+/// Parses one YAML file: its document when it contributes a mapping, and its parse problems.
 fn parse_one(src: &Source) -> Parsed {
     let text = src.text.strip_prefix('\u{feff}').unwrap_or(&src.text);
-    if is_table(src) {
-        return match table::parse(text) {
-            Err(errs) => (None, errs, BTreeMap::new()),
-            Ok(t) => (Some(t.doc), Vec::new(), t.columns),
-        };
-    }
     match yaml::parse(text) {
         Err(errs) => {
             let problems = errs.into_iter().map(|(pos, e)| (pos, e.into())).collect();
-            (None, problems, BTreeMap::new())
+            (None, problems)
         }
         // An empty file contributes nothing; that is allowed (e.g. a placeholder).
-        Ok(None) => (None, Vec::new(), BTreeMap::new()),
+        Ok(None) => (None, Vec::new()),
         Ok(Some(doc)) if doc.as_map().is_none() => {
             let kind = ProblemKind::NotAMapping(doc.value.describe());
-            (None, vec![(doc.pos, kind)], BTreeMap::new())
+            (None, vec![(doc.pos, kind)])
         }
-        Ok(Some(doc)) => (Some(doc), Vec::new(), BTreeMap::new()),
+        Ok(Some(doc)) => (Some(doc), Vec::new()),
     }
 }
 
-/// Parses one file ([`parse_one`]), checks its document's shape (and its services against
-/// `catalog`, when one is given) and, when it has no problem, reads its typed content (with
-/// `defaults` applied to its customers, when they are known: [`apply_defaults`]) and its
-/// accounts' locations.
+/// Every tree of a source: a YAML file's document, or a table's chunks of rows (each with the
+/// positions of its keys derived from names), handed to `visit` in order. Returns the table's
+/// header (`None` for YAML).
+fn each_doc(src: &Source, visit: &mut DocVisit<'_>) -> Columns1 {
+    if is_table(src) {
+        let read = table::read(&src.text, false, &mut |chunk| {
+            visit(&chunk.doc, &|p| chunk.derived.contains(&p));
+        });
+        return read.header;
+    }
+    if let (Some(doc), _) = parse_one(src) {
+        visit(&doc, &|_| false);
+    }
+    None
+}
+
+/// What [`each_doc`] hands every tree to: the tree, and which of its positions are keys
+/// derived from names.
+type DocVisit<'a> = dyn FnMut(&yaml::Node, &dyn Fn(Pos) -> bool) + 'a;
+
+/// A file's typed content, or why its tree did not read as one (at the document's position).
+type TypedOr = Result<Typed, (Pos, String)>;
+
+/// One source's entry of [`Columns`].
+type Columns1 = Option<table::Header>;
+
+/// Parses one YAML file ([`parse_one`]), checks its document's shape (and its services
+/// against `catalog`, when one is given) and, when it has no problem, reads its typed content
+/// (with `defaults` applied to its customers, when they are known: [`apply_defaults`]) and its
+/// accounts' locations. Tables are read later, row by row ([`table_pass`]): this gives nothing
+/// for them.
 fn work_on(
     shape: &check::Shape<'_>,
     catalog: Option<&Catalog>,
     src: &Source,
     defaults: Option<&Defaults>,
 ) -> FileWork {
-    let (doc, problems, columns) = parse_one(src);
+    if is_table(src) {
+        return FileWork {
+            doc: None,
+            problems: Vec::new(),
+            typed: None,
+        };
+    }
+    let (doc, problems) = parse_one(src);
     let mut work = FileWork {
         doc,
         problems,
-        columns,
         typed: None,
     };
     if let Some(doc) = &work.doc {
@@ -191,6 +262,7 @@ fn work_on(
                 Ok(Typed {
                     file,
                     accounts: account_locations(doc),
+                    counted: super::Counts::default(),
                 })
             }
             Err(e) => Err((doc.pos, e.to_string())),
@@ -225,10 +297,13 @@ fn may_have_header(src: &Source) -> bool {
 /// its tree is dropped as soon as its customers are checked: the trees of a large configuration
 /// are never all in memory at once. The typed content is read on the side, and used only when
 /// no file has a problem.
+///
+/// `keep`: the customers of tables are kept (else only counted, for `validate`).
 fn check_and_merge(
     sources: &[Source],
     catalog: Option<&Catalog>,
     needs: Needs,
+    keep: bool,
 ) -> Result<Merged, Problems> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(16));
     let shape = check::Shape::new(schema());
@@ -265,9 +340,18 @@ fn check_and_merge(
     let mut typed = Vec::with_capacity(sources.len());
     let mut any_yaml_error = false;
     let mut relations: check::Sink = Vec::new();
+    let users_tables: Vec<bool> = sources
+        .iter()
+        .map(|s| is_table(s) && table::kind(&s.text) == Some(table::TableKind::Users))
+        .collect();
+    let mut sheet_users = Vec::new();
+    let mut counted = super::Counts::default();
     {
         let mut sem = check::Semantics::new(&mut relations, &locate);
         sem.needs(needs);
+        if users_tables.contains(&true) {
+            sem.track_users();
+        }
         for &id in &heads {
             if let Some(doc) = early[id].as_ref().and_then(|w| w.doc.as_ref()) {
                 sem.header(id, doc);
@@ -281,20 +365,50 @@ fn check_and_merge(
             let FileWork {
                 doc,
                 problems,
-                columns: cols,
                 typed: t,
             } = work.expect("every file is worked on once");
+            if users_tables[id] {
+                // Read once every account is known, below.
+                columns.push(None);
+                typed.push(None);
+                return;
+            }
+            if is_table(&sources[id]) {
+                let pass = TablePass {
+                    shape: &shape,
+                    catalog,
+                    strict: needs.strict,
+                    defaults: &defaults,
+                    keep,
+                };
+                let (header, t) = pass.run(id, &sources[id], &mut sem, &mut sink);
+                if let Some(Ok(t)) = &t {
+                    counted.add(t.counted);
+                }
+                columns.push(header);
+                typed.push(t);
+                return;
+            }
             any_yaml_error |= problems
                 .iter()
                 .any(|(_, k)| matches!(k, ProblemKind::Yaml(_)));
             sink.extend(problems.into_iter().map(|(pos, k)| (id, pos, k)));
-            columns.push(cols);
+            columns.push(None);
             if let Some(doc) = doc {
                 sem.customers(id, &doc);
             }
             typed.push(t);
         };
         parallel::in_order(sources.len(), threads, &rest, &mut done);
+        for id in (0..sources.len()).filter(|&id| users_tables[id]) {
+            let (header, users) = users_pass(id, &sources[id], needs.strict, &mut sem, &mut sink);
+            columns[id] = header;
+            if keep {
+                sheet_users.extend(users);
+            } else {
+                counted.users += users.len();
+            }
+        }
         // A file that did not parse may be the one declaring `partner`: do not claim it is
         // missing.
         if !any_yaml_error {
@@ -307,10 +421,153 @@ fn check_and_merge(
     if sources.is_empty() {
         sink.push((usize::MAX, Pos::default(), ProblemKind::PartnerMissing));
     }
-    if !sink.is_empty() {
+    if sink.iter().any(|p| !p.2.is_warning()) {
         return Err(into_problems(sources, &columns, sink));
     }
-    merge(sources, typed)
+    let mut merged = merge(sources, typed)?;
+    add_users(&mut merged, sheet_users);
+    merged.counted = counted;
+    merged.warnings = into_problems(sources, &columns, sink).0;
+    Ok(merged)
+}
+
+/// Reads and checks the users table `src` (file `id`), once every account is known to `sem`,
+/// its problems into `sink` and `sem`'s: its header, and its users with their account's key
+/// (lower case, `partner` for the partner).
+fn users_pass(
+    id: FileId,
+    src: &Source,
+    strict: bool,
+    sem: &mut check::Semantics<'_>,
+    sink: &mut check::Sink,
+) -> (Columns1, Vec<(String, User)>) {
+    let mut users = Vec::new();
+    let read = table::read(&src.text, strict, &mut |chunk| {
+        sink.extend(chunk.problems.into_iter().map(|(pos, k)| (id, pos, k)));
+        sem.users_table(id, &chunk.doc);
+        for u in chunk.doc.list("users") {
+            let text = |k: &str| {
+                u.get(k)
+                    .and_then(yaml::Node::as_str)
+                    .unwrap_or_default()
+                    .trim()
+            };
+            let role = if text("role").eq_ignore_ascii_case("admin") {
+                Role::Admin
+            } else {
+                Role::Member
+            };
+            let user = User {
+                email: text("email").to_string(),
+                name: text("name").to_string(),
+                role,
+            };
+            users.push((text("account").to_lowercase(), user));
+        }
+    });
+    sink.extend(read.problems.into_iter().map(|(pos, k)| (id, pos, k)));
+    (read.header, users)
+}
+
+/// Adds the users of users tables to their accounts (each account's after its own).
+fn add_users(merged: &mut Merged, users: Vec<(String, User)>) {
+    if users.is_empty() {
+        return;
+    }
+    let mut by_account: HashMap<String, Vec<User>> = HashMap::new();
+    for (account, user) in users {
+        by_account.entry(account).or_default().push(user);
+    }
+    let mut add = |key: &str, to: &mut Vec<User>| {
+        if let Some(mut users) = by_account.remove(key) {
+            to.append(&mut users);
+        }
+    };
+    add("partner", &mut merged.partner.users);
+    for c in &mut merged.customers {
+        add(&c.key, &mut c.users);
+        for n in &mut c.networks {
+            add(&n.key, &mut n.users);
+            for s in &mut n.sub_accounts {
+                add(&s.key, &mut s.users);
+            }
+        }
+    }
+}
+
+/// How a table is read and checked, a chunk of rows at a time: each chunk's tree is checked
+/// like a YAML file's (shape, services, values and relations), typed while no problem has been
+/// found anywhere, then dropped.
+struct TablePass<'a> {
+    shape: &'a check::Shape<'a>,
+    catalog: Option<&'a Catalog>,
+    strict: bool,
+    defaults: &'a Defaults,
+    /// Keep the customers (else count them, and keep no account's location either).
+    keep: bool,
+}
+
+impl TablePass<'_> {
+    /// Reads and checks the table `src` (file `id`), its problems into `sink` and `sem`'s:
+    /// its header, and its typed customers with their locations unless a problem was found.
+    fn run(
+        &self,
+        id: FileId,
+        src: &Source,
+        sem: &mut check::Semantics<'_>,
+        sink: &mut check::Sink,
+    ) -> (Columns1, Option<TypedOr>) {
+        let mut customers = Vec::new();
+        let mut accounts = Vec::new();
+        let mut counted = super::Counts::default();
+        let mut failed = None;
+        let read = table::read(&src.text, self.strict, &mut |chunk| {
+            let mut problems = chunk.problems;
+            self.shape.check(&chunk.doc, &mut problems);
+            if let Some(catalog) = self.catalog {
+                check::services(catalog, &chunk.doc, &mut problems);
+            }
+            sink.extend(problems.into_iter().map(|(pos, k)| (id, pos, k)));
+            sem.customers_of_table(id, &chunk.doc, &|p| chunk.derived.contains(&p));
+            let clean = !sem.found_any() && sink.iter().all(|p| p.2.is_warning());
+            if !clean || failed.is_some() {
+                customers = Vec::new();
+                accounts = Vec::new();
+                return;
+            }
+            match yaml::from_node::<ConfigFile>(&chunk.doc) {
+                Ok(file) => {
+                    for mut c in file.customers {
+                        apply_defaults(&mut c, self.defaults);
+                        if self.keep {
+                            customers.push(c);
+                        } else {
+                            counted.add(super::Counts::of(&c));
+                        }
+                    }
+                    if self.keep {
+                        accounts.extend(account_locations(&chunk.doc));
+                    }
+                }
+                Err(e) => failed = Some((chunk.doc.pos, e.to_string())),
+            }
+        });
+        sink.extend(read.problems.into_iter().map(|(pos, k)| (id, pos, k)));
+        let typed = match failed {
+            Some(e) => Err(e),
+            None => Ok(Typed {
+                file: ConfigFile {
+                    version: None,
+                    partner: None,
+                    defaults: None,
+                    customers,
+                },
+                accounts,
+                counted,
+            }),
+        };
+        (read.header, Some(typed))
+    }
 }
 
 /// The problems of the services of config texts against `catalog`, each located as
@@ -320,13 +577,11 @@ pub fn check_services(sources: &[Source], catalog: &Catalog) -> Problems {
     let mut sink: check::Sink = Vec::new();
     let mut columns: Columns = Vec::with_capacity(sources.len());
     for (id, src) in sources.iter().enumerate() {
-        let (doc, _, cols) = parse_one(src);
-        if let Some(doc) = doc {
+        columns.push(each_doc(src, &mut |doc, _| {
             let mut found = Vec::new();
-            check::services(catalog, &doc, &mut found);
+            check::services(catalog, doc, &mut found);
             sink.extend(found.into_iter().map(|(pos, k)| (id, pos, k)));
-        }
-        columns.push(cols);
+        }));
     }
     into_problems(sources, &columns, sink)
 }
@@ -357,11 +612,7 @@ pub fn check_logins(desired: &Desired) -> Problems {
     let mut listings = check::Listings::of(differing);
     let mut columns: Columns = Vec::with_capacity(sources.len());
     for (id, src) in sources.iter().enumerate() {
-        let (doc, _, cols) = parse_one(src);
-        if let Some(doc) = doc {
-            listings.collect(id, &doc);
-        }
-        columns.push(cols);
+        columns.push(each_doc(src, &mut |doc, _| listings.collect(id, doc)));
     }
     let locate = |file: FileId, pos: Pos| Location {
         path: sources[file].path.clone(),
@@ -384,7 +635,12 @@ fn into_problems(sources: &[Source], columns: &Columns, mut sink: check::Sink) -
                         .map_or_else(|| "(no files)".to_string(), |s| s.path.clone()),
                     pos,
                 },
-                column: columns.get(file).and_then(|c| c.get(&pos)).cloned(),
+                column: columns
+                    .get(file)
+                    .and_then(Option::as_ref)
+                    .filter(|_| !kind.is_of_row())
+                    .and_then(|h| h.column(pos))
+                    .map(str::to_string),
                 kind,
             })
             .collect(),
@@ -397,7 +653,7 @@ fn merge(
     typed: Vec<Option<Result<Typed, (Pos, String)>>>,
 ) -> Result<Merged, Problems> {
     let mut partner = None;
-    let mut customers = Vec::new();
+    let mut lists = Vec::with_capacity(typed.len());
     let mut adopt_at = BTreeMap::new();
     let mut declared_at = BTreeMap::new();
     for (id, t) in typed.into_iter().enumerate() {
@@ -412,7 +668,7 @@ fn merge(
         if t.file.partner.is_some() {
             partner = t.file.partner;
         }
-        customers.extend(t.file.customers);
+        lists.push(t.file.customers);
         let path = &sources[id].path;
         let at = |pos| Location {
             path: path.clone(),
@@ -428,10 +684,33 @@ fn merge(
     let partner = partner.expect("validation guarantees exactly one partner");
     Ok(Merged {
         partner,
-        customers,
+        customers: concat(lists),
         adopt_at,
         declared_at,
+        warnings: Vec::new(),
+        counted: super::Counts::default(),
     })
+}
+
+/// The lists one after the other, made in the longest one (the customers of a large table are
+/// moved, never copied, so they are never in memory twice).
+fn concat(mut lists: Vec<Vec<Customer>>) -> Vec<Customer> {
+    let Some(longest) = (0..lists.len()).max_by_key(|&i| lists[i].len()) else {
+        return Vec::new();
+    };
+    let mut out = std::mem::take(&mut lists[longest]);
+    let (before, after) = lists.split_at_mut(longest);
+    let count = |l: &[Vec<Customer>]| l.iter().map(Vec::len).sum::<usize>();
+    let ahead = count(before);
+    out.reserve_exact(ahead + count(after));
+    for l in before {
+        out.append(l);
+    }
+    out.rotate_right(ahead);
+    for l in after {
+        out.append(l);
+    }
+    out
 }
 
 /// Where each account of a document is declared (its `key` value) and where its `adopt` value
@@ -477,14 +756,14 @@ fn apply_defaults(c: &mut Customer, d: &Defaults) {
         c.labels = labels;
     }
     if !d.services.is_empty() {
-        let mut services: Vec<Service> = {
-            let own: HashSet<&str> = c.services.iter().map(|s| s.service_type.as_str()).collect();
-            d.services
-                .iter()
-                .filter(|s| !own.contains(s.service_type.as_str()))
-                .cloned()
-                .collect()
-        };
+        let inherited: Vec<&Service> = d
+            .services
+            .iter()
+            .filter(|s| !c.services.iter().any(|o| o.service_type == s.service_type))
+            .collect();
+        // At its size: the services of every customer of a large table add up.
+        let mut services = Vec::with_capacity(inherited.len() + c.services.len());
+        services.extend(inherited.into_iter().cloned());
         services.append(&mut c.services);
         c.services = services;
     }
@@ -506,33 +785,81 @@ fn apply_defaults(c: &mut Customer, d: &Defaults) {
     }
 }
 
-/// A customer table read on its own (`partnerctl import`): its customers as written (no
-/// defaults merged: the configuration it joins has them), or every problem of every row. A row
-/// without a country or time zone is accepted, as the configuration's defaults may give them.
-pub fn load_table(source: &Source) -> Result<Vec<Customer>, Problems> {
-    let sources = std::slice::from_ref(source);
-    let work = work_on(&check::Shape::new(schema()), None, source, None);
-    let mut sink: check::Sink = work.problems.into_iter().map(|(p, k)| (0, p, k)).collect();
-    let columns = vec![work.columns];
+/// Customer tables read on their own (`partnerctl import`: a table, or a workbook's sheets),
+/// with the users of users tables added to those customers: their customers as written (no
+/// defaults merged: the configuration they join has them) and their warnings, or every problem of every row (warnings among them). A row without a
+/// country or time zone is accepted, as the configuration's defaults may give them. `strict`:
+/// unknown columns are errors.
+pub fn load_tables(sources: &[Source], strict: bool) -> Result<TableContent, Problems> {
     let locate = |file: FileId, pos: Pos| Location {
         path: sources[file].path.clone(),
         pos,
     };
-    if let Some(doc) = &work.doc {
-        let mut sem = check::Semantics::new(&mut sink, &locate);
+    let shape = check::Shape::new(schema());
+    let defaults = Defaults::default();
+    let pass = TablePass {
+        shape: &shape,
+        catalog: None,
+        strict,
+        defaults: &defaults,
+        keep: true,
+    };
+    let mut sink: check::Sink = Vec::new();
+    let mut relations: check::Sink = Vec::new();
+    let mut columns: Columns = Vec::with_capacity(sources.len());
+    let mut customers = Vec::new();
+    let mut users = Vec::new();
+    {
+        let mut sem = check::Semantics::new(&mut relations, &locate);
         sem.assume_defaults();
-        sem.customers(0, doc);
+        sem.importing();
+        let is_users: Vec<bool> = sources
+            .iter()
+            .map(|s| table::kind(&s.text) == Some(table::TableKind::Users))
+            .collect();
+        for (id, source) in sources.iter().enumerate() {
+            if is_users[id] {
+                columns.push(None);
+                continue;
+            }
+            let (header, typed) = pass.run(id, source, &mut sem, &mut sink);
+            columns.push(header);
+            match typed {
+                Some(Ok(t)) => customers.extend(t.file.customers),
+                Some(Err((pos, e))) => sink.push((id, pos, ProblemKind::Internal(e))),
+                None => {}
+            }
+        }
+        for id in (0..sources.len()).filter(|&id| is_users[id]) {
+            let (header, rows) = users_pass(id, &sources[id], strict, &mut sem, &mut sink);
+            columns[id] = header;
+            users.extend(rows);
+        }
     }
-    if !sink.is_empty() {
+    sink.append(&mut relations);
+    if sink.iter().any(|p| !p.2.is_warning()) {
         return Err(into_problems(sources, &columns, sink));
     }
-    match work.typed {
-        None => Ok(Vec::new()),
-        Some(Ok(t)) => Ok(t.file.customers),
-        Some(Err((pos, e))) => Err(into_problems(
-            sources,
-            &columns,
-            vec![(0, pos, ProblemKind::Internal(e))],
-        )),
+    let mut by_key: HashMap<String, Vec<User>> = HashMap::new();
+    for (account, user) in users {
+        by_key.entry(account).or_default().push(user);
     }
+    for c in &mut customers {
+        if let Some(mut u) = by_key.remove(&c.key) {
+            c.users.append(&mut u);
+        }
+    }
+    Ok(TableContent {
+        customers,
+        warnings: into_problems(sources, &columns, sink).0,
+    })
+}
+
+/// What [`load_tables`] reads.
+#[derive(Debug, Default)]
+pub struct TableContent {
+    /// The customers, as written.
+    pub customers: Vec<Customer>,
+    /// What is worth knowing but did not stop the table (unknown columns).
+    pub warnings: Vec<Problem>,
 }

@@ -20,6 +20,7 @@
 
 pub mod catalog;
 mod check;
+mod decode;
 mod files;
 mod load;
 pub mod model;
@@ -27,6 +28,7 @@ mod parallel;
 mod problem;
 pub mod table;
 mod walk;
+pub mod xlsx;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -34,9 +36,14 @@ use std::fmt;
 use std::sync::OnceLock;
 
 pub use catalog::{Catalog, CatalogEntry, CatalogError, CatalogFile, SettingsError, Violation};
-pub use files::{MAX_FILE_BYTES, discover, is_hidden, is_yaml_name, load, load_for, load_with};
+pub use decode::decode;
+pub use files::{
+    MAX_FILE_BYTES, check_for, discover, is_hidden, is_table_name, is_yaml_name, load, load_for,
+    load_with, read_table,
+};
 pub use load::{
-    check_logins, check_services, load_sources, load_sources_for, load_sources_with, load_table,
+    Checked, TableContent, check_logins, check_services, load_sources, load_sources_for,
+    load_sources_with, load_tables,
 };
 pub use model::{
     AdoptId, ConfigFile, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
@@ -56,6 +63,8 @@ pub struct Needs {
     /// Every email has one role and one name across the configuration (the provider keeps
     /// them on the login, for every account it belongs to).
     pub one_login: bool,
+    /// What is otherwise a warning (a table's unknown columns) is an error (`--strict`).
+    pub strict: bool,
 }
 
 impl Default for Needs {
@@ -63,7 +72,22 @@ impl Default for Needs {
         Needs {
             contact: true,
             one_login: false,
+            strict: false,
         }
+    }
+}
+
+/// The path of a workbook's sheet as a source: `book.xlsx:SHEET!`, so that its problems read
+/// `book.xlsx:SHEET!ROW:COL` (a sheet's name never holds a `:`).
+pub fn sheet_path(file: &str, sheet: &str) -> String {
+    format!("{file}:{sheet}!")
+}
+
+/// The file a source was read from: its path, without the sheet of a workbook's sheet.
+pub fn source_file(path: &str) -> &str {
+    match path.strip_suffix('!').and_then(|p| p.rsplit_once(':')) {
+        Some((file, _sheet)) if is_table_name(std::path::Path::new(file)) => file,
+        _ => path,
     }
 }
 
@@ -73,7 +97,7 @@ pub type FileId = usize;
 /// One config file's name and text.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Source {
-    /// The path as shown in messages.
+    /// The path as shown in messages (a workbook's sheet: [`sheet_path`]).
     pub path: String,
     /// The file's contents.
     pub text: String,
@@ -96,6 +120,9 @@ pub struct Desired {
     /// Where each account is declared (its `key` value), by its key (for locating what the
     /// API refused at apply).
     pub declared_at: BTreeMap<String, Location>,
+    /// What is worth knowing but did not stop the configuration from loading (a table's
+    /// unknown columns), each located.
+    pub warnings: Vec<Problem>,
 }
 
 /// Object counts of a desired state.
@@ -111,6 +138,38 @@ pub struct Counts {
     pub users: usize,
     /// Services, default services counted on every customer that gets them.
     pub services: usize,
+}
+
+impl Counts {
+    /// Adds `other`'s counts.
+    pub fn add(&mut self, other: Counts) {
+        self.customers += other.customers;
+        self.networks += other.networks;
+        self.sub_accounts += other.sub_accounts;
+        self.users += other.users;
+        self.services += other.services;
+    }
+
+    /// The counts of one customer and everything below it.
+    pub fn of(c: &Customer) -> Counts {
+        let mut n = Counts {
+            customers: 1,
+            users: c.users.len(),
+            services: c.services.len(),
+            ..Counts::default()
+        };
+        for net in &c.networks {
+            n.networks += 1;
+            n.users += net.users.len();
+            n.services += net.services.len();
+            for s in &net.sub_accounts {
+                n.sub_accounts += 1;
+                n.users += s.users.len();
+                n.services += s.services.len();
+            }
+        }
+        n
+    }
 }
 
 impl fmt::Display for Counts {

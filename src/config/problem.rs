@@ -20,6 +20,9 @@ impl fmt::Display for Location {
         if self.pos.line == 0 {
             // Whole-file problems (cannot read, no files) have no line.
             write!(f, "{}", self.path)
+        } else if self.path.ends_with('!') {
+            // A workbook's sheet (`book.xlsx:SHEET!`): `book.xlsx:SHEET!ROW:COL`.
+            write!(f, "{}{}", self.path, self.pos)
         } else {
             write!(f, "{}:{}", self.path, self.pos)
         }
@@ -55,19 +58,27 @@ pub enum ProblemKind {
     /// A problem of the YAML text itself.
     #[error(transparent)]
     Yaml(#[from] yaml::YamlError),
-    /// A customer table's header the format does not have.
-    #[error("unknown column `{column}`{}; the columns are key, name, contact_name, contact_email, country, timezone, admin_email, admin_name, services and label:NAME", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
-    UnknownColumn {
-        /// The header as written.
-        column: String,
-        /// The closest known column.
-        suggestion: Option<String>,
+    /// Columns of a table's header the format does not have: ignored with a warning, or an
+    /// error with `--strict`.
+    #[error("{}", unknown_columns(columns, allowed, *users, *strict))]
+    UnknownColumns {
+        /// Each column as written, with the closest known column.
+        columns: Vec<(String, Option<String>)>,
+        /// The columns the table may have.
+        allowed: Vec<String>,
+        /// Is it a users table (whose columns are others)?
+        users: bool,
+        /// Is this an error (`--strict`) rather than a warning?
+        strict: bool,
     },
-    /// A customer table's header given twice.
-    #[error("column `{0}` appears twice")]
+    /// Something worth knowing that does not stop the configuration from loading.
+    #[error("warning: {0}")]
+    Warning(Box<ProblemKind>),
+    /// A table's header given twice.
+    #[error("column `{0}` appears twice (headers match whatever their case): remove or rename one")]
     DuplicateColumn(String),
-    /// A column every customer table needs.
-    #[error("missing column `{0}`")]
+    /// A column every table of its kind needs.
+    #[error("missing column `{0}`: add it to the first row, which names the columns")]
     MissingColumn(&'static str),
     /// A customer table without even a header row.
     #[error(
@@ -77,6 +88,44 @@ pub enum ProblemKind {
     /// A customer table that is not valid CSV.
     #[error("not valid CSV: {0}")]
     Csv(String),
+    /// An `.xlsx` file that cannot be read as a workbook.
+    #[error(
+        "not a workbook that can be read ({0}): save it again from Excel as an Excel Workbook (.xlsx), or as CSV UTF-8"
+    )]
+    Workbook(String),
+    /// A row with more or fewer cells than the header has columns.
+    #[error("{}", ragged(*cells, *expected, delimiter))]
+    RaggedRow {
+        /// The row's cells.
+        cells: usize,
+        /// The header's columns.
+        expected: usize,
+        /// The table's delimiter, for the message.
+        delimiter: &'static str,
+    },
+    /// A quote opening a cell that is never closed, so that the rows after it were read as
+    /// part of the cell.
+    #[error("this cell opens a quote (`\"`) that is not closed {}: close it, and write a quote inside a quoted cell as `\"\"`", lines.map_or_else(|| "before the end of the file, so every line after it was read as part of the cell".to_string(), |n| if n == 1 { "on its line, so the next line was read as part of the cell".to_string() } else { format!("on its line, so the next {n} lines were read as part of the cell") }))]
+    UnterminatedQuote {
+        /// How many lines after its own it swallowed, `None` for the rest of the file.
+        lines: Option<usize>,
+    },
+    /// A services cell with `,` between types.
+    #[error("service types are separated by `;`, not `,`: write `{fixed}` instead of `{written}`")]
+    ServicesComma {
+        /// The cell as written.
+        written: String,
+        /// The cell with `;`.
+        fixed: String,
+    },
+    /// A table's file in no encoding the loader reads.
+    #[error(
+        "this file is not text in UTF-8, UTF-16 (with a byte order mark) or Windows-1252 ({found} on this row is none of them): save it as \"CSV UTF-8\" (in Excel: File › Save As › CSV UTF-8 (Comma delimited)) and try again"
+    )]
+    Encoding {
+        /// What could not be read (`byte 0x81`, `a NUL byte`).
+        found: String,
+    },
     /// A file with no document, or whose document is not a mapping.
     #[error("expected a mapping with `version`, `partner`, `defaults` or `customers`, found {0}")]
     NotAMapping(&'static str),
@@ -109,6 +158,31 @@ pub enum ProblemKind {
         "invalid key `{0}`: use 1 to 63 lower-case letters, digits and `-`, starting with a letter or digit"
     )]
     InvalidKey(String),
+    /// A row without a key whose name derives the key of another account.
+    #[error("{}", derived_clash(key, first, *here_derived, *first_derived))]
+    DerivedKeyClash {
+        /// The key.
+        key: String,
+        /// The other account's key (or name, for a derived one).
+        first: Location,
+        /// Is the key here derived from a name?
+        here_derived: bool,
+        /// Is the other one?
+        first_derived: bool,
+    },
+    /// A users table's row for an account the configuration does not have.
+    #[error("account `{account}` is not the key of a customer, network or sub-account of the configuration, nor `partner`{}: write the key of the account this user joins", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    UnknownAccount {
+        /// The account as written (lower case).
+        account: String,
+        /// The closest key, if any is close.
+        suggestion: Option<String>,
+    },
+    /// A users table's row, imported, for an account that is not a customer imported with it.
+    #[error(
+        "account `{0}` is not a customer of what is imported: import writes customers with their users, so a user of another account (or of `partner`) has no place there; keep this users sheet in the configuration directory, where it is read with every account, or add the user to that account's YAML"
+    )]
+    NotImported(String),
     /// The same account key twice in the configuration.
     #[error(
         "duplicate account key `{key}`; it is already declared at {first} (keys are unique in the whole configuration)"
@@ -313,6 +387,29 @@ pub enum ProblemKind {
     Internal(String),
 }
 
+impl ProblemKind {
+    /// Is this a warning, which does not stop a configuration from loading?
+    pub fn is_warning(&self) -> bool {
+        matches!(self, ProblemKind::Warning(_))
+    }
+
+    /// Is this a problem of a whole table row rather than of one of its cells (located at the
+    /// row's first column, but about no column)?
+    pub fn is_of_row(&self) -> bool {
+        matches!(
+            self,
+            ProblemKind::RaggedRow { .. }
+                | ProblemKind::UnterminatedQuote { .. }
+                | ProblemKind::Csv(_)
+                | ProblemKind::Encoding { .. }
+                | ProblemKind::NoCountry(_)
+                | ProblemKind::NoTimezone(_)
+                | ProblemKind::NoContact(_)
+                | ProblemKind::TooManyLabels { .. }
+        )
+    }
+}
+
 /// One located problem.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
@@ -335,6 +432,65 @@ impl fmt::Display for Problem {
             Some(c) => write!(f, "{location}: (column {}) {kind}", escape_hidden(c)),
             None => write!(f, "{location}: {kind}"),
         }
+    }
+}
+
+/// The message of [`ProblemKind::UnknownColumns`].
+fn unknown_columns(
+    columns: &[(String, Option<String>)],
+    allowed: &[String],
+    users: bool,
+    strict: bool,
+) -> String {
+    let listed: Vec<String> = columns
+        .iter()
+        .map(|(c, s)| match s {
+            Some(s) => format!("`{c}` (did you mean `{s}`?)"),
+            None => format!("`{c}`"),
+        })
+        .collect();
+    let (one, table) = (columns.len() == 1, if users { "users" } else { "customer" });
+    let extra = if users { "" } else { " and label:NAME" };
+    let what = if strict {
+        "refused (--strict)"
+    } else {
+        "ignored: their cells are not read"
+    };
+    format!(
+        "unknown column{} {} {what}; the columns of a {table} table are {}{extra}: rename {} to one of them, or remove {}",
+        if one { "" } else { "s" },
+        listed.join(", "),
+        allowed.join(", "),
+        if one { "it" } else { "each" },
+        if one { "it" } else { "them" },
+    )
+}
+
+/// The message of [`ProblemKind::RaggedRow`].
+fn ragged(cells: usize, expected: usize, delimiter: &str) -> String {
+    if cells > expected {
+        format!(
+            "this row has {cells} cells but the header has {expected} columns, so its cells do not line up with their columns: a {delimiter} inside a value must be in a quoted cell (\"Acme, Ltd\"), or remove the extra cells"
+        )
+    } else {
+        format!(
+            "this row has {cells} cells but the header has {expected} columns: add the missing cells (an empty one too, as nothing between two {delimiter}s), so that each value is under its column"
+        )
+    }
+}
+
+/// The message of [`ProblemKind::DerivedKeyClash`].
+fn derived_clash(key: &str, first: &Location, here: bool, there: bool) -> String {
+    match (here, there) {
+        (true, true) => format!(
+            "this row has no key and its name gives the key `{key}`, as does the row at {first}: keys from names would follow the rows' order and swap the accounts when the sheet is sorted, so give each of these rows its own key in a `key` column"
+        ),
+        (true, false) => format!(
+            "this row has no key and its name gives the key `{key}`, which the account at {first} already has: give this row its own key in a `key` column"
+        ),
+        _ => format!(
+            "key `{key}` is also the key the row at {first} gets from its name (it has no key): give that row its own key in a `key` column"
+        ),
     }
 }
 
@@ -384,6 +540,10 @@ impl Problems {
     /// How many.
     pub fn len(&self) -> usize {
         self.0.len()
+    }
+    /// How many are errors (not warnings).
+    pub fn errors(&self) -> usize {
+        self.0.iter().filter(|p| !p.kind.is_warning()).count()
     }
     /// None at all?
     pub fn is_empty(&self) -> bool {

@@ -418,6 +418,203 @@ fn a_table_cell_with_an_unknown_service_type_names_its_column() {
     );
 }
 
+/// Keys derived from names are the rows' identities: two keyless rows whose names give one key,
+/// or a keyless row whose name gives a key declared elsewhere, are problems naming both places
+/// and the fix, whichever comes first.
+#[test]
+fn keys_from_names_never_depend_on_the_rows_order() {
+    let yaml = "customers:\n  - key: acme\n    name: Acme\n    contact: { name: J, email: j@a.example }\n    country: GB\n    timezone: UTC\n";
+    let table = "key,name,contact_name,contact_email,country,timezone\n,Atelier Berlin,A,a@x.example,DE,Europe/Berlin\n,Acme,B,b@x.example,GB,UTC\n,Atelier  Berlin!,C,c@x.example,DE,Europe/Berlin\nacme-2,Other,D,d@x.example,GB,UTC\n";
+    let p = problems(&[
+        src("a.yaml", PARTNER),
+        src("b.yaml", yaml),
+        src("t.csv", table),
+    ]);
+    assert_eq!(
+        p,
+        [
+            "t.csv:3:2: (column name) this row has no key and its name gives the key `acme`, which the account at b.yaml:2:10 already has: give this row its own key in a `key` column",
+            "t.csv:4:2: (column name) this row has no key and its name gives the key `atelier-berlin`, as does the row at t.csv:2:2: keys from names would follow the rows' order and swap the accounts when the sheet is sorted, so give each of these rows its own key in a `key` column",
+        ]
+    );
+    // The keyed account after the keyless row.
+    let p = problems(&[
+        src("a.yaml", PARTNER),
+        src("a.csv", table),
+        src("b.yaml", yaml),
+    ]);
+    assert!(
+        p.contains(&"b.yaml:2:10: key `acme` is also the key the row at a.csv:3:2 gets from its name (it has no key): give that row its own key in a `key` column".to_string()),
+        "{p:#?}"
+    );
+    // Sorting the rows gives every account the same key.
+    let keys = |t: &str| -> Vec<(String, String)> {
+        let d = load_sources(&[src("a.yaml", PARTNER), src("t.csv", t)]).unwrap();
+        let mut k: Vec<_> = d.customers.into_iter().map(|c| (c.name, c.key)).collect();
+        k.sort();
+        k
+    };
+    let rows = "name,contact_name,contact_email,country,timezone\nBeta,A,a@x.example,DE,Europe/Berlin\nAlpha,B,b@x.example,GB,UTC\n";
+    let sorted = "name,contact_name,contact_email,country,timezone\nAlpha,B,b@x.example,GB,UTC\nBeta,A,a@x.example,DE,Europe/Berlin\n";
+    assert_eq!(keys(rows), keys(sorted));
+}
+
+/// A table's unknown columns are a warning: the configuration loads, with the warning
+/// located at the header; `strict` makes it an error.
+#[test]
+fn unknown_columns_warn_unless_strict() {
+    let table = "Name,Contact_Name,Contact_Email,Country,Timezone,Notes\nGlobex,Hank,hank@globex.example,GB,Europe/London,call\n";
+    let sources = [src("a.yaml", PARTNER), src("t.csv", table)];
+    let d = load_sources(&sources).unwrap();
+    assert_eq!(d.customers[0].country.as_deref(), Some("GB"));
+    let w: Vec<String> = d.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(w.len(), 1);
+    assert!(
+        w[0].starts_with("t.csv:1:6: warning: unknown column `Notes` ignored"),
+        "{w:?}"
+    );
+    let strict = Needs {
+        strict: true,
+        ..Needs::default()
+    };
+    let e = load_sources_for(&sources, None, strict).unwrap_err();
+    assert_eq!(e.errors(), 1);
+    assert!(
+        e.to_string()
+            .starts_with("t.csv:1:6: unknown column `Notes` refused (--strict)"),
+        "{e}"
+    );
+    // With other problems, the warning is reported with them (it may be why).
+    let typo = table.replace("Country", "Contry");
+    let e = load_sources(&[src("a.yaml", PARTNER), src("t.csv", &typo)]).unwrap_err();
+    assert_eq!(e.errors(), 1, "{e}");
+    assert_eq!(e.len(), 2, "{e}");
+}
+
+const NETWORKED: &str = "customers:\n  - key: contoso\n    name: Contoso\n    contact: { name: J, email: j@contoso.example }\n    country: GB\n    timezone: UTC\n    users: [{ email: jane@contoso.example, name: Jane }]\n    networks:\n      - key: contoso-net\n        name: Contoso Net\n        sub_accounts: [{ key: contoso-paris, name: Contoso Paris }]\n";
+
+/// A users table invites people across accounts: the partner, customers of YAML and of tables,
+/// networks and sub-accounts, each user after the account's own; `role` defaults to `member`.
+#[test]
+fn a_users_table_adds_users_to_the_accounts_it_names() {
+    let customers = "name,contact_name,contact_email,country,timezone,admin_email\nGlobex,Hank,hank@globex.example,GB,UTC,hank@globex.example\n";
+    let users = "Account,Email,Name,Role\npartner,audit@acme.example,Audit,\nContoso,kim@contoso.example,Kim,Admin\ncontoso-paris,luc@contoso.example,Luc,member\nglobex,ann@globex.example,Ann,\n";
+    let d = load_sources(&[
+        src("a.yaml", PARTNER),
+        src("b.yaml", NETWORKED),
+        src("u.csv", users),
+        src("z.csv", customers),
+    ])
+    .unwrap();
+    let emails = |u: &[User]| -> Vec<String> {
+        u.iter()
+            .map(|u| format!("{} {}", u.email, u.role.as_str()))
+            .collect()
+    };
+    assert_eq!(
+        emails(&d.partner.users),
+        ["ops@acme.example admin", "audit@acme.example member"]
+    );
+    let contoso = &d.customers[0];
+    assert_eq!(
+        emails(&contoso.users),
+        ["jane@contoso.example member", "kim@contoso.example admin"]
+    );
+    assert_eq!(
+        emails(&contoso.networks[0].sub_accounts[0].users),
+        ["luc@contoso.example member"]
+    );
+    assert_eq!(
+        emails(&d.customers[1].users),
+        ["hank@globex.example admin", "ann@globex.example member"]
+    );
+}
+
+/// Every problem of a users table's rows: an account that is none (with the closest key), a
+/// user listed twice in one account (in YAML, in a customer table's admin column or in the
+/// users table, named at both places), and bad values at their cells.
+#[test]
+fn a_users_tables_problems_name_both_places() {
+    let customers = "name,contact_name,contact_email,country,timezone,admin_email\nGlobex,Hank,hank@globex.example,GB,UTC,hank@globex.example\n";
+    let users = "account,email,name,role\ncontosso,kim@contoso.example,Kim,\ncontoso,Jane@Contoso.example,Jane,\nglobex,HANK@globex.example,Hank,\npartner,x@acme.example,X,\npartner,x@acme.example,X,\nglobex,bad-email,,owner\n";
+    let p = problems(&[
+        src("a.yaml", PARTNER),
+        src("b.yaml", NETWORKED),
+        src("t.csv", customers),
+        src("u.csv", users),
+    ]);
+    assert_eq!(
+        p,
+        [
+            "u.csv:2:1: (column account) account `contosso` is not the key of a customer, network or sub-account of the configuration, nor `partner` (did you mean `contoso`?): write the key of the account this user joins",
+            "u.csv:3:2: (column email) duplicate user `Jane@Contoso.example` in account `contoso`; already listed at b.yaml:7:22 (emails compare case-insensitively)",
+            "u.csv:4:2: (column email) duplicate user `HANK@globex.example` in account `globex`; already listed at t.csv:2:6 (emails compare case-insensitively)",
+            "u.csv:6:2: (column email) duplicate user `x@acme.example` in the partner; already listed at u.csv:5:2 (emails compare case-insensitively)",
+            "u.csv:7:2: (column email) invalid email address `bad-email`: expected a bare address like name@example.com",
+            "u.csv:7:3: (column name) user name must not be empty",
+            "u.csv:7:4: (column role) invalid role `owner`: expected `admin` or `member`",
+        ]
+    );
+}
+
+/// `validate` counts what tables hold as it reads them instead of keeping it: the same counts
+/// and warnings as the loaded configuration's, the same problems.
+#[test]
+fn validate_counts_what_load_keeps() {
+    let customers = "name,contact_name,contact_email,country,timezone,admin_email,services,Notes\nGlobex,Hank,hank@globex.example,GB,UTC,hank@globex.example,cards;mobile-id,x\nInitech,Bill,bill@initech.example,FR,Europe/Paris,,,\n";
+    let users = "account,email,name\npartner,audit@acme.example,Audit\ncontoso-net,kim@contoso.example,Kim\n";
+    let sources = vec![
+        src("a.yaml", PARTNER),
+        src("b.yaml", NETWORKED),
+        src("t.csv", customers),
+        src("u.csv", users),
+    ];
+    let desired = load_sources(&sources).unwrap();
+    let checked = load::check_owned(sources.clone(), None, Needs::default()).unwrap();
+    assert_eq!(checked.counts, desired.counts());
+    assert_eq!(checked.counts.customers, 3);
+    assert_eq!(checked.counts.users, 5);
+    assert_eq!(checked.files, 4);
+    assert_eq!(checked.warnings, desired.warnings);
+    let mut broken = sources;
+    broken[2].text = broken[2].text.replace("GB", "UK");
+    assert_eq!(
+        load::check_owned(broken.clone(), None, Needs::default()).unwrap_err(),
+        load_sources(&broken).unwrap_err()
+    );
+}
+
+/// `import` writes customers with their users: a users sheet's rows join the customers read
+/// with it, and a row for any other account is refused with where it belongs instead.
+#[test]
+fn imported_users_join_the_customers_read_with_them() {
+    let customers = "name,contact_name,contact_email\nGlobex,Hank,hank@globex.example\n";
+    let users = "account,email,name,role\nglobex,ann@globex.example,Ann,admin\n";
+    let t = load_tables(
+        &[
+            src("b.xlsx:users!", users),
+            src("b.xlsx:customers!", customers),
+        ],
+        false,
+    )
+    .unwrap();
+    assert_eq!(t.customers[0].users[0].email, "ann@globex.example");
+    assert_eq!(t.customers[0].users[0].role, crate::vocab::Role::Admin);
+    let users = format!("{users}partner,x@acme.example,X,\n");
+    let e = load_tables(
+        &[
+            src("b.xlsx:customers!", customers),
+            src("b.xlsx:users!", &users),
+        ],
+        false,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "b.xlsx:users!3:1: (column account) account `partner` is not a customer of what is imported: import writes customers with their users, so a user of another account (or of `partner`) has no place there; keep this users sheet in the configuration directory, where it is read with every account, or add the user to that account's YAML\n"
+    );
+}
+
 #[test]
 fn schema_has_descriptions_everywhere() {
     fn walk(v: &serde_json::Value, path: &str, missing: &mut Vec<String>) {
@@ -525,8 +722,117 @@ mod never_panics {
         s
     }
 
+    /// A table's text: a header of known and unknown columns in any case, then rows of cells
+    /// likely to matter to CSV (quotes, delimiters, line breaks), joined by one of the
+    /// delimiters and any line ending.
+    fn table() -> impl Strategy<Value = String> {
+        let header = prop_oneof![
+            Just("key"),
+            Just("name"),
+            Just(" Name "),
+            Just("contact_name"),
+            Just("CONTACT_EMAIL"),
+            Just("country"),
+            Just("timezone"),
+            Just("admin_email"),
+            Just("services"),
+            Just("label:tier"),
+            Just("account"),
+            Just("email"),
+            Just("role"),
+            Just("Notes"),
+            Just(""),
+            Just("\"name"),
+        ];
+        let cell = prop_oneof![
+            Just(String::new()),
+            Just("\"".to_string()),
+            Just("\"\"".to_string()),
+            Just("\"a,b\"".to_string()),
+            Just("a;b".to_string()),
+            Just("x@y.example".to_string()),
+            Just("GB".to_string()),
+            Just("cards, mobile-id".to_string()),
+            Just("partner".to_string()),
+            Just("\r".to_string()),
+            Just("\n".to_string()),
+            Just("\u{feff}".to_string()),
+            "[ -~]{0,10}".prop_map(|s| s),
+            any::<String>().prop_map(|s| s.chars().take(6).collect()),
+        ];
+        let delimiter = prop_oneof![Just(","), Just(";"), Just("\t")];
+        let eol = prop_oneof![Just("\n"), Just("\r\n"), Just("\r")];
+        (
+            proptest::collection::vec(header, 0..8),
+            proptest::collection::vec(proptest::collection::vec(cell, 0..9), 0..6),
+            delimiter,
+            eol,
+            any::<bool>(),
+        )
+            .prop_map(|(header, rows, d, eol, bom)| {
+                let mut text = if bom {
+                    "\u{feff}".to_string()
+                } else {
+                    String::new()
+                };
+                text.push_str(&header.join(d));
+                for r in rows {
+                    text.push_str(eol);
+                    text.push_str(&r.join(d));
+                }
+                text
+            })
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Never a panic; and what validate finds counting the rows is what loading them
+        /// finds.
+        #[test]
+        fn tables_never_panic(text in table()) {
+            let sources = vec![src("a.yaml", PARTNER), src("t.csv", &text)];
+            assert_well_formed(&sources);
+            let _ = load_tables(&[src("t.csv", &text)], false);
+            match (load_sources(&sources), load::check_owned(sources, None, Needs::default())) {
+                (Ok(d), Ok(c)) => {
+                    prop_assert_eq!(c.counts, d.counts());
+                    prop_assert_eq!(c.warnings, d.warnings);
+                }
+                (Err(a), Err(b)) => prop_assert_eq!(a, b),
+                (a, b) => prop_assert!(false, "load: {:?}\nvalidate: {:?}", a.is_ok(), b.is_ok()),
+            }
+        }
+
+        /// The same tables saved in every encoding a spreadsheet writes, with some bytes
+        /// changed: decoded, or refused at a row, and never a panic.
+        #[test]
+        fn tables_in_any_encoding_never_panic(
+            text in table(),
+            encoding in 0usize..5,
+            noise in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..3),
+        ) {
+            let mut bytes = match encoding {
+                0 => text.as_bytes().to_vec(),
+                1 => [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+                2 => [vec![0xFF, 0xFE], text.encode_utf16().flat_map(u16::to_le_bytes).collect()].concat(),
+                3 => [vec![0xFE, 0xFF], text.encode_utf16().flat_map(u16::to_be_bytes).collect()].concat(),
+                _ => encoding_rs::WINDOWS_1252.encode(&text).0.into_owned(),
+            };
+            for (at, b) in noise {
+                if !bytes.is_empty() {
+                    let at = at % bytes.len();
+                    bytes[at] = b;
+                }
+            }
+            match decode(&bytes) {
+                Ok(text) => assert_well_formed(&[src("a.yaml", PARTNER), src("t.csv", &text)]),
+                Err((pos, kind)) => {
+                    assert!(pos.line >= 1);
+                    assert!(kind.to_string().contains("CSV UTF-8"));
+                }
+            }
+        }
 
         #[test]
         fn arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
@@ -637,4 +943,25 @@ fn a_list_left_without_a_value_is_empty() {
     // Null is no list for what must be one item.
     let wrong = serde_json::json!({ "customers": [null] });
     assert!(!validator.is_valid(&wrong));
+}
+
+/// Customers come in file order, whichever file holds the most (whose list the others join).
+#[test]
+fn customers_keep_file_order_around_a_large_table() {
+    let yaml = |key: &str| {
+        format!(
+            "customers:\n  - key: {key}\n    name: {key}\n    contact: {{ name: J, email: j@{key}.example }}\n    country: GB\n    timezone: UTC\n"
+        )
+    };
+    let table = "key,name,contact_name,contact_email,country,timezone\nt1,T1,J,j@t1.example,GB,UTC\nt2,T2,J,j@t2.example,GB,UTC\nt3,T3,J,j@t3.example,GB,UTC\n";
+    let sources = [
+        src("a.yaml", PARTNER),
+        src("b.yaml", &yaml("yb")),
+        src("c.yaml", &yaml("yc")),
+        src("t.csv", table),
+        src("z.yaml", &yaml("yz")),
+    ];
+    let d = load_sources(&sources).unwrap_or_else(|p| panic!("{p}"));
+    let keys: Vec<&str> = d.customers.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(keys, ["yb", "yc", "t1", "t2", "t3", "yz"]);
 }

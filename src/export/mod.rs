@@ -6,6 +6,7 @@
 
 mod build;
 mod defaults;
+pub mod sheets;
 
 use std::path::PathBuf;
 

@@ -35,7 +35,7 @@ pub fn slug(name: &str) -> Option<String> {
 }
 
 /// A short stable hash of `text` (8 hex digits of its SHA-256), for names with no slug.
-fn short_hash(text: &str) -> String {
+pub fn short_hash(text: &str) -> String {
     use sha2::{Digest, Sha256};
     let hex = format!("{:x}", Sha256::digest(text.as_bytes()));
     hex[..8].to_string()

@@ -876,6 +876,10 @@ fn export_force_removes_only_the_configuration_files_of_its_target() {
         ]
     );
     run.stderr_contains(&format!("Kept {}: a link", at("ext.yaml")));
+    run.stderr_contains(&format!(
+        "Kept {}: a sheet, which export neither removes nor writes; the configuration reads it too",
+        at("table.csv")
+    ));
     assert_eq!(
         entries_below(&tree),
         [

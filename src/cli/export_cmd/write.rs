@@ -10,7 +10,7 @@ use std::fs::Metadata;
 use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
 
-use crate::config::{is_hidden, is_yaml_name};
+use crate::config::{is_hidden, is_table_name, is_yaml_name};
 
 /// Why a path in the target cannot be written.
 #[derive(Debug, thiserror::Error)]
@@ -236,6 +236,29 @@ fn dir_id(_meta: &Metadata) -> Option<(u64, u64)> {
 /// The regular, non-hidden `*.yaml`/`*.yml` files below `target` (relative to it), walking
 /// no link and no directory twice; and the links with such a name, left alone.
 fn yaml_files(target: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), WriteError> {
+    files_below(target, is_yaml_name)
+}
+
+/// The sheets (`*.csv`, `*.xlsx`, regular files or links, none hidden) below `target` that a
+/// configuration directory there would read, relative to it, except `ours`. Nothing is read
+/// when `target` is not a directory.
+pub(super) fn other_tables(target: &Path, ours: &[&str]) -> Result<Vec<PathBuf>, WriteError> {
+    if !std::fs::symlink_metadata(target).is_ok_and(|m| m.is_dir()) {
+        return Ok(Vec::new());
+    }
+    let (mut files, links) = files_below(target, is_table_name)?;
+    files.extend(links);
+    files.retain(|rel| !ours.iter().any(|o| rel == Path::new(o)));
+    files.sort();
+    Ok(files)
+}
+
+/// The regular, non-hidden files below `target` (relative to it) whose name is `wanted`,
+/// walking no link and no directory twice; and the links with such a name.
+fn files_below(
+    target: &Path,
+    wanted: fn(&Path) -> bool,
+) -> Result<(Vec<PathBuf>, Vec<PathBuf>), WriteError> {
     let (mut files, mut links) = (Vec::new(), Vec::new());
     let mut visited = HashSet::new();
     let mut stack = vec![PathBuf::new()];
@@ -259,9 +282,9 @@ fn yaml_files(target: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), WriteError>
             let rel = rel.join(&name);
             if kind.is_dir() {
                 stack.push(rel);
-            } else if is_yaml_name(&rel) && kind.is_file() {
+            } else if wanted(&rel) && kind.is_file() {
                 files.push(rel);
-            } else if is_yaml_name(&rel) && kind.is_symlink() {
+            } else if wanted(&rel) && kind.is_symlink() {
                 links.push(rel);
             }
         }

@@ -44,6 +44,12 @@ impl Listings {
         for c in doc.list("customers") {
             self.account(file, c, "customer");
         }
+        // A users table's rows: each names its account by key.
+        for u in doc.list("users") {
+            let account = u.get("account").and_then(Node::as_str).unwrap_or("?");
+            let account = account.trim().to_lowercase();
+            self.listed(file, std::slice::from_ref(u), account);
+        }
     }
 
     fn account(&mut self, file: FileId, node: &Node, kind: &str) {
@@ -62,7 +68,11 @@ impl Listings {
     }
 
     fn users(&mut self, file: FileId, holder: &Node, account: String) {
-        for u in holder.list("users") {
+        self.listed(file, holder.list("users"), account);
+    }
+
+    fn listed(&mut self, file: FileId, users: &[Node], account: String) {
+        for u in users {
             let Some(email) = u.get("email") else {
                 continue;
             };
@@ -72,16 +82,15 @@ impl Listings {
                 continue;
             }
             let text_of = |field: &str, default: &str| {
-                u.get(field)
-                    .and_then(Node::as_str)
-                    .unwrap_or(default)
-                    .to_string()
+                let text = u.get(field).and_then(Node::as_str).unwrap_or(default);
+                let text = text.trim();
+                if text.is_empty() { default } else { text }.to_string()
             };
             self.by_email.entry(lower).or_default().push(Listing {
                 file,
                 pos: email.pos,
                 account: account.clone(),
-                role: text_of("role", "member"),
+                role: text_of("role", "member").to_lowercase(),
                 name: text_of("name", ""),
             });
         }

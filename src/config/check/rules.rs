@@ -32,11 +32,16 @@ enum Kind {
     SubAccount,
 }
 
+/// How many rows of users tables naming an unknown account get a suggestion (each compares the
+/// account with every key).
+const SUGGESTED_ACCOUNTS: usize = 100;
+
 /// Value and relation checks across all files of one configuration.
 pub(crate) struct Semantics<'a> {
     sink: &'a mut Sink,
-    /// Every account key seen so far (lower-case), with where it was declared.
-    keys: HashMap<String, (FileId, Pos)>,
+    /// Every account key seen so far (lower-case), with where it was declared and whether it
+    /// was derived from a name (a table's row without a key).
+    keys: HashMap<String, (FileId, Pos, bool)>,
     partner: Option<(FileId, Pos)>,
     defaults: Option<(FileId, Pos)>,
     seen: DefaultsSeen,
@@ -46,6 +51,14 @@ pub(crate) struct Semantics<'a> {
     default_labels: Vec<String>,
     /// What the provider needs beyond the format.
     needs: Needs,
+    /// Where each user is listed, by account key (lower-case, `partner` for the partner) and
+    /// email: kept only when a users table is to be checked against the rest.
+    listed: Option<HashMap<(String, String), (FileId, Pos)>>,
+    /// Are users tables read for `import`, where only the customers read with them exist?
+    importing: bool,
+    /// Every account key, for suggesting one to a users table's unknown account (made on the
+    /// first such row; at most [`SUGGESTED_ACCOUNTS`] rows get a suggestion).
+    suggested: Option<(Vec<String>, usize)>,
     locate: &'a dyn Fn(FileId, Pos) -> Location,
 }
 
@@ -60,8 +73,16 @@ impl<'a> Semantics<'a> {
             default_country: None,
             default_labels: Vec::new(),
             needs: Needs::default(),
+            listed: None,
+            importing: false,
+            suggested: None,
             locate,
         }
+    }
+
+    /// Has any problem been found so far?
+    pub(crate) fn found_any(&self) -> bool {
+        !self.sink.is_empty()
     }
 
     fn push(&mut self, file: FileId, pos: Pos, kind: ProblemKind) {
@@ -112,7 +133,7 @@ impl<'a> Semantics<'a> {
             }
         }
         self.name(file, p.get("name"), "name");
-        self.users(file, p.list("users"), "the partner");
+        self.users(file, p.list("users"), "the partner", "partner");
     }
 
     /// `defaults` (value `d` of `doc`): declared once; what it sets for the customers' checks;
@@ -148,9 +169,116 @@ impl<'a> Semantics<'a> {
 
     /// Second pass over a file: its customers and everything below them.
     pub(crate) fn customers(&mut self, file: FileId, doc: &Node) {
+        self.customers_of_table(file, doc, &|_| false);
+    }
+
+    /// [`Self::customers`] of a table's rows, `derived` telling which keys were derived from a
+    /// name (by their position).
+    pub(crate) fn customers_of_table(
+        &mut self,
+        file: FileId,
+        doc: &Node,
+        derived: &dyn Fn(Pos) -> bool,
+    ) {
         for c in doc.list("customers") {
-            self.account(file, c, Kind::Customer);
+            let from_name = c.get("key").is_some_and(|k| derived(k.pos));
+            self.account(file, c, Kind::Customer, from_name);
         }
+    }
+
+    /// Keeps where each user is listed, for users tables ([`Self::users_table`]), to be called
+    /// before any file is checked.
+    pub(crate) fn track_users(&mut self) {
+        self.listed = Some(HashMap::new());
+    }
+
+    /// Checks users tables for `import`: their accounts are the customers read with them, and
+    /// no other (the partner included).
+    pub(crate) fn importing(&mut self) {
+        self.importing = true;
+        self.track_users();
+    }
+
+    /// A users table's rows (`{users: [...]}`), once every account is known: each row's
+    /// values, its account among the configuration's (or `partner`), and the user listed
+    /// once in that account (in YAML, in a customer table or in a users table).
+    pub(crate) fn users_table(&mut self, file: FileId, doc: &Node) {
+        for u in doc.list("users") {
+            let Some(account) = u.get("account") else {
+                continue;
+            };
+            let key = account.as_str().unwrap_or_default().trim().to_lowercase();
+            let known = (key == "partner" && !self.importing) || self.keys.contains_key(&key);
+            if key.is_empty() {
+                self.push(file, account.pos, ProblemKind::Empty("account"));
+            } else if !known && self.importing {
+                let kind = ProblemKind::NotImported(key.clone());
+                self.push(file, account.pos, kind);
+            } else if !known {
+                let suggestion = self.suggest_account(&key);
+                let kind = ProblemKind::UnknownAccount {
+                    account: key.clone(),
+                    suggestion,
+                };
+                self.push(file, account.pos, kind);
+            }
+            let what = if key == "partner" {
+                "the partner".to_string()
+            } else {
+                format!("account `{key}`")
+            };
+            if let Some(e) = u
+                .get("email")
+                .filter(|e| e.as_str().is_some_and(|t| !t.trim().is_empty()))
+            {
+                let norm = email_key(e.as_str().unwrap_or_default().trim());
+                let first =
+                    self.listed
+                        .as_mut()
+                        .and_then(|l| match l.get(&(key.clone(), norm.clone())) {
+                            Some(&first) => Some(first),
+                            None => {
+                                l.insert((key.clone(), norm), (file, e.pos));
+                                None
+                            }
+                        });
+                if let (Some((f, at)), true) = (first, known) {
+                    let first = (self.locate)(f, at);
+                    let email = e.as_str().unwrap_or_default().to_string();
+                    let kind = ProblemKind::DuplicateEmail {
+                        email,
+                        account: what.clone(),
+                        first,
+                    };
+                    self.push(file, e.pos, kind);
+                }
+            }
+            if let Some(r) = u.get("role") {
+                let role = r.as_str().unwrap_or_default().trim().to_lowercase();
+                if role != "admin" && role != "member" {
+                    let written = r.as_str().unwrap_or_default().to_string();
+                    self.push(file, r.pos, ProblemKind::InvalidRole(written));
+                }
+            }
+            self.email(file, u.get("email"));
+            self.name(file, u.get("name"), "user name");
+        }
+    }
+
+    /// The key closest to an unknown `account` (for the first rows only).
+    fn suggest_account(&mut self, account: &str) -> Option<String> {
+        let keys = &self.keys;
+        let (all, asked) = self.suggested.get_or_insert_with(|| {
+            let mut all: Vec<String> = keys.keys().cloned().collect();
+            all.push("partner".to_string());
+            all.sort();
+            (all, 0)
+        });
+        *asked += 1;
+        if *asked > SUGGESTED_ACCOUNTS {
+            return None;
+        }
+        super::closest(account, all)
     }
 
     /// Checks the configuration for a provider that needs what `needs` says (by default, what
@@ -175,7 +303,7 @@ impl<'a> Semantics<'a> {
         }
     }
 
-    fn account(&mut self, file: FileId, node: &Node, kind: Kind) {
+    fn account(&mut self, file: FileId, node: &Node, kind: Kind, derived: bool) {
         if node.as_map().is_none() {
             return; // shape layer reported it
         }
@@ -184,7 +312,7 @@ impl<'a> Semantics<'a> {
             .and_then(Node::as_str)
             .map_or_else(|| "(no key)".to_string(), |k| format!("`{k}`"));
         if let Some(k) = key {
-            self.account_key(file, k);
+            self.account_key(file, k, derived);
         }
         self.name(file, node.get("name"), "name");
         match node.get("contact") {
@@ -216,47 +344,65 @@ impl<'a> Semantics<'a> {
         }
         let what = format!("account {label}");
         self.labels(file, node, kind, &what);
-        self.users(file, node.list("users"), &what);
+        let key_text = key
+            .and_then(Node::as_str)
+            .unwrap_or_default()
+            .to_lowercase();
+        self.users(file, node.list("users"), &what, &key_text);
         self.services(file, node.list("services"), &what);
         for n in node.list("networks") {
-            self.account(file, n, Kind::Network);
+            self.account(file, n, Kind::Network, false);
         }
         for s in node.list("sub_accounts") {
-            self.account(file, s, Kind::SubAccount);
+            self.account(file, s, Kind::SubAccount, false);
         }
     }
 
-    /// An account's `key`: valid, and not declared before anywhere in the configuration.
-    fn account_key(&mut self, file: FileId, k: &Node) {
+    /// An account's `key`: valid, and not declared before anywhere in the configuration (nor
+    /// derived from a name there). `derived`: the key is a table row's, derived from its name.
+    fn account_key(&mut self, file: FileId, k: &Node, derived: bool) {
         let Some(text) = k.as_str() else { return };
         if !valid_key(text) {
             self.push(file, k.pos, ProblemKind::InvalidKey(text.to_string()));
         }
         match self.keys.get(&text.to_ascii_lowercase()) {
-            Some(&(f, first)) => {
+            Some(&(f, first, first_derived)) => {
                 let first = (self.locate)(f, first);
-                self.push(
-                    file,
-                    k.pos,
+                let kind = if derived || first_derived {
+                    ProblemKind::DerivedKeyClash {
+                        key: text.to_string(),
+                        first,
+                        here_derived: derived,
+                        first_derived,
+                    }
+                } else {
                     ProblemKind::DuplicateAccountKey {
                         key: text.to_string(),
                         first,
-                    },
-                );
+                    }
+                };
+                self.push(file, k.pos, kind);
             }
             None => {
-                self.keys.insert(text.to_ascii_lowercase(), (file, k.pos));
+                self.keys
+                    .insert(text.to_ascii_lowercase(), (file, k.pos, derived));
             }
         }
     }
 
-    fn users(&mut self, file: FileId, users: &[Node], account: &str) {
+    /// The users of one account (`key`: its key, lower-case, or `partner`).
+    fn users(&mut self, file: FileId, users: &[Node], account: &str, key: &str) {
         let mut seen: HashMap<String, Pos> = HashMap::new();
         for u in users {
             if let Some(e) = u.get("email") {
                 self.email(file, Some(e));
                 if let Some(text) = e.as_str() {
                     let norm = email_key(text.trim());
+                    if let Some(listed) = &mut self.listed {
+                        listed
+                            .entry((key.to_string(), norm.clone()))
+                            .or_insert((file, e.pos));
+                    }
                     if let Some(&first) = seen.get(&norm) {
                         let first = (self.locate)(file, first);
                         self.push(

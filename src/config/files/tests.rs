@@ -207,6 +207,70 @@ fn a_file_over_the_size_limit_is_refused_with_the_limit() {
     load_within(vec![root.to_path_buf()]).unwrap();
 }
 
+/// A workbook below a directory is read like a table, its sheets located as `FILE:SHEET!`; a
+/// FIFO or an oversized file named like one is refused as any other.
+#[test]
+fn workbooks_are_found_and_held_to_the_same_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("partner.yaml"), PARTNER).unwrap();
+    let cells: &[(u32, u16, &str)] = &[
+        (0, 0, "name"),
+        (0, 1, "contact_name"),
+        (0, 2, "contact_email"),
+        (0, 3, "country"),
+        (0, 4, "timezone"),
+        (1, 0, "Globex"),
+        (1, 1, "Hank"),
+        (1, 2, "hank@globex.example"),
+        (1, 3, "GB"),
+        (1, 4, "Europe/London"),
+    ];
+    let book = crate::config::xlsx::tests::workbook(&[("Customers", cells)]);
+    std::fs::write(root.join("sub.XLSX"), &book).unwrap();
+    let desired = load_within(vec![root.to_path_buf()]).unwrap();
+    assert_eq!(desired.customers[0].key, "globex");
+    let path = format!("{}:Customers!", root.join("sub.XLSX").display());
+    assert_eq!(desired.sources[1].path, path);
+    let bad: Vec<(u32, u16, &str)> = cells
+        .iter()
+        .map(|&(r, c, t)| {
+            (
+                r,
+                c,
+                if t == "hank@globex.example" {
+                    "hank@globex"
+                } else {
+                    t
+                },
+            )
+        })
+        .collect();
+    let book = crate::config::xlsx::tests::workbook(&[("Customers", &bad)]);
+    std::fs::write(root.join("sub.XLSX"), &book).unwrap();
+    let problems = load_within(vec![root.to_path_buf()]).unwrap_err();
+    assert_eq!(
+        messages(&problems.0),
+        [format!(
+            "{path}2:3: (column contact_email) invalid email address `hank@globex`: expected a bare address like name@example.com"
+        )]
+    );
+    std::fs::remove_file(root.join("sub.XLSX")).unwrap();
+    mkfifo(&root.join("pipe.xlsx"));
+    let big = std::fs::File::create(root.join("big.xlsx")).unwrap();
+    big.set_len(MAX_FILE_BYTES + 1).unwrap();
+    let got = messages(&load_within(vec![root.to_path_buf()]).unwrap_err().0);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(
+        got[1].contains("big.xlsx: cannot read: the file has 268435457 bytes"),
+        "{got:?}"
+    );
+    assert!(
+        got[0].contains("pipe.xlsx: cannot read: this is a FIFO"),
+        "{got:?}"
+    );
+}
+
 mod random_trees {
     //! Property: whatever tree of directories, files, links (to parents, siblings, themselves,
     //! nowhere) and special files the loader is pointed at, it finishes within the deadline,
@@ -248,8 +312,8 @@ mod random_trees {
         },
     }
 
-    const NAMES: [&str; 9] = [
-        "a", "b.yaml", "c.yml", "d.csv", ".e.yaml", "f.YAML", "g", "h.yaml", "i",
+    const NAMES: [&str; 10] = [
+        "a", "b.yaml", "c.yml", "d.csv", ".e.yaml", "f.YAML", "g", "h.yaml", "i", "j.XLSX",
     ];
 
     fn make() -> impl Strategy<Value = Make> {
@@ -335,6 +399,93 @@ mod random_trees {
             }
             // Loading reads what was found and nothing else, without panicking.
             let _ = load_within(vec![root]);
+        }
+    }
+}
+
+/// Workbooks as files: whatever the bytes of a `.xlsx` in a configuration directory or given
+/// to `import` (random bytes, or a real workbook of random cells with bytes changed and cut
+/// short), loading, validating and importing it gives a configuration or problems, never a
+/// panic.
+mod workbook_files {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::config::xlsx::tests::{Cells, workbook};
+
+    /// One cell: row, column (0-based), text.
+    type Cell<'a> = (u32, u16, &'a str);
+
+    /// A cell's text: a column a table knows, a value, or anything.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("name".to_string()),
+            Just("contact_name".to_string()),
+            Just("Contact_Email".to_string()),
+            Just("key".to_string()),
+            Just("account".to_string()),
+            Just("email".to_string()),
+            Just("role".to_string()),
+            Just("services".to_string()),
+            Just("label:tier".to_string()),
+            Just("partner".to_string()),
+            Just("x@y.example".to_string()),
+            Just("1001".to_string()),
+            Just("\"a,b\"\n\"".to_string()),
+            any::<String>().prop_map(|s| s.chars().take(12).collect()),
+        ]
+    }
+
+    /// The bytes of a `.xlsx` file.
+    fn bytes() -> impl Strategy<Value = Vec<u8>> {
+        let cells = proptest::collection::vec((0u32..6, 0u16..8, text()), 0..24);
+        let sheet = prop_oneof![Just("customers"), Just("Users"), Just("Sheet1")];
+        let damaged = (
+            proptest::collection::vec((sheet, cells), 1..3),
+            proptest::collection::vec((any::<usize>(), any::<u8>()), 0..6),
+            proptest::option::of(any::<usize>()),
+        )
+            .prop_map(|(sheets, flips, cut)| {
+                let mut seen = std::collections::HashSet::new();
+                let sheets: Vec<(&str, Vec<Cell<'_>>)> = sheets
+                    .iter()
+                    .filter(|(name, _)| seen.insert(*name))
+                    .map(|(name, cells)| {
+                        let cells = cells.iter().map(|(r, c, t)| (*r, *c, t.as_str())).collect();
+                        (*name, cells)
+                    })
+                    .collect();
+                let refs: Vec<(&str, Cells<'_>)> =
+                    sheets.iter().map(|(n, c)| (*n, c.as_slice())).collect();
+                let mut book = workbook(&refs);
+                for (at, b) in flips {
+                    let at = at % book.len();
+                    book[at] = b;
+                }
+                if let Some(cut) = cut {
+                    book.truncate(cut % (book.len() + 1));
+                }
+                book
+            });
+        prop_oneof![proptest::collection::vec(any::<u8>(), 0..2000), damaged]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn any_xlsx_loads_or_is_refused(bytes in bytes()) {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().join("config");
+            std::fs::create_dir(&root).unwrap();
+            std::fs::write(root.join("partner.yaml"), PARTNER).unwrap();
+            let book = root.join("book.xlsx");
+            std::fs::write(&book, &bytes).unwrap();
+            let _ = load_within(vec![root.clone()]);
+            let _ = within("validate", move || check_for(&[root], None, Needs::default()));
+            if let Ok(sources) = read_table(&book) {
+                let _ = crate::config::load_tables(&sources, false);
+            }
         }
     }
 }

@@ -23,7 +23,7 @@ use builder::Builder;
 pub use de::from_node;
 
 /// A position in a file: 1-based line and column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Pos {
     /// 1-based line.
     pub line: usize,

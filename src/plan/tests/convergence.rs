@@ -128,6 +128,7 @@ pub(super) fn desired_state() -> impl Strategy<Value = Desired> {
             sources: vec![],
             adopt_at: Default::default(),
             declared_at: Default::default(),
+            warnings: Vec::new(),
         })
 }
 

@@ -63,10 +63,11 @@ impl Log {
         if held < self.requests {
             return Free::At(now);
         }
-        // The request whose leaving lets one more in; requests in flight leave last.
+        // The request whose leaving lets one more in; requests in flight leave last (and a
+        // window of no requests has none to leave: `held` is past the answered ones).
         match self.answered.get(held - self.requests) {
-            Some(t) if self.requests > 0 => Free::At(*t + self.length),
-            _ => Free::AfterAnswer,
+            Some(t) => Free::At(*t + self.length),
+            None => Free::AfterAnswer,
         }
     }
 
@@ -320,6 +321,57 @@ mod tests {
         let (waited, ()) = tokio::join!(next, async { drop(first) });
         // The next one went once the (sped-up) window had passed since the answer.
         drop(waited.expect("woken by the answer").expect("a slot"));
+    }
+
+    /// Roomy limits for all requests, and writes as given.
+    fn writes(requests: u32, millis: u64) -> Limits {
+        let roomy = Window {
+            requests: 1_000_000,
+            millis: 1,
+        };
+        Limits {
+            all: [roomy; 3],
+            writes: [Window { requests, millis }, roomy],
+        }
+    }
+
+    #[test]
+    fn a_write_in_flight_holds_the_write_window_alone() {
+        let p = Pacer::with_limits(&writes(1, 60_000), 1.0);
+        let t0 = Instant::now();
+        assert_eq!(p.slot(true, t0), Slot::Go);
+        // Reads have room; the one write of the window is in flight.
+        assert_eq!(p.slot(false, t0 + ms(1)), Slot::Go);
+        assert_eq!(p.slot(true, t0 + ms(2)), Slot::Busy);
+    }
+
+    #[test]
+    fn a_window_of_no_requests_waits_for_an_answer() {
+        let p = Pacer::with_limits(&writes(0, 60_000), 1.0);
+        assert_eq!(p.slot(true, Instant::now()), Slot::Busy);
+    }
+
+    #[test]
+    fn a_wait_of_exactly_the_patience_is_waited_and_a_longer_one_is_a_spent_budget() {
+        // 299 s and a margin of a second: the window is as long as the patience, 300 s.
+        let p = Pacer::with_limits(&writes(1, 299_000), 1.0);
+        let t0 = Instant::now();
+        assert_eq!(go(&p, true, t0), Slot::Go);
+        assert_eq!(p.slot(true, t0), Slot::Wait(p.patience()));
+        let p = Pacer::with_limits(&writes(1, 299_001), 1.0);
+        assert_eq!(go(&p, true, t0), Slot::Go);
+        assert_eq!(p.slot(true, t0), Slot::Spent(p.patience() + ms(1)));
+    }
+
+    #[test]
+    fn a_time_scale_that_is_not_positive_is_real_time() {
+        for scale in [0.0, -2.0] {
+            let p = Pacer::with_limits(&TEST, scale);
+            assert_eq!(p.patience(), Duration::from_secs(PATIENCE_SECS));
+            let t0 = Instant::now();
+            assert_eq!(go(&p, false, t0), Slot::Go);
+            assert_eq!(go(&p, false, t0 + ms(40)), Slot::Wait(ms(70)));
+        }
     }
 
     #[test]

@@ -60,6 +60,9 @@ pub struct Failure {
     pub message: String,
     /// Whether a re-run may succeed, or a person must fix something first.
     pub remedy: Remedy,
+    /// Whether it stops the apply from starting further operations (the vendor's write
+    /// budget is spent).
+    pub halts: bool,
 }
 
 impl Failure {
@@ -68,6 +71,7 @@ impl Failure {
         Failure {
             message: message.into(),
             remedy: Remedy::Rerun,
+            halts: false,
         }
     }
 }
@@ -184,6 +188,7 @@ where
         let op = &plan.operations[i];
         provider.execute(op, &ids, &key).await.map_err(|e| Failure {
             remedy: P::remedy(&e),
+            halts: P::halts(&e),
             message: e.to_string(),
         })
     });
@@ -208,13 +213,10 @@ impl From<usize> for Pace {
     }
 }
 
-/// Why no further operation may start: the provider's budget is spent, or `--max-writes`
-/// operations have started.
-fn halt_reason<P: Provider>(provider: &P, pace: &Pace, started: usize) -> Option<String> {
-    provider.halted().or_else(|| {
-        let max = pace.max_writes?;
-        (started >= max).then(|| format!("--max-writes {max} reached"))
-    })
+/// Why no further operation may start because of `--max-writes`: that many have started.
+fn halt_reason(pace: &Pace, started: usize) -> Option<String> {
+    let max = pace.max_writes?;
+    (started >= max).then(|| format!("--max-writes {max} reached"))
 }
 
 /// The operation a finished task ran, and its outcome.
@@ -271,7 +273,7 @@ where
     tokio::pin!(stop);
     loop {
         while !stopping && halted.is_none() && tasks.len() < limit.current() {
-            halted = halt_reason(&provider, &pace, started);
+            halted = halt_reason(&pace, started);
             if halted.is_some() {
                 break;
             }
@@ -296,13 +298,24 @@ where
             j = tasks.join_next_with_id() => j,
         };
         let Some(joined) = joined else { break };
-        let (i, outcome) = outcome_of(joined, &task_op);
-        match outcome {
-            Ok(out) => {
-                created[i] = ids.learn(&plan.operations[i], out);
-                walk.done(i);
+        // Every operation that has finished by now is recorded before the next one starts, so
+        // that a failure that halts stops what would start after it.
+        let mut next = Some(joined);
+        while let Some(joined) = next {
+            let (i, outcome) = outcome_of(joined, &task_op);
+            match outcome {
+                Ok(out) => {
+                    created[i] = ids.learn(&plan.operations[i], out);
+                    walk.done(i);
+                }
+                Err(failure) => {
+                    if failure.halts && halted.is_none() {
+                        halted = Some(failure.message.clone());
+                    }
+                    walk.failed(i, failure);
+                }
             }
-            Err(msg) => walk.failed(i, msg),
+            next = tasks.try_join_next_with_id();
         }
         limit.observe(provider.throttle_events());
         progress.update(walk.done, walk.failed, walk.skipped, tasks.len());
@@ -312,7 +325,7 @@ where
         states: walk.into_states(),
         elapsed: start_time.elapsed(),
         interrupted: stopping,
-        halted: halted.or_else(|| provider.halted()),
+        halted,
         retries: provider.retries(),
         throttled: provider.throttle_events(),
         min_parallelism: limit.lowest(),

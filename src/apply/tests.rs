@@ -338,6 +338,8 @@ mod walk_property {
         Ok,
         Fail,
         Panic,
+        /// Fails so that no further operation may start (a spent write budget).
+        Halt,
     }
 
     #[derive(Debug, Clone)]
@@ -359,7 +361,7 @@ mod walk_property {
                             proptest::collection::btree_set(0..i.max(1), 0..3.min(i + 1))
                                 .prop_map(move |d| d.into_iter().filter(|&x| x < i).collect()),
                             0u64..40,
-                            prop_oneof![8 => Just(Fate::Ok), 2 => Just(Fate::Fail), 1 => Just(Fate::Panic)],
+                            prop_oneof![16 => Just(Fate::Ok), 4 => Just(Fate::Fail), 2 => Just(Fate::Panic), 1 => Just(Fate::Halt)],
                         )
                     })
                     .collect::<Vec<_>>();
@@ -387,6 +389,8 @@ mod walk_property {
         in_flight: usize,
         max_in_flight: usize,
         order_violations: Vec<String>,
+        /// Operations that failed so as to halt, in the order they ended.
+        halted_by: Vec<usize>,
     }
 
     #[derive(Clone)]
@@ -397,6 +401,10 @@ mod walk_property {
 
     impl Provider for Scripted {
         type Error = FakeError;
+
+        fn halts(error: &FakeError) -> bool {
+            error.0.starts_with("halt")
+        }
 
         fn endpoint(&self) -> String {
             "scripted".into()
@@ -422,6 +430,10 @@ mod walk_property {
                             .push(format!("op{i} started before op{d} succeeded"));
                     }
                 }
+                if let Some(h) = log.halted_by.first().copied() {
+                    log.order_violations
+                        .push(format!("op{i} started after op{h} halted the apply"));
+                }
                 log.started.push(i);
                 log.in_flight += 1;
                 log.max_in_flight = log.max_in_flight.max(log.in_flight);
@@ -435,6 +447,10 @@ mod walk_property {
                     Ok(Outcome::default())
                 }
                 Fate::Fail => Err(FakeError(op.address.clone())),
+                Fate::Halt => {
+                    log.halted_by.push(i);
+                    Err(FakeError(format!("halt by {}", op.address)))
+                }
                 Fate::Panic => {
                     drop(log);
                     panic!("scripted panic of op{i}")
@@ -535,6 +551,12 @@ mod walk_property {
                 prop_assert!(log.started.len() <= max, "{} started, --max-writes {max}", log.started.len());
             }
             let cut_short = report.interrupted || report.halted.is_some();
+            // The first failure that halts is the reason given, unless --max-writes came first.
+            if let Some(h) = log.halted_by.first() {
+                let by_max_writes = report.halted.as_deref().is_some_and(|r| r.starts_with("--max-writes"));
+                let reason = format!("fake failure of halt by op{h}");
+                prop_assert!(by_max_writes || report.halted.as_deref() == Some(reason.as_str()), "{:?}", report.halted);
+            }
             prop_assert!(!report.interrupted || case.stop_at.is_some());
             for (i, state) in report.states.iter().enumerate() {
                 let ran = starts.contains_key(&i);

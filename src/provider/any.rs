@@ -82,10 +82,10 @@ impl Provider for AnyProvider {
         }
     }
 
-    fn halted(&self) -> Option<String> {
-        match self {
-            AnyProvider::Http(p) => p.halted(),
-            AnyProvider::Nexudus(p) => p.halted(),
+    fn halts(error: &AnyError) -> bool {
+        match error {
+            AnyError::Http(e) => HttpProvider::halts(e),
+            AnyError::Nexudus(e) => NexudusProvider::halts(e),
         }
     }
 

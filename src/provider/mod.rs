@@ -103,9 +103,12 @@ pub trait Provider {
         )
     }
 
-    /// Why no further operation should start (the vendor's write budget is spent), if so.
-    fn halted(&self) -> Option<String> {
-        None
+    /// Does an operation that failed with `error` stop the apply from starting further ones
+    /// (the vendor's write budget is spent: every other write would fail the same way)? The
+    /// error's message says why, and the apply report shows it.
+    fn halts(error: &Self::Error) -> bool {
+        let _ = error;
+        false
     }
 
     /// How many throttled responses the provider has seen so far (for adaptive concurrency).

@@ -468,6 +468,7 @@ fn apply_report_advises_by_remedy() {
             states[i] = OpState::Failed(Failure {
                 message: "refused".into(),
                 remedy: *r,
+                halts: false,
             });
         }
         apply_report(
@@ -735,6 +736,7 @@ fn hostile_failures_show_escaped_in_the_apply_report() {
     states[0] = OpState::Failed(Failure {
         message: format!("400 validation-failed: /name {HOSTILE}"),
         remedy: Remedy::FixConfiguration,
+        halts: false,
     });
     let report = Report {
         states,
@@ -911,6 +913,7 @@ fn dependents_of_manual_steps_wait_for_them_in_the_apply_report() {
     full.states[index("customer.northwind")] = OpState::Failed(Failure {
         message: "422 name: too long".into(),
         remedy: crate::provider::Remedy::FixConfiguration,
+        halts: false,
     });
     let last = p.operations.len() - 1;
     full.states[last] = OpState::NotStarted;

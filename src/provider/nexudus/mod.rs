@@ -32,8 +32,6 @@ pub struct NexudusProvider {
     learned: Arc<Mutex<Learned>>,
     /// Operations on one login, one at a time.
     logins: Arc<write::Logins>,
-    /// Set when the day's write budget is spent: what to tell.
-    spent: Arc<Mutex<Option<String>>>,
     time_scale: f64,
     read_deadline: Option<Duration>,
 }
@@ -49,7 +47,6 @@ impl NexudusProvider {
             client: Arc::new(NexudusClient::new(endpoint, credentials, settings)?),
             learned: Arc::default(),
             logins: Arc::default(),
-            spent: Arc::default(),
             time_scale: settings.time_scale,
             read_deadline: None,
         })
@@ -120,11 +117,7 @@ impl Provider for NexudusProvider {
         ids: &Resolved,
         _idempotency_key: &str,
     ) -> Result<Outcome, NexudusError> {
-        let result = self.run(op, ids).await;
-        if let Err(e @ NexudusError::BudgetSpent { .. }) = &result {
-            *self.spent.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
-        }
-        result
+        self.run(op, ids).await
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -146,8 +139,8 @@ impl Provider for NexudusProvider {
         error.remedy()
     }
 
-    fn halted(&self) -> Option<String> {
-        self.spent.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    fn halts(error: &NexudusError) -> bool {
+        matches!(error, NexudusError::BudgetSpent { .. })
     }
 
     fn throttle_events(&self) -> u64 {

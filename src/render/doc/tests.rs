@@ -129,6 +129,7 @@ fn sample_report(p: &Plan) -> Report {
     states[index("customer.wingtip")] = OpState::Failed(Failure {
         message: "422 contact.email: already used by another customer".into(),
         remedy: Remedy::FixConfiguration,
+        halts: false,
     });
     states[index("partner.user[new-ops@acme.example]")] = OpState::NotStarted;
     for (i, op) in p.operations.iter().enumerate() {

@@ -1,8 +1,8 @@
 //! Property: for random desired D and live L, applying plan(D, L) gives L' with an empty
 //! plan(D, L'), and no operation is a no-op on an object that already matched; for a vendor
-//! with every capability, and for one like Nexudus (no keys, only names stored, no services,
+//! with every capability, for one like Nexudus (no keys, only names stored, no services,
 //! accounts created and deleted by a person following the runbook, roles and names kept once
-//! per login).
+//! per login), and for any mix of capabilities a provider may declare.
 
 use super::*;
 use crate::config::{Customer, Network, Service as CService, SubAccount, User as CUser};
@@ -173,6 +173,53 @@ fn login_vendor() -> Capabilities {
     }
 }
 
+/// Any capabilities a provider may declare: which kinds it creates and deletes, services,
+/// keys, stored fields, the scope of a role.
+fn any_capabilities() -> impl Strategy<Value = Capabilities> {
+    let kinds =
+        proptest::sample::subsequence(AccountKind::ALL.to_vec(), 0..=AccountKind::ALL.len());
+    (
+        kinds.clone(),
+        kinds,
+        any::<bool>(),
+        any::<bool>(),
+        any::<[bool; 4]>(),
+        any::<bool>(),
+    )
+        .prop_map(|(create, delete, services, keys, f, login)| Capabilities {
+            create,
+            delete,
+            services,
+            keys,
+            fields: StoredFields {
+                contact: f[0],
+                country: f[1],
+                timezone: f[2],
+                labels: f[3],
+            },
+            role_scope: if login {
+                RoleScope::Login
+            } else {
+                RoleScope::Account
+            },
+        })
+}
+
+/// `d` as a configuration for a vendor with `caps` must be: no services where it keeps none,
+/// and every email with the role and name it is first listed with where a role belongs to the
+/// login.
+fn for_capabilities(mut d: Desired, caps: &Capabilities) -> Desired {
+    if !caps.services {
+        for c in &mut d.customers {
+            c.services.clear();
+        }
+    }
+    if caps.role_scope == RoleScope::Login {
+        d = for_login_vendor(d);
+    }
+    d
+}
+
 /// `d` as a configuration for [`login_vendor`] must be: no services, and every email with the
 /// role and name it is first listed with.
 fn for_login_vendor(mut d: Desired) -> Desired {
@@ -224,6 +271,34 @@ fn login_vendor_live() -> impl Strategy<Value = Snapshot> {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn apply_then_plan_is_empty_for_any_capabilities(
+        caps in any_capabilities(),
+        before in desired_state(),
+        d in desired_state(),
+        prune in any::<bool>(),
+    ) {
+        // The live state: another configuration applied through the same vendor.
+        let empty = empty_live();
+        let before = for_capabilities(before, &caps);
+        let Ok(first) = plan_for(&before, &empty, Options::default(), &caps) else {
+            return Ok(());
+        };
+        let live = simulate_with(&empty, &first, &caps);
+        let d = for_capabilities(d, &caps);
+        let opts = Options { prune, prune_accounts: prune, force: true, ..Options::default() };
+        let p = match plan_for(&d, &live, opts, &caps) {
+            Ok(p) => p,
+            Err(e) if e.0.iter().all(|x| matches!(x, PlanError::AmbiguousAdoption { .. } | PlanError::NoContact { .. })) => {
+                return Ok(());
+            }
+            Err(e) => panic!("{e}"),
+        };
+        let after = simulate_with(&live, &p, &caps);
+        let again = plan_for(&d, &after, opts, &caps).unwrap();
+        prop_assert!(again.is_empty(), "not converged with {:?}: {:#?}", caps, again.operations);
+    }
 
     #[test]
     fn apply_then_plan_is_empty_for_a_vendor_without_keys_and_with_login_roles(

@@ -298,24 +298,18 @@ where
             j = tasks.join_next_with_id() => j,
         };
         let Some(joined) = joined else { break };
-        // Every operation that has finished by now is recorded before the next one starts, so
-        // that a failure that halts stops what would start after it.
-        let mut next = Some(joined);
-        while let Some(joined) = next {
-            let (i, outcome) = outcome_of(joined, &task_op);
-            match outcome {
-                Ok(out) => {
-                    created[i] = ids.learn(&plan.operations[i], out);
-                    walk.done(i);
-                }
-                Err(failure) => {
-                    if failure.halts && halted.is_none() {
-                        halted = Some(failure.message.clone());
-                    }
-                    walk.failed(i, failure);
-                }
+        let (i, outcome) = outcome_of(joined, &task_op);
+        match outcome {
+            Ok(out) => {
+                created[i] = ids.learn(&plan.operations[i], out);
+                walk.done(i);
             }
-            next = tasks.try_join_next_with_id();
+            Err(failure) => {
+                if failure.halts && halted.is_none() {
+                    halted = Some(failure.message.clone());
+                }
+                walk.failed(i, failure);
+            }
         }
         limit.observe(provider.throttle_events());
         progress.update(walk.done, walk.failed, walk.skipped, tasks.len());

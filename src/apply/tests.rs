@@ -389,8 +389,8 @@ mod walk_property {
         in_flight: usize,
         max_in_flight: usize,
         order_violations: Vec<String>,
-        /// Operations that failed so as to halt, in the order they ended.
-        halted_by: Vec<usize>,
+        /// Operations that failed so as to halt, in the order they ended, and when.
+        halted_by: Vec<(usize, tokio::time::Instant)>,
     }
 
     #[derive(Clone)]
@@ -430,9 +430,13 @@ mod walk_property {
                             .push(format!("op{i} started before op{d} succeeded"));
                     }
                 }
-                if let Some(h) = log.halted_by.first().copied() {
-                    log.order_violations
-                        .push(format!("op{i} started after op{h} halted the apply"));
+                // An operation's first poll may come after a halt it was started before (in the
+                // same instant); one that starts at a later instant was started after the halt.
+                if let Some(&(h, at)) = log.halted_by.first() {
+                    if tokio::time::Instant::now() > at {
+                        log.order_violations
+                            .push(format!("op{i} started after op{h} halted the apply"));
+                    }
                 }
                 log.started.push(i);
                 log.in_flight += 1;
@@ -448,7 +452,7 @@ mod walk_property {
                 }
                 Fate::Fail => Err(FakeError(op.address.clone())),
                 Fate::Halt => {
-                    log.halted_by.push(i);
+                    log.halted_by.push((i, tokio::time::Instant::now()));
                     Err(FakeError(format!("halt by {}", op.address)))
                 }
                 Fate::Panic => {
@@ -552,7 +556,7 @@ mod walk_property {
             }
             let cut_short = report.interrupted || report.halted.is_some();
             // The first failure that halts is the reason given, unless --max-writes came first.
-            if let Some(h) = log.halted_by.first() {
+            if let Some((h, _)) = log.halted_by.first() {
                 let by_max_writes = report.halted.as_deref().is_some_and(|r| r.starts_with("--max-writes"));
                 let reason = format!("fake failure of halt by op{h}");
                 prop_assert!(by_max_writes || report.halted.as_deref() == Some(reason.as_str()), "{:?}", report.halted);

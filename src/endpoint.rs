@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::api::client::{DEFAULT_TIMEOUT, RetryPolicy};
-use crate::api::{Client, Token};
+use crate::api::retry::{DEFAULT_TIMEOUT, Policy as RetryPolicy};
+use crate::api::{Client, Secret as Token};
 use crate::output;
 use crate::provider::nexudus::NexudusProvider;
 use crate::provider::nexudus::client::{Credentials, Settings as NexudusSettings};

@@ -16,7 +16,8 @@ use serde::de::DeserializeOwned;
 use super::error::NexudusError;
 use super::pace::{Pacer, Ticket};
 use super::wire::{self, TokenResponse, WriteResult};
-use crate::api::client::{redirect, requested_wait};
+use crate::api::client::redirect;
+use crate::api::retry::requested_wait;
 
 /// How to sign in.
 #[derive(Clone)]
@@ -418,7 +419,13 @@ fn throttle_wait(a: &Answer) -> Option<Duration> {
     if !throttled {
         return None;
     }
-    Some(requested_wait(&a.headers, std::time::SystemTime::now()).unwrap_or(Duration::from_secs(1)))
+    let millis = a.headers.get("x-retry-after-ms");
+    let asked = requested_wait(
+        a.headers.get(RETRY_AFTER),
+        millis,
+        std::time::SystemTime::now(),
+    );
+    Some(asked.unwrap_or(Duration::from_secs(1)))
 }
 
 /// The `Authorization` header of a bearer token, marked sensitive (never shown by the HTTP

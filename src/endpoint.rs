@@ -165,10 +165,10 @@ impl Settings {
         let credentials = match (var("NEXUDUS_USERNAME"), var("NEXUDUS_PASSWORD"), token) {
             (Some(username), Some(password), _) => Credentials::Login {
                 username,
-                password,
-                totp: var("NEXUDUS_TOTP"),
+                password: Token::new(password),
+                totp: var("NEXUDUS_TOTP").map(Token::new),
             },
-            (_, _, Some(t)) if !t.is_empty() => Credentials::Token(t.to_string()),
+            (_, _, Some(t)) if !t.is_empty() => Credentials::Token(Token::new(t)),
             _ => return Err(EndpointError::NoNexudusLogin { url: url.into() }),
         };
         // A test knob: a sandbox started with --time-scale F runs F times faster.
@@ -181,8 +181,7 @@ impl Settings {
             })?,
         };
         let settings = NexudusSettings {
-            timeout: self.timeout,
-            attempts: self.policy().attempts,
+            policy: self.policy(),
             time_scale,
         };
         let p = NexudusProvider::new(url, credentials, settings)?;

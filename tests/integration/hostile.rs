@@ -50,7 +50,7 @@ fn a_throttled_or_failing_sign_in_is_retried_before_the_login_is_refused() {
     });
     let dir = partner_only();
     let run = nexudus_plan(&fake.url, &dir).run().code(1);
-    run.stderr_contains("POST /api/token: throttled (HTTP 409, Retry-After 0.0 s); retrying in");
+    run.stderr_contains("POST /api/token: throttled (HTTP 409 Conflict, Retry-After 0.01 s); retrying in 0.01 s (attempt 2 of 9)");
     run.stderr_contains("POST /api/token: HTTP 503 Service Unavailable; retrying in");
     run.stderr_contains(
         "the Nexudus API refused the login: The user name or password is incorrect.; check NEXUDUS_USERNAME and NEXUDUS_PASSWORD",

@@ -91,6 +91,24 @@ mod tests {
             1,
         );
         assert!(!once.contains("attempts"), "{once}");
+        let throttled = Cause::Throttled {
+            status: reqwest::StatusCode::TOO_MANY_REQUESTS,
+            retry_after: Some(Duration::from_secs(3600)),
+        };
+        assert_eq!(
+            gave_up(&Method::GET, "/v1/users", &throttled, 2),
+            "GET /v1/users: throttled (HTTP 429 Too Many Requests, Retry-After 3600 s), after 2 attempts; the server keeps failing; try again later"
+        );
+        let reset = gave_up(
+            &Method::GET,
+            "/v1/users",
+            &Cause::Connection("reset".into()),
+            3,
+        );
+        assert!(
+            reset.ends_with("; is the endpoint reachable, and is it the partner API?"),
+            "{reset}"
+        );
     }
 
     #[test]

@@ -128,11 +128,6 @@ impl Client {
         self.engine.stats()
     }
 
-    /// The retry policy.
-    pub fn policy(&self) -> &Policy {
-        self.engine.policy()
-    }
-
     /// Sends a request (retrying as the policy allows) and decodes a JSON answer. `None` for
     /// `204 No Content` or an empty body.
     pub async fn send<T: DeserializeOwned>(&self, req: Request<'_>) -> Result<Option<T>, ApiError> {

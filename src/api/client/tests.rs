@@ -139,6 +139,11 @@ async fn a_conflict_is_reported_at_once_and_throttling_in_the_end() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), Some("etag_mismatch"));
+    assert_eq!(
+        e.problem().map(|p| p.detail.as_str()),
+        Some("changed meanwhile")
+    );
+    assert_eq!(e.status(), Some(reqwest::StatusCode::CONFLICT));
     assert_eq!(server.count(), 1);
     // Throttled to the end: the last answer is the error.
     let server = Scripted::start(vec![Step::status(429, "slow down")]).await;
@@ -211,4 +216,54 @@ async fn lists_follow_their_cursors_through_retries() {
     assert!(matches!(e, ApiError::Decode { .. }), "{e}");
     let e = c.list_all::<u32>("/v1/users", &[]).await.unwrap_err();
     assert!(matches!(e, ApiError::Decode { .. }), "{e}");
+}
+
+#[tokio::test]
+async fn an_empty_success_is_no_value() {
+    let server = Scripted::start(vec![Step::status(200, ""), Step::status(204, "")]).await;
+    let c = client(&server.url, Policy::default());
+    for _ in 0..2 {
+        let v: Option<serde_json::Value> = c
+            .send(Request::new(Method::DELETE, "/v1/accounts/a1"))
+            .await
+            .unwrap();
+        assert_eq!(v, None);
+    }
+    // A body that is no JSON is the contract broken.
+    let server = Scripted::start(vec![Step::status(200, "<html>")]).await;
+    let c = client(&server.url, Policy::default());
+    let e = c.get::<serde_json::Value>("/v1/partner").await.unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("GET /v1/partner: response does not match the API contract: "),
+        "{e}"
+    );
+    assert_eq!(
+        (e.status(), e.code(), e.problem().is_none()),
+        (None, None, true)
+    );
+}
+
+#[test]
+fn a_problem_names_each_field_it_refuses() {
+    let problem: crate::api::types::Problem = serde_json::from_value(serde_json::json!({
+        "type": "about:blank", "title": "Unprocessable Entity", "status": 422,
+        "detail": "invalid fields", "code": "validation_failed",
+        "errors": [
+            {"pointer": "/name", "message": "too long"},
+            {"pointer": "", "message": "missing contact"},
+        ],
+    }))
+    .unwrap();
+    let e = ApiError::Problem {
+        method: Method::POST,
+        path: "/v1/accounts".into(),
+        problem: Box::new(problem),
+        hint: None,
+    };
+    assert_eq!(
+        e.to_string(),
+        "POST /v1/accounts failed: 422 Unprocessable Entity: invalid fields\n  /name: too long\n  /: missing contact"
+    );
+    assert_eq!(e.status(), Some(reqwest::StatusCode::UNPROCESSABLE_ENTITY));
 }

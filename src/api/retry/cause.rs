@@ -190,4 +190,71 @@ mod tests {
         assert_eq!(throttled.kind(), "throttled");
         assert_eq!(throttled.status(), Some(StatusCode::TOO_MANY_REQUESTS));
     }
+
+    #[test]
+    fn every_cause_has_a_kind_and_says_its_status() {
+        let cases = [
+            (Cause::Timeout(Duration::from_secs(1)), "timeout", None),
+            (Cause::Connect("refused".into()), "connect", None),
+            (Cause::Connection("reset".into()), "connection", None),
+            (
+                Cause::Status(StatusCode::BAD_GATEWAY),
+                "status",
+                Some(StatusCode::BAD_GATEWAY),
+            ),
+            (
+                Cause::Throttled {
+                    status: StatusCode::CONFLICT,
+                    retry_after: None,
+                },
+                "throttled",
+                Some(StatusCode::CONFLICT),
+            ),
+        ];
+        for (cause, kind, status) in cases {
+            assert_eq!((cause.kind(), cause.status()), (kind, status), "{cause}");
+        }
+        assert_eq!(
+            Cause::Connection("reset".into()).to_string(),
+            "connection failed (reset)"
+        );
+    }
+
+    /// An error with a source, as reqwest's wrap the operating system's.
+    #[derive(Debug)]
+    struct Wrapped(&'static str, Option<Box<Wrapped>>);
+
+    impl fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    #[test]
+    fn the_innermost_message_says_what_happened_and_the_chain_says_it_once() {
+        let e = Wrapped(
+            "error sending request",
+            Some(Box::new(Wrapped(
+                "client error (Connect): Connection refused",
+                Some(Box::new(Wrapped("Connection refused", None))),
+            ))),
+        );
+        assert_eq!(innermost(&e), "Connection refused");
+        // A source its parent already quotes is not repeated.
+        assert_eq!(
+            chain(&e),
+            "error sending request: client error (Connect): Connection refused"
+        );
+        let alone = Wrapped("timed out", None);
+        assert_eq!(
+            (innermost(&alone), chain(&alone)),
+            ("timed out".into(), "timed out".into())
+        );
+    }
 }

@@ -336,4 +336,157 @@ mod tests {
             assert_eq!(e.remedy(), remedy, "{e:?}");
         }
     }
+
+    #[test]
+    fn each_error_status_says_what_to_do() {
+        let status = |code: u16| NexudusError::Status {
+            method: Method::GET,
+            path: "/api/sys/users/1".into(),
+            status: StatusCode::from_u16(code).unwrap(),
+            body: "said".into(),
+        };
+        let cases = [
+            (
+                500,
+                "the API failed (a write may or may not have taken effect); run again later",
+            ),
+            (503, "the API failed"),
+            (
+                409,
+                "the record changed meanwhile; run again (the next plan reads the change)",
+            ),
+            (412, "the record changed meanwhile"),
+            (
+                404,
+                "run again if the record was removed meanwhile, or check that PARTNERCTL_ENDPOINT is the Nexudus API",
+            ),
+            (
+                401,
+                "the login may not do this; check its permissions in the Nexudus dashboard",
+            ),
+            (403, "the login may not do this"),
+            (
+                400,
+                "the API refused the request's values; check them in the configuration",
+            ),
+            (422, "the API refused the request's values"),
+            (
+                418,
+                "check that PARTNERCTL_ENDPOINT is the Nexudus API, and run again",
+            ),
+        ];
+        for (code, advice) in cases {
+            let shown = status(code).to_string();
+            let head = format!("GET /api/sys/users/1 failed: HTTP {code}: said; ");
+            assert!(
+                shown.starts_with(&head) && shown[head.len()..].starts_with(advice),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        let s = Duration::from_secs;
+        assert_eq!(human(s(42)), "42.0 s");
+        assert_eq!(human(Duration::from_millis(119_940)), "119.9 s");
+        assert_eq!(human(s(120)), "2 min");
+        assert_eq!(human(s(7_199)), "120 min");
+        assert_eq!(human(s(7_200)), "2 h 0 min");
+        assert_eq!(human(s(86_400 + 90)), "24 h 2 min");
+        let deadline = NexudusError::ReadDeadline { limit: s(300) };
+        assert_eq!(
+            deadline.to_string(),
+            "reading the live state took longer than 5 min; raise --read-deadline"
+        );
+    }
+
+    #[test]
+    fn access_and_setup_errors_need_the_access_fixed() {
+        let cases = [
+            (NexudusError::Login("refused".into()), Remedy::FixAccess),
+            (
+                NexudusError::Setup("bad endpoint".into()),
+                Remedy::FixAccess,
+            ),
+            (
+                NexudusError::SignIn {
+                    status: StatusCode::TOO_MANY_REQUESTS,
+                    said: String::new(),
+                },
+                Remedy::Rerun,
+            ),
+            (
+                NexudusError::SignIn {
+                    status: StatusCode::NOT_FOUND,
+                    said: String::new(),
+                },
+                Remedy::FixAccess,
+            ),
+            (
+                NexudusError::BudgetSpent {
+                    renews_in: Duration::from_secs(60),
+                },
+                Remedy::Rerun,
+            ),
+            (
+                NexudusError::Unsupported("DELETE customer.c".into()),
+                Remedy::Rerun,
+            ),
+        ];
+        for (e, remedy) in cases {
+            assert_eq!(e.remedy(), remedy, "{e:?}");
+        }
+        // A refusal without field errors says nothing more.
+        let refused = NexudusError::Refused {
+            method: Method::PUT,
+            path: "/api/sys/users".into(),
+            status: StatusCode::CONFLICT,
+            meant: 409,
+            message: "changed by someone else".into(),
+            errors: vec![],
+        };
+        assert_eq!(
+            refused.to_string(),
+            "PUT /api/sys/users was refused (HTTP 409, WasSuccessful false): changed by someone else"
+        );
+    }
+
+    #[test]
+    fn what_ended_a_request_in_the_engine_becomes_its_error() {
+        let e = NexudusError::from(GaveUp::Exhausted {
+            method: Method::GET,
+            path: "/api/sys/users".into(),
+            cause: Cause::Timeout(Duration::from_secs(10)),
+            attempts: 8,
+        });
+        assert_eq!(
+            e.to_string(),
+            "GET /api/sys/users: no response within 10 s, after 8 attempt(s); check that PARTNERCTL_ENDPOINT is reachable, and run again"
+        );
+        let e = NexudusError::from(GaveUp::TooLong {
+            method: Method::POST,
+            path: "/api/sys/users".into(),
+            status: StatusCode::CONFLICT,
+            wait: Duration::from_secs(3 * 3600),
+            attempts: 1,
+        });
+        assert!(
+            matches!(e, NexudusError::BudgetSpent { renews_in } if renews_in == Duration::from_secs(3 * 3600)),
+            "{e:?}"
+        );
+        let refused = RefusedRedirect::TooMany {
+            location: "https://x.example/".into(),
+        };
+        let e = NexudusError::from(GaveUp::Redirect {
+            method: Method::GET,
+            path: "/api/sys/users".into(),
+            refused: refused.clone(),
+        });
+        assert!(
+            matches!(&e, NexudusError::Redirect { refused: r, .. } if *r == refused),
+            "{e:?}"
+        );
+        assert_eq!(e.remedy(), Remedy::FixAccess);
+    }
 }

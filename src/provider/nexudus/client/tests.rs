@@ -557,3 +557,77 @@ async fn a_read_that_never_gets_an_answer_gives_up_after_its_attempts() {
     );
     assert_eq!(server.count(), 1);
 }
+
+#[test]
+fn plain_http_only_on_loopback() {
+    let settings = Settings {
+        policy: Policy::default(),
+        time_scale: 1.0,
+    };
+    let new = |url: &str| NexudusClient::new(url, Credentials::Token(Secret::new("t")), settings);
+    let c = new("https://spaces.nexudus.com").unwrap();
+    assert_eq!(c.endpoint(), "https://spaces.nexudus.com");
+    assert_eq!(
+        new("https://x.example/base").unwrap().endpoint(),
+        "https://x.example/base"
+    );
+    assert_eq!(
+        new("http://127.0.0.1:9/").unwrap().endpoint(),
+        "http://127.0.0.1:9"
+    );
+    assert!(new("http://localhost:9").is_ok());
+    let e = new("http://spaces.nexudus.com").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "refusing plain http:// to `spaces.nexudus.com`: the credentials would cross the network unencrypted; use https://"
+    );
+    assert!(matches!(new("not a url"), Err(NexudusError::Setup(_))));
+}
+
+#[tokio::test]
+async fn a_refused_sign_in_blames_the_login_and_sends_nothing_else() {
+    let refused = r#"{"error":"invalid_grant","error_description":"The user name or password is incorrect."}"#;
+    let server = Scripted::start(vec![Step::status(400, refused)]).await;
+    let c = client(&server.url, login(), 8);
+    let e = c
+        .get::<serde_json::Value>("/api/sys/users", &[])
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().starts_with(
+            "the Nexudus API refused the login: The user name or password is incorrect.;"
+        ),
+        "{e}"
+    );
+    assert_eq!(server.count(), 1);
+    // A sign-in that fails otherwise is retried like a read, then reported as such.
+    let server = Scripted::start(vec![Step::status(503, "down")]).await;
+    let c = client(&server.url, login(), 2);
+    let e = c
+        .get::<serde_json::Value>("/api/sys/users", &[])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            NexudusError::SignIn {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(server.count(), 2);
+    // A granted token that is no token.
+    let server = Scripted::start(vec![Step::status(200, "{}")]).await;
+    let c = client(&server.url, login(), 2);
+    let e = c
+        .get::<serde_json::Value>("/api/sys/users", &[])
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("POST /api/token: unexpected answer: "),
+        "{e}"
+    );
+}

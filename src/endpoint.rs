@@ -1,16 +1,19 @@
-//! Edge: deciding where `plan`/`apply` connect: an explicit endpoint with a token, or
-//! the embedded default — a local sandbox in `.partnerctl/sandbox.db`, started in-process on a
-//! loopback port and reached through the same HTTP client — which is refused under `CI`.
-//! May touch: environment-derived settings, the sandbox database, loopback sockets.
+//! Edge: deciding where `plan`/`apply` connect: an explicit endpoint with the credentials the
+//! command line passed down (a token, or a Nexudus login), or the embedded default — a local
+//! sandbox in `.partnerctl/sandbox.db`, started in-process on a loopback port and reached
+//! through the same HTTP client — which is refused under `CI`. Credentials arrive as
+//! [`Secret`]s in the [`Settings`] and are never read from the environment here (clap does).
+//! May touch: the `CI` and time-scale variables, the sandbox database, loopback sockets.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
-use crate::api::client::{DEFAULT_TIMEOUT, RetryPolicy};
-use crate::api::{Client, Token};
+use crate::api::retry::Policy;
+use crate::api::{Client, Secret};
 use crate::output;
 use crate::provider::nexudus::NexudusProvider;
-use crate::provider::nexudus::client::{Credentials, Settings as NexudusSettings};
+use crate::provider::nexudus::client::{
+    Credentials as NexudusCredentials, Settings as NexudusSettings,
+};
 use crate::provider::nexudus::error::NexudusError;
 use crate::provider::{AnyProvider, HttpProvider, Target};
 use crate::sandbox;
@@ -114,65 +117,84 @@ impl ProviderKind {
     }
 }
 
-/// How patient to be with the endpoint, and whether to say which one is used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who signs in: what the API options (or their environment variables) gave. `Debug` shows no
+/// secret.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Credentials {
+    /// The API token (`--token`, `PARTNERCTL_TOKEN`); for Nexudus, a bearer token.
+    pub token: Option<Secret>,
+    /// The Nexudus login's email (`NEXUDUS_USERNAME`).
+    pub nexudus_username: Option<String>,
+    /// Its password (`NEXUDUS_PASSWORD`).
+    pub nexudus_password: Option<Secret>,
+    /// The current one-time code, when two-factor sign-in is on (`NEXUDUS_TOTP`).
+    pub nexudus_totp: Option<Secret>,
+}
+
+/// How to connect: which API, who signs in, how patient to be, and whether to say which
+/// endpoint is used.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Which API the endpoint speaks.
     pub provider: ProviderKind,
-    /// Longest wait for one request, connecting included (`--timeout`).
-    pub timeout: Duration,
-    /// Longest time for reading the live state (`--read-deadline`); `None`: the timeout times
-    /// the attempts, so that one request's retries fit in it.
-    pub read_deadline: Option<Duration>,
+    /// The retry policy: the longest wait for one request, connecting included
+    /// (`--timeout`), and for reading the live state (`--read-deadline`).
+    pub policy: Policy,
     /// No notice about the embedded sandbox on stderr (`-q`).
     pub quiet: bool,
+    /// Who signs in.
+    pub credentials: Credentials,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            timeout: DEFAULT_TIMEOUT,
-            read_deadline: None,
-            quiet: false,
             provider: ProviderKind::Http,
+            policy: Policy::default(),
+            quiet: false,
+            credentials: Credentials::default(),
         }
     }
 }
 
+/// A secret that says something (an empty variable counts as none).
+fn given(secret: Option<&Secret>) -> Option<&Secret> {
+    secret.filter(|s| !s.is_empty())
+}
+
 impl Settings {
-    /// The client's retry policy: the default one with this timeout.
-    pub fn policy(&self) -> RetryPolicy {
-        RetryPolicy {
-            timeout: self.timeout,
-            ..RetryPolicy::default()
+    fn provider(&self, client: Client) -> AnyProvider {
+        AnyProvider::Http(HttpProvider::new(client).with_read_deadline(self.policy.read_deadline()))
+    }
+
+    /// How the Nexudus provider signs in: the login (username and password, with the one-time
+    /// code when given), else the token.
+    fn nexudus_credentials(&self, url: &str) -> Result<NexudusCredentials, EndpointError> {
+        let c = &self.credentials;
+        let username = c.nexudus_username.as_ref().filter(|u| !u.is_empty());
+        match (
+            username,
+            given(c.nexudus_password.as_ref()),
+            given(c.token.as_ref()),
+        ) {
+            (Some(username), Some(password), _) => Ok(NexudusCredentials::Login {
+                username: username.clone(),
+                password: password.clone(),
+                totp: given(c.nexudus_totp.as_ref()).cloned(),
+            }),
+            (_, _, Some(token)) => Ok(NexudusCredentials::Token(token.clone())),
+            _ => Err(EndpointError::NoNexudusLogin { url: url.into() }),
         }
     }
 
-    /// The read deadline in effect: as given, or the timeout times the attempts.
-    pub fn read_deadline(&self) -> Duration {
-        self.read_deadline
-            .unwrap_or_else(|| self.timeout.saturating_mul(self.policy().attempts))
-    }
-
-    fn provider(&self, client: Client) -> AnyProvider {
-        AnyProvider::Http(HttpProvider::new(client).with_read_deadline(self.read_deadline()))
-    }
-
-    /// The Nexudus provider for `url`, signing in with the login in the environment
-    /// (`NEXUDUS_USERNAME`, `NEXUDUS_PASSWORD`, `NEXUDUS_TOTP`) or with `token`.
-    fn nexudus(&self, url: &str, token: Option<&str>) -> Result<AnyProvider, EndpointError> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let credentials = match (var("NEXUDUS_USERNAME"), var("NEXUDUS_PASSWORD"), token) {
-            (Some(username), Some(password), _) => Credentials::Login {
-                username,
-                password,
-                totp: var("NEXUDUS_TOTP"),
-            },
-            (_, _, Some(t)) if !t.is_empty() => Credentials::Token(t.to_string()),
-            _ => return Err(EndpointError::NoNexudusLogin { url: url.into() }),
-        };
+    /// The Nexudus provider for `url`.
+    fn nexudus(&self, url: &str) -> Result<AnyProvider, EndpointError> {
+        let credentials = self.nexudus_credentials(url)?;
         // A test knob: a sandbox started with --time-scale F runs F times faster.
-        let time_scale = match var("PARTNERCTL_NEXUDUS_TIME_SCALE") {
+        let time_scale = match std::env::var("PARTNERCTL_NEXUDUS_TIME_SCALE")
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
             None => 1.0,
             Some(v) => parse_time_scale(&v).map_err(|e| {
                 EndpointError::Nexudus(NexudusError::Setup(format!(
@@ -181,13 +203,12 @@ impl Settings {
             })?,
         };
         let settings = NexudusSettings {
-            timeout: self.timeout,
-            attempts: self.policy().attempts,
+            policy: self.policy,
             time_scale,
         };
         let p = NexudusProvider::new(url, credentials, settings)?;
         Ok(AnyProvider::Nexudus(
-            p.with_read_deadline(self.read_deadline()),
+            p.with_read_deadline(self.policy.read_deadline()),
         ))
     }
 }
@@ -244,7 +265,6 @@ impl Connection {
 /// stderr when the embedded sandbox is used (unless `settings.quiet`).
 pub async fn connect(
     choice: &Choice,
-    token: Option<&str>,
     partner: EmbeddedPartner<'_>,
     settings: &Settings,
 ) -> Result<Connection, EndpointError> {
@@ -254,17 +274,16 @@ pub async fn connect(
                 endpoint: url.trim_end_matches('/').to_string(),
                 embedded: false,
             },
-            provider: settings.nexudus(url, token)?,
+            provider: settings.nexudus(url)?,
             sandbox: None,
         }),
         (Choice::Embedded { .. }, ProviderKind::Nexudus) => {
             Err(EndpointError::NexudusNeedsEndpoint)
         }
         (Choice::Remote { url }, ProviderKind::Http) => {
-            let token = token
-                .filter(|t| !t.is_empty())
+            let token = given(settings.credentials.token.as_ref())
                 .ok_or_else(|| EndpointError::NoToken { url: url.clone() })?;
-            let client = Client::with_policy(url, Token::new(token), settings.policy())?;
+            let client = Client::with_policy(url, token.clone(), settings.policy)?;
             Ok(Connection {
                 target: Target {
                     endpoint: url.trim_end_matches('/').to_string(),
@@ -304,7 +323,7 @@ pub async fn connect(
                     db.display()
                 ));
             }
-            let client = Client::with_policy(&url, Token::new(token), settings.policy())?;
+            let client = Client::with_policy(&url, Secret::new(token), settings.policy)?;
             Ok(Connection {
                 target: Target {
                     endpoint: url,
@@ -319,23 +338,108 @@ pub async fn connect(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
     fn the_read_deadline_fits_one_request_with_its_retries() {
         let s = Settings::default();
-        assert_eq!(s.read_deadline(), Duration::from_secs(240));
-        let s = Settings {
+        assert_eq!(s.policy.read_deadline(), Duration::from_secs(240));
+        let quick = Policy {
             timeout: Duration::from_secs(1),
+            ..Policy::default()
+        };
+        assert_eq!(quick.read_deadline(), Duration::from_secs(8));
+    }
+
+    fn with(credentials: Credentials) -> Settings {
+        Settings {
+            provider: ProviderKind::Nexudus,
+            credentials,
             ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn nexudus_signs_in_with_the_login_else_the_token() {
+        let login = Credentials {
+            token: Some(Secret::new("tok")),
+            nexudus_username: Some("ops@acme.example".into()),
+            nexudus_password: Some(Secret::new("pw")),
+            nexudus_totp: Some(Secret::new("123456")),
         };
-        assert_eq!(s.read_deadline(), Duration::from_secs(8));
-        assert_eq!(s.policy().timeout, Duration::from_secs(1));
-        let s = Settings {
-            read_deadline: Some(Duration::from_secs(600)),
-            ..s
+        match with(login.clone()).nexudus_credentials("u").unwrap() {
+            NexudusCredentials::Login {
+                username,
+                password,
+                totp,
+            } => {
+                assert_eq!(username, "ops@acme.example");
+                assert_eq!(password.expose(), "pw");
+                assert_eq!(
+                    totp.map(|t| t.expose().to_string()).as_deref(),
+                    Some("123456")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // An empty one-time code is none.
+        let no_code = Credentials {
+            nexudus_totp: Some(Secret::new("")),
+            ..login.clone()
         };
-        assert_eq!(s.read_deadline(), Duration::from_secs(600));
+        assert!(matches!(
+            with(no_code).nexudus_credentials("u").unwrap(),
+            NexudusCredentials::Login { totp: None, .. }
+        ));
+        // Half a login (or an empty part) falls back to the token.
+        for half in [
+            Credentials {
+                nexudus_password: None,
+                ..login.clone()
+            },
+            Credentials {
+                nexudus_password: Some(Secret::new("")),
+                ..login.clone()
+            },
+            Credentials {
+                nexudus_username: Some(String::new()),
+                ..login.clone()
+            },
+        ] {
+            match with(half).nexudus_credentials("u").unwrap() {
+                NexudusCredentials::Token(t) => assert_eq!(t.expose(), "tok"),
+                other => panic!("{other:?}"),
+            }
+        }
+        // Neither: say what to set.
+        for nothing in [
+            Credentials::default(),
+            Credentials {
+                token: Some(Secret::new("")),
+                ..Credentials::default()
+            },
+        ] {
+            let e = with(nothing)
+                .nexudus_credentials("https://x.example")
+                .unwrap_err();
+            assert!(matches!(e, EndpointError::NoNexudusLogin { .. }), "{e}");
+            assert!(e.to_string().contains("NEXUDUS_PASSWORD"), "{e}");
+        }
+    }
+
+    #[test]
+    fn settings_never_show_a_secret() {
+        let s = with(Credentials {
+            token: Some(Secret::new("tok-s3cr3t")),
+            nexudus_username: Some("ops@acme.example".into()),
+            nexudus_password: Some(Secret::new("pw-s3cr3t")),
+            nexudus_totp: Some(Secret::new("otp-s3cr3t")),
+        });
+        let shown = format!("{s:?} {s:#?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("ops@acme.example"), "{shown}");
     }
 
     #[test]

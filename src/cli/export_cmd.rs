@@ -230,7 +230,7 @@ pub(super) fn read_live(
     let rt = runtime()?;
     rt.block_on(async {
         let settings = global.connection();
-        let conn = endpoint::connect(&choice, global.token.as_deref(), partner, &settings).await?;
+        let conn = endpoint::connect(&choice, partner, &settings).await?;
         let snapshot = conn.provider.snapshot().await;
         conn.close().await?;
         anyhow::Ok(snapshot?)

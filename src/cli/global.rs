@@ -1,5 +1,5 @@
-//! Edge: what the global options set up beyond parsing: the connection settings (per-request
-//! timeout, read deadline), the diagnostics on stderr (`--log-format text|json`, `-v`/`-q`,
+//! Edge: what the global options set up beyond parsing: the connection settings (provider,
+//! credentials, per-request timeout, read deadline), the diagnostics on stderr (`--log-format text|json`, `-v`/`-q`,
 //! `RUST_LOG`) and the final error line.
 //! May touch: stderr.
 
@@ -34,14 +34,18 @@ pub fn parse_seconds(s: &str) -> Result<Duration, String> {
 }
 
 impl GlobalArgs {
-    /// How the commands that talk to the API connect: the timeout and read deadline, and
-    /// whether to say which endpoint is used.
+    /// How the commands that talk to the API connect: which API, who signs in, the timeout
+    /// and read deadline, and whether to say which endpoint is used.
     pub(super) fn connection(&self) -> endpoint::Settings {
         endpoint::Settings {
-            timeout: self.timeout,
-            read_deadline: self.read_deadline,
-            quiet: self.quiet,
             provider: self.provider,
+            policy: crate::api::retry::Policy {
+                timeout: self.timeout,
+                read_deadline: self.read_deadline,
+                ..crate::api::retry::Policy::default()
+            },
+            quiet: self.quiet,
+            credentials: self.credentials.clone(),
         }
     }
 

@@ -16,6 +16,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
+use crate::api::Secret;
 use crate::config;
 use crate::endpoint;
 use crate::output::print_stdout;
@@ -79,14 +80,15 @@ pub struct ApiArgs {
     /// API endpoint URL, or `local` for the embedded sandbox.
     #[arg(long, env = "PARTNERCTL_ENDPOINT", value_name = "URL")]
     pub endpoint: Option<String>,
-    /// API token (prefer the PARTNERCTL_TOKEN environment variable; never echoed).
+    /// API token (prefer the PARTNERCTL_TOKEN environment variable; never echoed). With
+    /// --provider nexudus, a bearer token used when no login is given.
     #[arg(
         long,
         env = "PARTNERCTL_TOKEN",
         hide_env_values = true,
         value_name = "TOKEN"
     )]
-    pub token: Option<String>,
+    pub token: Option<Secret>,
     /// Longest wait for one HTTP request, connecting included, in seconds. A request is tried up
     /// to 8 times; each retry is announced on stderr.
     #[arg(long, env = "PARTNERCTL_TIMEOUT", value_name = "SECONDS", default_value = "30", value_parser = global::parse_seconds)]
@@ -97,6 +99,51 @@ pub struct ApiArgs {
     pub read_deadline: Option<std::time::Duration>,
     #[command(flatten)]
     pub provider: ProviderArg,
+    #[command(flatten)]
+    pub nexudus: NexudusLogin,
+}
+
+/// The Nexudus login, for `--provider nexudus` (prefer the environment variables; none is
+/// ever echoed).
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Nexudus sign-in")]
+pub struct NexudusLogin {
+    /// The Nexudus login's email.
+    #[arg(
+        long,
+        env = "NEXUDUS_USERNAME",
+        hide_env_values = true,
+        value_name = "EMAIL"
+    )]
+    pub nexudus_username: Option<String>,
+    /// Its password (prefer the NEXUDUS_PASSWORD environment variable).
+    #[arg(
+        long,
+        env = "NEXUDUS_PASSWORD",
+        hide_env_values = true,
+        value_name = "PASSWORD"
+    )]
+    pub nexudus_password: Option<Secret>,
+    /// The current one-time code, when two-factor sign-in is on.
+    #[arg(
+        long,
+        env = "NEXUDUS_TOTP",
+        hide_env_values = true,
+        value_name = "CODE"
+    )]
+    pub nexudus_totp: Option<Secret>,
+}
+
+impl ApiArgs {
+    /// Who signs in, as the options (or their environment variables) say.
+    fn credentials(&self) -> endpoint::Credentials {
+        endpoint::Credentials {
+            token: self.token.clone(),
+            nexudus_username: self.nexudus.nexudus_username.clone(),
+            nexudus_password: self.nexudus.nexudus_password.clone(),
+            nexudus_totp: self.nexudus.nexudus_totp.clone(),
+        }
+    }
 }
 
 /// Which API the endpoint speaks (also what `validate` checks the configuration for).
@@ -123,8 +170,8 @@ pub struct ColorArg {
 pub struct GlobalArgs {
     /// API endpoint URL, or `local`.
     pub endpoint: Option<String>,
-    /// API token.
-    pub token: Option<String>,
+    /// Who signs in (no secret shows in `Debug`).
+    pub credentials: endpoint::Credentials,
     /// When to colour output.
     pub color: ColorChoice,
     /// More diagnostics (`-v`, counted).
@@ -165,7 +212,7 @@ impl Cli {
         let d = &self.diagnostics;
         GlobalArgs {
             endpoint: api.and_then(|a| a.endpoint.clone()),
-            token: api.and_then(|a| a.token.clone()),
+            credentials: api.map(ApiArgs::credentials).unwrap_or_default(),
             color: color.map_or(ColorChoice::Auto, |c| c.color),
             verbose: d.verbose,
             quiet: d.quiet,
@@ -607,5 +654,97 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn credentials_come_from_the_api_options_and_never_show() {
+        let cli = Cli::try_parse_from([
+            "partnerctl",
+            "plan",
+            "config/",
+            "--provider",
+            "nexudus",
+            "--token",
+            "tok-s3cr3t",
+            "--nexudus-username",
+            "ops@acme.example",
+            "--nexudus-password",
+            "pw-s3cr3t",
+            "--nexudus-totp",
+            "otp-s3cr3t",
+        ])
+        .unwrap();
+        let global = cli.options();
+        let c = &global.credentials;
+        assert_eq!(c.token.as_ref().map(Secret::expose), Some("tok-s3cr3t"));
+        assert_eq!(c.nexudus_username.as_deref(), Some("ops@acme.example"));
+        assert_eq!(
+            c.nexudus_password.as_ref().map(Secret::expose),
+            Some("pw-s3cr3t")
+        );
+        assert_eq!(
+            c.nexudus_totp.as_ref().map(Secret::expose),
+            Some("otp-s3cr3t")
+        );
+        let settings = global.connection();
+        assert_eq!(&settings.credentials, c);
+        assert_eq!(settings.provider, endpoint::ProviderKind::Nexudus);
+        let shown = format!("{cli:?} {cli:#?} {global:?} {settings:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("ops@acme.example"), "{shown}");
+        // The API options go after the subcommand, and only the ones that connect take them.
+        assert!(Cli::try_parse_from(["partnerctl", "--token", "t", "plan", "x"]).is_err());
+        assert!(
+            Cli::try_parse_from(["partnerctl", "validate", "x", "--nexudus-password", "p"])
+                .is_err()
+        );
+        for sub in [
+            &["plan", "x"][..],
+            &["apply", "x"],
+            &["export"],
+            &["access", "x"],
+        ] {
+            let mut args = vec!["partnerctl"];
+            args.extend(sub);
+            args.extend(["--nexudus-password", "pw-s3cr3t"]);
+            let global = Cli::try_parse_from(&args).unwrap().options();
+            assert_eq!(
+                global
+                    .credentials
+                    .nexudus_password
+                    .as_ref()
+                    .map(Secret::expose),
+                Some("pw-s3cr3t"),
+                "{sub:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn help_never_shows_a_credentials_value() {
+        let mut cmd = Cli::command();
+        let plan = cmd.find_subcommand_mut("plan").unwrap();
+        let help = plan.render_long_help().to_string();
+        for var in [
+            "PARTNERCTL_TOKEN",
+            "NEXUDUS_USERNAME",
+            "NEXUDUS_PASSWORD",
+            "NEXUDUS_TOTP",
+        ] {
+            assert!(help.contains(&format!("[env: {var}]")), "{var}:\n{help}");
+        }
+        for arg in plan.get_arguments() {
+            let id = arg.get_id().as_str();
+            if [
+                "token",
+                "nexudus_username",
+                "nexudus_password",
+                "nexudus_totp",
+            ]
+            .contains(&id)
+            {
+                assert!(arg.is_hide_env_values_set(), "{id}");
+            }
+        }
     }
 }

@@ -45,7 +45,6 @@ pub(super) fn connect_and_plan(
     rt.block_on(async {
         let conn = endpoint::connect(
             &choice,
-            global.token.as_deref(),
             endpoint::EmbeddedPartner::Config(&desired.partner.name),
             &global.connection(),
         )

@@ -50,7 +50,7 @@ fn a_throttled_or_failing_sign_in_is_retried_before_the_login_is_refused() {
     });
     let dir = partner_only();
     let run = nexudus_plan(&fake.url, &dir).run().code(1);
-    run.stderr_contains("POST /api/token: throttled (HTTP 409, Retry-After 0.0 s); retrying in");
+    run.stderr_contains("POST /api/token: throttled (HTTP 409 Conflict, Retry-After 0.01 s); retrying in 0.01 s (attempt 2 of 9)");
     run.stderr_contains("POST /api/token: HTTP 503 Service Unavailable; retrying in");
     run.stderr_contains(
         "the Nexudus API refused the login: The user name or password is incorrect.; check NEXUDUS_USERNAME and NEXUDUS_PASSWORD",
@@ -71,6 +71,47 @@ fn a_throttled_or_failing_sign_in_is_retried_before_the_login_is_refused() {
             "{r:?}"
         );
     }
+}
+
+/// The login may be given as API options instead of the environment: it signs in the same
+/// way. No credential's value shows in `--help`, whichever way it came.
+#[test]
+fn the_login_given_as_options_signs_in_and_help_shows_no_credential() {
+    let fake = Fake::start(|_, _| {
+        Reply::json(
+            400,
+            json!({"error": "invalid_grant", "error_description": "The user name or password is incorrect."}),
+        )
+    });
+    let dir = partner_only();
+    let run = partnerctl()
+        .arg("plan")
+        .arg(dir.path())
+        .args(["--provider", "nexudus", "--endpoint", &fake.url])
+        .args(["--nexudus-username", "ops@acme.example"])
+        .args(["--nexudus-password", PASSWORD])
+        .run()
+        .code(1);
+    run.stderr_contains("the Nexudus API refused the login");
+    assert!(!run.stderr.contains(PASSWORD), "{}", run.stderr);
+    let received = fake.received();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&received[0].body),
+        format!("grant_type=password&username=ops%40acme.example&password={PASSWORD}")
+    );
+    let help = partnerctl()
+        .args(["plan", "--help"])
+        .env("NEXUDUS_USERNAME", "ops@acme.example")
+        .env("NEXUDUS_PASSWORD", PASSWORD)
+        .env("NEXUDUS_TOTP", "314159")
+        .env("PARTNERCTL_TOKEN", "tok-never-shown")
+        .run()
+        .success();
+    for secret in [PASSWORD, "314159", "tok-never-shown", "ops@acme.example"] {
+        assert!(!help.stdout.contains(secret), "{secret}:\n{}", help.stdout);
+    }
+    help.stdout_contains("[env: NEXUDUS_PASSWORD]");
 }
 
 /// An endpoint that is not the Nexudus API (a 404 to the token grant) is named as the

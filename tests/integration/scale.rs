@@ -2,7 +2,7 @@
 //! 30,001 users and 20,000 services is read by a plan in at most 80 requests (≈ objects / 1000),
 //! and the plan of the matching configuration is empty. Wall time lives in BENCHMARKS.md.
 
-use partnerctl::api::{Client, Token};
+use partnerctl::api::{Client, Secret};
 use partnerctl::config::{Source, load_sources};
 use partnerctl::plan::{Options, plan};
 use partnerctl::provider::HttpProvider;
@@ -30,7 +30,7 @@ fn plan_of_scale_l_reads_in_at_most_80_requests() {
         let running = server::spawn(server::ServeOptions::new("127.0.0.1:0", db.clone()))
             .await
             .unwrap();
-        let client = Client::new(&running.url(), Token::new(token)).unwrap();
+        let client = Client::new(&running.url(), Secret::new(token)).unwrap();
         let provider = HttpProvider::new(client);
         let snapshot = provider.snapshot().await.unwrap();
         let requests = provider

@@ -250,24 +250,47 @@ fn validate_walks_each_directory_once_and_reads_only_regular_files_of_bounded_si
     run.stderr_contains("4 problems found");
 }
 
-/// Each subcommand's help lists the options it uses and no other: the API options where the
-/// live state is read, `--provider` also for `validate`, `--color` where a plan is printed;
+/// Each subcommand's help lists the options it uses and no other: the API options (the Nexudus
+/// login's included) where the live state is read, `--provider` also for `validate`, `--color` where a plan is printed;
 /// the diagnostics options everywhere. Given where they are not used, they are refused.
 #[test]
 fn every_subcommand_help_lists_only_the_options_it_uses() {
-    const API: [&str; 4] = ["--endpoint", "--token", "--timeout", "--read-deadline"];
+    const API: [&str; 7] = [
+        "--endpoint",
+        "--token",
+        "--timeout",
+        "--read-deadline",
+        "--nexudus-username",
+        "--nexudus-password",
+        "--nexudus-totp",
+    ];
+    const API_PROVIDER: [&str; 8] = [
+        API[0],
+        API[1],
+        API[2],
+        API[3],
+        API[4],
+        API[5],
+        API[6],
+        "--provider",
+    ];
+    const API_PROVIDER_COLOR: [&str; 9] = [
+        API[0],
+        API[1],
+        API[2],
+        API[3],
+        API[4],
+        API[5],
+        API[6],
+        "--provider",
+        "--color",
+    ];
     let cases: [(&[&str], &[&str]); 12] = [
         (&["validate"], &["--provider"]),
-        (
-            &["plan"],
-            &[API[0], API[1], API[2], API[3], "--provider", "--color"],
-        ),
-        (
-            &["apply"],
-            &[API[0], API[1], API[2], API[3], "--provider", "--color"],
-        ),
-        (&["export"], &[API[0], API[1], API[2], API[3], "--provider"]),
-        (&["access"], &[API[0], API[1], API[2], API[3], "--provider"]),
+        (&["plan"], &API_PROVIDER_COLOR),
+        (&["apply"], &API_PROVIDER_COLOR),
+        (&["export"], &API_PROVIDER),
+        (&["access"], &API_PROVIDER),
         (&["show"], &["--color"]),
         (&["import"], &[]),
         (&["schema"], &[]),

@@ -6,7 +6,9 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
-use super::cause::{self, Cause};
+use super::advice;
+use super::redirect::RefusedRedirect;
+use crate::api::retry::{Answer, Cause, GaveUp};
 use crate::wire::partner::{self as types, PROBLEM_CONTENT_TYPE, Problem};
 
 /// What went wrong talking to the API.
@@ -56,7 +58,7 @@ pub enum ApiError {
     },
     /// No answer after every attempt allowed (connection refused or reset, timeout, TLS). The
     /// cause is in the message, once: it is not repeated as a source.
-    #[error("{}", cause::gave_up(method, path, cause, *attempts))]
+    #[error("{}", advice::gave_up(method, path, cause, *attempts))]
     Transport {
         /// Request method.
         method: Method,
@@ -68,7 +70,7 @@ pub enum ApiError {
         attempts: u32,
     },
     /// Reading the live state took longer than the read deadline.
-    #[error("{}", cause::read_deadline_message(*limit, last_retry.as_deref()))]
+    #[error("{}", advice::read_deadline_message(*limit, last_retry.as_deref()))]
     ReadDeadline {
         /// The deadline.
         limit: Duration,
@@ -83,7 +85,7 @@ pub enum ApiError {
         /// Request path.
         path: String,
         /// Where it pointed, and why it was not followed.
-        refused: super::redirect::RefusedRedirect,
+        refused: RefusedRedirect,
     },
     /// A body that does not match the contract.
     #[error("{method} {path}: response does not match the API contract: {reason}")]
@@ -148,40 +150,68 @@ impl ApiError {
     }
 }
 
-/// What [`decode`] needs to know about the client and the request beyond the response.
-pub(super) struct Context {
-    /// Is the endpoint a local sandbox (a loopback address)?
-    pub(super) local: bool,
-    /// The per-request timeout (to name it when the body does not arrive in time).
-    pub(super) timeout: Duration,
-    /// Attempts made so far, this one included.
-    pub(super) attempts: u32,
+impl From<GaveUp> for ApiError {
+    fn from(e: GaveUp) -> Self {
+        match e {
+            GaveUp::Exhausted {
+                method,
+                path,
+                cause,
+                attempts,
+            } => ApiError::Transport {
+                method,
+                path,
+                cause,
+                attempts,
+            },
+            // Only with a policy that gives up on long waits, which this client's is not.
+            GaveUp::TooLong {
+                method,
+                path,
+                status,
+                wait,
+                attempts,
+            } => ApiError::Transport {
+                method,
+                path,
+                cause: Cause::Throttled {
+                    status,
+                    retry_after: Some(wait),
+                },
+                attempts,
+            },
+            GaveUp::Redirect {
+                method,
+                path,
+                refused,
+            } => ApiError::Redirect {
+                method,
+                path,
+                refused,
+            },
+        }
+    }
 }
 
-pub(super) async fn decode<T: DeserializeOwned>(
+/// The value of a successful answer (`None` for `204 No Content` or an empty body), or the
+/// error an unsuccessful one says (a problem document, else the status and the start of the
+/// body; a 401 with the hint for a `local` endpoint or a remote one).
+pub(super) fn decode<T: DeserializeOwned>(
     method: Method,
     path: String,
-    response: reqwest::Response,
-    cx: Context,
+    answer: Answer,
+    local: bool,
 ) -> Result<Option<T>, ApiError> {
-    let status = response.status();
-    let hint = (status == StatusCode::UNAUTHORIZED).then(|| cause::unauthorized_hint(cx.local));
-    let is_problem = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(PROBLEM_CONTENT_TYPE));
-    let bytes = response.bytes().await.map_err(|e| ApiError::Transport {
-        method: method.clone(),
-        path: path.clone(),
-        cause: Cause::of_transport(&e, cx.timeout),
-        attempts: cx.attempts,
-    })?;
+    let Answer {
+        status,
+        headers,
+        body,
+    } = answer;
     if status.is_success() {
-        if status == StatusCode::NO_CONTENT || bytes.is_empty() {
+        if status == StatusCode::NO_CONTENT || body.is_empty() {
             return Ok(None);
         }
-        return serde_json::from_slice(&bytes)
+        return serde_json::from_slice(&body)
             .map(Some)
             .map_err(|e| ApiError::Decode {
                 method,
@@ -189,8 +219,13 @@ pub(super) async fn decode<T: DeserializeOwned>(
                 reason: e.to_string(),
             });
     }
+    let hint = (status == StatusCode::UNAUTHORIZED).then(|| advice::unauthorized_hint(local));
+    let is_problem = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_CONTENT_TYPE));
     if is_problem {
-        if let Ok(problem) = serde_json::from_slice::<Problem>(&bytes) {
+        if let Ok(problem) = serde_json::from_slice::<Problem>(&body) {
             return Err(ApiError::Problem {
                 method,
                 path,
@@ -199,7 +234,7 @@ pub(super) async fn decode<T: DeserializeOwned>(
             });
         }
     }
-    let body: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
+    let body: String = String::from_utf8_lossy(&body).chars().take(200).collect();
     Err(ApiError::Status {
         method,
         path,
@@ -214,39 +249,24 @@ mod tests {
     use super::*;
 
     fn unauthorized(local: bool, problem: bool) -> ApiError {
-        let r = reqwest::Response::from(
-            axum::http::Response::builder()
-                .status(401)
-                .header(
-                    reqwest::header::CONTENT_TYPE,
-                    if problem {
-                        PROBLEM_CONTENT_TYPE
-                    } else {
-                        "text/plain"
-                    },
-                )
-                .body(if problem {
-                    r#"{"type":"about:blank","title":"Unauthorized","status":401,"detail":"unknown token","code":"unauthorized"}"#
-                } else {
-                    "no"
-                })
-                .unwrap(),
-        );
-        let cx = Context {
-            local,
-            timeout: Duration::from_secs(30),
-            attempts: 1,
+        let mut headers = reqwest::header::HeaderMap::new();
+        let kind = if problem {
+            PROBLEM_CONTENT_TYPE
+        } else {
+            "text/plain"
         };
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(decode::<serde_json::Value>(
-                Method::GET,
-                "/v1/partner".into(),
-                r,
-                cx,
-            ))
-            .unwrap_err()
+        headers.insert(reqwest::header::CONTENT_TYPE, kind.parse().unwrap());
+        let body = if problem {
+            r#"{"type":"about:blank","title":"Unauthorized","status":401,"detail":"unknown token","code":"unauthorized"}"#
+        } else {
+            "no"
+        };
+        let answer = Answer {
+            status: StatusCode::UNAUTHORIZED,
+            headers,
+            body: body.into(),
+        };
+        decode::<serde_json::Value>(Method::GET, "/v1/partner".into(), answer, local).unwrap_err()
     }
 
     #[test]

@@ -1,43 +1,37 @@
-//! Stage `api`, client: the only HTTP client of the program. Bearer auth (the
-//! token is never printed: `Debug` redacts it), timeouts, retries with exponential backoff and
-//! full jitter, `Retry-After` honoured client-wide on 429 and on throttling 409s, cursor
-//! pagination, idempotency keys on POST, plain `http://` refused except on loopback, and
-//! redirects followed only within the endpoint's origin. May touch: the network, through
-//! reqwest.
+//! Stage `api`, client: the only HTTP client of the partner API. Bearer auth (the token is a
+//! [`Secret`]: never printed, its header marked sensitive), a per-attempt timeout, retries
+//! through the engine every client of the program shares ([`crate::api::retry`]: exponential
+//! backoff with full jitter, `Retry-After` honoured client-wide on 429 and on throttling 409s,
+//! each retry announced), cursor pagination, idempotency keys on POST, plain `http://` refused
+//! except on loopback, and redirects followed only within the endpoint's origin. May touch:
+//! the network, through reqwest.
 //!
-//! Every retry is announced as a warning (what, why, attempt N of M, when), so that a slow or
-//! silent endpoint is visible at the default verbosity.
-//!
-//! Rooms: `cause` (why an attempt failed, and the sentences about it), `error` (errors and
-//! response decoding), `redirect` (the redirect policy, shared with the vendors' clients),
-//! `request` (token, request builder), `retry` (policy, counters, throttling); this file
-//! sends.
+//! Rooms: `advice` (what to do once a request gave up, the hints), `error` (errors and answer
+//! decoding), `redirect` (the redirect policy, shared with the vendors' clients and the
+//! engine), `request` (the request builder); this file sends.
 
-mod cause;
+mod advice;
 mod error;
 pub mod redirect;
 mod request;
-mod retry;
 
-pub use cause::Cause;
-pub use error::ApiError;
-use error::{Context, decode};
-pub use request::{Request, Token};
-use retry::Throttle;
-pub use retry::{
-    DEFAULT_TIMEOUT, LONGEST_RETRY_AFTER, RETRY_AFTER_MS, RetryPolicy, Stats, requested_wait,
+pub use advice::{
+    gave_up, missing_scheme, missing_scheme_reason, read_deadline_message, unauthorized_hint,
 };
+pub use error::ApiError;
+use error::decode;
+pub use request::Request;
 
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, HeaderValue};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
+use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
+use super::retry::{self, Call, Dialect, Engine, Policy, Stats};
+use super::secret::Secret;
 use crate::wire::partner::{IDEMPOTENCY_KEY_HEADER, MAX_PAGE_SIZE, Page};
 
 /// A client of one partner API endpoint.
@@ -45,12 +39,10 @@ use crate::wire::partner::{IDEMPOTENCY_KEY_HEADER, MAX_PAGE_SIZE, Page};
 pub struct Client {
     http: reqwest::Client,
     base: reqwest::Url,
-    token: Token,
-    retry: RetryPolicy,
+    token: Secret,
     /// A loopback endpoint: a local sandbox (the embedded one included).
     local: bool,
-    throttle: Arc<Throttle>,
-    stats: Arc<Stats>,
+    engine: Arc<Engine>,
 }
 
 impl fmt::Debug for Client {
@@ -58,7 +50,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base", &self.base.as_str())
             .field("token", &self.token)
-            .field("retry", &self.retry)
+            .field("policy", self.engine.policy())
             .finish()
     }
 }
@@ -72,18 +64,23 @@ fn is_loopback(host: &str) -> bool {
 
 impl Client {
     /// A client for `endpoint` (e.g. `https://api.example.com`, `http://127.0.0.1:7878`).
-    pub fn new(endpoint: &str, token: Token) -> Result<Self, ApiError> {
-        Self::with_policy(endpoint, token, RetryPolicy::default())
+    pub fn new(endpoint: &str, token: Secret) -> Result<Self, ApiError> {
+        Self::with_policy(endpoint, token, Policy::default())
     }
 
-    /// A client with an explicit retry policy (and per-request timeout).
-    pub fn with_policy(endpoint: &str, token: Token, retry: RetryPolicy) -> Result<Self, ApiError> {
+    /// A client with an explicit retry policy (and per-attempt timeout).
+    pub fn with_policy(endpoint: &str, token: Secret, policy: Policy) -> Result<Self, ApiError> {
+        Self::with_engine(endpoint, token, Engine::new(policy, Dialect::default()))
+    }
+
+    /// A client sending through `engine`.
+    fn with_engine(endpoint: &str, token: Secret, engine: Engine) -> Result<Self, ApiError> {
         let bad = |reason: &str| ApiError::BadEndpoint {
             url: endpoint.to_string(),
             reason: reason.to_string(),
         };
-        if let Some(guess) = cause::missing_scheme(endpoint, is_loopback) {
-            return Err(bad(&cause::missing_scheme_reason(&guess)));
+        if let Some(guess) = missing_scheme(endpoint, is_loopback) {
+            return Err(bad(&missing_scheme_reason(&guess)));
         }
         let mut base = reqwest::Url::parse(endpoint).map_err(|e| bad(&e.to_string()))?;
         let host = base.host_str().ok_or_else(|| bad("no host"))?.to_string();
@@ -97,17 +94,17 @@ impl Client {
             let p = format!("{}/", base.path());
             base.set_path(&p);
         }
-        let mut headers = HeaderMap::new();
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.0)).map_err(|_| {
+        let auth = token.bearer().ok_or_else(|| {
             ApiError::Setup("the token contains characters not allowed in an HTTP header".into())
         })?;
-        auth.set_sensitive(true);
+        let mut headers = HeaderMap::new();
         headers.insert(reqwest::header::AUTHORIZATION, auth);
+        let timeout = engine.policy().timeout;
         let http = reqwest::Client::builder()
             .default_headers(headers)
             .user_agent(concat!("partnerctl/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(retry.timeout)
-            .timeout(retry.timeout)
+            .connect_timeout(timeout)
+            .timeout(timeout)
             .pool_max_idle_per_host(64)
             .redirect(redirect::same_origin_policy())
             .build()
@@ -116,10 +113,8 @@ impl Client {
             http,
             base,
             token,
-            retry,
             local: is_loopback(&host),
-            throttle: Arc::new(Throttle::default()),
-            stats: Arc::new(Stats::default()),
+            engine: Arc::new(engine),
         })
     }
 
@@ -130,11 +125,11 @@ impl Client {
 
     /// Request, retry and throttle counters.
     pub fn stats(&self) -> &Stats {
-        &self.stats
+        self.engine.stats()
     }
 
     /// Sends a request (retrying as the policy allows) and decodes a JSON answer. `None` for
-    /// `204 No Content`.
+    /// `204 No Content` or an empty body.
     pub async fn send<T: DeserializeOwned>(&self, req: Request<'_>) -> Result<Option<T>, ApiError> {
         let url = self
             .base
@@ -143,76 +138,19 @@ impl Client {
                 url: req.path.clone(),
                 reason: e.to_string(),
             })?;
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            self.throttle.wait().await;
-            self.stats.requests.fetch_add(1, Ordering::Relaxed);
-            tracing::debug!(method = %req.method, path = %req.path, attempt, "request");
-            let outcome = self.builder(&req, &url).send().await;
-            let last = attempt >= self.retry.attempts;
-            let response = match outcome {
-                Err(e) => {
-                    if let Some(refused) = redirect::refused_redirect(&e) {
-                        return Err(ApiError::Redirect {
-                            method: req.method,
-                            path: req.path,
-                            refused,
-                        });
-                    }
-                    let cause = Cause::of_transport(&e, self.retry.timeout);
-                    if req.retryable() && !last {
-                        let wait = self.backoff(attempt, None);
-                        self.announce(&req, &cause, attempt, wait, Some(&e));
-                        tokio::time::sleep(wait).await;
-                        continue;
-                    }
-                    return Err(ApiError::Transport {
-                        method: req.method,
-                        path: req.path,
-                        cause,
-                        attempts: attempt,
-                    });
-                }
-                Ok(r) => r,
-            };
-            let status = response.status();
-            let retry_after = requested_wait(response.headers(), std::time::SystemTime::now());
-            let throttled = status == StatusCode::TOO_MANY_REQUESTS
-                || (status == StatusCode::CONFLICT && retry_after.is_some());
-            if throttled {
-                self.stats.throttled.fetch_add(1, Ordering::Relaxed);
-                let wait = retry_after
-                    .unwrap_or(Duration::from_secs(1))
-                    .min(self.retry.max_retry_after);
-                self.throttle.extend(Instant::now() + wait);
-                // A throttled request was not processed: always safe to send again.
-                if !last {
-                    // The pause is client-wide: another throttled request may have made it longer.
-                    let wait = self
-                        .throttle
-                        .until()
-                        .map_or(wait, |t| t.saturating_duration_since(Instant::now()));
-                    let cause = Cause::Throttled {
-                        status,
-                        retry_after,
-                    };
-                    self.announce(&req, &cause, attempt, wait, None);
-                    continue;
-                }
-            } else if status.is_server_error() && req.retryable() && !last {
-                let wait = self.backoff(attempt, retry_after);
-                self.announce(&req, &Cause::Status(status), attempt, wait, None);
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            let cx = Context {
-                local: self.local,
-                timeout: self.retry.timeout,
-                attempts: attempt,
-            };
-            return decode(req.method, req.path, response, cx).await;
-        }
+        let call = Call {
+            method: &req.method,
+            path: &req.path,
+            repeatable: req.retryable(),
+        };
+        let (this, req_ref, url) = (self, &req, &url);
+        let answer = self
+            .engine
+            .run(call, move || async move {
+                Ok::<_, ApiError>(retry::exchange(this.builder(req_ref, url)).await)
+            })
+            .await?;
+        decode(req.method, req.path, answer, self.local)
     }
 
     /// The HTTP request of `req` to `url`: query, JSON body, `If-Match`, `Idempotency-Key`.
@@ -233,66 +171,6 @@ impl Client {
             builder = builder.header(IDEMPOTENCY_KEY_HEADER, key);
         }
         builder
-    }
-
-    /// How long to wait before the next attempt: exponential backoff with full jitter, or the
-    /// server's `Retry-After` when it asks for longer.
-    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        let ceiling = self
-            .retry
-            .base
-            .saturating_mul(1u32 << attempt.min(16))
-            .min(self.retry.max);
-        // Full jitter: anywhere between zero and the ceiling.
-        let jittered = ceiling.mul_f64(rand::random::<f64>());
-        retry_after.map_or(jittered, |r| {
-            r.min(self.retry.max_retry_after).max(jittered)
-        })
-    }
-
-    /// Counts a retry and announces it as a warning: one line saying what, why, which attempt
-    /// comes next and when (with structured fields for `--log-format json`; `error` carries
-    /// the transport error's whole chain).
-    fn announce(
-        &self,
-        req: &Request<'_>,
-        cause: &Cause,
-        attempt: u32,
-        wait: Duration,
-        error: Option<&reqwest::Error>,
-    ) {
-        self.stats.retries.fetch_add(1, Ordering::Relaxed);
-        *self
-            .stats
-            .last_retry
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) =
-            Some(format!("{} {}: {cause}", req.method, req.path));
-        let next = attempt + 1;
-        let line = cause::retry_line(
-            &req.method,
-            &req.path,
-            cause,
-            next,
-            self.retry.attempts,
-            wait,
-        );
-        let retry_after_s = match cause {
-            Cause::Throttled { retry_after, .. } => retry_after.map(|r| r.as_secs_f64()),
-            _ => None,
-        };
-        tracing::warn!(
-            method = %req.method,
-            path = %req.path,
-            cause = cause.kind(),
-            status = cause.status().map(|s| s.as_u16()),
-            retry_after_s,
-            attempt = next,
-            attempts = self.retry.attempts,
-            wait_s = (wait.as_secs_f64() * 1000.0).round() / 1000.0,
-            error = error.map(|e| tracing::field::display(cause::chain(e))),
-            "{line}"
-        );
     }
 
     /// `GET` decoding a JSON body.
@@ -337,94 +215,4 @@ impl Client {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plain_http_only_on_loopback() {
-        let t = || Token::new("secret-token");
-        assert!(Client::new("http://127.0.0.1:7878", t()).is_ok());
-        assert!(Client::new("http://localhost:7878", t()).is_ok());
-        assert!(Client::new("http://[::1]:7878", t()).is_ok());
-        assert!(Client::new("https://api.example.com", t()).is_ok());
-        let e = Client::new("http://api.example.com", t()).unwrap_err();
-        assert!(matches!(e, ApiError::InsecureEndpoint { .. }), "{e}");
-        assert!(Client::new("ftp://x", t()).is_err());
-        assert!(Client::new("not a url", t()).is_err());
-    }
-
-    #[test]
-    fn token_is_never_in_debug_output() {
-        let c = Client::new("http://127.0.0.1:1", Token::new("s3cr3t-value")).unwrap();
-        let shown = format!("{c:?} {:?}", Token::new("s3cr3t-value"));
-        assert!(!shown.contains("s3cr3t"), "{shown}");
-        assert!(shown.contains("redacted"));
-    }
-
-    #[test]
-    fn retry_after_parsing() {
-        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_445_412_000);
-        let wait = |pairs: &[(&'static str, &str)]| {
-            let mut h = HeaderMap::new();
-            for (k, v) in pairs {
-                h.insert(*k, HeaderValue::from_str(v).unwrap());
-            }
-            requested_wait(&h, now)
-        };
-        assert_eq!(wait(&[]), None);
-        assert_eq!(wait(&[("retry-after", "3")]), Some(Duration::from_secs(3)));
-        assert_eq!(
-            wait(&[("retry-after", "0.25")]),
-            Some(Duration::from_millis(250))
-        );
-        // An HTTP date: until then (this one is 80 s after `now`); past dates are no wait.
-        let date = "Wed, 21 Oct 2015 07:21:20 GMT";
-        assert_eq!(
-            wait(&[("retry-after", date)]),
-            Some(Duration::from_secs(80))
-        );
-        let past = "Wed, 21 Oct 2015 07:00:00 GMT";
-        assert_eq!(wait(&[("retry-after", past)]), Some(Duration::ZERO));
-        for nothing in ["soon", "NaN", "", "-5"] {
-            assert_eq!(
-                wait(&[("retry-after", nothing)]),
-                Some(Duration::from_secs(1)),
-                "{nothing}"
-            );
-        }
-        for huge in [
-            "1e20",
-            "18446744073709551616",
-            "1.7976931348623157e308",
-            "inf",
-        ] {
-            assert_eq!(
-                wait(&[("retry-after", huge)]),
-                Some(LONGEST_RETRY_AFTER),
-                "{huge}"
-            );
-        }
-        // The milliseconds header is precise and wins.
-        let both = [("retry-after", "1"), ("x-retry-after-ms", "15")];
-        assert_eq!(wait(&both), Some(Duration::from_millis(15)));
-        let huge_ms = [("x-retry-after-ms", "1e300")];
-        assert_eq!(wait(&huge_ms), Some(LONGEST_RETRY_AFTER));
-    }
-
-    proptest::proptest! {
-        /// Any header value whatever: a wait within bounds, never a panic.
-        #[test]
-        fn any_header_value_is_a_bounded_wait(
-            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
-            ms in proptest::prelude::any::<bool>(),
-        ) {
-            let name = if ms { "x-retry-after-ms" } else { "retry-after" };
-            if let Ok(v) = HeaderValue::from_bytes(&bytes) {
-                let mut h = HeaderMap::new();
-                h.insert(name, v);
-                let w = requested_wait(&h, std::time::SystemTime::now());
-                proptest::prop_assert!(w.is_some_and(|w| w <= LONGEST_RETRY_AFTER));
-            }
-        }
-    }
-}
+mod tests;

@@ -1,26 +1,8 @@
-//! Stage `api`, client requests: the token (never shown) and one request before sending.
-
-use std::fmt;
+//! Stage `api`, client requests: one request of the partner API before sending. Touches
+//! nothing.
 
 use reqwest::Method;
 use serde::Serialize;
-
-/// The API token. `Debug` and `Display` never show it.
-#[derive(Clone)]
-pub struct Token(pub(super) String);
-
-impl Token {
-    /// Wraps a token.
-    pub fn new(token: impl Into<String>) -> Self {
-        Token(token.into())
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(<redacted>)")
-    }
-}
 
 /// One request, before sending.
 pub struct Request<'a> {

@@ -98,3 +98,6 @@ impl Provider for HttpProvider {
         Ok(snapshot)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,25 +1,28 @@
 //! Stage `provider`, the Nexudus HTTP client: signs in (form-encoded password grant, or a
-//! token given), paces every request under the API's windows (the sign-in too), retries what
-//! is safe to retry (the sign-in, reads, complete-record PUTs, DELETEs; anything throttled),
-//! and checks `WasSuccessful` on every write. A POST whose outcome is unknown is not retried
-//! here: the caller looks the record up by its natural key first. Credentials are never
-//! logged.
+//! token given), paces every request under the API's windows (the sign-in too), and sends
+//! through the retry engine every client of the program shares ([`crate::api::retry`]) in the
+//! Nexudus dialect (a 409 with an empty body is throttled too; `X-Retry-After-Ms` is exact):
+//! what is safe to retry is retried (the sign-in, reads, complete-record PUTs, DELETEs;
+//! anything throttled), and a throttled answer asking for longer than a few minutes means the
+//! day's budget is spent. Checks `WasSuccessful` on every write. A POST whose outcome is
+//! unknown is not retried here: the caller looks the record up by its natural key first.
+//! Credentials are [`Secret`]s, their header marked sensitive: never logged. May touch: the
+//! network, through reqwest and the engine.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
-
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::error::NexudusError;
 use super::pace::{Pacer, Ticket};
-use crate::api::client::{redirect, requested_wait};
+use crate::api::client::redirect;
+use crate::api::retry::{self, Answer, Dialect, Engine, LongWaits, Policy, Stats};
+use crate::api::secret::Secret;
 use crate::wire::nexudus::{self as wire, TokenResponse, WriteResult};
 
 /// How to sign in.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub enum Credentials {
     /// A login for the password grant (with the current TOTP code when two-factor sign-in is
     /// on).
@@ -27,53 +30,33 @@ pub enum Credentials {
         /// The login's email.
         username: String,
         /// Its password.
-        password: String,
+        password: Secret,
         /// A one-time code.
-        totp: Option<String>,
+        totp: Option<Secret>,
     },
     /// A bearer token obtained elsewhere.
-    Token(String),
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Credentials::Login { username, .. } => write!(f, "Login({username}, ***)"),
-            Credentials::Token(_) => f.write_str("Token(***)"),
-        }
-    }
+    Token(Secret),
 }
 
 /// Patience and pace.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
-    /// Longest wait for one request.
-    pub timeout: Duration,
-    /// Attempts of a request that failed without an answer or with a server error.
-    pub attempts: u32,
+    /// The retry policy (its timeout, attempts and backoff; its longest wait and what a longer
+    /// one means are the client's own: see [`NexudusClient::new`]).
+    pub policy: Policy,
     /// Time sped up this many times (tests against a sandbox that scales time the same way).
     pub time_scale: f64,
 }
 
-/// Counters, for the apply summary.
-#[derive(Debug, Default)]
-pub struct Counters {
-    /// Requests sent.
-    pub requests: AtomicU64,
-    /// Requests that were retried.
-    pub retries: AtomicU64,
-    /// Throttled answers.
-    pub throttled: AtomicU64,
-    /// Writes sent.
-    pub writes: AtomicU64,
-}
+/// The header with the exact wait in milliseconds that the sandbox's Nexudus dialect sends
+/// beside `Retry-After`'s whole seconds.
+pub const RETRY_AFTER_MS: &str = "x-retry-after-ms";
 
-/// A raw answer: status, headers, body.
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
+/// How the Nexudus API says "throttled": a 409 with `Retry-After` or an empty body.
+const DIALECT: Dialect = Dialect {
+    millis_header: Some(RETRY_AFTER_MS),
+    empty_conflict_is_throttled: true,
+};
 
 /// A request's body.
 enum Body<'a> {
@@ -81,7 +64,7 @@ enum Body<'a> {
     /// JSON, encoded once.
     Json(Vec<u8>),
     /// A form (the token grant).
-    Form(&'a [(&'a str, String)]),
+    Form(&'a [(&'a str, &'a str)]),
 }
 
 /// One request.
@@ -102,22 +85,31 @@ pub struct NexudusClient {
     http: reqwest::Client,
     base: reqwest::Url,
     credentials: Credentials,
-    token: tokio::sync::Mutex<Option<String>>,
+    token: tokio::sync::Mutex<Option<Secret>>,
     pacer: Pacer,
-    settings: Settings,
-    /// Counters.
-    pub counters: Counters,
+    engine: Engine,
 }
 
-/// Most throttled answers one request waits through.
-const MAX_THROTTLED: u32 = 50;
-
 impl NexudusClient {
-    /// A client of the API at `base` (e.g. `https://spaces.nexudus.com`).
+    /// A client of the API at `base` (e.g. `https://spaces.nexudus.com`). Its backoff runs as
+    /// fast as the API's clock ([`Settings::time_scale`]); a throttled answer asking for longer
+    /// than the pacer's patience ends the request as a spent budget.
     pub fn new(
         base: &str,
         credentials: Credentials,
         settings: Settings,
+    ) -> Result<Self, NexudusError> {
+        let pacer = Pacer::new(settings.time_scale);
+        let policy = policy(&settings, &pacer);
+        Self::with_engine(base, credentials, pacer, Engine::new(policy, DIALECT))
+    }
+
+    /// A client sending through `engine`, paced by `pacer`.
+    fn with_engine(
+        base: &str,
+        credentials: Credentials,
+        pacer: Pacer,
+        engine: Engine,
     ) -> Result<Self, NexudusError> {
         let mut base = reqwest::Url::parse(base)
             .map_err(|e| NexudusError::Setup(format!("invalid endpoint `{base}`: {e}")))?;
@@ -133,7 +125,7 @@ impl NexudusClient {
             )));
         }
         let http = reqwest::Client::builder()
-            .timeout(settings.timeout)
+            .timeout(engine.policy().timeout)
             .user_agent(concat!("partnerctl/", env!("CARGO_PKG_VERSION")))
             .redirect(redirect::same_origin_policy())
             .build()
@@ -146,15 +138,19 @@ impl NexudusClient {
                 Credentials::Login { .. } => None,
             }),
             credentials,
-            pacer: Pacer::new(settings.time_scale),
-            settings,
-            counters: Counters::default(),
+            pacer,
+            engine,
         })
     }
 
     /// The endpoint, without a trailing slash.
     pub fn endpoint(&self) -> String {
         self.base.as_str().trim_end_matches('/').to_string()
+    }
+
+    /// Request, retry and throttle counters.
+    pub fn stats(&self) -> &Stats {
+        self.engine.stats()
     }
 
     /// GET decoding JSON.
@@ -207,10 +203,10 @@ impl NexudusClient {
 
     /// The bearer token: the one given, or one granted for the login. `stale`: a token the
     /// API did not accept; a new one is asked for unless another request has already done so.
-    async fn bearer(&self, stale: Option<&str>) -> Result<String, NexudusError> {
+    async fn bearer(&self, stale: Option<&Secret>) -> Result<Secret, NexudusError> {
         let mut token = self.token.lock().await;
-        if let Some(t) = token.as_deref().filter(|t| Some(*t) != stale) {
-            return Ok(t.to_string());
+        if let Some(t) = token.as_ref().filter(|t| Some(*t) != stale) {
+            return Ok(t.clone());
         }
         let Credentials::Login {
             username,
@@ -221,12 +217,12 @@ impl NexudusClient {
             return Err(NexudusError::Login("the token was not accepted".into()));
         };
         let mut form = vec![
-            ("grant_type", "password".to_string()),
-            ("username", username.clone()),
-            ("password", password.clone()),
+            ("grant_type", "password"),
+            ("username", username.as_str()),
+            ("password", password.expose()),
         ];
         if let Some(code) = totp {
-            form.push(("totp", code.clone()));
+            form.push(("totp", code.expose()));
         }
         // Paced, waited out when throttled and retried like a read: a grant creates nothing.
         let call = Call {
@@ -242,8 +238,9 @@ impl NexudusClient {
             return Err(sign_in_error(&a));
         }
         let granted: TokenResponse = decode(&call, &a.body)?;
-        *token = Some(granted.access_token.clone());
-        Ok(granted.access_token)
+        let granted = Secret::new(granted.access_token);
+        *token = Some(granted.clone());
+        Ok(granted)
     }
 
     fn url(&self, path: &str) -> Result<reqwest::Url, NexudusError> {
@@ -260,106 +257,58 @@ impl NexudusClient {
             .map_err(|renews_in| NexudusError::BudgetSpent { renews_in })
     }
 
-    /// Sends `call` signed with the bearer token; renews the token once on a 401.
+    /// Sends `call` signed with the bearer token; a 401 to a login's token has a new token
+    /// asked for, once.
     async fn send(&self, call: &Call<'_>) -> Result<Answer, NexudusError> {
-        let mut stale = None;
-        loop {
-            let token = self.bearer(stale.as_deref()).await?;
-            let a = self.deliver(call, Some(&authorization(&token)?)).await?;
+        let token = self.bearer(None).await?;
+        let a = self.deliver(call, Some(&authorization(&token)?)).await?;
+        if a.status != StatusCode::UNAUTHORIZED {
+            return Ok(a);
+        }
+        if matches!(self.credentials, Credentials::Login { .. }) {
+            let renewed = self.bearer(Some(&token)).await?;
+            let a = self.deliver(call, Some(&authorization(&renewed)?)).await?;
             if a.status != StatusCode::UNAUTHORIZED {
                 return Ok(a);
             }
-            if stale.is_none() && matches!(self.credentials, Credentials::Login { .. }) {
-                stale = Some(token);
-                continue;
-            }
-            return Err(NexudusError::Login(format!(
-                "{} {} answered HTTP 401",
-                call.method, call.path
-            )));
         }
+        Err(NexudusError::Login(format!(
+            "{} {} answered HTTP 401",
+            call.method, call.path
+        )))
     }
 
-    /// Sends `call` in its turn under the API's windows, waiting out throttled answers always
-    /// and retrying failures without an answer (or with a server error) when the call is
-    /// repeatable. Any other answer is the caller's.
+    /// Sends `call` through the engine, each attempt in its turn under the API's windows. Any
+    /// answer the engine hands back is the caller's.
     async fn deliver(
         &self,
         call: &Call<'_>,
         auth: Option<&HeaderValue>,
     ) -> Result<Answer, NexudusError> {
-        let url = self.url(call.path)?;
-        let (mut attempt, mut throttled) = (0u32, 0u32);
-        loop {
-            attempt += 1;
-            let ticket = self.pace(call.write).await?;
-            self.counters.requests.fetch_add(1, Ordering::Relaxed);
-            if call.write {
-                self.counters.writes.fetch_add(1, Ordering::Relaxed);
-            }
-            let last = attempt >= self.settings.attempts;
-            let answer = self.exchange(call, url.clone(), auth).await;
-            drop(ticket);
-            let a = match answer {
-                Ok(a) => a,
-                Err(e) => {
-                    if let Some(refused) = redirect::refused_redirect(&e) {
-                        // The same answer would come again: not retried.
-                        return Err(NexudusError::Redirect {
-                            method: call.method.to_string(),
-                            path: call.path.to_string(),
-                            refused,
-                        });
-                    }
-                    if call.repeatable && !last {
-                        self.retry(call, &e.to_string(), attempt).await;
-                        continue;
-                    }
-                    return Err(NexudusError::Transport {
-                        method: call.method.to_string(),
-                        path: call.path.to_string(),
-                        cause: e.to_string(),
-                        attempts: attempt,
-                    });
-                }
-            };
-            if let Some(wait) = throttle_wait(&a) {
-                self.counters.throttled.fetch_add(1, Ordering::Relaxed);
-                if wait > self.pacer.patience() {
-                    return Err(NexudusError::BudgetSpent { renews_in: wait });
-                }
-                throttled += 1;
-                if throttled <= MAX_THROTTLED {
-                    attempt -= 1; // a throttled request was not processed
-                    self.announce(
-                        call,
-                        &format!(
-                            "throttled (HTTP {}, Retry-After {:.1} s)",
-                            a.status.as_u16(),
-                            wait.as_secs_f64()
-                        ),
-                        wait,
-                    );
-                    tokio::time::sleep(wait).await;
-                    continue;
-                }
-            }
-            if a.status.is_server_error() && call.repeatable && !last {
-                self.retry(call, &format!("HTTP {}", a.status), attempt)
-                    .await;
-                continue;
-            }
-            return Ok(a);
-        }
+        let url = &self.url(call.path)?;
+        let this = self;
+        let step = retry::Call {
+            method: &call.method,
+            path: call.path,
+            repeatable: call.repeatable,
+        };
+        self.engine
+            .run(step, move || async move {
+                let ticket = this.pace(call.write).await?;
+                let answer = retry::exchange(this.request(call, url.clone(), auth)).await;
+                drop(ticket);
+                Ok(answer)
+            })
+            .await
     }
 
-    /// One request and its whole answer, or the transport's error.
-    async fn exchange(
+    /// The HTTP request of `call` to `url`.
+    fn request(
         &self,
         call: &Call<'_>,
         url: reqwest::Url,
         auth: Option<&HeaderValue>,
-    ) -> Result<Answer, reqwest::Error> {
+    ) -> reqwest::RequestBuilder {
         let mut req = self.http.request(call.method.clone(), url);
         if let Some(auth) = auth {
             req = req.header(AUTHORIZATION, auth.clone());
@@ -367,71 +316,33 @@ impl NexudusClient {
         if !call.query.is_empty() {
             req = req.query(call.query);
         }
-        req = match &call.body {
+        match &call.body {
             Body::None => req,
             Body::Json(b) => req.header(CONTENT_TYPE, "application/json").body(b.clone()),
             Body::Form(pairs) => req.form(pairs),
-        };
-        let r = req.send().await?;
-        let status = r.status();
-        let headers = r.headers().clone();
-        let body = r.bytes().await?.to_vec();
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
-    }
-
-    /// Waits before attempt `attempt + 1` (exponential, from 100 ms, at most 10 s, in the API's
-    /// time), saying so.
-    async fn retry(&self, call: &Call<'_>, cause: &str, attempt: u32) {
-        // Sped up with the API's clock (a sandbox with --time-scale), never slowed down.
-        let wait = Duration::from_millis(100)
-            .saturating_mul(1 << attempt.min(7))
-            .min(Duration::from_secs(10))
-            .div_f64(self.settings.time_scale.max(1.0));
-        self.announce(call, cause, wait);
-        tokio::time::sleep(wait).await;
-    }
-
-    fn announce(&self, call: &Call<'_>, cause: &str, wait: Duration) {
-        self.counters.retries.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(
-            method = %call.method,
-            path = call.path,
-            wait_s = (wait.as_secs_f64() * 1000.0).round() / 1000.0,
-            "{} {}: {cause}; retrying in {:.1} s",
-            call.method,
-            call.path,
-            wait.as_secs_f64()
-        );
+        }
     }
 }
 
-/// How long a throttled answer asks to wait: a 409 with `Retry-After` or an empty body is
-/// throttling (any other 409 is a conflict). `X-Retry-After-Ms`, when present, is precise.
-fn throttle_wait(a: &Answer) -> Option<Duration> {
-    let throttled = a.status == StatusCode::TOO_MANY_REQUESTS
-        || (a.status == StatusCode::CONFLICT
-            && (a.headers.contains_key(RETRY_AFTER) || a.body.is_empty()));
-    if !throttled {
-        return None;
+/// The engine's policy: the settings' backoff at the API's speed; a throttled answer asking
+/// for longer than the pacer would wait means a spent budget.
+fn policy(settings: &Settings, pacer: &Pacer) -> Policy {
+    Policy {
+        max_retry_after: pacer.patience(),
+        long_waits: LongWaits::GiveUp,
+        ..settings.policy.sped_up(settings.time_scale)
     }
-    Some(requested_wait(&a.headers, std::time::SystemTime::now()).unwrap_or(Duration::from_secs(1)))
 }
 
 /// The `Authorization` header of a bearer token, marked sensitive (never shown by the HTTP
 /// stack's logs).
-fn authorization(token: &str) -> Result<HeaderValue, NexudusError> {
-    let mut v = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+fn authorization(token: &Secret) -> Result<HeaderValue, NexudusError> {
+    token.bearer().ok_or_else(|| {
         NexudusError::Setup(
             "the token contains characters not allowed in an HTTP header; check PARTNERCTL_TOKEN"
                 .into(),
         )
-    })?;
-    v.set_sensitive(true);
-    Ok(v)
+    })
 }
 
 /// Why the token grant failed: the login refused (`invalid_grant`, or a 401), or something
@@ -455,7 +366,7 @@ fn sign_in_error(a: &Answer) -> NexudusError {
         None => String::from_utf8_lossy(&a.body).chars().take(300).collect(),
     };
     NexudusError::SignIn {
-        status: a.status.as_u16(),
+        status: a.status,
         said,
     }
 }
@@ -470,9 +381,9 @@ fn checked(call: &Call<'_>, a: &Answer) -> Result<WriteResult, NexudusError> {
     match serde_json::from_slice::<WriteResult>(&a.body) {
         Ok(r) if r.was_successful && a.status.is_success() => Ok(r),
         Ok(r) => Err(NexudusError::Refused {
-            method: call.method.to_string(),
+            method: call.method.clone(),
             path: call.path.to_string(),
-            status: a.status.as_u16(),
+            status: a.status,
             meant: r.status,
             message: r.message.unwrap_or_default(),
             errors: r.errors.unwrap_or_default(),
@@ -489,246 +400,20 @@ fn status_error(call: &Call<'_>, a: &Answer) -> NexudusError {
         .and_then(|r| r.message)
         .unwrap_or_else(|| String::from_utf8_lossy(&a.body).into_owned());
     NexudusError::Status {
-        method: call.method.to_string(),
+        method: call.method.clone(),
         path: call.path.to_string(),
-        status: a.status.as_u16(),
+        status: a.status,
         body: said.chars().take(300).collect(),
     }
 }
 
 fn decode<T: DeserializeOwned>(call: &Call<'_>, body: &[u8]) -> Result<T, NexudusError> {
     serde_json::from_slice(body).map_err(|e| NexudusError::Decode {
-        method: call.method.to_string(),
+        method: call.method.clone(),
         path: call.path.to_string(),
         reason: e.to_string(),
     })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn answer(status: u16, headers: &[(&'static str, &'static str)], body: &str) -> Answer {
-        let mut h = HeaderMap::new();
-        for (k, v) in headers {
-            h.insert(*k, v.parse().unwrap());
-        }
-        Answer {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: h,
-            body: body.as_bytes().to_vec(),
-        }
-    }
-
-    #[test]
-    fn a_409_is_throttling_only_with_retry_after_or_an_empty_body() {
-        assert_eq!(
-            throttle_wait(&answer(409, &[("retry-after", "2")], "")),
-            Some(Duration::from_secs(2))
-        );
-        assert_eq!(
-            throttle_wait(&answer(409, &[], "")),
-            Some(Duration::from_secs(1))
-        );
-        assert_eq!(
-            throttle_wait(&answer(
-                409,
-                &[("retry-after", "1"), ("x-retry-after-ms", "15")],
-                ""
-            )),
-            Some(Duration::from_millis(15))
-        );
-        assert_eq!(
-            throttle_wait(&answer(409, &[], r#"{"WasSuccessful":false}"#)),
-            None
-        );
-        assert_eq!(throttle_wait(&answer(200, &[], "")), None);
-    }
-
-    #[test]
-    fn huge_waits_are_clamped_not_a_panic() {
-        let day = Some(Duration::from_secs(86_400));
-        for (name, value) in [
-            ("retry-after", "1e20"),
-            ("retry-after", "18446744073709551616"),
-            ("x-retry-after-ms", "1e300"),
-            ("x-retry-after-ms", "1.7976931348623157e308"),
-            ("retry-after", "inf"),
-        ] {
-            assert_eq!(
-                throttle_wait(&answer(409, &[(name, value)], "")),
-                day,
-                "{name}: {value}"
-            );
-        }
-        // Unusable values fall back to a second.
-        for value in ["-5", "NaN", "soon"] {
-            assert_eq!(
-                throttle_wait(&answer(429, &[("retry-after", value)], "")),
-                Some(Duration::from_secs(1)),
-                "{value}"
-            );
-        }
-    }
-
-    #[test]
-    fn only_a_refused_login_blames_the_credentials() {
-        let invalid = r#"{"error":"invalid_grant","error_description":"The user name or password is incorrect."}"#;
-        for (status, body) in [(400, invalid), (401, "")] {
-            let e = sign_in_error(&answer(status, &[], body));
-            assert!(matches!(e, NexudusError::Login(_)), "{status}: {e:?}");
-            assert!(e.to_string().contains("NEXUDUS_PASSWORD"), "{e}");
-            assert_eq!(e.remedy(), crate::provider::Remedy::FixAccess);
-        }
-        let e = sign_in_error(&answer(400, &[], invalid));
-        assert!(
-            e.to_string().starts_with(
-                "the Nexudus API refused the login: The user name or password is incorrect.;"
-            ),
-            "{e}"
-        );
-        let cases = [
-            (
-                400,
-                r#"{"error":"unsupported_grant_type","error_description":"send the grant form-encoded"}"#,
-                "HTTP 400: unsupported_grant_type: send the grant form-encoded; the endpoint does not answer as the Nexudus API does; check that PARTNERCTL_ENDPOINT",
-                crate::provider::Remedy::FixAccess,
-            ),
-            (
-                404,
-                "<html>Not Found</html>",
-                "HTTP 404: <html>Not Found</html>; the endpoint does not answer as the Nexudus API does; check that PARTNERCTL_ENDPOINT",
-                crate::provider::Remedy::FixAccess,
-            ),
-            (
-                503,
-                "",
-                "HTTP 503: ; the API is failing or busy, the login was not refused; run again in a while",
-                crate::provider::Remedy::Rerun,
-            ),
-            (
-                409,
-                "",
-                "HTTP 409: ; the API is failing or busy, the login was not refused; run again in a while",
-                crate::provider::Remedy::Rerun,
-            ),
-        ];
-        for (status, body, said, remedy) in cases {
-            let e = sign_in_error(&answer(status, &[], body));
-            let shown = e.to_string();
-            assert!(
-                shown.starts_with("signing in failed: POST /api/token answered "),
-                "{shown}"
-            );
-            assert!(shown.contains(said), "{shown}");
-            assert!(!shown.contains("NEXUDUS_PASSWORD"), "{shown}");
-            assert_eq!(e.remedy(), remedy, "{status}");
-        }
-    }
-
-    #[test]
-    fn the_authorization_header_is_sensitive() {
-        let v = authorization("s3cr3t").unwrap();
-        assert!(v.is_sensitive());
-        assert!(!format!("{v:?}").contains("s3cr3t"), "{v:?}");
-        let e = authorization("bad\ntoken").unwrap_err();
-        assert!(e.to_string().contains("PARTNERCTL_TOKEN"), "{e}");
-    }
-
-    #[test]
-    fn write_answers_are_refusals_except_server_errors() {
-        use crate::provider::Remedy;
-        let call = Call {
-            method: Method::POST,
-            path: "/api/sys/users",
-            query: &[],
-            body: Body::None,
-            write: true,
-            repeatable: false,
-        };
-        let result = |meant: u16, ok: bool, message: &str| {
-            serde_json::json!({
-                "Status": meant, "Message": message, "Value": null,
-                "Errors": null, "WasSuccessful": ok,
-            })
-            .to_string()
-        };
-        let ok = result(200, true, "User was successfully created.");
-        assert!(checked(&call, &answer(200, &[], &ok)).is_ok());
-        // (HTTP status, meant, message) → (the error, its remedy).
-        let cases = [
-            (
-                409,
-                409,
-                "changed by someone else",
-                "was refused (HTTP 409, WasSuccessful false): changed by someone else",
-                Remedy::Rerun,
-            ),
-            (
-                400,
-                400,
-                "Email: not an email",
-                "was refused (HTTP 400, WasSuccessful false): Email: not an email",
-                Remedy::FixConfiguration,
-            ),
-            (
-                200,
-                422,
-                "too long",
-                "was refused (HTTP 200, WasSuccessful false): too long",
-                Remedy::FixConfiguration,
-            ),
-            (
-                200,
-                403,
-                "not allowed",
-                "was refused (HTTP 200, WasSuccessful false): not allowed",
-                Remedy::FixAccess,
-            ),
-            (
-                500,
-                500,
-                "injected failure (after the write)",
-                "failed: HTTP 500: injected failure (after the write); the API failed (a write may or may not have taken effect); run again later",
-                Remedy::Rerun,
-            ),
-            (
-                503,
-                200,
-                "down",
-                "failed: HTTP 503: down; the API failed",
-                Remedy::Rerun,
-            ),
-        ];
-        for (status, meant, message, shown, remedy) in cases {
-            let e =
-                checked(&call, &answer(status, &[], &result(meant, false, message))).unwrap_err();
-            assert!(e.to_string().starts_with("POST /api/sys/users "), "{e}");
-            assert!(e.to_string().contains(shown), "{e}");
-            assert_eq!(e.remedy(), remedy, "{e}");
-        }
-        // A server error is an unknown outcome, never a refusal.
-        assert!(matches!(
-            checked(&call, &answer(500, &[], &result(500, false, "x"))),
-            Err(NexudusError::Status { status: 500, .. })
-        ));
-        // A body that is no WriteResult: the status and the start of the body.
-        let e = checked(&call, &answer(404, &[], "<html>no</html>")).unwrap_err();
-        assert!(
-            e.to_string()
-                .starts_with("POST /api/sys/users failed: HTTP 404: <html>no</html>; "),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn credentials_never_show() {
-        let c = Credentials::Login {
-            username: "a@x.example".into(),
-            password: "hunter2".into(),
-            totp: Some("123456".into()),
-        };
-        assert!(!format!("{c:?}").contains("hunter2"));
-        assert!(!format!("{:?}", Credentials::Token("secret".into())).contains("secret"));
-    }
-}
+mod tests;

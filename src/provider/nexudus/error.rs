@@ -1,8 +1,12 @@
-//! Stage `provider`, Nexudus errors: what went wrong talking to the Nexudus API.
+//! Stage `provider`, Nexudus errors: what went wrong talking to the Nexudus API, and what it
+//! takes to succeed after each. Touches nothing.
 
 use std::time::Duration;
 
+use reqwest::{Method, StatusCode};
+
 use crate::api::client::redirect::RefusedRedirect;
+use crate::api::retry::{Cause, GaveUp};
 use crate::provider::Remedy;
 use crate::wire::nexudus::WireError;
 
@@ -18,53 +22,54 @@ pub enum NexudusError {
     )]
     Login(String),
     /// The token grant failed for another reason than the login (after every attempt).
-    #[error("signing in failed: POST /api/token answered HTTP {status}: {said}; {}", sign_in_advice(*status))]
+    #[error("signing in failed: POST /api/token answered HTTP {}: {said}; {}", status.as_u16(), sign_in_advice(*status))]
     SignIn {
         /// HTTP status.
-        status: u16,
+        status: StatusCode,
         /// What the answer said (its OAuth error, or the start of the body).
         said: String,
     },
     /// No answer after every attempt.
     #[error(
-        "{method} {path}: no answer after {attempts} attempt(s): {cause}; check that PARTNERCTL_ENDPOINT is reachable, and run again"
+        "{method} {path}: {cause}, after {attempts} attempt(s); check that PARTNERCTL_ENDPOINT is reachable, and run again"
     )]
     Transport {
         /// Request method.
-        method: String,
+        method: Method,
         /// Request path.
         path: String,
         /// Why the last attempt failed.
-        cause: String,
+        cause: Cause,
         /// Attempts made.
         attempts: u32,
     },
     /// An HTTP error status that is not a refused write (404, a conflict, 5xx after retries:
     /// then a write's outcome is unknown).
-    #[error("{method} {path} failed: HTTP {status}: {body}; {}", status_advice(*status))]
+    #[error("{method} {path} failed: HTTP {}: {body}; {}", status.as_u16(), status_advice(*status))]
     Status {
         /// Request method.
-        method: String,
+        method: Method,
         /// Request path.
         path: String,
         /// HTTP status.
-        status: u16,
+        status: StatusCode,
         /// The start of the body.
         body: String,
     },
     /// A write answered `WasSuccessful: false` (HTTP 400, 409 for a conflict, or HTTP 200 for a
     /// refused rule; a server error is a [`NexudusError::Status`]: its outcome is unknown).
     #[error(
-        "{method} {path} was refused (HTTP {status}, WasSuccessful false): {message}{}",
+        "{method} {path} was refused (HTTP {}, WasSuccessful false): {message}{}",
+        status.as_u16(),
         field_errors(errors)
     )]
     Refused {
         /// Request method.
-        method: String,
+        method: Method,
         /// Request path.
         path: String,
         /// The HTTP status of the answer.
-        status: u16,
+        status: StatusCode,
         /// The status the API meant (its `Status` field: 403 for a permission, 409 for a
         /// taken value, even when the HTTP status is 200).
         meant: u16,
@@ -77,7 +82,7 @@ pub enum NexudusError {
     #[error("{method} {path}: {refused}")]
     Redirect {
         /// Request method.
-        method: String,
+        method: Method,
         /// Request path.
         path: String,
         /// Where it pointed, and why it was not followed.
@@ -87,7 +92,7 @@ pub enum NexudusError {
     #[error("{method} {path}: unexpected answer: {reason}")]
     Decode {
         /// Request method.
-        method: String,
+        method: Method,
         /// Request path.
         path: String,
         /// Why.
@@ -100,7 +105,7 @@ pub enum NexudusError {
     )]
     NotApplied {
         /// Request method of the write.
-        method: String,
+        method: Method,
         /// The record's path.
         path: String,
         /// What the record lacks.
@@ -123,9 +128,38 @@ pub enum NexudusError {
     Unsupported(String),
 }
 
+impl From<GaveUp> for NexudusError {
+    fn from(e: GaveUp) -> Self {
+        match e {
+            GaveUp::Exhausted {
+                method,
+                path,
+                cause,
+                attempts,
+            } => NexudusError::Transport {
+                method,
+                path,
+                cause,
+                attempts,
+            },
+            // Longer than the pacer's patience: a long window's budget is spent.
+            GaveUp::TooLong { wait, .. } => NexudusError::BudgetSpent { renews_in: wait },
+            GaveUp::Redirect {
+                method,
+                path,
+                refused,
+            } => NexudusError::Redirect {
+                method,
+                path,
+                refused,
+            },
+        }
+    }
+}
+
 /// What to do after an error status.
-fn status_advice(status: u16) -> &'static str {
-    match status {
+fn status_advice(status: StatusCode) -> &'static str {
+    match status.as_u16() {
         500..=599 => "the API failed (a write may or may not have taken effect); run again later",
         409 | 412 => "the record changed meanwhile; run again (the next plan reads the change)",
         404 => {
@@ -138,7 +172,7 @@ fn status_advice(status: u16) -> &'static str {
 }
 
 /// What to do when the token grant failed for another reason than the login.
-fn sign_in_advice(status: u16) -> &'static str {
+fn sign_in_advice(status: StatusCode) -> &'static str {
     if busy(status) {
         "the API is failing or busy, the login was not refused; run again in a while"
     } else {
@@ -147,8 +181,8 @@ fn sign_in_advice(status: u16) -> &'static str {
 }
 
 /// A status that says the server failed or is busy, not that the request was wrong.
-fn busy(status: u16) -> bool {
-    matches!(status, 409 | 429 | 500..=599)
+fn busy(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 409 | 429 | 500..=599)
 }
 
 fn field_errors(errors: &[WireError]) -> String {
@@ -181,13 +215,12 @@ impl NexudusError {
             }
             NexudusError::SignIn { status, .. } if busy(*status) => Remedy::Rerun,
             NexudusError::SignIn { .. } => Remedy::FixAccess,
-            NexudusError::Refused { status, meant, .. } => refused_remedy(*status, *meant),
-            NexudusError::Status {
-                status: 401 | 403, ..
-            } => Remedy::FixAccess,
-            NexudusError::Status {
-                status: 400 | 422, ..
-            } => Remedy::FixConfiguration,
+            NexudusError::Refused { status, meant, .. } => refused_remedy(status.as_u16(), *meant),
+            NexudusError::Status { status, .. } => match status.as_u16() {
+                401 | 403 => Remedy::FixAccess,
+                400 | 422 => Remedy::FixConfiguration,
+                _ => Remedy::Rerun,
+            },
             _ => Remedy::Rerun,
         }
     }
@@ -215,9 +248,9 @@ mod tests {
     #[test]
     fn refusals_name_their_fields_and_remedies_follow_the_cause() {
         let e = NexudusError::Refused {
-            method: "POST".into(),
+            method: Method::POST,
             path: "/api/sys/users".into(),
-            status: 200,
+            status: StatusCode::OK,
             meant: 409,
             message: "A user with this email already exists".into(),
             errors: vec![WireError {
@@ -243,18 +276,19 @@ mod tests {
 
     #[test]
     fn remedies_follow_what_the_answer_means() {
+        let code = |status: u16| StatusCode::from_u16(status).unwrap();
         let refused = |status: u16, meant: u16| NexudusError::Refused {
-            method: "PUT".into(),
+            method: Method::PUT,
             path: "/api/sys/users".into(),
-            status,
+            status: code(status),
             meant,
             message: "no".into(),
             errors: vec![],
         };
         let status = |status: u16| NexudusError::Status {
-            method: "PUT".into(),
+            method: Method::PUT,
             path: "/api/sys/users".into(),
-            status,
+            status: code(status),
             body: String::new(),
         };
         let cases = [
@@ -279,16 +313,16 @@ mod tests {
             (status(403), Remedy::FixAccess),
             (
                 NexudusError::Transport {
-                    method: "PUT".into(),
+                    method: Method::PUT,
                     path: "/api/sys/users".into(),
-                    cause: "connection closed before message completed".into(),
+                    cause: Cause::Connection("connection closed before message completed".into()),
                     attempts: 8,
                 },
                 Remedy::Rerun,
             ),
             (
                 NexudusError::Redirect {
-                    method: "GET".into(),
+                    method: Method::GET,
                     path: "/api/sys/users".into(),
                     refused: RefusedRedirect::CrossOrigin {
                         location: "https://elsewhere.example/".into(),
@@ -301,5 +335,158 @@ mod tests {
         for (e, remedy) in cases {
             assert_eq!(e.remedy(), remedy, "{e:?}");
         }
+    }
+
+    #[test]
+    fn each_error_status_says_what_to_do() {
+        let status = |code: u16| NexudusError::Status {
+            method: Method::GET,
+            path: "/api/sys/users/1".into(),
+            status: StatusCode::from_u16(code).unwrap(),
+            body: "said".into(),
+        };
+        let cases = [
+            (
+                500,
+                "the API failed (a write may or may not have taken effect); run again later",
+            ),
+            (503, "the API failed"),
+            (
+                409,
+                "the record changed meanwhile; run again (the next plan reads the change)",
+            ),
+            (412, "the record changed meanwhile"),
+            (
+                404,
+                "run again if the record was removed meanwhile, or check that PARTNERCTL_ENDPOINT is the Nexudus API",
+            ),
+            (
+                401,
+                "the login may not do this; check its permissions in the Nexudus dashboard",
+            ),
+            (403, "the login may not do this"),
+            (
+                400,
+                "the API refused the request's values; check them in the configuration",
+            ),
+            (422, "the API refused the request's values"),
+            (
+                418,
+                "check that PARTNERCTL_ENDPOINT is the Nexudus API, and run again",
+            ),
+        ];
+        for (code, advice) in cases {
+            let shown = status(code).to_string();
+            let head = format!("GET /api/sys/users/1 failed: HTTP {code}: said; ");
+            assert!(
+                shown.starts_with(&head) && shown[head.len()..].starts_with(advice),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        let s = Duration::from_secs;
+        assert_eq!(human(s(42)), "42.0 s");
+        assert_eq!(human(Duration::from_millis(119_940)), "119.9 s");
+        assert_eq!(human(s(120)), "2 min");
+        assert_eq!(human(s(7_199)), "120 min");
+        assert_eq!(human(s(7_200)), "2 h 0 min");
+        assert_eq!(human(s(86_400 + 90)), "24 h 2 min");
+        let deadline = NexudusError::ReadDeadline { limit: s(300) };
+        assert_eq!(
+            deadline.to_string(),
+            "reading the live state took longer than 5 min; raise --read-deadline"
+        );
+    }
+
+    #[test]
+    fn access_and_setup_errors_need_the_access_fixed() {
+        let cases = [
+            (NexudusError::Login("refused".into()), Remedy::FixAccess),
+            (
+                NexudusError::Setup("bad endpoint".into()),
+                Remedy::FixAccess,
+            ),
+            (
+                NexudusError::SignIn {
+                    status: StatusCode::TOO_MANY_REQUESTS,
+                    said: String::new(),
+                },
+                Remedy::Rerun,
+            ),
+            (
+                NexudusError::SignIn {
+                    status: StatusCode::NOT_FOUND,
+                    said: String::new(),
+                },
+                Remedy::FixAccess,
+            ),
+            (
+                NexudusError::BudgetSpent {
+                    renews_in: Duration::from_secs(60),
+                },
+                Remedy::Rerun,
+            ),
+            (
+                NexudusError::Unsupported("DELETE customer.c".into()),
+                Remedy::Rerun,
+            ),
+        ];
+        for (e, remedy) in cases {
+            assert_eq!(e.remedy(), remedy, "{e:?}");
+        }
+        // A refusal without field errors says nothing more.
+        let refused = NexudusError::Refused {
+            method: Method::PUT,
+            path: "/api/sys/users".into(),
+            status: StatusCode::CONFLICT,
+            meant: 409,
+            message: "changed by someone else".into(),
+            errors: vec![],
+        };
+        assert_eq!(
+            refused.to_string(),
+            "PUT /api/sys/users was refused (HTTP 409, WasSuccessful false): changed by someone else"
+        );
+    }
+
+    #[test]
+    fn what_ended_a_request_in_the_engine_becomes_its_error() {
+        let e = NexudusError::from(GaveUp::Exhausted {
+            method: Method::GET,
+            path: "/api/sys/users".into(),
+            cause: Cause::Timeout(Duration::from_secs(10)),
+            attempts: 8,
+        });
+        assert_eq!(
+            e.to_string(),
+            "GET /api/sys/users: no response within 10 s, after 8 attempt(s); check that PARTNERCTL_ENDPOINT is reachable, and run again"
+        );
+        let e = NexudusError::from(GaveUp::TooLong {
+            method: Method::POST,
+            path: "/api/sys/users".into(),
+            status: StatusCode::CONFLICT,
+            wait: Duration::from_secs(3 * 3600),
+            attempts: 1,
+        });
+        assert!(
+            matches!(e, NexudusError::BudgetSpent { renews_in } if renews_in == Duration::from_secs(3 * 3600)),
+            "{e:?}"
+        );
+        let refused = RefusedRedirect::TooMany {
+            location: "https://x.example/".into(),
+        };
+        let e = NexudusError::from(GaveUp::Redirect {
+            method: Method::GET,
+            path: "/api/sys/users".into(),
+            refused: refused.clone(),
+        });
+        assert!(
+            matches!(&e, NexudusError::Redirect { refused: r, .. } if *r == refused),
+            "{e:?}"
+        );
+        assert_eq!(e.remedy(), Remedy::FixAccess);
     }
 }

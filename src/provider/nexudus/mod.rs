@@ -60,7 +60,7 @@ impl NexudusProvider {
 
     /// Requests sent so far.
     pub fn requests(&self) -> u64 {
-        self.client.counters.requests.load(Ordering::Relaxed)
+        self.client.stats().requests.load(Ordering::Relaxed)
     }
 
     /// The login the last read saw with this email.
@@ -144,10 +144,10 @@ impl Provider for NexudusProvider {
     }
 
     fn throttle_events(&self) -> u64 {
-        self.client.counters.throttled.load(Ordering::Relaxed)
+        self.client.stats().throttled.load(Ordering::Relaxed)
     }
 
     fn retries(&self) -> u64 {
-        self.client.counters.retries.load(Ordering::Relaxed)
+        self.client.stats().retries.load(Ordering::Relaxed)
     }
 }

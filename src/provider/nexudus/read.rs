@@ -43,7 +43,7 @@ pub struct Lookups {
 /// An answer the provider does not understand, from the list at `path`.
 fn not_understood(path: &str, reason: String) -> NexudusError {
     NexudusError::Decode {
-        method: "GET".into(),
+        method: reqwest::Method::GET,
         path: path.into(),
         reason,
     }

@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::NexudusProvider;
@@ -59,14 +59,8 @@ fn login_id(live_id: &str) -> Option<i64> {
 
 /// Did the write fail without telling whether it happened?
 fn unknown_outcome(e: &NexudusError) -> bool {
-    matches!(
-        e,
-        NexudusError::Transport { .. }
-            | NexudusError::Status {
-                status: 500..=599,
-                ..
-            }
-    )
+    matches!(e, NexudusError::Transport { .. })
+        || matches!(e, NexudusError::Status { status, .. } if status.is_server_error())
 }
 
 /// The businesses of a login record.
@@ -193,7 +187,10 @@ impl NexudusProvider {
         }
         match self.client.get(&users_path(id), &[]).await {
             Ok(r) => Ok(Some(r)),
-            Err(NexudusError::Status { status: 404, .. }) => Ok(None),
+            Err(NexudusError::Status {
+                status: StatusCode::NOT_FOUND,
+                ..
+            }) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -210,16 +207,17 @@ impl NexudusProvider {
         let path = users_path(id);
         let record = match self.client.get(&path, &[]).await {
             Ok(r) => r,
-            Err(NexudusError::Status { status: 404, .. })
-                if matches!(effect, Effect::Unlinked { .. }) =>
-            {
+            Err(NexudusError::Status {
+                status: StatusCode::NOT_FOUND,
+                ..
+            }) if matches!(effect, Effect::Unlinked { .. }) => {
                 return Ok(());
             }
             Err(e) => return Err(e),
         };
         if let Some(missing) = effect.missing(&record) {
             return Err(NexudusError::NotApplied {
-                method: method.to_string(),
+                method,
                 path,
                 missing,
             });
@@ -310,9 +308,9 @@ impl NexudusProvider {
     ) -> Result<(), NexudusError> {
         let Some(mut record) = self.record(id, last).await? else {
             return Err(NexudusError::Status {
-                method: "GET".into(),
+                method: Method::GET,
                 path: users_path(id),
-                status: 404,
+                status: StatusCode::NOT_FOUND,
                 body: "the login is gone".into(),
             });
         };
@@ -353,9 +351,11 @@ impl NexudusProvider {
                 .write(Method::DELETE, &path, None::<&Value>, true)
                 .await
             {
-                Ok(_) | Err(NexudusError::Status { status: 404, .. }) => {
-                    self.confirm(Method::DELETE, id, effect, last).await
-                }
+                Ok(_)
+                | Err(NexudusError::Status {
+                    status: StatusCode::NOT_FOUND,
+                    ..
+                }) => self.confirm(Method::DELETE, id, effect, last).await,
                 Err(e) => Err(e),
             };
         }
@@ -374,7 +374,7 @@ impl NexudusProvider {
         let back: Value = self.client.get(&path, &[]).await?;
         if back["Name"].as_str() != Some(name) {
             return Err(NexudusError::NotApplied {
-                method: "PUT".into(),
+                method: Method::PUT,
                 path,
                 missing: format!("Name is {}, not {name:?}", back["Name"]),
             });
@@ -422,15 +422,15 @@ mod tests {
         assert_eq!(login_id("12/40"), Some(12));
         assert_eq!(login_id("x/40"), None);
         assert!(unknown_outcome(&NexudusError::Status {
-            method: "POST".into(),
+            method: Method::POST,
             path: "/api/sys/users".into(),
-            status: 502,
+            status: StatusCode::BAD_GATEWAY,
             body: String::new(),
         }));
         assert!(!unknown_outcome(&NexudusError::Status {
-            method: "POST".into(),
+            method: Method::POST,
             path: "/api/sys/users".into(),
-            status: 409,
+            status: StatusCode::CONFLICT,
             body: "{}".into(),
         }));
     }

@@ -285,15 +285,19 @@ impl Sandbox {
     /// The Nexudus provider (the library's, not the binary) signed in as [`LOGIN`], its time
     /// sped up as the test sandboxes' is.
     pub fn nexudus_provider(&self) -> partnerctl::provider::nexudus::NexudusProvider {
+        use partnerctl::api::{Secret, retry::Policy};
         use partnerctl::provider::nexudus::client::{Credentials, Settings};
         let credentials = Credentials::Login {
             username: LOGIN.into(),
-            password: PASSWORD.into(),
+            password: Secret::new(PASSWORD),
             totp: None,
         };
         let settings = Settings {
-            timeout: Duration::from_secs(10),
-            attempts: 3,
+            policy: Policy {
+                timeout: Duration::from_secs(10),
+                attempts: 3,
+                ..Policy::default()
+            },
             time_scale: 1000.0,
         };
         partnerctl::provider::nexudus::NexudusProvider::new(&self.url, credentials, settings)

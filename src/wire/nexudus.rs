@@ -50,6 +50,10 @@ use serde::{Deserialize, Serialize};
 
 /// Token endpoint (form-encoded password grant).
 pub const TOKEN: &str = "/api/token";
+
+/// Header with the exact wait of a throttled request in milliseconds, beside `Retry-After`'s
+/// whole seconds (the sandbox sends it, so that clients of a sped-up sandbox wait exactly).
+pub const RETRY_AFTER_MS_HEADER: &str = "x-retry-after-ms";
 /// The reseller the login belongs to.
 pub const RESELLERS: &str = "/api/sys/resellers";
 /// The reseller's customers.

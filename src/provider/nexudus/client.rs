@@ -48,13 +48,9 @@ pub struct Settings {
     pub time_scale: f64,
 }
 
-/// The header with the exact wait in milliseconds that the sandbox's Nexudus dialect sends
-/// beside `Retry-After`'s whole seconds.
-pub const RETRY_AFTER_MS: &str = "x-retry-after-ms";
-
 /// How the Nexudus API says "throttled": a 409 with `Retry-After` or an empty body.
 const DIALECT: Dialect = Dialect {
-    millis_header: Some(RETRY_AFTER_MS),
+    millis_header: Some(wire::RETRY_AFTER_MS_HEADER),
     empty_conflict_is_throttled: true,
 };
 

@@ -13,10 +13,6 @@ use crate::sandbox::error::RequestError;
 use crate::sandbox::store::{Listed, now_rfc3339};
 use crate::wire::nexudus::{self as wire, IdValue, Page, TokenError, WireError, WriteResult};
 
-/// Header with the exact wait of a throttled request in milliseconds (`Retry-After` has whole
-/// seconds), for clients of a sandbox with `--time-scale`.
-pub(super) const RETRY_AFTER_MS_HEADER: &str = "x-retry-after-ms";
-
 /// Maps the store's JSON pointers to an entity's property names.
 pub(super) type Props = &'static [(&'static str, &'static str)];
 
@@ -162,7 +158,7 @@ fn throttled(wait: Duration) -> Response {
         HeaderValue::from(retry_after_secs(wait)),
     );
     h.insert(
-        RETRY_AFTER_MS_HEADER,
+        wire::RETRY_AFTER_MS_HEADER,
         HeaderValue::from(retry_after_millis(wait)),
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(0));

@@ -29,8 +29,9 @@ customer_of[s.key] := c.key if {
 }
 
 # The customers the plan changes: those of every account an operation acts on or in.
-changed contains customer_of[op.account.key] if {
+changed contains customer if {
 	some op in input.plan.operations
+	customer := customer_of[op.account.key]
 }
 
 # A customer the configuration no longer lists, deleted, counts too.

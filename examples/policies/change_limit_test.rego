@@ -52,8 +52,10 @@ test_labelled_customers_do_not_count if {
 }
 
 test_operations_of_the_partner_do_not_count if {
-	ops := [{"action": "invite", "account": {"type": "partner"}} | some _ in numbers.range(1, 10)]
-	count(change_limit.deny) == 0 with input as {"configuration": {"customers": []}, "plan": {"operations": ops}}
+	partner_ops := [{"action": "invite", "account": {"type": "partner"}} | some _ in numbers.range(1, 10)]
+	some_customers := estate(10, 5, 0, "customer")
+	ops := array.concat(partner_ops, some_customers.plan.operations)
+	count(change_limit.deny) == 0 with input as object.union(some_customers, {"plan": {"operations": ops}})
 }
 
 test_deleted_customers_count if {

@@ -115,7 +115,10 @@ pub fn run_tests(files: &[PolicyFile], budget: Duration) -> Result<Vec<TestResul
             }
             Some(Evaluated::Value(_)) => TestOutcome::Passed,
             Some(Evaluated::Failed(message)) => TestOutcome::Error(
-                located(&message, |m| super::eval::evaluation("", "", m)).to_string(),
+                match located(&message, |m| super::eval::evaluation("", "", m)) {
+                    super::PolicyError::Evaluation { message, .. } => message,
+                    other => other.to_string(),
+                },
             ),
             Some(Evaluated::TimedOut) => TestOutcome::Error(format!(
                 "stopped after {}: the test took longer than its time budget (--timeout)",

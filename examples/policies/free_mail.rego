@@ -18,10 +18,12 @@ deny contains {"msg": msg, "address": op.address} if {
 	domain := domain_of(email)
 	domain in free_mail_domains
 	msg := sprintf(
-		"%s invites %s, an address of the free-mail provider %s: invite a work address",
-		[op.action, email, domain],
+		"%s to %s, an address of the free-mail provider %s: invite a work address",
+		[kind[op.action], email, domain],
 	)
 }
+
+kind := {"invite": "an invitation", "resend": "a re-sent invitation"}
 
 # The email an invitation goes to: an invitation's, or a re-sent one's (from its address,
 # `….user[EMAIL]`).

@@ -127,7 +127,7 @@ fn each_example_policy_denies_a_plan_that_breaks_it_and_allows_one_that_does_not
                 PARTNER_USERS,
                 &[customer("contoso", "Jane.Doe@gmail.com", "admin", "")],
             ),
-            "invite invites Jane.Doe@gmail.com, an address of the free-mail provider gmail.com: invite a work address — customer.contoso.user[jane.doe@gmail.com]",
+            "an invitation to Jane.Doe@gmail.com, an address of the free-mail provider gmail.com: invite a work address — customer.contoso.user[jane.doe@gmail.com]",
         ),
     ];
     for (name, broken, message) in cases {
@@ -224,7 +224,7 @@ fn a_denial_stops_apply_before_any_write() {
     )
     .code(1);
     run.stdout_contains(
-        "Policy denial (examples/policies/free_mail.rego): invite invites kim@hotmail.com",
+        "Policy denial (examples/policies/free_mail.rego): an invitation to kim@hotmail.com",
     );
     run.stderr_contains("the policies deny the plan (1 denial); see above. Nothing was changed.");
     assert!(!run.stdout.contains("Apply complete"), "{}", run.stdout);

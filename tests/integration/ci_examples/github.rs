@@ -327,7 +327,7 @@ async fn github_plan_comments_a_failing_policy_test_and_a_policy_denial() {
     );
     assert!(
         body.contains(
-            "> **Policy denial** (`policies/free_mail.rego`): invite invites northwind.it@gmail.com"
+            "> **Policy denial** (`policies/free_mail.rego`): an invitation to northwind.it@gmail.com"
         ),
         "{body}"
     );

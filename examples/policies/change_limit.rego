@@ -49,6 +49,8 @@ approved contains c.key if {
 unapproved := changed - approved
 
 deny contains msg if {
+	# Only a plan that changes many customers reads their labels.
+	count(changed) > max_customers
 	count(unapproved) > max_customers
 	shown := array.slice(sort(unapproved), 0, 10)
 	msg := sprintf(

@@ -14,16 +14,18 @@ free_mail_domains := {
 
 deny contains {"msg": msg, "address": op.address} if {
 	some op in input.plan.operations
+	what := invitations[op.action]
 	email := invited(op)
 	domain := domain_of(email)
 	domain in free_mail_domains
 	msg := sprintf(
 		"%s to %s, an address of the free-mail provider %s: invite a work address",
-		[kind[op.action], email, domain],
+		[what, email, domain],
 	)
 }
 
-kind := {"invite": "an invitation", "resend": "a re-sent invitation"}
+# The operations that send an invitation, by action.
+invitations := {"invite": "an invitation", "resend": "a re-sent invitation"}
 
 # The email an invitation goes to: an invitation's, or a re-sent one's (from its address,
 # `….user[EMAIL]`).

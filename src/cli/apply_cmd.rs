@@ -113,9 +113,12 @@ pub(super) fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Re
             .map_err(|e| anyhow::anyhow!("{}: {e}. Nothing was changed.", file.display())),
         _ => Ok(()),
     };
-    let (conn, live, plan) = connect_and_plan(&rt, global, &desired, options, &targets, bound)?;
+    let mut judge = judge;
+    let (conn, live, plan) = judge.while_reading(&desired, || {
+        connect_and_plan(&rt, global, &desired, options, &targets, bound)
+    })?;
     let saved = saved.as_ref().map(|s| (s, &live));
-    let code = apply_planned(global, args, &rt, &conn, plan, saved, &desired, &judge);
+    let code = apply_planned(global, args, &rt, &conn, plan, saved, &desired, &mut judge);
     rt.block_on(conn.close())?;
     code
 }
@@ -272,7 +275,7 @@ fn apply_planned(
     plan: Result<plan::Plan, NotPlanned>,
     saved: Option<(&SavedPlan, &crate::live::Snapshot)>,
     desired: &config::Desired,
-    judge: &Judge,
+    judge: &mut Judge,
 ) -> anyhow::Result<u8> {
     let Some(plan) = plan_or_report(plan) else {
         return Ok(EXIT_ERROR);

@@ -312,10 +312,12 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
     let desired = ManuallyDrop::new(desired);
     let rt = runtime()?;
     let options = args.flags.options();
-    let (conn, _, plan) =
+    let mut judge = judge;
+    let (conn, _, plan) = judge.while_reading(&desired, || {
         connect_and_plan(&rt, global, &desired, options, &args.flags.targets, |_| {
             Ok(())
-        })?;
+        })
+    })?;
     let target = conn.target.clone();
     rt.block_on(conn.close())?;
     let Some(plan) = plan_or_report(plan) else {

@@ -57,12 +57,13 @@ pub enum PolicyCommand {
     },
 }
 
-/// The policies of a run, ready to judge, with their time budget and the provider the input
-/// names.
+/// The policies of a run, ready to judge, with their time budget, the provider the input
+/// names, and the configuration's part of the input once converted.
 pub(super) struct Judge {
     policies: Option<Policies>,
     budget: Duration,
     provider: String,
+    configuration: Option<policy::Input>,
 }
 
 /// The name of the provider `--provider` chose, as the input document gives it.
@@ -113,6 +114,7 @@ impl Judge {
             policies,
             budget: args.policy_timeout,
             provider: provider_name(global),
+            configuration: None,
         })
     }
 
@@ -167,14 +169,31 @@ impl Judge {
             policies,
             budget: args.policy_timeout,
             provider: provider_name(global),
+            configuration: None,
         })
+    }
+
+    /// Runs `read` (reading the live state and planning) while the configuration's part of
+    /// the policies' input is converted on another thread: the largest part of the input is
+    /// ready when the plan is, instead of after it.
+    pub(super) fn while_reading<R>(&mut self, desired: &Desired, read: impl FnOnce() -> R) -> R {
+        if self.policies.is_none() {
+            return read();
+        }
+        let (result, configuration) = std::thread::scope(|s| {
+            let converting = s.spawn(|| policy::Input::configuration(desired));
+            let result = read();
+            (result, converting.join().ok())
+        });
+        self.configuration = configuration;
+        result
     }
 
     /// Evaluates the policies over `desired` and `plan` (made against `target`, refused for
     /// `refusals`): `Ok(None)` without policies; `Err(())` after printing why they could not
     /// be evaluated (the plan is then refused). What the policies printed goes to stderr.
     pub(super) fn plan(
-        &self,
+        &mut self,
         desired: &Desired,
         plan: &plan::Plan,
         target: &Target,
@@ -184,8 +203,12 @@ impl Judge {
             return Ok(None);
         };
         let doc = PlanDocument::new(plan, target, Verdict::refusals(refusals));
-        let input = policy::Input::with_plan(desired, &doc, &plan.partner, &self.provider);
-        self.outcome(policies.evaluate(&input, self.budget))
+        let input = self
+            .configuration
+            .take()
+            .unwrap_or_else(|| policy::Input::configuration(desired))
+            .with_plan(&doc, &plan.partner, &self.provider);
+        self.outcome(policies.evaluate(input, self.budget))
     }
 
     /// Evaluates the policies over the configuration alone (`validate`), as [`Judge::plan`].
@@ -193,8 +216,8 @@ impl Judge {
         let Some(policies) = &self.policies else {
             return Ok(None);
         };
-        let input = policy::Input::configuration_only(desired, &self.provider);
-        self.outcome(policies.evaluate(&input, self.budget))
+        let input = policy::Input::configuration(desired).without_plan(&self.provider);
+        self.outcome(policies.evaluate(input, self.budget))
     }
 
     fn outcome(

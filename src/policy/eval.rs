@@ -16,6 +16,7 @@ use regorus::{Engine, LimitError, Value};
 use serde::{Deserialize, Serialize};
 
 use super::files::{Digest, PolicyFile};
+use super::input::Input;
 use super::{PolicyError, PolicyErrors};
 
 /// The package every policy is in, or under.
@@ -226,14 +227,9 @@ impl Policies {
         self.files.is_empty()
     }
 
-    /// Evaluates every `deny` and `warn` over `input` (serialized as JSON), all of them within
-    /// `budget`. Every rule that fails is reported; a rule stopped for the budget ends the
-    /// evaluation.
-    pub fn evaluate(
-        &self,
-        input: &impl Serialize,
-        budget: Duration,
-    ) -> Result<Outcome, PolicyErrors> {
+    /// Evaluates every `deny` and `warn` over `input`, all of them within `budget`. Every
+    /// rule that fails is reported; a rule stopped for the budget ends the evaluation.
+    pub fn evaluate(&self, input: Input, budget: Duration) -> Result<Outcome, PolicyErrors> {
         let mut outcome = Outcome {
             policies: self.digests(),
             ..Outcome::default()
@@ -241,9 +237,7 @@ impl Policies {
         if self.rules.is_empty() {
             return Ok(outcome);
         }
-        let json = serde_json::to_string(input).expect("the input document serializes");
-        let input = Value::from_json_str(&json).expect("JSON from serde_json parses");
-        drop(json);
+        let input = input.into_value();
         let paths: Vec<String> = self.rules.iter().map(|r| r.path.clone()).collect();
         let results = bounded(
             self.engine.clone(),

@@ -14,53 +14,78 @@
 
 use std::collections::BTreeMap;
 
+use regorus::Value;
 use serde::{Serialize, Serializer};
 
 use crate::config::{AdoptId, Contact, Customer, Desired, Network, Service, SubAccount, User};
 use crate::live::PartnerInfo;
 
-/// The input document, for a plan of type `P` (the typed JSON plan).
-#[derive(Debug, Serialize)]
-pub struct Input<'a, P: Serialize> {
-    /// The configuration as loaded.
-    pub configuration: Configuration<'a>,
-    /// The plan, as `plan --format json` writes it (absent for `validate`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub plan: Option<&'a P>,
-    /// Where the plan is made.
-    pub target: Target<'a>,
+/// The input document, converted for the engine. Its configuration is converted first, on
+/// its own (the largest part, known before anything is read from the API: the edge converts it
+/// while the live state is read); the plan and the target are added once known.
+#[derive(Debug, Clone)]
+pub struct Input(Value);
+
+/// Converts a document to the engine's value.
+fn convert(document: &impl Serialize) -> Value {
+    super::value::to_value(document)
+        .expect("partnerctl's documents convert: their maps have string keys")
 }
 
-impl<'a> Input<'a, ()> {
-    /// The input of `validate`: the configuration alone, for `provider`.
-    pub fn configuration_only(desired: &'a Desired, provider: &'a str) -> Self {
-        Input {
-            configuration: Configuration::new(desired),
-            plan: None,
-            target: Target {
-                partner: None,
-                provider,
-            },
+impl Input {
+    /// The configuration as loaded, alone: `{"configuration": ...}`.
+    pub fn configuration(desired: &Desired) -> Input {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            configuration: Configuration<'a>,
         }
+        Input(convert(&Doc {
+            configuration: Configuration::new(desired),
+        }))
     }
-}
 
-impl<'a, P: Serialize> Input<'a, P> {
-    /// The input of a plan: the configuration, the plan and its target.
-    pub fn with_plan(
-        desired: &'a Desired,
-        plan: &'a P,
-        partner: &'a PartnerInfo,
-        provider: &'a str,
-    ) -> Self {
-        Input {
-            configuration: Configuration::new(desired),
-            plan: Some(plan),
-            target: Target {
-                partner: Some(partner),
-                provider,
-            },
+    fn insert(mut self, name: &str, value: Value) -> Input {
+        if let Ok(members) = self.0.as_object_mut() {
+            members.insert(Value::from(name), value);
         }
+        self
+    }
+
+    /// With the plan (as `plan --format json` writes it), made for `partner` through
+    /// `provider`.
+    pub fn with_plan(self, plan: &impl Serialize, partner: &PartnerInfo, provider: &str) -> Input {
+        let target = Target {
+            partner: Some(partner),
+            provider,
+        };
+        self.insert("plan", convert(plan))
+            .insert("target", convert(&target))
+    }
+
+    /// Without a plan (`validate`): the target names the provider only.
+    pub fn without_plan(self, provider: &str) -> Input {
+        let target = Target {
+            partner: None,
+            provider,
+        };
+        self.insert("target", convert(&target))
+    }
+
+    /// Any document as the input (the tests' inputs).
+    #[cfg(test)]
+    pub(super) fn of(document: &impl Serialize) -> Input {
+        Input(convert(document))
+    }
+
+    /// The document, for the engine.
+    pub(super) fn into_value(self) -> Value {
+        self.0
+    }
+
+    /// The document as JSON (members in the order of their names).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.0.to_json_str().expect("a document converts back"))
+            .expect("regorus writes JSON")
     }
 }
 

@@ -9,6 +9,7 @@
 //! - `files`: finding and reading policy files (a file, or the `*.rego` below a directory),
 //!   and their digests, which saved plans record;
 //! - `input`: the input document policies see;
+//! - `value`: documents as the engine's values, built without JSON text in between;
 //! - `eval`: parsing (syntax errors located `file.rego:line:col: message`), and evaluating
 //!   `deny` and `warn` within a time budget;
 //! - `testing`: the `test_` rules of policy tests, run as `opa test` runs them.
@@ -25,6 +26,7 @@ mod eval;
 mod files;
 mod input;
 mod testing;
+mod value;
 
 use std::fmt;
 use std::time::Duration;
@@ -129,6 +131,10 @@ pub enum PolicyError {
         /// The message as JSON.
         found: String,
     },
+    /// A document that cannot be an input (not expected of partnerctl's own documents: their
+    /// maps have string keys).
+    #[error("the policies' input could not be made: {0}")]
+    Input(String),
     /// The evaluation outlived its time budget and was stopped.
     #[error(
         "{policy}: evaluating {rule} was stopped: the policies took longer than --policy-timeout ({}); make the policy cheaper, or raise --policy-timeout",

@@ -26,7 +26,7 @@ fn policies(files: &[(&str, &str)]) -> Result<Policies, PolicyErrors> {
 fn evaluate(files: &[(&str, &str)], input: serde_json::Value) -> Result<Outcome, PolicyErrors> {
     policies(files)
         .expect("the policies parse")
-        .evaluate(&input, Duration::from_secs(10))
+        .evaluate(Input::of(&input), Duration::from_secs(10))
 }
 
 fn only(errors: PolicyErrors) -> PolicyError {
@@ -256,7 +256,7 @@ fn an_endless_evaluation_is_stopped_by_the_budget() {
     .unwrap();
     let err = only(
         policies
-            .evaluate(&json!({}), Duration::from_millis(200))
+            .evaluate(Input::of(&json!({})), Duration::from_millis(200))
             .unwrap_err(),
     );
     assert_eq!(
@@ -268,7 +268,9 @@ fn an_endless_evaluation_is_stopped_by_the_budget() {
 #[test]
 fn the_input_shows_the_configuration_with_every_field_the_plan_and_the_target() {
     let desired = acme();
-    let doc = serde_json::to_value(Input::configuration_only(&desired, "http")).unwrap();
+    let doc = Input::configuration(&desired)
+        .without_plan("http")
+        .to_json();
     assert_eq!(doc["target"], json!({ "provider": "http" }));
     assert!(doc.get("plan").is_none());
     let c = &doc["configuration"];
@@ -302,24 +304,27 @@ fn the_input_shows_the_configuration_with_every_field_the_plan_and_the_target() 
         support_level: "standard".into(),
     };
     let plan = json!({ "format_version": "1", "operations": [] });
-    let doc = serde_json::to_value(Input::with_plan(&desired, &plan, &partner, "nexudus")).unwrap();
+    let doc = Input::configuration(&desired)
+        .with_plan(&plan, &partner, "nexudus")
+        .to_json();
     assert_eq!(doc["plan"], plan);
     assert_eq!(
         doc["target"],
         json!({ "partner": { "id": "ptn_1", "name": "Acme Partners", "manageable": true, "support_level": "standard" }, "provider": "nexudus" })
     );
+    assert_eq!(doc["configuration"], c.clone());
 }
 
 #[test]
 fn policies_see_the_input_document() {
     let desired = acme();
-    let input = Input::configuration_only(&desired, "http");
+    let input = Input::configuration(&desired).without_plan("http");
     let outcome = policies(&[(
         "admins.rego",
         "package partnerctl\n\ndeny contains {\"msg\": \"no admin\", \"address\": concat(\".\", [\"customer\", c.key])} if {\n  some c in input.configuration.customers\n  not any_admin(c)\n}\n\nany_admin(c) if { some u in c.users; u.role == \"admin\" }\n",
     )])
     .unwrap()
-    .evaluate(&input, DEFAULT_TIMEOUT)
+    .evaluate(input, DEFAULT_TIMEOUT)
     .unwrap();
     assert_eq!(
         outcome.denials,
@@ -448,4 +453,53 @@ fn policy_tests_pass_fail_and_err_each_on_its_own() {
         "data.partnerctl.free_test.test_gmail_is_denied"
     );
     assert_eq!(results[2].prints, ["p/free_test.rego:14: about to fail"]);
+}
+
+#[test]
+fn documents_become_the_values_their_json_parses_to() {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    enum Kind {
+        UnitVariant,
+        Newtype(u8),
+        Pair(i32, String),
+        Fields { a: bool },
+    }
+    #[derive(serde::Serialize)]
+    struct Doc<'a> {
+        kinds: Vec<Kind>,
+        nothing: Option<u8>,
+        something: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        absent: Option<u8>,
+        numbers: (i64, u64, f64, f32),
+        not_finite: f64,
+        unit: (),
+        by_number: std::collections::BTreeMap<u32, char>,
+        json: serde_json::Value,
+    }
+    let doc = Doc {
+        kinds: vec![
+            Kind::UnitVariant,
+            Kind::Newtype(7),
+            Kind::Pair(-3, "x".into()),
+            Kind::Fields { a: true },
+        ],
+        nothing: None,
+        something: Some("ü\u{202e}\"quoted\""),
+        absent: None,
+        numbers: (-9_007_199_254_740_993, u64::MAX, 0.1, 2.5),
+        not_finite: f64::NAN,
+        unit: (),
+        by_number: [(1, 'a'), (20, 'b')].into(),
+        json: json!({ "settings": { "b": [1, 2.5, null, true, "s"], "a": {} } }),
+    };
+    let direct = value::to_value(&doc).unwrap();
+    let through_json =
+        regorus::Value::from_json_str(&serde_json::to_string(&doc).unwrap()).unwrap();
+    assert_eq!(direct, through_json);
+    assert_eq!(
+        value::to_value(&acme().partner).unwrap(),
+        regorus::Value::from_json_str(&serde_json::to_string(&acme().partner).unwrap()).unwrap()
+    );
 }

@@ -22,6 +22,7 @@ pub mod export;
 pub mod live;
 pub mod output;
 pub mod plan;
+pub mod policy;
 pub mod provider;
 pub mod render;
 pub mod sandbox;

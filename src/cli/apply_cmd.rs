@@ -5,6 +5,7 @@ use std::path::Path;
 use super::plan_cmd::{
     NotPlanned, connect_and_plan, load_config, plan_key, plan_or_report, report_refusals,
 };
+use super::policy_cmd::{Judge, report_denials};
 use super::{ApplyArgs, EXIT_ERROR, EXIT_OK, GlobalArgs, ReportFormat, runtime, use_color};
 use crate::apply;
 use crate::config;
@@ -12,7 +13,7 @@ use crate::endpoint;
 use crate::output::{self, print_stdout};
 use crate::plan::{self, SavedPlan};
 use crate::provider::{Remedy, Target};
-use crate::render;
+use crate::render::{self, Verdict};
 
 /// Asks for `yes` on the terminal. `Ok(false)` when the answer is anything else.
 fn confirm() -> anyhow::Result<bool> {
@@ -84,18 +85,26 @@ pub(super) fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Re
         Some(file) => Some(open_saved(global, args, file)?),
         None => None,
     };
-    let (desired, options, targets) = match &saved {
-        Some(s) => match config::load_sources_for(&s.sources, None, global.needs()) {
-            Ok(d) => (d, s.options, s.context.targets.clone()),
-            Err(problems) => {
-                output::problems(&problems.to_string());
-                anyhow::bail!("the configuration saved in the plan is invalid");
+    // The policies are read, and checked against those of a saved plan, before the API.
+    let (desired, options, targets, judge) = match (&saved, &args.plan) {
+        (Some(s), Some(file)) => {
+            let judge = Judge::for_saved(global, &args.policy, s, file)?;
+            match config::load_sources_for(&s.sources, None, global.needs()) {
+                Ok(d) => (d, s.options, s.context.targets.clone(), judge),
+                Err(problems) => {
+                    output::problems(&problems.to_string());
+                    anyhow::bail!("the configuration saved in the plan is invalid");
+                }
             }
-        },
-        None => match load_config(&args.paths, global.needs()) {
-            Some(d) => (d, args.flags.options(), args.flags.targets.clone()),
-            None => return Ok(EXIT_ERROR),
-        },
+        }
+        _ => {
+            let desired = load_config(&args.paths, global.needs());
+            let judge = Judge::load(global, &args.policy);
+            match (desired, judge) {
+                (Some(d), Some(j)) => (d, args.flags.options(), args.flags.targets.clone(), j),
+                _ => return Ok(EXIT_ERROR),
+            }
+        }
     };
     let rt = runtime()?;
     let bound = |partner: &crate::live::PartnerInfo| match (&saved, &args.plan) {
@@ -104,9 +113,12 @@ pub(super) fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Re
             .map_err(|e| anyhow::anyhow!("{}: {e}. Nothing was changed.", file.display())),
         _ => Ok(()),
     };
-    let (conn, live, plan) = connect_and_plan(&rt, global, &desired, options, &targets, bound)?;
+    let mut judge = judge;
+    let (conn, live, plan) = judge.while_reading(&desired, || {
+        connect_and_plan(&rt, global, &desired, options, &targets, bound)
+    })?;
     let saved = saved.as_ref().map(|s| (s, &live));
-    let code = apply_planned(global, args, &rt, &conn, plan, saved, &desired);
+    let code = apply_planned(global, args, &rt, &conn, plan, saved, &desired, &mut judge);
     rt.block_on(conn.close())?;
     code
 }
@@ -252,7 +264,9 @@ fn report_failures(plan: &plan::Plan, report: &apply::Report, desired: &config::
     }
 }
 
-/// The part of `apply` after planning: checks, confirmation, execution and report.
+/// The part of `apply` after planning: checks (the guards, the policies), confirmation,
+/// execution and report.
+#[allow(clippy::too_many_arguments)]
 fn apply_planned(
     global: &GlobalArgs,
     args: &ApplyArgs,
@@ -261,6 +275,7 @@ fn apply_planned(
     plan: Result<plan::Plan, NotPlanned>,
     saved: Option<(&SavedPlan, &crate::live::Snapshot)>,
     desired: &config::Desired,
+    judge: &mut Judge,
 ) -> anyhow::Result<u8> {
     let Some(plan) = plan_or_report(plan) else {
         return Ok(EXIT_ERROR);
@@ -275,19 +290,33 @@ fn apply_planned(
     };
     let saved = saved.map(|(s, _)| s);
     let refusals = plan.check_safety().err();
+    let Ok(policy) = judge.plan(desired, &plan, &conn.target, refusals.as_ref()) else {
+        return Ok(EXIT_ERROR);
+    };
+    let denied = policy.as_ref().filter(|o| o.denied());
     let json = args.format == ReportFormat::Json;
     let color = !json && use_color(global.color);
-    human(
-        json,
-        &render::text(&plan, &conn.target, refusals.as_ref(), color),
-    )?;
-    if let Some(r) = refusals {
-        if saved.is_some() {
+    let verdict = Verdict {
+        refusals: refusals.as_ref(),
+        policy: policy.as_ref(),
+    };
+    human(json, &render::text(&plan, &conn.target, verdict, color))?;
+    if refusals.is_some() || denied.is_some() {
+        if saved.is_some() && refusals.is_some() {
             output::error(
                 "the guards refuse the saved plan against the live state of now (it changed since the plan was made); run `partnerctl plan -o` again and review the new plan.",
             );
+        } else if saved.is_some() {
+            output::error(
+                "the policies deny the saved plan against the live state of now (it changed since the plan was made); run `partnerctl plan -o` again and review the new plan.",
+            );
         }
-        report_refusals(&r);
+        if let Some(r) = &refusals {
+            report_refusals(r);
+        }
+        if let Some(outcome) = denied {
+            report_denials(outcome);
+        }
         return Ok(EXIT_ERROR);
     }
     if plan.is_empty() {

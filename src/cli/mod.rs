@@ -8,6 +8,7 @@ mod export_cmd;
 mod global;
 mod import_cmd;
 mod plan_cmd;
+mod policy_cmd;
 mod replace;
 pub mod sandbox;
 
@@ -29,6 +30,7 @@ pub use export_cmd::ExportFormat;
 use export_cmd::export_command;
 pub use global::LogFormat;
 use plan_cmd::{plan_command, show_command, validate};
+pub use policy_cmd::{PolicyArgs, PolicyCommand};
 
 /// Exit code for success (and, with `--detailed-exitcode`, "no changes").
 pub const EXIT_OK: u8 = 0;
@@ -204,6 +206,7 @@ impl Cli {
             Command::Show(a) => (None, None, Some(a.color)),
             Command::Validate { provider, .. } => (None, Some(*provider), None),
             Command::Import(_)
+            | Command::Policy(_)
             | Command::Schema { .. }
             | Command::Completions { .. }
             | Command::Man
@@ -309,6 +312,8 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub flags: PlanFlags,
     #[command(flatten)]
+    pub policy: PolicyArgs,
+    #[command(flatten)]
     pub color: ColorArg,
     #[command(flatten)]
     pub api: ApiArgs,
@@ -348,6 +353,8 @@ pub struct ApplyArgs {
     pub max_writes: Option<u32>,
     #[command(flatten)]
     pub flags: PlanFlags,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     #[command(flatten)]
     pub color: ColorArg,
     #[command(flatten)]
@@ -490,6 +497,8 @@ pub enum Command {
         catalog: Option<PathBuf>,
         #[command(flatten)]
         provider: ProviderArg,
+        #[command(flatten)]
+        policy: PolicyArgs,
     },
     /// Show what would change: read the live state and diff it against the configuration.
     #[command(
@@ -522,6 +531,12 @@ pub enum Command {
         after_help = "Examples:\n  partnerctl export -o config/                 # partner.yaml + customers/<key>.yaml\n  partnerctl export -o estate.yaml --layout single\n  partnerctl export > estate.yaml\n\nAccounts without a key get one derived from their name, so the first apply after an\nexport only adopts them (and re-sends expired invitations). With --provider nexudus, whose\naccounts carry no key, every account is pinned to its live id with `adopt: <id>`, so plans\nfind it by id after a rename in the dashboard; contacts, which Nexudus does not carry, are\nleft out. Refuses to overwrite an existing file or a non-empty directory without --force.\nExit codes: 0 written, 1 error or refused."
     )]
     Export(ExportArgs),
+    /// Policies as code: run the policies' tests.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  partnerctl policy test examples/policies\n\nPolicies are given to validate, plan and apply with --policy PATH."
+    )]
+    Policy(PolicyCommand),
     /// Print the JSON Schema of the configuration format, or of a JSON output.
     #[command(
         after_help = "Examples:\n  partnerctl schema > schemas/partnerctl.schema.json\n  partnerctl schema plan > schemas/plan.schema.json\n\nPoint your editor at the configuration's with a first line of:\n  # yaml-language-server: $schema=../schemas/partnerctl.schema.json\n\nThe output schemas (draft 2020-12) describe exactly what this version writes: every field\nit always writes is required, and no other field is allowed."
@@ -611,9 +626,13 @@ fn run(global: &GlobalArgs, command: Command) -> anyhow::Result<u8> {
     match command {
         Command::Plan(args) => plan_command(global, &args),
         Command::Apply(args) => apply_command(global, &args),
-        Command::Validate { paths, catalog, .. } => {
-            validate(&paths, catalog.as_deref(), global.needs())
-        }
+        Command::Validate {
+            paths,
+            catalog,
+            policy,
+            ..
+        } => validate(global, &paths, catalog.as_deref(), &policy),
+        Command::Policy(command) => policy_cmd::run(command),
         Command::Export(args) => export_command(global, &args),
         Command::Show(args) => show_command(global, &args),
         Command::Access(args) => access_command(global, &args),

@@ -3,6 +3,7 @@
 use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
 
+use super::policy_cmd::{Judge, PolicyArgs, report_denials, report_on_configuration};
 use super::{
     EXIT_CHANGES, EXIT_ERROR, EXIT_OK, FormatArgs, GlobalArgs, PlanArgs, ShowArgs, runtime,
     use_color,
@@ -12,9 +13,10 @@ use crate::endpoint;
 use crate::live::PartnerInfo;
 use crate::output::{self, print_stdout};
 use crate::plan::{self, PlanKey, SavedPlan};
+use crate::policy;
 use crate::provider::Provider;
 use crate::provider::Target;
-use crate::render::{self, Format};
+use crate::render::{self, Format, Verdict};
 
 /// Why no plan was made: service problems against the live catalog, located in the
 /// configuration's files, and every other planning error.
@@ -168,13 +170,13 @@ pub(super) fn warnings(desired: &config::Desired) {
     }
 }
 
-/// Prints `plan` in `format` (colour only for text on a terminal), with its `refusals`.
+/// Prints `plan` in `format` (colour only for text on a terminal), with its `verdict`.
 /// `saved` names the saved plan, which a shortened markdown plan points to.
 fn print_plan(
     global: &GlobalArgs,
     plan: &plan::Plan,
     target: &Target,
-    refusals: Option<&plan::Refusals>,
+    verdict: Verdict<'_>,
     format: &FormatArgs,
     saved: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
@@ -183,7 +185,7 @@ fn print_plan(
         markdown_limit: format.markdown_limit,
         full_plan: saved.map(|f| format!("partnerctl show {}", f.display())),
     };
-    let text = render::render(plan, target, refusals, format.format, &options);
+    let text = render::render(plan, target, verdict, format.format, &options);
     print_stdout(&text)?;
     Ok(())
 }
@@ -221,11 +223,16 @@ pub(super) fn show_command(global: &GlobalArgs, args: &ShowArgs) -> anyhow::Resu
         embedded: saved.context.embedded,
     };
     let refusals = plan.check_safety().err();
+    let policy = saved.policy_outcome();
+    let verdict = Verdict {
+        refusals: refusals.as_ref(),
+        policy: policy.as_ref(),
+    };
     print_plan(
         global,
         &plan,
         &target,
-        refusals.as_ref(),
+        verdict,
         &args.format,
         Some(&args.file),
     )?;
@@ -297,7 +304,10 @@ fn check_plan_out(out: &Path, desired: &config::Desired, overwrite: bool) -> any
 }
 
 pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<u8> {
-    let Some(desired) = load_config(&args.paths, global.needs()) else {
+    // Both read and checked before the API, each reporting every problem.
+    let desired = load_config(&args.paths, global.needs());
+    let judge = Judge::load(global, &args.policy);
+    let (Some(desired), Some(judge)) = (desired, judge) else {
         return Ok(EXIT_ERROR);
     };
     if let Some(out) = &args.out {
@@ -312,10 +322,12 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
     let desired = ManuallyDrop::new(desired);
     let rt = runtime()?;
     let options = args.flags.options();
-    let (conn, _, plan) =
+    let mut judge = judge;
+    let (conn, _, plan) = judge.while_reading(&desired, || {
         connect_and_plan(&rt, global, &desired, options, &args.flags.targets, |_| {
             Ok(())
-        })?;
+        })
+    })?;
     let target = conn.target.clone();
     rt.block_on(conn.close())?;
     let Some(plan) = plan_or_report(plan) else {
@@ -323,15 +335,27 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
     };
     let plan = ManuallyDrop::new(plan);
     let refusals = plan.check_safety().err();
+    let Ok(policy) = judge.plan(&desired, &plan, &target, refusals.as_ref()) else {
+        return Ok(EXIT_ERROR);
+    };
+    let denied = policy.as_ref().is_some_and(policy::Outcome::denied);
     // A refused plan is never saved, so the plan names no saved file either.
-    let out = args.out.as_deref().filter(|_| refusals.is_none());
-    print_plan(global, &plan, &target, refusals.as_ref(), &args.format, out)?;
+    let out = args
+        .out
+        .as_deref()
+        .filter(|_| refusals.is_none() && !denied);
+    let verdict = Verdict {
+        refusals: refusals.as_ref(),
+        policy: policy.as_ref(),
+    };
+    print_plan(global, &plan, &target, verdict, &args.format, out)?;
     if let Some(out) = out {
         let saved = SavedPlan::new(
             &plan,
             &desired.sources,
             &target.endpoint,
             target.embedded,
+            policy.as_ref(),
             key.as_ref(),
         );
         // Written beside it and renamed over it: a crash leaves the old file or the new one.
@@ -359,14 +383,19 @@ pub(super) fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Resu
             ));
         }
     }
-    if let Some(r) = refusals {
+    if refusals.is_some() || denied {
         if let Some(out) = &args.out {
             output::error(&format!(
                 "the plan was not saved to {}: a refused plan is never saved.",
                 out.display()
             ));
         }
-        report_refusals(&r);
+        if let Some(r) = &refusals {
+            report_refusals(r);
+        }
+        if let Some(outcome) = policy.as_ref().filter(|o| o.denied()) {
+            report_denials(outcome);
+        }
         return Ok(EXIT_ERROR);
     }
     if !args.detailed_exitcode {
@@ -403,39 +432,75 @@ fn unaccepted_admins(plan: &plan::Plan) -> String {
     )
 }
 
-/// `validate [--catalog FILE] PATH...`: every problem of the configuration, for the provider
-/// `needs` describes, its services checked against the chosen catalog; the summary line says
-/// which catalog that was.
+/// `validate [--catalog FILE] [--policy PATH] PATH...`: every problem of the configuration,
+/// for the provider `global` chose, its services checked against the chosen catalog; the
+/// summary line says which catalog that was. With policies, they judge the configuration
+/// alone (no plan): a denial is a problem.
 pub(super) fn validate(
+    global: &GlobalArgs,
     paths: &[PathBuf],
     catalog: Option<&Path>,
-    needs: config::Needs,
+    policy: &PolicyArgs,
 ) -> anyhow::Result<u8> {
     let chosen = super::catalog::for_validate(catalog)?;
-    match config::check_for(paths, chosen.catalog.as_ref(), needs) {
-        Ok(checked) => {
-            if !checked.warnings.is_empty() {
-                output::problems(&config::Problems(checked.warnings).to_string());
+    let found = |problems: &config::Problems| {
+        output::problems(&problems.to_string());
+        let n = problems.errors();
+        output::note(&format!(
+            "{n} problem{} found; {}",
+            if n == 1 { "" } else { "s" },
+            chosen.clause
+        ));
+        Ok(EXIT_ERROR)
+    };
+    let valid = |counts: &dyn std::fmt::Display, files: usize| {
+        print_stdout(&format!(
+            "valid: {counts} ({files} file{}); {}\n",
+            if files == 1 { "" } else { "s" },
+            chosen.clause
+        ))?;
+        Ok(EXIT_OK)
+    };
+    if policy.policies.is_empty() {
+        // Without policies nothing needs the whole configuration at once: tables are checked
+        // and counted a chunk of rows at a time.
+        return match config::check_for(paths, chosen.catalog.as_ref(), global.needs()) {
+            Ok(checked) => {
+                if !checked.warnings.is_empty() {
+                    output::problems(&config::Problems(checked.warnings).to_string());
+                }
+                valid(&checked.counts, checked.files)
             }
-            let files = checked.files;
-            print_stdout(&format!(
-                "valid: {} ({} file{}); {}\n",
-                checked.counts,
-                files,
-                if files == 1 { "" } else { "s" },
-                chosen.clause
-            ))?;
-            Ok(EXIT_OK)
-        }
-        Err(problems) => {
+            Err(problems) => found(&problems),
+        };
+    }
+    // Policies judge the configuration as loaded.
+    let loaded = config::load_for(paths, chosen.catalog.as_ref(), global.needs());
+    let Some(judge) = Judge::load(global, policy) else {
+        if let Err(problems) = &loaded {
             output::problems(&problems.to_string());
-            let n = problems.errors();
-            output::note(&format!(
-                "{n} problem{} found; {}",
-                if n == 1 { "" } else { "s" },
-                chosen.clause
-            ));
-            Ok(EXIT_ERROR)
         }
+        return Ok(EXIT_ERROR);
+    };
+    match loaded {
+        Ok(desired) => {
+            // Freed at exit at once, as in `plan_command`.
+            let desired = ManuallyDrop::new(desired);
+            warnings(&desired);
+            let Ok(outcome) = judge.configuration(&desired) else {
+                return Ok(EXIT_ERROR);
+            };
+            if outcome.as_ref().is_some_and(report_on_configuration) {
+                let n = outcome.as_ref().map_or(0, |o| o.denials.len());
+                output::note(&format!(
+                    "{n} policy denial{} of the configuration; {}",
+                    if n == 1 { "" } else { "s" },
+                    chosen.clause
+                ));
+                return Ok(EXIT_ERROR);
+            }
+            valid(&desired.counts(), desired.sources.len())
+        }
+        Err(problems) => found(&problems),
     }
 }

@@ -5,10 +5,11 @@
 //!
 //! Rooms: [`operation`] (typed changes), `format` (their stable JSON form), `planner` (matching
 //! accounts), `members` (users and services), `prune` (unmanaged accounts), `guard` (refusals),
-//! `saved` (plan files), `stale` (a saved plan against the live state of now), `settings`
+//! `saved` (plan files, and the policies they were evaluated with), `stale` (a saved plan against the live state of now), `settings`
 //! (service settings against the catalog), `ancestry` (the parents of the accounts a plan
 //! changes), `error`.
-//! May import: `config`, `live`, `vocab`.
+//! May import: `access`, `config`, `live`, `policy` (the policy digests and warnings a saved
+//! plan records), `vocab`.
 
 mod access;
 mod action;
@@ -47,8 +48,8 @@ pub use operation::{
 };
 pub use saved::{
     BindingError, Context as SavedContext, EMBEDDED_ENDPOINT, GUARD_OPTIONS, GuardOption,
-    OptionError, PlanKey, SAVED_FORMAT_VERSION, SavedPlan, SavedPlanError, bound_endpoint,
-    plan_digest,
+    OptionError, PlanKey, PolicyDrift, SAVED_FORMAT_VERSION, SavedPlan, SavedPlanError,
+    bound_endpoint, plan_digest,
 };
 pub use settings::catalog;
 pub use stale::{Applicable, Difference, Stale, StaleOperation};

@@ -1,9 +1,10 @@
 //! Stage `plan`, saved plans (`plan -o FILE`, `apply --plan FILE`): the desired state (config
-//! texts), the options, the operations, what the plan showed besides, the partner and the
-//! endpoint it is bound to, under a digest of the whole file (and an HMAC-SHA256 signature when
+//! texts), the options, the operations, what the plan showed besides (the policies' warnings
+//! included), the partner and the endpoint it is bound to, and the policies it was evaluated
+//! with (path and digest), under a digest of the whole file (and an HMAC-SHA256 signature when
 //! a key is given). Pure: (de)serialization, digests, signatures and the checks of a saved plan
-//! against the options, partner and endpoint of the apply; the edge reads and writes the file
-//! and the key.
+//! against the options, partner, endpoint and policies of the apply; the edge reads and writes
+//! the file, the key and the policies.
 //!
 //! The digest and the signature cover the file's canonical bytes: its JSON without the
 //! `digest` and `signature` members, every object's members sorted by their names' UTF-8
@@ -23,6 +24,7 @@ use super::{
 };
 use crate::config::Source;
 use crate::live::{Limits, PartnerInfo};
+use crate::policy::{Digest as PolicyDigest, Finding, Outcome};
 
 /// Version of the saved-plan format: "2" binds the plan to its partner and endpoint, and
 /// covers the whole file by its digest.
@@ -48,6 +50,10 @@ pub struct SavedPlan {
     pub sources: Vec<Source>,
     /// The operations.
     pub operations: Vec<Operation>,
+    /// The policy files the plan was evaluated with (`--policy`), by path and digest:
+    /// `apply --plan` evaluates them again, and refuses when one changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<PolicyDigest>,
     /// The rest of the plan, so that `partnerctl show` renders it exactly as `plan` did.
     pub context: Context,
     /// `sha256:` digest of the file's canonical bytes.
@@ -100,6 +106,9 @@ pub struct Context {
     /// The parents of the accounts the operations act on or in, and of their ancestors.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub parents: BTreeMap<String, AccountRef>,
+    /// The policies' warnings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_warnings: Vec<Finding>,
 }
 
 /// The key that signs saved plans and verifies their signatures (`PARTNERCTL_PLAN_KEY`).
@@ -187,6 +196,44 @@ pub enum BindingError {
         /// The id of the token's partner.
         now_id: String,
     },
+}
+
+/// A policy of `apply --plan` that is not one the saved plan was evaluated with, as it was.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyDrift {
+    /// Its content changed.
+    #[error(
+        "the policy {path} changed since the plan was made (sha256 {} then, {} now)",
+        short(saved),
+        short(now)
+    )]
+    Changed {
+        /// The policy file.
+        path: String,
+        /// Its digest in the saved plan.
+        saved: String,
+        /// Its digest now.
+        now: String,
+    },
+    /// The plan was evaluated with it, and it is not among the policies now.
+    #[error(
+        "the plan was evaluated with the policy {path}, which is not among the policies given now (removed, or not in a --policy path)"
+    )]
+    Missing {
+        /// The policy file.
+        path: String,
+    },
+    /// It is given now, and the plan was not evaluated with it.
+    #[error("the policy {path} is given now, and the plan was not evaluated with it")]
+    New {
+        /// The policy file.
+        path: String,
+    },
+}
+
+/// The first 12 hex digits of a digest, for messages.
+fn short(sha256: &str) -> &str {
+    &sha256[..sha256.len().min(12)]
 }
 
 /// An endpoint as messages name it.
@@ -373,11 +420,13 @@ impl SavedPlan {
     /// Captures a plan and the configuration it came from, bound to its partner and to the
     /// endpoint `endpoint` (its URL as shown; `embedded` for the embedded sandbox), and signed
     /// with `key` when there is one.
+    /// `policy` is what the policies said, when the plan was evaluated with some.
     pub fn new(
         plan: &Plan,
         sources: &[Source],
         endpoint: &str,
         embedded: bool,
+        policy: Option<&Outcome>,
         key: Option<&PlanKey>,
     ) -> Self {
         let mut saved = SavedPlan {
@@ -388,6 +437,7 @@ impl SavedPlan {
             options: plan.options,
             sources: sources.to_vec(),
             operations: plan.operations.clone(),
+            policies: policy.map(|o| o.policies.clone()).unwrap_or_default(),
             context: Context {
                 endpoint: endpoint.to_string(),
                 embedded,
@@ -405,6 +455,7 @@ impl SavedPlan {
                 limits: plan.limits,
                 read: plan.read,
                 parents: plan.parents.clone(),
+                policy_warnings: policy.map(|o| o.warnings.clone()).unwrap_or_default(),
             },
             digest: String::new(),
             signature: None,
@@ -490,6 +541,56 @@ impl SavedPlan {
             read: c.read,
             addresses: Default::default(),
             parents: c.parents,
+        }
+    }
+
+    /// What the policies said when the plan was made (its warnings; a denied plan is never
+    /// saved), for rendering it again; `None` when it was made without policies.
+    pub fn policy_outcome(&self) -> Option<Outcome> {
+        (!self.policies.is_empty()).then(|| Outcome {
+            policies: self.policies.clone(),
+            warnings: self.context.policy_warnings.clone(),
+            ..Outcome::default()
+        })
+    }
+
+    /// The policies of `apply --plan` (`now`, path and digest), against those the plan was
+    /// evaluated with: the same files, each with the same content. Every difference is named.
+    pub fn check_policies(&self, now: &[PolicyDigest]) -> Result<(), Vec<PolicyDrift>> {
+        let now_by_path: BTreeMap<&str, &str> = now
+            .iter()
+            .map(|d| (d.path.as_str(), d.sha256.as_str()))
+            .collect();
+        let saved_by_path: BTreeMap<&str, &str> = self
+            .policies
+            .iter()
+            .map(|d| (d.path.as_str(), d.sha256.as_str()))
+            .collect();
+        let mut drifts = Vec::new();
+        for (path, saved) in &saved_by_path {
+            match now_by_path.get(path) {
+                None => drifts.push(PolicyDrift::Missing {
+                    path: path.to_string(),
+                }),
+                Some(now) if now != saved => drifts.push(PolicyDrift::Changed {
+                    path: path.to_string(),
+                    saved: saved.to_string(),
+                    now: now.to_string(),
+                }),
+                Some(_) => {}
+            }
+        }
+        for path in now_by_path.keys() {
+            if !saved_by_path.contains_key(path) {
+                drifts.push(PolicyDrift::New {
+                    path: path.to_string(),
+                });
+            }
+        }
+        if drifts.is_empty() {
+            Ok(())
+        } else {
+            Err(drifts)
         }
     }
 
@@ -582,7 +683,7 @@ mod tests {
     fn saved(options: Options, key: Option<&PlanKey>) -> (Plan, SavedPlan) {
         let d = acme();
         let p = plan(&d, &empty_live(), options).unwrap();
-        let s = SavedPlan::new(&p, &d.sources, "http://127.0.0.1:1/", false, key);
+        let s = SavedPlan::new(&p, &d.sources, "http://127.0.0.1:1/", false, None, key);
         (p, s)
     }
 

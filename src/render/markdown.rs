@@ -9,14 +9,14 @@ use std::fmt::Write as _;
 
 use super::escape::{markdown as md, markdown_code};
 use super::tree::Tree;
-use super::{cost_line, summary_line, text};
-use crate::plan::{Plan, Refusals};
+use super::{Verdict, cost_line, summary_line, text};
+use crate::plan::Plan;
 use crate::provider::Target;
 
 /// The markdown format: a heading, a summary table and the text plan in a collapsible block.
-pub fn markdown(plan: &Plan, target: &Target, refusals: Option<&Refusals>) -> String {
-    let mut out = head(plan, refusals, usize::MAX);
-    let details = diff_columns(&text(plan, target, None, false));
+pub fn markdown(plan: &Plan, target: &Target, verdict: Verdict<'_>) -> String {
+    let mut out = head(plan, verdict, usize::MAX);
+    let details = diff_columns(&text(plan, target, Verdict::default(), false));
     let _ = writeln!(
         out,
         "<details><summary>Details ({} operation{}, {} unmanaged)</summary>\n\n```diff\n{}```\n\n</details>",
@@ -35,11 +35,11 @@ pub fn markdown(plan: &Plan, target: &Target, refusals: Option<&Refusals>) -> St
 pub fn markdown_within(
     plan: &Plan,
     target: &Target,
-    refusals: Option<&Refusals>,
+    verdict: Verdict<'_>,
     limit: usize,
     full_plan: Option<&str>,
 ) -> String {
-    let full = markdown(plan, target, refusals);
+    let full = markdown(plan, target, verdict);
     if full.chars().count() <= limit {
         return full;
     }
@@ -50,7 +50,7 @@ pub fn markdown_within(
     // Room for the closing lines, whatever they say.
     let reserve = 600 + where_full.chars().count();
     let budget = limit.saturating_sub(reserve);
-    let mut out = head(plan, refusals, 10);
+    let mut out = head(plan, verdict, 10);
     let rows = per_customer(plan);
     let mut table = String::from("| account | + | ~ | - | > |\n|---|---:|---:|---:|---:|\n");
     let mut rows_shown = 0;
@@ -70,7 +70,8 @@ pub fn markdown_within(
         );
     }
     out.push('\n');
-    let details = diff_columns(&text(plan, target, None, false)).replace("```", "'''");
+    let details =
+        diff_columns(&text(plan, target, Verdict::default(), false)).replace("```", "'''");
     let mut shown = String::new();
     for line in details.lines() {
         if chars(&out) + chars(&shown) + chars(line) + 1 > budget {
@@ -122,9 +123,9 @@ pub(super) fn per_customer(plan: &Plan) -> Vec<String> {
         .collect()
 }
 
-/// Heading, access risks and warnings (at most `cap` of each), refusals, the summary table
-/// and lines.
-fn head(plan: &Plan, refusals: Option<&Refusals>, cap: usize) -> String {
+/// Heading, the policies' denials and warnings (all of them), access risks and warnings (at
+/// most `cap` of each), refusals, the summary table and lines.
+fn head(plan: &Plan, verdict: Verdict<'_>, cap: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -133,6 +134,9 @@ fn head(plan: &Plan, refusals: Option<&Refusals>, cap: usize) -> String {
     );
     if !plan.targets.is_empty() {
         let _ = writeln!(out, "> {}\n", md(&super::text::targeted(plan)));
+    }
+    if let Some(outcome) = verdict.policy {
+        policy_findings(&mut out, outcome);
     }
     if !plan.manual.is_empty() {
         let _ = writeln!(
@@ -182,7 +186,7 @@ fn head(plan: &Plan, refusals: Option<&Refusals>, cap: usize) -> String {
             plan.near_misses.len() - cap
         );
     }
-    if let Some(r) = refusals {
+    if let Some(r) = verdict.refusals {
         for refusal in &r.0 {
             let _ = writeln!(out, "> **Refused:** {}", md(&refusal.to_string()));
         }
@@ -203,6 +207,30 @@ fn head(plan: &Plan, refusals: Option<&Refusals>, cap: usize) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The policies' denials and warnings, one quoted line each: the policy file, the message and
+/// the address it names.
+fn policy_findings(out: &mut String, outcome: &crate::policy::Outcome) {
+    let lines = [
+        ("Policy denial", &outcome.denials),
+        ("Policy warning", &outcome.warnings),
+    ];
+    for (title, findings) in lines {
+        for f in findings {
+            let at = f
+                .address
+                .as_deref()
+                .map(|a| format!(" — {}", markdown_code(a, false)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "> **{title}** ({}): {}{at}\n",
+                markdown_code(&f.policy, false),
+                md(&f.message)
+            );
+        }
+    }
 }
 
 /// Moves each line's change symbol to the first column, where a `diff` code block colours it

@@ -4,7 +4,7 @@
 //! typed, and their schemas), and `escape`, through which every output shows text from the API
 //! or the configuration (outputs safe to open).
 //! May import: `plan`, `apply` (its report), `provider` (the target), `access` (the grants),
-//! `live` (the partner), `vocab`.
+//! `live` (the partner), `policy` (what the policies said), `vocab`.
 
 mod access;
 pub mod doc;
@@ -16,6 +16,7 @@ mod text;
 mod tree;
 
 use crate::plan::{Action, Plan, Refusals};
+use crate::policy::Outcome;
 use crate::provider::Target;
 
 pub use access::{ACCESS_FORMAT_VERSION, AccessFormat, access_report};
@@ -63,21 +64,41 @@ impl Default for Options {
     }
 }
 
+/// What judged a plan: the guards' refusals, and what the policies said (nothing when no
+/// policy was given).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Verdict<'a> {
+    /// The guards' refusals, when they refuse the plan.
+    pub refusals: Option<&'a Refusals>,
+    /// The policies' denials and warnings, when policies were evaluated.
+    pub policy: Option<&'a Outcome>,
+}
+
+impl<'a> Verdict<'a> {
+    /// The guards' refusals alone (no policy).
+    pub fn refusals(refusals: Option<&'a Refusals>) -> Self {
+        Verdict {
+            refusals,
+            policy: None,
+        }
+    }
+}
+
 /// Renders in the given format.
 pub fn render(
     plan: &Plan,
     target: &Target,
-    refusals: Option<&Refusals>,
+    verdict: Verdict<'_>,
     format: Format,
     options: &Options,
 ) -> String {
     match format {
-        Format::Text => text(plan, target, refusals, options.color),
-        Format::Json => json(plan, target, refusals),
+        Format::Text => text(plan, target, verdict, options.color),
+        Format::Json => json(plan, target, verdict),
         Format::Markdown => markdown_within(
             plan,
             target,
-            refusals,
+            verdict,
             options.markdown_limit,
             options.full_plan.as_deref(),
         ),

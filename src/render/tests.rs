@@ -17,12 +17,18 @@ fn target() -> Target {
 fn snapshot_all(name: &str, p: &Plan) {
     let refusals = p.check_safety().err();
     let r = refusals.as_ref();
-    insta::assert_snapshot!(format!("{name}__text"), text(p, &target(), r, false));
-    let out = json(p, &target(), r);
+    insta::assert_snapshot!(
+        format!("{name}__text"),
+        text(p, &target(), Verdict::refusals(r), false)
+    );
+    let out = json(p, &target(), Verdict::refusals(r));
     doc::assert_valid(doc::Document::Plan, &out);
     assert_stable_operations(p, &out);
     insta::assert_snapshot!(format!("{name}__json"), out);
-    insta::assert_snapshot!(format!("{name}__markdown"), markdown(p, &target(), r));
+    insta::assert_snapshot!(
+        format!("{name}__markdown"),
+        markdown(p, &target(), Verdict::refusals(r))
+    );
 }
 
 /// The JSON plan's operations, less their `index` and `symbol`, are the stable form of the
@@ -180,13 +186,13 @@ fn a_deep_change_shows_under_its_ancestry() {
     let mut d = acme();
     d.customers[0].networks[0].sub_accounts[1].users[0].name = "Lyon Front Desk".into();
     let p = plan(&d, &applied_acme(), Options::default()).unwrap();
-    let plain = text(&p, &target(), None, false);
+    let plain = text(&p, &target(), Verdict::default(), false);
     assert!(
         plain.contains("  customer.contoso\n    network.contoso-network\n      sub_account.contoso-lyon\n        ~ update user lyon@contoso.example\n"),
         "{plain}"
     );
     // The ancestors are context: dim, not bold as an account with changes is.
-    let coloured = text(&p, &target(), None, true);
+    let coloured = text(&p, &target(), Verdict::default(), true);
     assert!(
         coloured.contains("  \u{1b}[2mcustomer.contoso\u{1b}[0m\n"),
         "{coloured}"
@@ -206,7 +212,7 @@ fn a_deep_change_shows_under_its_ancestry() {
     nice.services.clear();
     network.sub_accounts.push(nice);
     let p = plan(&d, &applied_acme(), Options::default()).unwrap();
-    let plain = text(&p, &target(), None, false);
+    let plain = text(&p, &target(), Verdict::default(), false);
     assert!(
         plain.contains("\n\n  customer.contoso\n    network.contoso-network\n    + sub_account.contoso-nice (create)\n"),
         "{plain}"
@@ -220,7 +226,7 @@ fn a_deep_change_shows_under_its_ancestry() {
 fn twins_each_show_their_own_changes() {
     let (d, live) = twins();
     let p = plan(&d, &live, Options::default()).unwrap();
-    let plain = text(&p, &target(), None, false);
+    let plain = text(&p, &target(), Verdict::default(), false);
     assert!(
         plain.contains("\n\n  customer.twin-b\n  > network.twin-b-net (adopt)\n"),
         "{plain}"
@@ -240,17 +246,17 @@ fn twins_each_show_their_own_changes() {
 fn a_saved_plan_shows_the_same_ancestry() {
     let (d, live) = twins();
     let p = plan(&d, &live, Options::default()).unwrap();
-    let saved = crate::plan::SavedPlan::new(&p, &[], "http://127.0.0.1:7878", true, None);
+    let saved = crate::plan::SavedPlan::new(&p, &[], "http://127.0.0.1:7878", true, None, None);
     let shown = crate::plan::SavedPlan::from_json(&saved.to_json(), None)
         .unwrap()
         .plan();
     assert_eq!(
-        text(&shown, &target(), None, false),
-        text(&p, &target(), None, false)
+        text(&shown, &target(), Verdict::default(), false),
+        text(&p, &target(), Verdict::default(), false)
     );
     assert_eq!(
-        markdown(&shown, &target(), None),
-        markdown(&p, &target(), None)
+        markdown(&shown, &target(), Verdict::default()),
+        markdown(&p, &target(), Verdict::default())
     );
 }
 
@@ -266,7 +272,7 @@ fn settings_show_key_by_key() {
     cards.insert("max_cards_per_user".into(), serde_json::json!(3));
     let mut p = plan(&d, &applied_acme(), Options::default()).unwrap();
     assert_eq!(p.counts(), [(crate::plan::Action::UpdateService, 1)]);
-    let plain = text(&p, &target(), None, false);
+    let plain = text(&p, &target(), Verdict::default(), false);
     assert!(
         plain.contains("    ~ update service cards\n        + card_format: \"digital\"\n        + max_cards_per_user: 3\n          (1 unchanged setting(s) not shown)\n"),
         "{plain}"
@@ -294,24 +300,28 @@ fn settings_show_key_by_key() {
         "max_cards_per_user": 3,
         "odd key": { "now": "an object" },
     }));
-    let plain = text(&p, &target(), None, false);
-    let coloured = text(&p, &target(), None, true);
+    let plain = text(&p, &target(), Verdict::default(), false);
+    let coloured = text(&p, &target(), Verdict::default(), true);
     assert!(coloured.contains("\u{1b}[33m~ card_format: \"cr80\" → \"digital\"\u{1b}[0m"));
     insta::assert_snapshot!("settings_by_key__text", plain);
-    insta::assert_snapshot!("settings_by_key__markdown", markdown(&p, &target(), None));
+    insta::assert_snapshot!(
+        "settings_by_key__markdown",
+        markdown(&p, &target(), Verdict::default())
+    );
 }
 
 #[test]
 fn colour_only_when_asked() {
     let p = plan(&acme(), &empty_live(), Options::default()).unwrap();
-    assert!(!text(&p, &target(), None, false).contains('\u{1b}'));
-    assert!(text(&p, &target(), None, true).contains("\u{1b}[32m+\u{1b}[0m"));
+    assert!(!text(&p, &target(), Verdict::default(), false).contains('\u{1b}'));
+    assert!(text(&p, &target(), Verdict::default(), true).contains("\u{1b}[32m+\u{1b}[0m"));
 }
 
 #[test]
 fn json_is_parseable_and_complete() {
     let p = plan(&acme(), &empty_live(), Options::default()).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&json(&p, &target(), None)).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&json(&p, &target(), Verdict::default())).unwrap();
     assert_eq!(v["format_version"], "1");
     assert_eq!(v["summary"]["writes"], 24);
     let ops = v["operations"].as_array().unwrap();
@@ -683,10 +693,10 @@ fn hostile_names_show_escaped_in_text() {
     let r = p.check_safety().err();
     assert!(r.is_some() && !p.near_misses.is_empty() && !p.manual.is_empty());
     assert!(p.unmanaged.iter().any(|u| u.is_admin()));
-    let plain = text(&p, &target(), r.as_ref(), false);
+    let plain = text(&p, &target(), Verdict::refusals(r.as_ref()), false);
     assert_nothing_hidden("text", &plain);
     assert!(plain.contains("\\u{1b}[2J\\u{1b}[31m\\u{9b}8m\\u{202e}\\u{2066}\\u{200b}\\u{feff}\\u{2028}\\r\\n</details>\\n# Owned"), "{plain}");
-    let coloured = text(&p, &target(), r.as_ref(), true);
+    let coloured = text(&p, &target(), Verdict::refusals(r.as_ref()), true);
     assert!(coloured.contains('\u{1b}'));
     assert_eq!(
         without_palette(&coloured),
@@ -700,9 +710,9 @@ fn hostile_names_show_escaped_in_text() {
 fn hostile_names_render_as_literal_markdown() {
     let p = hostile_plan();
     let r = p.check_safety().err();
-    let md = markdown(&p, &target(), r.as_ref());
+    let md = markdown(&p, &target(), Verdict::refusals(r.as_ref()));
     assert_literal_markdown("markdown", &md);
-    let short = markdown_within(&p, &target(), r.as_ref(), 3_000, None);
+    let short = markdown_within(&p, &target(), Verdict::refusals(r.as_ref()), 3_000, None);
     assert!(short.contains("Shortened to fit a comment"), "{short}");
     assert_literal_markdown("shortened markdown", &short);
     insta::assert_snapshot!("hostile__markdown", md);
@@ -711,7 +721,11 @@ fn hostile_names_render_as_literal_markdown() {
 #[test]
 fn hostile_names_are_json_escapes_that_mean_the_same() {
     let p = hostile_plan();
-    let out = json(&p, &target(), p.check_safety().err().as_ref());
+    let out = json(
+        &p,
+        &target(),
+        Verdict::refusals(p.check_safety().err().as_ref()),
+    );
     doc::assert_valid(doc::Document::Plan, &out);
     assert_nothing_hidden("json", &out);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();

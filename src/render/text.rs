@@ -1,6 +1,7 @@
-//! Stage `render`, the text format: header, operations grouped by account in tree order, each
-//! account under its ancestry (Terraform-style symbols, setting changes key by key), unmanaged
-//! objects, refusals, one summary line and the cost line. Every text from the API or the configuration, and every
+//! Stage `render`, the text format: header, the policies' denials and warnings, operations
+//! grouped by account in tree order, each account under its ancestry (Terraform-style symbols,
+//! setting changes key by key), unmanaged objects, refusals, one summary line and the cost
+//! line. Every text from the API or the configuration, and every
 //! message quoting one, goes through [`escape`](super::escape): control, bidirectional and
 //! zero-width characters show escaped, and the only ESC is the palette's. Pure.
 
@@ -10,10 +11,8 @@ use serde_json::Value;
 
 use super::escape::{json_line, quoted, text as esc};
 use super::tree::{Node, Tree};
-use super::{Palette, cost_line, summary_line};
-use crate::plan::{
-    Change, FieldValue, Operation, Plan, Refusals, Settings, Unmanaged, UnmanagedObject,
-};
+use super::{Palette, Verdict, cost_line, summary_line};
+use crate::plan::{Change, FieldValue, Operation, Plan, Settings, Unmanaged, UnmanagedObject};
 use crate::provider::Target;
 use crate::vocab::rules::email_key;
 
@@ -412,6 +411,30 @@ fn access_changes(out: &mut String, plan: &Plan, p: &Palette) {
     }
 }
 
+/// The policies' denials and warnings, one line each (policy file, message, the address it
+/// names), then a blank line; nothing when they said nothing.
+fn policy_findings(out: &mut String, outcome: &crate::policy::Outcome, p: &Palette) {
+    let lines = [
+        (p.paint("31;1", "Policy denial"), &outcome.denials),
+        (p.paint("33;1", "Policy warning"), &outcome.warnings),
+    ];
+    let mut any = false;
+    for (title, findings) in lines {
+        for f in findings {
+            let at = f
+                .address
+                .as_deref()
+                .map(|a| format!(" — {}", esc(a)))
+                .unwrap_or_default();
+            let _ = writeln!(out, "{title} ({}): {}{at}", esc(&f.policy), esc(&f.message));
+            any = true;
+        }
+    }
+    if any {
+        out.push('\n');
+    }
+}
+
 /// The numbered manual steps, in the vendor's words.
 pub fn runbook(plan: &Plan) -> String {
     let mut out = format!(
@@ -428,10 +451,14 @@ pub fn runbook(plan: &Plan) -> String {
 }
 
 /// The text format.
-pub fn text(plan: &Plan, target: &Target, refusals: Option<&Refusals>, color: bool) -> String {
+pub fn text(plan: &Plan, target: &Target, verdict: Verdict<'_>, color: bool) -> String {
     let p = Palette { color };
     let mut out = String::new();
     header(&mut out, plan, target, &p);
+    if let Some(outcome) = verdict.policy {
+        policy_findings(&mut out, outcome, &p);
+    }
+    let refusals = verdict.refusals;
     let ops = &plan.operations;
     changes(&mut out, plan, &p);
     access_changes(&mut out, plan, &p);

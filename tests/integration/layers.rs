@@ -1,8 +1,9 @@
 //! The stage order, checked: every `crate::` path in `src/` points to a module its stage may
-//! use. config → live → plan → provider/apply → render, with `vocab` (the shared words) and
-//! `wire` (each vendor dialect's request and response shapes) at the bottom; `api` (the HTTP
-//! client) speaks a wire; the sandbox stands beside the providers and depends only on the wires
-//! and the vocabulary; the CLI edge may use everything. See ARCHITECTURE.md.
+//! use. config → live → policy → plan → provider/apply → render, with `vocab` (the shared
+//! words) and `wire` (each vendor dialect's request and response shapes) at the bottom; `api`
+//! (the HTTP client) speaks a wire; `policy` knows the configuration but no plan (the edge
+//! hands it the plan's JSON document); the sandbox stands beside the providers and depends only
+//! on the wires and the vocabulary; the CLI edge may use everything. See ARCHITECTURE.md.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -14,10 +15,13 @@ fn allowed(module: &str) -> Option<&'static [&'static str]> {
         "wire" => &["vocab"],
         "api" => &["wire"],
         "config" | "live" => &["vocab"],
-        "plan" => &["access", "config", "live", "vocab"],
+        "policy" => &["config", "live", "vocab"],
+        "plan" => &["access", "config", "live", "policy", "vocab"],
         "provider" => &["api", "live", "plan", "vocab", "wire"],
         "apply" => &["live", "plan", "provider", "vocab"],
-        "render" => &["access", "apply", "live", "plan", "provider", "vocab"],
+        "render" => &[
+            "access", "apply", "live", "plan", "policy", "provider", "vocab",
+        ],
         "sandbox" => &["vocab", "wire"],
         "export" | "access" => &["config", "live", "vocab"],
         "testkit" => &["config", "live", "sandbox", "vocab", "wire"],

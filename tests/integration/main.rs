@@ -16,6 +16,7 @@ mod names;
 mod openapi;
 mod output_schemas;
 mod plan;
+mod policies;
 mod sandbox;
 mod saved_plans;
 mod scale;

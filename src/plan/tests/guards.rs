@@ -620,7 +620,7 @@ fn adoptions_count_as_updates_only_when_they_change_fields() {
 fn saved_plans_carry_the_update_limit_only_when_it_is_not_the_default() {
     let save = |options: Options| {
         let p = plan(&acme(), &empty_live(), options).unwrap();
-        SavedPlan::new(&p, &acme().sources, "http://127.0.0.1:1", true, None).to_json()
+        SavedPlan::new(&p, &acme().sources, "http://127.0.0.1:1", true, None, None).to_json()
     };
     let default = save(Options::default());
     assert!(!default.contains("max_update_percent"), "{default}");

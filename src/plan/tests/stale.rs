@@ -8,7 +8,7 @@ use super::*;
 fn saved(d: &Desired, live: &Snapshot, options: Options) -> SavedPlan {
     let p = plan(d, live, options).unwrap();
     assert!(p.check_safety().is_ok(), "{:?}", p.check_safety());
-    SavedPlan::new(&p, &d.sources, "http://127.0.0.1:1/", false, None)
+    SavedPlan::new(&p, &d.sources, "http://127.0.0.1:1/", false, None, None)
 }
 
 /// The saved plan against `live`, its configuration planned again against it.

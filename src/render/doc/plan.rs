@@ -14,10 +14,11 @@ use super::common::{AccountRef, Action, ByAction, Contact, Target};
 use crate::plan::{
     AccessChange as PlanAccessChange, AccountFields, Change, ManualStep as PlanManualStep,
     Membership as PlanMembership, NearMiss, Operation as PlanOperation, Person as PlanPerson, Plan,
-    Refusals, Settings, Unmanaged as PlanUnmanaged, UnmanagedObject as PlanObject,
+    Settings, Unmanaged as PlanUnmanaged, UnmanagedObject as PlanObject,
 };
+use crate::policy::{Finding, Outcome};
 use crate::provider::Target as ProviderTarget;
-use crate::render::JSON_FORMAT_VERSION;
+use crate::render::{JSON_FORMAT_VERSION, Verdict};
 use crate::vocab::{AccountKind, Role, UserStatus};
 
 /// A plan as `partnerctl plan --format json` writes it: what applying it would change, and
@@ -53,11 +54,17 @@ pub struct PlanDocument<'a> {
     pub manual_steps: Vec<ManualStep<'a>>,
     /// Who gains or loses access to how many accounts, escalations first.
     pub access_changes: Vec<AccessChange<'a>>,
+    /// What the policies (`--policy`) said about the plan (absent when no policy was given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Policy<'static>")]
+    pub policy: Option<Policy<'a>>,
 }
 
 impl<'a> PlanDocument<'a> {
-    /// The document of `plan`, made against `target`, refused for `refusals`.
-    pub fn new(plan: &'a Plan, target: &'a ProviderTarget, refusals: Option<&Refusals>) -> Self {
+    /// The document of `plan`, made against `target`, judged as `verdict` says: refused for
+    /// its refusals, with what its policies said.
+    pub fn new(plan: &'a Plan, target: &'a ProviderTarget, verdict: Verdict<'a>) -> Self {
+        let refusals = verdict.refusals;
         PlanDocument {
             format_version: JSON_FORMAT_VERSION,
             target: Target::new(target, &plan.partner),
@@ -76,8 +83,71 @@ impl<'a> PlanDocument<'a> {
             targets: plan.targets.iter().map(String::as_str).collect(),
             manual_steps: plan.manual.iter().map(ManualStep::from).collect(),
             access_changes: plan.access.iter().map(AccessChange::from).collect(),
+            policy: verdict.policy.map(Policy::new),
         }
     }
+}
+
+/// What the policies said: the files evaluated, their denials and their warnings.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Policy<'a> {
+    /// The policy files evaluated, each with the digest of its content.
+    pub policies: Vec<PolicyFile<'a>>,
+    /// The policies' denials (`deny`): a plan with any is refused, and never saved.
+    pub denials: Vec<PolicyFinding<'a>>,
+    /// The policies' warnings (`warn`).
+    pub warnings: Vec<PolicyFinding<'a>>,
+}
+
+impl<'a> Policy<'a> {
+    fn new(outcome: &'a Outcome) -> Self {
+        let findings = |all: &'a [Finding]| {
+            all.iter()
+                .map(|f| PolicyFinding {
+                    policy: &f.policy,
+                    message: &f.message,
+                    address: f.address.as_deref(),
+                })
+                .collect()
+        };
+        Policy {
+            policies: outcome
+                .policies
+                .iter()
+                .map(|d| PolicyFile {
+                    path: &d.path,
+                    sha256: &d.sha256,
+                })
+                .collect(),
+            denials: findings(&outcome.denials),
+            warnings: findings(&outcome.warnings),
+        }
+    }
+}
+
+/// A policy file evaluated.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile<'a> {
+    /// Its path, as given (`policies/admins.rego`).
+    pub path: &'a str,
+    /// The SHA-256 of its content, in hex.
+    pub sha256: &'a str,
+}
+
+/// One message of a policy.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFinding<'a> {
+    /// The policy file that says it.
+    pub policy: &'a str,
+    /// The message.
+    pub message: &'a str,
+    /// The operation or account it names (`customer.contoso`), when it names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub address: Option<&'a str>,
 }
 
 /// The planning switches.

@@ -8,7 +8,7 @@ use crate::plan::testutil::{acme, applied_acme, live_account};
 use crate::plan::{Action, Capabilities, Change, Options, Plan, plan, with_capabilities};
 use crate::provider::{Remedy, Target};
 use crate::render::{ACCESS_FORMAT_VERSION, JSON_FORMAT_VERSION, REPORT_FORMAT_VERSION};
-use crate::render::{AccessFormat, access_report, apply_report_json, json};
+use crate::render::{AccessFormat, Verdict, access_report, apply_report_json, json};
 use crate::vocab::{AccountKind, Role, UserStatus};
 
 fn target() -> Target {
@@ -230,7 +230,10 @@ fn the_committed_samples_are_current() {
         .select(None, Some("network.contoso-network"))
         .expect("the network exists");
     let samples = [
-        (Document::Plan, json(&p, &target(), refusals.as_ref())),
+        (
+            Document::Plan,
+            json(&p, &target(), Verdict::refusals(refusals.as_ref())),
+        ),
         (
             Document::ApplyReport,
             apply_report_json(&p, &target(), &sample_report(&p)),
@@ -297,7 +300,8 @@ fn the_schemas_reject_other_documents() {
             .unwrap()
             .is_valid(v)
     };
-    let plan: serde_json::Value = serde_json::from_str(&json(&p, &target(), None)).unwrap();
+    let plan: serde_json::Value =
+        serde_json::from_str(&json(&p, &target(), Verdict::default())).unwrap();
     assert!(valid(Document::Plan, &plan));
     let report: serde_json::Value =
         serde_json::from_str(&apply_report_json(&p, &target(), &sample_report(&p))).unwrap();

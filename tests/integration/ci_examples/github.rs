@@ -63,6 +63,17 @@ fn plan_step(plan: &Workflow, pr: &Path, sb: &Sandbox, token: &str) -> String {
     )
     .expect("a valid saved plan, signed with the key");
     assert_eq!(saved.operations.len(), 24);
+    let policies: Vec<&str> = saved.policies.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(
+        policies,
+        [
+            "policies/change_limit.rego",
+            "policies/customer_admins.rego",
+            "policies/free_mail.rego",
+            "policies/partner_admins.rego",
+        ],
+        "evaluated with the policies of the pull request"
+    );
     body_file
 }
 
@@ -78,6 +89,7 @@ fn apply_step(
 ) {
     let artifact = plan.artifact_paths("partnerctl-plan");
     assert!(artifact.contains(&"plan.json".to_string()), "{artifact:?}");
+    assert!(artifact.contains(&"policies/".to_string()), "{artifact:?}");
     assert!(artifact.contains(&body_file.to_string()), "{artifact:?}");
     let fetch = apply.uses("dawidd6/action-download-artifact");
     assert_eq!(scalar(&fetch["with"]["workflow"]), "partnerctl-plan.yml");
@@ -260,4 +272,75 @@ async fn github_workflows_offboard_a_person_and_report_an_invalid_push() {
     );
     assert!(body.contains("contoso.yaml:8:"), "{body}");
     assert!(!main.path().join("plan.json").exists(), "no plan kept");
+}
+
+/// The policies in `policies/` judge a pull request: a failing policy test, then a plan a
+/// policy denies, each fail the job with the reason in the comment, and keep no plan.
+#[tokio::test(flavor = "multi_thread")]
+async fn github_plan_comments_a_failing_policy_test_and_a_policy_denial() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let plan = Workflow::load("partnerctl-plan.yml");
+    let body_file = scalar(&plan.uses("marocchino/sticky-pull-request-comment")["with"]["path"]);
+
+    // A policy whose test fails: the comment shows the test, and nothing is planned.
+    let pr = checkout();
+    let policy = pr.path().join("policies/free_mail.rego");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    std::fs::write(&policy, text.replace("\"gmail.com\", ", "")).unwrap();
+    let mut runner = Runner::for_sandbox(pr.path(), &sb, &token);
+    let runs = runner.run(&plan.run_steps);
+    assert_eq!(runner.outputs["plan"]["exitcode"], "1");
+    assert_eq!(runs.last().unwrap().1.code, 1, "the job fails");
+    let body = std::fs::read_to_string(pr.path().join(&body_file)).unwrap();
+    assert!(
+        body.starts_with("### partnerctl policy test failed (exit 1)"),
+        "{body}"
+    );
+    assert!(
+        body.contains("FAIL  policies/free_mail_test.rego:18: test_a_gmail_invitation_is_denied_with_its_address"),
+        "{body}"
+    );
+    assert!(!pr.path().join("plan.json").exists(), "no plan kept");
+
+    // Policies as they are, and a configuration inviting a free-mail address: denied, the
+    // refused plan in the comment with the denial at its top.
+    std::fs::write(&policy, &text).unwrap();
+    let file = pr.path().join("config/customers/others.yaml");
+    let config = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        config.replace("it@northwind.example", "northwind.it@gmail.com"),
+    )
+    .unwrap();
+    let mut runner = Runner::for_sandbox(pr.path(), &sb, &token);
+    runner.run(&plan.run_steps);
+    assert_eq!(runner.outputs["plan"]["exitcode"], "1");
+    let body = std::fs::read_to_string(pr.path().join(&body_file)).unwrap();
+    assert!(
+        body.starts_with("### partnerctl plan failed (exit 1)"),
+        "{body}"
+    );
+    assert!(
+        body.contains("the policies deny the plan (1 denial); see above"),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            "> **Policy denial** (`policies/free_mail.rego`): an invitation to northwind.it@gmail.com"
+        ),
+        "{body}"
+    );
+    assert!(
+        body.contains("### partnerctl plan for `Acme Partners`"),
+        "{body}"
+    );
+    assert!(body.chars().count() <= COMMENT_LIMIT);
+    assert!(!pr.path().join("plan.json").exists(), "no plan kept");
+    let api = Api::new(&sb.url, &token);
+    assert!(
+        api.list_all("/v1/accounts", "AccountPage", 100)
+            .await
+            .is_empty()
+    );
 }

@@ -10,7 +10,7 @@ use crate::support::Sandbox;
 use super::fake_gitlab::FakeGitLab;
 use super::runner::{GitLab, scalar};
 use super::{
-    COMMENT_LIMIT, PLAN_KEY, checkout, download, force_the_saved_plan, invite_an_admin_by_hand,
+    COMMENT_LIMIT, PLAN_KEY, checkout, force_the_saved_plan, invite_an_admin_by_hand, job_checkout,
     read_json,
 };
 
@@ -114,7 +114,7 @@ fn apply_step(gitlab: &GitLab, mr: &Path, artifacts: &[String], vars: &[(&str, &
     let needs = &gitlab.job("apply")["needs"];
     assert_eq!(scalar(&needs[0]["job"]), "plan");
     assert_eq!(needs[0]["artifacts"], Value::Bool(true));
-    let job = download(mr, artifacts);
+    let job = job_checkout(mr, artifacts);
     let run = gitlab.run("apply", job.path(), vars).success();
     run.stdout_contains("24 done, 0 failed, 0 skipped");
     let report = read_json(&job.path().join("apply-report.json"));
@@ -136,13 +136,13 @@ async fn gitlab_apply_refuses_a_plan_edited_between_the_jobs() {
     gitlab.run("plan", mr.path(), &vars).success();
 
     // The artifact's plan.json edited, its digest recomputed: the signature no longer matches.
-    let job = download(mr.path(), &gitlab.artifacts("plan"));
+    let job = job_checkout(mr.path(), &gitlab.artifacts("plan"));
     force_the_saved_plan(job.path());
     let run = gitlab.run("apply", job.path(), &vars).code(1);
     run.stderr_contains("the plan's signature does not match PARTNERCTL_PLAN_KEY");
 
     // The reviewed plan, with the key variable missing in the apply job: refused too.
-    let job = download(mr.path(), &gitlab.artifacts("plan"));
+    let job = job_checkout(mr.path(), &gitlab.artifacts("plan"));
     let run = gitlab.run("apply", job.path(), &vars[..2]).code(1);
     run.stderr_contains("PARTNERCTL_PLAN_KEY is set but empty");
     let api = crate::support::Api::new(&sb.url, &token);
@@ -165,7 +165,7 @@ async fn gitlab_pipeline_offboards_a_person_and_reports_an_invalid_push() {
     ];
     let onboard = checkout();
     gitlab.run("plan", onboard.path(), &vars).success();
-    let job = download(onboard.path(), &gitlab.artifacts("plan"));
+    let job = job_checkout(onboard.path(), &gitlab.artifacts("plan"));
     gitlab.run("apply", job.path(), &vars).success();
 
     let mr = checkout();
@@ -179,7 +179,7 @@ async fn gitlab_pipeline_offboards_a_person_and_reports_an_invalid_push() {
     gitlab.run("plan", mr.path(), &vars).success();
     let body = std::fs::read_to_string(mr.path().join("plan.md")).unwrap();
     assert!(body.contains("finance@contoso.example"), "{body}");
-    let job = download(mr.path(), &gitlab.artifacts("plan"));
+    let job = job_checkout(mr.path(), &gitlab.artifacts("plan"));
     gitlab
         .run("apply", job.path(), &vars)
         .success()
@@ -201,4 +201,36 @@ async fn gitlab_pipeline_offboards_a_person_and_reports_an_invalid_push() {
     );
     assert!(body.contains("contoso.yaml:8:"), "{body}");
     assert!(!mr.path().join("plan.json").exists(), "no plan kept");
+}
+
+/// The policies' tests run first in `validate` and `plan`: a failing one fails both jobs, and
+/// the note says which test failed; nothing is planned.
+#[test]
+fn gitlab_jobs_run_the_policy_tests_first() {
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let gitlab = GitLab::load();
+    let vars = [
+        ("PARTNERCTL_ENDPOINT", sb.url.as_str()),
+        ("PARTNERCTL_TOKEN", token.as_str()),
+        ("PARTNERCTL_PLAN_KEY", PLAN_KEY),
+    ];
+    let mr = checkout();
+    let policy = mr.path().join("policies/customer_admins.rego");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    std::fs::write(&policy, text.replace("user.role == \"admin\"", "true")).unwrap();
+    let failing =
+        "FAIL  policies/customer_admins_test.rego:21: test_a_customer_with_members_only_is_denied";
+    gitlab
+        .run("validate", mr.path(), &vars)
+        .code(1)
+        .stdout_contains(failing);
+    gitlab.run("plan", mr.path(), &vars).code(1);
+    let body = std::fs::read_to_string(mr.path().join("plan.md")).unwrap();
+    assert!(
+        body.starts_with("### partnerctl policy test failed (exit 1)"),
+        "{body}"
+    );
+    assert!(body.contains(failing), "{body}");
+    assert!(!mr.path().join("plan.json").exists(), "nothing planned");
 }

@@ -53,18 +53,38 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A workspace as after a checkout of a repository whose `config/` is the acme example.
+/// A workspace as after a checkout of a repository whose `config/` is the acme example and
+/// whose `policies/` are the example policies with their tests.
 pub(super) fn checkout() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(Path::new(&acme()), &dir.path().join("config"));
+    copy_dir(
+        &crate::support::cli::root().join("examples/policies"),
+        &dir.path().join("policies"),
+    );
     dir
 }
 
-/// A fresh workspace holding `paths` of `from` (an artifact, downloaded).
+/// A fresh workspace holding `paths` of `from` (an artifact, downloaded; a path ending in `/`
+/// is a directory).
 pub(super) fn download(from: &Path, paths: &[String]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for p in paths {
-        std::fs::copy(from.join(p), dir.path().join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+        if let Some(sub) = p.strip_suffix('/') {
+            copy_dir(&from.join(sub), &dir.path().join(sub));
+        } else {
+            std::fs::copy(from.join(p), dir.path().join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+        }
+    }
+    dir
+}
+
+/// A GitLab job's workspace: a checkout of the merge request `mr`'s commit (its `config/` and
+/// `policies/`) with `artifacts` of an earlier job downloaded into it (`needs:`).
+pub(super) fn job_checkout(mr: &Path, artifacts: &[String]) -> tempfile::TempDir {
+    let dir = download(mr, artifacts);
+    for sub in ["config", "policies"] {
+        copy_dir(&mr.join(sub), &dir.path().join(sub));
     }
     dir
 }

@@ -1,0 +1,505 @@
+//! Unit tests of the policy stage: files, parsing, the input document, evaluation (messages,
+//! errors, the time budget, what policies cannot reach) and policy tests.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::*;
+use crate::config::{Source, load_sources};
+use crate::live::PartnerInfo;
+
+fn file(path: &str, text: &str) -> PolicyFile {
+    use sha2::Digest as _;
+    PolicyFile {
+        path: path.to_string(),
+        text: text.to_string(),
+        sha256: format!("{:x}", sha2::Sha256::digest(text.as_bytes())),
+    }
+}
+
+fn policies(files: &[(&str, &str)]) -> Result<Policies, PolicyErrors> {
+    Policies::new(files.iter().map(|(p, t)| file(p, t)).collect())
+}
+
+fn evaluate(files: &[(&str, &str)], input: serde_json::Value) -> Result<Outcome, PolicyErrors> {
+    policies(files)
+        .expect("the policies parse")
+        .evaluate(Input::of(&input), Duration::from_secs(10))
+}
+
+fn only(errors: PolicyErrors) -> PolicyError {
+    assert_eq!(errors.0.len(), 1, "{errors}");
+    errors.0.into_iter().next().unwrap()
+}
+
+const ACME: &str = "version: 1
+partner:
+  name: Acme Partners
+  users:
+    - { email: ops@acme.example, name: Acme Ops, role: admin }
+defaults:
+  country: GB
+  timezone: Europe/London
+  labels: { managed-by: partnerctl }
+  services:
+    - { type: cards, settings: { layout_approval: true } }
+customers:
+  - key: contoso
+    name: Contoso
+    contact: { name: Jane Doe, email: jane@contoso.example }
+    users:
+      - { email: jane@contoso.example, name: Jane Doe, role: admin }
+    networks:
+      - key: contoso-net
+        name: Contoso Network
+        sub_accounts:
+          - { key: contoso-paris, name: Contoso Paris, country: FR }
+  - key: fabrikam
+    name: Fabrikam
+    contact: { name: Ravi, email: ravi@fabrikam.example }
+";
+
+fn acme() -> crate::config::Desired {
+    load_sources(&[Source {
+        path: "acme.yaml".into(),
+        text: ACME.into(),
+    }])
+    .unwrap()
+}
+
+#[test]
+fn a_syntax_error_is_located_in_its_file_and_every_bad_file_is_reported() {
+    let errors = policies(&[
+        (
+            "good.rego",
+            "package partnerctl\n\ndeny contains \"x\" if { false }\n",
+        ),
+        (
+            "bad.rego",
+            "package partnerctl\n\ndeny contains msg if {\n  msg := \n}\n",
+        ),
+        ("worse.rego", "package partnerctl\n\nwarn contains if\n"),
+    ])
+    .unwrap_err();
+    assert_eq!(errors.0.len(), 2, "{errors}");
+    let PolicyError::Located {
+        path, line, col, ..
+    } = &errors.0[0]
+    else {
+        panic!("{errors}")
+    };
+    assert_eq!((path.as_str(), *line, *col), ("bad.rego", 4, 7));
+    let text = errors.to_string();
+    assert!(
+        text.starts_with("bad.rego:4:7: expecting `}`"),
+        "one line, located: {text}"
+    );
+    assert!(text.contains("\nworse.rego:3:"), "{text}");
+}
+
+#[test]
+fn deny_and_warn_of_every_package_under_partnerctl_are_collected() {
+    let outcome = evaluate(
+        &[
+            (
+                "p/admins.rego",
+                "package partnerctl.admins\n\ndeny contains {\"msg\": sprintf(\"%s is not ours\", [u]), \"address\": sprintf(\"partner.user[%s]\", [u])} if {\n  some u in input.admins\n  not endswith(u, \"@acme.example\")\n}\n",
+            ),
+            (
+                "p/root.rego",
+                "package partnerctl\n\nwarn contains \"plain\" if { true }\ndeny contains \"never\" if { false }\n",
+            ),
+            (
+                "p/lib.rego",
+                "package partnerctl.lib\n\nfree(email) if endswith(email, \"@gmail.com\")\n",
+            ),
+            (
+                "p/free.rego",
+                "package partnerctl.free\n\nimport data.partnerctl.lib\n\nwarn contains sprintf(\"free-mail: %s\", [u]) if {\n  some u in input.admins\n  lib.free(u)\n}\n",
+            ),
+        ],
+        json!({ "admins": ["ops@acme.example", "x@gmail.com"] }),
+    )
+    .unwrap();
+    assert!(outcome.denied());
+    assert_eq!(
+        outcome.denials,
+        [Finding {
+            policy: "p/admins.rego".into(),
+            message: "x@gmail.com is not ours".into(),
+            address: Some("partner.user[x@gmail.com]".into()),
+        }]
+    );
+    let warnings: Vec<(&str, &str)> = outcome
+        .warnings
+        .iter()
+        .map(|w| (w.policy.as_str(), w.message.as_str()))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            ("p/root.rego", "plain"),
+            ("p/free.rego", "free-mail: x@gmail.com")
+        ]
+    );
+    assert_eq!(outcome.policies.len(), 4);
+    assert_eq!(outcome.policies[0].path, "p/admins.rego");
+}
+
+#[test]
+fn a_policy_without_any_message_allows() {
+    let outcome = evaluate(
+        &[(
+            "a.rego",
+            "package partnerctl\n\ndeny contains u if { some u in input.users; u == \"nobody\" }\n",
+        )],
+        json!({ "users": ["a"] }),
+    )
+    .unwrap();
+    assert!(!outcome.denied());
+    assert!(outcome.warnings.is_empty());
+}
+
+#[test]
+fn deny_outside_package_partnerctl_is_refused_as_never_evaluated() {
+    let err = only(
+        policies(&[
+            (
+                "main.rego",
+                "package main\n\ndeny contains \"x\" if { true }\n",
+            ),
+            ("helpers.rego", "package helpers\n\nok if { true }\n"),
+        ])
+        .unwrap_err(),
+    );
+    assert_eq!(
+        err.to_string(),
+        "main.rego: package main declares `deny`, which partnerctl never evaluates: write `package partnerctl` (or a package under it, such as `package partnerctl.admins`)"
+    );
+}
+
+#[test]
+fn messages_of_another_shape_are_errors_naming_the_rule() {
+    let err = only(
+        evaluate(
+            &[(
+                "a.rego",
+                "package partnerctl\n\ndeny contains 42 if { true }\n",
+            )],
+            json!({}),
+        )
+        .unwrap_err(),
+    );
+    assert!(
+        err.to_string()
+            .starts_with("a.rego: a message of data.partnerctl.deny is 42;"),
+        "{err}"
+    );
+    let err = only(
+        evaluate(
+            &[("b.rego", "package partnerctl\n\nwarn := true\n")],
+            json!({}),
+        )
+        .unwrap_err(),
+    );
+    assert!(
+        err.to_string()
+            .starts_with("b.rego: data.partnerctl.warn is true, not a set of messages"),
+        "{err}"
+    );
+    let err = only(
+        evaluate(
+            &[(
+                "c.rego",
+                "package partnerctl\n\ndeny contains {\"message\": \"typo\"} if { true }\n",
+            )],
+            json!({}),
+        )
+        .unwrap_err(),
+    );
+    assert!(err.to_string().contains("string `msg`"), "{err}");
+}
+
+#[test]
+fn the_network_and_the_environment_are_out_of_reach() {
+    for (call, function) in [
+        (
+            "r := http.send({\"method\": \"get\", \"url\": \"http://127.0.0.1:9/\"})",
+            "http.send",
+        ),
+        ("r := opa.runtime().env.HOME", "opa.runtime"),
+    ] {
+        let text = format!("package partnerctl\n\ndeny contains \"reached\" if {{\n  {call}\n}}\n");
+        let err = only(evaluate(&[("net.rego", &text)], json!({})).unwrap_err());
+        let PolicyError::Located {
+            path,
+            line,
+            message,
+            ..
+        } = &err
+        else {
+            panic!("{err}")
+        };
+        assert_eq!((path.as_str(), *line), ("net.rego", 4));
+        assert!(message.contains(function), "{err}");
+    }
+}
+
+#[test]
+fn an_endless_evaluation_is_stopped_by_the_budget() {
+    let policies = policies(&[(
+        "slow.rego",
+        "package partnerctl\n\ndeny contains msg if {\n  n := count([x | some a in numbers.range(1, 100000); some b in numbers.range(1, 100000); x := a * b])\n  msg := sprintf(\"%d\", [n])\n}\n",
+    )])
+    .unwrap();
+    let err = only(
+        policies
+            .evaluate(Input::of(&json!({})), Duration::from_millis(200))
+            .unwrap_err(),
+    );
+    assert_eq!(
+        err.to_string(),
+        "slow.rego: evaluating data.partnerctl.deny was stopped: the policies took longer than --policy-timeout (0.2 s); make the policy cheaper, or raise --policy-timeout"
+    );
+}
+
+#[test]
+fn the_input_shows_the_configuration_with_every_field_the_plan_and_the_target() {
+    let desired = acme();
+    let doc = Input::configuration(&desired)
+        .without_plan("http")
+        .to_json();
+    assert_eq!(doc["target"], json!({ "provider": "http" }));
+    assert!(doc.get("plan").is_none());
+    let c = &doc["configuration"];
+    assert_eq!(
+        c["partner"],
+        json!({ "name": "Acme Partners", "users": [{ "email": "ops@acme.example", "name": "Acme Ops", "role": "admin" }] })
+    );
+    let fabrikam = &c["customers"][1];
+    assert_eq!(
+        fabrikam,
+        &json!({
+            "key": "fabrikam", "adopt": null, "name": "Fabrikam",
+            "contact": { "name": "Ravi", "email": "ravi@fabrikam.example" },
+            "country": "GB", "timezone": "Europe/London", "protect": false,
+            "labels": { "managed-by": "partnerctl" }, "users": [],
+            "services": [{ "type": "cards", "settings": { "layout_approval": true } }],
+            "networks": []
+        }),
+        "defaults applied, every field written"
+    );
+    let paris = &c["customers"][0]["networks"][0]["sub_accounts"][0];
+    assert_eq!(paris["country"], "FR");
+    assert_eq!(paris["timezone"], "Europe/London", "inherited");
+    assert!(paris.get("networks").is_none() && paris.get("contact").is_none());
+    assert_eq!(paris["services"], json!([]));
+
+    let partner = PartnerInfo {
+        id: "ptn_1".into(),
+        name: "Acme Partners".into(),
+        manageable: true,
+        support_level: "standard".into(),
+    };
+    let plan = json!({ "format_version": "1", "operations": [] });
+    let doc = Input::configuration(&desired)
+        .with_plan(&plan, &partner, "nexudus")
+        .to_json();
+    assert_eq!(doc["plan"], plan);
+    assert_eq!(
+        doc["target"],
+        json!({ "partner": { "id": "ptn_1", "name": "Acme Partners", "manageable": true, "support_level": "standard" }, "provider": "nexudus" })
+    );
+    assert_eq!(doc["configuration"], c.clone());
+}
+
+#[test]
+fn policies_see_the_input_document() {
+    let desired = acme();
+    let input = Input::configuration(&desired).without_plan("http");
+    let outcome = policies(&[(
+        "admins.rego",
+        "package partnerctl\n\ndeny contains {\"msg\": \"no admin\", \"address\": concat(\".\", [\"customer\", c.key])} if {\n  some c in input.configuration.customers\n  not any_admin(c)\n}\n\nany_admin(c) if { some u in c.users; u.role == \"admin\" }\n",
+    )])
+    .unwrap()
+    .evaluate(input, DEFAULT_TIMEOUT)
+    .unwrap();
+    assert_eq!(
+        outcome.denials,
+        [Finding {
+            policy: "admins.rego".into(),
+            message: "no admin".into(),
+            address: Some("customer.fabrikam".into()),
+        }]
+    );
+}
+
+#[test]
+fn prints_are_gathered_with_their_place() {
+    let outcome = evaluate(
+        &[(
+            "p.rego",
+            "package partnerctl\n\nwarn contains \"w\" if {\n  print(\"seen\", input.n)\n}\n",
+        )],
+        json!({ "n": 3 }),
+    )
+    .unwrap();
+    assert_eq!(outcome.prints, ["p.rego:4: seen 3"]);
+}
+
+/// A directory of policy files for the tests of `find`.
+fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_directory_gives_its_rego_files_sorted_tests_only_when_asked() {
+    let dir = tree(&[
+        ("b.rego", "package partnerctl.b\n"),
+        ("a/z.rego", "package partnerctl.z\n"),
+        ("b_test.rego", "package partnerctl.b_test\n"),
+        (".hidden/x.rego", "package partnerctl.x\n"),
+        (".y.rego", "package partnerctl.y\n"),
+        ("README.md", "not a policy"),
+    ]);
+    let root = dir.path().to_path_buf();
+    let names = |selection| {
+        find(std::slice::from_ref(&root), selection)
+            .unwrap()
+            .into_iter()
+            .map(|f| {
+                f.path
+                    .strip_prefix(&format!("{}/", root.display()))
+                    .unwrap()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(Selection::Policies), ["a/z.rego", "b.rego"]);
+    assert_eq!(
+        names(Selection::WithTests),
+        ["a/z.rego", "b.rego", "b_test.rego"]
+    );
+    // A file given is read whatever its name; given twice (or within a directory given), once.
+    let test = root.join("b_test.rego");
+    let both = find(&[test.clone(), root.clone(), test], Selection::Policies).unwrap();
+    assert_eq!(both.len(), 3);
+    use sha2::Digest as _;
+    assert_eq!(
+        both[0].sha256,
+        format!("{:x}", sha2::Sha256::digest(b"package partnerctl.b_test\n"))
+    );
+}
+
+#[test]
+fn paths_are_shown_without_dot_components_and_every_bad_path_is_reported() {
+    let dir = tree(&[("p/a.rego", "package partnerctl.a\n"), ("empty/README", "")]);
+    let at = |p: &str| PathBuf::from(format!("{}/./{p}", dir.path().display()));
+    let found = find(&[at("p")], Selection::Policies).unwrap();
+    assert_eq!(found[0].path, format!("{}/p/a.rego", dir.path().display()));
+    let errors = find(
+        &[at("missing.rego"), at("empty"), at("p")],
+        Selection::Policies,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        errors.contains("/missing.rego: cannot read the policy:"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("/empty: no policy file (*.rego) in this directory"),
+        "{errors}"
+    );
+    assert_eq!(errors.lines().count(), 2, "{errors}");
+}
+
+#[test]
+fn policy_tests_pass_fail_and_err_each_on_its_own() {
+    let files = [
+        file(
+            "p/free.rego",
+            "package partnerctl.free\n\ndeny contains u if { some u in input.invites; endswith(u, \"@gmail.com\") }\n",
+        ),
+        file(
+            "p/free_test.rego",
+            "package partnerctl.free_test\n\nimport data.partnerctl.free\n\ntest_gmail_is_denied if {\n  free.deny == {\"a@gmail.com\"} with input as {\"invites\": [\"a@gmail.com\"]}\n}\n\ntest_wrong_expectation if {\n  count(free.deny) == 2 with input as {\"invites\": [\"a@gmail.com\"]}\n}\n\ntest_errs if {\n  print(\"about to fail\")\n  x := 1 / 0\n  x > 0\n}\n\nhelper := 1\n",
+        ),
+    ];
+    let results = run_tests(&files, DEFAULT_TIMEOUT).unwrap();
+    let got: Vec<(&str, usize, &TestOutcome)> = results
+        .iter()
+        .map(|r| (r.name.as_str(), r.line, &r.outcome))
+        .collect();
+    assert_eq!(got.len(), 3, "{results:?}");
+    assert_eq!(got[0], ("test_gmail_is_denied", 5, &TestOutcome::Passed));
+    assert_eq!(got[1], ("test_wrong_expectation", 9, &TestOutcome::Failed));
+    assert_eq!(got[2].0, "test_errs");
+    assert!(
+        matches!(got[2].2, TestOutcome::Error(_) | TestOutcome::Failed),
+        "{:?}",
+        got[2]
+    );
+    assert_eq!(
+        results[0].rule,
+        "data.partnerctl.free_test.test_gmail_is_denied"
+    );
+    assert_eq!(results[2].prints, ["p/free_test.rego:14: about to fail"]);
+}
+
+#[test]
+fn documents_become_the_values_their_json_parses_to() {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    enum Kind {
+        UnitVariant,
+        Newtype(u8),
+        Pair(i32, String),
+        Fields { a: bool },
+    }
+    #[derive(serde::Serialize)]
+    struct Doc<'a> {
+        kinds: Vec<Kind>,
+        nothing: Option<u8>,
+        something: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        absent: Option<u8>,
+        numbers: (i64, u64, f64, f32),
+        not_finite: f64,
+        unit: (),
+        by_number: std::collections::BTreeMap<u32, char>,
+        json: serde_json::Value,
+    }
+    let doc = Doc {
+        kinds: vec![
+            Kind::UnitVariant,
+            Kind::Newtype(7),
+            Kind::Pair(-3, "x".into()),
+            Kind::Fields { a: true },
+        ],
+        nothing: None,
+        something: Some("ü\u{202e}\"quoted\""),
+        absent: None,
+        numbers: (-9_007_199_254_740_993, u64::MAX, 0.1, 2.5),
+        not_finite: f64::NAN,
+        unit: (),
+        by_number: [(1, 'a'), (20, 'b')].into(),
+        json: json!({ "settings": { "b": [1, 2.5, null, true, "s"], "a": {} } }),
+    };
+    let direct = value::to_value(&doc).unwrap();
+    let through_json =
+        regorus::Value::from_json_str(&serde_json::to_string(&doc).unwrap()).unwrap();
+    assert_eq!(direct, through_json);
+    assert_eq!(
+        value::to_value(&acme().partner).unwrap(),
+        regorus::Value::from_json_str(&serde_json::to_string(&acme().partner).unwrap()).unwrap()
+    );
+}

@@ -1,0 +1,489 @@
+//! Stage `policy`, documents as the engine's values: a serde serializer that builds regorus
+//! values directly, without JSON text in between (the input of a large plan is tens of
+//! megabytes of it), each struct field name made a value once and shared. The values are
+//! those the document's JSON would parse to: maps and structs become objects, sequences and
+//! tuples arrays, `None` and units `null`, an enum variant its name (or an object of one
+//! member, as serde_json writes it). Pure.
+
+use std::collections::{BTreeMap, HashMap};
+
+use regorus::Value;
+use serde::Serialize;
+use serde::ser::{self, Impossible};
+
+use super::PolicyError;
+
+impl ser::Error for PolicyError {
+    fn custom<T: std::fmt::Display>(message: T) -> Self {
+        PolicyError::Input(message.to_string())
+    }
+}
+
+/// `document` as the engine's value.
+pub(super) fn to_value(document: &impl Serialize) -> Result<Value, PolicyError> {
+    document.serialize(&mut Builder::default())
+}
+
+/// Builds values, keeping one value of each struct field name.
+#[derive(Default)]
+struct Builder {
+    names: HashMap<&'static str, Value>,
+}
+
+impl Builder {
+    fn name(&mut self, name: &'static str) -> Value {
+        self.names
+            .entry(name)
+            .or_insert_with(|| Value::from(name))
+            .clone()
+    }
+}
+
+/// `{variant: value}`.
+fn variant(b: &mut Builder, name: &'static str, value: Value) -> Value {
+    Value::from(BTreeMap::from([(b.name(name), value)]))
+}
+
+impl<'b> ser::Serializer for &'b mut Builder {
+    type Ok = Value;
+    type Error = PolicyError;
+    type SerializeSeq = Seq<'b>;
+    type SerializeTuple = Seq<'b>;
+    type SerializeTupleStruct = Seq<'b>;
+    type SerializeTupleVariant = Seq<'b>;
+    type SerializeMap = Map<'b>;
+    type SerializeStruct = Map<'b>;
+    type SerializeStructVariant = Map<'b>;
+
+    fn serialize_bool(self, v: bool) -> Result<Value, PolicyError> {
+        Ok(Value::from(v))
+    }
+    fn serialize_i8(self, v: i8) -> Result<Value, PolicyError> {
+        Ok(Value::from(i64::from(v)))
+    }
+    fn serialize_i16(self, v: i16) -> Result<Value, PolicyError> {
+        Ok(Value::from(i64::from(v)))
+    }
+    fn serialize_i32(self, v: i32) -> Result<Value, PolicyError> {
+        Ok(Value::from(i64::from(v)))
+    }
+    fn serialize_i64(self, v: i64) -> Result<Value, PolicyError> {
+        Ok(Value::from(v))
+    }
+    fn serialize_i128(self, v: i128) -> Result<Value, PolicyError> {
+        Ok(Value::from(v))
+    }
+    fn serialize_u8(self, v: u8) -> Result<Value, PolicyError> {
+        Ok(Value::from(u64::from(v)))
+    }
+    fn serialize_u16(self, v: u16) -> Result<Value, PolicyError> {
+        Ok(Value::from(u64::from(v)))
+    }
+    fn serialize_u32(self, v: u32) -> Result<Value, PolicyError> {
+        Ok(Value::from(u64::from(v)))
+    }
+    fn serialize_u64(self, v: u64) -> Result<Value, PolicyError> {
+        Ok(Value::from(v))
+    }
+    fn serialize_u128(self, v: u128) -> Result<Value, PolicyError> {
+        Ok(Value::from(v))
+    }
+    fn serialize_f32(self, v: f32) -> Result<Value, PolicyError> {
+        self.serialize_f64(f64::from(v))
+    }
+    fn serialize_f64(self, v: f64) -> Result<Value, PolicyError> {
+        // As serde_json writes them: a number that is not finite is null.
+        Ok(if v.is_finite() {
+            Value::from(v)
+        } else {
+            Value::Null
+        })
+    }
+    fn serialize_char(self, v: char) -> Result<Value, PolicyError> {
+        Ok(Value::from(v.to_string()))
+    }
+    fn serialize_str(self, v: &str) -> Result<Value, PolicyError> {
+        Ok(Value::from(v))
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<Value, PolicyError> {
+        Ok(Value::from(
+            v.iter()
+                .map(|b| Value::from(u64::from(*b)))
+                .collect::<Vec<_>>(),
+        ))
+    }
+    fn serialize_none(self) -> Result<Value, PolicyError> {
+        Ok(Value::Null)
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<Value, PolicyError> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<Value, PolicyError> {
+        Ok(Value::Null)
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<Value, PolicyError> {
+        Ok(Value::Null)
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        name: &'static str,
+    ) -> Result<Value, PolicyError> {
+        Ok(self.name(name))
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<Value, PolicyError> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        name: &'static str,
+        value: &T,
+    ) -> Result<Value, PolicyError> {
+        let inner = value.serialize(&mut *self)?;
+        Ok(variant(self, name, inner))
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<Seq<'b>, PolicyError> {
+        Ok(Seq {
+            b: self,
+            items: Vec::with_capacity(len.unwrap_or(0)),
+            variant: None,
+        })
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Seq<'b>, PolicyError> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Seq<'b>, PolicyError> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        name: &'static str,
+        len: usize,
+    ) -> Result<Seq<'b>, PolicyError> {
+        Ok(Seq {
+            b: self,
+            items: Vec::with_capacity(len),
+            variant: Some(name),
+        })
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Map<'b>, PolicyError> {
+        Ok(Map {
+            b: self,
+            members: BTreeMap::new(),
+            key: None,
+            variant: None,
+        })
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Map<'b>, PolicyError> {
+        self.serialize_map(None)
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        name: &'static str,
+        _: usize,
+    ) -> Result<Map<'b>, PolicyError> {
+        Ok(Map {
+            b: self,
+            members: BTreeMap::new(),
+            key: None,
+            variant: Some(name),
+        })
+    }
+}
+
+/// A sequence, tuple or tuple variant being built.
+struct Seq<'b> {
+    b: &'b mut Builder,
+    items: Vec<Value>,
+    variant: Option<&'static str>,
+}
+
+impl Seq<'_> {
+    fn push<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), PolicyError> {
+        self.items.push(value.serialize(&mut *self.b)?);
+        Ok(())
+    }
+
+    fn done(self) -> Result<Value, PolicyError> {
+        let array = Value::from(self.items);
+        Ok(match self.variant {
+            Some(name) => variant(self.b, name, array),
+            None => array,
+        })
+    }
+}
+
+impl ser::SerializeSeq for Seq<'_> {
+    type Ok = Value;
+    type Error = PolicyError;
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), PolicyError> {
+        self.push(value)
+    }
+    fn end(self) -> Result<Value, PolicyError> {
+        self.done()
+    }
+}
+
+impl ser::SerializeTuple for Seq<'_> {
+    type Ok = Value;
+    type Error = PolicyError;
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), PolicyError> {
+        self.push(value)
+    }
+    fn end(self) -> Result<Value, PolicyError> {
+        self.done()
+    }
+}
+
+impl ser::SerializeTupleStruct for Seq<'_> {
+    type Ok = Value;
+    type Error = PolicyError;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), PolicyError> {
+        self.push(value)
+    }
+    fn end(self) -> Result<Value, PolicyError> {
+        self.done()
+    }
+}
+
+impl ser::SerializeTupleVariant for Seq<'_> {
+    type Ok = Value;
+    type Error = PolicyError;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), PolicyError> {
+        self.push(value)
+    }
+    fn end(self) -> Result<Value, PolicyError> {
+        self.done()
+    }
+}
+
+/// A map, struct or struct variant being built.
+struct Map<'b> {
+    b: &'b mut Builder,
+    members: BTreeMap<Value, Value>,
+    key: Option<Value>,
+    variant: Option<&'static str>,
+}
+
+impl Map<'_> {
+    fn done(self) -> Result<Value, PolicyError> {
+        let object = Value::from(self.members);
+        Ok(match self.variant {
+            Some(name) => variant(self.b, name, object),
+            None => object,
+        })
+    }
+
+    fn field<T: ?Sized + Serialize>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), PolicyError> {
+        let value = value.serialize(&mut *self.b)?;
+        let name = self.b.name(name);
+        self.members.insert(name, value);
+        Ok(())
+    }
+}
+
+impl ser::SerializeMap for Map<'_> {
+    type Ok = Value;
+    type Error = PolicyError;
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<(), PolicyError> {
+        self.key = Some(key.serialize(MapKey)?);
+        Ok(())
+    }
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), PolicyError> {
+        let key = self
+            .key
+            .take()
+            .ok_or_else(|| PolicyError::Input("a map value without its key".into()))?;
+        let value = value.serialize(&mut *self.b)?;
+        self.members.insert(key, value);
+        Ok(())
+    }
+    fn end(self) -> Result<Value, PolicyError> {
+        self.done()
+    }
+}
+
+impl ser::SerializeStruct for Map<'_> {
+    type Ok = Value;
+    type Error = PolicyError;
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), PolicyError> {
+        self.field(name, value)
+    }
+    fn end(self) -> Result<Value, PolicyError> {
+        self.done()
+    }
+}
+
+impl ser::SerializeStructVariant for Map<'_> {
+    type Ok = Value;
+    type Error = PolicyError;
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), PolicyError> {
+        self.field(name, value)
+    }
+    fn end(self) -> Result<Value, PolicyError> {
+        self.done()
+    }
+}
+
+/// A map's key: a string, as in JSON (numbers and booleans written as their text, as
+/// serde_json writes keys).
+struct MapKey;
+
+impl ser::Serializer for MapKey {
+    type Ok = Value;
+    type Error = PolicyError;
+    type SerializeSeq = Impossible<Value, PolicyError>;
+    type SerializeTuple = Impossible<Value, PolicyError>;
+    type SerializeTupleStruct = Impossible<Value, PolicyError>;
+    type SerializeTupleVariant = Impossible<Value, PolicyError>;
+    type SerializeMap = Impossible<Value, PolicyError>;
+    type SerializeStruct = Impossible<Value, PolicyError>;
+    type SerializeStructVariant = Impossible<Value, PolicyError>;
+
+    fn serialize_str(self, v: &str) -> Result<Value, PolicyError> {
+        Ok(Value::from(v))
+    }
+    fn serialize_char(self, v: char) -> Result<Value, PolicyError> {
+        Ok(Value::from(v.to_string()))
+    }
+    fn serialize_bool(self, v: bool) -> Result<Value, PolicyError> {
+        Ok(Value::from(v.to_string()))
+    }
+    fn serialize_i8(self, v: i8) -> Result<Value, PolicyError> {
+        Ok(Value::from(v.to_string()))
+    }
+    fn serialize_i16(self, v: i16) -> Result<Value, PolicyError> {
+        Ok(Value::from(v.to_string()))
+    }
+    fn serialize_i32(self, v: i32) -> Result<Value, PolicyError> {
+        Ok(Value::from(v.to_string()))
+    }
+    fn serialize_i64(self, v: i64) -> Result<Value, PolicyError> {
+        Ok(Value::from(v.to_string()))
+    }
+    fn serialize_u8(self, v: u8) -> Result<Value, PolicyError> {
+        Ok(Value::from(v.to_string()))
+    }
+    fn serialize_u16(self, v: u16) -> Result<Value, PolicyError> {
+        Ok(Value::from(v.to_string()))
+    }
+    fn serialize_u32(self, v: u32) -> Result<Value, PolicyError> {
+        Ok(Value::from(v.to_string()))
+    }
+    fn serialize_u64(self, v: u64) -> Result<Value, PolicyError> {
+        Ok(Value::from(v.to_string()))
+    }
+    fn serialize_f32(self, v: f32) -> Result<Value, PolicyError> {
+        Ok(Value::from(v.to_string()))
+    }
+    fn serialize_f64(self, v: f64) -> Result<Value, PolicyError> {
+        Ok(Value::from(v.to_string()))
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        name: &'static str,
+    ) -> Result<Value, PolicyError> {
+        Ok(Value::from(name))
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<Value, PolicyError> {
+        value.serialize(self)
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<Value, PolicyError> {
+        Err(not_a_key())
+    }
+    fn serialize_none(self) -> Result<Value, PolicyError> {
+        Err(not_a_key())
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<Value, PolicyError> {
+        Err(not_a_key())
+    }
+    fn serialize_unit(self) -> Result<Value, PolicyError> {
+        Err(not_a_key())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<Value, PolicyError> {
+        Err(not_a_key())
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<Value, PolicyError> {
+        Err(not_a_key())
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, PolicyError> {
+        Err(not_a_key())
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, PolicyError> {
+        Err(not_a_key())
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, PolicyError> {
+        Err(not_a_key())
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, PolicyError> {
+        Err(not_a_key())
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, PolicyError> {
+        Err(not_a_key())
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, PolicyError> {
+        Err(not_a_key())
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, PolicyError> {
+        Err(not_a_key())
+    }
+}
+
+fn not_a_key() -> PolicyError {
+    PolicyError::Input("a map key that is not a string, a number or a boolean".into())
+}

@@ -230,7 +230,11 @@ impl Policies {
     /// Evaluates every `deny` and `warn` over `input`, all of them within `budget`. Every
     /// rule that fails, or is stopped for the budget, is reported (a thread stopped for the
     /// budget evaluates none of its other rules).
-    pub fn evaluate(&self, input: Input, budget: Duration) -> Result<Outcome, PolicyErrors> {
+    ///
+    /// The input is borrowed, and shared with the evaluating threads: the caller decides
+    /// when it is freed (a large one, object by object, takes a while; a process about to end
+    /// may rather leave it to the exit).
+    pub fn evaluate(&self, input: &Input, budget: Duration) -> Result<Outcome, PolicyErrors> {
         let mut outcome = Outcome {
             policies: self.digests(),
             ..Outcome::default()
@@ -238,7 +242,7 @@ impl Policies {
         if self.rules.is_empty() {
             return Ok(outcome);
         }
-        let input = input.into_value();
+        let input = input.value();
         // The rules are independent: shared round-robin between as many threads as there
         // are cores, each rule's result put back in its place (a thread stopped for the
         // budget leaves the rest of its share without one).

@@ -312,9 +312,9 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub flags: PlanFlags,
     #[command(flatten)]
-    pub policy: PolicyArgs,
-    #[command(flatten)]
     pub color: ColorArg,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     #[command(flatten)]
     pub api: ApiArgs,
 }
@@ -354,9 +354,9 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub flags: PlanFlags,
     #[command(flatten)]
-    pub policy: PolicyArgs,
-    #[command(flatten)]
     pub color: ColorArg,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     #[command(flatten)]
     pub api: ApiArgs,
 }
@@ -502,7 +502,7 @@ pub enum Command {
     },
     /// Show what would change: read the live state and diff it against the configuration.
     #[command(
-        after_help = "Examples:\n  partnerctl plan examples/acme\n  partnerctl plan config/ --format markdown > plan.md\n  partnerctl plan config/ -o plan.json --detailed-exitcode\n\nWith no --endpoint / PARTNERCTL_ENDPOINT, runs against the embedded sandbox in .partnerctl/\n(refused when CI is set). Exit codes: 0 success (no changes with --detailed-exitcode),\n1 error or refused, 2 changes present (--detailed-exitcode)."
+        after_help = "Examples:\n  partnerctl plan examples/acme\n  partnerctl plan config/ --format markdown > plan.md\n  partnerctl plan config/ -o plan.json --detailed-exitcode\n  partnerctl plan config/ --policy policies/\n\nWith no --endpoint / PARTNERCTL_ENDPOINT, runs against the embedded sandbox in .partnerctl/\n(refused when CI is set). Exit codes: 0 success (no changes with --detailed-exitcode),\n1 error or refused, 2 changes present (--detailed-exitcode)."
     )]
     Plan(PlanArgs),
     /// Plan, confirm, then perform the changes in dependency order.

@@ -208,7 +208,10 @@ impl Judge {
             .take()
             .unwrap_or_else(|| policy::Input::configuration(desired))
             .with_plan(&doc, &plan.partner, &self.provider);
-        self.outcome(policies.evaluate(input, self.budget))
+        // Freed at exit at once, as the configuration and the plan are (it is as large as
+        // both together).
+        let input = std::mem::ManuallyDrop::new(input);
+        self.outcome(policies.evaluate(&input, self.budget))
     }
 
     /// Evaluates the policies over the configuration alone (`validate`), as [`Judge::plan`].
@@ -217,7 +220,8 @@ impl Judge {
             return Ok(None);
         };
         let input = policy::Input::configuration(desired).without_plan(&self.provider);
-        self.outcome(policies.evaluate(input, self.budget))
+        let input = std::mem::ManuallyDrop::new(input);
+        self.outcome(policies.evaluate(&input, self.budget))
     }
 
     fn outcome(

@@ -1,10 +1,10 @@
 //! Stage `policy`, evaluation: policy files parsed into one regorus engine (every syntax
 //! error located `file.rego:line:col: message`), the `deny` and `warn` rules of package
 //! `partnerctl` and the packages under it found, and evaluated over an input within a time
-//! budget. Evaluation runs on a thread of its own: regorus's execution timer stops a long
-//! evaluation where the interpreter checks it, and a thread that still runs past the budget
-//! (one builtin call building a huge value is not interrupted) is abandoned, its result never
-//! read.
+//! budget. Evaluation runs on threads of its own, the rules shared between as many as there
+//! are cores: regorus's execution timer stops a long evaluation where the interpreter checks
+//! it, and a thread that still runs past the budget (one builtin call building a huge value is
+//! not interrupted) is abandoned, its result never read.
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
@@ -228,8 +228,13 @@ impl Policies {
     }
 
     /// Evaluates every `deny` and `warn` over `input`, all of them within `budget`. Every
-    /// rule that fails is reported; a rule stopped for the budget ends the evaluation.
-    pub fn evaluate(&self, input: Input, budget: Duration) -> Result<Outcome, PolicyErrors> {
+    /// rule that fails, or is stopped for the budget, is reported (a thread stopped for the
+    /// budget evaluates none of its other rules).
+    ///
+    /// The input is borrowed, and shared with the evaluating threads: the caller decides
+    /// when it is freed (a large one, object by object, takes a while; a process about to end
+    /// may rather leave it to the exit).
+    pub fn evaluate(&self, input: &Input, budget: Duration) -> Result<Outcome, PolicyErrors> {
         let mut outcome = Outcome {
             policies: self.digests(),
             ..Outcome::default()
@@ -237,16 +242,37 @@ impl Policies {
         if self.rules.is_empty() {
             return Ok(outcome);
         }
-        let input = input.into_value();
-        let paths: Vec<String> = self.rules.iter().map(|r| r.path.clone()).collect();
-        let results = bounded(
-            self.engine.clone(),
-            Some(input),
-            paths,
-            Budget::Total(budget),
-        );
+        let input = input.value();
+        // The rules are independent: shared round-robin between as many threads as there
+        // are cores, each rule's result put back in its place (a thread stopped for the
+        // budget leaves the rest of its share without one).
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .clamp(1, self.rules.len());
+        let mut results: Vec<Option<(Evaluated, Vec<String>)>> = vec![None; self.rules.len()];
+        std::thread::scope(|s| {
+            let shares: Vec<_> = (0..threads)
+                .map(|t| {
+                    let share: Vec<usize> = (t..self.rules.len()).step_by(threads).collect();
+                    let paths = share.iter().map(|&i| self.rules[i].path.clone()).collect();
+                    let (engine, input) = (self.engine.clone(), input.clone());
+                    let run =
+                        s.spawn(move || bounded(engine, Some(input), paths, Budget::Total(budget)));
+                    (share, run)
+                })
+                .collect();
+            for (share, run) in shares {
+                let done = run.join().unwrap_or_default();
+                for (i, result) in share.into_iter().zip(done) {
+                    results[i] = Some(result);
+                }
+            }
+        });
         let mut errors = Vec::new();
-        for (rule, (result, prints)) in self.rules.iter().zip(results) {
+        for (rule, result) in self.rules.iter().zip(results) {
+            let Some((result, prints)) = result else {
+                continue;
+            };
             outcome.prints.extend(prints);
             let found = match result {
                 Evaluated::Value(v) => v,
@@ -262,7 +288,7 @@ impl Policies {
                         rule: rule.path.clone(),
                         budget,
                     });
-                    break;
+                    continue;
                 }
             };
             let into = if rule.name == "deny" {

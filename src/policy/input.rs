@@ -77,9 +77,9 @@ impl Input {
         Input(convert(document))
     }
 
-    /// The document, for the engine.
-    pub(super) fn into_value(self) -> Value {
-        self.0
+    /// The document, for an engine (a new reference to it).
+    pub(super) fn value(&self) -> Value {
+        self.0.clone()
     }
 
     /// The document as JSON (members in the order of their names).

@@ -26,7 +26,7 @@ fn policies(files: &[(&str, &str)]) -> Result<Policies, PolicyErrors> {
 fn evaluate(files: &[(&str, &str)], input: serde_json::Value) -> Result<Outcome, PolicyErrors> {
     policies(files)
         .expect("the policies parse")
-        .evaluate(Input::of(&input), Duration::from_secs(10))
+        .evaluate(&Input::of(&input), Duration::from_secs(10))
 }
 
 fn only(errors: PolicyErrors) -> PolicyError {
@@ -256,7 +256,7 @@ fn an_endless_evaluation_is_stopped_by_the_budget() {
     .unwrap();
     let err = only(
         policies
-            .evaluate(Input::of(&json!({})), Duration::from_millis(200))
+            .evaluate(&Input::of(&json!({})), Duration::from_millis(200))
             .unwrap_err(),
     );
     assert_eq!(
@@ -324,7 +324,7 @@ fn policies_see_the_input_document() {
         "package partnerctl\n\ndeny contains {\"msg\": \"no admin\", \"address\": concat(\".\", [\"customer\", c.key])} if {\n  some c in input.configuration.customers\n  not any_admin(c)\n}\n\nany_admin(c) if { some u in c.users; u.role == \"admin\" }\n",
     )])
     .unwrap()
-    .evaluate(input, DEFAULT_TIMEOUT)
+    .evaluate(&input, DEFAULT_TIMEOUT)
     .unwrap();
     assert_eq!(
         outcome.denials,

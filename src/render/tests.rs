@@ -718,6 +718,65 @@ fn hostile_names_render_as_literal_markdown() {
     insta::assert_snapshot!("hostile__markdown", md);
 }
 
+/// What a policy says comes from its author and from the data it quotes: shown escaped in
+/// text, literal in markdown, at the top of both, and as JSON escapes in the JSON plan.
+#[test]
+fn policy_messages_show_first_and_escaped() {
+    let p = plan(&acme(), &empty_live(), Options::default()).unwrap();
+    let finding = |message: &str| crate::policy::Finding {
+        policy: format!("policies/{HOSTILE}.rego"),
+        message: message.to_string(),
+        address: Some(HOSTILE.to_string()),
+    };
+    let outcome = crate::policy::Outcome {
+        policies: vec![crate::policy::Digest {
+            path: format!("policies/{HOSTILE}.rego"),
+            sha256: "0".repeat(64),
+        }],
+        denials: vec![finding(&format!("denied: {HOSTILE}"))],
+        warnings: vec![finding(&format!("careful: {HOSTILE}"))],
+        prints: Vec::new(),
+    };
+    let verdict = Verdict {
+        refusals: None,
+        policy: Some(&outcome),
+    };
+    let plain = text(&p, &target(), verdict, false);
+    assert_nothing_hidden("text", &plain);
+    let denial = plain.find("Policy denial (policies/").expect("the denial");
+    let warning = plain
+        .find("Policy warning (policies/")
+        .expect("the warning");
+    let first_change = plain.find("+ customer.").unwrap();
+    assert!(denial < warning && warning < first_change, "{plain}");
+    let coloured = text(&p, &target(), verdict, true);
+    assert_eq!(without_palette(&coloured), plain);
+    let md = markdown(&p, &target(), verdict);
+    assert_literal_markdown("markdown", &md);
+    assert!(md.contains("> **Policy denial** ("), "{md}");
+    assert!(
+        md.find("> **Policy warning**").unwrap() < md.find("| action | count |").unwrap(),
+        "{md}"
+    );
+    let out = json(&p, &target(), verdict);
+    doc::assert_valid(doc::Document::Plan, &out);
+    assert_nothing_hidden("json", &out);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["policy"]["denials"][0]["message"],
+        format!("denied: {HOSTILE}")
+    );
+    assert_eq!(v["policy"]["warnings"][0]["address"], HOSTILE);
+    // Without policies, the JSON plan has no `policy` member.
+    let none = json(&p, &target(), Verdict::default());
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&none)
+            .unwrap()
+            .get("policy")
+            .is_none()
+    );
+}
+
 #[test]
 fn hostile_names_are_json_escapes_that_mean_the_same() {
     let p = hostile_plan();

@@ -229,11 +229,30 @@ fn the_committed_samples_are_current() {
     let grants = model
         .select(None, Some("network.contoso-network"))
         .expect("the network exists");
+    // What two policies said: a warning naming where.
+    let digest = |path: &str, hex: char| crate::policy::Digest {
+        path: path.into(),
+        sha256: hex.to_string().repeat(64),
+    };
+    let policy = crate::policy::Outcome {
+        policies: vec![
+            digest("policies/free_mail.rego", 'a'),
+            digest("policies/size.rego", 'b'),
+        ],
+        denials: Vec::new(),
+        warnings: vec![crate::policy::Finding {
+            policy: "policies/size.rego".into(),
+            message: "8 invitations in one plan: tell the support desk".into(),
+            address: Some("partner".into()),
+        }],
+        prints: Vec::new(),
+    };
+    let verdict = Verdict {
+        refusals: refusals.as_ref(),
+        policy: Some(&policy),
+    };
     let samples = [
-        (
-            Document::Plan,
-            json(&p, &target(), Verdict::refusals(refusals.as_ref())),
-        ),
+        (Document::Plan, json(&p, &target(), verdict)),
         (
             Document::ApplyReport,
             apply_report_json(&p, &target(), &sample_report(&p)),

@@ -19,8 +19,15 @@ pub struct Sheet {
 }
 
 /// The sheets named `customers` and `users` (in any case), or else the first sheet, as tables;
-/// or why the bytes are not a workbook that can be read.
+/// or why the bytes are not a workbook that can be read. The reader is a library parsing
+/// untrusted bytes: a panic inside it (a damaged cell reference overflowing its arithmetic has
+/// been seen) makes the file unreadable, not the program crash.
 pub fn sheets(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
+    std::panic::catch_unwind(|| read_sheets(bytes))
+        .unwrap_or_else(|_| Err("the workbook is damaged (its reader gave up)".to_string()))
+}
+
+fn read_sheets(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
     let names = book.sheet_names();
     let named: Vec<String> = names

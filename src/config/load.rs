@@ -681,7 +681,13 @@ fn merge(
             declared_at.insert(a.key, at(a.declared));
         }
     }
-    let partner = partner.expect("validation guarantees exactly one partner");
+    // Validation finds one partner; a `partner:` it let through without a value (null) still
+    // has none here: the same problem, never a panic.
+    let Some(partner) = partner else {
+        // Located at the top of the first file, as a problem must be.
+        let missing = vec![(0, Pos { line: 1, col: 1 }, ProblemKind::PartnerMissing)];
+        return Err(into_problems(sources, &Vec::new(), missing));
+    };
     Ok(Merged {
         partner,
         customers: concat(lists),

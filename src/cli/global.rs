@@ -39,13 +39,16 @@ impl GlobalArgs {
     pub(super) fn connection(&self) -> endpoint::Settings {
         endpoint::Settings {
             provider: self.provider,
-            policy: crate::api::retry::Policy {
-                timeout: self.timeout,
-                read_deadline: self.read_deadline,
-                ..crate::api::retry::Policy::default()
+            access: crate::provider::Access {
+                credentials: self.credentials.clone(),
+                policy: crate::api::retry::Policy {
+                    timeout: self.timeout,
+                    read_deadline: self.read_deadline,
+                    ..crate::api::retry::Policy::default()
+                },
+                time_scale: self.time_scale,
             },
             quiet: self.quiet,
-            credentials: self.credentials.clone(),
         }
     }
 

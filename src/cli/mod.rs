@@ -19,7 +19,6 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::api::Secret;
 use crate::config;
-use crate::endpoint;
 use crate::output::print_stdout;
 use crate::plan;
 use crate::render::Format;
@@ -103,6 +102,10 @@ pub struct ApiArgs {
     pub provider: ProviderArg,
     #[command(flatten)]
     pub nexudus: NexudusLogin,
+    /// How fast the API's clock runs (a test knob: a Nexudus sandbox started with
+    /// `--time-scale F` runs its rate windows F times faster, and the client must keep pace).
+    #[arg(long, env = "PARTNERCTL_NEXUDUS_TIME_SCALE", value_name = "F", hide = true, value_parser = crate::endpoint::parse_time_scale)]
+    pub nexudus_time_scale: Option<f64>,
 }
 
 /// The Nexudus login, for `--provider nexudus` (prefer the environment variables; none is
@@ -138,8 +141,8 @@ pub struct NexudusLogin {
 
 impl ApiArgs {
     /// Who signs in, as the options (or their environment variables) say.
-    fn credentials(&self) -> endpoint::Credentials {
-        endpoint::Credentials {
+    fn credentials(&self) -> crate::provider::Credentials {
+        crate::provider::Credentials {
             token: self.token.clone(),
             nexudus_username: self.nexudus.nexudus_username.clone(),
             nexudus_password: self.nexudus.nexudus_password.clone(),
@@ -154,8 +157,8 @@ pub struct ProviderArg {
     /// Which API the endpoint speaks: `http` (the partner API) or `nexudus` (the Nexudus REST
     /// API; sign in with NEXUDUS_USERNAME and NEXUDUS_PASSWORD, plus NEXUDUS_TOTP when
     /// two-factor sign-in is on, or a bearer token in PARTNERCTL_TOKEN).
-    #[arg(long, env = "PARTNERCTL_PROVIDER", value_enum, default_value_t = endpoint::ProviderKind::Http)]
-    pub provider: endpoint::ProviderKind,
+    #[arg(long, env = "PARTNERCTL_PROVIDER", value_enum, default_value_t = crate::provider::ProviderKind::Http)]
+    pub provider: crate::provider::ProviderKind,
 }
 
 /// `--color`, for the subcommands that print a plan.
@@ -173,7 +176,7 @@ pub struct GlobalArgs {
     /// API endpoint URL, or `local`.
     pub endpoint: Option<String>,
     /// Who signs in (no secret shows in `Debug`).
-    pub credentials: endpoint::Credentials,
+    pub credentials: crate::provider::Credentials,
     /// When to colour output.
     pub color: ColorChoice,
     /// More diagnostics (`-v`, counted).
@@ -185,7 +188,9 @@ pub struct GlobalArgs {
     /// Longest time for reading the whole live state.
     pub read_deadline: Option<std::time::Duration>,
     /// Which API the endpoint speaks.
-    pub provider: endpoint::ProviderKind,
+    pub provider: crate::provider::ProviderKind,
+    /// The API's clock against the wall clock (1 but for a sped-up sandbox).
+    pub time_scale: f64,
     /// Format of the diagnostics on stderr.
     pub log_format: LogFormat,
     /// Refuse a configuration that only has warnings.
@@ -224,7 +229,8 @@ impl Cli {
             provider: api
                 .map(|a| a.provider)
                 .or(provider)
-                .map_or(endpoint::ProviderKind::Http, |p| p.provider),
+                .map_or(crate::provider::ProviderKind::Http, |p| p.provider),
+            time_scale: api.and_then(|a| a.nexudus_time_scale).unwrap_or(1.0),
             log_format: d.log_format,
             strict: d.strict,
         }
@@ -676,6 +682,26 @@ mod tests {
     }
 
     #[test]
+    fn the_api_clock_is_taken_in_range_by_the_commands_that_connect() {
+        let scale = |args: &[&str]| {
+            Cli::try_parse_from(args)
+                .map(|cli| cli.options().connection().access.time_scale)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(scale(&["partnerctl", "plan", "x"]), Ok(1.0));
+        assert_eq!(
+            scale(&["partnerctl", "plan", "x", "--nexudus-time-scale", "60"]),
+            Ok(60.0)
+        );
+        let e = scale(&["partnerctl", "plan", "x", "--nexudus-time-scale", "1e-300"]).unwrap_err();
+        assert!(
+            e.contains("is not a time scale between 0.001 and 1000000"),
+            "{e}"
+        );
+        assert!(scale(&["partnerctl", "validate", "x", "--nexudus-time-scale", "60"]).is_err());
+    }
+
+    #[test]
     fn credentials_come_from_the_api_options_and_never_show() {
         let cli = Cli::try_parse_from([
             "partnerctl",
@@ -706,8 +732,9 @@ mod tests {
             Some("otp-s3cr3t")
         );
         let settings = global.connection();
-        assert_eq!(&settings.credentials, c);
-        assert_eq!(settings.provider, endpoint::ProviderKind::Nexudus);
+        assert_eq!(&settings.access.credentials, c);
+        assert_eq!(settings.provider, crate::provider::ProviderKind::Nexudus);
+        assert_eq!(settings.access.time_scale, 1.0);
         let shown = format!("{cli:?} {cli:#?} {global:?} {settings:?}");
         assert!(!shown.contains("s3cr3t"), "{shown}");
         assert!(shown.contains("ops@acme.example"), "{shown}");

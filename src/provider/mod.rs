@@ -7,6 +7,7 @@
 //! (operations), `vocab`.
 
 mod any;
+mod factory;
 pub mod http;
 pub mod nexudus;
 
@@ -18,6 +19,7 @@ use crate::live::Snapshot;
 use crate::plan::{Capabilities, Operation};
 
 pub use any::{AnyError, AnyProvider};
+pub use factory::{Access, Credentials, OpenError, ProviderKind};
 pub use http::HttpProvider;
 
 /// Where a provider points, for headers and messages.

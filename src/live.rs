@@ -2,7 +2,9 @@
 //! works on. Pure data: building it from the API is the provider's job, so vendor
 //! dialects can be added without touching planning.
 
+use std::any::Any;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -145,7 +147,49 @@ pub struct Snapshot {
     /// What reading this snapshot took, when measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read: Option<ReadCost>,
+    /// What the provider's read noted for its own later use (never saved).
+    #[serde(skip)]
+    pub private: Private,
 }
+
+/// What a provider's read noted beyond the shared model, for its own use when it executes the
+/// operations planned from that read (the Nexudus provider: each login's id by email, so an
+/// invitation needs no lookup first). The plan carries it from the snapshot to the apply;
+/// every other stage passes it on unopened, and only the provider that made it can read it
+/// ([`Private::get`] with its own type). It is not part of the live state: never saved (a
+/// saved plan gets it again from the read `apply --plan` makes) and ignored by equality.
+#[derive(Clone, Default)]
+pub struct Private(Option<Arc<dyn Any + Send + Sync>>);
+
+impl Private {
+    /// Keeps `data`.
+    pub fn new<T: Any + Send + Sync>(data: T) -> Self {
+        Private(Some(Arc::new(data)))
+    }
+
+    /// The data, when there is some and it is a `T`.
+    pub fn get<T: Any>(&self) -> Option<&T> {
+        self.0.as_deref()?.downcast_ref()
+    }
+}
+
+impl std::fmt::Debug for Private {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Private(..)"
+        } else {
+            "Private(none)"
+        })
+    }
+}
+
+impl PartialEq for Private {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Private {}
 
 /// What reading the live state took.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -167,6 +211,40 @@ impl Snapshot {
             catalog,
             limits: Limits::default(),
             read: None,
+            private: Private::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_data_is_read_back_only_as_its_own_type_and_never_shown_or_saved() {
+        #[derive(Debug, PartialEq)]
+        struct Notes(u32);
+        let p = Private::new(Notes(7));
+        assert_eq!(p.get::<Notes>(), Some(&Notes(7)));
+        assert_eq!(p.get::<u32>(), None);
+        assert_eq!(Private::default().get::<Notes>(), None);
+        assert_eq!(format!("{p:?}"), "Private(..)");
+        assert_eq!(format!("{:?}", Private::default()), "Private(none)");
+        let mut s = Snapshot::empty(
+            PartnerInfo {
+                id: "p".into(),
+                name: "P".into(),
+                manageable: true,
+                support_level: "standard".into(),
+            },
+            Vec::new(),
+        );
+        let plain = s.clone();
+        s.private = p;
+        assert_eq!(s, plain, "not part of the live state");
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(!json.contains("private"), "{json}");
+        let back: Snapshot = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.private.get::<Notes>(), None);
     }
 }

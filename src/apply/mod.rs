@@ -136,10 +136,12 @@ pub fn idempotency_key(digest: &str, index: usize, action: Action, address: &str
     format!("pctl-{}", &hex[..40])
 }
 
-/// Live ids of accounts: known at plan time, or learnt from creations during the apply.
+/// Live ids of accounts: known at plan time, or learnt from creations during the apply; and
+/// what the provider noted in its read, handed back with every operation.
 struct Ids {
     partner_id: String,
     created: HashMap<String, String>,
+    private: crate::live::Private,
 }
 
 impl Ids {
@@ -156,6 +158,7 @@ impl Ids {
         Resolved {
             account_id: self.resolve(&op.account),
             parent_id: op.parent().and_then(|p| self.resolve(p)),
+            private: self.private.clone(),
         }
     }
 
@@ -266,6 +269,7 @@ where
     let mut ids = Ids {
         partner_id: plan.partner.id.clone(),
         created: HashMap::new(),
+        private: plan.private.clone(),
     };
     let mut tasks: Tasks = JoinSet::new();
     let mut task_op: HashMap<tokio::task::Id, usize> = HashMap::new();

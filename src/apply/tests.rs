@@ -285,6 +285,7 @@ async fn manual_steps_are_not_executed_and_hold_back_their_dependents() {
     let p = crate::plan::with_capabilities(
         plan(&acme(), &empty_live(), Options::default()).unwrap(),
         &caps,
+        &empty_live(),
         |op, _| (op.address.clone(), Vec::new()),
     );
     assert_eq!(p.manual.len(), 3, "the network and its two sub-accounts");

@@ -66,7 +66,9 @@ pub(super) fn connect_and_plan(
                 let plan = plan::plan_for(desired, &snapshot, options, &caps)
                     .and_then(|p| plan::restrict(p, desired, &snapshot, targets))
                     .map(|p| {
-                        plan::with_capabilities(p, &caps, |op, parent| provider.runbook(op, parent))
+                        plan::with_capabilities(p, &caps, &snapshot, |op, parent| {
+                            provider.runbook(op, parent)
+                        })
                     })
                     .map_err(|errors| locate_service_errors(desired, &catalog, errors));
                 Ok((conn, snapshot, plan))

@@ -5,10 +5,13 @@
 //! by name and carries on. Changes of a kind the provider does not manage at all (services, for
 //! some vendors) refuse the plan. Pure: planning never knows which vendor it talks to.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::operation::AccountFields;
 use super::{Action, Change, Operation, Plan};
+use crate::live::Snapshot;
 use crate::vocab::AccountKind;
 
 /// What a provider can do through its API.
@@ -127,26 +130,23 @@ pub struct ManualStep {
     pub lines: Vec<String>,
 }
 
+/// Accounts' names by address or by live id.
+type Names<'a> = HashMap<&'a str, &'a str>;
+
 /// The plan as `caps` allows: creations and deletions the provider cannot perform become manual steps
-/// (`words` gives each its title and lines), and operations of a kind it does not manage are
-/// recorded as unsupported (the guards refuse such a plan).
+/// (`words` gives each its title and lines, told the name of the parent a creation goes
+/// under: an account this plan creates too, or a live one of `live`), and operations of a
+/// kind it does not manage are recorded as unsupported (the guards refuse such a plan).
 pub fn with_capabilities(
     mut plan: Plan,
     caps: &Capabilities,
+    live: &Snapshot,
     words: impl Fn(&Operation, Option<&str>) -> (String, Vec<String>),
 ) -> Plan {
+    // Parents' names by address (created by this plan) and by live id: made at the first
+    // manual step, if any.
+    let mut names: Option<(Names, Names)> = None;
     for (i, op) in plan.operations.iter().enumerate() {
-        // A parent this plan creates too (a live one has no creation here).
-        let parent_name = match &op.change {
-            Change::Create { parent, .. } => {
-                let at = parent.address();
-                plan.operations.iter().find_map(|o| match &o.change {
-                    Change::Create { fields, .. } if o.address == at => Some(fields.name.as_str()),
-                    _ => None,
-                })
-            }
-            _ => None,
-        };
         let able = match op.action() {
             Action::Create => &caps.create,
             Action::Delete => &caps.delete,
@@ -154,6 +154,26 @@ pub fn with_capabilities(
         };
         let manual = op.account.kind().is_some_and(|k| !able.contains(&k));
         if manual {
+            let (created, known) = names.get_or_insert_with(|| {
+                let created = plan.operations.iter().filter_map(|o| match &o.change {
+                    Change::Create { fields, .. } => {
+                        Some((o.address.as_str(), fields.name.as_str()))
+                    }
+                    _ => None,
+                });
+                let known = live
+                    .accounts
+                    .iter()
+                    .map(|a| (a.id.as_str(), a.name.as_str()));
+                (created.collect(), known.collect())
+            });
+            let parent_name = match &op.change {
+                Change::Create { parent, .. } => created
+                    .get(parent.address().as_str())
+                    .or_else(|| parent.id().and_then(|id| known.get(id)))
+                    .copied(),
+                _ => None,
+            };
             let (title, lines) = words(op, parent_name);
             plan.manual.push(ManualStep {
                 operation: i,
@@ -200,7 +220,7 @@ mod tests {
             create: vec![],
             ..Capabilities::full()
         };
-        let p = with_capabilities(p, &caps, words);
+        let p = with_capabilities(p, &caps, &empty_live(), words);
         let titles: Vec<&str> = p.manual.iter().map(|s| s.title.as_str()).collect();
         assert_eq!(titles.len(), 6);
         assert_eq!(titles[0], "Add customer.contoso");
@@ -218,8 +238,47 @@ mod tests {
         assert!(p.check_safety().is_ok());
         // Full capabilities: nothing manual.
         let q = plan(&acme(), &empty_live(), Options::default()).unwrap();
-        let q = with_capabilities(q, &Capabilities::full(), words);
+        let q = with_capabilities(q, &Capabilities::full(), &empty_live(), words);
         assert!(q.manual.is_empty() && q.unsupported.is_empty());
+    }
+
+    /// A creation under a live parent is told the live parent's name, as one under a parent
+    /// this plan creates is told the planned name.
+    #[test]
+    fn manual_creations_under_live_parents_name_them() {
+        let mut live = applied_acme();
+        let gone: Vec<String> = live
+            .accounts
+            .iter()
+            .filter(|a| a.kind != AccountKind::Customer)
+            .map(|a| a.id.clone())
+            .collect();
+        live.accounts.retain(|a| !gone.contains(&a.id));
+        live.users.retain(|u| !gone.contains(&u.account_id));
+        live.services.retain(|s| !gone.contains(&s.account_id));
+        let caps = Capabilities {
+            create: vec![],
+            ..Capabilities::full()
+        };
+        let p = plan(&acme(), &live, Options::default()).unwrap();
+        let p = with_capabilities(p, &caps, &live, words);
+        let titles: Vec<&str> = p.manual.iter().map(|s| s.title.as_str()).collect();
+        assert!(
+            titles.contains(&"Add network.contoso-network under Contoso Ltd"),
+            "{titles:#?}"
+        );
+        assert!(
+            titles.contains(&"Add sub_account.contoso-paris under Contoso Network"),
+            "{titles:#?}"
+        );
+        // Without the live state, the live parent has no name to give.
+        let p = plan(&acme(), &live, Options::default()).unwrap();
+        let p = with_capabilities(p, &caps, &empty_live(), words);
+        let titles: Vec<&str> = p.manual.iter().map(|s| s.title.as_str()).collect();
+        assert!(
+            titles.contains(&"Add network.contoso-network"),
+            "{titles:#?}"
+        );
     }
 
     #[test]
@@ -229,7 +288,7 @@ mod tests {
             services: false,
             ..Capabilities::full()
         };
-        let p = with_capabilities(p, &caps, words);
+        let p = with_capabilities(p, &caps, &empty_live(), words);
         assert_eq!(p.unsupported.len(), 8);
         let r = p.check_safety().unwrap_err();
         assert!(
@@ -253,7 +312,7 @@ mod tests {
             delete: vec![],
             ..Capabilities::full()
         };
-        let p = with_capabilities(plan(&desired, &live, options).unwrap(), &caps, words);
+        let p = with_capabilities(plan(&desired, &live, options).unwrap(), &caps, &live, words);
         let manual: Vec<&str> = p
             .manual
             .iter()
@@ -263,6 +322,7 @@ mod tests {
         let p = with_capabilities(
             plan(&desired, &live, options).unwrap(),
             &Capabilities::full(),
+            &live,
             words,
         );
         assert!(p.manual.is_empty());

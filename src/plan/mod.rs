@@ -341,6 +341,10 @@ pub struct Plan {
     /// each change. Saved with the plan; not part of the JSON format.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub parents: BTreeMap<String, AccountRef>,
+    /// What the provider's read noted for its own use, from the snapshot planned against,
+    /// handed to the provider with each operation. Not saved.
+    #[serde(skip)]
+    pub private: live::Private,
 }
 
 impl Plan {

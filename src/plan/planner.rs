@@ -289,6 +289,7 @@ impl<'l> Planner<'l> {
             read: live.read,
             addresses: self.addresses,
             parents: self.parents,
+            private: live.private.clone(),
         }
     }
 

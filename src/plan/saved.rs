@@ -541,6 +541,7 @@ impl SavedPlan {
             read: c.read,
             addresses: Default::default(),
             parents: c.parents,
+            private: Default::default(),
         }
     }
 

@@ -305,6 +305,7 @@ impl SavedPlan {
                 .collect(),
             limits: now.limits,
             read: now.read,
+            private: now.private.clone(),
             ..self.plan()
         }
     }

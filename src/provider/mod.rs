@@ -32,13 +32,15 @@ pub struct Target {
 }
 
 /// Live ids an operation needs, resolved when it starts (accounts created earlier in the same
-/// apply are known by then).
+/// apply are known by then), and what the provider's own read noted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Resolved {
     /// The id of the account the operation acts on or in (the partner's id for partner users).
     pub account_id: Option<String>,
     /// For `create`: the parent's id.
     pub parent_id: Option<String>,
+    /// What the provider noted in the read the plan was made from ([`Snapshot::private`]).
+    pub private: crate::live::Private,
 }
 
 /// What an executed operation produced.

@@ -401,6 +401,7 @@ fn manual_steps_render_as_a_numbered_runbook() {
     let p = crate::plan::with_capabilities(
         plan(&d, &empty_live(), Options::default()).unwrap(),
         &caps,
+        &empty_live(),
         words,
     );
     assert_eq!(p.manual.len(), 4);
@@ -566,7 +567,7 @@ fn hostile_plan() -> Plan {
     let words = |_: &crate::plan::Operation, _: Option<&str>| {
         (format!("Add {HOSTILE}"), vec![format!("Name: {HOSTILE}")])
     };
-    crate::plan::with_capabilities(plan(&d, &live, options).unwrap(), &caps, words)
+    crate::plan::with_capabilities(plan(&d, &live, options).unwrap(), &caps, &live, words)
 }
 
 /// `text` without the palette's own sequences (`ESC [ digits ; m`).
@@ -885,6 +886,7 @@ fn dependents_of_manual_steps_wait_for_them_in_the_apply_report() {
     let p = crate::plan::with_capabilities(
         plan(&acme(), &empty_live(), Options::default()).unwrap(),
         &caps,
+        &empty_live(),
         |op, _| (format!("Add {}", op.address), vec!["Click".to_string()]),
     );
     let index = |address: &str| {

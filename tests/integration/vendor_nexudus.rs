@@ -451,6 +451,7 @@ async fn a_200_with_was_successful_false_is_a_failure() {
     let ids = Resolved {
         account_id: Some(closed.id.clone()),
         parent_id: None,
+        private: live.private.clone(),
     };
     let e = provider.execute(&op, &ids, "unused").await.unwrap_err();
     assert!(
@@ -463,6 +464,78 @@ async fn a_200_with_was_successful_false_is_a_failure() {
     );
     // The API meant 403: a permission, not a value, is what must change.
     assert_eq!(NexudusProvider::remedy(&e), Remedy::FixAccess);
+}
+
+/// What the read noted travels with the plan to the provider: inviting a login the read saw
+/// links it straight away (read its record, update it, read it back), while the same
+/// invitation without the read's notes first tries to create the login, is told the email is
+/// taken, and looks it up by email.
+#[tokio::test]
+async fn the_logins_the_read_saw_reach_the_invitations() {
+    use partnerctl::live::Private;
+    use partnerctl::plan::{AccountRef, Change, Operation, Person};
+    use partnerctl::provider::{Provider, Resolved};
+    use partnerctl::vocab::{AccountKind, Role};
+
+    let sb = Sandbox::nexudus(&["--time-scale", SCALE]);
+    sb.nexudus_partner("Acme Partners", LOGIN);
+    for i in 0..3 {
+        sb.add_customer(&format!("Customer {i}"), &[]);
+    }
+    let dir = one_login_in_many(3, 1);
+    apply(&sb, &dir).success();
+    let provider = sb.nexudus_provider();
+    let live = provider.snapshot().await.unwrap();
+    let invite = |customer: &str, private: &Private| {
+        let id = live
+            .accounts
+            .iter()
+            .find(|a| a.name == customer)
+            .map(|a| a.id.clone())
+            .unwrap();
+        let op = Operation::new(
+            AccountRef::Account {
+                kind: AccountKind::Customer,
+                key: None,
+                id: Some(id.clone()),
+            },
+            Change::Invite(Person {
+                email: "jane@example.com".into(),
+                name: "Jane Doe".into(),
+                role: Role::Member,
+            }),
+        );
+        let ids = Resolved {
+            account_id: Some(id),
+            parent_id: None,
+            private: private.clone(),
+        };
+        (op, ids)
+    };
+    let (op, ids) = invite("Customer 1", &live.private);
+    let before = provider.requests();
+    provider.execute(&op, &ids, "unused").await.unwrap();
+    let with_notes = provider.requests() - before;
+    // A provider of its own (one provider hands an operation the record the previous one on
+    // the same login left), which has read the live state itself: what it noted there is not
+    // kept inside it, only what the operation carries counts.
+    let other = sb.nexudus_provider();
+    other.snapshot().await.unwrap();
+    let (op, ids) = invite("Customer 2", &Private::default());
+    let before = other.requests();
+    other.execute(&op, &ids, "unused").await.unwrap();
+    let without = other.requests() - before;
+    assert_eq!((with_notes, without), (3, 5));
+    let jane: Vec<String> = provider
+        .snapshot()
+        .await
+        .unwrap()
+        .users
+        .iter()
+        .filter(|u| u.email == "jane@example.com")
+        .map(|u| u.account_id.clone())
+        .collect();
+    assert_eq!(jane.len(), 3, "{jane:?}");
 }
 
 /// `n` customers (as the dashboard made them), the first `linked` of which list `jane` as a

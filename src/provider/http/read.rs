@@ -144,6 +144,7 @@ pub(super) async fn snapshot(c: &Client) -> Result<live::Snapshot, ApiError> {
             manageable: partner.manageable,
             support_level: partner.support_level,
         },
+        private: live::Private::default(),
         accounts: accounts.into_iter().map(account).collect(),
         users: users.into_iter().map(user).collect(),
         services: services.into_iter().map(service).collect(),

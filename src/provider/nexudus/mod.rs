@@ -12,15 +12,15 @@ pub mod read;
 mod runbook;
 mod write;
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use client::{Credentials, NexudusClient, Settings};
 use error::NexudusError;
 use read::Learned;
 
-use crate::live::Snapshot;
+use crate::live::{Private, Snapshot};
 use crate::plan::{Capabilities, Change, Operation, RoleScope};
 use crate::provider::{Outcome, Provider, Remedy, Resolved};
 use crate::vocab::rules::email_key;
@@ -29,7 +29,6 @@ use crate::vocab::rules::email_key;
 #[derive(Debug, Clone)]
 pub struct NexudusProvider {
     client: Arc<NexudusClient>,
-    learned: Arc<Mutex<Learned>>,
     /// Operations on one login, one at a time.
     logins: Arc<write::Logins>,
     time_scale: f64,
@@ -45,7 +44,6 @@ impl NexudusProvider {
     ) -> Result<Self, NexudusError> {
         Ok(NexudusProvider {
             client: Arc::new(NexudusClient::new(endpoint, credentials, settings)?),
-            learned: Arc::default(),
             logins: Arc::default(),
             time_scale: settings.time_scale,
             read_deadline: None,
@@ -62,17 +60,15 @@ impl NexudusProvider {
     pub fn requests(&self) -> u64 {
         self.client.stats().requests.load(Ordering::Relaxed)
     }
+}
 
-    /// The login the last read saw with this email.
-    pub(super) fn known_login(&self, email: &str) -> Option<i64> {
-        let learned = self.learned.lock().unwrap_or_else(|p| p.into_inner());
-        learned.logins.get(&email_key(email)).copied()
-    }
-
-    fn name_of(&self, id: Option<&str>) -> Option<String> {
-        let learned = self.learned.lock().unwrap_or_else(|p| p.into_inner());
-        id.and_then(|id| learned.names.get(id).cloned())
-    }
+/// The login the read an operation was planned from saw with this email (none when the
+/// operation carries no such read: a lookup by email then finds the login).
+pub(super) fn known_login(read: &Private, email: &str) -> Option<i64> {
+    read.get::<Learned>()?
+        .logins
+        .get(&email_key(email))
+        .copied()
 }
 
 impl NexudusProvider {
@@ -97,13 +93,12 @@ impl Provider for NexudusProvider {
     async fn snapshot(&self) -> Result<Snapshot, NexudusError> {
         let (started, sent) = (std::time::Instant::now(), self.requests());
         let read = read::snapshot(&self.client, self.time_scale);
-        let (mut snapshot, learned) = match self.read_deadline {
+        let mut snapshot = match self.read_deadline {
             None => read.await?,
             Some(limit) => tokio::time::timeout(limit, read)
                 .await
                 .unwrap_or(Err(NexudusError::ReadDeadline { limit }))?,
         };
-        *self.learned.lock().unwrap_or_else(|p| p.into_inner()) = learned;
         snapshot.read = Some(crate::live::ReadCost {
             requests: self.requests() - sent,
             seconds: started.elapsed().as_secs_f64(),
@@ -128,7 +123,6 @@ impl Provider for NexudusProvider {
         let parent = match &op.change {
             Change::Create { parent, .. } => parent_name
                 .map(str::to_string)
-                .or_else(|| self.name_of(parent.id()))
                 .unwrap_or_else(|| parent.address()),
             _ => String::new(),
         };

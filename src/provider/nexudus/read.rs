@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::client::NexudusClient;
 use super::error::NexudusError;
-use crate::live::{self, Snapshot};
+use crate::live::{self, Private, Snapshot};
 use crate::vocab::rules::email_key;
 use crate::vocab::{AccountKind, Role, UserStatus, rules};
 use crate::wire::nexudus::{
@@ -22,13 +22,13 @@ const PAGE_SIZE: u32 = 1_000;
 /// Ids per batch get.
 const BATCH: usize = 100;
 
-/// What a read learned beyond the snapshot: names by id (for the runbook's "select ..."), and
-/// the logins by email (an invitation of a new login needs no lookup first).
+/// What a read learned beyond the snapshot's shared model, kept in the snapshot as the
+/// provider's private data: the ids of every login it saw by email (logins of businesses
+/// outside the reseller's tree included), so an invitation of a new login needs no lookup
+/// first.
 #[derive(Debug, Clone, Default)]
 pub struct Learned {
-    /// Account names by live id.
-    pub names: HashMap<String, String>,
-    /// Login ids by lower-case email.
+    /// Login ids by folded email.
     pub logins: HashMap<String, i64>,
 }
 
@@ -174,10 +174,7 @@ async fn with_businesses(c: &NexudusClient, listed: &[User]) -> Result<Vec<User>
 }
 
 /// Reads the whole estate of the login's reseller.
-pub async fn snapshot(
-    c: &NexudusClient,
-    time_scale: f64,
-) -> Result<(Snapshot, Learned), NexudusError> {
+pub async fn snapshot(c: &NexudusClient, time_scale: f64) -> Result<Snapshot, NexudusError> {
     let q = [("page", "1".to_string()), ("size", "2".to_string())];
     let resellers: Page<Reseller> = c.get(wire::RESELLERS, &q).await?;
     let [reseller] = resellers.records.as_slice() else {
@@ -214,7 +211,7 @@ pub fn assemble(
     users: &[User],
     lookups: &Lookups,
     time_scale: f64,
-) -> Result<(Snapshot, Learned), NexudusError> {
+) -> Result<Snapshot, NexudusError> {
     let partner_id = reseller.business_id.to_string();
     let partner = live::PartnerInfo {
         id: partner_id.clone(),
@@ -230,10 +227,9 @@ pub fn assemble(
     let out = accounts_of(accounts, businesses, lookups, &partner_id)?;
     let live_users = users_of(users, &partner_id, &out);
     let learned = Learned {
-        names: out.iter().map(|a| (a.id.clone(), a.name.clone())).collect(),
         logins: users.iter().map(|u| (email_key(&u.email), u.id)).collect(),
     };
-    let snapshot = Snapshot {
+    Ok(Snapshot {
         partner,
         accounts: out,
         users: live_users,
@@ -241,8 +237,8 @@ pub fn assemble(
         catalog: Vec::new(),
         limits: limits(time_scale),
         read: None,
-    };
-    Ok((snapshot, learned))
+        private: Private::new(learned),
+    })
 }
 
 /// The reseller's customers (its reseller accounts) and, below each, its networks and their
@@ -465,7 +461,6 @@ mod tests {
             lookups,
             1.0,
         )
-        .map(|r| r.0)
     }
 
     #[test]
@@ -496,7 +491,7 @@ mod tests {
             user(1, "ops@acme.example", true, true, vec![10]),
             user(2, "jane@contoso.example", true, false, vec![20, 22, 99]),
         ];
-        let (s, learned) = assemble(
+        let s = assemble(
             &reseller,
             &[ra(100, 20, false), ra(101, 30, true)],
             &businesses,
@@ -543,7 +538,9 @@ mod tests {
             ]
         );
         assert_eq!(s.partner.id, "10");
-        assert_eq!(learned.names["21"], "Contoso Network");
+        let learned = s.private.get::<Learned>().expect("the read's logins");
+        assert_eq!(learned.logins["jane@contoso.example"], 2);
+        assert_eq!(learned.logins.len(), 2);
         assert_eq!(s.limits.writes_per_minute, Some(60));
         assert_eq!(s.limits.writes_per_day, Some(5_000));
     }

@@ -143,7 +143,10 @@ impl NexudusProvider {
         let slot = self.logins.slot(email);
         let mut last = slot.lock().await;
         match &op.change {
-            Change::Invite(p) => self.invite(business(op, ids)?, p, &mut last).await,
+            Change::Invite(p) => {
+                let known = super::known_login(&ids.private, &p.email);
+                self.invite(business(op, ids)?, p, known, &mut last).await
+            }
             Change::UpdateUser { user, after, .. } => {
                 let id = login_id(&user.id).ok_or_else(|| unsupported(op))?;
                 self.update_login(id, after, &mut last).await
@@ -235,6 +238,7 @@ impl NexudusProvider {
         &self,
         business: i64,
         person: &Person,
+        known: Option<i64>,
         last: &mut Option<Value>,
     ) -> Result<(), NexudusError> {
         let admin = person.role == Role::Admin;
@@ -246,7 +250,7 @@ impl NexudusProvider {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let existing = match (attempt, self.known_login(&person.email)) {
+            let existing = match (attempt, known) {
                 (1, None) => last.take(),
                 (1, Some(id)) => self.record(id, last).await?,
                 _ => self.find_login(&person.email).await?,

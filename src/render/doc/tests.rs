@@ -104,7 +104,7 @@ fn sample_plan() -> Plan {
         create: vec![AccountKind::Customer],
         ..Capabilities::full()
     };
-    with_capabilities(plan(&d, &live, options).unwrap(), &caps, |op, _| {
+    with_capabilities(plan(&d, &live, options).unwrap(), &caps, &live, |op, _| {
         (
             format!("Add {}", op.address),
             vec![format!("Open the dashboard and add {}", op.address)],

@@ -24,7 +24,7 @@ pub enum Lookup {
 fn key_or_id(address: &str) -> Option<String> {
     match address.parse::<AccountAddress>().ok()? {
         AccountAddress::Key { key, .. } => Some(key),
-        AccountAddress::Id { id, .. } => Some(id),
+        AccountAddress::Id { id, .. } | AccountAddress::Outside { id } => Some(id),
         AccountAddress::Partner | AccountAddress::Unknown { .. } => None,
     }
 }

@@ -553,14 +553,20 @@ impl<'l> Planner<'l> {
             .collect()
     }
 
+    /// The address of a live account's parent: the partner, one of its accounts, or (not
+    /// expected) an account outside them, by id.
     pub(super) fn live_parent_address(&self, parent_id: &str) -> String {
-        if parent_id == self.live.partner.id {
-            return "partner".to_string();
-        }
-        match self.ix.by_id.get(parent_id) {
-            Some(p) => live_ref(p).address(),
-            None => format!("[id={parent_id}]"),
-        }
+        let parent = if parent_id == self.live.partner.id {
+            AccountAddress::Partner
+        } else {
+            match self.ix.by_id.get(parent_id) {
+                Some(p) => return live_ref(p).address(),
+                None => AccountAddress::Outside {
+                    id: parent_id.to_string(),
+                },
+            }
+        };
+        parent.to_string()
     }
 }
 

@@ -3,7 +3,8 @@
 //! string.
 //!
 //! - `partner`; an account by key, `customer.contoso`; a live account without a (valid) key,
-//!   `network[id=acc_1]`; an account not yet known, `customer[?]`;
+//!   `network[id=acc_1]`; an account not yet known, `customer[?]`; a live parent outside the
+//!   partner's accounts (the read did not return it), `[id=acc_9]`;
 //! - a user, `customer.contoso.user[jane@contoso.example]` (the email folded as emails are
 //!   compared);
 //! - a service, `customer.contoso.service[cards]`.
@@ -37,6 +38,12 @@ pub enum AccountAddress {
     Unknown {
         /// Its kind.
         kind: AccountKind,
+    },
+    /// A live account outside the partner's accounts (a parent the read did not return),
+    /// known only by its id: its kind is not known either.
+    Outside {
+        /// Its live id.
+        id: String,
     },
 }
 
@@ -88,6 +95,7 @@ impl fmt::Display for AccountAddress {
             AccountAddress::Key { kind, key } => write!(f, "{kind}.{key}"),
             AccountAddress::Id { kind, id } => write!(f, "{kind}[id={id}]"),
             AccountAddress::Unknown { kind } => write!(f, "{kind}[?]"),
+            AccountAddress::Outside { id } => write!(f, "[id={id}]"),
         }
     }
 }
@@ -166,6 +174,12 @@ impl FromStr for AccountAddress {
             return Ok(AccountAddress::Partner);
         }
         let kind_of = |k: &str| AccountKind::parse(k).ok_or_else(bad);
+        if let Some(id) = s.strip_prefix("[id=").and_then(|r| r.strip_suffix(']')) {
+            return match id {
+                "" => Err(bad()),
+                id => Ok(AccountAddress::Outside { id: id.to_string() }),
+            };
+        }
         if let Some((kind, rest)) = s.split_once('[') {
             let kind = kind_of(kind)?;
             let inner = rest.strip_suffix(']').ok_or_else(bad)?;
@@ -251,6 +265,10 @@ mod tests {
                 AccountAddress::of(AccountKind::Customer, None, Some("7")).service("cards"),
                 "customer[id=7].service[cards]",
             ),
+            (
+                AccountAddress::Outside { id: "acc_9".into() }.into(),
+                "[id=acc_9]",
+            ),
         ];
         for (address, text) in cases {
             assert_eq!(address.to_string(), text);
@@ -283,6 +301,9 @@ mod tests {
             "customer[id=]",
             "customer[id=7",
             "customer[7]",
+            "[id=]",
+            "[id=7",
+            "[7]",
             "customer.contoso.user[]",
             "customer.contoso.user[a@b.example",
             "customer.contoso.service[]",

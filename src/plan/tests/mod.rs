@@ -529,3 +529,29 @@ fn emails_match_whatever_the_case_of_any_letter() {
         ]
     );
 }
+
+/// A live account whose parent the read did not return names that parent by id alone, in an
+/// address that reads back as one.
+#[test]
+fn a_parent_outside_the_read_is_named_by_its_id() {
+    let mut live = applied_acme();
+    let network = live
+        .accounts
+        .iter()
+        .position(|a| a.external_key.as_deref() == Some("contoso-network"))
+        .unwrap();
+    let network = live.accounts.remove(network).id;
+    let errors = plan(&acme(), &live, Options::default()).unwrap_err();
+    let shown: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
+    let outside = format!("[id={network}]");
+    assert!(
+        shown.iter().any(|e| e.starts_with(&format!(
+            "sub_account.contoso-paris exists under {outside}, but the configuration puts it under network.contoso-network"
+        ))),
+        "{shown:#?}"
+    );
+    assert_eq!(
+        outside.parse::<crate::vocab::address::AccountAddress>(),
+        Ok(crate::vocab::address::AccountAddress::Outside { id: network })
+    );
+}

@@ -52,7 +52,7 @@ pub use saved::{
     bound_endpoint, plan_digest,
 };
 pub use settings::catalog;
-pub use stale::{Applicable, Difference, Stale, StaleOperation};
+pub use stale::{Applicable, Difference, Found, Recorded, Replan, Stale, StaleOperation};
 pub use target::restrict;
 
 /// What kind of live object is left alone.

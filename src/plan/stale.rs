@@ -16,7 +16,7 @@
 //! dependencies, so that nothing the planner decides from other objects (an unkeyed account
 //! that would now be adopted, say) slips through.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::index::Index;
 use super::operation::{
@@ -24,9 +24,10 @@ use super::operation::{
 };
 use super::planner::{live_fields, live_ref};
 use super::{Action, Plan, SavedPlan};
+use crate::live::Contact;
 use crate::live::{self, Snapshot};
-use crate::vocab::UserStatus;
 use crate::vocab::rules::{escape_hidden, same_email, valid_key};
+use crate::vocab::{AccountKind, Role, UserStatus};
 
 /// At most this many stale operations are listed in a message; the rest are counted.
 const LISTED: usize = 100;
@@ -40,10 +41,10 @@ pub enum Difference {
         address: String,
         /// The field (`name`, `role`, `status`, `settings`, `users`, ...).
         field: &'static str,
-        /// Its value when the plan was made, as shown.
-        saved: String,
-        /// Its value now, as shown.
-        now: String,
+        /// Its value when the plan was made.
+        saved: Recorded,
+        /// Its value now.
+        now: Recorded,
     },
     /// The object changed in a field the plan does not record: only its entity tag tells.
     Tag {
@@ -63,15 +64,165 @@ pub enum Difference {
     Appeared {
         /// Its address.
         address: String,
-        /// What it is, as shown.
-        what: String,
+        /// What it is.
+        what: Found,
     },
     /// Nothing the plan recorded differs, and the configuration now plans something else at
     /// the operation's address.
     Replanned {
-        /// What is planned there now, as shown.
-        now: String,
+        /// What is planned there now.
+        now: Replan,
     },
+}
+
+/// A value a saved plan recorded, or the live state's value of the same field now; shown as
+/// messages quote values (texts in JSON string syntax: nothing in them starts a line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// Not set.
+    None,
+    /// A text (a name, a key, a country...).
+    Text(String),
+    /// A contact person.
+    Contact(Contact),
+    /// Labels.
+    Labels(BTreeMap<String, String>),
+    /// A service's settings.
+    Settings(serde_json::Map<String, serde_json::Value>),
+    /// How many (users or services of an account).
+    Count(usize),
+    /// A user's role.
+    Role(Role),
+    /// A user's invitation state.
+    Status(UserStatus),
+}
+
+impl Recorded {
+    fn key(key: Option<&str>) -> Self {
+        key.map_or(Recorded::None, |k| Recorded::Text(k.to_string()))
+    }
+}
+
+impl From<FieldValue<'_>> for Recorded {
+    fn from(v: FieldValue<'_>) -> Self {
+        match v {
+            FieldValue::None => Recorded::None,
+            FieldValue::Text(s) => Recorded::Text(s.to_string()),
+            FieldValue::Contact(c) => Recorded::Contact(c.clone()),
+            FieldValue::Labels(l) => Recorded::Labels(l.clone()),
+        }
+    }
+}
+
+impl std::fmt::Display for Recorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Recorded::None => f.write_str("none"),
+            Recorded::Text(s) => f.write_str(&quoted(s)),
+            Recorded::Contact(c) => write!(f, "{} <{}>", quoted(&c.name), escape_hidden(&c.email)),
+            Recorded::Labels(l) => {
+                f.write_str(&serde_json::to_string(l).expect("labels serialize"))
+            }
+            Recorded::Settings(m) => write!(f, "{}", serde_json::Value::Object(m.clone())),
+            Recorded::Count(n) => write!(f, "{n}"),
+            Recorded::Role(r) => write!(f, "{r}"),
+            Recorded::Status(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+/// An object found where a saved operation expected none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// An account with the key a saved creation gives.
+    Account {
+        /// Its kind.
+        kind: AccountKind,
+        /// Its live id.
+        id: String,
+        /// Its name.
+        name: String,
+    },
+    /// An account inside one a saved deletion removes, which the plan does not delete first.
+    Inside {
+        /// The deleted account's address.
+        parent: String,
+        /// The account's name.
+        name: String,
+    },
+    /// A user with the email a saved invitation invites.
+    User {
+        /// Its invitation state.
+        status: UserStatus,
+        /// Its role.
+        role: Role,
+    },
+    /// A service of the type a saved operation adds.
+    Service {
+        /// Its settings.
+        settings: serde_json::Map<String, serde_json::Value>,
+    },
+}
+
+impl std::fmt::Display for Found {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Found::Account { kind, id, name } => {
+                write!(f, "{kind} {}, named {}", escape_hidden(id), quoted(name))
+            }
+            Found::Inside { parent, name } => write!(f, "inside {parent}, named {}", quoted(name)),
+            Found::User { status, role } => write!(f, "{status}, {role}"),
+            Found::Service { settings } => {
+                write!(
+                    f,
+                    "settings {}",
+                    serde_json::Value::Object(settings.clone())
+                )
+            }
+        }
+    }
+}
+
+/// What the configuration plans now at a saved operation's address, when nothing the plan
+/// recorded differs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replan {
+    /// The adoption of another live account.
+    Adopt {
+        /// Its kind, if known.
+        kind: Option<AccountKind>,
+        /// Its live id, if known.
+        id: Option<String>,
+        /// Its name.
+        name: String,
+    },
+    /// No change.
+    Nothing,
+    /// Other operations.
+    Actions(Vec<Action>),
+}
+
+impl std::fmt::Display for Replan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Replan::Adopt { kind, id, name } => write!(
+                f,
+                "the configuration would now adopt {} {} (named {}) instead",
+                kind.map_or("account", |k| k.as_str()),
+                escape_hidden(id.as_deref().unwrap_or("?")),
+                quoted(name)
+            ),
+            Replan::Nothing => f.write_str("the configuration needs no change here now"),
+            Replan::Actions(actions) => {
+                let actions: Vec<&str> = actions.iter().map(|a| a.as_str()).collect();
+                write!(
+                    f,
+                    "the configuration now plans {} here instead",
+                    actions.join(" and ")
+                )
+            }
+        }
+    }
 }
 
 impl Difference {
@@ -114,7 +265,7 @@ impl Difference {
                 format!("it exists now ({what})")
             }
             Difference::Appeared { address, what } => format!("{address} exists now ({what})"),
-            Difference::Replanned { now } => now.clone(),
+            Difference::Replanned { now } => now.to_string(),
         }
     }
 }
@@ -332,7 +483,7 @@ fn same(a: &[Operation], i: usize, b: &[Operation], j: usize) -> bool {
 
 /// What the configuration plans now at the address of `op`, for a stale operation nothing
 /// else explains.
-fn replanned(op: &Operation, now: &Plan) -> String {
+fn replanned(op: &Operation, now: &Plan) -> Replan {
     let there: Vec<&Operation> = now
         .operations
         .iter()
@@ -343,39 +494,21 @@ fn replanned(op: &Operation, now: &Plan) -> String {
         _ => None,
     });
     if let Some((o, before)) = adoption {
-        return format!(
-            "the configuration would now adopt {} {} (named {}) instead",
-            o.account.kind().map_or("account", |k| k.as_str()),
-            escape_hidden(o.account.id().unwrap_or("?")),
-            quoted(&before.name)
-        );
+        return Replan::Adopt {
+            kind: o.account.kind(),
+            id: o.account.id().map(str::to_string),
+            name: before.name.clone(),
+        };
     }
     if there.is_empty() {
-        return "the configuration needs no change here now".to_string();
+        return Replan::Nothing;
     }
-    let actions: Vec<&str> = there.iter().map(|o| o.action().as_str()).collect();
-    format!(
-        "the configuration now plans {} here instead",
-        actions.join(" and ")
-    )
+    Replan::Actions(there.iter().map(|o| o.action()).collect())
 }
 
 /// A text as messages quote it (JSON string syntax: nothing in it starts a line).
 fn quoted(text: &str) -> String {
     serde_json::to_string(text).expect("strings serialize")
-}
-
-fn shown(value: FieldValue<'_>) -> String {
-    match value {
-        FieldValue::None => "none".to_string(),
-        FieldValue::Text(s) => quoted(s),
-        FieldValue::Contact(c) => format!("{} <{}>", quoted(&c.name), escape_hidden(&c.email)),
-        FieldValue::Labels(l) => serde_json::to_string(l).expect("labels serialize"),
-    }
-}
-
-fn shown_key(key: Option<&str>) -> String {
-    key.map_or_else(|| "none".to_string(), quoted)
 }
 
 /// The live state of now, indexed for the comparisons.
@@ -427,8 +560,8 @@ impl<'l> Check<'l> {
             out.push(Difference::Field {
                 address: account.address(),
                 field: AccountField::ExternalKey.as_str(),
-                saved: shown_key(key.as_deref()),
-                now: shown_key(a.external_key.as_deref()),
+                saved: Recorded::key(key.as_deref()),
+                now: Recorded::key(a.external_key.as_deref()),
             });
         }
         Some(a)
@@ -443,12 +576,11 @@ impl<'l> Check<'l> {
                 if let Some(a) = op.account.key().and_then(|k| self.ix.by_key.get(k)) {
                     out.push(Difference::Appeared {
                         address: op.address.clone(),
-                        what: format!(
-                            "{} {}, named {}",
-                            a.kind,
-                            escape_hidden(&a.id),
-                            quoted(&a.name)
-                        ),
+                        what: Found::Account {
+                            kind: a.kind,
+                            id: a.id.clone(),
+                            name: a.name.clone(),
+                        },
                     });
                 }
             }
@@ -486,7 +618,10 @@ impl<'l> Check<'l> {
                 if let Some(u) = found {
                     out.push(Difference::Appeared {
                         address: op.address.clone(),
-                        what: format!("{}, {}", u.status, u.role),
+                        what: Found::User {
+                            status: u.status,
+                            role: u.role,
+                        },
                     });
                 }
             }
@@ -497,8 +632,8 @@ impl<'l> Check<'l> {
                     out.push(Difference::Field {
                         address: op.address.clone(),
                         field: "status",
-                        saved: UserStatus::Expired.to_string(),
-                        now: u.status.to_string(),
+                        saved: Recorded::Status(UserStatus::Expired),
+                        now: Recorded::Status(u.status),
                     });
                 }
             }
@@ -535,7 +670,9 @@ impl<'l> Check<'l> {
                 if let Some(s) = found {
                     out.push(Difference::Appeared {
                         address: op.address.clone(),
-                        what: format!("settings {}", serde_json::Value::Object(s.settings.clone())),
+                        what: Found::Service {
+                            settings: s.settings.clone(),
+                        },
                     });
                 }
             }
@@ -560,8 +697,8 @@ impl<'l> Check<'l> {
                     Some(s) if s.settings != *settings => out.push(Difference::Field {
                         address: op.address.clone(),
                         field: "settings",
-                        saved: serde_json::Value::Object(settings.clone()).to_string(),
-                        now: serde_json::Value::Object(s.settings.clone()).to_string(),
+                        saved: Recorded::Settings(settings.clone()),
+                        now: Recorded::Settings(s.settings.clone()),
                     }),
                     Some(s) => out.push(Difference::Tag {
                         address: op.address.clone(),
@@ -608,8 +745,8 @@ impl<'l> Check<'l> {
                 out.push(Difference::Field {
                     address: op.address.clone(),
                     field: field.as_str(),
-                    saved: shown(saved),
-                    now: shown(now),
+                    saved: saved.into(),
+                    now: now.into(),
                 });
             }
         }
@@ -624,8 +761,8 @@ impl<'l> Check<'l> {
             out.push(Difference::Field {
                 address: op.address.clone(),
                 field: AccountField::ExternalKey.as_str(),
-                saved: shown_key(key),
-                now: shown_key(a.external_key.as_deref()),
+                saved: Recorded::key(key),
+                now: Recorded::key(a.external_key.as_deref()),
             });
         }
         if out.len() == start {
@@ -656,16 +793,16 @@ impl<'l> Check<'l> {
                 out.push(Difference::Field {
                     address: address(),
                     field: "name",
-                    saved: quoted(name),
-                    now: quoted(&a.name),
+                    saved: Recorded::Text(name.to_string()),
+                    now: Recorded::Text(a.name.clone()),
                 });
             }
             if a.external_key.as_deref() != op.account.key() {
                 out.push(Difference::Field {
                     address: address(),
                     field: AccountField::ExternalKey.as_str(),
-                    saved: shown_key(op.account.key()),
-                    now: shown_key(a.external_key.as_deref()),
+                    saved: Recorded::key(op.account.key()),
+                    now: Recorded::key(a.external_key.as_deref()),
                 });
             }
             if out.len() == start {
@@ -694,8 +831,8 @@ impl<'l> Check<'l> {
                 out.push(Difference::Field {
                     address: address(),
                     field,
-                    saved: saved.to_string(),
-                    now: now.to_string(),
+                    saved: Recorded::Count(saved),
+                    now: Recorded::Count(now),
                 });
             }
         }
@@ -710,7 +847,10 @@ impl<'l> Check<'l> {
             if !deleted.contains(child.id.as_str()) {
                 out.push(Difference::Appeared {
                     address: live_ref(child).address(),
-                    what: format!("inside {}, named {}", op.address, quoted(&child.name)),
+                    what: Found::Inside {
+                        parent: op.address.clone(),
+                        name: child.name.clone(),
+                    },
                 });
             }
         }
@@ -752,7 +892,7 @@ impl<'l> Check<'l> {
             return;
         }
         let start = out.len();
-        let mut field = |field, saved: String, now: String| {
+        let mut field = |field, saved: Recorded, now: Recorded| {
             if saved != now {
                 out.push(Difference::Field {
                     address: op.address.clone(),
@@ -762,10 +902,18 @@ impl<'l> Check<'l> {
                 });
             }
         };
-        field("name", quoted(&before.name), quoted(&u.name));
-        field("role", before.role.to_string(), u.role.to_string());
+        field(
+            "name",
+            Recorded::Text(before.name.clone()),
+            Recorded::Text(u.name.clone()),
+        );
+        field("role", Recorded::Role(before.role), Recorded::Role(u.role));
         if let Some(status) = status {
-            field("status", status.to_string(), u.status.to_string());
+            field(
+                "status",
+                Recorded::Status(status),
+                Recorded::Status(u.status),
+            );
         }
         if out.len() == start {
             out.push(Difference::Tag {

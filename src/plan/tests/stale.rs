@@ -112,8 +112,8 @@ fn the_field_that_changed_in_an_operations_object_is_named() {
             differences: vec![Difference::Field {
                 address: "customer.fabrikam".into(),
                 field: "name",
-                saved: "\"Fabrikam Inc\"".into(),
-                now: "\"Fabrikam\\nby hand\"".into(),
+                saved: Recorded::Text("Fabrikam Inc".into()),
+                now: Recorded::Text("Fabrikam\nby hand".into()),
             }],
         }]
     );

@@ -237,7 +237,8 @@ fn write_report(
         print_stdout(&doc)?;
     }
     if let Some(file) = &args.report {
-        std::fs::write(file, &doc)
+        // Replaced whole, never written through a link in its place.
+        super::replace::replace(file, &doc)
             .map_err(|e| anyhow::anyhow!("cannot write the report to {}: {e}", file.display()))?;
     }
     Ok(())

@@ -36,7 +36,8 @@ pub(super) fn import_command(args: &ImportArgs, strict: bool) -> anyhow::Result<
         |s| s.to_string_lossy().to_string(),
     );
     let out = args.out.join(format!("{stem}.yaml"));
-    if out.exists() && !args.force {
+    // Anything there counts, a link to nowhere included (it is replaced, never written through).
+    if std::fs::symlink_metadata(&out).is_ok() && !args.force {
         anyhow::bail!(
             "{} exists; nothing was written. Pass --force to overwrite it",
             out.display()
@@ -58,7 +59,7 @@ pub(super) fn import_command(args: &ImportArgs, strict: bool) -> anyhow::Result<
     );
     std::fs::create_dir_all(&args.out)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", args.out.display()))?;
-    std::fs::write(&out, text)
+    super::replace::replace(&out, text)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
     output::note(&format!("Imported {n} customer(s) into {}.", out.display()));
     write_schema(&args.out, args.force)?;

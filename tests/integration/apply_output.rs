@@ -126,3 +126,35 @@ fn target_plans_and_applies_nothing_outside_it() {
     .code(1);
     run.stderr_contains("--target customer.contso: no such account in the configuration or the live state; did you mean customer.contoso?");
 }
+
+/// `--report FILE` where FILE is a link (to a file elsewhere, or to nowhere) replaces the link
+/// with the report: nothing is written through it.
+#[cfg(unix)]
+#[test]
+fn the_report_replaces_a_link_and_never_writes_through_it() {
+    use std::os::unix::fs::symlink;
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let victim = elsewhere.path().join("victim.txt");
+    std::fs::write(&victim, "keep me").unwrap();
+    let report = dir.path().join("report.json");
+    symlink(&victim, &report).unwrap();
+    let dangling = dir.path().join("dangling.json");
+    let created = elsewhere.path().join("created-through-link.json");
+    symlink(&created, &dangling).unwrap();
+    for (link, cfg) in [(&report, acme()), (&dangling, acme())] {
+        apply_cmd(&sb, &token, &[&cfg, "--auto-approve"])
+            .arg("--report")
+            .arg(link)
+            .run()
+            .success();
+        let meta = std::fs::symlink_metadata(link).unwrap();
+        assert!(meta.is_file(), "{} is still a link", link.display());
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(link).unwrap()).unwrap();
+        assert_eq!(v["format_version"], "1");
+    }
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    assert!(!created.exists(), "written through a link to nowhere");
+}

@@ -156,6 +156,32 @@ fn a_table_plans_like_yaml_and_import_writes_the_same_configuration() {
         .run()
         .code(1)
         .stderr_contains("exists; nothing was written");
+    // A link in the output's place, even one to nowhere, is something there: refused without
+    // --force, replaced (never written through) with it.
+    #[cfg(unix)]
+    {
+        let out = yaml.path().join("customers.yaml");
+        let elsewhere = tempfile::tempdir().unwrap();
+        let target = elsewhere.path().join("created-through-link.yaml");
+        std::fs::remove_file(&out).unwrap();
+        std::os::unix::fs::symlink(&target, &out).unwrap();
+        let import = || {
+            partnerctl()
+                .arg("import")
+                .arg(table.path().join("customers.csv"))
+                .arg("-o")
+                .arg(yaml.path())
+        };
+        import()
+            .run()
+            .code(1)
+            .stderr_contains("exists; nothing was written");
+        assert!(!target.exists());
+        import().arg("--force").run().success();
+        assert!(!target.exists(), "written through a link to nowhere");
+        assert!(std::fs::symlink_metadata(&out).unwrap().is_file());
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), written);
+    }
 }
 
 /// The sheets of `tests/fixtures/sheets/`, as ops people export them (CRLF, a byte order mark,

@@ -99,7 +99,7 @@ pub enum Refusal {
     },
     /// The plan changes things inside a customer the vendor does not let the partner manage.
     #[error(
-        "customer \"{customer}\" may not be managed by the partner (the vendor's \"manage\" permission for it is off): {count} change(s) inside it cannot be made (deleting it is one), e.g. {example}; ask the customer or the vendor to allow it, or leave those changes out (what would be removed: keep it in the configuration, or plan without --prune and --prune-accounts)"
+        "customer \"{customer}\" may not be managed by the partner (the vendor's \"manage\" permission for it is off): {count} change(s) to it or inside it cannot be made (deleting it is one), e.g. {example}; ask the customer or the vendor to allow it, or leave those changes out (what would be removed: keep it in the configuration, or plan without --prune and --prune-accounts)"
     )]
     CustomerNotManageable {
         /// The customer's name.
@@ -329,7 +329,7 @@ pub(super) fn check(plan: &Plan) -> Result<(), Refusals> {
         let blocked: Vec<&str> = plan
             .operations
             .iter()
-            .filter(|o| inside_customer(o.action(), &o.account))
+            .filter(|o| gated(o, plan.closed_records))
             .map(|o| o.address.as_str())
             .collect();
         if let Some(first) = blocked.first() {
@@ -368,7 +368,7 @@ pub(super) fn check(plan: &Plan) -> Result<(), Refusals> {
 /// a customer is not (a partner that may not manage customers may still create them), nor is
 /// changing the customer's own record (renaming it, its contact, country, time zone, labels,
 /// or adopting it): that changes nothing inside it.
-pub(super) fn inside_customer(action: Action, account: &AccountRef) -> bool {
+fn inside_customer(action: Action, account: &AccountRef) -> bool {
     match account {
         AccountRef::Partner => false,
         AccountRef::Account { kind, .. } => {
@@ -376,6 +376,26 @@ pub(super) fn inside_customer(action: Action, account: &AccountRef) -> bool {
                 && matches!(action, Action::Create | Action::Update | Action::Adopt))
         }
     }
+}
+
+/// Is this a change of a customer's own record (its fields, an adoption)? Blocked where the
+/// customer may not be managed only when the provider says so
+/// ([`super::Capabilities::closed_records`]).
+fn own_record(action: Action, account: &AccountRef) -> bool {
+    matches!(
+        account,
+        AccountRef::Account {
+            kind: AccountKind::Customer,
+            ..
+        }
+    ) && matches!(action, Action::Update | Action::Adopt)
+}
+
+/// Does the manage gate stop `op` where its customer may not be managed: a change inside the
+/// customer, or (`closed_records`) of its own record?
+pub(super) fn gated(op: &super::Operation, closed_records: bool) -> bool {
+    inside_customer(op.action(), &op.account)
+        || (closed_records && own_record(op.action(), &op.account))
 }
 
 fn last_partner_admin(plan: &Plan) -> Option<Refusal> {

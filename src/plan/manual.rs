@@ -32,6 +32,10 @@ pub struct Capabilities {
     /// Whether a user's role belongs to each account or to the login (one role for every
     /// account the person reaches).
     pub role_scope: RoleScope,
+    /// Whether a customer the partner may not manage is closed to changes of its own record
+    /// too (its name and other fields, an adoption), not only to what is inside it.
+    #[serde(default)]
+    pub closed_records: bool,
 }
 
 /// What a user's role belongs to.
@@ -96,6 +100,7 @@ impl Capabilities {
             keys: true,
             fields: StoredFields::all(),
             role_scope: RoleScope::Account,
+            closed_records: false,
         }
     }
 
@@ -115,6 +120,7 @@ impl Capabilities {
                 labels: false,
             },
             role_scope: RoleScope::Account,
+            closed_records: false,
         }
     }
 }

@@ -345,6 +345,11 @@ pub struct Plan {
     /// handed to the provider with each operation. Not saved.
     #[serde(skip)]
     pub private: live::Private,
+    /// Whether the provider closes a customer that may not be managed to changes of its own
+    /// record too ([`Capabilities::closed_records`]), for the manage gate. Not saved: a saved
+    /// plan is judged against a plan of now, which has it.
+    #[serde(skip)]
+    pub closed_records: bool,
 }
 
 impl Plan {

@@ -240,12 +240,12 @@ impl<'l> Planner<'l> {
         }
     }
 
-    /// Changes inside customers the partner may not manage, deleting them included: (customer
-    /// name, change address).
+    /// Changes inside customers the partner may not manage, deleting them included, and of
+    /// their own records where the provider closes those too: (customer name, change address).
     fn closed(&self) -> Vec<(String, String)> {
         self.ops
             .iter()
-            .filter(|o| super::guard::inside_customer(o.action(), &o.account))
+            .filter(|o| super::guard::gated(o, self.caps.closed_records))
             .filter_map(|o| {
                 let c = self.customer_of(o).filter(|c| !c.manageable)?;
                 Some((c.name.clone(), o.address.clone()))
@@ -290,6 +290,7 @@ impl<'l> Planner<'l> {
             addresses: self.addresses,
             parents: self.parents,
             private: live.private.clone(),
+            closed_records: self.caps.closed_records,
         }
     }
 

@@ -542,6 +542,7 @@ impl SavedPlan {
             addresses: Default::default(),
             parents: c.parents,
             private: Default::default(),
+            closed_records: false,
         }
     }
 

@@ -457,6 +457,7 @@ impl SavedPlan {
             limits: now.limits,
             read: now.read,
             private: now.private.clone(),
+            closed_records: now.closed_records,
             ..self.plan()
         }
     }

@@ -121,7 +121,7 @@ async fn a_customer_that_may_not_be_managed_refuses_changes_inside_it_until_it_a
 
     let new_user = "      - { email: new@contoso.example, name: New }\n";
     let more = config(&[CONTOSO, CONTOSO_USERS, new_user, FABRIKAM]);
-    let refusal = "customer \"Contoso Ltd\" may not be managed by the partner (the vendor's \"manage\" permission for it is off): 1 change(s) inside it cannot be made (deleting it is one), e.g. customer.contoso.user[new@contoso.example];";
+    let refusal = "customer \"Contoso Ltd\" may not be managed by the partner (the vendor's \"manage\" permission for it is off): 1 change(s) to it or inside it cannot be made (deleting it is one), e.g. customer.contoso.user[new@contoso.example];";
     run(&sb, &token, "plan", &more)
         .run()
         .code(1)

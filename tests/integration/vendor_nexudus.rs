@@ -806,3 +806,23 @@ async fn a_rename_keeps_the_fields_partnerctl_does_not_manage() {
         assert_eq!(after[field], before[field], "{field}");
     }
 }
+
+/// Renaming a customer the reseller may not manage: Nexudus refuses any change to that
+/// business, so the plan is refused before anything is written (where it used to fail at
+/// apply), naming the customer; the business keeps its name.
+#[tokio::test]
+async fn renaming_a_customer_the_reseller_may_not_manage_is_refused_by_the_plan() {
+    let sb = Sandbox::nexudus(&["--time-scale", SCALE]);
+    let nx = sb.nexudus_partner("Acme Partners", LOGIN);
+    sb.add_customer("Closed Ltd", &["--not-manageable"]);
+    let listed = nx.list_all("/api/sys/businesses", 1000).await;
+    let id = listed.iter().find(|b| b["Name"] == "Closed Ltd").unwrap()["Id"].clone();
+    let dir = config(&format!(
+        "customers:\n  - key: closed\n    name: Closed Renamed\n    adopt: \"{id}\"\n"
+    ));
+    let run = apply(&sb, &dir).code(1);
+    run.stderr_contains("customer \"Closed Ltd\" may not be managed by the partner");
+    run.stderr_contains("1 change(s) to it or inside it cannot be made");
+    let after = nx.get(&format!("/api/sys/businesses/{id}")).await.ok();
+    assert_eq!(after["Name"], "Closed Ltd");
+}

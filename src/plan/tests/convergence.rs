@@ -174,7 +174,7 @@ fn login_vendor() -> Capabilities {
 }
 
 /// Any capabilities a provider may declare: which kinds it creates and deletes, services,
-/// keys, stored fields, the scope of a role.
+/// keys, stored fields, the scope of a role, closed customers' own records.
 fn any_capabilities() -> impl Strategy<Value = Capabilities> {
     let kinds =
         proptest::sample::subsequence(AccountKind::ALL.to_vec(), 0..=AccountKind::ALL.len());
@@ -184,25 +184,28 @@ fn any_capabilities() -> impl Strategy<Value = Capabilities> {
         any::<bool>(),
         any::<bool>(),
         any::<[bool; 4]>(),
-        any::<bool>(),
+        any::<[bool; 2]>(),
     )
-        .prop_map(|(create, delete, services, keys, f, login)| Capabilities {
-            create,
-            delete,
-            services,
-            keys,
-            fields: StoredFields {
-                contact: f[0],
-                country: f[1],
-                timezone: f[2],
-                labels: f[3],
+        .prop_map(
+            |(create, delete, services, keys, f, [login, closed])| Capabilities {
+                create,
+                delete,
+                services,
+                keys,
+                fields: StoredFields {
+                    contact: f[0],
+                    country: f[1],
+                    timezone: f[2],
+                    labels: f[3],
+                },
+                role_scope: if login {
+                    RoleScope::Login
+                } else {
+                    RoleScope::Account
+                },
+                closed_records: closed,
             },
-            role_scope: if login {
-                RoleScope::Login
-            } else {
-                RoleScope::Account
-            },
-        })
+        )
 }
 
 /// `d` as a configuration for a vendor with `caps` must be: no services where it keeps none,

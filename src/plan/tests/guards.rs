@@ -204,8 +204,54 @@ fn changes_inside_a_customer_that_may_not_be_managed_are_refused() {
     let r = p.check_safety().unwrap_err();
     assert_eq!(
         r.to_string(),
-        "customer \"Contoso Ltd\" may not be managed by the partner (the vendor's \"manage\" permission for it is off): 2 change(s) inside it cannot be made (deleting it is one), e.g. customer.contoso.user[new@contoso.example]; ask the customer or the vendor to allow it, or leave those changes out (what would be removed: keep it in the configuration, or plan without --prune and --prune-accounts)"
+        "customer \"Contoso Ltd\" may not be managed by the partner (the vendor's \"manage\" permission for it is off): 2 change(s) to it or inside it cannot be made (deleting it is one), e.g. customer.contoso.user[new@contoso.example]; ask the customer or the vendor to allow it, or leave those changes out (what would be removed: keep it in the configuration, or plan without --prune and --prune-accounts)"
     );
+}
+
+/// A provider that closes a customer it may not manage to changes of its own record too:
+/// renaming that customer refuses the plan, naming it; other customers' records stay open.
+#[test]
+fn a_provider_that_closes_records_refuses_renaming_a_customer_it_may_not_manage() {
+    let live = acme_with_contoso_closed();
+    let caps = Capabilities {
+        closed_records: true,
+        ..Capabilities::full()
+    };
+    let mut d = acme();
+    d.customers[1].name = "Fabrikam Renamed".into();
+    let p = plan_for(&d, &live, Options::default(), &caps).unwrap();
+    assert!(p.check_safety().is_ok(), "{:?}", p.check_safety());
+    d.customers[0].name = "Contoso Renamed".into();
+    let p = plan_for(&d, &live, Options::default(), &caps).unwrap();
+    assert_eq!(
+        p.closed,
+        [("Contoso Ltd".to_string(), "customer.contoso".to_string())]
+    );
+    let r = p.check_safety().unwrap_err();
+    assert!(
+        r.to_string().contains(
+            "1 change(s) to it or inside it cannot be made (deleting it is one), e.g. customer.contoso;"
+        ),
+        "{r}"
+    );
+    // The partner API's own capabilities leave the record open.
+    let p = plan_for(&d, &live, Options::default(), &Capabilities::full()).unwrap();
+    assert!(p.closed.is_empty() && p.check_safety().is_ok());
+    // A partner that may not manage its customers: renaming any of them is refused with it.
+    let mut live = applied_acme();
+    live.partner = partner(false);
+    let mut d = acme();
+    d.customers[1].name = "Fabrikam Renamed".into();
+    let r = plan_for(&d, &live, Options::default(), &caps)
+        .unwrap()
+        .check_safety()
+        .unwrap_err();
+    let [Refusal::NotManageable { count, example, .. }] = &r.0[..] else {
+        panic!("{r}");
+    };
+    assert_eq!((*count, example.as_str()), (1, "customer.fabrikam"));
+    let p = plan_for(&d, &live, Options::default(), &Capabilities::full()).unwrap();
+    assert!(p.check_safety().is_ok(), "{:?}", p.check_safety());
 }
 
 /// A new network under a live customer that may not be managed is a change inside it.
@@ -223,7 +269,7 @@ fn a_new_account_under_a_customer_that_may_not_be_managed_is_refused() {
     let r = p.check_safety().unwrap_err();
     assert!(
         r.to_string().contains(
-            "1 change(s) inside it cannot be made (deleting it is one), e.g. network.contoso-annex"
+            "1 change(s) to it or inside it cannot be made (deleting it is one), e.g. network.contoso-annex"
         ),
         "{r}"
     );
@@ -266,7 +312,7 @@ fn deleting_a_customer_that_may_not_be_managed_is_refused() {
         .unwrap_err();
     assert_eq!(
         r.to_string(),
-        "customer \"Fabrikam Inc\" may not be managed by the partner (the vendor's \"manage\" permission for it is off): 1 change(s) inside it cannot be made (deleting it is one), e.g. customer.fabrikam; ask the customer or the vendor to allow it, or leave those changes out (what would be removed: keep it in the configuration, or plan without --prune and --prune-accounts)"
+        "customer \"Fabrikam Inc\" may not be managed by the partner (the vendor's \"manage\" permission for it is off): 1 change(s) to it or inside it cannot be made (deleting it is one), e.g. customer.fabrikam; ask the customer or the vendor to allow it, or leave those changes out (what would be removed: keep it in the configuration, or plan without --prune and --prune-accounts)"
     );
 }
 

@@ -73,11 +73,13 @@ pub(super) fn known_login(read: &Private, email: &str) -> Option<i64> {
 
 impl NexudusProvider {
     /// What the Nexudus API can do: no account is created or deleted through it, accounts
-    /// carry no key and only their name is kept, there are no services, and `IsAdmin` belongs
-    /// to the login.
+    /// carry no key and only their name is kept, there are no services, `IsAdmin` belongs to
+    /// the login, and the business of a customer the reseller may not manage cannot be
+    /// changed either.
     pub fn api_capabilities() -> Capabilities {
         Capabilities {
             role_scope: RoleScope::Login,
+            closed_records: true,
             ..Capabilities::users_only()
         }
     }

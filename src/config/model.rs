@@ -22,7 +22,9 @@ pub struct ConfigFile {
     #[schemars(extend("const" = 1))]
     pub version: Option<u32>,
     /// The partner account the API token belongs to. Declared in exactly one file.
+    // Optional, but never null: a `partner:` left without a value is a mistake to point at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Partner")]
     pub partner: Option<Partner>,
     /// Values merged into every customer; a customer's own values win. May appear once.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -142,6 +142,14 @@ pub enum ProblemKind {
     /// A required field is absent.
     #[error("missing required field `{0}`")]
     MissingField(String),
+    /// A field written without a value (`partner:` and nothing after it) where one is needed.
+    #[error("`{field}` has no value; expected {expected}")]
+    NoValue {
+        /// The field.
+        field: String,
+        /// What the format wants.
+        expected: String,
+    },
     /// A value of the wrong type.
     #[error("expected {expected}, found {found}")]
     WrongType {

@@ -156,6 +156,27 @@ fn partner_twice_never_and_version() {
     assert_eq!(p, ["a.yaml:1:1: missing required field `version`"]);
 }
 
+/// A field written with nothing after it is pointed at where it is written, by name, rather
+/// than where the parser finds its empty value (the next line): `partner:` included, which
+/// no longer counts as a partner that is not there.
+#[test]
+fn a_field_without_a_value_is_named_at_its_key() {
+    let p = problems(&[src(
+        "a.yaml",
+        "version: 1\npartner:\ncustomers:\n  - key: c1\n    name:\n    country: GB\n    timezone: UTC\n    contact: { name: J, email: j@c1.example }\n",
+    )]);
+    assert_eq!(
+        p,
+        [
+            "a.yaml:2:1: `partner` has no value; expected a mapping",
+            "a.yaml:5:5: `name` has no value; expected a string",
+        ]
+    );
+    // A field whose value may be null (`defaults:` left empty, as the format allows) stays
+    // quiet.
+    load_sources(&[src("a.yaml", &format!("{PARTNER}defaults:\n"))]).unwrap();
+}
+
 #[test]
 fn wrong_types_and_missing_country() {
     let text = format!(

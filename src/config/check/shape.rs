@@ -128,6 +128,17 @@ impl<'s> Shape<'s> {
                 continue; // a non-string key, already reported by the YAML layer
             }
             match c.properties.iter().find(|(name, _)| *name == key.name) {
+                // Nothing after the key: said at the key (the empty value has no place of its
+                // own; the parser puts it where the next line starts).
+                Some(&(_, sub)) if matches!(value.value, Value::Null) && self.refuses_null(sub) => {
+                    out.push((
+                        key.pos,
+                        ProblemKind::NoValue {
+                            field: key.name.to_string(),
+                            expected: expected_type(self.nodes[sub].schema),
+                        },
+                    ));
+                }
                 Some(&(_, sub)) => self.walk(value, sub, out),
                 None => match c.additional {
                     Additional::Refused => out.push((key.pos, unknown_field(key, c.props))),
@@ -141,6 +152,15 @@ impl<'s> Shape<'s> {
                 out.push((pos, ProblemKind::MissingField((*name).to_string())));
             }
         }
+    }
+}
+
+impl Shape<'_> {
+    /// Does schema `sub` refuse a null (a plain type that is not null; with branches, every
+    /// branch's answer is its own)?
+    fn refuses_null(&self, sub: usize) -> bool {
+        let c = &self.nodes[sub];
+        c.branches.is_none() && !c.accepts(&Value::Null)
     }
 }
 

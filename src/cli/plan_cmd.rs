@@ -124,7 +124,11 @@ pub(super) fn plan_or_report(plan: Result<plan::Plan, NotPlanned>) -> Option<pla
                 output::problems(&services.to_string());
             }
             for e in &errors.0 {
-                output::error(&e.to_string());
+                // Located as the configuration's problems are: `path:line:col: message`.
+                match e.location() {
+                    Some(_) => output::problems(&e.to_string()),
+                    None => output::error(&e.to_string()),
+                }
             }
             output::note(&format!(
                 "{} planning error(s); nothing was changed",

@@ -1,6 +1,15 @@
 //! Stage `plan`, errors: why a plan cannot be made. Every error found is reported at once.
 
+use crate::config::Location;
 use crate::vocab::AccountKind;
+
+/// `path:line:col: ` before a message, when the place is known.
+fn at(location: &Option<Location>) -> String {
+    location
+        .as_ref()
+        .map(|l| format!("{l}: "))
+        .unwrap_or_default()
+}
 
 /// A reason the plan cannot be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -17,9 +26,12 @@ pub enum PlanError {
     },
     /// An account exists under another parent; the API cannot move accounts.
     #[error(
-        "{address} exists under {live_parent}, but the configuration puts it under {desired_parent}; the API cannot move accounts: move it back in the configuration, or delete and re-create it by changing its key"
+        "{}{address} exists under {live_parent}, but the configuration puts it under {desired_parent}; the API cannot move accounts: move it back in the configuration, or delete and re-create it by changing its key",
+        at(location)
     )]
     Moved {
+        /// Where the account is declared (its `key`), when known.
+        location: Option<Location>,
         /// The account.
         address: String,
         /// Where it is.
@@ -29,9 +41,12 @@ pub enum PlanError {
     },
     /// An account exists with another kind; the API cannot change kinds.
     #[error(
-        "`{key}` is a {live_kind} in the live state but a {desired_kind} in the configuration; the API cannot change an account's kind: use another key for the {desired_kind}"
+        "{}`{key}` is a {live_kind} in the live state but a {desired_kind} in the configuration; the API cannot change an account's kind: use another key for the {desired_kind}",
+        at(location)
     )]
     KindChanged {
+        /// Where the account is declared (its `key`), when known.
+        location: Option<Location>,
         /// The key.
         key: String,
         /// Live kind.
@@ -40,28 +55,33 @@ pub enum PlanError {
         desired_kind: AccountKind,
     },
     /// Several unkeyed live accounts could be adopted.
-    #[error("{address}: {} live accounts without a key have this kind, parent and name ({}); say which one this is with `adopt: <id>` on the account in the configuration", ids.len(), ids.join(", "))]
+    #[error("{}{address}: {} live accounts without a key have this kind, parent and name ({}); say which one this is with `adopt: <id>` on the account in the configuration", at(location), ids.len(), ids.join(", "))]
     AmbiguousAdoption {
+        /// Where the account is declared (its `key`), when known.
+        location: Option<Location>,
         /// The desired account.
         address: String,
         /// Candidate ids.
         ids: Vec<String>,
     },
     /// An `adopt` id the live state contradicts.
-    #[error("{}{address}: adopt: {problem}", location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default())]
+    #[error("{}{address}: adopt: {problem}", at(location))]
     Adopt {
         /// Where `adopt` is written, when known.
-        location: Option<crate::config::Location>,
+        location: Option<Location>,
         /// The desired account.
         address: String,
         /// What is wrong.
         problem: AdoptProblem,
     },
     /// A customer to create without the contact the provider stores (and needs to create it).
-    #[error("{}{address}: creating this customer needs its contact, which the provider stores, and the configuration gives none: add `contact: {{ name: ..., email: ... }}` to it", location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default())]
+    #[error(
+        "{}{address}: creating this customer needs its contact, which the provider stores, and the configuration gives none: add `contact: {{ name: ..., email: ... }}` to it",
+        at(location)
+    )]
     NoContact {
         /// Where the customer is declared (its `key`), when known.
-        location: Option<crate::config::Location>,
+        location: Option<Location>,
         /// The customer.
         address: String,
     },
@@ -104,6 +124,25 @@ pub enum PlanError {
         /// `(JSON pointer, message)` pairs.
         errors: Vec<(String, String)>,
     },
+}
+
+impl PlanError {
+    /// Where in the configuration the error is, when it concerns a place there (its message
+    /// starts with it).
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            PlanError::Moved { location, .. }
+            | PlanError::KindChanged { location, .. }
+            | PlanError::AmbiguousAdoption { location, .. }
+            | PlanError::Adopt { location, .. }
+            | PlanError::NoContact { location, .. } => location.as_ref(),
+            PlanError::PartnerName { .. }
+            | PlanError::UnknownTarget { .. }
+            | PlanError::AmbiguousTarget { .. }
+            | PlanError::UnknownServiceType { .. }
+            | PlanError::InvalidSettings { .. } => None,
+        }
+    }
 }
 
 /// Why an `adopt` id cannot be used.

@@ -29,6 +29,8 @@ pub(super) struct Wanted<'d> {
     fields: AccountFields,
     users: &'d [config::User],
     services: &'d [config::Service],
+    /// Where the account is declared (its `key`), when known: where its problems are shown.
+    declared: Option<&'d config::Location>,
 }
 
 fn flatten(desired: &Desired) -> Vec<Wanted<'_>> {
@@ -56,6 +58,7 @@ fn flatten(desired: &Desired) -> Vec<Wanted<'_>> {
                 },
                 users: n.users,
                 services: n.services,
+                declared: desired.declared_at.get(n.key),
             }
         })
         .collect()
@@ -349,7 +352,7 @@ impl<'l> Planner<'l> {
         };
         let placed = self.adopt_or_create(w, parent, &candidates);
         if placed.creator.is_some() {
-            self.creatable(desired, w);
+            self.creatable(w);
         }
         placed
     }
@@ -357,11 +360,11 @@ impl<'l> Planner<'l> {
     /// A creation of `w` lacks nothing the provider needs: a provider that stores contacts
     /// needs a customer's contact to create it (one that stores none is told nothing of it,
     /// and a person creating the customer by hand types one of their choosing).
-    fn creatable(&mut self, desired: &Desired, w: &Wanted<'_>) {
+    fn creatable(&mut self, w: &Wanted<'_>) {
         if w.kind == AccountKind::Customer && w.fields.contact.is_none() && self.caps.fields.contact
         {
             self.errors.push(PlanError::NoContact {
-                location: desired.declared_at.get(w.key).cloned(),
+                location: w.declared.cloned(),
                 address: AccountAddress::key(w.kind, w.key).to_string(),
             });
         }
@@ -426,6 +429,7 @@ impl<'l> Planner<'l> {
             many => {
                 let r = account(None);
                 self.errors.push(PlanError::AmbiguousAdoption {
+                    location: w.declared.cloned(),
                     address: r.address(),
                     ids: many.iter().map(|a| a.id.clone()).collect(),
                 });
@@ -501,12 +505,14 @@ impl<'l> Planner<'l> {
     ) {
         if a.kind != w.kind {
             self.errors.push(PlanError::KindChanged {
+                location: w.declared.cloned(),
                 key: w.key.to_string(),
                 live_kind: a.kind,
                 desired_kind: w.kind,
             });
         } else if parent_live_id != Some(a.parent_id.as_str()) {
             self.errors.push(PlanError::Moved {
+                location: w.declared.cloned(),
                 address: r.address(),
                 live_parent: self.live_parent_address(&a.parent_id),
                 desired_parent: parent.map_or_else(|| "partner".into(), |p| p.account.address()),

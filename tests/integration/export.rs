@@ -165,6 +165,14 @@ fn a_wrong_adopt_id_is_a_located_error() {
         "{}:5:12: customer.a: adopt: the partner has no live account `acc_nope`",
         cfg.display()
     ));
+    // Shown as the configuration's problems are, with no `error:` before the place.
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.starts_with(&format!("{}:5:12: ", cfg.display()))),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

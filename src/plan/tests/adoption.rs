@@ -33,7 +33,7 @@ fn adoption_of_unkeyed_accounts() {
     let e = plan(&d, &twice, Options::default()).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "customer.a: 2 live accounts without a key have this kind, parent and name (acc_1, acc_2); say which one this is with `adopt: <id>` on the account in the configuration"
+        "t.yaml:4:12: customer.a: 2 live accounts without a key have this kind, parent and name (acc_1, acc_2); say which one this is with `adopt: <id>` on the account in the configuration"
     );
 }
 

@@ -165,6 +165,7 @@ fn several_refusals_are_one_per_line() {
         live: "B".into(),
     };
     let e2 = PlanError::AmbiguousAdoption {
+        location: None,
         address: "customer.a".into(),
         ids: vec!["acc_1".into(), "acc_2".into()],
     };

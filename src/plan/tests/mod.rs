@@ -326,7 +326,10 @@ fn moves_kind_changes_partner_name_and_services_are_errors() {
     let msgs: Vec<String> = e.0.iter().map(ToString::to_string).collect();
     assert_eq!(msgs.len(), 4, "{msgs:#?}");
     assert!(msgs[0].starts_with("the configuration is for partner `Other Partners`, but the token belongs to partner `Acme Partners`"));
-    assert!(msgs[1].starts_with("sub_account.contoso-lyon exists under network.contoso-network, but the configuration puts it under network.contoso-south; the API cannot move accounts"));
+    // Where the configuration declares it.
+    let (at, moved) = msgs[1].split_once(": ").unwrap();
+    assert!(at.starts_with("contoso.yaml:"), "{}", msgs[1]);
+    assert!(moved.starts_with("sub_account.contoso-lyon exists under network.contoso-network, but the configuration puts it under network.contoso-south; the API cannot move accounts"));
     assert_eq!(
         msgs[2],
         "customer.fabrikam.service[parking]: unknown service type `parking`; the catalog has: access-control, cards, mobile-id, visitor-management"
@@ -545,13 +548,46 @@ fn a_parent_outside_the_read_is_named_by_its_id() {
     let shown: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
     let outside = format!("[id={network}]");
     assert!(
-        shown.iter().any(|e| e.starts_with(&format!(
-            "sub_account.contoso-paris exists under {outside}, but the configuration puts it under network.contoso-network"
+        shown.iter().any(|e| e.contains(&format!(
+            ": sub_account.contoso-paris exists under {outside}, but the configuration puts it under network.contoso-network"
         ))),
         "{shown:#?}"
     );
     assert_eq!(
         outside.parse::<crate::vocab::address::AccountAddress>(),
         Ok(crate::vocab::address::AccountAddress::Outside { id: network })
+    );
+}
+
+/// Planning errors about an account of the configuration are shown where it is declared, as
+/// the configuration's own problems are.
+#[test]
+fn planning_errors_about_an_account_name_where_it_is_declared() {
+    const HEAD: &str = "version: 1\npartner:\n  name: Acme Partners\n  users:\n    - { email: ops@acme.example, name: Ops, role: admin }\ndefaults: { country: GB, timezone: Europe/London }\n";
+    let contact = "contact: { name: C, email: c@c.example }";
+    let v1 = format!(
+        "{HEAD}customers:\n  - key: c1\n    name: C1\n    {contact}\n    networks:\n      - key: n1\n        name: N1\n  - key: c2\n    name: C2\n    {contact}\n"
+    );
+    let mut live = empty_live();
+    live.partner.name = "Acme Partners".into();
+    let d = desired(&v1);
+    let live = simulate(&live, &plan(&d, &live, Options::default()).unwrap());
+    // n1 moved to c2: line 15 holds its key.
+    let moved = format!(
+        "{HEAD}customers:\n  - key: c1\n    name: C1\n    {contact}\n  - key: c2\n    name: C2\n    {contact}\n    networks:\n      - key: n1\n        name: N1\n"
+    );
+    let e = plan(&desired(&moved), &live, Options::default()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "t.yaml:15:14: network.n1 exists under customer.c1, but the configuration puts it under customer.c2; the API cannot move accounts: move it back in the configuration, or delete and re-create it by changing its key"
+    );
+    // n1 declared as a customer.
+    let kind = format!("{HEAD}customers:\n  - key: n1\n    name: N1\n    {contact}\n");
+    let e = plan(&desired(&kind), &live, Options::default()).unwrap_err();
+    assert!(
+        e.to_string().starts_with(
+            "t.yaml:8:10: `n1` is a network in the live state but a customer in the configuration"
+        ),
+        "{e}"
     );
 }

@@ -219,6 +219,16 @@ mod tests {
         )
     }
 
+    /// The acme network and a sub-account of it are added under their parents' names.
+    fn parents_named(titles: &[&str]) {
+        for title in [
+            "Add network.contoso-network under Contoso Ltd",
+            "Add sub_account.contoso-paris under Contoso Network",
+        ] {
+            assert!(titles.contains(&title), "{titles:#?}");
+        }
+    }
+
     #[test]
     fn creations_the_provider_cannot_do_become_numbered_manual_steps() {
         let p = plan(&acme(), &empty_live(), Options::default()).unwrap();
@@ -231,14 +241,7 @@ mod tests {
         assert_eq!(titles.len(), 6);
         assert_eq!(titles[0], "Add customer.contoso");
         // A parent created by the same plan is named by its name.
-        assert!(
-            titles.contains(&"Add network.contoso-network under Contoso Ltd"),
-            "{titles:#?}"
-        );
-        assert!(
-            titles.contains(&"Add sub_account.contoso-paris under Contoso Network"),
-            "{titles:#?}"
-        );
+        parents_named(&titles);
         let first = p.manual[0].operation;
         assert_eq!(p.manual_step(first).map(|(n, _)| n), Some(1));
         assert!(p.check_safety().is_ok());
@@ -269,14 +272,7 @@ mod tests {
         let p = plan(&acme(), &live, Options::default()).unwrap();
         let p = with_capabilities(p, &caps, &live, words);
         let titles: Vec<&str> = p.manual.iter().map(|s| s.title.as_str()).collect();
-        assert!(
-            titles.contains(&"Add network.contoso-network under Contoso Ltd"),
-            "{titles:#?}"
-        );
-        assert!(
-            titles.contains(&"Add sub_account.contoso-paris under Contoso Network"),
-            "{titles:#?}"
-        );
+        parents_named(&titles);
         // Without the live state, the live parent has no name to give.
         let p = plan(&acme(), &live, Options::default()).unwrap();
         let p = with_capabilities(p, &caps, &empty_live(), words);

@@ -148,11 +148,14 @@ fn a_table_plans_like_yaml_and_import_writes_the_same_configuration() {
         schema
     );
     // Again: refused without --force.
-    partnerctl()
-        .arg("import")
-        .arg(table.path().join("customers.csv"))
-        .arg("-o")
-        .arg(yaml.path())
+    let import = || {
+        partnerctl()
+            .arg("import")
+            .arg(table.path().join("customers.csv"))
+            .arg("-o")
+            .arg(yaml.path())
+    };
+    import()
         .run()
         .code(1)
         .stderr_contains("exists; nothing was written");
@@ -165,13 +168,6 @@ fn a_table_plans_like_yaml_and_import_writes_the_same_configuration() {
         let target = elsewhere.path().join("created-through-link.yaml");
         std::fs::remove_file(&out).unwrap();
         std::os::unix::fs::symlink(&target, &out).unwrap();
-        let import = || {
-            partnerctl()
-                .arg("import")
-                .arg(table.path().join("customers.csv"))
-                .arg("-o")
-                .arg(yaml.path())
-        };
         import()
             .run()
             .code(1)

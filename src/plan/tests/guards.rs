@@ -243,16 +243,26 @@ fn a_provider_that_closes_records_refuses_renaming_a_customer_it_may_not_manage(
     live.partner = partner(false);
     let mut d = acme();
     d.customers[1].name = "Fabrikam Renamed".into();
-    let r = plan_for(&d, &live, Options::default(), &caps)
-        .unwrap()
-        .check_safety()
-        .unwrap_err();
-    let [Refusal::NotManageable { count, example, .. }] = &r.0[..] else {
-        panic!("{r}");
-    };
-    assert_eq!((*count, example.as_str()), (1, "customer.fabrikam"));
+    not_manageable_once(
+        &plan_for(&d, &live, Options::default(), &caps).unwrap(),
+        "customer.fabrikam",
+    );
     let p = plan_for(&d, &live, Options::default(), &Capabilities::full()).unwrap();
     assert!(p.check_safety().is_ok(), "{:?}", p.check_safety());
+}
+
+/// `p` is refused by the partner's manage gate alone, for one change: `example`.
+fn not_manageable_once(p: &Plan, example: &str) {
+    let r = p.check_safety().unwrap_err();
+    let [
+        Refusal::NotManageable {
+            count, example: e, ..
+        },
+    ] = &r.0[..]
+    else {
+        panic!("{r}");
+    };
+    assert_eq!((*count, e.as_str()), (1, example));
 }
 
 /// A new network under a live customer that may not be managed is a change inside it.
@@ -296,14 +306,10 @@ fn deleting_a_customer_that_may_not_be_managed_is_refused() {
 
     let mut not_manageable = live.clone();
     not_manageable.partner = partner(false);
-    let r = plan(&d, &not_manageable, options)
-        .unwrap()
-        .check_safety()
-        .unwrap_err();
-    let [Refusal::NotManageable { count, example, .. }] = &r.0[..] else {
-        panic!("{r}");
-    };
-    assert_eq!((*count, example.as_str()), (1, "customer.fabrikam"));
+    not_manageable_once(
+        &plan(&d, &not_manageable, options).unwrap(),
+        "customer.fabrikam",
+    );
 
     let mut closed = live.clone();
     live_account(&mut closed, "fabrikam").manageable = false;

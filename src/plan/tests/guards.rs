@@ -238,15 +238,26 @@ fn a_provider_that_closes_records_refuses_renaming_a_customer_it_may_not_manage(
     // The partner API's own capabilities leave the record open.
     let p = plan_for(&d, &live, Options::default(), &Capabilities::full()).unwrap();
     assert!(p.closed.is_empty() && p.check_safety().is_ok());
-    // A partner that may not manage its customers: renaming any of them is refused with it.
+    // A partner that may not manage its customers: renaming any of them is refused with it;
+    // creating a customer and inviting a partner user are still not.
     let mut live = applied_acme();
     live.partner = partner(false);
     let mut d = acme();
     d.customers[1].name = "Fabrikam Renamed".into();
-    not_manageable_once(
-        &plan_for(&d, &live, Options::default(), &caps).unwrap(),
-        "customer.fabrikam",
-    );
+    let mut new = d.customers[1].clone();
+    new.key = "tailspin".into();
+    new.name = "Tailspin".into();
+    new.users.clear();
+    new.services.clear();
+    new.networks.clear();
+    d.customers.push(new);
+    d.partner.users.push(crate::config::User {
+        email: "new@acme.example".into(),
+        name: "New".into(),
+        role: Role::Member,
+    });
+    let p = plan_for(&d, &live, Options::default(), &caps).unwrap();
+    not_manageable_once(&p, "customer.fabrikam");
     let p = plan_for(&d, &live, Options::default(), &Capabilities::full()).unwrap();
     assert!(p.check_safety().is_ok(), "{:?}", p.check_safety());
 }

@@ -577,6 +577,8 @@ fn planning_errors_about_an_account_name_where_it_is_declared() {
         "{HEAD}customers:\n  - key: c1\n    name: C1\n    {contact}\n  - key: c2\n    name: C2\n    {contact}\n    networks:\n      - key: n1\n        name: N1\n"
     );
     let e = plan(&desired(&moved), &live, Options::default()).unwrap_err();
+    let at = e.0.iter().map(|e| e.location().map(ToString::to_string));
+    assert_eq!(at.collect::<Vec<_>>(), [Some("t.yaml:15:14".to_string())]);
     assert_eq!(
         e.to_string(),
         "t.yaml:15:14: network.n1 exists under customer.c1, but the configuration puts it under customer.c2; the API cannot move accounts: move it back in the configuration, or delete and re-create it by changing its key"

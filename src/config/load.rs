@@ -200,7 +200,7 @@ fn parse_one(src: &Source) -> Parsed {
 /// header (`None` for YAML).
 fn each_doc(src: &Source, visit: &mut DocVisit<'_>) -> Columns1 {
     if is_table(src) {
-        let read = table::read(&src.text, false, &mut |chunk| {
+        let read = table::read(src.text.as_bytes(), false, &mut |chunk| {
             visit(&chunk.doc, &|p| chunk.derived.contains(&p));
         });
         return read.header;
@@ -342,7 +342,7 @@ fn check_and_merge(
     let mut relations: check::Sink = Vec::new();
     let users_tables: Vec<bool> = sources
         .iter()
-        .map(|s| is_table(s) && table::kind(&s.text) == Some(table::TableKind::Users))
+        .map(|s| is_table(s) && table::kind(s.text.as_bytes()) == Some(table::TableKind::Users))
         .collect();
     let mut sheet_users = Vec::new();
     let mut counted = super::Counts::default();
@@ -442,7 +442,7 @@ fn users_pass(
     sink: &mut check::Sink,
 ) -> (Columns1, Vec<(String, User)>) {
     let mut users = Vec::new();
-    let read = table::read(&src.text, strict, &mut |chunk| {
+    let read = table::read(src.text.as_bytes(), strict, &mut |chunk| {
         sink.extend(chunk.problems.into_iter().map(|(pos, k)| (id, pos, k)));
         sem.users_table(id, &chunk.doc);
         for u in chunk.doc.list("users") {
@@ -521,7 +521,7 @@ impl TablePass<'_> {
         let mut accounts = Vec::new();
         let mut counted = super::Counts::default();
         let mut failed = None;
-        let read = table::read(&src.text, self.strict, &mut |chunk| {
+        let read = table::read(src.text.as_bytes(), self.strict, &mut |chunk| {
             let mut problems = chunk.problems;
             self.shape.check(&chunk.doc, &mut problems);
             if let Some(catalog) = self.catalog {
@@ -821,7 +821,7 @@ pub fn load_tables(sources: &[Source], strict: bool) -> Result<TableContent, Pro
         sem.importing();
         let is_users: Vec<bool> = sources
             .iter()
-            .map(|s| table::kind(&s.text) == Some(table::TableKind::Users))
+            .map(|s| table::kind(s.text.as_bytes()) == Some(table::TableKind::Users))
             .collect();
         for (id, source) in sources.iter().enumerate() {
             if is_users[id] {

@@ -449,6 +449,7 @@ fn check_and_merge<S: Input>(
                 counted.users += users.len();
             }
         }
+        repeated_keys(&mut sem, sources);
         // A file that did not parse may be the one declaring `partner`: do not claim it is
         // missing.
         if !any_yaml_error {
@@ -582,7 +583,7 @@ impl TablePass<'_> {
                 check::services(catalog, &chunk.doc, &mut problems);
             }
             sink.extend(problems.into_iter().map(|(pos, k)| (id, pos, k)));
-            sem.customers_of_table(id, &chunk.doc, &|p| chunk.derived.contains(&p));
+            sem.customers(id, &chunk.doc);
             let clean = !sem.found_any() && sink.iter().all(|p| p.2.is_warning());
             if !clean || failed.is_some() {
                 customers = Vec::new();
@@ -845,6 +846,19 @@ fn apply_defaults(c: &mut Customer, d: &Defaults) {
     }
 }
 
+/// The problems of account keys declared twice, once every file was checked: when two keys'
+/// fingerprints were the same, every file is gone through again for those keys' texts.
+fn repeated_keys<S: Input>(sem: &mut check::Semantics<'_>, sources: &[S]) {
+    if !sem.keys_suspected() {
+        return;
+    }
+    let mut texts = sem.key_texts();
+    for (id, src) in sources.iter().enumerate() {
+        each_doc(src, &mut |doc, derived| texts.collect(id, doc, derived));
+    }
+    sem.repeated_keys(texts);
+}
+
 /// Is the table `src` a users table (by its header)?
 fn users_table(src: &impl Input) -> bool {
     src.open()
@@ -898,6 +912,7 @@ pub fn load_tables(sources: &[Source], strict: bool) -> Result<TableContent, Pro
             columns[id] = header;
             users.extend(rows);
         }
+        repeated_keys(&mut sem, sources);
     }
     sink.append(&mut relations);
     if sink.iter().any(|p| !p.2.is_warning()) {

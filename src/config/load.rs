@@ -846,13 +846,13 @@ fn apply_defaults(c: &mut Customer, d: &Defaults) {
     }
 }
 
-/// The problems of account keys declared twice, once every file was checked: when two keys'
-/// fingerprints were the same, every file is gone through again for those keys' texts.
+/// The problems of account keys declared twice, once every file was checked: when a key's
+/// fingerprint was declared more than once, every file is gone through again for the texts of
+/// the keys with such fingerprints.
 fn repeated_keys<S: Input>(sem: &mut check::Semantics<'_>, sources: &[S]) {
-    if !sem.keys_suspected() {
+    let Some(mut texts) = sem.key_texts() else {
         return;
-    }
-    let mut texts = sem.key_texts();
+    };
     for (id, src) in sources.iter().enumerate() {
         each_doc(src, &mut |doc, derived| texts.collect(id, doc, derived));
     }

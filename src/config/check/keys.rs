@@ -1,42 +1,21 @@
 //! Stage `config`, validation: account keys declared twice across the whole configuration,
 //! found without keeping every key's text. Pure.
 //!
-//! Each key (its lower case) is kept as a 64-bit fingerprint only. A key whose fingerprint was
-//! seen before is most likely declared twice, but may be another key whose fingerprint merely
-//! collides: those are noted as they come, and once every file was gone through, the files are
-//! gone through again for the keys with those fingerprints alone ([`KeyTexts`]), whose texts
-//! tell which are the same key, and which key was declared first. Nothing is found twice and
-//! nothing is missed: the problems are those, and in the order, that comparing every key's
-//! text would give.
+//! Each key (its lower case) is kept as a 64-bit fingerprint only, 8 bytes a key, in the order
+//! declared. Once every file was gone through, the fingerprints are sorted: one found twice is
+//! most likely a key declared twice, but may be two keys whose fingerprints merely collide.
+//! The files are then gone through again for the keys with those fingerprints alone
+//! ([`KeyTexts`]), whose texts tell which are the same key and which was declared first.
+//! Nothing is found twice and nothing is missed: the problems are those, and in the order,
+//! that comparing every key's text as it was declared would give (each goes where it would
+//! have been found: how many problems had been found before its key is noted whenever that
+//! number changed, which for a valid configuration is never).
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 
 use crate::config::FileId;
 use crate::config::yaml::{Node, Pos};
-
-/// A fingerprint's own bits are its hash.
-#[derive(Default)]
-pub(crate) struct Prehashed(u64);
-
-impl Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-/// A set of fingerprints.
-type Fingerprints = HashSet<u64, BuildHasherDefault<Prehashed>>;
 
 /// How a key is fingerprinted.
 pub(crate) type Fingerprint = fn(&str) -> u64;
@@ -76,10 +55,11 @@ fn fingerprint() -> Fingerprint {
     sip
 }
 
-/// A key as declared: where, and whether it was derived from a name (a table's row without a
-/// key).
+/// A key as declared: its place among the keys declared, where, and whether it was derived
+/// from a name (a table's row without a key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct KeyAt {
+    ordinal: usize,
     pub(crate) file: FileId,
     pub(crate) pos: Pos,
     pub(crate) derived: bool,
@@ -90,11 +70,11 @@ pub(crate) struct KeyAt {
 /// The keys of a configuration as they are declared, one after the other.
 pub(crate) struct Keys {
     fingerprint: Fingerprint,
-    seen: Fingerprints,
-    /// The keys whose fingerprint was seen before, in order: each one's fingerprint, and how
-    /// many problems had been found when it was declared (where its problem goes, should it be
-    /// one).
-    suspects: Vec<(u64, usize)>,
+    /// Every key's fingerprint, in the order declared.
+    fingerprints: Vec<u64>,
+    /// How many problems had been found before a key was declared, noted for the key (its
+    /// place among the keys) whenever that number changed since the key before.
+    found: Vec<(usize, usize)>,
     /// Every key (lower case), kept only when asked for ([`Keys::keep_texts`]).
     texts: Option<HashSet<String>>,
 }
@@ -103,8 +83,8 @@ impl Keys {
     pub(crate) fn new() -> Self {
         Keys {
             fingerprint: fingerprint(),
-            seen: Fingerprints::default(),
-            suspects: Vec::new(),
+            fingerprints: Vec::new(),
+            found: Vec::new(),
             texts: None,
         }
     }
@@ -119,10 +99,11 @@ impl Keys {
         if let Some(texts) = &mut self.texts {
             texts.insert(lower.to_string());
         }
-        let fp = (self.fingerprint)(lower);
-        if !self.seen.insert(fp) {
-            self.suspects.push((fp, found));
+        let ordinal = self.fingerprints.len();
+        if self.found.last().map_or(0, |f| f.1) != found {
+            self.found.push((ordinal, found));
         }
+        self.fingerprints.push((self.fingerprint)(lower));
     }
 
     /// Was the key `lower` declared? (Only when the texts are kept.)
@@ -135,56 +116,53 @@ impl Keys {
         self.texts.iter().flatten()
     }
 
-    /// Was any key's fingerprint seen twice (so that the files have to be gone through again
-    /// with [`Keys::texts_wanted`])?
-    pub(crate) fn suspected(&self) -> bool {
-        !self.suspects.is_empty()
-    }
-
-    /// What collects the texts of the keys whose fingerprint was seen twice.
-    pub(crate) fn texts_wanted(&self) -> KeyTexts {
-        KeyTexts {
+    /// Once every key was declared: what collects the texts of the keys whose fingerprint was
+    /// declared more than once, when there are such keys (the files are then gone through
+    /// again). The fingerprints are no longer needed after this.
+    pub(crate) fn texts_wanted(&mut self) -> Option<KeyTexts> {
+        let mut all = std::mem::take(&mut self.fingerprints);
+        all.sort_unstable();
+        let wanted: HashSet<u64> = all
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect();
+        (!wanted.is_empty()).then(|| KeyTexts {
             fingerprint: self.fingerprint,
-            wanted: self.suspects.iter().map(|s| s.0).collect(),
+            wanted,
+            ordinal: 0,
             found: HashMap::new(),
-        }
+        })
     }
 
     /// The keys declared again: each with where its problem goes (how many problems had been
-    /// found before it), the key as declared there, and the declaration it repeats (the first
-    /// of that key, whatever its case). `texts` holds every declaration of the keys with a
-    /// fingerprint seen twice, in order.
-    pub(crate) fn repeated(&mut self, texts: KeyTexts) -> Vec<(usize, KeyAt, KeyAt)> {
-        let mut found = texts.found;
+    /// found before it was declared), the key as declared there, and the declaration it
+    /// repeats (the first of that key, whatever its case), in the order declared. `texts`
+    /// holds every declaration of the keys whose fingerprint was declared more than once.
+    pub(crate) fn repeated(&self, texts: KeyTexts) -> Vec<(usize, KeyAt, KeyAt)> {
         let mut out = Vec::new();
-        // Each fingerprint's declarations after its first, in order, are its suspects.
-        let mut nth: HashMap<u64, usize> = HashMap::new();
-        let mut firsts: HashMap<u64, HashMap<String, KeyAt>> = HashMap::new();
-        for (fp, at) in std::mem::take(&mut self.suspects) {
-            let Some(all) = found.get_mut(&fp) else {
-                continue;
-            };
-            let firsts = firsts.entry(fp).or_insert_with(|| {
-                let mut m = HashMap::new();
-                if let Some(first) = all.first() {
-                    m.insert(first.text.to_ascii_lowercase(), first.clone());
-                }
-                m
-            });
-            let n = nth.entry(fp).or_insert(0);
-            *n += 1;
-            // A table changed since it was first read may no longer have this declaration.
-            let Some(here) = all.get(*n) else {
-                continue;
-            };
-            match firsts.get(&here.text.to_ascii_lowercase()) {
-                Some(first) => out.push((at, here.clone(), first.clone())),
-                None => {
-                    firsts.insert(here.text.to_ascii_lowercase(), here.clone());
+        for all in texts.found.into_values() {
+            let mut firsts: HashMap<String, KeyAt> = HashMap::new();
+            for here in all {
+                match firsts.get(&here.text.to_ascii_lowercase()) {
+                    Some(first) => {
+                        let first = first.clone();
+                        out.push((self.found_before(here.ordinal), here, first));
+                    }
+                    None => {
+                        firsts.insert(here.text.to_ascii_lowercase(), here);
+                    }
                 }
             }
         }
+        out.sort_by_key(|(_, here, _)| here.ordinal);
         out
+    }
+
+    /// How many problems had been found when the key `ordinal` was declared.
+    fn found_before(&self, ordinal: usize) -> usize {
+        let after = self.found.partition_point(|f| f.0 <= ordinal);
+        after.checked_sub(1).map_or(0, |i| self.found[i].1)
     }
 }
 
@@ -193,13 +171,15 @@ impl Keys {
 pub(crate) struct KeyTexts {
     fingerprint: Fingerprint,
     wanted: HashSet<u64>,
+    /// The place of the next key among all keys declared.
+    ordinal: usize,
     found: HashMap<u64, Vec<KeyAt>>,
 }
 
 impl KeyTexts {
     /// The keys of a document's customers, and of their networks and sub-accounts, in the
-    /// order the checks go through them; `derived` tells which customers' keys were derived
-    /// from a name (by their position).
+    /// order the checks declare them; `derived` tells which customers' keys were derived from
+    /// a name (by their position).
     pub(crate) fn collect(&mut self, file: FileId, doc: &Node, derived: &dyn Fn(Pos) -> bool) {
         for c in doc.list("customers") {
             let from_name = c.get("key").is_some_and(|k| derived(k.pos));
@@ -213,9 +193,12 @@ impl KeyTexts {
         }
         if let Some(k) = node.get("key") {
             if let Some(text) = k.as_str() {
+                let ordinal = self.ordinal;
+                self.ordinal += 1;
                 let fp = (self.fingerprint)(&text.to_ascii_lowercase());
                 if self.wanted.contains(&fp) {
                     self.found.entry(fp).or_default().push(KeyAt {
+                        ordinal,
                         file,
                         pos: k.pos,
                         derived,

@@ -363,15 +363,10 @@ impl<'a> Semantics<'a> {
             .declare(&text.to_ascii_lowercase(), self.sink.len());
     }
 
-    /// Were keys perhaps declared twice? Then every file is gone through again with
-    /// [`Self::key_texts`], and what it collected handed to [`Self::repeated_keys`].
-    pub(crate) fn keys_suspected(&self) -> bool {
-        self.keys.suspected()
-    }
-
-    /// What collects the texts of the keys perhaps declared twice, from every document of
-    /// every file, in order.
-    pub(crate) fn key_texts(&self) -> KeyTexts {
+    /// Once every key was declared: what collects the texts of the keys perhaps declared
+    /// twice, from every document of every file, in order, when there are such keys; what it
+    /// collected is then handed to [`Self::repeated_keys`].
+    pub(crate) fn key_texts(&mut self) -> Option<KeyTexts> {
         self.keys.texts_wanted()
     }
 

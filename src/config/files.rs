@@ -1,6 +1,8 @@
 //! Stage `config`, the files: finds them ([`discover`]) and reads them ([`load`]), the only
 //! I/O of the stage, then hands their texts to [`super::load`] (pure); a table's bytes become
-//! text through [`super::decode`] (pure).
+//! text through [`super::decode`] (pure). For `validate` ([`check_for`]), a CSV table is not
+//! read into memory: its file is kept open and read from its start, a buffer at a time, for
+//! each pass the loader makes over it.
 //!
 //! What is pointed at may be hostile (links, special files, huge files), so the walk visits no
 //! directory twice (by device and inode: a link to a parent, a sibling or itself is followed at

@@ -9,6 +9,12 @@
 //! and checked a chunk of rows at a time ([`table::read`]), so a large one is never all in
 //! memory as a tree either. Users tables are read last, once every account they may name is
 //! known, and their users added to those accounts.
+//!
+//! The passes read each file through [`Input`]: a [`Source`] in memory, or (for `validate`) a
+//! CSV table that `super::files` reads again from its file for each pass, so that its text is
+//! never in memory whole; the reading is theirs, the checks here stay the same. Account keys
+//! given twice are found from fingerprints of the keys (`check::keys`), with one more pass over
+//! the files, for those keys alone, when two fingerprints are the same.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;

@@ -1,6 +1,8 @@
 //! Stage `config`, the files: finds them ([`discover`]) and reads them ([`load`]), the only
 //! I/O of the stage, then hands their texts to [`super::load`] (pure); a table's bytes become
-//! text through [`super::decode`] (pure).
+//! text through [`super::decode`] (pure). For `validate` ([`check_for`]), a CSV table is not
+//! read into memory: its file is kept open and read from its start, a buffer at a time, for
+//! each pass the loader makes over it.
 //!
 //! What is pointed at may be hostile (links, special files, huge files), so the walk visits no
 //! directory twice (by device and inode: a link to a parent, a sibling or itself is followed at
@@ -8,12 +10,12 @@
 //! never opened) and reads at most [`MAX_FILE_BYTES`] of one file.
 
 use std::collections::HashSet;
-use std::fs::Metadata;
-use std::io::Read;
+use std::fs::{File, Metadata};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use super::decode::decode_owned;
-use super::load::{Checked, check_owned, load_owned};
+use super::decode::{Decoded, Encoding, decode_owned, detect};
+use super::load::{Checked, Input, check_inputs, check_owned, load_owned};
 use super::yaml::Pos;
 use super::{Catalog, Desired, Location, Needs, Problem, ProblemKind, Problems, Source};
 
@@ -345,13 +347,180 @@ pub fn load_for(
 }
 
 /// What `validate` needs of a configuration: [`load_for`]'s checks, and what it holds counted
-/// (the customers of tables are counted as they are read, not kept).
+/// (the customers of tables are counted as they are read, not kept). A CSV table is never in
+/// memory whole: it is read a buffer at a time from its file, which is kept open, for each
+/// pass over it. (For a provider that keeps one role and one name per login, whose checks need
+/// every user at once, the configuration is loaded whole, as [`load_for`] loads it.)
 pub fn check_for(
     paths: &[PathBuf],
     catalog: Option<&Catalog>,
     needs: Needs,
 ) -> Result<Checked, Problems> {
-    read_then(paths, |sources| check_owned(sources, catalog, needs))
+    if needs.one_login {
+        return read_then(paths, |sources| check_owned(sources, catalog, needs));
+    }
+    let read = |path: &Path| {
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+        {
+            return Ok(vec![FileInput::Sheet(Sheet::new(path)?)]);
+        }
+        let sources = read_sources(path, false)?;
+        Ok(sources.into_iter().map(FileInput::Text).collect())
+    };
+    read_with_then(paths, read, |inputs| check_inputs(inputs, catalog, needs))
+}
+
+/// A configuration file as `validate` reads it: its text, or a CSV table read from its file.
+enum FileInput {
+    Text(Source),
+    Sheet(Sheet),
+}
+
+impl Input for FileInput {
+    fn path(&self) -> &str {
+        match self {
+            FileInput::Text(s) => &s.path,
+            FileInput::Sheet(s) => &s.path,
+        }
+    }
+
+    fn text(&self) -> &str {
+        match self {
+            FileInput::Text(s) => &s.text,
+            FileInput::Sheet(_) => "",
+        }
+    }
+
+    fn open(&self) -> io::Result<Box<dyn Read + '_>> {
+        match self {
+            FileInput::Text(s) => s.open(),
+            FileInput::Sheet(s) => s.text(),
+        }
+    }
+}
+
+/// A CSV table whose file is open: its encoding found once ([`detect`]), then read from its
+/// start, a buffer at a time, each time it is gone through. Every pass reads the file that
+/// was opened and checked to be a regular file (a path replaced meanwhile is not read), and at
+/// most [`MAX_FILE_BYTES`] of it.
+struct Sheet {
+    /// The path as shown in messages.
+    path: String,
+    file: File,
+    encoding: Encoding,
+}
+
+impl Sheet {
+    /// Opens the table `path` and finds its encoding; or its problem, located at its row when
+    /// it has one.
+    fn new(path: &Path) -> Result<Sheet, Box<Problem>> {
+        let shown = path.display().to_string();
+        let whole = |kind| Box::new(whole_file(path, kind));
+        let io = |e: io::Error| whole(ProblemKind::Io(e.to_string()));
+        let file = File::open(path).map_err(io)?;
+        let meta = file.metadata().map_err(io)?;
+        if !meta.is_file() {
+            return Err(whole(ProblemKind::NotAFile(special_kind(&meta))));
+        }
+        let too_large = |size: u64| {
+            whole(ProblemKind::TooLarge {
+                size,
+                limit: MAX_FILE_BYTES,
+            })
+        };
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(too_large(meta.len()));
+        }
+        // A file that grows while it is read is still read only up to the limit.
+        let mut at = At::new(&file, MAX_FILE_BYTES + 1);
+        let found = detect(&mut at).map_err(io)?;
+        if at.furthest > MAX_FILE_BYTES {
+            return Err(too_large(at.furthest));
+        }
+        match found {
+            Ok(encoding) => Ok(Sheet {
+                path: shown,
+                file,
+                encoding,
+            }),
+            Err((pos, kind)) => Err(Box::new(Problem {
+                location: Location { path: shown, pos },
+                column: None,
+                kind,
+            })),
+        }
+    }
+
+    /// The table's text from its start.
+    fn text(&self) -> io::Result<Box<dyn Read + '_>> {
+        let bytes = io::BufReader::with_capacity(64 * 1024, At::new(&self.file, MAX_FILE_BYTES));
+        Ok(Box::new(Decoded::new(bytes, self.encoding)))
+    }
+}
+
+/// Reads a file from an offset of its own, up to `end`, without moving the file's cursor:
+/// several readers of one open file do not disturb each other.
+struct At<'a> {
+    file: &'a File,
+    pos: u64,
+    end: u64,
+    /// The furthest offset read to.
+    furthest: u64,
+}
+
+impl<'a> At<'a> {
+    fn new(file: &'a File, end: u64) -> Self {
+        At {
+            file,
+            pos: 0,
+            end,
+            furthest: 0,
+        }
+    }
+}
+
+impl Read for At<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let left = self.end.saturating_sub(self.pos);
+        let want = usize::try_from(left).map_or(out.len(), |l| l.min(out.len()));
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = read_at(self.file, &mut out[..want], self.pos)?;
+        self.pos += n as u64;
+        self.furthest = self.furthest.max(self.pos);
+        Ok(n)
+    }
+}
+
+impl Seek for At<'_> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let to = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            SeekFrom::End(d) => self.file.metadata()?.len().checked_add_signed(d),
+        };
+        self.pos = to.ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+        Ok(self.pos)
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, pos)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, pos)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn read_at(mut file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+    file.seek(SeekFrom::Start(pos))?;
+    file.read(buf)
 }
 
 /// Reads the configuration files named by `paths` and hands them to `then`; every problem of
@@ -360,10 +529,19 @@ fn read_then<T>(
     paths: &[PathBuf],
     then: impl FnOnce(Vec<Source>) -> Result<T, Problems>,
 ) -> Result<T, Problems> {
+    read_with_then(paths, |f| read_sources(f, false), then)
+}
+
+/// [`read_then`], each file read by `read`.
+fn read_with_then<I, T>(
+    paths: &[PathBuf],
+    read: impl Fn(&Path) -> Result<Vec<I>, Box<Problem>>,
+    then: impl FnOnce(Vec<I>) -> Result<T, Problems>,
+) -> Result<T, Problems> {
     let (files, mut io_problems) = discover(paths);
     let mut sources = Vec::new();
     for f in files {
-        match read_sources(&f, false) {
+        match read(&f) {
             Ok(mut s) => sources.append(&mut s),
             Err(problem) => io_problems.push(*problem),
         }

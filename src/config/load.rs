@@ -9,8 +9,15 @@
 //! and checked a chunk of rows at a time ([`table::read`]), so a large one is never all in
 //! memory as a tree either. Users tables are read last, once every account they may name is
 //! known, and their users added to those accounts.
+//!
+//! The passes read each file through [`Input`]: a [`Source`] in memory, or (for `validate`) a
+//! CSV table that `super::files` reads again from its file for each pass, so that its text is
+//! never in memory whole; the reading is theirs, the checks here stay the same. Account keys
+//! given twice are found from fingerprints of the keys (`check::keys`), with one more pass over
+//! the files, for those keys alone, when two fingerprints are the same.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -25,8 +32,34 @@ use crate::vocab::Role;
 use crate::vocab::rules::email_key;
 
 /// Is this source a table (a customer table or a users table, in a file or a workbook)?
-pub(super) fn is_table(src: &Source) -> bool {
-    super::is_table_name(Path::new(super::source_file(&src.path)))
+pub(super) fn is_table(src: &(impl Input + ?Sized)) -> bool {
+    super::is_table_name(Path::new(super::source_file(src.path())))
+}
+
+/// A configuration file as the checks read it: a [`Source`], whose text is in memory, or a
+/// table on disk that is read from its start, a buffer at a time, for each pass over it (see
+/// `super::files`), so that a table of any size is never in memory whole.
+pub(super) trait Input: Sync {
+    /// The path as shown in messages.
+    fn path(&self) -> &str;
+    /// The whole text, when it is in memory (YAML files' always is); empty otherwise.
+    fn text(&self) -> &str;
+    /// The text from its start.
+    fn open(&self) -> io::Result<Box<dyn io::Read + '_>>;
+}
+
+impl Input for Source {
+    fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn open(&self) -> io::Result<Box<dyn io::Read + '_>> {
+        Ok(Box::new(self.text.as_bytes()))
+    }
 }
 
 /// Parses, validates and merges config texts (pure). Reports every problem of every file.
@@ -79,6 +112,16 @@ pub(super) fn check_owned(
             warnings: desired.warnings,
         });
     }
+    check_inputs(sources, catalog, needs)
+}
+
+/// [`check_owned`] without the checks of one role and one name per login, of any inputs (a
+/// table on disk is read a buffer at a time, each time it is gone through).
+pub(super) fn check_inputs<S: Input>(
+    sources: Vec<S>,
+    catalog: Option<&Catalog>,
+    needs: Needs,
+) -> Result<Checked, Problems> {
     let files = sources.len();
     let mut merged = check_and_merge(&sources, catalog, needs, false)?;
     drop(sources);
@@ -178,8 +221,9 @@ struct AccountAt {
 type Parsed = (Option<yaml::Node>, Vec<(Pos, ProblemKind)>);
 
 /// Parses one YAML file: its document when it contributes a mapping, and its parse problems.
-fn parse_one(src: &Source) -> Parsed {
-    let text = src.text.strip_prefix('\u{feff}').unwrap_or(&src.text);
+fn parse_one(src: &impl Input) -> Parsed {
+    let text = src.text();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match yaml::parse(text) {
         Err(errs) => {
             let problems = errs.into_iter().map(|(pos, e)| (pos, e.into())).collect();
@@ -198,9 +242,11 @@ fn parse_one(src: &Source) -> Parsed {
 /// Every tree of a source: a YAML file's document, or a table's chunks of rows (each with the
 /// positions of its keys derived from names), handed to `visit` in order. Returns the table's
 /// header (`None` for YAML).
-fn each_doc(src: &Source, visit: &mut DocVisit<'_>) -> Columns1 {
+fn each_doc(src: &impl Input, visit: &mut DocVisit<'_>) -> Columns1 {
     if is_table(src) {
-        let read = table::read(&src.text, false, &mut |chunk| {
+        // A table that cannot be read again gives no tree (it was read once before).
+        let input = src.open().ok()?;
+        let read = table::read(input, false, &mut |chunk| {
             visit(&chunk.doc, &|p| chunk.derived.contains(&p));
         });
         return read.header;
@@ -229,7 +275,7 @@ type Columns1 = Option<table::Header>;
 fn work_on(
     shape: &check::Shape<'_>,
     catalog: Option<&Catalog>,
-    src: &Source,
+    src: &impl Input,
     defaults: Option<&Defaults>,
 ) -> FileWork {
     if is_table(src) {
@@ -275,7 +321,7 @@ fn work_on(
 /// `defaults`: what the header checks read)? A sound test on the text alone: a mapping key's
 /// characters are written out in the text, unless a double-quoted scalar spells them with `\`
 /// escapes. Customer tables have only customers.
-fn may_have_header(src: &Source) -> bool {
+fn may_have_header(src: &impl Input) -> bool {
     static NAMES: OnceLock<Vec<String>> = OnceLock::new();
     let names = NAMES.get_or_init(|| {
         schema()
@@ -284,8 +330,8 @@ fn may_have_header(src: &Source) -> bool {
             .map(|p| p.keys().filter(|k| *k != "customers").cloned().collect())
             .unwrap_or_default()
     });
-    !is_table(src)
-        && (src.text.contains('\\') || names.iter().any(|n| src.text.contains(n.as_str())))
+    let text = src.text();
+    !is_table(src) && (text.contains('\\') || names.iter().any(|n| text.contains(n.as_str())))
 }
 
 /// Parses, validates and merges config texts, every file on its own first (in parallel), then
@@ -299,8 +345,8 @@ fn may_have_header(src: &Source) -> bool {
 /// no file has a problem.
 ///
 /// `keep`: the customers of tables are kept (else only counted, for `validate`).
-fn check_and_merge(
-    sources: &[Source],
+fn check_and_merge<S: Input>(
+    sources: &[S],
     catalog: Option<&Catalog>,
     needs: Needs,
     keep: bool,
@@ -332,7 +378,7 @@ fn check_and_merge(
     }
 
     let locate = |file: FileId, pos: Pos| Location {
-        path: sources[file].path.clone(),
+        path: sources[file].path().to_string(),
         pos,
     };
     let mut sink: check::Sink = Vec::new();
@@ -342,7 +388,7 @@ fn check_and_merge(
     let mut relations: check::Sink = Vec::new();
     let users_tables: Vec<bool> = sources
         .iter()
-        .map(|s| is_table(s) && table::kind(&s.text) == Some(table::TableKind::Users))
+        .map(|s| is_table(s) && users_table(s))
         .collect();
     let mut sheet_users = Vec::new();
     let mut counted = super::Counts::default();
@@ -409,6 +455,7 @@ fn check_and_merge(
                 counted.users += users.len();
             }
         }
+        repeated_keys(&mut sem, sources);
         // A file that did not parse may be the one declaring `partner`: do not claim it is
         // missing.
         if !any_yaml_error {
@@ -436,13 +483,20 @@ fn check_and_merge(
 /// (lower case, `partner` for the partner).
 fn users_pass(
     id: FileId,
-    src: &Source,
+    src: &impl Input,
     strict: bool,
     sem: &mut check::Semantics<'_>,
     sink: &mut check::Sink,
 ) -> (Columns1, Vec<(String, User)>) {
     let mut users = Vec::new();
-    let read = table::read(&src.text, strict, &mut |chunk| {
+    let input = match src.open() {
+        Ok(input) => input,
+        Err(e) => {
+            sink.push((id, Pos { line: 1, col: 1 }, ProblemKind::Io(e.to_string())));
+            return (None, users);
+        }
+    };
+    let read = table::read(input, strict, &mut |chunk| {
         sink.extend(chunk.problems.into_iter().map(|(pos, k)| (id, pos, k)));
         sem.users_table(id, &chunk.doc);
         for u in chunk.doc.list("users") {
@@ -513,7 +567,7 @@ impl TablePass<'_> {
     fn run(
         &self,
         id: FileId,
-        src: &Source,
+        src: &impl Input,
         sem: &mut check::Semantics<'_>,
         sink: &mut check::Sink,
     ) -> (Columns1, Option<TypedOr>) {
@@ -521,14 +575,21 @@ impl TablePass<'_> {
         let mut accounts = Vec::new();
         let mut counted = super::Counts::default();
         let mut failed = None;
-        let read = table::read(&src.text, self.strict, &mut |chunk| {
+        let input = match src.open() {
+            Ok(input) => input,
+            Err(e) => {
+                sink.push((id, Pos { line: 1, col: 1 }, ProblemKind::Io(e.to_string())));
+                return (None, None);
+            }
+        };
+        let read = table::read(input, self.strict, &mut |chunk| {
             let mut problems = chunk.problems;
             self.shape.check(&chunk.doc, &mut problems);
             if let Some(catalog) = self.catalog {
                 check::services(catalog, &chunk.doc, &mut problems);
             }
             sink.extend(problems.into_iter().map(|(pos, k)| (id, pos, k)));
-            sem.customers_of_table(id, &chunk.doc, &|p| chunk.derived.contains(&p));
+            sem.customers(id, &chunk.doc);
             let clean = !sem.found_any() && sink.iter().all(|p| p.2.is_warning());
             if !clean || failed.is_some() {
                 customers = Vec::new();
@@ -615,7 +676,7 @@ pub fn check_logins(desired: &Desired) -> Problems {
         columns.push(each_doc(src, &mut |doc, _| listings.collect(id, doc)));
     }
     let locate = |file: FileId, pos: Pos| Location {
-        path: sources[file].path.clone(),
+        path: sources[file].path().to_string(),
         pos,
     };
     let mut sink: check::Sink = Vec::new();
@@ -623,7 +684,7 @@ pub fn check_logins(desired: &Desired) -> Problems {
     into_problems(sources, &columns, sink)
 }
 
-fn into_problems(sources: &[Source], columns: &Columns, mut sink: check::Sink) -> Problems {
+fn into_problems<S: Input>(sources: &[S], columns: &Columns, mut sink: check::Sink) -> Problems {
     sink.sort_by_key(|a| (a.0, a.1));
     sink.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2 == b.2);
     Problems(
@@ -632,7 +693,7 @@ fn into_problems(sources: &[Source], columns: &Columns, mut sink: check::Sink) -
                 location: Location {
                     path: sources
                         .get(file)
-                        .map_or_else(|| "(no files)".to_string(), |s| s.path.clone()),
+                        .map_or_else(|| "(no files)".to_string(), |s| s.path().to_string()),
                     pos,
                 },
                 column: columns
@@ -648,8 +709,8 @@ fn into_problems(sources: &[Source], columns: &Columns, mut sink: check::Sink) -
 }
 
 /// Merges the typed files, `defaults` already applied (only called when no problem was found).
-fn merge(
-    sources: &[Source],
+fn merge<S: Input>(
+    sources: &[S],
     typed: Vec<Option<Result<Typed, (Pos, String)>>>,
 ) -> Result<Merged, Problems> {
     let mut partner = None;
@@ -669,9 +730,9 @@ fn merge(
             partner = t.file.partner;
         }
         lists.push(t.file.customers);
-        let path = &sources[id].path;
+        let path = sources[id].path();
         let at = |pos| Location {
-            path: path.clone(),
+            path: path.to_string(),
             pos,
         };
         for a in t.accounts {
@@ -791,6 +852,25 @@ fn apply_defaults(c: &mut Customer, d: &Defaults) {
     }
 }
 
+/// The problems of account keys declared twice, once every file was checked: when a key's
+/// fingerprint was declared more than once, every file is gone through again for the texts of
+/// the keys with such fingerprints.
+fn repeated_keys<S: Input>(sem: &mut check::Semantics<'_>, sources: &[S]) {
+    let Some(mut texts) = sem.key_texts() else {
+        return;
+    };
+    for (id, src) in sources.iter().enumerate() {
+        each_doc(src, &mut |doc, derived| texts.collect(id, doc, derived));
+    }
+    sem.repeated_keys(texts);
+}
+
+/// Is the table `src` a users table (by its header)?
+fn users_table(src: &impl Input) -> bool {
+    src.open()
+        .is_ok_and(|input| table::kind(input) == Some(table::TableKind::Users))
+}
+
 /// Customer tables read on their own (`partnerctl import`: a table, or a workbook's sheets),
 /// with the users of users tables added to those customers: their customers as written (no
 /// defaults merged: the configuration they join has them) and their warnings, or every problem of every row (warnings among them). A row without a
@@ -798,7 +878,7 @@ fn apply_defaults(c: &mut Customer, d: &Defaults) {
 /// unknown columns are errors.
 pub fn load_tables(sources: &[Source], strict: bool) -> Result<TableContent, Problems> {
     let locate = |file: FileId, pos: Pos| Location {
-        path: sources[file].path.clone(),
+        path: sources[file].path().to_string(),
         pos,
     };
     let shape = check::Shape::new(schema());
@@ -819,10 +899,7 @@ pub fn load_tables(sources: &[Source], strict: bool) -> Result<TableContent, Pro
         let mut sem = check::Semantics::new(&mut relations, &locate);
         sem.assume_defaults();
         sem.importing();
-        let is_users: Vec<bool> = sources
-            .iter()
-            .map(|s| table::kind(&s.text) == Some(table::TableKind::Users))
-            .collect();
+        let is_users: Vec<bool> = sources.iter().map(users_table).collect();
         for (id, source) in sources.iter().enumerate() {
             if is_users[id] {
                 columns.push(None);
@@ -841,6 +918,7 @@ pub fn load_tables(sources: &[Source], strict: bool) -> Result<TableContent, Pro
             columns[id] = header;
             users.extend(rows);
         }
+        repeated_keys(&mut sem, sources);
     }
     sink.append(&mut relations);
     if sink.iter().any(|p| !p.2.is_warning()) {

@@ -16,6 +16,7 @@
 //! the header row uses. An empty cell means "not set".
 
 use std::collections::HashSet;
+use std::io::{self, Read as _};
 
 use super::ProblemKind;
 use super::yaml::{Key, Node, Pos, Value};
@@ -147,68 +148,140 @@ fn breaks_before(before: &[u8]) -> usize {
     n
 }
 
-/// A record's row, and the bytes where its text starts and ends.
-type RecordAt = (usize, usize, usize);
+/// A record's row, and the bytes where its text starts and ends (offsets in the table's
+/// text).
+type RecordAt = (usize, u64, u64);
+
+/// How much of a table's text the delimiter and the byte order mark are looked for in.
+const PREFIX: usize = 64 * 1024;
+
+/// The text a CSV reader was given and is not yet forgotten: what a record's row and its
+/// problems are found in, without the table's whole text in memory.
+struct Window<R> {
+    input: R,
+    /// The offset of `bytes[0]` in the text.
+    base: u64,
+    bytes: Vec<u8>,
+}
+
+impl<R: io::Read> io::Read for Window<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.input.read(out)?;
+        self.bytes.extend_from_slice(&out[..n]);
+        Ok(n)
+    }
+}
+
+impl<R> Window<R> {
+    /// The text from offset `start` to `end` (both in what is kept).
+    fn slice(&self, start: u64, end: u64) -> &[u8] {
+        let at = |o: u64| {
+            usize::try_from(o.saturating_sub(self.base)).map_or(0, |o| o.min(self.bytes.len()))
+        };
+        &self.bytes[at(start)..at(end)]
+    }
+
+    /// Forgets the text before offset `keep`, once there is enough of it that moving the rest
+    /// costs little.
+    fn forget_before(&mut self, keep: u64) {
+        let drop = usize::try_from(keep.saturating_sub(self.base)).unwrap_or(usize::MAX);
+        if drop >= PREFIX && drop <= self.bytes.len() {
+            self.bytes.drain(..drop);
+            self.base = keep;
+        }
+    }
+}
+
+/// The input of a CSV reader: the prefix the delimiter was found in, then the rest.
+type Input<R> = Window<io::Chain<io::Cursor<Vec<u8>>, R>>;
 
 /// The records of a CSV text, each with the spreadsheet row it starts.
-struct Records<'a> {
-    text: &'a [u8],
-    csv: csv::Reader<&'a [u8]>,
+struct Records<R> {
+    csv: csv::Reader<Input<R>>,
     record: csv::StringRecord,
     /// The row of the last record read (0 before the first).
     row: usize,
+    /// Where the last record read starts (what is kept of the text starts there, or before).
+    last_start: u64,
     delimiter: u8,
 }
 
-impl<'a> Records<'a> {
-    fn new(text: &'a str) -> Self {
-        let delimiter = delimiter(text);
+impl<R: io::Read> Records<R> {
+    /// The records of the text `input` gives. A byte order mark at its start is no text; the
+    /// delimiter is found in its first [`PREFIX`] bytes.
+    fn new(mut input: R) -> io::Result<Self> {
+        let mut prefix = Vec::with_capacity(PREFIX);
+        input
+            .by_ref()
+            .take(PREFIX as u64)
+            .read_to_end(&mut prefix)?;
+        if prefix.starts_with("\u{feff}".as_bytes()) {
+            prefix.drain(..3);
+        }
+        let valid = match std::str::from_utf8(&prefix) {
+            Ok(text) => text,
+            Err(e) => std::str::from_utf8(&prefix[..e.valid_up_to()]).unwrap_or_default(),
+        };
+        let delimiter = delimiter(valid);
         let csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(delimiter)
-            .from_reader(text.as_bytes());
-        Records {
-            text: text.as_bytes(),
+            .from_reader(Window {
+                input: io::Cursor::new(prefix).chain(input),
+                base: 0,
+                bytes: Vec::new(),
+            });
+        Ok(Records {
             csv,
             record: csv::StringRecord::new(),
             row: 0,
+            last_start: 0,
             delimiter,
-        }
+        })
     }
 
-    /// The next record, its row, and where its text starts and ends (bytes); or the error
-    /// of the reader, with the row where it happened.
+    /// The next record, its row, and where its text starts and ends; or the error of the
+    /// reader, with the row where it happened.
     fn next(&mut self) -> Option<Result<RecordAt, (usize, String)>> {
         let start_row = self.row;
+        // The line breaks before a record are after the start of the one before it.
+        self.csv.get_mut().forget_before(self.last_start);
         match self.csv.read_record(&mut self.record) {
             Ok(false) => None,
             Ok(true) => {
                 // The reader's position is where it started looking, before the blank lines
                 // it skipped: the record starts after them.
-                let from = self.record.position().map_or(0, |p| p.byte() as usize);
-                let from = from.min(self.text.len());
-                let start = from
-                    + self.text[from..]
-                        .iter()
-                        .take_while(|b| **b == b'\n' || **b == b'\r')
-                        .count();
-                let end = (self.csv.position().byte() as usize).min(self.text.len());
-                let breaks = breaks_before(&self.text[..start]);
+                let from = self.record.position().map_or(0, csv::Position::byte);
+                let end = self.csv.position().byte();
+                let window = self.csv.get_ref();
+                let skipped = window
+                    .slice(from, end)
+                    .iter()
+                    .take_while(|b| **b == b'\n' || **b == b'\r')
+                    .count();
+                let start = from + skipped as u64;
+                let breaks = breaks_before(window.slice(window.base, start));
                 self.row = if start_row == 0 {
                     1 + breaks
                 } else {
                     start_row + breaks.max(1)
                 };
+                self.last_start = start;
                 Some(Ok((self.row, start, end)))
             }
             Err(e) => Some(Err((start_row + 1, e.to_string()))),
         }
     }
 
+    /// The text from `start` to `end` of the last record read.
+    fn raw(&self, start: u64, end: u64) -> &[u8] {
+        self.csv.get_ref().slice(start, end)
+    }
+
     /// How many rows the text from `start` to `end` spans (1 for a record on one line).
-    fn rows_spanned(&self, start: usize, end: usize) -> usize {
-        let body = &self.text[start..end];
+    fn rows_spanned(&self, start: u64, end: u64) -> usize {
+        let body = self.raw(start, end);
         let body = &body[..body.len() - trailing_breaks_len(body)];
         1 + count_breaks(body)
     }
@@ -307,9 +380,10 @@ fn normalize(h: &str) -> String {
     }
 }
 
-/// The kind of table `text` is, from its header row alone; `None` without one.
-pub fn kind(text: &str) -> Option<TableKind> {
-    let mut records = Records::new(strip_bom(text));
+/// The kind of table the text `input` gives is, from its header row alone; `None` without
+/// one (or when the text cannot be read).
+pub fn kind(input: impl io::Read) -> Option<TableKind> {
+    let mut records = Records::new(input).ok()?;
     match records.next()? {
         Ok(_) => {
             let names: Vec<String> = records.record.iter().map(normalize).collect();
@@ -317,10 +391,6 @@ pub fn kind(text: &str) -> Option<TableKind> {
         }
         Err(_) => None,
     }
-}
-
-fn strip_bom(text: &str) -> &str {
-    text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 /// The header, checked: every column known (`label:` with a name) or else ignored with a
@@ -600,13 +670,22 @@ fn user(cells: &Cells<'_>) -> Node {
     map(entries, row_pos)
 }
 
-/// Reads a table: its header (checked), then its rows, [`CHUNK_ROWS`] at a time, each chunk
-/// handed to `visit` as a tree. Blank rows are skipped. A row whose cells do not line up with
-/// the header, or that a quote left open swallowed, is a problem of its own and gives no tree.
-pub fn read(text: &str, strict: bool, visit: &mut dyn FnMut(Chunk)) -> Read {
-    let text = strip_bom(text);
+/// Reads a table, the text `input` gives read a buffer at a time: its header (checked), then
+/// its rows, [`CHUNK_ROWS`] at a time, each chunk handed to `visit` as a tree. Blank rows are
+/// skipped. A row whose cells do not line up with the header, or that a quote left open
+/// swallowed, is a problem of its own and gives no tree.
+pub fn read(input: impl io::Read, strict: bool, visit: &mut dyn FnMut(Chunk)) -> Read {
     let mut problems = Vec::new();
-    let mut records = Records::new(text);
+    let mut records = match Records::new(input) {
+        Ok(records) => records,
+        Err(e) => {
+            problems.push((Pos { line: 1, col: 1 }, ProblemKind::Csv(e.to_string())));
+            return Read {
+                header: None,
+                problems,
+            };
+        }
+    };
     let header = match records.next() {
         None => {
             problems.push((Pos { line: 1, col: 1 }, ProblemKind::EmptyTable));
@@ -660,7 +739,7 @@ pub fn read(text: &str, strict: bool, visit: &mut dyn FnMut(Chunk)) -> Read {
         let pos = Pos { line: row, col: 1 };
         let cells = record.len();
         if cells != expected || records.rows_spanned(start, end) > 1 {
-            let raw = &text.as_bytes()[start..end];
+            let raw = records.raw(start, end);
             if let Some((col, until)) = open_quote(raw, records.delimiter) {
                 row_problems.push((
                     Pos { line: row, col },
@@ -724,7 +803,7 @@ pub fn parse(text: &str, strict: bool) -> Table {
     let mut derived = HashSet::new();
     let mut row_problems = Vec::new();
     let mut list = "customers".to_string();
-    let read = read(text, strict, &mut |c: Chunk| {
+    let read = read(text.as_bytes(), strict, &mut |c: Chunk| {
         if let Value::Map(entries) = c.doc.value {
             for (k, v) in entries {
                 list = k.name;

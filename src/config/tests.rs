@@ -480,6 +480,83 @@ fn keys_from_names_never_depend_on_the_rows_order() {
     assert_eq!(keys(rows), keys(sorted));
 }
 
+/// Every outcome of loading, validating and importing `sources`, as text: what duplicate
+/// keys are found must not depend on how keys are fingerprinted.
+fn outcomes(sources: &[Source]) -> Vec<String> {
+    let shown = |r: Result<String, Problems>| match r {
+        Ok(ok) => format!("ok {ok}"),
+        Err(p) => p.to_string(),
+    };
+    let tables: Vec<Source> = sources
+        .iter()
+        .filter(|s| s.path.ends_with(".csv"))
+        .cloned()
+        .collect();
+    vec![
+        shown(load_sources(sources).map(|d| format!("{:?}", d.counts()))),
+        shown(
+            load::check_owned(sources.to_vec(), None, Needs::default())
+                .map(|c| format!("{:?}", c.counts)),
+        ),
+        shown(load_tables(&tables, false).map(|t| t.customers.len().to_string())),
+    ]
+}
+
+/// Keys are told apart by fingerprints, and by their texts, read again, only when two
+/// fingerprints are the same: with every key given the same fingerprint, or one of three,
+/// distinct keys are no duplicates, and keys given twice (in any case, in YAML, in tables,
+/// derived from names) are the same problems, naming both places, in the same order.
+#[test]
+fn keys_whose_fingerprints_collide_are_told_apart_by_their_texts() {
+    let yaml = "customers:\n  - key: acme\n    name: Acme\n    contact: { name: J, email: j@a.example }\n    country: GB\n    timezone: UTC\n    networks:\n      - key: acme-net\n        name: Net\n        sub_accounts:\n          - { key: acme-sub, name: Sub }\n";
+    let distinct = "key,name,contact_name,contact_email,country,timezone\nk1,One,A,a@x.example,DE,Europe/Berlin\n,Two Co,B,b@x.example,GB,UTC\nk3,Three,C,c@x.example,GB,UTC\n";
+    let repeated = "key,name,contact_name,contact_email,country,timezone\n,Atelier Berlin,A,a@x.example,DE,Europe/Berlin\n,Acme,B,b@x.example,GB,UTC\nACME-NET,Net again,E,e@x.example,GB,UTC\n,Atelier  Berlin!,C,c@x.example,DE,Europe/Berlin\nk9,Nine,D,d@x.example,GB,UTC\nk9,Nine again,bad name\u{202e},not-an-email,GB,UTC\n";
+    let configs = [
+        vec![
+            src("a.yaml", PARTNER),
+            src("b.yaml", yaml),
+            src("t.csv", distinct),
+        ],
+        vec![
+            src("a.yaml", PARTNER),
+            src("b.yaml", yaml),
+            src("t.csv", repeated),
+        ],
+        vec![
+            src("a.yaml", PARTNER),
+            src("t.csv", repeated),
+            src("b.yaml", yaml),
+            src("u.csv", distinct),
+        ],
+    ];
+    let one: check::Fingerprint = |_| 7;
+    let three: check::Fingerprint = |k| k.len() as u64 % 3;
+    for sources in &configs {
+        let expected = outcomes(sources);
+        for (name, f) in [("one", one), ("three", three)] {
+            let found = check::with_fingerprint(f, || outcomes(sources));
+            assert_eq!(found, expected, "fingerprints: {name}");
+        }
+    }
+    assert!(
+        outcomes(&configs[0])[0].starts_with("ok "),
+        "{:?}",
+        outcomes(&configs[0])
+    );
+    let found = check::with_fingerprint(one, || outcomes(&configs[1]));
+    let lines: Vec<&str> = found[0].lines().collect();
+    assert_eq!(lines.len(), 7, "{}", found[0]);
+    assert!(
+        lines[0].contains("gives the key `acme`, which the account at b.yaml:2:10 already has")
+    );
+    assert!(lines[1].starts_with("t.csv:4:1: (column key) invalid key `ACME-NET`"));
+    assert!(lines[2].starts_with("t.csv:4:1: (column key) duplicate account key `ACME-NET`; it is already declared at b.yaml:8:14"));
+    assert!(lines[3].contains("as does the row at t.csv:2:2"));
+    assert!(lines[4].starts_with(
+        "t.csv:7:1: (column key) duplicate account key `k9`; it is already declared at t.csv:6:1"
+    ));
+}
+
 /// A table's unknown columns are a warning: the configuration loads, with the warning
 /// located at the header; `strict` makes it an error.
 #[test]
@@ -853,6 +930,15 @@ mod never_panics {
                     assert!(kind.to_string().contains("CSV UTF-8"));
                 }
             }
+        }
+
+        /// What is found of keys given twice does not depend on how keys are fingerprinted:
+        /// with one fingerprint for every key, the same outcomes, problems and their order.
+        #[test]
+        fn keys_given_twice_whatever_their_fingerprints(text in table(), other in table()) {
+            let sources = vec![src("a.yaml", PARTNER), src("t.csv", &text), src("u.csv", &other)];
+            let expected = outcomes(&sources);
+            prop_assert_eq!(check::with_fingerprint(|_| 1, || outcomes(&sources)), expected);
         }
 
         #[test]

@@ -8,16 +8,21 @@
 //!   duplicates (account keys across the whole config, user emails and service types within an
 //!   account), `partner`/`defaults` declared once, a customer's contact where the provider
 //!   needs one;
+//! - `keys`, account keys declared twice, found from fingerprints of the keys and, when two
+//!   fingerprints are the same, the texts of those keys alone, read again;
 //! - `services`, against a service catalog when one is given: known types (with the closest
 //!   known one suggested) and settings their schemas accept;
 //! - `logins`, for providers that keep a user's role and name on the login: one role and one
 //!   name per email across the whole configuration.
 
+mod keys;
 mod logins;
 mod rules;
 mod services;
 mod shape;
 
+#[cfg(test)]
+pub(crate) use keys::{Fingerprint, with_fingerprint};
 pub(crate) use logins::Listings;
 pub(crate) use rules::Semantics;
 pub(crate) use services::check as services;

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use super::Sink;
+use super::keys::{KeyTexts, Keys};
 use crate::config::yaml::{Node, Pos, Value};
 use crate::config::{FileId, Location, Needs, ProblemKind};
 use crate::vocab::PROTECT_LABEL;
@@ -39,9 +40,9 @@ const SUGGESTED_ACCOUNTS: usize = 100;
 /// Value and relation checks across all files of one configuration.
 pub(crate) struct Semantics<'a> {
     sink: &'a mut Sink,
-    /// Every account key seen so far (lower-case), with where it was declared and whether it
-    /// was derived from a name (a table's row without a key).
-    keys: HashMap<String, (FileId, Pos, bool)>,
+    /// Every account key seen so far (as fingerprints; their texts too when users tables are
+    /// checked, which name accounts by key).
+    keys: Keys,
     partner: Option<(FileId, Pos)>,
     defaults: Option<(FileId, Pos)>,
     seen: DefaultsSeen,
@@ -66,7 +67,7 @@ impl<'a> Semantics<'a> {
     pub(crate) fn new(sink: &'a mut Sink, locate: &'a dyn Fn(FileId, Pos) -> Location) -> Self {
         Semantics {
             sink,
-            keys: HashMap::new(),
+            keys: Keys::new(),
             partner: None,
             defaults: None,
             seen: DefaultsSeen::default(),
@@ -167,22 +168,12 @@ impl<'a> Semantics<'a> {
         self.services(file, d.list("services"), "defaults");
     }
 
-    /// Second pass over a file: its customers and everything below them.
+    /// Second pass over a file (or a chunk of a table's rows): its customers and everything
+    /// below them. (Which keys a table derived from names matters only to the problems of
+    /// keys declared twice, found from the documents read again: [`Self::repeated_keys`].)
     pub(crate) fn customers(&mut self, file: FileId, doc: &Node) {
-        self.customers_of_table(file, doc, &|_| false);
-    }
-
-    /// [`Self::customers`] of a table's rows, `derived` telling which keys were derived from a
-    /// name (by their position).
-    pub(crate) fn customers_of_table(
-        &mut self,
-        file: FileId,
-        doc: &Node,
-        derived: &dyn Fn(Pos) -> bool,
-    ) {
         for c in doc.list("customers") {
-            let from_name = c.get("key").is_some_and(|k| derived(k.pos));
-            self.account(file, c, Kind::Customer, from_name);
+            self.account(file, c, Kind::Customer);
         }
     }
 
@@ -190,6 +181,7 @@ impl<'a> Semantics<'a> {
     /// before any file is checked.
     pub(crate) fn track_users(&mut self) {
         self.listed = Some(HashMap::new());
+        self.keys.keep_texts();
     }
 
     /// Checks users tables for `import`: their accounts are the customers read with them, and
@@ -208,7 +200,7 @@ impl<'a> Semantics<'a> {
                 continue;
             };
             let key = account.as_str().unwrap_or_default().trim().to_lowercase();
-            let known = (key == "partner" && !self.importing) || self.keys.contains_key(&key);
+            let known = (key == "partner" && !self.importing) || self.keys.contains(&key);
             if key.is_empty() {
                 self.push(file, account.pos, ProblemKind::Empty("account"));
             } else if !known && self.importing {
@@ -269,7 +261,7 @@ impl<'a> Semantics<'a> {
     fn suggest_account(&mut self, account: &str) -> Option<String> {
         let keys = &self.keys;
         let (all, asked) = self.suggested.get_or_insert_with(|| {
-            let mut all: Vec<String> = keys.keys().cloned().collect();
+            let mut all: Vec<String> = keys.texts().cloned().collect();
             all.push("partner".to_string());
             all.sort();
             (all, 0)
@@ -303,7 +295,7 @@ impl<'a> Semantics<'a> {
         }
     }
 
-    fn account(&mut self, file: FileId, node: &Node, kind: Kind, derived: bool) {
+    fn account(&mut self, file: FileId, node: &Node, kind: Kind) {
         if node.as_map().is_none() {
             return; // shape layer reported it
         }
@@ -312,7 +304,7 @@ impl<'a> Semantics<'a> {
             .and_then(Node::as_str)
             .map_or_else(|| "(no key)".to_string(), |k| format!("`{k}`"));
         if let Some(k) = key {
-            self.account_key(file, k, derived);
+            self.account_key(file, k);
         }
         self.name(file, node.get("name"), "name");
         match node.get("contact") {
@@ -351,43 +343,70 @@ impl<'a> Semantics<'a> {
         self.users(file, node.list("users"), &what, &key_text);
         self.services(file, node.list("services"), &what);
         for n in node.list("networks") {
-            self.account(file, n, Kind::Network, false);
+            self.account(file, n, Kind::Network);
         }
         for s in node.list("sub_accounts") {
-            self.account(file, s, Kind::SubAccount, false);
+            self.account(file, s, Kind::SubAccount);
         }
     }
 
     /// An account's `key`: valid, and not declared before anywhere in the configuration (nor
-    /// derived from a name there). `derived`: the key is a table row's, derived from its name.
-    fn account_key(&mut self, file: FileId, k: &Node, derived: bool) {
+    /// derived from a name there).
+    fn account_key(&mut self, file: FileId, k: &Node) {
         let Some(text) = k.as_str() else { return };
         if !valid_key(text) {
             self.push(file, k.pos, ProblemKind::InvalidKey(text.to_string()));
         }
-        match self.keys.get(&text.to_ascii_lowercase()) {
-            Some(&(f, first, first_derived)) => {
-                let first = (self.locate)(f, first);
-                let kind = if derived || first_derived {
-                    ProblemKind::DerivedKeyClash {
-                        key: text.to_string(),
-                        first,
-                        here_derived: derived,
-                        first_derived,
-                    }
-                } else {
-                    ProblemKind::DuplicateAccountKey {
-                        key: text.to_string(),
-                        first,
-                    }
-                };
-                self.push(file, k.pos, kind);
-            }
-            None => {
-                self.keys
-                    .insert(text.to_ascii_lowercase(), (file, k.pos, derived));
-            }
+        // Whether it was declared before is known once every key was declared
+        // ([`Self::repeated_keys`]); its problem then goes where it would go now.
+        self.keys
+            .declare(&text.to_ascii_lowercase(), self.sink.len());
+    }
+
+    /// Once every key was declared: what collects the texts of the keys perhaps declared
+    /// twice, from every document of every file, in order, when there are such keys; what it
+    /// collected is then handed to [`Self::repeated_keys`].
+    pub(crate) fn key_texts(&mut self) -> Option<KeyTexts> {
+        self.keys.texts_wanted()
+    }
+
+    /// The problems of the keys declared twice (not declared before anywhere in the
+    /// configuration, nor derived from a name there), each where it would have been found had
+    /// every key's text been kept: naming both places.
+    pub(crate) fn repeated_keys(&mut self, texts: KeyTexts) {
+        let repeated = self.keys.repeated(texts);
+        if repeated.is_empty() {
+            return;
         }
+        let mut found: Vec<(usize, (FileId, Pos, ProblemKind))> = Vec::new();
+        for (at, here, first) in repeated {
+            let at_first = (self.locate)(first.file, first.pos);
+            let kind = if here.derived || first.derived {
+                ProblemKind::DerivedKeyClash {
+                    key: here.text,
+                    first: at_first,
+                    here_derived: here.derived,
+                    first_derived: first.derived,
+                }
+            } else {
+                ProblemKind::DuplicateAccountKey {
+                    key: here.text,
+                    first: at_first,
+                }
+            };
+            found.push((at, (here.file, here.pos, kind)));
+        }
+        let before = std::mem::take(self.sink);
+        let mut sink = Vec::with_capacity(before.len() + found.len());
+        let mut found = found.into_iter().peekable();
+        for (i, p) in before.into_iter().enumerate() {
+            while let Some((_, p)) = found.next_if(|(at, _)| *at <= i) {
+                sink.push(p);
+            }
+            sink.push(p);
+        }
+        sink.extend(found.map(|(_, p)| p));
+        *self.sink = sink;
     }
 
     /// The users of one account (`key`: its key, lower-case, or `partner`).

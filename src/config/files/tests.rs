@@ -489,3 +489,95 @@ mod workbook_files {
         }
     }
 }
+
+/// What `validate` finds reading the CSV tables a buffer at a time from their files, and what
+/// loading them whole finds, beside the acme partner file: the same problems (every one, at
+/// its row), or the same counts and warnings.
+fn streamed_as_loaded(root: &Path, name: &str, bytes: &[u8]) {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let table = root.join(name);
+    std::fs::write(&table, bytes).unwrap();
+    let paths = vec![manifest.join("examples/acme/partner.yaml"), table];
+    let loaded = load_for(&paths, None, Needs::default());
+    let checked = check_for(&paths, None, Needs::default());
+    match (loaded, checked) {
+        (Ok(d), Ok(c)) => {
+            assert_eq!(c.counts, d.counts(), "{name}");
+            assert_eq!(c.warnings, d.warnings, "{name}");
+        }
+        (Err(a), Err(b)) => assert_eq!(messages(&b.0), messages(&a.0), "{name}"),
+        (a, b) => panic!(
+            "{name}: load {:?}, validate {:?}",
+            a.map(|_| ()),
+            b.map(|_| ())
+        ),
+    }
+}
+
+fn utf16(text: &str, little: bool) -> Vec<u8> {
+    let bom: [u8; 2] = if little { [0xFF, 0xFE] } else { [0xFE, 0xFF] };
+    let units = text.encode_utf16().flat_map(|u| {
+        if little {
+            u.to_le_bytes()
+        } else {
+            u.to_be_bytes()
+        }
+    });
+    bom.into_iter().chain(units).collect()
+}
+
+/// Every committed sheet, as it is and saved again in each encoding a spreadsheet writes.
+#[test]
+fn validate_reads_sheets_from_their_files_as_loading_reads_them_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sheets");
+    let mut sheets: Vec<_> = std::fs::read_dir(&fixtures)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    sheets.sort();
+    assert!(sheets.len() >= 9);
+    for sheet in sheets {
+        let name = sheet.file_name().unwrap().to_string_lossy().into_owned();
+        let bytes = std::fs::read(&sheet).unwrap();
+        streamed_as_loaded(dir.path(), &name, &bytes);
+        if let Ok(text) = crate::config::decode(&bytes) {
+            let bom = [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat();
+            streamed_as_loaded(dir.path(), &format!("bom-{name}"), &bom);
+            streamed_as_loaded(dir.path(), &format!("le-{name}"), &utf16(&text, true));
+            streamed_as_loaded(dir.path(), &format!("be-{name}"), &utf16(&text, false));
+        }
+    }
+}
+
+/// A table far larger than what is read of it at a time, in UTF-16 and in Windows-1252, with
+/// problems at its start and end and a key given twice far apart.
+#[test]
+fn a_large_table_is_read_from_its_file_as_loading_reads_it_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("key;name;contact_name;contact_email;country;timezone\r\n");
+    for i in 0..20_000 {
+        let key = if i == 19_000 { 7 } else { i };
+        text.push_str(&format!(
+            "k{key};Café {i};Jörg;j{i}@example.com;DE;Europe/Berlin\r\n"
+        ));
+    }
+    text.push_str("late;Late;Jo;not-an-email;DE;Europe/Berlin\r\n");
+    assert!(text.len() > 1024 * 1024);
+    streamed_as_loaded(dir.path(), "le.csv", &utf16(&text, true));
+    let (cp1252, _, _) = encoding_rs::WINDOWS_1252.encode(&text);
+    streamed_as_loaded(dir.path(), "cp1252.csv", &cp1252);
+    let valid = text.replace("k7;Café 19000", "k19000;Café 19000");
+    let valid = valid.replace("not-an-email", "late@example.com");
+    streamed_as_loaded(dir.path(), "valid.csv", &utf16(&valid, false));
+    let checked = check_for(
+        &[
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme/partner.yaml"),
+            dir.path().join("valid.csv"),
+        ],
+        None,
+        Needs::default(),
+    );
+    assert_eq!(checked.unwrap().counts.customers, 20_001);
+}

@@ -224,9 +224,77 @@ fn a_users_table_is_told_by_its_header() {
     assert_eq!(json["users"][0]["account"], "acme");
     assert_eq!(json["users"][0]["role"], "admin");
     assert!(json["users"][1].get("role").is_none());
-    assert_eq!(kind("account;email\n"), Some(TableKind::Users));
+    assert_eq!(kind("account;email\n".as_bytes()), Some(TableKind::Users));
     assert_eq!(
-        kind(&format!("{HEADER},account\n")),
+        kind(format!("{HEADER},account\n").as_bytes()),
         Some(TableKind::Customers)
     );
+}
+
+/// A reader giving `size` bytes at most per read.
+struct Pieces<'a>(&'a [u8], usize);
+
+impl std::io::Read for Pieces<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.1.min(out.len()).min(self.0.len());
+        out[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+/// A table many times the size of what is kept of its text while it is read (blank rows,
+/// cells over several lines, every line ending, a byte order mark, a header after blank
+/// rows), read in pieces of any size: every row is where a spreadsheet shows it, and the
+/// problems of its last rows too.
+#[test]
+fn rows_are_counted_through_a_large_table_read_in_pieces() {
+    let eols = ["\n", "\r\n", "\r"];
+    let mut text = format!("\u{feff}\r\n\n{HEADER}\n");
+    let mut row = 4;
+    let mut expected = Vec::new();
+    for i in 0..10_000 {
+        let eol = eols[i % 3];
+        if i % 7 == 0 {
+            // Not `\n`, which after a `\r` would end the same row.
+            text.push_str("\r\n");
+            row += 1;
+        }
+        expected.push(row);
+        if i % 11 == 0 {
+            text.push_str(&format!("\"Name{eol}{i}\",Jo,jo{i}@example.com{eol}"));
+            // One row, as a spreadsheet shows a cell over several lines.
+            row += 1;
+        } else {
+            text.push_str(&format!(
+                "Name {i},\"Jo, \"\"J\"\"\",jo{i}@example.com{eol}"
+            ));
+            row += 1;
+        }
+    }
+    text.push_str(&format!("short,row\nlast,\"open,x@y.example\n{HEADER}\n"));
+    assert!(text.len() > 4 * PREFIX, "{}", text.len());
+    for size in [1, 3, 7, 4096, 70_000] {
+        let mut seen = Vec::new();
+        let mut found = Vec::new();
+        let read = read(Pieces(text.as_bytes(), size), false, &mut |c: Chunk| {
+            seen.extend(c.doc.list("customers").iter().map(|c| c.pos.line));
+            found.extend(
+                c.problems
+                    .iter()
+                    .map(|(p, k)| format!("{}:{} {k}", p.line, p.col)),
+            );
+        });
+        assert!(read.problems.is_empty(), "{:?}", read.problems);
+        assert_eq!(read.header.unwrap().row, 3);
+        let differ = seen.iter().zip(&expected).position(|(a, b)| a != b);
+        assert!(seen == expected, "pieces of {size}: row {differ:?}");
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].starts_with(&format!("{row}:1 ")), "{found:?}");
+        assert!(
+            found[1].starts_with(&format!("{}:2 ", row + 1)),
+            "{found:?}"
+        );
+        assert_eq!(found, problems(&text), "pieces of {size}");
+    }
 }

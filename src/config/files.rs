@@ -252,11 +252,26 @@ fn read_entries(dir: &Path) -> std::io::Result<Vec<(std::ffi::OsString, std::fs:
         .collect()
 }
 
+/// Opens `path` for reading without waiting for anything: a FIFO put where the walk saw a
+/// regular file opens at once (and is then refused for what it is) instead of blocking until
+/// something writes to it. Reading a regular file is the same either way.
+fn open_now(path: &Path) -> io::Result<(File, Metadata)> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    Ok((file, meta))
+}
+
 /// The bytes of the regular file `path`, at most [`MAX_FILE_BYTES`] long.
 fn read_bytes(path: &Path) -> Result<Vec<u8>, ProblemKind> {
     let io = |e: std::io::Error| ProblemKind::Io(e.to_string());
-    let file = std::fs::File::open(path).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
+    let (file, meta) = open_now(path).map_err(io)?;
     if !meta.is_file() {
         return Err(ProblemKind::NotAFile(special_kind(&meta)));
     }
@@ -419,8 +434,7 @@ impl Sheet {
         let shown = path.display().to_string();
         let whole = |kind| Box::new(whole_file(path, kind));
         let io = |e: io::Error| whole(ProblemKind::Io(e.to_string()));
-        let file = File::open(path).map_err(io)?;
-        let meta = file.metadata().map_err(io)?;
+        let (file, meta) = open_now(path).map_err(io)?;
         if !meta.is_file() {
             return Err(whole(ProblemKind::NotAFile(special_kind(&meta))));
         }

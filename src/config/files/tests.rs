@@ -143,6 +143,32 @@ fn a_lattice_of_links_to_dot_is_walked_once() {
     );
 }
 
+/// A FIFO put where the walk saw a regular file (between the look and the read) is opened
+/// without waiting for a writer and refused for what it is, as a whole file and as a table.
+#[test]
+fn a_fifo_swapped_in_after_the_walk_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let (yaml, table) = (dir.path().join("a.yaml"), dir.path().join("c.csv"));
+    mkfifo(&yaml);
+    mkfifo(&table);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let whole = read_bytes(&yaml).map(|_| ());
+        let sheet = Sheet::new(&table).map(|_| ()).map_err(|p| p.to_string());
+        let _ = tx.send((whole, sheet));
+    });
+    // A bound for a failure, not a wait for success: a blocked open never answers.
+    let (whole, sheet) = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("opening a FIFO blocked");
+    assert!(
+        matches!(whole, Err(ProblemKind::NotAFile(what)) if what.contains("FIFO")),
+        "{whole:?}"
+    );
+    let sheet = sheet.unwrap_err();
+    assert!(sheet.contains("this is a FIFO (named pipe)"), "{sheet}");
+}
+
 /// A FIFO, a socket and a device are problems naming the file and what it is, found with every
 /// other problem; none is opened (a FIFO would block the read forever, a device never end).
 #[test]

@@ -304,13 +304,19 @@ fn server_errors_and_dropped_connections_are_to_be_run_again() {
 }
 
 /// The sandbox allows fewer writes a minute than the client believes: the 409s it answers
-/// (empty body, Retry-After) are waited out and retried, and the run completes.
+/// (empty body, Retry-After) are waited out and retried, and the run completes. Its minute
+/// lasts 600 ms: 31 writes cannot fit in 5 a window however slowly a loaded machine sends
+/// them (at the usual 60 ms one write each 12 ms could).
 #[test]
 fn a_throttling_409_is_waited_out_and_retried() {
-    let sb = Sandbox::nexudus(&["--time-scale", SCALE, "--writes-per-minute", "5"]);
+    const SLOWER: &str = "100";
+    let sb = Sandbox::nexudus(&["--time-scale", SLOWER, "--writes-per-minute", "5"]);
     sb.nexudus_partner("Acme Partners", LOGIN);
     let dir = partner_only(30);
-    let run = apply(&sb, &dir).success();
+    let run = nexudus(&sb, "apply", &dir, SLOWER)
+        .args(["--auto-approve", "--format", "json"])
+        .run()
+        .success();
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
     assert!(
         report["summary"]["throttled"].as_u64().unwrap() > 0,

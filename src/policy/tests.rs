@@ -266,6 +266,46 @@ fn an_endless_evaluation_is_stopped_by_the_budget() {
 }
 
 #[test]
+fn a_free_thread_takes_the_next_rule_while_another_is_busy() {
+    // Two threads, the first rule endless: the other thread evaluates every other rule, and
+    // only the endless one is stopped.
+    let endless = "package partnerctl.a\n\ndeny contains msg if {\n  n := count([x | some a in numbers.range(1, 100000); some b in numbers.range(1, 100000); x := a * b])\n  msg := sprintf(\"%d\", [n])\n}\n";
+    let quick = |p: &str| format!("package partnerctl.{p}\n\ndeny contains \"{p}\"\n");
+    let (b, c, d) = (quick("b"), quick("c"), quick("d"));
+    let policies = policies(&[
+        ("a.rego", endless),
+        ("b.rego", &b),
+        ("c.rego", &c),
+        ("d.rego", &d),
+    ])
+    .unwrap();
+    let paths = ["a", "b", "c", "d"]
+        .map(|p| format!("data.partnerctl.{p}.deny"))
+        .to_vec();
+    let results = super::eval::shared(
+        &policies.engine,
+        Input::of(&json!({})).value(),
+        paths,
+        2,
+        Duration::from_millis(1500),
+    );
+    let shown: Vec<serde_json::Value> = results
+        .into_iter()
+        .map(|r| match r {
+            Some((super::eval::Evaluated::Value(v), _)) => {
+                serde_json::from_str(&v.to_json_str().unwrap()).unwrap()
+            }
+            Some((super::eval::Evaluated::TimedOut, _)) => json!("stopped"),
+            other => json!(format!("{other:?}")),
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [json!("stopped"), json!(["b"]), json!(["c"]), json!(["d"])]
+    );
+}
+
+#[test]
 fn the_input_shows_the_configuration_with_every_field_the_plan_and_the_target() {
     let desired = acme();
     let doc = Input::configuration(&desired)

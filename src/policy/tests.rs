@@ -543,3 +543,29 @@ fn documents_become_the_values_their_json_parses_to() {
         regorus::Value::from_json_str(&serde_json::to_string(&acme().partner).unwrap()).unwrap()
     );
 }
+
+#[test]
+fn short_strings_and_empty_containers_are_made_once_and_shared() {
+    let long = "a string longer than the strings shared, made anew each time";
+    let document = json!([
+        { "action": "create", "depends_on": [], "labels": {}, "note": long },
+        { "action": "create", "depends_on": [], "labels": {}, "note": long },
+    ]);
+    let value = super::value::to_value(&document).unwrap();
+    let (first, second) = (&value[0], &value[1]);
+    let same = |key: &str| match (&first[key], &second[key]) {
+        (regorus::Value::String(a), regorus::Value::String(b)) => regorus::Rc::ptr_eq(a, b),
+        (regorus::Value::Array(a), regorus::Value::Array(b)) => regorus::Rc::ptr_eq(a, b),
+        (regorus::Value::Object(a), regorus::Value::Object(b)) => regorus::Rc::ptr_eq(a, b),
+        other => panic!("{other:?}"),
+    };
+    assert!(same("action"));
+    assert!(same("depends_on"));
+    assert!(same("labels"));
+    assert!(!same("note"));
+    // Shared or not, the values are those of the JSON.
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&value.to_json_str().unwrap()).unwrap(),
+        document
+    );
+}

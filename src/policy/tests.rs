@@ -356,6 +356,31 @@ fn the_input_shows_the_configuration_with_every_field_the_plan_and_the_target() 
 }
 
 #[test]
+fn operations_given_apart_are_the_plan_s_operations_in_their_order() {
+    // Enough operations for several slices, each converted on a thread of its own.
+    let operations: Vec<serde_json::Value> = (0..5000)
+        .map(|i| json!({ "action": "create", "index": i, "address": format!("customer.c{i}"), "depends_on": [] }))
+        .collect();
+    let whole = json!({ "format_version": "1", "operations": operations, "refusals": ["no"] });
+    let apart = json!({ "format_version": "1", "operations": [], "refusals": ["no"] });
+    let partner = PartnerInfo {
+        id: "ptn_1".into(),
+        name: "Acme Partners".into(),
+        manageable: true,
+        support_level: "standard".into(),
+    };
+    let desired = acme();
+    let expected = Input::configuration(&desired)
+        .with_plan(&whole, &partner, "http")
+        .to_json();
+    let given = Input::configuration(&desired)
+        .with_plan_and_operations(&apart, &operations, &partner, "http")
+        .to_json();
+    assert_eq!(given, expected);
+    assert_eq!(given["plan"]["operations"][4999]["index"], 4999);
+}
+
+#[test]
 fn policies_see_the_input_document() {
     let desired = acme();
     let input = Input::configuration(&desired).without_plan("http");

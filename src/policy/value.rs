@@ -24,6 +24,12 @@ pub(super) fn to_value(document: &impl Serialize) -> Result<Value, PolicyError> 
     document.serialize(&mut Builder::default())
 }
 
+/// `items` as the engine's values, one each (their struct field names shared).
+pub(super) fn to_values<T: Serialize>(items: &[T]) -> Result<Vec<Value>, PolicyError> {
+    let mut builder = Builder::default();
+    items.iter().map(|i| i.serialize(&mut builder)).collect()
+}
+
 /// The longest string [`Builder`] shares between the values equal to it.
 const SHARED_LENGTH: usize = 32;
 

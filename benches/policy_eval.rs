@@ -82,8 +82,8 @@ fn main() -> std::process::ExitCode {
     let configuration = Input::configuration(&desired);
     // As `plan` makes it: the operations converted apart, on every core.
     let make = |configuration: Input| {
-        let mut doc = PlanDocument::new(&plan, &target, Verdict::refusals(None));
-        let operations = std::mem::take(&mut doc.operations);
+        let doc = PlanDocument::without_operations(&plan, &target, Verdict::refusals(None));
+        let operations = PlanDocument::operations_of(&plan);
         configuration.with_plan_and_operations(&doc, &operations, &plan.partner, "http")
     };
     let ms = median(runs, || std::mem::forget(make(configuration.clone())));

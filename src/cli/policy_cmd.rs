@@ -202,9 +202,10 @@ impl Judge {
         let Some(policies) = &self.policies else {
             return Ok(None);
         };
-        let mut doc = PlanDocument::new(plan, target, Verdict::refusals(refusals));
-        // The operations, most of a large plan, converted apart on every core.
-        let operations = std::mem::take(&mut doc.operations);
+        // The operations, most of a large plan, converted apart on every core, each made into
+        // its document as it is converted.
+        let doc = PlanDocument::without_operations(plan, target, Verdict::refusals(refusals));
+        let operations = PlanDocument::operations_of(plan);
         let input = self
             .configuration
             .take()

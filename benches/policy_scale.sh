@@ -9,6 +9,8 @@
 # partner_admins is set to the generated partner's domain (scale.example), as a user copying
 # it would, so that the plan in sync is allowed.
 # Usage: benches/policy_scale.sh [CUSTOMERS]   (RUNS=11 by default)
+# BIN=PATH and POLICIES=DIR measure another build and its policies (the same plans; a build of
+# an earlier commit and its examples/policies, for a before-and-after comparison).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/lib.sh
@@ -19,14 +21,14 @@ work=target/bench-policy-$customers
 rm -rf "$work"
 mkdir -p "$work/policies"
 ./target/release/examples/gen-config "$work/config" "$customers"
-for f in examples/policies/*.rego; do
+for f in "${POLICIES:-examples/policies}"/*.rego; do
   case "$f" in *_test.rego) continue ;; esac
   sed 's/partner_domains := {"acme.example"}/partner_domains := {"scale.example"}/' "$f" \
     >"$work/policies/$(basename "$f")"
 done
-bin=./target/release/partnerctl
+bin=${BIN:-./target/release/partnerctl}
 # The policies' own tests still pass (the domain aside, they are the examples').
-"$bin" policy test examples/policies | tail -1
+"$bin" policy test "${POLICIES:-examples/policies}" | tail -1
 
 # one COMMAND...: runs COMMAND (stdout and stderr discarded, any exit code); prints its wall
 # time and its CPU time (user + system, from the shell's `times`), in microseconds.

@@ -12,33 +12,34 @@ max_customers := 5
 # The label that approves a change of its customer.
 approval_label := "change-approved"
 
-# The customer of every account the configuration lists, by the account's key.
-customer_of[c.key] := c.key if {
-	some c in input.configuration.customers
-}
+# The customer of every account the configuration lists, by the account's key: an object
+# built once, looked up by key.
+customer_of := object.union_n([
+	{c.key: c.key | some c in input.configuration.customers},
+	{n.key: c.key | some c in input.configuration.customers; some n in c.networks},
+	{s.key: c.key |
+		some c in input.configuration.customers
+		some n in c.networks
+		some s in n.sub_accounts
+	},
+])
 
-customer_of[n.key] := c.key if {
-	some c in input.configuration.customers
-	some n in c.networks
-}
-
-customer_of[s.key] := c.key if {
-	some c in input.configuration.customers
-	some n in c.networks
-	some s in n.sub_accounts
-}
+# The accounts the plan's operations act on or in, each once however many operations it has
+# (`{"type": "account", "kind": ..., "key": ...}`; the partner's own operations name the
+# partner, which has no key).
+accounts := {op.account | some op in input.plan.operations}
 
 # The customers the plan changes: those of every account an operation acts on or in.
 changed contains customer if {
-	some op in input.plan.operations
-	customer := customer_of[op.account.key]
+	some account in accounts
+	customer := customer_of[account.key]
 }
 
 # A customer the configuration no longer lists, deleted, counts too.
-changed contains op.account.key if {
-	some op in input.plan.operations
-	op.account.kind == "customer"
-	not customer_of[op.account.key]
+changed contains account.key if {
+	some account in accounts
+	account.kind == "customer"
+	not customer_of[account.key]
 }
 
 approved contains c.key if {

@@ -67,3 +67,9 @@ test_a_long_list_is_cut if {
 	some msg in change_limit.deny with input as estate(30, 30, 0, "customer")
 	endswith(msg, ", and 20 more): split the change, or label each customer it changes with `change-approved: <ticket>`")
 }
+
+test_many_operations_of_one_customer_count_once if {
+	five := estate(10, 5, 0, "customer")
+	ops := array.concat(five.plan.operations, five.plan.operations)
+	count(change_limit.deny) == 0 with input as object.union(five, {"plan": {"operations": ops}})
+}

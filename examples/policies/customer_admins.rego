@@ -8,15 +8,10 @@ package partnerctl.customer_admins
 
 deny contains {"msg": msg, "address": address} if {
 	some customer in input.configuration.customers
-	not has_admin(customer)
+	count([user | some user in customer.users; user.role == "admin"]) == 0
 	address := sprintf("customer.%s", [customer.key])
 	msg := sprintf(
 		"customer %s (%s) has no admin: give one of its users `role: admin`",
 		[customer.key, customer.name],
 	)
-}
-
-has_admin(customer) if {
-	some user in customer.users
-	user.role == "admin"
 }

@@ -12,28 +12,31 @@ free_mail_domains := {
 	"proton.me", "protonmail.com", "web.de", "yahoo.com", "yandex.com", "yandex.ru", "zoho.com",
 }
 
-deny contains {"msg": msg, "address": op.address} if {
+# An invitation: the email it goes to is the operation's; its domain is what follows the last
+# `@`, in lower case.
+deny contains {"msg": message("an invitation", email, domain), "address": op.address} if {
+	# A plan has an operation for every change: each is looked at with one comparison, and
+	# only invitations go further.
 	some op in input.plan.operations
-	what := invitations[op.action]
-	email := invited(op)
-	domain := domain_of(email)
+	op.action == "invite"
+	email := op.after.email
+	at := split(email, "@")
+	domain := lower(at[count(at) - 1])
 	domain in free_mail_domains
-	msg := sprintf(
-		"%s to %s, an address of the free-mail provider %s: invite a work address",
-		[what, email, domain],
-	)
 }
 
-# The operations that send an invitation, by action.
-invitations := {"invite": "an invitation", "resend": "a re-sent invitation"}
-
-# The email an invitation goes to: an invitation's, or a re-sent one's (from its address,
-# `….user[EMAIL]`).
-invited(op) := op.after.email if op.action == "invite"
-
-invited(op) := trim_suffix(parts[count(parts) - 1], "]") if {
+# A re-sent invitation: the email it goes to is in its address (`….user[EMAIL]`).
+deny contains {"msg": message("a re-sent invitation", email, domain), "address": op.address} if {
+	some op in input.plan.operations
 	op.action == "resend"
 	parts := split(op.address, ".user[")
+	email := trim_suffix(parts[count(parts) - 1], "]")
+	at := split(email, "@")
+	domain := lower(at[count(at) - 1])
+	domain in free_mail_domains
 }
 
-domain_of(email) := lower(parts[count(parts) - 1]) if parts := split(email, "@")
+message(what, email, domain) := sprintf(
+	"%s to %s, an address of the free-mail provider %s: invite a work address",
+	[what, email, domain],
+)

@@ -202,12 +202,15 @@ impl Judge {
         let Some(policies) = &self.policies else {
             return Ok(None);
         };
-        let doc = PlanDocument::new(plan, target, Verdict::refusals(refusals));
+        // The operations, most of a large plan, converted apart on every core, each made into
+        // its document as it is converted.
+        let doc = PlanDocument::without_operations(plan, target, Verdict::refusals(refusals));
+        let operations = PlanDocument::operations_of(plan);
         let input = self
             .configuration
             .take()
             .unwrap_or_else(|| policy::Input::configuration(desired))
-            .with_plan(&doc, &plan.partner, &self.provider);
+            .with_plan_and_operations(&doc, &operations, &plan.partner, &self.provider);
         // Freed at exit at once, as the configuration and the plan are (it is as large as
         // both together).
         let input = std::mem::ManuallyDrop::new(input);

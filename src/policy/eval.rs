@@ -1,14 +1,15 @@
 //! Stage `policy`, evaluation: policy files parsed into one regorus engine (every syntax
 //! error located `file.rego:line:col: message`), the `deny` and `warn` rules of package
 //! `partnerctl` and the packages under it found, and evaluated over an input within a time
-//! budget. Evaluation runs on threads of its own, the rules shared between as many as there
-//! are cores: regorus's execution timer stops a long evaluation where the interpreter checks
-//! it, and a thread that still runs past the budget (one builtin call building a huge value is
-//! not interrupted) is abandoned, its result never read.
+//! budget. Evaluation runs on threads of its own, as many as there are cores, each taking the
+//! next rule not yet taken: regorus's execution timer stops a long evaluation where the
+//! interpreter checks it, and a thread that still runs past the budget (one builtin call
+//! building a huge value is not interrupted) is abandoned, its result never read.
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use regorus::utils::limits::ExecutionTimerConfig;
@@ -80,7 +81,7 @@ struct Rule {
 #[derive(Debug, Clone)]
 pub struct Policies {
     files: Vec<PolicyFile>,
-    engine: Engine,
+    pub(super) engine: Engine,
     rules: Vec<Rule>,
 }
 
@@ -242,32 +243,11 @@ impl Policies {
         if self.rules.is_empty() {
             return Ok(outcome);
         }
-        let input = input.value();
-        // The rules are independent: shared round-robin between as many threads as there
-        // are cores, each rule's result put back in its place (a thread stopped for the
-        // budget leaves the rest of its share without one).
         let threads = std::thread::available_parallelism()
             .map_or(1, std::num::NonZeroUsize::get)
             .clamp(1, self.rules.len());
-        let mut results: Vec<Option<(Evaluated, Vec<String>)>> = vec![None; self.rules.len()];
-        std::thread::scope(|s| {
-            let shares: Vec<_> = (0..threads)
-                .map(|t| {
-                    let share: Vec<usize> = (t..self.rules.len()).step_by(threads).collect();
-                    let paths = share.iter().map(|&i| self.rules[i].path.clone()).collect();
-                    let (engine, input) = (self.engine.clone(), input.clone());
-                    let run =
-                        s.spawn(move || bounded(engine, Some(input), paths, Budget::Total(budget)));
-                    (share, run)
-                })
-                .collect();
-            for (share, run) in shares {
-                let done = run.join().unwrap_or_default();
-                for (i, result) in share.into_iter().zip(done) {
-                    results[i] = Some(result);
-                }
-            }
-        });
+        let paths = self.rules.iter().map(|r| r.path.clone()).collect();
+        let results = shared(&self.engine, input.value(), paths, threads, budget);
         let mut errors = Vec::new();
         for (rule, result) in self.rules.iter().zip(results) {
             let Some((result, prints)) = result else {
@@ -384,15 +364,6 @@ fn describe(v: &Value) -> String {
     }
 }
 
-/// How much time evaluations get.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Budget {
-    /// All of them together.
-    Total(Duration),
-    /// Each one.
-    Each(Duration),
-}
-
 /// What became of one evaluation.
 #[derive(Debug, Clone)]
 pub(super) enum Evaluated {
@@ -408,53 +379,129 @@ pub(super) enum Evaluated {
 /// each with what the policies printed during it.
 pub(super) type Results = Vec<(Evaluated, Vec<String>)>;
 
-/// Evaluates `paths` in turn with `engine` over `input`, on a thread of its own, within
-/// `budget`. Past the budget (and a short grace for the timer to stop it), the thread is
-/// abandoned.
-pub(super) fn bounded(
-    mut engine: Engine,
-    input: Option<Value>,
-    paths: Vec<String>,
-    budget: Budget,
-) -> Results {
-    let start = Instant::now();
-    let deadline_of = move |began: Instant| match budget {
-        Budget::Total(d) => start + d,
-        Budget::Each(d) => began + d,
-    };
-    let (send, receive) = mpsc::channel::<(Evaluated, Vec<String>)>();
-    let count = paths.len();
-    let worker = std::thread::Builder::new()
+/// Evaluates `path` with `engine` (its input set), stopped by regorus's execution timer at
+/// `deadline`.
+fn evaluate_one(engine: &mut Engine, path: &str, deadline: Instant) -> Evaluated {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Evaluated::TimedOut;
+    }
+    engine.set_execution_timer_config(ExecutionTimerConfig {
+        limit: left,
+        check_interval: NonZeroU32::new(CHECK_INTERVAL).expect("not zero"),
+    });
+    match engine.eval_rule(path.to_string()) {
+        Ok(v) => Evaluated::Value(v),
+        Err(e) if e.downcast_ref::<LimitError>().is_some() => Evaluated::TimedOut,
+        Err(e) => Evaluated::Failed(e.to_string()),
+    }
+}
+
+/// An evaluation thread: the interpreter recurses with the depth of the policy's expressions.
+fn thread() -> std::thread::Builder {
+    std::thread::Builder::new()
         .name("policy".into())
-        // The interpreter recurses with the depth of the policy's expressions.
         .stack_size(16 * 1024 * 1024)
-        .spawn(move || {
-            if let Some(input) = input {
-                engine.set_input(input);
-            }
-            for path in paths {
-                let now = Instant::now();
-                let left = deadline_of(now).saturating_duration_since(now);
-                let evaluated = if left.is_zero() {
-                    Evaluated::TimedOut
-                } else {
-                    engine.set_execution_timer_config(ExecutionTimerConfig {
-                        limit: left,
-                        check_interval: NonZeroU32::new(CHECK_INTERVAL).expect("not zero"),
-                    });
-                    match engine.eval_rule(path) {
-                        Ok(v) => Evaluated::Value(v),
-                        Err(e) if e.downcast_ref::<LimitError>().is_some() => Evaluated::TimedOut,
-                        Err(e) => Evaluated::Failed(e.to_string()),
-                    }
+}
+
+/// Evaluates `paths` with clones of `engine` over `input` on `threads` threads of their own,
+/// all within `budget`. Each thread takes the next rule not yet taken when it is done with one:
+/// what a rule costs is not known beforehand, and one rule may take most of the time. A thread
+/// stopped for the budget takes no other rule (the rules nobody took have no result); past
+/// the budget and a short grace for the timer to stop them, the threads still running are
+/// abandoned, never waited for, and the rules they were evaluating reported stopped.
+pub(super) fn shared(
+    engine: &Engine,
+    input: Value,
+    paths: Vec<String>,
+    threads: usize,
+    budget: Duration,
+) -> Vec<Option<(Evaluated, Vec<String>)>> {
+    let deadline = Instant::now() + budget;
+    let count = paths.len();
+    let paths: Arc<[String]> = paths.into();
+    let taken = Arc::new(AtomicUsize::new(0));
+    let (send, receive) = mpsc::channel::<(usize, Evaluated, Vec<String>)>();
+    let mut started = 0;
+    for _ in 0..threads {
+        let mut engine = engine.clone();
+        let (input, paths, taken, send) = (
+            input.clone(),
+            Arc::clone(&paths),
+            Arc::clone(&taken),
+            send.clone(),
+        );
+        let spawned = thread().spawn(move || {
+            engine.set_input(input);
+            loop {
+                let i = taken.fetch_add(1, Ordering::SeqCst);
+                let Some(path) = paths.get(i) else {
+                    return;
                 };
+                let evaluated = evaluate_one(&mut engine, path, deadline);
                 let prints = engine.take_prints().unwrap_or_default();
                 let stop = matches!(evaluated, Evaluated::TimedOut);
-                if send.send((evaluated, prints)).is_err() || stop {
+                if send.send((i, evaluated, prints)).is_err() || stop {
                     return;
                 }
             }
         });
+        started += usize::from(spawned.is_ok());
+    }
+    drop(send);
+    let mut results = vec![None; count];
+    if started == 0 {
+        results[0] = Some((
+            Evaluated::Failed("cannot start the evaluation thread".into()),
+            Vec::new(),
+        ));
+        return results;
+    }
+    loop {
+        let wait = deadline.saturating_duration_since(Instant::now()) + GRACE;
+        match receive.recv_timeout(wait) {
+            Ok((i, evaluated, prints)) => results[i] = Some((evaluated, prints)),
+            // Every thread is done.
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                // Still running past the budget: abandoned, the rules taken and not done
+                // reported stopped.
+                let taken = taken.load(Ordering::SeqCst).min(count);
+                for result in &mut results[..taken] {
+                    if result.is_none() {
+                        *result = Some((Evaluated::TimedOut, Vec::new()));
+                    }
+                }
+                break;
+            }
+        }
+    }
+    results
+}
+
+/// Evaluates `paths` in turn with `engine` over `input`, on a thread of its own, each within
+/// `each`. Past it (and a short grace for the timer to stop it), the thread is abandoned.
+pub(super) fn bounded(
+    mut engine: Engine,
+    input: Option<Value>,
+    paths: Vec<String>,
+    each: Duration,
+) -> Results {
+    let (send, receive) = mpsc::channel::<(Evaluated, Vec<String>)>();
+    let count = paths.len();
+    let worker = thread().spawn(move || {
+        if let Some(input) = input {
+            engine.set_input(input);
+        }
+        for path in paths {
+            let evaluated = evaluate_one(&mut engine, &path, Instant::now() + each);
+            let prints = engine.take_prints().unwrap_or_default();
+            let stop = matches!(evaluated, Evaluated::TimedOut);
+            if send.send((evaluated, prints)).is_err() || stop {
+                return;
+            }
+        }
+    });
     let mut results = Results::new();
     if worker.is_err() {
         results.push((
@@ -464,9 +511,7 @@ pub(super) fn bounded(
         return results;
     }
     for _ in 0..count {
-        let began = Instant::now();
-        let wait = deadline_of(began).saturating_duration_since(began) + GRACE;
-        match receive.recv_timeout(wait) {
+        match receive.recv_timeout(each + GRACE) {
             Ok((evaluated, prints)) => {
                 let stop = matches!(evaluated, Evaluated::TimedOut);
                 results.push((evaluated, prints));

@@ -26,6 +26,9 @@ use crate::live::PartnerInfo;
 #[derive(Debug, Clone)]
 pub struct Input(Value);
 
+/// The fewest operations converted on a thread of their own.
+const MIN_SLICE: usize = 2048;
+
 /// Converts a document to the engine's value.
 fn convert(document: &impl Serialize) -> Value {
     super::value::to_value(document)
@@ -60,6 +63,46 @@ impl Input {
         };
         self.insert("plan", convert(plan))
             .insert("target", convert(&target))
+    }
+
+    /// [`Input::with_plan`] for a plan whose operations are given apart, as `operations` (a
+    /// large plan has tens of thousands): `plan`'s own `operations` member is replaced by them,
+    /// converted in slices on as many threads as there are cores.
+    pub fn with_plan_and_operations<O: Serialize + Sync>(
+        self,
+        plan: &impl Serialize,
+        operations: &[O],
+        partner: &PartnerInfo,
+        provider: &str,
+    ) -> Input {
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let slice = operations.len().div_ceil(threads).max(MIN_SLICE);
+        let (mut plan, converted) = std::thread::scope(|s| {
+            let slices: Vec<_> = operations
+                .chunks(slice)
+                .map(|part| s.spawn(move || super::value::to_values(part)))
+                .collect();
+            let plan = convert(plan);
+            let mut all = Vec::with_capacity(operations.len());
+            for part in slices {
+                match part.join() {
+                    Ok(values) => all.extend(
+                        values
+                            .expect("partnerctl's documents convert: their maps have string keys"),
+                    ),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            (plan, all)
+        });
+        if let Ok(members) = plan.as_object_mut() {
+            members.insert(Value::from("operations"), Value::from(converted));
+        }
+        let target = Target {
+            partner: Some(partner),
+            provider,
+        };
+        self.insert("plan", plan).insert("target", convert(&target))
     }
 
     /// Without a plan (`validate`): the target names the provider only.

@@ -14,8 +14,9 @@
 //!   `deny` and `warn` within a time budget;
 //! - `testing`: the `test_` rules of policy tests, run as `opa test` runs them.
 //!
-//! May touch: the policy files and directories it is given (read only), and one thread per
-//! evaluation, abandoned when it outlives its time budget. The policies themselves reach
+//! May touch: the policy files and directories it is given (read only), and threads of its
+//! own: for an evaluation as many as there are cores, abandoned when they outlive its time
+//! budget, and for converting a large plan's operations. The policies themselves reach
 //! neither the network nor the file system: regorus is built without `http.send` and
 //! `opa.runtime` (a call to either is an error naming where it is), and no builtin it keeps
 //! reads a file.

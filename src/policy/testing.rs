@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::PolicyErrors;
-use super::eval::{Budget, Evaluated, bounded, engine, located};
+use super::eval::{Evaluated, bounded, engine, located};
 use super::files::PolicyFile;
 
 /// What became of one test.
@@ -102,7 +102,7 @@ pub fn run_tests(files: &[PolicyFile], budget: Duration) -> Result<Vec<TestResul
         }
     }
     let paths = tests.iter().map(|t| t.rule.clone()).collect();
-    let mut results = bounded(engine, None, paths, Budget::Each(budget)).into_iter();
+    let mut results = bounded(engine, None, paths, budget).into_iter();
     for test in &mut tests {
         let (evaluated, prints) = match results.next() {
             Some((e, p)) => (Some(e), p),

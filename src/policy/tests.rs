@@ -266,6 +266,46 @@ fn an_endless_evaluation_is_stopped_by_the_budget() {
 }
 
 #[test]
+fn a_free_thread_takes_the_next_rule_while_another_is_busy() {
+    // Two threads, the first rule endless: the other thread evaluates every other rule, and
+    // only the endless one is stopped.
+    let endless = "package partnerctl.a\n\ndeny contains msg if {\n  n := count([x | some a in numbers.range(1, 100000); some b in numbers.range(1, 100000); x := a * b])\n  msg := sprintf(\"%d\", [n])\n}\n";
+    let quick = |p: &str| format!("package partnerctl.{p}\n\ndeny contains \"{p}\"\n");
+    let (b, c, d) = (quick("b"), quick("c"), quick("d"));
+    let policies = policies(&[
+        ("a.rego", endless),
+        ("b.rego", &b),
+        ("c.rego", &c),
+        ("d.rego", &d),
+    ])
+    .unwrap();
+    let paths = ["a", "b", "c", "d"]
+        .map(|p| format!("data.partnerctl.{p}.deny"))
+        .to_vec();
+    let results = super::eval::shared(
+        &policies.engine,
+        Input::of(&json!({})).value(),
+        paths,
+        2,
+        Duration::from_millis(1500),
+    );
+    let shown: Vec<serde_json::Value> = results
+        .into_iter()
+        .map(|r| match r {
+            Some((super::eval::Evaluated::Value(v), _)) => {
+                serde_json::from_str(&v.to_json_str().unwrap()).unwrap()
+            }
+            Some((super::eval::Evaluated::TimedOut, _)) => json!("stopped"),
+            other => json!(format!("{other:?}")),
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [json!("stopped"), json!(["b"]), json!(["c"]), json!(["d"])]
+    );
+}
+
+#[test]
 fn the_input_shows_the_configuration_with_every_field_the_plan_and_the_target() {
     let desired = acme();
     let doc = Input::configuration(&desired)
@@ -313,6 +353,31 @@ fn the_input_shows_the_configuration_with_every_field_the_plan_and_the_target() 
         json!({ "partner": { "id": "ptn_1", "name": "Acme Partners", "manageable": true, "support_level": "standard" }, "provider": "nexudus" })
     );
     assert_eq!(doc["configuration"], c.clone());
+}
+
+#[test]
+fn operations_given_apart_are_the_plan_s_operations_in_their_order() {
+    // Enough operations for several slices, each converted on a thread of its own.
+    let operations: Vec<serde_json::Value> = (0..5000)
+        .map(|i| json!({ "action": "create", "index": i, "address": format!("customer.c{i}"), "depends_on": [] }))
+        .collect();
+    let whole = json!({ "format_version": "1", "operations": operations, "refusals": ["no"] });
+    let apart = json!({ "format_version": "1", "operations": [], "refusals": ["no"] });
+    let partner = PartnerInfo {
+        id: "ptn_1".into(),
+        name: "Acme Partners".into(),
+        manageable: true,
+        support_level: "standard".into(),
+    };
+    let desired = acme();
+    let expected = Input::configuration(&desired)
+        .with_plan(&whole, &partner, "http")
+        .to_json();
+    let given = Input::configuration(&desired)
+        .with_plan_and_operations(&apart, &operations, &partner, "http")
+        .to_json();
+    assert_eq!(given, expected);
+    assert_eq!(given["plan"]["operations"][4999]["index"], 4999);
 }
 
 #[test]
@@ -501,5 +566,31 @@ fn documents_become_the_values_their_json_parses_to() {
     assert_eq!(
         value::to_value(&acme().partner).unwrap(),
         regorus::Value::from_json_str(&serde_json::to_string(&acme().partner).unwrap()).unwrap()
+    );
+}
+
+#[test]
+fn short_strings_and_empty_containers_are_made_once_and_shared() {
+    let long = "a string longer than the strings shared, made anew each time";
+    let document = json!([
+        { "action": "create", "depends_on": [], "labels": {}, "note": long },
+        { "action": "create", "depends_on": [], "labels": {}, "note": long },
+    ]);
+    let value = super::value::to_value(&document).unwrap();
+    let (first, second) = (&value[0], &value[1]);
+    let same = |key: &str| match (&first[key], &second[key]) {
+        (regorus::Value::String(a), regorus::Value::String(b)) => regorus::Rc::ptr_eq(a, b),
+        (regorus::Value::Array(a), regorus::Value::Array(b)) => regorus::Rc::ptr_eq(a, b),
+        (regorus::Value::Object(a), regorus::Value::Object(b)) => regorus::Rc::ptr_eq(a, b),
+        other => panic!("{other:?}"),
+    };
+    assert!(same("action"));
+    assert!(same("depends_on"));
+    assert!(same("labels"));
+    assert!(!same("note"));
+    // Shared or not, the values are those of the JSON.
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&value.to_json_str().unwrap()).unwrap(),
+        document
     );
 }

@@ -1,13 +1,13 @@
 //! Stage `policy`, documents as the engine's values: a serde serializer that builds regorus
 //! values directly, without JSON text in between (the input of a large plan is tens of
-//! megabytes of it), each struct field name made a value once and shared. The values are
-//! those the document's JSON would parse to: maps and structs become objects, sequences and
-//! tuples arrays, `None` and units `null`, an enum variant its name (or an object of one
-//! member, as serde_json writes it). Pure.
+//! megabytes of it), each struct field name made a value once and shared, and so are short
+//! strings and empty arrays and objects. The values are those the document's JSON would parse
+//! to: maps and structs become objects, sequences and tuples arrays, `None` and units `null`,
+//! an enum variant its name (or an object of one member, as serde_json writes it). Pure.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use regorus::Value;
+use regorus::{Rc, Value};
 use serde::Serialize;
 use serde::ser::{self, Impossible};
 
@@ -24,10 +24,29 @@ pub(super) fn to_value(document: &impl Serialize) -> Result<Value, PolicyError> 
     document.serialize(&mut Builder::default())
 }
 
-/// Builds values, keeping one value of each struct field name.
+/// `items` as the engine's values, one each (their struct field names shared).
+pub(super) fn to_values<T: Serialize>(items: &[T]) -> Result<Vec<Value>, PolicyError> {
+    let mut builder = Builder::default();
+    items.iter().map(|i| i.serialize(&mut builder)).collect()
+}
+
+/// The longest string [`Builder`] shares between the values equal to it.
+const SHARED_LENGTH: usize = 32;
+
+/// How many different strings [`Builder`] shares, at most: the strings that repeat through a
+/// large document (an action, a kind, a country, a role) are met early, the table holds them,
+/// and strings met once do not grow it without end.
+const SHARED_STRINGS: usize = 4096;
+
+/// Builds values, keeping one value of each struct field name, and sharing short strings
+/// and empty arrays and objects between the values equal to them: a large document repeats
+/// them on every element, and each would be an allocation of its own.
 #[derive(Default)]
 struct Builder {
     names: HashMap<&'static str, Value>,
+    strings: HashSet<Rc<str>>,
+    empty_array: Option<Value>,
+    empty_object: Option<Value>,
 }
 
 impl Builder {
@@ -36,6 +55,41 @@ impl Builder {
             .entry(name)
             .or_insert_with(|| Value::from(name))
             .clone()
+    }
+
+    /// `text` as a value, shared with the values of the same text made before when short.
+    fn string(&mut self, text: &str) -> Value {
+        if text.len() > SHARED_LENGTH {
+            return Value::from(text);
+        }
+        if let Some(shared) = self.strings.get(text) {
+            return Value::String(Rc::clone(shared));
+        }
+        let made: Rc<str> = Rc::from(text);
+        if self.strings.len() < SHARED_STRINGS {
+            self.strings.insert(Rc::clone(&made));
+        }
+        Value::String(made)
+    }
+
+    fn array(&mut self, items: Vec<Value>) -> Value {
+        if items.is_empty() {
+            self.empty_array
+                .get_or_insert_with(|| Value::from(Vec::new()))
+                .clone()
+        } else {
+            Value::from(items)
+        }
+    }
+
+    fn object(&mut self, members: BTreeMap<Value, Value>) -> Value {
+        if members.is_empty() {
+            self.empty_object
+                .get_or_insert_with(|| Value::from(BTreeMap::new()))
+                .clone()
+        } else {
+            Value::from(members)
+        }
     }
 }
 
@@ -100,10 +154,10 @@ impl<'b> ser::Serializer for &'b mut Builder {
         })
     }
     fn serialize_char(self, v: char) -> Result<Value, PolicyError> {
-        Ok(Value::from(v.to_string()))
+        Ok(self.string(v.encode_utf8(&mut [0; 4])))
     }
     fn serialize_str(self, v: &str) -> Result<Value, PolicyError> {
-        Ok(Value::from(v))
+        Ok(self.string(v))
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<Value, PolicyError> {
         Ok(Value::from(
@@ -216,7 +270,7 @@ impl Seq<'_> {
     }
 
     fn done(self) -> Result<Value, PolicyError> {
-        let array = Value::from(self.items);
+        let array = self.b.array(self.items);
         Ok(match self.variant {
             Some(name) => variant(self.b, name, array),
             None => array,
@@ -278,7 +332,7 @@ struct Map<'b> {
 
 impl Map<'_> {
     fn done(self) -> Result<Value, PolicyError> {
-        let object = Value::from(self.members);
+        let object = self.b.object(self.members);
         Ok(match self.variant {
             Some(name) => variant(self.b, name, object),
             None => object,
@@ -301,7 +355,7 @@ impl ser::SerializeMap for Map<'_> {
     type Ok = Value;
     type Error = PolicyError;
     fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<(), PolicyError> {
-        self.key = Some(key.serialize(MapKey)?);
+        self.key = Some(key.serialize(MapKey(&mut *self.b))?);
         Ok(())
     }
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), PolicyError> {
@@ -350,9 +404,9 @@ impl ser::SerializeStructVariant for Map<'_> {
 
 /// A map's key: a string, as in JSON (numbers and booleans written as their text, as
 /// serde_json writes keys).
-struct MapKey;
+struct MapKey<'b>(&'b mut Builder);
 
-impl ser::Serializer for MapKey {
+impl ser::Serializer for MapKey<'_> {
     type Ok = Value;
     type Error = PolicyError;
     type SerializeSeq = Impossible<Value, PolicyError>;
@@ -364,7 +418,7 @@ impl ser::Serializer for MapKey {
     type SerializeStructVariant = Impossible<Value, PolicyError>;
 
     fn serialize_str(self, v: &str) -> Result<Value, PolicyError> {
-        Ok(Value::from(v))
+        Ok(self.0.string(v))
     }
     fn serialize_char(self, v: char) -> Result<Value, PolicyError> {
         Ok(Value::from(v.to_string()))

@@ -19,7 +19,7 @@ use schemars::generate::SchemaSettings;
 
 pub use access::AccessReport;
 pub use fields::fields_table;
-pub use plan::PlanDocument;
+pub use plan::{OperationOf, PlanDocument};
 pub use report::ApplyReport;
 
 /// A JSON document partnerctl writes, by the name `partnerctl schema` takes.

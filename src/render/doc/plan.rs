@@ -64,18 +64,31 @@ impl<'a> PlanDocument<'a> {
     /// The document of `plan`, made against `target`, judged as `verdict` says: refused for
     /// its refusals, with what its policies said.
     pub fn new(plan: &'a Plan, target: &'a ProviderTarget, verdict: Verdict<'a>) -> Self {
+        let mut doc = PlanDocument::without_operations(plan, target, verdict);
+        doc.operations = plan
+            .operations
+            .iter()
+            .enumerate()
+            .map(|(i, op)| Operation::new(i, op))
+            .collect();
+        doc
+    }
+
+    /// [`PlanDocument::new`] with `operations` left empty, for a reader that takes a large
+    /// plan's operations apart, one at a time ([`PlanDocument::operations_of`]); the summary
+    /// still counts them.
+    pub fn without_operations(
+        plan: &'a Plan,
+        target: &'a ProviderTarget,
+        verdict: Verdict<'a>,
+    ) -> Self {
         let refusals = verdict.refusals;
         PlanDocument {
             format_version: JSON_FORMAT_VERSION,
             target: Target::new(target, &plan.partner),
             options: Options::new(&plan.options),
             summary: Summary::new(plan),
-            operations: plan
-                .operations
-                .iter()
-                .enumerate()
-                .map(|(i, op)| Operation::new(i, op))
-                .collect(),
+            operations: Vec::new(),
             unmanaged: plan.unmanaged.iter().map(Unmanaged::new).collect(),
             warnings: plan.near_misses.iter().map(Warning::new).collect(),
             refusals: refusals
@@ -85,6 +98,29 @@ impl<'a> PlanDocument<'a> {
             access_changes: plan.access.iter().map(AccessChange::from).collect(),
             policy: verdict.policy.map(Policy::new),
         }
+    }
+
+    /// The operations of `plan`, each serialized as its entry of `operations` is, made when
+    /// it is serialized (and dropped after): no list of them all is kept.
+    pub fn operations_of(plan: &'a Plan) -> Vec<OperationOf<'a>> {
+        plan.operations
+            .iter()
+            .enumerate()
+            .map(|(index, op)| OperationOf { index, op })
+            .collect()
+    }
+}
+
+/// One operation of a plan, serialized as its entry of [`PlanDocument::operations`].
+#[derive(Debug, Clone, Copy)]
+pub struct OperationOf<'a> {
+    index: usize,
+    op: &'a PlanOperation,
+}
+
+impl Serialize for OperationOf<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Operation::new(self.index, self.op).serialize(s)
     }
 }
 

@@ -207,6 +207,23 @@ fn the_sample_plan_has_every_kind_of_entry() {
     );
 }
 
+/// A plan's operations taken apart, one at a time, are the document's own.
+#[test]
+fn operations_taken_apart_serialize_as_the_document_s() {
+    let p = sample_plan();
+    let t = target();
+    let whole = serde_json::to_value(PlanDocument::new(&p, &t, Verdict::refusals(None))).unwrap();
+    let mut apart = serde_json::to_value(PlanDocument::without_operations(
+        &p,
+        &t,
+        Verdict::refusals(None),
+    ))
+    .unwrap();
+    assert_eq!(apart["operations"], serde_json::json!([]));
+    apart["operations"] = serde_json::to_value(PlanDocument::operations_of(&p)).unwrap();
+    assert_eq!(apart, whole);
+}
+
 /// `examples/outputs/`: a plan, an apply report and an access report, as partnerctl writes
 /// them, for readers and for the CI's independent validator. Regenerated with
 /// `PARTNERCTL_UPDATE_SAMPLES=1 cargo test --lib render::doc`.

@@ -423,3 +423,51 @@ fn a_customer_that_may_no_longer_be_managed_refuses_the_saved_changes_inside_it(
         [Refusal::NotManageable { count: 1, .. }]
     ));
 }
+
+/// What a saved plan is applied with comes from the plan of now where it describes now: the
+/// unsupported changes and near misses among the saved operations, the limits, the read's
+/// cost, the provider's notes from the read and whether it closes customers' records.
+#[test]
+fn the_applicable_plan_carries_what_the_plan_of_now_knows() {
+    use crate::live::{Limits, Private, ReadCost};
+    let mut d = acme_changed();
+    let mut tailspin = d.customers[1].clone();
+    tailspin.key = "tailspin".into();
+    tailspin.name = "Tailspin".into();
+    tailspin.users.clear();
+    tailspin.services.clear();
+    tailspin.networks.clear();
+    d.customers.push(tailspin);
+    let live = applied_acme();
+    let s = saved(&d, &live, Options::default());
+    let mut now = plan(&d, &live, s.options).unwrap();
+    now.unsupported = vec!["customer.fabrikam".into(), "customer.elsewhere".into()];
+    let near = |address: &str| NearMiss {
+        address: address.into(),
+        kind: crate::vocab::AccountKind::Customer,
+        name: "Tailspin".into(),
+        live_id: "acc_x".into(),
+        live_name: "Tailspin Toys".into(),
+        live_key: None,
+    };
+    now.near_misses = vec![near("customer.tailspin"), near("customer.elsewhere")];
+    now.limits = Limits {
+        reads_per_minute: Some(7),
+        writes_per_minute: Some(3),
+        writes_per_day: Some(11),
+        day_millis: Some(13),
+    };
+    now.read = Some(ReadCost {
+        requests: 5,
+        seconds: 0.5,
+    });
+    now.private = Private::new(42u32);
+    now.closed_records = true;
+    let a = s.against(&now, &live).unwrap();
+    assert_eq!(a.plan.unsupported, ["customer.fabrikam"]);
+    assert_eq!(a.plan.near_misses, [near("customer.tailspin")]);
+    assert_eq!(a.plan.limits, now.limits);
+    assert_eq!(a.plan.read, now.read);
+    assert_eq!(a.plan.private.get::<u32>(), Some(&42));
+    assert!(a.plan.closed_records);
+}

@@ -175,6 +175,12 @@ fn a_field_without_a_value_is_named_at_its_key() {
     // A field whose value may be null (`defaults:` left empty, as the format allows) stays
     // quiet.
     load_sources(&[src("a.yaml", &format!("{PARTNER}defaults:\n"))]).unwrap();
+    // A name of a map whose names are free (a label) is pointed at the same way.
+    let p = problems(&[src(
+        "a.yaml",
+        "version: 1\npartner: { name: A }\ncustomers:\n  - key: c1\n    name: C1\n    country: GB\n    timezone: UTC\n    contact: { name: J, email: j@c1.example }\n    labels:\n      tier:\n",
+    )]);
+    assert_eq!(p, ["a.yaml:10:7: `tier` has no value; expected a string"]);
 }
 
 #[test]

@@ -127,24 +127,29 @@ impl<'s> Shape<'s> {
             if key.name.is_empty() {
                 continue; // a non-string key, already reported by the YAML layer
             }
-            match c.properties.iter().find(|(name, _)| *name == key.name) {
+            let sub = match c.properties.iter().find(|(name, _)| *name == key.name) {
+                Some(&(_, sub)) => sub,
+                None => match c.additional {
+                    Additional::Refused => {
+                        out.push((key.pos, unknown_field(key, c.props)));
+                        continue;
+                    }
+                    Additional::Schema(sub) => sub,
+                    Additional::Unchecked => continue,
+                },
+            };
+            if matches!(value.value, Value::Null) && self.refuses_null(sub) {
                 // Nothing after the key: said at the key (the empty value has no place of its
                 // own; the parser puts it where the next line starts).
-                Some(&(_, sub)) if matches!(value.value, Value::Null) && self.refuses_null(sub) => {
-                    out.push((
-                        key.pos,
-                        ProblemKind::NoValue {
-                            field: key.name.to_string(),
-                            expected: expected_type(self.nodes[sub].schema),
-                        },
-                    ));
-                }
-                Some(&(_, sub)) => self.walk(value, sub, out),
-                None => match c.additional {
-                    Additional::Refused => out.push((key.pos, unknown_field(key, c.props))),
-                    Additional::Schema(sub) => self.walk(value, sub, out),
-                    Additional::Unchecked => {}
-                },
+                out.push((
+                    key.pos,
+                    ProblemKind::NoValue {
+                        field: key.name.to_string(),
+                        expected: expected_type(self.nodes[sub].schema),
+                    },
+                ));
+            } else {
+                self.walk(value, sub, out);
             }
         }
         for name in &c.required {

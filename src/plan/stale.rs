@@ -123,7 +123,7 @@ impl std::fmt::Display for Recorded {
             Recorded::Labels(l) => {
                 f.write_str(&serde_json::to_string(l).expect("labels serialize"))
             }
-            Recorded::Settings(m) => write!(f, "{}", serde_json::Value::Object(m.clone())),
+            Recorded::Settings(m) => f.write_str(&settings(m)),
             Recorded::Count(n) => write!(f, "{n}"),
             Recorded::Role(r) => write!(f, "{r}"),
             Recorded::Status(s) => write!(f, "{s}"),
@@ -173,11 +173,7 @@ impl std::fmt::Display for Found {
             Found::Inside { parent, name } => write!(f, "inside {parent}, named {}", quoted(name)),
             Found::User { status, role } => write!(f, "{status}, {role}"),
             Found::Service { settings } => {
-                write!(
-                    f,
-                    "settings {}",
-                    serde_json::Value::Object(settings.clone())
-                )
+                write!(f, "settings {}", self::settings(settings))
             }
         }
     }
@@ -505,6 +501,11 @@ fn replanned(op: &Operation, now: &Plan) -> Replan {
         return Replan::Nothing;
     }
     Replan::Actions(there.iter().map(|o| o.action()).collect())
+}
+
+/// Settings as messages show them: their JSON, on one line.
+fn settings(m: &serde_json::Map<String, serde_json::Value>) -> String {
+    serde_json::to_string(m).expect("settings serialize")
 }
 
 /// A text as messages quote it (JSON string syntax: nothing in it starts a line).

@@ -1,10 +1,9 @@
 //! Edge: `apply`, from a configuration or a saved plan: plan, check, confirm, execute, report.
 
+use std::collections::HashMap;
 use std::path::Path;
 
-use super::plan_cmd::{
-    NotPlanned, connect_and_plan, load_config, plan_key, plan_or_report, report_refusals,
-};
+use super::plan_cmd::{connect_and_plan, load_config, plan_key, plan_or_report, report_refusals};
 use super::policy_cmd::{Judge, report_denials};
 use super::{ApplyArgs, EXIT_ERROR, EXIT_OK, GlobalArgs, ReportFormat, runtime, use_color};
 use crate::apply;
@@ -247,13 +246,25 @@ fn write_report(
 /// Every failed operation on stderr; one the API refused for its values as a configuration
 /// problem, at the place its account is declared.
 fn report_failures(plan: &plan::Plan, report: &apply::Report, desired: &config::Desired) {
+    let to_fix = |s: &apply::OpState| matches!(s, apply::OpState::Failed(f) if f.remedy == Remedy::FixConfiguration);
+    // Where each account is declared, gathered once and only when some place is to be shown.
+    let declared_at: HashMap<&str, &config::AccountSpan> = if report.states.iter().any(to_fix) {
+        desired
+            .walk()
+            .filter_map(|n| Some((n.key, n.at?)))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     for (op, state) in plan.operations.iter().zip(&report.states) {
         let apply::OpState::Failed(failure) = state else {
             continue;
         };
         let what = format!("{} ({}): {failure}", op.address, op.action().as_str());
         let declared = match &op.account {
-            plan::AccountRef::Account { key: Some(k), .. } => desired.declared_at.get(k),
+            plan::AccountRef::Account { key: Some(k), .. } => declared_at
+                .get(k.as_str())
+                .map(|at| desired.location(at.file, at.key)),
             _ => None,
         };
         match (failure.remedy, declared) {
@@ -273,7 +284,7 @@ fn apply_planned(
     args: &ApplyArgs,
     rt: &tokio::runtime::Runtime,
     conn: &endpoint::Connection,
-    plan: Result<plan::Plan, NotPlanned>,
+    plan: Result<plan::Plan, plan::PlanErrors>,
     saved: Option<(&SavedPlan, &crate::live::Snapshot)>,
     desired: &config::Desired,
     judge: &mut Judge,

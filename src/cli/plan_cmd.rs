@@ -18,13 +18,6 @@ use crate::provider::Provider;
 use crate::provider::Target;
 use crate::render::{self, Format, Verdict};
 
-/// Why no plan was made: service problems against the live catalog, located in the
-/// configuration's files, and every other planning error.
-pub(super) struct NotPlanned {
-    services: config::Problems,
-    errors: plan::PlanErrors,
-}
-
 /// Connects (endpoint or embedded sandbox), reads the live snapshot, caches its service catalog
 /// (see [`super::catalog::save`]) and plans; returns the snapshot too. The connection stays
 /// open (the embedded sandbox keeps running) until the caller closes it.
@@ -41,7 +34,7 @@ pub(super) fn connect_and_plan(
 ) -> anyhow::Result<(
     endpoint::Connection,
     crate::live::Snapshot,
-    Result<plan::Plan, NotPlanned>,
+    Result<plan::Plan, plan::PlanErrors>,
 )> {
     let choice = endpoint::choose(global.endpoint.as_deref(), endpoint::ci_from_env())?;
     rt.block_on(async {
@@ -69,8 +62,7 @@ pub(super) fn connect_and_plan(
                         plan::with_capabilities(p, &caps, &snapshot, |op, parent| {
                             provider.runbook(op, parent)
                         })
-                    })
-                    .map_err(|errors| locate_service_errors(desired, &catalog, errors));
+                    });
                 Ok((conn, snapshot, plan))
             }
             Err(e) => {
@@ -81,48 +73,11 @@ pub(super) fn connect_and_plan(
     })
 }
 
-/// The planning errors, with those about services replaced by the same problems located in
-/// the configuration's files (`path:line:col`, as `validate` reports them). The texts are
-/// checked again only when the planner found a service wrong.
-fn locate_service_errors(
-    desired: &config::Desired,
-    catalog: &config::Catalog,
-    errors: plan::PlanErrors,
-) -> NotPlanned {
-    let about_services = |e: &plan::PlanError| {
-        matches!(
-            e,
-            plan::PlanError::UnknownServiceType { .. } | plan::PlanError::InvalidSettings { .. }
-        )
-    };
-    let services = if errors.0.iter().any(about_services) {
-        config::check_services(&desired.sources, catalog)
-    } else {
-        config::Problems::default()
-    };
-    if services.is_empty() {
-        // Nothing located (not expected): the errors as the planner gave them.
-        return NotPlanned { services, errors };
-    }
-    let rest = errors
-        .0
-        .into_iter()
-        .filter(|e| !about_services(e))
-        .collect();
-    NotPlanned {
-        services,
-        errors: plan::PlanErrors(rest),
-    }
-}
-
 /// The plan, or `None` after printing every planning error.
-pub(super) fn plan_or_report(plan: Result<plan::Plan, NotPlanned>) -> Option<plan::Plan> {
+pub(super) fn plan_or_report(plan: Result<plan::Plan, plan::PlanErrors>) -> Option<plan::Plan> {
     match plan {
         Ok(p) => Some(p),
-        Err(NotPlanned { services, errors }) => {
-            if !services.is_empty() {
-                output::problems(&services.to_string());
-            }
+        Err(errors) => {
             for e in &errors.0 {
                 // Located as the configuration's problems are: `path:line:col: message`.
                 match e.location() {
@@ -132,7 +87,7 @@ pub(super) fn plan_or_report(plan: Result<plan::Plan, NotPlanned>) -> Option<pla
             }
             output::note(&format!(
                 "{} planning error(s); nothing was changed",
-                services.len() + errors.0.len()
+                errors.0.len()
             ));
             None
         }

@@ -24,8 +24,8 @@ use std::sync::OnceLock;
 use super::User;
 use super::yaml::{self, Pos};
 use super::{
-    Catalog, ConfigFile, Customer, Defaults, Desired, FileId, Location, Needs, Problem,
-    ProblemKind, Problems, Service, Source, check, schema,
+    AccountSpan, At, Catalog, ConfigFile, Customer, Defaults, Desired, FileId, Location, Needs,
+    Problem, ProblemKind, Problems, Service, ServiceSpan, Source, check, schema,
 };
 use super::{parallel, table};
 use crate::vocab::Role;
@@ -168,9 +168,9 @@ type Columns = Vec<Option<table::Header>>;
 struct Merged {
     partner: super::Partner,
     customers: Vec<Customer>,
-    adopt_at: BTreeMap<String, Location>,
-    declared_at: BTreeMap<String, Location>,
     warnings: Vec<Problem>,
+    /// The header of each source that is a table.
+    headers: Columns,
     /// What was counted and dropped instead of kept (for `validate`).
     counted: super::Counts,
 }
@@ -181,9 +181,8 @@ impl Merged {
             partner: self.partner,
             customers: self.customers,
             sources,
-            adopt_at: self.adopt_at,
-            declared_at: self.declared_at,
             warnings: self.warnings,
+            headers: self.headers,
         }
     }
 }
@@ -202,19 +201,11 @@ struct FileWork {
     typed: Option<Result<Typed, (Pos, String)>>,
 }
 
-/// A file's typed content and its accounts' locations.
+/// A file's typed content, each account and service with its span.
 struct Typed {
     file: ConfigFile,
-    accounts: Vec<AccountAt>,
     /// What a table held that was counted instead of kept in `file`.
     counted: super::Counts,
-}
-
-/// Where one account is declared (its `key` value) and where its `adopt` is.
-struct AccountAt {
-    key: String,
-    declared: Pos,
-    adopt: Option<Pos>,
 }
 
 /// A YAML file's document (if it contributes a mapping) and parse problems.
@@ -275,6 +266,7 @@ type Columns1 = Option<table::Header>;
 fn work_on(
     shape: &check::Shape<'_>,
     catalog: Option<&Catalog>,
+    id: FileId,
     src: &impl Input,
     defaults: Option<&Defaults>,
 ) -> FileWork {
@@ -300,6 +292,7 @@ fn work_on(
     if let (Some(doc), true) = (&work.doc, work.problems.is_empty()) {
         work.typed = Some(match yaml::from_node::<ConfigFile>(doc) {
             Ok(mut file) => {
+                with_spans(id, doc, &mut file);
                 if let Some(d) = defaults {
                     for c in &mut file.customers {
                         apply_defaults(c, d);
@@ -307,7 +300,6 @@ fn work_on(
                 }
                 Ok(Typed {
                     file,
-                    accounts: account_locations(doc),
                     counted: super::Counts::default(),
                 })
             }
@@ -359,7 +351,7 @@ fn check_and_merge<S: Input>(
     parallel::in_order(
         heads.len(),
         threads,
-        &|n| work_on(&shape, catalog, &sources[heads[n]], None),
+        &|n| work_on(&shape, catalog, heads[n], &sources[heads[n]], None),
         &mut |n, work| early[heads[n]] = Some(work),
     );
     // The last `defaults` is the one a valid configuration has (only header files have one).
@@ -404,7 +396,7 @@ fn check_and_merge<S: Input>(
             }
         }
         let rest = |id: usize| {
-            (!is_head[id]).then(|| work_on(&shape, catalog, &sources[id], Some(&defaults)))
+            (!is_head[id]).then(|| work_on(&shape, catalog, id, &sources[id], Some(&defaults)))
         };
         let mut done = |id: usize, work: Option<FileWork>| {
             let work = work.or_else(|| early[id].take());
@@ -475,6 +467,7 @@ fn check_and_merge<S: Input>(
     add_users(&mut merged, sheet_users);
     merged.counted = counted;
     merged.warnings = into_problems(sources, &columns, sink).0;
+    merged.headers = columns;
     Ok(merged)
 }
 
@@ -572,7 +565,6 @@ impl TablePass<'_> {
         sink: &mut check::Sink,
     ) -> (Columns1, Option<TypedOr>) {
         let mut customers = Vec::new();
-        let mut accounts = Vec::new();
         let mut counted = super::Counts::default();
         let mut failed = None;
         let input = match src.open() {
@@ -593,11 +585,13 @@ impl TablePass<'_> {
             let clean = !sem.found_any() && sink.iter().all(|p| p.2.is_warning());
             if !clean || failed.is_some() {
                 customers = Vec::new();
-                accounts = Vec::new();
                 return;
             }
             match yaml::from_node::<ConfigFile>(&chunk.doc) {
-                Ok(file) => {
+                Ok(mut file) => {
+                    if self.keep {
+                        with_spans(id, &chunk.doc, &mut file);
+                    }
                     for mut c in file.customers {
                         apply_defaults(&mut c, self.defaults);
                         if self.keep {
@@ -605,9 +599,6 @@ impl TablePass<'_> {
                         } else {
                             counted.add(super::Counts::of(&c));
                         }
-                    }
-                    if self.keep {
-                        accounts.extend(account_locations(&chunk.doc));
                     }
                 }
                 Err(e) => failed = Some((chunk.doc.pos, e.to_string())),
@@ -623,7 +614,6 @@ impl TablePass<'_> {
                     defaults: None,
                     customers,
                 },
-                accounts,
                 counted,
             }),
         };
@@ -631,20 +621,17 @@ impl TablePass<'_> {
     }
 }
 
-/// The problems of the services of config texts against `catalog`, each located as
-/// [`load_sources`] locates problems (for a configuration already loaded, whose services a plan
-/// found wrong against the live catalog). Empty when every service fits the catalog.
-pub fn check_services(sources: &[Source], catalog: &Catalog) -> Problems {
-    let mut sink: check::Sink = Vec::new();
-    let mut columns: Columns = Vec::with_capacity(sources.len());
-    for (id, src) in sources.iter().enumerate() {
-        columns.push(each_doc(src, &mut |doc, _| {
-            let mut found = Vec::new();
-            check::services(catalog, doc, &mut found);
-            sink.extend(found.into_iter().map(|(pos, k)| (id, pos, k)));
-        }));
-    }
-    into_problems(sources, &columns, sink)
+/// The problems of the services of a loaded configuration against `catalog` (the live
+/// catalog, before planning), each located where the service is written, as [`load_sources`]
+/// locates problems. Empty when every service fits the catalog.
+pub fn check_services(desired: &Desired, catalog: &Catalog) -> Problems {
+    let mut sink = check::services_of_model(desired, catalog);
+    sink.sort_by_key(|a| (a.0, a.1));
+    Problems(
+        sink.into_iter()
+            .map(|(file, pos, kind)| desired.problem(file, pos, kind))
+            .collect(),
+    )
 }
 
 /// For providers that keep one role and one name per login: the places where an email is
@@ -689,20 +676,10 @@ fn into_problems<S: Input>(sources: &[S], columns: &Columns, mut sink: check::Si
     sink.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2 == b.2);
     Problems(
         sink.into_iter()
-            .map(|(file, pos, kind)| Problem {
-                location: Location {
-                    path: sources
-                        .get(file)
-                        .map_or_else(|| "(no files)".to_string(), |s| s.path().to_string()),
-                    pos,
-                },
-                column: columns
-                    .get(file)
-                    .and_then(Option::as_ref)
-                    .filter(|_| !kind.is_of_row())
-                    .and_then(|h| h.column(pos))
-                    .map(str::to_string),
-                kind,
+            .map(|(file, pos, kind)| {
+                let path = sources.get(file).map(|s| s.path());
+                let header = columns.get(file).and_then(Option::as_ref);
+                Problem::at(path, header, pos, kind)
             })
             .collect(),
     )
@@ -715,8 +692,6 @@ fn merge<S: Input>(
 ) -> Result<Merged, Problems> {
     let mut partner = None;
     let mut lists = Vec::with_capacity(typed.len());
-    let mut adopt_at = BTreeMap::new();
-    let mut declared_at = BTreeMap::new();
     for (id, t) in typed.into_iter().enumerate() {
         let t = match t {
             None => continue,
@@ -730,17 +705,6 @@ fn merge<S: Input>(
             partner = t.file.partner;
         }
         lists.push(t.file.customers);
-        let path = sources[id].path();
-        let at = |pos| Location {
-            path: path.to_string(),
-            pos,
-        };
-        for a in t.accounts {
-            if let Some(adopt) = a.adopt {
-                adopt_at.insert(a.key.clone(), at(adopt));
-            }
-            declared_at.insert(a.key, at(a.declared));
-        }
     }
     // Validation finds one partner; a `partner:` it let through without a value (null) still
     // has none here: the same problem, never a panic.
@@ -752,9 +716,8 @@ fn merge<S: Input>(
     Ok(Merged {
         partner,
         customers: concat(lists),
-        adopt_at,
-        declared_at,
         warnings: Vec::new(),
+        headers: Vec::new(),
         counted: super::Counts::default(),
     })
 }
@@ -780,32 +743,29 @@ fn concat(mut lists: Vec<Vec<Customer>>) -> Vec<Customer> {
     out
 }
 
-/// Where each account of a document is declared (its `key` value) and where its `adopt` value
-/// is, in document order.
-fn account_locations(doc: &yaml::Node) -> Vec<AccountAt> {
-    fn visit(node: &yaml::Node, out: &mut Vec<AccountAt>) {
-        if let Some(key_node) = node.get("key") {
-            if let Some(key) = key_node.as_str() {
-                out.push(AccountAt {
-                    key: key.to_string(),
-                    declared: key_node.pos,
-                    adopt: node.get("adopt").map(|a| a.pos),
-                });
+/// Puts on each account and service of `file`, read from `doc` of source `id`, where it is
+/// written there.
+fn with_spans(id: FileId, doc: &yaml::Node, file: &mut ConfigFile) {
+    fn services(id: FileId, node: &yaml::Node, services: &mut [Service]) {
+        for (s, n) in services.iter_mut().zip(node.list("services")) {
+            s.at = At(Some(ServiceSpan::of(id, n)));
+        }
+    }
+    if let (Some(d), Some(node)) = (&mut file.defaults, doc.get("defaults")) {
+        services(id, node, &mut d.services);
+    }
+    for (c, node) in file.customers.iter_mut().zip(doc.list("customers")) {
+        c.at = At(AccountSpan::of(id, node));
+        services(id, node, &mut c.services);
+        for (n, node) in c.networks.iter_mut().zip(node.list("networks")) {
+            n.at = At(AccountSpan::of(id, node));
+            services(id, node, &mut n.services);
+            for (s, node) in n.sub_accounts.iter_mut().zip(node.list("sub_accounts")) {
+                s.at = At(AccountSpan::of(id, node));
+                services(id, node, &mut s.services);
             }
         }
-        for child in node
-            .list("networks")
-            .iter()
-            .chain(node.list("sub_accounts"))
-        {
-            visit(child, out);
-        }
     }
-    let mut out = Vec::new();
-    for c in doc.list("customers") {
-        visit(c, &mut out);
-    }
-    out
 }
 
 /// Merges `defaults` into a customer and lets networks and sub-accounts inherit country and

@@ -26,12 +26,12 @@ mod load;
 pub mod model;
 mod parallel;
 mod problem;
+mod span;
 pub mod table;
 mod walk;
 pub mod xlsx;
 pub mod yaml;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -49,6 +49,7 @@ pub use model::{
     AdoptId, ConfigFile, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
 };
 pub use problem::{Location, LoginField, Problem, ProblemKind, Problems};
+pub use span::{AccountSpan, At, Positions, ServiceSpan};
 pub use walk::{Node, Walk};
 
 use crate::vocab::AccountKind;
@@ -114,15 +115,12 @@ pub struct Desired {
     pub customers: Vec<Customer>,
     /// The files read, in order, with their text (saved plans carry them).
     pub sources: Vec<Source>,
-    /// Where each account's `adopt` is written, by the account's key (for located errors when
-    /// the live state disagrees).
-    pub adopt_at: BTreeMap<String, Location>,
-    /// Where each account is declared (its `key` value), by its key (for locating what the
-    /// API refused at apply).
-    pub declared_at: BTreeMap<String, Location>,
     /// What is worth knowing but did not stop the configuration from loading (a table's
     /// unknown columns), each located.
     pub warnings: Vec<Problem>,
+    /// The header of each source that is a table (`None` for a YAML file), which names the
+    /// column of a cell that a problem is in.
+    pub headers: Vec<Option<table::Header>>,
 }
 
 /// Object counts of a desired state.
@@ -190,6 +188,24 @@ impl fmt::Display for Counts {
 }
 
 impl Desired {
+    /// Where `pos` of source `file` is, as problems say it.
+    pub fn location(&self, file: FileId, pos: yaml::Pos) -> Location {
+        Location {
+            path: self
+                .sources
+                .get(file)
+                .map_or_else(|| "(no files)".to_string(), |s| s.path.clone()),
+            pos,
+        }
+    }
+
+    /// The problem `kind` at `pos` of source `file`, with the column of a table's cell.
+    pub fn problem(&self, file: FileId, pos: yaml::Pos, kind: ProblemKind) -> Problem {
+        let path = self.sources.get(file).map(|s| s.path.as_str());
+        let header = self.headers.get(file).and_then(Option::as_ref);
+        Problem::at(path, header, pos, kind)
+    }
+
     /// Counts every object.
     pub fn counts(&self) -> Counts {
         let mut c = Counts {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::span::{AccountSpan, At, ServiceSpan};
 use crate::vocab::Role;
 use crate::vocab::rules::{COUNTRY_CODES, KEY_PATTERN, timezone_names};
 
@@ -154,6 +155,9 @@ pub struct Customer {
     )]
     #[schemars(with = "Option<Vec<Network>>")]
     pub networks: Vec<Network>,
+    /// Where it is written, when read from a source (not part of the file format).
+    #[serde(skip)]
+    pub at: At<AccountSpan>,
 }
 
 /// A network account: created for a customer that opens further locations.
@@ -216,6 +220,9 @@ pub struct Network {
     )]
     #[schemars(with = "Option<Vec<SubAccount>>")]
     pub sub_accounts: Vec<SubAccount>,
+    /// Where it is written, when read from a source (not part of the file format).
+    #[serde(skip)]
+    pub at: At<AccountSpan>,
 }
 
 /// A sub-account: one location inside a network.
@@ -270,6 +277,9 @@ pub struct SubAccount {
     )]
     #[schemars(with = "Option<Vec<Service>>")]
     pub services: Vec<Service>,
+    /// Where it is written, when read from a source (not part of the file format).
+    #[serde(skip)]
+    pub at: At<AccountSpan>,
 }
 
 /// A person to reach about the customer account.
@@ -311,6 +321,9 @@ pub struct Service {
     /// and by validate when it has a catalog).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub settings: serde_json::Map<String, serde_json::Value>,
+    /// Where it is written, when read from a source (not part of the file format).
+    #[serde(skip)]
+    pub at: At<ServiceSpan>,
 }
 
 /// The live id an `adopt` names: written as a string (`acc_1`) or, for a vendor whose ids are

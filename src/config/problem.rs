@@ -429,6 +429,29 @@ pub struct Problem {
     pub kind: ProblemKind,
 }
 
+impl Problem {
+    /// `kind` at `pos` of the source at `path` (`None`: no source was read), with the column
+    /// of the cell at `pos` when the source is a table with `header`.
+    pub(crate) fn at(
+        path: Option<&str>,
+        header: Option<&super::table::Header>,
+        pos: super::yaml::Pos,
+        kind: ProblemKind,
+    ) -> Problem {
+        Problem {
+            location: Location {
+                path: path.map_or_else(|| "(no files)".to_string(), str::to_string),
+                pos,
+            },
+            column: header
+                .filter(|_| !kind.is_of_row())
+                .and_then(|h| h.column(pos))
+                .map(str::to_string),
+            kind,
+        }
+    }
+}
+
 /// `path:line:col: message`, on one line whatever the values in it hold: control,
 /// bidirectional and zero-width characters of the path, the column or the values the message
 /// quotes are shown escaped (`\u{202e}`).

@@ -405,26 +405,46 @@ fn services_against_a_catalog_are_located_with_every_other_problem() {
     );
 }
 
+/// The services of a loaded configuration, checked against a catalog it was not validated
+/// with (the live one, before planning), give the problems `validate` gives with that catalog,
+/// at the same places (a table's cell with its column), found from the model's spans without
+/// reading the files again; a service of `defaults` that several customers get is one problem.
 #[test]
-fn services_of_a_loaded_configuration_are_checked_again_located() {
-    let text = format!(
-        "{PARTNER}defaults: {{ country: FR, timezone: Europe/Paris }}\ncustomers:\n  - key: c1\n    name: C1\n    contact: {{ name: J, email: j@c1.example }}\n    services: [{{ type: cards }}, {{ type: parking }}]\n"
+fn services_of_a_loaded_configuration_are_located_as_validate_locates_them() {
+    let yaml = format!(
+        "{PARTNER}defaults:\n  country: FR\n  timezone: Europe/Paris\n  services:\n    - type: cards\n      settings: {{ card_format: cr81 }}\ncustomers:\n  - key: c1\n    name: C1\n    contact: {{ name: J, email: j@c1.example }}\n    services: [{{ type: parking }}]\n    networks:\n      - key: n1\n        name: N1\n        services:\n          - type: mobile-id\n            settings:\n              platforms: [ios, windows]\n              biometrix: true\n        sub_accounts:\n          - key: s1\n            name: S1\n            services: [{{ type: cards, settings: {{ max_cards_per_user: 50 }} }}]\n  - key: c2\n    name: C2\n    contact: {{ name: K, email: k@c2.example }}\n"
     );
-    let sources = [src("a.yaml", &text)];
-    let desired = load_sources(&sources).unwrap();
+    let table = "name,contact_name,contact_email,country,timezone,services\nGlobex,Hank,hank@globex.example,GB,Europe/London,cards; cardz\nInitech,Bill,bill@initech.example,GB,Europe/London,visitor-management\n";
+    let sources = [src("a.yaml", &yaml), src("t.csv", table)];
     let catalog = sandbox_catalog();
-    let p: Vec<String> = check_services(&desired.sources, &catalog)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let strings = |p: Problems| p.iter().map(ToString::to_string).collect::<Vec<_>>();
+    let validated = strings(load_sources_with(&sources, Some(&catalog)).expect_err("problems"));
+    let desired = load_sources(&sources).unwrap();
+    let checked = strings(check_services(&desired, &catalog));
+    assert_eq!(checked, validated);
     assert_eq!(
-        p,
+        checked,
         [
-            "a.yaml:11:41: unknown service type `parking`; known types: access-control, cards, mobile-id, visitor-management"
+            "a.yaml:11:32: invalid settings for `cards`: /card_format: \"cr81\" is not one of \"cr80\", \"cr79\" or \"digital\"",
+            "a.yaml:16:24: unknown service type `parking`; known types: access-control, cards, mobile-id, visitor-management",
+            "a.yaml:23:32: invalid settings for `mobile-id`: /platforms/1: \"windows\" is not one of \"ios\" or \"android\"",
+            "a.yaml:24:15: unknown setting `biometrix` for service `mobile-id`; allowed here: platforms, require_biometrics, credential_ttl_hours",
+            "a.yaml:28:71: invalid settings for `cards`: /max_cards_per_user: 50 is greater than the maximum of 20",
+            "t.csv:2:6: (column services) unknown service type `cardz` (did you mean `cards`?); known types: access-control, cards, mobile-id, visitor-management",
         ]
     );
-    let fixed = [src("a.yaml", &text.replace("parking", "mobile-id"))];
-    assert!(check_services(&fixed, &catalog).is_empty());
+    let fixed = yaml
+        .replace("cr81", "cr80")
+        .replace("parking", "access-control")
+        .replace(", windows", "")
+        .replace("biometrix", "require_biometrics")
+        .replace("50", "5");
+    let sources = [
+        src("a.yaml", &fixed),
+        src("t.csv", &table.replace("cardz", "mobile-id")),
+    ];
+    let desired = load_sources_with(&sources, Some(&catalog)).unwrap();
+    assert!(check_services(&desired, &catalog).is_empty());
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{AdoptId, Contact, Customer, Desired, Network, Service, SubAccount, User};
+use super::{AccountSpan, AdoptId, Contact, Customer, Desired, Network, Service, SubAccount, User};
 use crate::vocab::AccountKind;
 
 /// One account of the desired tree, as [`Desired::walk`] yields it (`defaults` applied).
@@ -36,6 +36,8 @@ pub struct Node<'a> {
     pub users: &'a [User],
     /// Services of the account itself.
     pub services: &'a [Service],
+    /// Where the account is written, when it was read from a source.
+    pub at: Option<&'a AccountSpan>,
 }
 
 impl Desired {
@@ -97,6 +99,7 @@ impl<'a> Iterator for Walk<'a> {
                 protect: s.protect,
                 users: &s.users,
                 services: &s.services,
+                at: s.at.get(),
             }
         } else if let Some(n) = self.networks.next() {
             self.network = index;
@@ -115,6 +118,7 @@ impl<'a> Iterator for Walk<'a> {
                 protect: n.protect,
                 users: &n.users,
                 services: &n.services,
+                at: n.at.get(),
             }
         } else {
             let c = self.customers.next()?;
@@ -134,6 +138,7 @@ impl<'a> Iterator for Walk<'a> {
                 protect: c.protect,
                 users: &c.users,
                 services: &c.services,
+                at: c.at.get(),
             }
         };
         self.next += 1;

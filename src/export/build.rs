@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::config::{
-    AdoptId, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
+    AdoptId, At, Contact, Customer, Defaults, Network, Partner, Service, SubAccount, User,
 };
 use crate::live::{self, Snapshot};
 use crate::vocab::keys::KeyMaker;
@@ -222,6 +222,7 @@ impl<'l> Tree<'l> {
             .map(|s| Service {
                 service_type: s.service_type.clone(),
                 settings: s.settings.clone(),
+                at: At::default(),
             })
             .collect()
     }
@@ -271,6 +272,7 @@ fn below_customer(t: &Tree<'_>, a: &live::Account, parent: &Place, s: &mut Summa
         labels,
         users: t.users(&a.id, s),
         services: t.services(&a.id, s),
+        at: At::default(),
     }
 }
 
@@ -297,6 +299,7 @@ fn network(t: &Tree<'_>, a: &live::Account, parent: &Place, s: &mut Summary) -> 
             .kids(&a.id, AccountKind::SubAccount)
             .map(|x| sub_account(t, x, &place, s))
             .collect(),
+        at: At::default(),
     }
 }
 
@@ -331,6 +334,7 @@ fn customer(t: &Tree<'_>, a: &live::Account, s: &mut Summary) -> Customer {
             .kids(&a.id, AccountKind::Network)
             .map(|x| network(t, x, &place, s))
             .collect(),
+        at: At::default(),
     }
 }
 

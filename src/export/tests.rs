@@ -475,6 +475,7 @@ fn a_re_export_keeps_the_defaults_that_still_fit() {
         services: vec![crate::config::Service {
             service_type: "cards".into(),
             settings: settings(serde_json::json!({ "layout_approval": false })),
+            at: Default::default(),
         }],
     };
     let e = estate_keeping(&live, Carries::default(), Some(&theirs));
@@ -489,6 +490,7 @@ fn a_re_export_keeps_the_defaults_that_still_fit() {
             services: vec![crate::config::Service {
                 service_type: "cards".into(),
                 settings: settings(serde_json::json!({ "card_format": "cr80" })),
+                at: Default::default(),
             }],
         };
         let e = estate_keeping(&live, Carries::default(), Some(&stale));

@@ -1,6 +1,6 @@
 //! Stage `plan`, errors: why a plan cannot be made. Every error found is reported at once.
 
-use crate::config::Location;
+use crate::config::{Location, Problem};
 use crate::vocab::AccountKind;
 
 /// `path:line:col: ` before a message, when the place is known.
@@ -104,26 +104,10 @@ pub enum PlanError {
         /// The addresses of the accounts that have it.
         addresses: Vec<String>,
     },
-    /// A service type the live catalog does not have.
-    #[error("{address}: unknown service type `{service_type}`; the catalog has: {}", known.join(", "))]
-    UnknownServiceType {
-        /// The service address.
-        address: String,
-        /// The type.
-        service_type: String,
-        /// Types the catalog has.
-        known: Vec<String>,
-    },
-    /// Settings that the type's schema rejects.
-    #[error("{address}: invalid settings for `{service_type}`: {}", errors.iter().map(|(p, m)| format!("{} {m}", if p.is_empty() { "/" } else { p })).collect::<Vec<_>>().join("; "))]
-    InvalidSettings {
-        /// The service address.
-        address: String,
-        /// The type.
-        service_type: String,
-        /// `(JSON pointer, message)` pairs.
-        errors: Vec<(String, String)>,
-    },
+    /// A problem of the configuration found against the live state (a service the live
+    /// catalog does not have, or settings its schema rejects), where it is written.
+    #[error("{0}")]
+    Configuration(Problem),
 }
 
 impl PlanError {
@@ -136,11 +120,10 @@ impl PlanError {
             | PlanError::AmbiguousAdoption { location, .. }
             | PlanError::Adopt { location, .. }
             | PlanError::NoContact { location, .. } => location.as_ref(),
+            PlanError::Configuration(p) => Some(&p.location),
             PlanError::PartnerName { .. }
             | PlanError::UnknownTarget { .. }
-            | PlanError::AmbiguousTarget { .. }
-            | PlanError::UnknownServiceType { .. }
-            | PlanError::InvalidSettings { .. } => None,
+            | PlanError::AmbiguousTarget { .. } => None,
         }
     }
 }

@@ -5,15 +5,11 @@ use std::collections::HashSet;
 
 use super::operation::{AccountRef, Change, Membership, Operation, Person, UserRef};
 use super::planner::Planner;
-use super::{PlanError, Unmanaged, UnmanagedClass, UnmanagedObject, UnmanagedReason};
+use super::{Unmanaged, UnmanagedClass, UnmanagedObject, UnmanagedReason};
 use crate::config;
-use crate::config::SettingsError;
 use crate::live;
 use crate::vocab::UserStatus;
 use crate::vocab::rules::{email_key, same_email};
-
-/// How many distinct accepted settings `settings_accepted` remembers.
-const ACCEPTED_REMEMBERED: usize = 32;
 
 impl<'l> Planner<'l> {
     /// Users and services of one account (the partner's services list is always empty).
@@ -182,9 +178,6 @@ impl<'l> Planner<'l> {
             .unwrap_or_default();
         let mut seen: HashSet<&str> = HashSet::new();
         for s in services {
-            if !self.settings_accepted(account, s) {
-                continue;
-            }
             let found = live_services
                 .iter()
                 .find(|l| l.service_type == s.service_type);
@@ -219,49 +212,6 @@ impl<'l> Planner<'l> {
         for l in live_services {
             if !seen.contains(l.service_type.as_str()) {
                 self.unmatched_service(account, l);
-            }
-        }
-    }
-
-    /// Whether the settings, with the schema's defaults, are valid; records why when not. The
-    /// last few distinct settings accepted are remembered (a configuration's services mostly
-    /// repeat a few); refusals are worked out every time.
-    fn settings_accepted(&mut self, account: &AccountRef, s: &config::Service) -> bool {
-        if !self.caps.services {
-            // Nothing to check against: the provider does not manage services (the plan is
-            // refused for them, with that reason).
-            return true;
-        }
-        let known =
-            |(t, v): &(String, crate::plan::Settings)| *t == s.service_type && *v == s.settings;
-        if self.accepted.iter().any(known) {
-            return true;
-        }
-        match self.catalog.effective(&s.service_type, &s.settings) {
-            Ok(_) => {
-                if self.accepted.len() == ACCEPTED_REMEMBERED {
-                    self.accepted.remove(0);
-                }
-                self.accepted
-                    .push((s.service_type.clone(), s.settings.clone()));
-                true
-            }
-            Err(SettingsError::UnknownType) => {
-                let address = account.service_address(&s.service_type);
-                self.errors.push(PlanError::UnknownServiceType {
-                    address,
-                    service_type: s.service_type.clone(),
-                    known: self.catalog.names(),
-                });
-                false
-            }
-            Err(SettingsError::Invalid(errors)) => {
-                self.errors.push(PlanError::InvalidSettings {
-                    address: account.service_address(&s.service_type),
-                    service_type: s.service_type.clone(),
-                    errors: errors.into_iter().map(|v| (v.pointer, v.message)).collect(),
-                });
-                false
             }
         }
     }

@@ -29,8 +29,23 @@ pub(super) struct Wanted<'d> {
     fields: AccountFields,
     users: &'d [config::User],
     services: &'d [config::Service],
-    /// Where the account is declared (its `key`), when known: where its problems are shown.
-    declared: Option<&'d config::Location>,
+    /// Where the account is written, when known: where its problems are shown.
+    at: Option<&'d config::AccountSpan>,
+    /// The configuration it is part of (for the places its spans name).
+    desired: &'d Desired,
+}
+
+impl Wanted<'_> {
+    /// Where the account is declared (its `key`), when known.
+    fn declared(&self) -> Option<config::Location> {
+        self.at.map(|at| self.desired.location(at.file, at.key))
+    }
+
+    /// Where its `adopt` is written, when known.
+    fn adopt_written(&self) -> Option<config::Location> {
+        let at = self.at?;
+        Some(self.desired.location(at.file, at.adopt?))
+    }
 }
 
 fn flatten(desired: &Desired) -> Vec<Wanted<'_>> {
@@ -58,7 +73,8 @@ fn flatten(desired: &Desired) -> Vec<Wanted<'_>> {
                 },
                 users: n.users,
                 services: n.services,
-                declared: desired.declared_at.get(n.key),
+                at: n.at,
+                desired,
             }
         })
         .collect()
@@ -100,8 +116,6 @@ pub(super) struct Planner<'l> {
     pub(super) caps: Capabilities,
     pub(super) ix: Index<'l>,
     pub(super) catalog: crate::config::Catalog,
-    /// The last distinct `(type, settings)` the catalog accepted (see `settings_accepted`).
-    pub(super) accepted: Vec<(String, crate::plan::Settings)>,
     pub(super) matched: HashSet<&'l str>,
     /// Live ids named by `adopt`: never adopted by name by another account.
     reserved: HashSet<String>,
@@ -140,7 +154,6 @@ impl<'l> Planner<'l> {
             caps,
             ix: Index::new(live),
             catalog: settings::catalog(&live.catalog),
-            accepted: Vec::new(),
             matched: HashSet::new(),
             reserved: HashSet::new(),
             ops: Vec::new(),
@@ -160,6 +173,13 @@ impl<'l> Planner<'l> {
     }
 
     pub(super) fn run(mut self, desired: &Desired) -> Result<Plan, PlanErrors> {
+        // Services against the live catalog first, each problem where the service is written;
+        // planning goes on, for the problems it finds too.
+        if self.caps.services {
+            let services = config::check_services(desired, &self.catalog);
+            self.errors
+                .extend(services.0.into_iter().map(PlanError::Configuration));
+        }
         self.walk(desired);
         if !self.errors.is_empty() {
             return Err(PlanErrors(self.errors));
@@ -204,7 +224,7 @@ impl<'l> Planner<'l> {
         for w in &wanted {
             let parent = w.parent.map(|p| &placed[p]);
             let before = self.ops.len();
-            let mut p = self.place(desired, w, parent);
+            let mut p = self.place(w, parent);
             p.parent = w.parent;
             if let Some(a) = p.live {
                 self.addresses.insert(a.id.clone(), p.account.address());
@@ -300,12 +320,7 @@ impl<'l> Planner<'l> {
     /// Matches one desired account (its parent already placed) and emits its operation: by
     /// key, else by its `adopt` id, else by adoption of the one unkeyed sibling with its kind
     /// and name, else a creation.
-    fn place(
-        &mut self,
-        desired: &Desired,
-        w: &Wanted<'_>,
-        parent: Option<&Placed<'l>>,
-    ) -> Placed<'l> {
+    fn place(&mut self, w: &Wanted<'_>, parent: Option<&Placed<'l>>) -> Placed<'l> {
         let parent_live_id: Option<&'l str> = match parent {
             None => Some(self.live.partner.id.as_str()),
             Some(p) => p.live.map(|a| a.id.as_str()),
@@ -327,7 +342,7 @@ impl<'l> Planner<'l> {
                     id: id.to_string(),
                     owner: a.id.clone(),
                 };
-                self.adopt_error(desired, w, problem);
+                self.adopt_error(w, problem);
                 return unplaced();
             }
             self.matched.insert(a.id.as_str());
@@ -344,7 +359,7 @@ impl<'l> Planner<'l> {
             Some(id) => match self.pinned(w, id, parent_live_id, parent) {
                 Ok(a) => vec![a],
                 Err(problem) => {
-                    self.adopt_error(desired, w, problem);
+                    self.adopt_error(w, problem);
                     return unplaced();
                 }
             },
@@ -364,7 +379,7 @@ impl<'l> Planner<'l> {
         if w.kind == AccountKind::Customer && w.fields.contact.is_none() && self.caps.fields.contact
         {
             self.errors.push(PlanError::NoContact {
-                location: w.declared.cloned(),
+                location: w.declared(),
                 address: AccountAddress::key(w.kind, w.key).to_string(),
             });
         }
@@ -429,7 +444,7 @@ impl<'l> Planner<'l> {
             many => {
                 let r = account(None);
                 self.errors.push(PlanError::AmbiguousAdoption {
-                    location: w.declared.cloned(),
+                    location: w.declared(),
                     address: r.address(),
                     ids: many.iter().map(|a| a.id.clone()).collect(),
                 });
@@ -485,9 +500,9 @@ impl<'l> Planner<'l> {
         Ok(a)
     }
 
-    fn adopt_error(&mut self, desired: &Desired, w: &Wanted<'_>, problem: AdoptProblem) {
+    fn adopt_error(&mut self, w: &Wanted<'_>, problem: AdoptProblem) {
         self.errors.push(PlanError::Adopt {
-            location: desired.adopt_at.get(w.key).cloned(),
+            location: w.adopt_written(),
             address: AccountAddress::key(w.kind, w.key).to_string(),
             problem,
         });
@@ -505,14 +520,14 @@ impl<'l> Planner<'l> {
     ) {
         if a.kind != w.kind {
             self.errors.push(PlanError::KindChanged {
-                location: w.declared.cloned(),
+                location: w.declared(),
                 key: w.key.to_string(),
                 live_kind: a.kind,
                 desired_kind: w.kind,
             });
         } else if parent_live_id != Some(a.parent_id.as_str()) {
             self.errors.push(PlanError::Moved {
-                location: w.declared.cloned(),
+                location: w.declared(),
                 address: r.address(),
                 live_parent: self.live_parent_address(&a.parent_id),
                 desired_parent: parent.map_or_else(|| "partner".into(), |p| p.account.address()),

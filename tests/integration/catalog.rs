@@ -194,9 +194,26 @@ fn a_customer_table_gets_the_cell_of_an_unknown_service_type() {
         .run()
         .code(1);
     let lines: Vec<&str> = run.stderr.lines().collect();
-    assert_eq!(
-        lines[0],
-        "config/customers.csv:3:4: (column services) unknown service type `cardz` (did you mean `cards`?); known types: access-control, cards, mobile-id, visitor-management"
-    );
+    let cardz = "config/customers.csv:3:4: (column services) unknown service type `cardz` (did you mean `cards`?); known types: access-control, cards, mobile-id, visitor-management";
+    assert_eq!(lines[0], cardz);
     assert!(lines[1].starts_with("1 problem found; "), "{}", run.stderr);
+
+    // The plan finds it at the same cell, against the live catalog: from where the loaded
+    // services are written, before anything is planned.
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Acme Partners", true);
+    let run = partnerctl()
+        .current_dir(dir.path())
+        .args(["plan", "config"])
+        .env("PARTNERCTL_ENDPOINT", &sb.url)
+        .env("PARTNERCTL_TOKEN", &token)
+        .env("CI", "true")
+        .run()
+        .code(1);
+    assert_eq!(
+        run.stderr.lines().collect::<Vec<_>>(),
+        [cardz, "1 planning error(s); nothing was changed"],
+        "{}",
+        run.stderr
+    );
 }

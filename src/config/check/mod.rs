@@ -11,7 +11,8 @@
 //! - `keys`, account keys declared twice, found from fingerprints of the keys and, when two
 //!   fingerprints are the same, the texts of those keys alone, read again;
 //! - `services`, against a service catalog when one is given: known types (with the closest
-//!   known one suggested) and settings their schemas accept;
+//!   known one suggested) and settings their schemas accept; the same check runs on the
+//!   loaded model, its services located by their spans;
 //! - `logins`, for providers that keep a user's role and name on the login: one role and one
 //!   name per email across the whole configuration.
 
@@ -26,6 +27,7 @@ pub(crate) use keys::{Fingerprint, with_fingerprint};
 pub(crate) use logins::Listings;
 pub(crate) use rules::Semantics;
 pub(crate) use services::check as services;
+pub(crate) use services::of_model as services_of_model;
 pub(crate) use shape::{Shape, closest};
 
 use super::yaml::Pos;

@@ -1,21 +1,25 @@
 //! Stage `config`, validation of services against a catalog: every service written (in
 //! `defaults`, on an account, in a customer table's `services` cell) has a type the catalog
 //! knows (else the closest known type is suggested) and settings its schema accepts, each
-//! problem at the offending node: an unknown type at its `type` value, an unknown setting at its
-//! key, a wrong value at the value. Pure.
+//! problem at the offending place: an unknown type at its `type` value, an unknown setting at
+//! its key, a wrong value at the value. One check, [`service`], for the services of a YAML
+//! tree (`validate` with a catalog) and for those of the loaded model, found where their spans
+//! say (`plan`, against the live catalog, before anything is planned). Pure.
+
+use std::collections::HashMap;
 
 use serde_json::{Map, Value as Json};
 
 use super::closest;
-use crate::config::ProblemKind;
 use crate::config::catalog::{Catalog, SettingsError, Violation};
-use crate::config::yaml::{Node, Pos, Value};
+use crate::config::yaml::{Node, Pos};
+use crate::config::{Desired, FileId, ProblemKind, ServiceSpan};
 
 /// Checks every service of one document against `catalog`.
 pub(crate) fn check(catalog: &Catalog, doc: &Node, out: &mut Vec<(Pos, ProblemKind)>) {
     if let Some(d) = doc.get("defaults") {
         for s in d.list("services") {
-            service(catalog, s, out);
+            entry(catalog, s, out);
         }
     }
     for c in doc.list("customers") {
@@ -25,7 +29,7 @@ pub(crate) fn check(catalog: &Catalog, doc: &Node, out: &mut Vec<(Pos, ProblemKi
 
 fn account(catalog: &Catalog, node: &Node, out: &mut Vec<(Pos, ProblemKind)>) {
     for s in node.list("services") {
-        service(catalog, s, out);
+        entry(catalog, s, out);
     }
     for child in node
         .list("networks")
@@ -36,16 +40,81 @@ fn account(catalog: &Catalog, node: &Node, out: &mut Vec<(Pos, ProblemKind)>) {
     }
 }
 
-/// One service entry (`{type, settings}`); entries of the wrong shape were reported already.
-fn service(catalog: &Catalog, s: &Node, out: &mut Vec<(Pos, ProblemKind)>) {
-    let Some(t) = s.get("type") else { return };
-    let Some(name) = t.as_str().filter(|n| !n.trim().is_empty()) else {
+/// One service entry (`{type, settings}`) of a tree; entries of the wrong shape were reported
+/// already.
+fn entry(catalog: &Catalog, s: &Node, out: &mut Vec<(Pos, ProblemKind)>) {
+    let Some(name) = s
+        .get("type")
+        .and_then(Node::as_str)
+        .filter(|n| !n.trim().is_empty())
+    else {
         return;
     };
+    let settings = match s.get("settings").map(Node::to_json) {
+        None => Map::new(),
+        Some(Json::Object(m)) => m,
+        Some(_) => return,
+    };
+    service(catalog, name, &settings, &ServiceSpan::of(0, s), out);
+}
+
+/// How many distinct settings [`of_model`] remembers as accepted (a configuration's services
+/// mostly repeat a few, a table's row after row).
+const ACCEPTED_REMEMBERED: usize = 32;
+
+/// Checks every service of the loaded configuration against `catalog`, each problem with its
+/// source: a service written once (in `defaults`, for every customer that gets it) is checked
+/// once, and settings equal to some accepted just before are not checked again.
+pub(crate) fn of_model(desired: &Desired, catalog: &Catalog) -> Vec<(FileId, Pos, ProblemKind)> {
+    let mut out = Vec::new();
+    // A table's cell holds several services at one place: the type tells them apart; and a
+    // model changed after loading may hold other settings at a place already checked.
+    let mut checked: HashMap<(FileId, Pos, &str), &Map<String, Json>> = HashMap::new();
+    let mut accepted: Vec<(&str, &Map<String, Json>)> = Vec::new();
+    // A service made by hand rather than read has no place: it is shown at none.
+    let nowhere = ServiceSpan {
+        file: FileId::MAX,
+        entry: Pos::default(),
+        service_type: Pos::default(),
+        settings: None,
+    };
+    for n in desired.walk() {
+        for s in n.services {
+            let span = s.at.get().unwrap_or(&nowhere);
+            let place = (span.file, span.entry, s.service_type.as_str());
+            if s.at.get().is_some() && checked.insert(place, &s.settings) == Some(&s.settings) {
+                continue;
+            }
+            let this = (s.service_type.as_str(), &s.settings);
+            if accepted.contains(&this) {
+                continue;
+            }
+            let mut found = Vec::new();
+            service(catalog, this.0, this.1, span, &mut found);
+            if found.is_empty() {
+                if accepted.len() == ACCEPTED_REMEMBERED {
+                    accepted.remove(0);
+                }
+                accepted.push(this);
+            }
+            out.extend(found.into_iter().map(|(pos, k)| (span.file, pos, k)));
+        }
+    }
+    out
+}
+
+/// Checks one service, of type `name` with `settings`, written where `span` says.
+pub(crate) fn service(
+    catalog: &Catalog,
+    name: &str,
+    settings: &Map<String, Json>,
+    span: &ServiceSpan,
+    out: &mut Vec<(Pos, ProblemKind)>,
+) {
     if !catalog.contains(name) {
         let known = catalog.names();
         out.push((
-            t.pos,
+            span.service_type,
             ProblemKind::UnknownServiceType {
                 service_type: name.to_string(),
                 suggestion: closest(name, &known),
@@ -54,35 +123,29 @@ fn service(catalog: &Catalog, s: &Node, out: &mut Vec<(Pos, ProblemKind)>) {
         ));
         return;
     }
-    let settings_node = s.get("settings");
-    let settings = match settings_node.map(Node::to_json) {
-        None => Map::new(),
-        Some(Json::Object(m)) => m,
-        Some(_) => return,
-    };
-    let Err(SettingsError::Invalid(violations)) = catalog.effective(name, &settings) else {
+    let Err(SettingsError::Invalid(violations)) = catalog.effective(name, settings) else {
         return;
     };
-    // Without `settings`, a violation (a required setting) is the whole service's.
-    let root = settings_node.unwrap_or(s);
     for v in violations {
-        settings_problem(catalog, name, root, v, out);
+        settings_problem(catalog, name, span, v, out);
     }
 }
 
-/// One violation, at the key it names (an unknown setting) or the deepest node of its pointer.
+/// One violation, at the key it names (an unknown setting) or the deepest part of the settings
+/// its pointer leads to; without `settings`, at the entry (a required setting is missing).
 fn settings_problem(
     catalog: &Catalog,
     service_type: &str,
-    root: &Node,
+    span: &ServiceSpan,
     v: Violation,
     out: &mut Vec<(Pos, ProblemKind)>,
 ) {
     let segments = pointer_segments(&v.pointer);
-    let at = locate(root, &segments);
+    let at = span.settings.as_ref().map(|p| p.locate(&segments));
+    let pos = at.map_or(span.entry, |p| p.at);
     if v.unexpected.is_empty() {
         out.push((
-            at.pos,
+            pos,
             ProblemKind::InvalidSetting {
                 service_type: service_type.to_string(),
                 pointer: v.pointer,
@@ -98,11 +161,11 @@ fn settings_problem(
         Vec::new()
     };
     for name in v.unexpected {
-        let pos = key_position(at, &name).unwrap_or(at.pos);
+        let key = at.and_then(|p| p.key(&name)).unwrap_or(pos);
         let mut setting = segments.clone();
         setting.push(name.clone());
         out.push((
-            pos,
+            key,
             ProblemKind::UnknownSetting {
                 service_type: service_type.to_string(),
                 setting: setting.join("/"),
@@ -111,34 +174,6 @@ fn settings_problem(
             },
         ));
     }
-}
-
-/// The node a pointer's segments lead to from `root`, or the deepest one that exists.
-fn locate<'n>(root: &'n Node, segments: &[String]) -> &'n Node {
-    let mut node = root;
-    for segment in segments {
-        let next = match &node.value {
-            Value::Map(entries) => entries
-                .iter()
-                .find(|(k, _)| k.name == *segment)
-                .map(|(_, v)| v),
-            Value::Seq(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
-            _ => None,
-        };
-        match next {
-            Some(n) => node = n,
-            None => break,
-        }
-    }
-    node
-}
-
-/// Where the key `name` of a mapping is written.
-fn key_position(map: &Node, name: &str) -> Option<Pos> {
-    map.as_map()?
-        .iter()
-        .find(|(k, _)| k.name == name)
-        .map(|(k, _)| k.pos)
 }
 
 /// The segments of a JSON pointer (`/a/b~1c` → `a`, `b/c`).

@@ -40,6 +40,7 @@ fn services() -> impl Strategy<Value = Vec<CService>> {
                 out.push(CService {
                     service_type: ty.into(),
                     settings,
+                    at: Default::default(),
                 });
             }
             out
@@ -99,10 +100,13 @@ fn customer(i: usize) -> impl Strategy<Value = Customer> {
                             labels: BTreeMap::new(),
                             users: su,
                             services: vec![],
+                            at: Default::default(),
                         })
                         .collect(),
+                    at: Default::default(),
                 })
                 .collect(),
+            at: Default::default(),
         })
 }
 
@@ -126,8 +130,7 @@ pub(super) fn desired_state() -> impl Strategy<Value = Desired> {
                 .filter_map(|(c, k)| k.then_some(c))
                 .collect(),
             sources: vec![],
-            adopt_at: Default::default(),
-            declared_at: Default::default(),
+            headers: Vec::new(),
             warnings: Vec::new(),
         })
 }

@@ -313,11 +313,13 @@ fn moves_kind_changes_partner_name_and_services_are_errors() {
         users: vec![],
         services: vec![],
         sub_accounts: vec![lyon],
+        at: Default::default(),
     });
     d.partner.name = "Other Partners".into();
     d.customers[1].services.push(crate::config::Service {
         service_type: "parking".into(),
         settings: serde_json::Map::new(),
+        at: Default::default(),
     });
     d.customers[2].services[0]
         .settings
@@ -325,22 +327,25 @@ fn moves_kind_changes_partner_name_and_services_are_errors() {
     let e = plan(&d, &live, Options::default()).unwrap_err();
     let msgs: Vec<String> = e.0.iter().map(ToString::to_string).collect();
     assert_eq!(msgs.len(), 4, "{msgs:#?}");
-    assert!(msgs[0].starts_with("the configuration is for partner `Other Partners`, but the token belongs to partner `Acme Partners`"));
-    // Where the configuration declares it.
-    let (at, moved) = msgs[1].split_once(": ").unwrap();
-    assert!(at.starts_with("contoso.yaml:"), "{}", msgs[1]);
-    assert!(moved.starts_with("sub_account.contoso-lyon exists under network.contoso-network, but the configuration puts it under network.contoso-south; the API cannot move accounts"));
-    assert_eq!(
-        msgs[2],
-        "customer.fabrikam.service[parking]: unknown service type `parking`; the catalog has: access-control, cards, mobile-id, visitor-management"
-    );
+    // Services first, checked against the live catalog before planning, each where it is
+    // written: northwind's cards are the partner file's defaults (whose settings were changed
+    // here after loading), and the service added here by hand is written nowhere.
+    let (at, settings) = msgs[0].split_once(": ").unwrap();
+    assert!(at.starts_with("partner.yaml:"), "{}", msgs[0]);
     assert!(
-        msgs[3].starts_with(
-            "customer.northwind.service[cards]: invalid settings for `cards`: /layout_approval "
-        ),
+        settings.starts_with("invalid settings for `cards`: /layout_approval: "),
         "{}",
-        msgs[3]
+        msgs[0]
     );
+    assert_eq!(
+        msgs[1],
+        "(no files): unknown service type `parking`; known types: access-control, cards, mobile-id, visitor-management"
+    );
+    assert!(msgs[2].starts_with("the configuration is for partner `Other Partners`, but the token belongs to partner `Acme Partners`"));
+    // Where the configuration declares it.
+    let (at, moved) = msgs[3].split_once(": ").unwrap();
+    assert!(at.starts_with("contoso.yaml:"), "{}", msgs[3]);
+    assert!(moved.starts_with("sub_account.contoso-lyon exists under network.contoso-network, but the configuration puts it under network.contoso-south; the API cannot move accounts"));
 
     let mut d = acme();
     let net = d.customers[0].networks.remove(0);

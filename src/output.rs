@@ -6,6 +6,8 @@
 
 use std::io::{self, Write};
 
+use crate::vocab::diagnostic::{Diagnostic, Severity};
+
 /// Writes `text` to stdout through a locked handle. A closed pipe (`BrokenPipe`) counts as success:
 /// the reader has seen all it wanted.
 pub fn print_stdout(text: &str) -> io::Result<()> {
@@ -26,12 +28,20 @@ pub fn set_json_logs(json: bool) {
 
 /// One JSON object shaped like the log events: `timestamp`, `level`, `message`.
 pub fn json_line(level: &str, message: &str) -> String {
+    serde_json::Value::Object(json_object(level, message)).to_string()
+}
+
+fn json_object(level: &str, message: &str) -> serde_json::Map<String, serde_json::Value> {
     use tracing_subscriber::fmt::time::FormatTime;
     let mut timestamp = String::new();
     let _ = tracing_subscriber::fmt::time::SystemTime.format_time(
         &mut tracing_subscriber::fmt::format::Writer::new(&mut timestamp),
     );
-    serde_json::json!({ "timestamp": timestamp, "level": level, "message": message }).to_string()
+    let mut object = serde_json::Map::new();
+    object.insert("timestamp".into(), timestamp.into());
+    object.insert("level".into(), level.into());
+    object.insert("message".into(), message.into());
+    object
 }
 
 fn stderr_lines(level: &str, text: &str) {
@@ -67,4 +77,45 @@ pub fn error(text: &str) {
 /// text, level `ERROR` in JSON.
 pub fn problems(text: &str) {
     stderr_lines("ERROR", text);
+}
+
+/// Diagnostics on stderr, in their order: one with a location as its message says it
+/// (`path:line:col: message`), one without as `error: message` or `warning: message`; in JSON,
+/// an object per line with `level` (`ERROR`, `WARN`), the `message`, and for a located one its
+/// `file` (as the message shows it), `line` and `column`.
+pub fn diagnostics<'a, D: Diagnostic + 'a>(items: impl IntoIterator<Item = &'a D>) {
+    for d in items {
+        diagnostic(d);
+    }
+}
+
+/// One diagnostic, as [`diagnostics`] writes them.
+pub fn diagnostic(d: &(impl Diagnostic + ?Sized)) {
+    let (level, word) = match d.severity() {
+        Severity::Error => ("ERROR", "error"),
+        Severity::Warning => ("WARN", "warning"),
+    };
+    let location = d.location();
+    let message = d.to_string();
+    if !JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
+        match location {
+            Some(_) => stderr_lines(level, &message),
+            None => stderr_lines(level, &format!("{word}: {message}")),
+        }
+        return;
+    }
+    let message = crate::vocab::rules::escape_hidden_keep_lines(&message);
+    let mut err = io::stderr().lock();
+    for line in message.lines().filter(|l| !l.trim().is_empty()) {
+        let mut object = json_object(level, line);
+        if let Some(at) = &location {
+            let path = crate::vocab::rules::escape_hidden(&at.path).into_owned();
+            object.insert("file".into(), path.into());
+            if at.pos.line > 0 {
+                object.insert("line".into(), at.pos.line.into());
+                object.insert("column".into(), at.pos.col.into());
+            }
+        }
+        let _ = writeln!(err, "{}", serde_json::Value::Object(object));
+    }
 }

@@ -13,6 +13,7 @@ use crate::output::{self, print_stdout};
 use crate::plan::{self, SavedPlan};
 use crate::provider::{Remedy, Target};
 use crate::render::{self, Verdict};
+use crate::vocab::diagnostic::Diagnostic;
 
 /// Asks for `yes` on the terminal. `Ok(false)` when the answer is anything else.
 fn confirm() -> anyhow::Result<bool> {
@@ -91,7 +92,7 @@ pub(super) fn apply_command(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Re
             match config::load_sources_for(&s.sources, None, global.needs()) {
                 Ok(d) => (d, s.options, s.context.targets.clone(), judge),
                 Err(problems) => {
-                    output::problems(&problems.to_string());
+                    output::diagnostics(&problems.0);
                     anyhow::bail!("the configuration saved in the plan is invalid");
                 }
             }
@@ -261,18 +262,35 @@ fn report_failures(plan: &plan::Plan, report: &apply::Report, desired: &config::
             continue;
         };
         let what = format!("{} ({}): {failure}", op.address, op.action().as_str());
-        let declared = match &op.account {
-            plan::AccountRef::Account { key: Some(k), .. } => declared_at
+        let location = match &op.account {
+            plan::AccountRef::Account { key: Some(k), .. } if to_fix(state) => declared_at
                 .get(k.as_str())
                 .map(|at| desired.location(at.file, at.key)),
             _ => None,
         };
-        match (failure.remedy, declared) {
-            (Remedy::FixConfiguration, Some(at)) => {
-                output::problems(&format!("{at}: {what}"));
-            }
-            _ => output::error(&what),
+        output::diagnostic(&Failed { location, what });
+    }
+}
+
+/// A failed operation: one the API refused for its values at the place its account is
+/// declared, as a configuration problem.
+struct Failed {
+    location: Option<config::Location>,
+    what: String,
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.location {
+            Some(at) => write!(f, "{at}: {}", self.what),
+            None => f.write_str(&self.what),
         }
+    }
+}
+
+impl Diagnostic for Failed {
+    fn location(&self) -> Option<config::Location> {
+        self.location.clone()
     }
 }
 

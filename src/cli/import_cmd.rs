@@ -10,7 +10,7 @@ pub(super) fn import_command(args: &ImportArgs, strict: bool) -> anyhow::Result<
     let sources = match config::read_table(&args.file) {
         Ok(sources) => sources,
         Err(problems) => {
-            output::problems(&problems.to_string());
+            output::diagnostics(&problems.0);
             output::note("nothing was written");
             return Ok(EXIT_ERROR);
         }
@@ -18,12 +18,12 @@ pub(super) fn import_command(args: &ImportArgs, strict: bool) -> anyhow::Result<
     let customers = match config::load_tables(&sources, strict) {
         Ok(table) => {
             if !table.warnings.is_empty() {
-                output::problems(&config::Problems(table.warnings).to_string());
+                output::diagnostics(&table.warnings);
             }
             table.customers
         }
         Err(problems) => {
-            output::problems(&problems.to_string());
+            output::diagnostics(&problems.0);
             output::note(&format!(
                 "{} problem(s) found; nothing was written",
                 problems.errors()

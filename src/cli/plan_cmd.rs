@@ -78,13 +78,8 @@ pub(super) fn plan_or_report(plan: Result<plan::Plan, plan::PlanErrors>) -> Opti
     match plan {
         Ok(p) => Some(p),
         Err(errors) => {
-            for e in &errors.0 {
-                // Located as the configuration's problems are: `path:line:col: message`.
-                match e.location() {
-                    Some(_) => output::problems(&e.to_string()),
-                    None => output::error(&e.to_string()),
-                }
-            }
+            // Located as the configuration's problems are: `path:line:col: message`.
+            output::diagnostics(&errors.0);
             output::note(&format!(
                 "{} planning error(s); nothing was changed",
                 errors.0.len()
@@ -112,7 +107,7 @@ pub(super) fn load_config(paths: &[PathBuf], needs: config::Needs) -> Option<con
             Some(d)
         }
         Err(problems) => {
-            output::problems(&problems.to_string());
+            output::diagnostics(&problems.0);
             let n = problems.errors();
             output::note(&format!(
                 "{n} problem{} found in the configuration; nothing was read from or written to the API",
@@ -126,8 +121,7 @@ pub(super) fn load_config(paths: &[PathBuf], needs: config::Needs) -> Option<con
 /// Prints the warnings of a configuration that loaded (on stderr, like its problems).
 pub(super) fn warnings(desired: &config::Desired) {
     if !desired.warnings.is_empty() {
-        let problems = config::Problems(desired.warnings.clone());
-        output::problems(&problems.to_string());
+        output::diagnostics(&desired.warnings);
     }
 }
 
@@ -405,7 +399,7 @@ pub(super) fn validate(
 ) -> anyhow::Result<u8> {
     let chosen = super::catalog::for_validate(catalog)?;
     let found = |problems: &config::Problems| {
-        output::problems(&problems.to_string());
+        output::diagnostics(&problems.0);
         let n = problems.errors();
         output::note(&format!(
             "{n} problem{} found; {}",
@@ -428,7 +422,7 @@ pub(super) fn validate(
         return match config::check_for(paths, chosen.catalog.as_ref(), global.needs()) {
             Ok(checked) => {
                 if !checked.warnings.is_empty() {
-                    output::problems(&config::Problems(checked.warnings).to_string());
+                    output::diagnostics(&checked.warnings);
                 }
                 valid(&checked.counts, checked.files)
             }
@@ -439,7 +433,7 @@ pub(super) fn validate(
     let loaded = config::load_for(paths, chosen.catalog.as_ref(), global.needs());
     let Some(judge) = Judge::load(global, policy) else {
         if let Err(problems) = &loaded {
-            output::problems(&problems.to_string());
+            output::diagnostics(&problems.0);
         }
         return Ok(EXIT_ERROR);
     };

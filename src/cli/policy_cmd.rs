@@ -76,7 +76,7 @@ fn provider_name(global: &GlobalArgs) -> String {
 
 /// Prints every problem of the policies, and what it means: nothing was read or written.
 fn report_problems(errors: &policy::PolicyErrors) {
-    output::problems(&errors.to_string());
+    output::diagnostics(&errors.0);
     let n = errors.0.len();
     output::note(&format!(
         "{n} problem{} found in the policies; nothing was read from or written to the API",
@@ -141,7 +141,7 @@ impl Judge {
             Vec::new()
         } else {
             policy::find(&paths, Selection::Policies).map_err(|errors| {
-                output::problems(&errors.to_string());
+                output::diagnostics(&errors.0);
                 anyhow::anyhow!(
                     "{}: the policies the plan was evaluated with cannot all be read; nothing was changed. Run `partnerctl plan -o` again with the policies of now and review that plan",
                     file.display()
@@ -239,7 +239,7 @@ impl Judge {
                 Ok(Some(outcome))
             }
             Err(errors) => {
-                output::problems(&errors.to_string());
+                output::diagnostics(&errors.0);
                 output::error(
                     "the policies could not be evaluated, so the plan is refused; nothing was changed",
                 );
@@ -286,14 +286,14 @@ pub(super) fn run(command: PolicyCommand) -> anyhow::Result<u8> {
     let files = match policy::find(&paths, Selection::WithTests) {
         Ok(files) => files,
         Err(errors) => {
-            output::problems(&errors.to_string());
+            output::diagnostics(&errors.0);
             return Ok(EXIT_ERROR);
         }
     };
     let results = match policy::run_tests(&files, timeout) {
         Ok(r) => r,
         Err(errors) => {
-            output::problems(&errors.to_string());
+            output::diagnostics(&errors.0);
             return Ok(EXIT_ERROR);
         }
     };

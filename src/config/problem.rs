@@ -3,31 +3,11 @@
 
 use std::fmt;
 
-use super::yaml::{self, Pos};
+use super::yaml;
 use crate::vocab::rules::{Hidden, escape_hidden};
 
-/// A place in a config file, shown as `path:line:col`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Location {
-    /// The file as the user named it (or as found below a named directory).
-    pub path: String,
-    /// 1-based line and column.
-    pub pos: Pos,
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.pos.line == 0 {
-            // Whole-file problems (cannot read, no files) have no line.
-            write!(f, "{}", self.path)
-        } else if self.path.ends_with('!') {
-            // A workbook's sheet (`book.xlsx:SHEET!`): `book.xlsx:SHEET!ROW:COL`.
-            write!(f, "{}{}", self.path, self.pos)
-        } else {
-            write!(f, "{}:{}", self.path, self.pos)
-        }
-    }
-}
+pub use crate::vocab::diagnostic::Location;
+use crate::vocab::diagnostic::{Diagnostic, Severity};
 
 /// What is wrong, without where. One variant per kind of problem.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -583,6 +563,20 @@ impl Problems {
     /// Iterates over them.
     pub fn iter(&self) -> std::slice::Iter<'_, Problem> {
         self.0.iter()
+    }
+}
+
+impl Diagnostic for Problem {
+    fn location(&self) -> Option<Location> {
+        Some(self.location.clone())
+    }
+
+    fn severity(&self) -> Severity {
+        if self.kind.is_warning() {
+            Severity::Warning
+        } else {
+            Severity::Error
+        }
     }
 }
 

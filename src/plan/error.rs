@@ -2,6 +2,7 @@
 
 use crate::config::{Location, Problem};
 use crate::vocab::AccountKind;
+use crate::vocab::diagnostic::Diagnostic;
 
 /// `path:line:col: ` before a message, when the place is known.
 fn at(location: &Option<Location>) -> String {
@@ -110,11 +111,10 @@ pub enum PlanError {
     Configuration(Problem),
 }
 
-impl PlanError {
-    /// Where in the configuration the error is, when it concerns a place there (its message
-    /// starts with it).
-    pub fn location(&self) -> Option<&Location> {
-        match self {
+/// Located when it concerns a place in the configuration (its message starts with it).
+impl Diagnostic for PlanError {
+    fn location(&self) -> Option<Location> {
+        let at = match self {
             PlanError::Moved { location, .. }
             | PlanError::KindChanged { location, .. }
             | PlanError::AmbiguousAdoption { location, .. }
@@ -124,7 +124,8 @@ impl PlanError {
             PlanError::PartnerName { .. }
             | PlanError::UnknownTarget { .. }
             | PlanError::AmbiguousTarget { .. } => None,
-        }
+        };
+        at.cloned()
     }
 }
 

@@ -32,6 +32,8 @@ mod value;
 use std::fmt;
 use std::time::Duration;
 
+use crate::vocab::diagnostic::{Diagnostic, Location, Pos};
+
 pub use eval::{Finding, Outcome, Policies};
 pub use files::{Digest, PolicyFile, Selection, find};
 pub use input::{Configuration, Input, Target};
@@ -149,6 +151,31 @@ pub enum PolicyError {
         /// The budget.
         budget: Duration,
     },
+}
+
+/// Located at the place a parse error is, and otherwise at the policy file (or files) the
+/// problem is of, as a whole (the message starts with it).
+impl Diagnostic for PolicyError {
+    fn location(&self) -> Option<Location> {
+        let (path, line, col) = match self {
+            PolicyError::Located {
+                path, line, col, ..
+            } => (path, *line as usize, *col as usize),
+            PolicyError::Read { path, .. }
+            | PolicyError::Empty { path }
+            | PolicyError::TooLarge { path, .. }
+            | PolicyError::OutsidePackage { path, .. } => (path, 0, 0),
+            PolicyError::Evaluation { policy, .. }
+            | PolicyError::NotASet { policy, .. }
+            | PolicyError::BadMessage { policy, .. }
+            | PolicyError::Timeout { policy, .. } => (policy, 0, 0),
+            PolicyError::Input(_) => return None,
+        };
+        Some(Location {
+            path: path.clone(),
+            pos: Pos { line, col },
+        })
+    }
 }
 
 /// Several [`PolicyError`]s: everything found wrong, not only the first.

@@ -1,11 +1,13 @@
 //! The shared vocabulary of every stage: the kinds of account, user roles, invitation states and
 //! the label that records `protect`; and, in [`rules`], the field rules (account keys, countries,
 //! time zones, emails, names, the characters no free text may hold) that config validation and
-//! the sandbox both enforce, and how outputs escape those characters. Pure data and pure
+//! the sandbox both enforce, and how outputs escape those characters; and, in [`diagnostic`],
+//! what every reported problem is (a message, a severity, and where to fix it). Pure data and pure
 //! functions with no imports from the rest of the crate, so that config, live, plan, providers,
 //! render and the sandbox can all speak it without depending on each other.
 
 pub mod address;
+pub mod diagnostic;
 pub mod keys;
 pub mod rules;
 

@@ -211,6 +211,98 @@ fn all_json(stderr: &str) -> Vec<serde_json::Value> {
     lines
 }
 
+/// Every problem is reported one way: with its place when it has one (text `path:line:col:
+/// message`; JSON `file`, `line` and `column` beside the message) and its severity (a table's
+/// unknown column is a warning, level `WARN`), and without a place as `error: message`.
+#[test]
+fn diagnostics_carry_their_place_and_severity_in_text_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("partner.yaml"),
+        "version: 1\npartner: { name: Acme Partners }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("customers.csv"),
+        "name,contact_name,contact_email,country,timezone,colour\nGlobex,Hank,hank@globex.example,GB,Europe/London,red\n",
+    )
+    .unwrap();
+    let validate = |format: &str| {
+        partnerctl()
+            .current_dir(dir.path())
+            .args(["--log-format", format, "validate", "."])
+            .run()
+            .success()
+    };
+    let text = validate("text");
+    let warning = text.stderr.lines().next().unwrap();
+    assert!(
+        warning.starts_with("./customers.csv:1:6: warning: unknown column `colour` ignored"),
+        "{}",
+        text.stderr
+    );
+    let lines = all_json(&validate("json").stderr);
+    assert_eq!(lines[0]["level"], "WARN", "{lines:?}");
+    assert_eq!(lines[0]["message"], warning);
+    assert_eq!(
+        (&lines[0]["file"], &lines[0]["line"], &lines[0]["column"]),
+        (&"./customers.csv".into(), &1.into(), &6.into())
+    );
+
+    // A planning error with a place, and one without (the token's partner is another).
+    std::fs::write(
+        dir.path().join("customers.csv"),
+        "name,contact_name,contact_email,country,timezone,services\nGlobex,Hank,hank@globex.example,GB,Europe/London,cardz\n",
+    )
+    .unwrap();
+    let sb = Sandbox::start();
+    let token = sb.add_partner("Other Partners", true);
+    let plan = |format: &str| {
+        partnerctl()
+            .current_dir(dir.path())
+            .args(["--log-format", format, "plan", "."])
+            .env("PARTNERCTL_ENDPOINT", &sb.url)
+            .env("PARTNERCTL_TOKEN", &token)
+            .env("CI", "true")
+            .run()
+            .code(1)
+    };
+    let text = plan("text");
+    let lines: Vec<&str> = text.stderr.lines().collect();
+    assert!(
+        lines[0].starts_with("./customers.csv:2:6: (column services) unknown service type `cardz`"),
+        "{}",
+        text.stderr
+    );
+    assert!(
+        lines[1].starts_with("error: the configuration is for partner `Acme Partners`"),
+        "{}",
+        text.stderr
+    );
+    let json = all_json(&plan("json").stderr);
+    assert_eq!(json[0]["message"], lines[0]);
+    assert_eq!(
+        (
+            &json[0]["level"],
+            &json[0]["file"],
+            &json[0]["line"],
+            &json[0]["column"]
+        ),
+        (
+            &"ERROR".into(),
+            &"./customers.csv".into(),
+            &2.into(),
+            &6.into()
+        )
+    );
+    assert_eq!(json[1]["level"], "ERROR");
+    assert_eq!(
+        json[1]["message"],
+        lines[1].strip_prefix("error: ").unwrap()
+    );
+    assert!(json[1].get("file").is_none(), "{}", json[1]);
+}
+
 #[test]
 fn with_json_logs_every_stderr_line_is_an_object() {
     let dir = tempfile::tempdir().unwrap();

@@ -81,12 +81,12 @@ pub(crate) fn of_model(desired: &Desired, catalog: &Catalog) -> Vec<(FileId, Pos
     for n in desired.walk() {
         for s in n.services {
             let span = s.at.get().unwrap_or(&nowhere);
-            let place = (span.file, span.entry, s.service_type.as_str());
-            if s.at.get().is_some() && checked.insert(place, &s.settings) == Some(&s.settings) {
-                continue;
-            }
             let this = (s.service_type.as_str(), &s.settings);
             if accepted.contains(&this) {
+                continue;
+            }
+            let place = (span.file, span.entry, this.0);
+            if s.at.get().is_some() && checked.insert(place, this.1) == Some(this.1) {
                 continue;
             }
             let mut found = Vec::new();

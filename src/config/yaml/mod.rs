@@ -14,28 +14,13 @@ mod builder;
 mod de;
 mod fast;
 
-use std::fmt;
-
 use yaml_rust2::parser::Parser;
 use yaml_rust2::scanner::Marker;
 
 use builder::Builder;
 pub use de::from_node;
 
-/// A position in a file: 1-based line and column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Pos {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column.
-    pub col: usize,
-}
-
-impl fmt::Display for Pos {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.line, self.col)
-    }
-}
+pub use crate::vocab::diagnostic::Pos;
 
 impl From<Marker> for Pos {
     fn from(m: Marker) -> Self {

@@ -20,6 +20,7 @@ use super::testutil::*;
 use super::*;
 use crate::config::{Source, load_sources};
 use crate::live::{Account, Contact, Limits};
+use crate::vocab::diagnostic::Diagnostic;
 use crate::vocab::{AccountKind, Role, UserStatus};
 
 pub(super) fn desired(yaml: &str) -> Desired {
@@ -582,7 +583,7 @@ fn planning_errors_about_an_account_name_where_it_is_declared() {
         "{HEAD}customers:\n  - key: c1\n    name: C1\n    {contact}\n  - key: c2\n    name: C2\n    {contact}\n    networks:\n      - key: n1\n        name: N1\n"
     );
     let e = plan(&desired(&moved), &live, Options::default()).unwrap_err();
-    let at = e.0.iter().map(|e| e.location().map(ToString::to_string));
+    let at = e.0.iter().map(|e| e.location().map(|l| l.to_string()));
     assert_eq!(at.collect::<Vec<_>>(), [Some("t.yaml:15:14".to_string())]);
     assert_eq!(
         e.to_string(),

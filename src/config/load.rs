@@ -671,11 +671,24 @@ pub fn check_logins(desired: &Desired) -> Problems {
     into_problems(sources, &columns, sink)
 }
 
-fn into_problems<S: Input>(sources: &[S], columns: &Columns, mut sink: check::Sink) -> Problems {
+/// The problems of `sink`, in file and position order, each once, located in `sources` (a
+/// table's cell with its column).
+pub(super) fn into_problems<S: Input>(
+    sources: &[S],
+    columns: &Columns,
+    mut sink: check::Sink,
+) -> Problems {
     sink.sort_by_key(|a| (a.0, a.1));
-    sink.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2 == b.2);
+    // Problems at one place are few: each is kept unless the same was kept there before.
+    let mut kept: check::Sink = Vec::with_capacity(sink.len());
+    for p in sink {
+        let mut here = kept.iter().rev().take_while(|k| (k.0, k.1) == (p.0, p.1));
+        if !here.any(|k| k.2 == p.2) {
+            kept.push(p);
+        }
+    }
     Problems(
-        sink.into_iter()
+        kept.into_iter()
             .map(|(file, pos, kind)| {
                 let path = sources.get(file).map(|s| s.path());
                 let header = columns.get(file).and_then(Option::as_ref);

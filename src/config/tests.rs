@@ -1098,3 +1098,52 @@ fn customers_keep_file_order_around_a_large_table() {
     let keys: Vec<&str> = d.customers.iter().map(|c| c.key.as_str()).collect();
     assert_eq!(keys, ["yb", "yc", "t1", "t2", "t3", "yz"]);
 }
+
+/// The same problem found twice at one place is one problem; at another place or in another
+/// file, or another problem at the same place, it is not.
+#[test]
+fn problems_are_sorted_by_place_and_each_reported_once() {
+    use crate::config::yaml::Pos;
+    let at = |line, col| Pos { line, col };
+    let bad = |k: &str| ProblemKind::InvalidKey(k.to_string());
+    let sources = [src("a.yaml", ""), src("b.yaml", "")];
+    let sink = vec![
+        (1, at(2, 1), bad("x")),
+        (0, at(3, 1), bad("x")),
+        (0, at(2, 1), bad("x")),
+        (0, at(2, 1), bad("y")),
+        (0, at(2, 1), bad("x")),
+        (0, at(2, 5), bad("x")),
+    ];
+    let shown: Vec<String> = super::load::into_problems(&sources, &Vec::new(), sink)
+        .iter()
+        .map(|p| p.location.to_string())
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "a.yaml:2:1",
+            "a.yaml:2:1",
+            "a.yaml:2:5",
+            "a.yaml:3:1",
+            "b.yaml:2:1"
+        ],
+        "x and y at a.yaml:2:1, x once"
+    );
+}
+
+/// A problem is a diagnostic at its location, a warning only when it is one.
+#[test]
+fn problems_are_diagnostics_at_their_place() {
+    use crate::vocab::diagnostic::{Diagnostic, Severity};
+    let table = "name,contact_name,contact_email,country,timezone,colour\nGlobex,Hank,hank@globex.example,GB,Europe/London,red\n";
+    let desired = load_sources(&[src("a.yaml", PARTNER), src("t.csv", table)]).unwrap();
+    let warning = &desired.warnings[0];
+    assert_eq!(warning.location().unwrap().to_string(), "t.csv:1:6");
+    assert_eq!(warning.severity(), Severity::Warning);
+    let errors = load_sources(&[src("a.yaml", "version: 2\n")]).unwrap_err();
+    let error = &errors.0[0];
+    assert_eq!(error.location(), Some(error.location.clone()));
+    assert_eq!(error.location().unwrap().to_string(), "a.yaml:1:1");
+    assert_eq!(error.severity(), Severity::Error);
+}

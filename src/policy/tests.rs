@@ -594,3 +594,73 @@ fn short_strings_and_empty_containers_are_made_once_and_shared() {
         document
     );
 }
+
+/// Every policy error is a diagnostic whose message starts with its place: the line and column
+/// of a parse error, the policy file (or files) of the others; only a failed input has none.
+#[test]
+fn policy_errors_start_with_their_place() {
+    use crate::vocab::diagnostic::Diagnostic;
+    let path = || "p.rego".to_string();
+    let (policy, rule) = (
+        || "a.rego, b.rego".to_string(),
+        || "data.partnerctl.deny".to_string(),
+    );
+    let errors = [
+        PolicyError::Located {
+            path: path(),
+            line: 4,
+            col: 7,
+            message: "expecting `}`".into(),
+        },
+        PolicyError::Read {
+            path: path(),
+            reason: "gone".into(),
+        },
+        PolicyError::Empty { path: path() },
+        PolicyError::TooLarge {
+            path: path(),
+            bytes: 1,
+        },
+        PolicyError::OutsidePackage {
+            path: path(),
+            package: "x".into(),
+            rule: "deny",
+        },
+        PolicyError::Evaluation {
+            policy: policy(),
+            rule: rule(),
+            message: "m".into(),
+        },
+        PolicyError::NotASet {
+            policy: policy(),
+            rule: rule(),
+            short: "deny",
+            found: "1".into(),
+        },
+        PolicyError::BadMessage {
+            policy: policy(),
+            rule: rule(),
+            found: "1".into(),
+        },
+        PolicyError::Timeout {
+            policy: policy(),
+            rule: rule(),
+            budget: std::time::Duration::from_secs(1),
+        },
+    ];
+    let places: Vec<String> = errors
+        .iter()
+        .map(|e| {
+            let at = e.location().unwrap_or_else(|| panic!("{e}")).to_string();
+            assert!(e.to_string().starts_with(&format!("{at}: ")), "{e}");
+            at
+        })
+        .collect();
+    assert_eq!(places[0], "p.rego:4:7");
+    assert!(places[1..5].iter().all(|p| p == "p.rego"), "{places:?}");
+    assert!(
+        places[5..].iter().all(|p| p == "a.rego, b.rego"),
+        "{places:?}"
+    );
+    assert_eq!(PolicyError::Input("x".into()).location(), None);
+}

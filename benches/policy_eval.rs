@@ -1,4 +1,5 @@
-//! Times the parts of a plan's policy evaluation, outside `plan`: the configuration's half of
+//! Times the parts of a plan's policy evaluation, outside `plan`: the policies read and parsed
+//! (and what they reach of the input found), the configuration's half of
 //! the input converted, the plan's half converted (the plan's JSON document, from a plan saved
 //! by `plan -o`), and the policies evaluated over that input, all together and each file
 //! alone; medians of the process's CPU time (user + system) and of the wall time. For finding
@@ -76,6 +77,10 @@ fn main() -> std::process::ExitCode {
     };
     println!("{} operations", plan.operations.len());
     let dir = PathBuf::from(policies);
+    let ms = median(runs, || {
+        Policies::load(std::slice::from_ref(&dir)).expect("the policies load");
+    });
+    println!("policies read, parsed and scanned: {ms}");
     let all = Policies::load(std::slice::from_ref(&dir)).expect("the policies load");
     // What the four policies reach of the input, as `plan` converts it (EVERYTHING=1: all).
     let everything = Reach::everything();

@@ -748,3 +748,44 @@ fn the_example_policies_decide_on_what_they_reach_as_on_the_whole_input() {
     assert_eq!(reached.denials.len(), 4, "{:?}", reached.denials);
     assert_ne!(*policies.reach(), Reach::everything());
 }
+
+#[test]
+fn variants_are_reached_through_their_name_as_their_json_shows_them() {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    enum Kind {
+        Unit,
+        Newtype(u8),
+        Pair(i32, String),
+        Fields { a: bool, b: u8 },
+    }
+    #[derive(serde::Serialize)]
+    struct Doc {
+        kinds: Vec<Kind>,
+    }
+    let doc = Doc {
+        kinds: vec![
+            Kind::Unit,
+            Kind::Newtype(7),
+            Kind::Pair(-3, "x".into()),
+            Kind::Fields { a: true, b: 2 },
+        ],
+    };
+    let reached = |rule: &str| {
+        let policies = policies(&[("p.rego", &format!("package partnerctl\n\n{rule}\n"))])
+            .expect("the policy parses");
+        Input::of(&doc, policies.reach()).to_json()
+    };
+    assert_eq!(
+        reached("deny contains k.fields.a if { some k in input.kinds }"),
+        json!({ "kinds": ["unit", {}, {}, { "fields": { "a": true } }] })
+    );
+    assert_eq!(
+        reached("deny contains k.pair[1] if { some k in input.kinds }"),
+        json!({ "kinds": ["unit", {}, { "pair": [-3, "x"] }, {}] })
+    );
+    assert_eq!(
+        reached("deny contains k.newtype if { some k in input.kinds }"),
+        json!({ "kinds": ["unit", { "newtype": 7 }, {}, {}] })
+    );
+}

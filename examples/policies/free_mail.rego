@@ -24,8 +24,8 @@ deny contains {"msg": message("an invitation", email, domain), "address": op.add
 	# domain (one call) are taken apart.
 	some op in input.plan.operations
 	op.action == "invite"
+	strings.any_suffix_match(lower(op.after.email), at_free_mail_domains)
 	email := op.after.email
-	strings.any_suffix_match(lower(email), at_free_mail_domains)
 	at := split(email, "@")
 	domain := lower(at[count(at) - 1])
 	domain in free_mail_domains

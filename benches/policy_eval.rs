@@ -1,4 +1,5 @@
-//! Times the parts of a plan's policy evaluation, outside `plan`: the configuration's half of
+//! Times the parts of a plan's policy evaluation, outside `plan`: the policies read and parsed
+//! (and what they reach of the input found), the configuration's half of
 //! the input converted, the plan's half converted (the plan's JSON document, from a plan saved
 //! by `plan -o`), and the policies evaluated over that input, all together and each file
 //! alone; medians of the process's CPU time (user + system) and of the wall time. For finding
@@ -11,7 +12,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use partnerctl::plan::SavedPlan;
-use partnerctl::policy::{Input, Policies};
+use partnerctl::policy::{Input, Policies, Reach};
 use partnerctl::provider::Target;
 use partnerctl::render::Verdict;
 use partnerctl::render::doc::PlanDocument;
@@ -75,16 +76,29 @@ fn main() -> std::process::ExitCode {
         embedded: saved.context.embedded,
     };
     println!("{} operations", plan.operations.len());
+    let dir = PathBuf::from(policies);
     let ms = median(runs, || {
-        std::mem::forget(Input::configuration(&desired));
+        Policies::load(std::slice::from_ref(&dir)).expect("the policies load");
+    });
+    println!("policies read, parsed and scanned: {ms}");
+    let all = Policies::load(std::slice::from_ref(&dir)).expect("the policies load");
+    // What the four policies reach of the input, as `plan` converts it (EVERYTHING=1: all).
+    let everything = Reach::everything();
+    let reach = if std::env::var_os("EVERYTHING").is_some() {
+        &everything
+    } else {
+        all.reach()
+    };
+    let ms = median(runs, || {
+        std::mem::forget(Input::configuration(&desired, reach));
     });
     println!("configuration converted: {ms}");
-    let configuration = Input::configuration(&desired);
+    let configuration = Input::configuration(&desired, reach);
     // As `plan` makes it: the operations converted apart, on every core.
     let make = |configuration: Input| {
         let doc = PlanDocument::without_operations(&plan, &target, Verdict::refusals(None));
         let operations = PlanDocument::operations_of(&plan);
-        configuration.with_plan_and_operations(&doc, &operations, &plan.partner, "http")
+        configuration.with_plan_and_operations(&doc, &operations, &plan.partner, "http", reach)
     };
     let ms = median(runs, || std::mem::forget(make(configuration.clone())));
     println!("plan document made and converted: {ms}");
@@ -93,8 +107,6 @@ fn main() -> std::process::ExitCode {
         std::fs::write(dump, input.to_json().to_string()).expect("the input is written");
     }
 
-    let dir = PathBuf::from(policies);
-    let all = Policies::load(std::slice::from_ref(&dir)).expect("the policies load");
     let budget = Duration::from_secs(60);
     let ms = median(runs, || {
         all.evaluate(&input, budget).expect("evaluates");

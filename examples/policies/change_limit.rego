@@ -24,22 +24,26 @@ customer_of := object.union_n([
 	},
 ])
 
-# The accounts the plan's operations act on or in, each once however many operations it has
-# (`{"type": "account", "kind": ..., "key": ...}`; the partner's own operations name the
-# partner, which has no key).
-accounts := {op.account | some op in input.plan.operations}
+# The keys of the accounts the plan's operations act on or in, each once however many
+# operations it has (the partner's own operations name the partner, which has no key).
+keys := {op.account.key | some op in input.plan.operations}
 
 # The customers the plan changes: those of every account an operation acts on or in.
 changed contains customer if {
-	some account in accounts
-	customer := customer_of[account.key]
+	some key in keys
+	customer := customer_of[key]
 }
 
+# The keys of accounts the configuration does not list (deleted): usually none.
+unlisted := {key | some key in keys; not customer_of[key]}
+
 # A customer the configuration no longer lists, deleted, counts too.
-changed contains account.key if {
-	some account in accounts
-	account.kind == "customer"
-	not customer_of[account.key]
+changed contains key if {
+	count(unlisted) > 0
+	some op in input.plan.operations
+	op.account.kind == "customer"
+	key := op.account.key
+	unlisted[key]
 }
 
 approved contains c.key if {

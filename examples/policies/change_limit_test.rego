@@ -63,6 +63,14 @@ test_deleted_customers_count if {
 	count(change_limit.deny) == 1 with input as {"configuration": {"customers": []}, "plan": {"operations": ops}}
 }
 
+test_deleted_networks_and_sub_accounts_do_not_count_as_customers if {
+	ops := [{"action": "delete", "account": {"type": "account", "kind": kind, "key": sprintf("gone-%s%d", [kind, i])}} |
+		some kind in ["network", "sub_account"]
+		some i in numbers.range(1, 6)
+	]
+	count(change_limit.deny) == 0 with input as {"configuration": {"customers": []}, "plan": {"operations": ops}}
+}
+
 test_a_long_list_is_cut if {
 	some msg in change_limit.deny with input as estate(30, 30, 0, "customer")
 	endswith(msg, ", and 20 more): split the change, or label each customer it changes with `change-approved: <ticket>`")

@@ -8,7 +8,7 @@ package partnerctl.customer_admins
 
 deny contains {"msg": msg, "address": address} if {
 	some customer in input.configuration.customers
-	count([user | some user in customer.users; user.role == "admin"]) == 0
+	every user in customer.users { not user.role == "admin" }
 	address := sprintf("customer.%s", [customer.key])
 	msg := sprintf(
 		"customer %s (%s) has no admin: give one of its users `role: admin`",

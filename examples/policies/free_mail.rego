@@ -12,13 +12,19 @@ free_mail_domains := {
 	"proton.me", "protonmail.com", "web.de", "yahoo.com", "yandex.com", "yandex.ru", "zoho.com",
 }
 
+# The domains with the `@` before them: an address whose domain (after its last `@`) is a
+# free-mail domain ends with one of them, which one call tells.
+at_free_mail_domains := {concat("", ["@", domain]) | some domain in free_mail_domains}
+
 # An invitation: the email it goes to is the operation's; its domain is what follows the last
 # `@`, in lower case.
 deny contains {"msg": message("an invitation", email, domain), "address": op.address} if {
 	# A plan has an operation for every change: each is looked at with one comparison, and
-	# only invitations go further.
+	# only invitations go further; of those, only the addresses that end with a free-mail
+	# domain (one call) are taken apart.
 	some op in input.plan.operations
 	op.action == "invite"
+	strings.any_suffix_match(lower(op.after.email), at_free_mail_domains)
 	email := op.after.email
 	at := split(email, "@")
 	domain := lower(at[count(at) - 1])

@@ -177,11 +177,11 @@ impl Judge {
     /// the policies' input is converted on another thread: the largest part of the input is
     /// ready when the plan is, instead of after it.
     pub(super) fn while_reading<R>(&mut self, desired: &Desired, read: impl FnOnce() -> R) -> R {
-        if self.policies.is_none() {
+        let Some(policies) = &self.policies else {
             return read();
-        }
+        };
         let (result, configuration) = std::thread::scope(|s| {
-            let converting = s.spawn(|| policy::Input::configuration(desired));
+            let converting = s.spawn(|| policy::Input::configuration(desired, policies.reach()));
             let result = read();
             (result, converting.join().ok())
         });
@@ -206,11 +206,12 @@ impl Judge {
         // its document as it is converted.
         let doc = PlanDocument::without_operations(plan, target, Verdict::refusals(refusals));
         let operations = PlanDocument::operations_of(plan);
+        let reach = policies.reach();
         let input = self
             .configuration
             .take()
-            .unwrap_or_else(|| policy::Input::configuration(desired))
-            .with_plan_and_operations(&doc, &operations, &plan.partner, &self.provider);
+            .unwrap_or_else(|| policy::Input::configuration(desired, reach))
+            .with_plan_and_operations(&doc, &operations, &plan.partner, &self.provider, reach);
         // Freed at exit at once, as the configuration and the plan are (it is as large as
         // both together).
         let input = std::mem::ManuallyDrop::new(input);
@@ -222,7 +223,9 @@ impl Judge {
         let Some(policies) = &self.policies else {
             return Ok(None);
         };
-        let input = policy::Input::configuration(desired).without_plan(&self.provider);
+        let reach = policies.reach();
+        let input =
+            policy::Input::configuration(desired, reach).without_plan(&self.provider, reach);
         let input = std::mem::ManuallyDrop::new(input);
         self.outcome(policies.evaluate(&input, self.budget))
     }

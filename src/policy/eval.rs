@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::files::{Digest, PolicyFile};
 use super::input::Input;
+use super::reach::Reach;
 use super::{PolicyError, PolicyErrors};
 
 /// The package every policy is in, or under.
@@ -83,6 +84,7 @@ pub struct Policies {
     files: Vec<PolicyFile>,
     pub(super) engine: Engine,
     rules: Vec<Rule>,
+    reach: Reach,
 }
 
 /// A fresh engine: Rego v1 (OPA 1.0's syntax), `print` output gathered.
@@ -211,11 +213,21 @@ impl Policies {
                 files: files.join(", "),
             })
             .collect();
+        let reach = engine
+            .get_ast_as_json()
+            .map_or_else(|_| Reach::everything(), |ast| Reach::of_policies(&ast));
         Ok(Policies {
             files,
             engine,
             rules,
+            reach,
         })
+    }
+
+    /// What the policies can reach of their input: what an input made for them needs to
+    /// hold (the rest is never converted).
+    pub fn reach(&self) -> &Reach {
+        &self.reach
     }
 
     /// The files, with their digests.

@@ -10,7 +10,10 @@
 //! shape of the configuration files with every field written: lists and maps empty rather
 //! than left out, `role` always there, `null` where nothing is set. `validate` evaluates
 //! without a plan and without a partner (nothing is read from the API): `plan` and
-//! `target.partner` are then absent. Pure.
+//! `target.partner` are then absent.
+//!
+//! Each part is converted with what the policies can reach of it ([`Reach`]): a member no
+//! policy can reach is left out, which none of them can tell. Pure.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +22,8 @@ use serde::{Serialize, Serializer};
 
 use crate::config::{AdoptId, Contact, Customer, Desired, Network, Service, SubAccount, User};
 use crate::live::PartnerInfo;
+
+use super::reach::Reach;
 
 /// The input document, converted for the engine. Its configuration is converted first, on
 /// its own (the largest part, known before anything is read from the API: the edge converts it
@@ -29,40 +34,55 @@ pub struct Input(Value);
 /// The fewest operations converted on a thread of their own.
 const MIN_SLICE: usize = 2048;
 
-/// Converts a document to the engine's value.
-fn convert(document: &impl Serialize) -> Value {
-    super::value::to_value(document)
+/// Converts a document to the engine's value, with what `reach` reaches of it.
+fn convert(document: &impl Serialize, reach: &Reach) -> Value {
+    super::value::to_value(document, reach)
         .expect("partnerctl's documents convert: their maps have string keys")
 }
 
 impl Input {
-    /// The configuration as loaded, alone: `{"configuration": ...}`.
-    pub fn configuration(desired: &Desired) -> Input {
+    /// The configuration as loaded, alone: `{"configuration": ...}`, with what `reach` (of
+    /// the whole input) reaches of it.
+    pub fn configuration(desired: &Desired, reach: &Reach) -> Input {
         #[derive(Serialize)]
         struct Doc<'a> {
             configuration: Configuration<'a>,
         }
-        Input(convert(&Doc {
-            configuration: Configuration::new(desired),
-        }))
+        Input(convert(
+            &Doc {
+                configuration: Configuration::new(desired),
+            },
+            reach,
+        ))
     }
 
-    fn insert(mut self, name: &str, value: Value) -> Input {
-        if let Ok(members) = self.0.as_object_mut() {
-            members.insert(Value::from(name), value);
+    /// With member `name`, `document` converted with what `reach` (of the whole input)
+    /// reaches of it; without it when nothing is.
+    fn insert(mut self, name: &str, document: &impl Serialize, reach: &Reach) -> Input {
+        if let Some(reach) = reach.member(name) {
+            let value = convert(document, reach);
+            if let Ok(members) = self.0.as_object_mut() {
+                members.insert(Value::from(name), value);
+            }
         }
         self
     }
 
     /// With the plan (as `plan --format json` writes it), made for `partner` through
-    /// `provider`.
-    pub fn with_plan(self, plan: &impl Serialize, partner: &PartnerInfo, provider: &str) -> Input {
+    /// `provider`; `reach` is what the policies reach of the whole input.
+    pub fn with_plan(
+        self,
+        plan: &impl Serialize,
+        partner: &PartnerInfo,
+        provider: &str,
+        reach: &Reach,
+    ) -> Input {
         let target = Target {
             partner: Some(partner),
             provider,
         };
-        self.insert("plan", convert(plan))
-            .insert("target", convert(&target))
+        self.insert("plan", plan, reach)
+            .insert("target", &target, reach)
     }
 
     /// [`Input::with_plan`] for a plan whose operations are given apart, as `operations` (a
@@ -74,15 +94,28 @@ impl Input {
         operations: &[O],
         partner: &PartnerInfo,
         provider: &str,
+        reach: &Reach,
     ) -> Input {
+        let target = Target {
+            partner: Some(partner),
+            provider,
+        };
+        let Some(plan_reach) = reach.member("plan") else {
+            return self.insert("target", &target, reach);
+        };
+        let Some(each) = plan_reach.member("operations").map(Reach::element) else {
+            return self
+                .insert("plan", plan, reach)
+                .insert("target", &target, reach);
+        };
         let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         let slice = operations.len().div_ceil(threads).max(MIN_SLICE);
         let (mut plan, converted) = std::thread::scope(|s| {
             let slices: Vec<_> = operations
                 .chunks(slice)
-                .map(|part| s.spawn(move || super::value::to_values(part)))
+                .map(|part| s.spawn(move || super::value::to_values(part, each)))
                 .collect();
-            let plan = convert(plan);
+            let plan = convert(plan, plan_reach);
             let mut all = Vec::with_capacity(operations.len());
             for part in slices {
                 match part.join() {
@@ -98,26 +131,27 @@ impl Input {
         if let Ok(members) = plan.as_object_mut() {
             members.insert(Value::from("operations"), Value::from(converted));
         }
-        let target = Target {
-            partner: Some(partner),
-            provider,
-        };
-        self.insert("plan", plan).insert("target", convert(&target))
+        let mut input = self.insert("target", &target, reach);
+        if let Ok(members) = input.0.as_object_mut() {
+            members.insert(Value::from("plan"), plan);
+        }
+        input
     }
 
-    /// Without a plan (`validate`): the target names the provider only.
-    pub fn without_plan(self, provider: &str) -> Input {
+    /// Without a plan (`validate`): the target names the provider only; `reach` is what
+    /// the policies reach of the whole input.
+    pub fn without_plan(self, provider: &str, reach: &Reach) -> Input {
         let target = Target {
             partner: None,
             provider,
         };
-        self.insert("target", convert(&target))
+        self.insert("target", &target, reach)
     }
 
-    /// Any document as the input (the tests' inputs).
+    /// Any document as the input (the tests' inputs), with what `reach` reaches of it.
     #[cfg(test)]
-    pub(super) fn of(document: &impl Serialize) -> Input {
-        Input(convert(document))
+    pub(super) fn of(document: &impl Serialize, reach: &Reach) -> Input {
+        Input(convert(document, reach))
     }
 
     /// The document, for an engine (a new reference to it).

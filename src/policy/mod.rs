@@ -9,6 +9,8 @@
 //! - `files`: finding and reading policy files (a file, or the `*.rego` below a directory),
 //!   and their digests, which saved plans record;
 //! - `input`: the input document policies see;
+//! - `reach`: what of the input the policies can reach, read off their syntax trees (what
+//!   none can reach is never converted);
 //! - `value`: documents as the engine's values, built without JSON text in between;
 //! - `eval`: parsing (syntax errors located `file.rego:line:col: message`), and evaluating
 //!   `deny` and `warn` within a time budget;
@@ -26,6 +28,7 @@
 mod eval;
 mod files;
 mod input;
+mod reach;
 mod testing;
 mod value;
 
@@ -37,6 +40,7 @@ use crate::vocab::diagnostic::{Diagnostic, Location, Pos};
 pub use eval::{Finding, Outcome, Policies};
 pub use files::{Digest, PolicyFile, Selection, find};
 pub use input::{Configuration, Input, Target};
+pub use reach::Reach;
 pub use testing::{TestOutcome, TestResult, run_tests};
 
 /// The time budget of one plan's policy evaluation when none is given (`--policy-timeout`).

@@ -23,10 +23,13 @@ fn policies(files: &[(&str, &str)]) -> Result<Policies, PolicyErrors> {
     Policies::new(files.iter().map(|(p, t)| file(p, t)).collect())
 }
 
+/// Evaluates `files` over `input`, made with what they reach of it (as `plan` makes it).
 fn evaluate(files: &[(&str, &str)], input: serde_json::Value) -> Result<Outcome, PolicyErrors> {
-    policies(files)
-        .expect("the policies parse")
-        .evaluate(&Input::of(&input), Duration::from_secs(10))
+    let policies = policies(files).expect("the policies parse");
+    policies.evaluate(
+        &Input::of(&input, policies.reach()),
+        Duration::from_secs(10),
+    )
 }
 
 fn only(errors: PolicyErrors) -> PolicyError {
@@ -256,7 +259,10 @@ fn an_endless_evaluation_is_stopped_by_the_budget() {
     .unwrap();
     let err = only(
         policies
-            .evaluate(&Input::of(&json!({})), Duration::from_millis(200))
+            .evaluate(
+                &Input::of(&json!({}), &Reach::everything()),
+                Duration::from_millis(200),
+            )
             .unwrap_err(),
     );
     assert_eq!(
@@ -284,7 +290,7 @@ fn a_free_thread_takes_the_next_rule_while_another_is_busy() {
         .to_vec();
     let results = super::eval::shared(
         &policies.engine,
-        Input::of(&json!({})).value(),
+        Input::of(&json!({}), &Reach::everything()).value(),
         paths,
         2,
         Duration::from_millis(1500),
@@ -307,9 +313,10 @@ fn a_free_thread_takes_the_next_rule_while_another_is_busy() {
 
 #[test]
 fn the_input_shows_the_configuration_with_every_field_the_plan_and_the_target() {
+    let all = Reach::everything();
     let desired = acme();
-    let doc = Input::configuration(&desired)
-        .without_plan("http")
+    let doc = Input::configuration(&desired, &all)
+        .without_plan("http", &all)
         .to_json();
     assert_eq!(doc["target"], json!({ "provider": "http" }));
     assert!(doc.get("plan").is_none());
@@ -344,8 +351,8 @@ fn the_input_shows_the_configuration_with_every_field_the_plan_and_the_target() 
         support_level: "standard".into(),
     };
     let plan = json!({ "format_version": "1", "operations": [] });
-    let doc = Input::configuration(&desired)
-        .with_plan(&plan, &partner, "nexudus")
+    let doc = Input::configuration(&desired, &all)
+        .with_plan(&plan, &partner, "nexudus", &all)
         .to_json();
     assert_eq!(doc["plan"], plan);
     assert_eq!(
@@ -357,6 +364,7 @@ fn the_input_shows_the_configuration_with_every_field_the_plan_and_the_target() 
 
 #[test]
 fn operations_given_apart_are_the_plan_s_operations_in_their_order() {
+    let all = Reach::everything();
     // Enough operations for several slices, each converted on a thread of its own.
     let operations: Vec<serde_json::Value> = (0..5000)
         .map(|i| json!({ "action": "create", "index": i, "address": format!("customer.c{i}"), "depends_on": [] }))
@@ -370,11 +378,11 @@ fn operations_given_apart_are_the_plan_s_operations_in_their_order() {
         support_level: "standard".into(),
     };
     let desired = acme();
-    let expected = Input::configuration(&desired)
-        .with_plan(&whole, &partner, "http")
+    let expected = Input::configuration(&desired, &all)
+        .with_plan(&whole, &partner, "http", &all)
         .to_json();
-    let given = Input::configuration(&desired)
-        .with_plan_and_operations(&apart, &operations, &partner, "http")
+    let given = Input::configuration(&desired, &all)
+        .with_plan_and_operations(&apart, &operations, &partner, "http", &all)
         .to_json();
     assert_eq!(given, expected);
     assert_eq!(given["plan"]["operations"][4999]["index"], 4999);
@@ -382,8 +390,9 @@ fn operations_given_apart_are_the_plan_s_operations_in_their_order() {
 
 #[test]
 fn policies_see_the_input_document() {
+    let all = Reach::everything();
     let desired = acme();
-    let input = Input::configuration(&desired).without_plan("http");
+    let input = Input::configuration(&desired, &all).without_plan("http", &all);
     let outcome = policies(&[(
         "admins.rego",
         "package partnerctl\n\ndeny contains {\"msg\": \"no admin\", \"address\": concat(\".\", [\"customer\", c.key])} if {\n  some c in input.configuration.customers\n  not any_admin(c)\n}\n\nany_admin(c) if { some u in c.users; u.role == \"admin\" }\n",
@@ -522,6 +531,7 @@ fn policy_tests_pass_fail_and_err_each_on_its_own() {
 
 #[test]
 fn documents_become_the_values_their_json_parses_to() {
+    let all = Reach::everything();
     #[derive(serde::Serialize)]
     #[serde(rename_all = "kebab-case")]
     enum Kind {
@@ -559,12 +569,12 @@ fn documents_become_the_values_their_json_parses_to() {
         by_number: [(1, 'a'), (20, 'b')].into(),
         json: json!({ "settings": { "b": [1, 2.5, null, true, "s"], "a": {} } }),
     };
-    let direct = value::to_value(&doc).unwrap();
+    let direct = value::to_value(&doc, &all).unwrap();
     let through_json =
         regorus::Value::from_json_str(&serde_json::to_string(&doc).unwrap()).unwrap();
     assert_eq!(direct, through_json);
     assert_eq!(
-        value::to_value(&acme().partner).unwrap(),
+        value::to_value(&acme().partner, &all).unwrap(),
         regorus::Value::from_json_str(&serde_json::to_string(&acme().partner).unwrap()).unwrap()
     );
 }
@@ -576,7 +586,7 @@ fn short_strings_and_empty_containers_are_made_once_and_shared() {
         { "action": "create", "depends_on": [], "labels": {}, "note": long },
         { "action": "create", "depends_on": [], "labels": {}, "note": long },
     ]);
-    let value = super::value::to_value(&document).unwrap();
+    let value = super::value::to_value(&document, &Reach::everything()).unwrap();
     let (first, second) = (&value[0], &value[1]);
     let same = |key: &str| match (&first[key], &second[key]) {
         (regorus::Value::String(a), regorus::Value::String(b)) => regorus::Rc::ptr_eq(a, b),
@@ -663,4 +673,189 @@ fn policy_errors_start_with_their_place() {
         "{places:?}"
     );
     assert_eq!(PolicyError::Input("x".into()).location(), None);
+}
+
+/// The input `policy` (one file) is given of `document`: what it reaches of it.
+fn reached(policy: &str, document: &serde_json::Value) -> serde_json::Value {
+    let policies = policies(&[("p.rego", policy)]).expect("the policy parses");
+    Input::of(document, policies.reach()).to_json()
+}
+
+fn reach_document() -> serde_json::Value {
+    json!({
+        "configuration": {
+            "partner": { "name": "P", "users": [{ "email": "a@x", "name": "A", "role": "admin" }] },
+            "customers": [{
+                "key": "c1", "name": "C1",
+                "labels": { "team": "x", "other": "y" },
+                "services": [{ "type": "cards", "settings": { "a": 1 } }],
+                "users": [{ "email": "u@x", "name": "U", "role": "member" }]
+            }]
+        },
+        "plan": {
+            "operations": [
+                { "action": "create", "index": 0, "before": null, "after": { "key": "c1", "name": "C1" } },
+                { "action": "invite", "index": 1, "after": { "email": "u@x" } }
+            ],
+            "summary": { "creates": 1 }
+        },
+        "target": { "provider": "http" }
+    })
+}
+
+#[test]
+fn the_input_holds_only_what_the_policies_reach() {
+    let policy = "package partnerctl\n\ndeny contains u.email if {\n  some c in input.configuration.customers\n  some u in c.users\n  u.role == \"admin\"\n  c.labels[\"team\"] == \"x\"\n}\n\nwarn contains op.action if {\n  some op in input.plan.operations\n  after := op.after\n  after.email\n}\n";
+    assert_eq!(
+        reached(policy, &reach_document()),
+        json!({
+            "configuration": { "customers": [{
+                "labels": { "team": "x" },
+                "users": [{ "email": "u@x", "role": "member" }]
+            }] },
+            "plan": { "operations": [
+                { "action": "create", "after": {} },
+                { "action": "invite", "after": { "email": "u@x" } }
+            ] }
+        })
+    );
+}
+
+#[test]
+fn what_a_policy_uses_whole_or_iterates_is_kept_whole_or_with_every_member() {
+    let doc = reach_document();
+    let customers = doc["configuration"]["customers"].clone();
+    for (rule, kept) in [
+        // Counted, given to a function, compared, collected, printed: whole.
+        (
+            "deny contains 1 if count(input.configuration.customers[0]) > 1",
+            json!({ "configuration": { "customers": customers } }),
+        ),
+        (
+            "deny contains x if { p := input.configuration.partner; x := json.marshal(p) }",
+            json!({ "configuration": { "partner": doc["configuration"]["partner"] } }),
+        ),
+        (
+            "deny contains c if { some c in input.configuration.customers }",
+            json!({ "configuration": { "customers": customers } }),
+        ),
+        (
+            "deny contains 1 if { some c in input.configuration.customers; print(c.labels) }",
+            json!({ "configuration": { "customers": [{ "labels": { "team": "x", "other": "y" } }] } }),
+        ),
+        (
+            "deny contains 1 if { x = input.plan; x.summary }",
+            json!({ "plan": doc["plan"] }),
+        ),
+        (
+            "deny contains 1 if input.plan.summary == {\"creates\": 1}",
+            json!({ "plan": { "summary": { "creates": 1 } } }),
+        ),
+        // Iterated: every member, each with what is reached of it.
+        (
+            "deny contains k if { some k, _ in input.configuration }",
+            json!({ "configuration": { "customers": [{}], "partner": {} } }),
+        ),
+        (
+            "deny contains 1 if { input.plan[k].creates }",
+            json!({ "plan": { "operations": [{}, {}], "summary": { "creates": 1 } } }),
+        ),
+        (
+            "deny contains 1 if { every op in input.plan.operations { op.index >= 0 } }",
+            json!({ "plan": { "operations": [{ "index": 0 }, { "index": 1 }] } }),
+        ),
+    ] {
+        assert_eq!(
+            reached(&format!("package partnerctl\n\n{rule}\n"), &doc),
+            kept,
+            "{rule}"
+        );
+    }
+}
+
+#[test]
+fn what_the_scan_cannot_follow_keeps_the_whole_input() {
+    let doc = reach_document();
+    for policy in [
+        "package partnerctl\n\nimport input.plan as p\n\ndeny contains 1 if count(p.operations) > 0\n",
+        "package partnerctl\n\nd if input.plan.summary\n\ndeny contains 1 if { d with input.plan.summary as {} }\n",
+        "package partnerctl\n\ndeny contains 1 if { walk(input, [_, v]); v == 1 }\n",
+    ] {
+        assert_eq!(reached(policy, &doc), doc, "{policy}");
+    }
+}
+
+#[test]
+fn the_example_policies_decide_on_what_they_reach_as_on_the_whole_input() {
+    let policies = Policies::load(&[PathBuf::from("examples/policies")]).expect("the examples");
+    let desired = acme();
+    let partner = PartnerInfo {
+        id: "ptn_1".into(),
+        name: "Acme Partners".into(),
+        manageable: true,
+        support_level: "standard".into(),
+    };
+    let account = |key: &str| json!({ "type": "account", "kind": "customer", "key": key });
+    let mut operations = vec![
+        json!({ "index": 0, "action": "invite", "address": "customer.contoso.user[x@gmail.com]",
+                "account": account("contoso"), "after": { "email": "X@Gmail.com", "name": "X", "role": "member" }, "depends_on": [] }),
+        json!({ "index": 1, "action": "resend", "address": "customer.contoso.user[y@yahoo.com]",
+                "account": account("contoso"), "before": { "email": "y@yahoo.com" }, "depends_on": [] }),
+    ];
+    for i in 0..7 {
+        operations.push(json!({ "index": i + 2, "action": "create", "address": format!("customer.c{i}"),
+            "account": account(&format!("c{i}")), "after": { "key": format!("c{i}"), "name": "N" }, "depends_on": [] }));
+    }
+    let plan =
+        json!({ "format_version": "1", "operations": operations, "summary": { "creates": 7 } });
+    let outcome = |reach: &Reach| {
+        let input = Input::configuration(&desired, reach).with_plan(&plan, &partner, "http", reach);
+        policies.evaluate(&input, DEFAULT_TIMEOUT).unwrap()
+    };
+    let reached = outcome(policies.reach());
+    assert_eq!(reached, outcome(&Reach::everything()));
+    // Three of the four deny: change_limit, customer_admins (fabrikam), free_mail (twice).
+    assert_eq!(reached.denials.len(), 4, "{:?}", reached.denials);
+    assert_ne!(*policies.reach(), Reach::everything());
+}
+
+#[test]
+fn variants_are_reached_through_their_name_as_their_json_shows_them() {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "kebab-case")]
+    enum Kind {
+        Unit,
+        Newtype(u8),
+        Pair(i32, String),
+        Fields { a: bool, b: u8 },
+    }
+    #[derive(serde::Serialize)]
+    struct Doc {
+        kinds: Vec<Kind>,
+    }
+    let doc = Doc {
+        kinds: vec![
+            Kind::Unit,
+            Kind::Newtype(7),
+            Kind::Pair(-3, "x".into()),
+            Kind::Fields { a: true, b: 2 },
+        ],
+    };
+    let reached = |rule: &str| {
+        let policies = policies(&[("p.rego", &format!("package partnerctl\n\n{rule}\n"))])
+            .expect("the policy parses");
+        Input::of(&doc, policies.reach()).to_json()
+    };
+    assert_eq!(
+        reached("deny contains k.fields.a if { some k in input.kinds }"),
+        json!({ "kinds": ["unit", {}, {}, { "fields": { "a": true } }] })
+    );
+    assert_eq!(
+        reached("deny contains k.pair[1] if { some k in input.kinds }"),
+        json!({ "kinds": ["unit", {}, { "pair": [-3, "x"] }, {}] })
+    );
+    assert_eq!(
+        reached("deny contains k.newtype if { some k in input.kinds }"),
+        json!({ "kinds": ["unit", { "newtype": 7 }, {}, {}] })
+    );
 }

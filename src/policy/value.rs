@@ -6,12 +6,14 @@
 //! an enum variant its name (or an object of one member, as serde_json writes it). Pure.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use regorus::{Rc, Value};
 use serde::Serialize;
 use serde::ser::{self, Impossible};
 
 use super::PolicyError;
+use super::reach::Reach;
 
 impl ser::Error for PolicyError {
     fn custom<T: std::fmt::Display>(message: T) -> Self {
@@ -19,15 +21,32 @@ impl ser::Error for PolicyError {
     }
 }
 
-/// `document` as the engine's value.
-pub(super) fn to_value(document: &impl Serialize) -> Result<Value, PolicyError> {
-    document.serialize(&mut Builder::default())
+/// `document` as the engine's value, with what `reach` reaches of it: the members it does
+/// not reach are left out (and never serialized).
+pub(super) fn to_value(document: &impl Serialize, reach: &Reach) -> Result<Value, PolicyError> {
+    let mut builder = Builder::new(reach);
+    document.serialize(&mut builder)
 }
 
-/// `items` as the engine's values, one each (their struct field names shared).
-pub(super) fn to_values<T: Serialize>(items: &[T]) -> Result<Vec<Value>, PolicyError> {
-    let mut builder = Builder::default();
-    items.iter().map(|i| i.serialize(&mut builder)).collect()
+/// `items` as the engine's values, one each (their struct field names shared), with what
+/// `reach` reaches of each.
+pub(super) fn to_values<T: Serialize>(
+    items: &[T],
+    reach: &Reach,
+) -> Result<Vec<Value>, PolicyError> {
+    let mut builder = Builder::new(reach);
+    items
+        .iter()
+        .map(|i| {
+            builder.reach = restricted(reach);
+            i.serialize(&mut builder)
+        })
+        .collect()
+}
+
+/// A reach as the builder keeps it: `None` for everything (nothing to look up below).
+fn restricted(reach: &Reach) -> Option<&Reach> {
+    (!reach.is_everything()).then_some(reach)
 }
 
 /// The longest string [`Builder`] shares between the values equal to it.
@@ -38,18 +57,72 @@ const SHARED_LENGTH: usize = 32;
 /// and strings met once do not grow it without end.
 const SHARED_STRINGS: usize = 4096;
 
+/// The hash of the builder's tables: their keys are short strings of partnerctl's own documents
+/// (names, actions, kinds, countries), made by no adversary, for which the standard library's
+/// SipHash costs more than the look-up it serves. FNV-1a, eight bytes at a time.
+struct QuickHasher(u64);
+
+impl Default for QuickHasher {
+    fn default() -> Self {
+        QuickHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for QuickHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const PRIME: u64 = 0x0000_0100_0000_01b3;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            h = (h ^ word).wrapping_mul(PRIME);
+        }
+        for &b in chunks.remainder() {
+            h = (h ^ u64::from(b)).wrapping_mul(PRIME);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        // The table takes its buckets from the low bits and its tags from the high ones.
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
+type Quick = BuildHasherDefault<QuickHasher>;
+
 /// Builds values, keeping one value of each struct field name, and sharing short strings
 /// and empty arrays and objects between the values equal to them: a large document repeats
 /// them on every element, and each would be an allocation of its own.
-#[derive(Default)]
-struct Builder {
-    names: HashMap<&'static str, Value>,
-    strings: HashSet<Rc<str>>,
+struct Builder<'r> {
+    names: HashMap<&'static str, Value, Quick>,
+    strings: HashSet<Rc<str>, Quick>,
     empty_array: Option<Value>,
     empty_object: Option<Value>,
+    /// What is reached of the value being built (`None`: all of it).
+    reach: Option<&'r Reach>,
 }
 
-impl Builder {
+impl<'r> Builder<'r> {
+    fn new(reach: &'r Reach) -> Self {
+        Builder {
+            names: HashMap::default(),
+            strings: HashSet::default(),
+            empty_array: None,
+            empty_object: None,
+            reach: restricted(reach),
+        }
+    }
+
+    /// What is reached of member `name` of the value being built: `None` when nothing,
+    /// `Some(None)` when all of it.
+    fn member(&self, name: &str) -> Option<Option<&'r Reach>> {
+        match self.reach {
+            None => Some(None),
+            Some(r) => r.member(name).map(restricted),
+        }
+    }
+
     fn name(&mut self, name: &'static str) -> Value {
         self.names
             .entry(name)
@@ -98,16 +171,16 @@ fn variant(b: &mut Builder, name: &'static str, value: Value) -> Value {
     Value::from(BTreeMap::from([(b.name(name), value)]))
 }
 
-impl<'b> ser::Serializer for &'b mut Builder {
+impl<'b, 'r> ser::Serializer for &'b mut Builder<'r> {
     type Ok = Value;
     type Error = PolicyError;
-    type SerializeSeq = Seq<'b>;
-    type SerializeTuple = Seq<'b>;
-    type SerializeTupleStruct = Seq<'b>;
-    type SerializeTupleVariant = Seq<'b>;
-    type SerializeMap = Map<'b>;
-    type SerializeStruct = Map<'b>;
-    type SerializeStructVariant = Map<'b>;
+    type SerializeSeq = Seq<'b, 'r>;
+    type SerializeTuple = Seq<'b, 'r>;
+    type SerializeTupleStruct = Seq<'b, 'r>;
+    type SerializeTupleVariant = Seq<'b, 'r>;
+    type SerializeMap = Map<'b, 'r>;
+    type SerializeStruct = Map<'b, 'r>;
+    type SerializeStructVariant = Map<'b, 'r>;
 
     fn serialize_bool(self, v: bool) -> Result<Value, PolicyError> {
         Ok(Value::from(v))
@@ -200,20 +273,30 @@ impl<'b> ser::Serializer for &'b mut Builder {
         name: &'static str,
         value: &T,
     ) -> Result<Value, PolicyError> {
+        let Some(inner) = self.member(name) else {
+            return Ok(self.object(BTreeMap::new()));
+        };
+        self.reach = inner;
         let inner = value.serialize(&mut *self)?;
         Ok(variant(self, name, inner))
     }
-    fn serialize_seq(self, len: Option<usize>) -> Result<Seq<'b>, PolicyError> {
+    fn serialize_seq(self, len: Option<usize>) -> Result<Seq<'b, 'r>, PolicyError> {
+        let reach = self.reach;
         Ok(Seq {
             b: self,
             items: Vec::with_capacity(len.unwrap_or(0)),
             variant: None,
+            reach: Some(reach),
         })
     }
-    fn serialize_tuple(self, len: usize) -> Result<Seq<'b>, PolicyError> {
+    fn serialize_tuple(self, len: usize) -> Result<Seq<'b, 'r>, PolicyError> {
         self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Seq<'b>, PolicyError> {
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        len: usize,
+    ) -> Result<Seq<'b, 'r>, PolicyError> {
         self.serialize_seq(Some(len))
     }
     fn serialize_tuple_variant(
@@ -222,22 +305,26 @@ impl<'b> ser::Serializer for &'b mut Builder {
         _: u32,
         name: &'static str,
         len: usize,
-    ) -> Result<Seq<'b>, PolicyError> {
+    ) -> Result<Seq<'b, 'r>, PolicyError> {
+        let reach = self.member(name);
         Ok(Seq {
             b: self,
             items: Vec::with_capacity(len),
             variant: Some(name),
+            reach,
         })
     }
-    fn serialize_map(self, _: Option<usize>) -> Result<Map<'b>, PolicyError> {
+    fn serialize_map(self, _: Option<usize>) -> Result<Map<'b, 'r>, PolicyError> {
+        let reach = self.reach;
         Ok(Map {
             b: self,
             members: BTreeMap::new(),
             key: None,
             variant: None,
+            reach: Some(reach),
         })
     }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Map<'b>, PolicyError> {
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Map<'b, 'r>, PolicyError> {
         self.serialize_map(None)
     }
     fn serialize_struct_variant(
@@ -246,30 +333,43 @@ impl<'b> ser::Serializer for &'b mut Builder {
         _: u32,
         name: &'static str,
         _: usize,
-    ) -> Result<Map<'b>, PolicyError> {
+    ) -> Result<Map<'b, 'r>, PolicyError> {
+        let reach = self.member(name);
         Ok(Map {
             b: self,
             members: BTreeMap::new(),
             key: None,
             variant: Some(name),
+            reach,
         })
     }
 }
 
 /// A sequence, tuple or tuple variant being built.
-struct Seq<'b> {
-    b: &'b mut Builder,
+struct Seq<'b, 'r> {
+    b: &'b mut Builder<'r>,
     items: Vec<Value>,
     variant: Option<&'static str>,
+    /// What is reached of the sequence (`None`: a variant nothing reaches, made an empty
+    /// object; `Some(None)`: all of it).
+    reach: Option<Option<&'r Reach>>,
 }
 
-impl Seq<'_> {
+impl Seq<'_, '_> {
     fn push<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), PolicyError> {
+        let Some(reach) = self.reach else {
+            return Ok(());
+        };
+        // Every element is kept (iterating goes through as many), with what is reached of it.
+        self.b.reach = reach.map(|r| restricted(r.element())).unwrap_or_default();
         self.items.push(value.serialize(&mut *self.b)?);
         Ok(())
     }
 
     fn done(self) -> Result<Value, PolicyError> {
+        if self.reach.is_none() {
+            return Ok(self.b.object(BTreeMap::new()));
+        }
         let array = self.b.array(self.items);
         Ok(match self.variant {
             Some(name) => variant(self.b, name, array),
@@ -278,7 +378,7 @@ impl Seq<'_> {
     }
 }
 
-impl ser::SerializeSeq for Seq<'_> {
+impl ser::SerializeSeq for Seq<'_, '_> {
     type Ok = Value;
     type Error = PolicyError;
     fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), PolicyError> {
@@ -289,7 +389,7 @@ impl ser::SerializeSeq for Seq<'_> {
     }
 }
 
-impl ser::SerializeTuple for Seq<'_> {
+impl ser::SerializeTuple for Seq<'_, '_> {
     type Ok = Value;
     type Error = PolicyError;
     fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), PolicyError> {
@@ -300,7 +400,7 @@ impl ser::SerializeTuple for Seq<'_> {
     }
 }
 
-impl ser::SerializeTupleStruct for Seq<'_> {
+impl ser::SerializeTupleStruct for Seq<'_, '_> {
     type Ok = Value;
     type Error = PolicyError;
     fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), PolicyError> {
@@ -311,7 +411,7 @@ impl ser::SerializeTupleStruct for Seq<'_> {
     }
 }
 
-impl ser::SerializeTupleVariant for Seq<'_> {
+impl ser::SerializeTupleVariant for Seq<'_, '_> {
     type Ok = Value;
     type Error = PolicyError;
     fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), PolicyError> {
@@ -323,20 +423,31 @@ impl ser::SerializeTupleVariant for Seq<'_> {
 }
 
 /// A map, struct or struct variant being built.
-struct Map<'b> {
-    b: &'b mut Builder,
+struct Map<'b, 'r> {
+    b: &'b mut Builder<'r>,
     members: BTreeMap<Value, Value>,
     key: Option<Value>,
     variant: Option<&'static str>,
+    /// What is reached of the map (`None`: a variant nothing reaches, made an empty object;
+    /// `Some(None)`: all of it).
+    reach: Option<Option<&'r Reach>>,
 }
 
-impl Map<'_> {
+impl<'r> Map<'_, 'r> {
     fn done(self) -> Result<Value, PolicyError> {
         let object = self.b.object(self.members);
-        Ok(match self.variant {
-            Some(name) => variant(self.b, name, object),
-            None => object,
+        Ok(match (self.variant, self.reach) {
+            (Some(name), Some(_)) => variant(self.b, name, object),
+            _ => object,
         })
+    }
+
+    /// What is reached of member `name`: `None` when nothing (the member is left out).
+    fn member(&self, name: &str) -> Option<Option<&'r Reach>> {
+        match self.reach? {
+            None => Some(None),
+            Some(r) => r.member(name).map(restricted),
+        }
     }
 
     fn field<T: ?Sized + Serialize>(
@@ -344,6 +455,10 @@ impl Map<'_> {
         name: &'static str,
         value: &T,
     ) -> Result<(), PolicyError> {
+        let Some(reach) = self.member(name) else {
+            return Ok(());
+        };
+        self.b.reach = reach;
         let value = value.serialize(&mut *self.b)?;
         let name = self.b.name(name);
         self.members.insert(name, value);
@@ -351,7 +466,7 @@ impl Map<'_> {
     }
 }
 
-impl ser::SerializeMap for Map<'_> {
+impl ser::SerializeMap for Map<'_, '_> {
     type Ok = Value;
     type Error = PolicyError;
     fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<(), PolicyError> {
@@ -363,6 +478,17 @@ impl ser::SerializeMap for Map<'_> {
             .key
             .take()
             .ok_or_else(|| PolicyError::Input("a map value without its key".into()))?;
+        let reach = match (self.reach, &key) {
+            (Some(None), _) => Some(None),
+            (Some(Some(r)), Value::String(name)) => r.member(name).map(restricted),
+            // Keys are made strings: any other is kept, whole.
+            (Some(Some(_)), _) => Some(None),
+            (None, _) => None,
+        };
+        let Some(reach) = reach else {
+            return Ok(());
+        };
+        self.b.reach = reach;
         let value = value.serialize(&mut *self.b)?;
         self.members.insert(key, value);
         Ok(())
@@ -372,7 +498,7 @@ impl ser::SerializeMap for Map<'_> {
     }
 }
 
-impl ser::SerializeStruct for Map<'_> {
+impl ser::SerializeStruct for Map<'_, '_> {
     type Ok = Value;
     type Error = PolicyError;
     fn serialize_field<T: ?Sized + Serialize>(
@@ -387,7 +513,7 @@ impl ser::SerializeStruct for Map<'_> {
     }
 }
 
-impl ser::SerializeStructVariant for Map<'_> {
+impl ser::SerializeStructVariant for Map<'_, '_> {
     type Ok = Value;
     type Error = PolicyError;
     fn serialize_field<T: ?Sized + Serialize>(
@@ -404,9 +530,9 @@ impl ser::SerializeStructVariant for Map<'_> {
 
 /// A map's key: a string, as in JSON (numbers and booleans written as their text, as
 /// serde_json writes keys).
-struct MapKey<'b>(&'b mut Builder);
+struct MapKey<'b, 'r>(&'b mut Builder<'r>);
 
-impl ser::Serializer for MapKey<'_> {
+impl ser::Serializer for MapKey<'_, '_> {
     type Ok = Value;
     type Error = PolicyError;
     type SerializeSeq = Impossible<Value, PolicyError>;

@@ -859,3 +859,35 @@ fn variants_are_reached_through_their_name_as_their_json_shows_them() {
         json!({ "kinds": ["unit", { "newtype": 7 }, {}, {}] })
     );
 }
+
+/// Policies that reach the input in roundabout ways (through a function's argument, a rule's
+/// value, a chain of variables, a comprehension, a comparison of whole objects, a count of
+/// members, a member's absence) decide on what they reach as on the whole input.
+#[test]
+fn roundabout_policies_decide_on_what_they_reach_as_on_the_whole_input() {
+    let doc = reach_document();
+    for rule in [
+        "f(o) := o.after\n\ndeny contains sprintf(\"%v\", [f(op)]) if { some op in input.plan.operations }",
+        "ops := input.plan.operations\n\ndeny contains sprintf(\"%v\", [ops[_].after])",
+        "deny contains \"same\" if { some op in input.plan.operations; op.after == {\"email\": \"u@x\"} }",
+        "deny contains sprintf(\"%d\", [n]) if { some op in input.plan.operations; n := count(op) }",
+        "deny contains sprintf(\"%v\", [x]) if { x := [o.after | some o in input.plan.operations] }",
+        "deny contains k if { some c in input.configuration.customers; some k, _ in c.labels }",
+        "deny contains sprintf(\"%v\", [s]) if { some c in input.configuration.customers; s := c.services }",
+        "deny contains v if { p := input.plan; o := p.operations; some x in o; v := sprintf(\"%v\", [x.after]) }",
+        "deny contains sprintf(\"%v\", [object.keys(input.configuration.customers[0])])",
+        "deny contains op.action if { some op in input.plan.operations; not op.before }",
+        "deny contains sprintf(\"%v\", [c]) if { some i; c := input.configuration.customers[i].users[i] }",
+    ] {
+        let policies = policies(&[("p.rego", &format!("package partnerctl\n\n{rule}\n"))])
+            .unwrap_or_else(|e| panic!("{rule}: {e}"));
+        let on = |reach: &Reach| {
+            policies
+                .evaluate(&Input::of(&doc, reach), DEFAULT_TIMEOUT)
+                .unwrap()
+        };
+        let reached = on(policies.reach());
+        assert_eq!(reached, on(&Reach::everything()), "{rule}");
+        assert!(!reached.denials.is_empty(), "{rule} decides nothing");
+    }
+}

@@ -6,7 +6,6 @@
 //! an enum variant its name (or an object of one member, as serde_json writes it). Pure.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
 
 use regorus::{Rc, Value};
 use serde::Serialize;
@@ -59,37 +58,8 @@ const SHARED_STRINGS: usize = 4096;
 
 /// The hash of the builder's tables: their keys are short strings of partnerctl's own documents
 /// (names, actions, kinds, countries), made by no adversary, for which the standard library's
-/// SipHash costs more than the look-up it serves. FNV-1a, eight bytes at a time.
-struct QuickHasher(u64);
-
-impl Default for QuickHasher {
-    fn default() -> Self {
-        QuickHasher(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for QuickHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const PRIME: u64 = 0x0000_0100_0000_01b3;
-        let mut h = self.0;
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-            h = (h ^ word).wrapping_mul(PRIME);
-        }
-        for &b in chunks.remainder() {
-            h = (h ^ u64::from(b)).wrapping_mul(PRIME);
-        }
-        self.0 = h;
-    }
-
-    fn finish(&self) -> u64 {
-        // The table takes its buckets from the low bits and its tags from the high ones.
-        self.0 ^ (self.0 >> 29)
-    }
-}
-
-type Quick = BuildHasherDefault<QuickHasher>;
+/// SipHash costs more than the look-up it serves; foldhash's (hashbrown's own) is made for them.
+type Quick = foldhash::fast::FixedState;
 
 /// Builds values, keeping one value of each struct field name, and sharing short strings
 /// and empty arrays and objects between the values equal to them: a large document repeats

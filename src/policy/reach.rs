@@ -372,3 +372,20 @@ impl Scan {
         Some(elements)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_span_names_a_variable_only_when_its_text_is_a_name() {
+        let source = "ab _x1 1y a-b";
+        let span = |start: u64, end: u64| serde_json::json!({ "start": start, "end": end });
+        assert_eq!(span_text(&span(0, 2), source), Some("ab"));
+        assert_eq!(span_text(&span(3, 6), source), Some("_x1"));
+        assert_eq!(span_text(&span(7, 9), source), None);
+        assert_eq!(span_text(&span(10, 13), source), None);
+        assert_eq!(span_text(&span(2, 3), source), None);
+        assert_eq!(span_text(&span(10, 99), source), None);
+    }
+}

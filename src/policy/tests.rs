@@ -891,3 +891,20 @@ fn roundabout_policies_decide_on_what_they_reach_as_on_the_whole_input() {
         assert!(!reached.denials.is_empty(), "{rule} decides nothing");
     }
 }
+
+/// What a policy reaches of any member is reached of each member it names too; and neither an
+/// import nor a `with` that leaves the input alone makes the scan give up.
+#[test]
+fn what_any_member_reaches_each_named_member_reaches_and_other_imports_change_nothing() {
+    let doc = reach_document();
+    let policy = "package partnerctl\n\ndeny contains \"any\" if { some _, v in input.plan; v.creates }\n\ndeny contains \"named\" if input.plan.summary.missing\n";
+    assert_eq!(
+        reached(policy, &doc),
+        json!({ "plan": { "operations": [{}, {}], "summary": { "creates": 1 } } })
+    );
+    let policy = "package partnerctl\n\nimport rego.v1\n\nlimit := 1\n\ndeny contains \"x\" if { input.plan.summary.creates > limit with limit as 0 }\n";
+    assert_eq!(
+        reached(policy, &doc),
+        json!({ "plan": { "summary": { "creates": 1 } } })
+    );
+}

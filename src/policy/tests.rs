@@ -878,6 +878,8 @@ fn roundabout_policies_decide_on_what_they_reach_as_on_the_whole_input() {
         "deny contains sprintf(\"%v\", [object.keys(input.configuration.customers[0])])",
         "deny contains op.action if { some op in input.plan.operations; not op.before }",
         "deny contains sprintf(\"%v\", [c]) if { some i; c := input.configuration.customers[i].users[i] }",
+        "deny contains c.key if { c := input.configuration.customers[input.plan.summary.creates - 1] }",
+        "deny contains \"i\" if { some c in input.configuration.customers[input.plan.summary.creates - 1].users }",
     ] {
         let policies = policies(&[("p.rego", &format!("package partnerctl\n\n{rule}\n"))])
             .unwrap_or_else(|e| panic!("{rule}: {e}"));

@@ -625,13 +625,8 @@ impl TablePass<'_> {
 /// catalog, before planning), each located where the service is written, as [`load_sources`]
 /// locates problems. Empty when every service fits the catalog.
 pub fn check_services(desired: &Desired, catalog: &Catalog) -> Problems {
-    let mut sink = check::services_of_model(desired, catalog);
-    sink.sort_by_key(|a| (a.0, a.1));
-    Problems(
-        sink.into_iter()
-            .map(|(file, pos, kind)| desired.problem(file, pos, kind))
-            .collect(),
-    )
+    let sink = check::services_of_model(desired, catalog);
+    into_problems(&desired.sources, &desired.headers, sink)
 }
 
 /// For providers that keep one role and one name per login: the places where an email is

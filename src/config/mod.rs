@@ -190,20 +190,7 @@ impl fmt::Display for Counts {
 impl Desired {
     /// Where `pos` of source `file` is, as problems say it.
     pub fn location(&self, file: FileId, pos: yaml::Pos) -> Location {
-        Location {
-            path: self
-                .sources
-                .get(file)
-                .map_or_else(|| "(no files)".to_string(), |s| s.path.clone()),
-            pos,
-        }
-    }
-
-    /// The problem `kind` at `pos` of source `file`, with the column of a table's cell.
-    pub fn problem(&self, file: FileId, pos: yaml::Pos, kind: ProblemKind) -> Problem {
-        let path = self.sources.get(file).map(|s| s.path.as_str());
-        let header = self.headers.get(file).and_then(Option::as_ref);
-        Problem::at(path, header, pos, kind)
+        problem::location(self.sources.get(file).map(|s| s.path.as_str()), pos)
     }
 
     /// Counts every object.

@@ -409,6 +409,14 @@ pub struct Problem {
     pub kind: ProblemKind,
 }
 
+/// Where `pos` of the source at `path` is (`None`: no source was read).
+pub(crate) fn location(path: Option<&str>, pos: super::yaml::Pos) -> Location {
+    Location {
+        path: path.map_or_else(|| "(no files)".to_string(), str::to_string),
+        pos,
+    }
+}
+
 impl Problem {
     /// `kind` at `pos` of the source at `path` (`None`: no source was read), with the column
     /// of the cell at `pos` when the source is a table with `header`.
@@ -419,10 +427,7 @@ impl Problem {
         kind: ProblemKind,
     ) -> Problem {
         Problem {
-            location: Location {
-                path: path.map_or_else(|| "(no files)".to_string(), str::to_string),
-                pos,
-            },
+            location: location(path, pos),
             column: header
                 .filter(|_| !kind.is_of_row())
                 .and_then(|h| h.column(pos))

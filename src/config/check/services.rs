@@ -80,15 +80,17 @@ pub(crate) fn of_model(desired: &Desired, catalog: &Catalog) -> Vec<(FileId, Pos
     };
     for n in desired.walk() {
         for s in n.services {
-            let span = s.at.get().unwrap_or(&nowhere);
             let this = (s.service_type.as_str(), &s.settings);
             if accepted.contains(&this) {
                 continue;
             }
-            let place = (span.file, span.entry, this.0);
-            if s.at.get().is_some() && checked.insert(place, this.1) == Some(this.1) {
-                continue;
+            if let Some(span) = s.at.get() {
+                let place = (span.file, span.entry, this.0);
+                if checked.insert(place, this.1) == Some(this.1) {
+                    continue;
+                }
             }
+            let span = s.at.get().unwrap_or(&nowhere);
             let mut found = Vec::new();
             service(catalog, this.0, this.1, span, &mut found);
             if found.is_empty() {
@@ -104,7 +106,7 @@ pub(crate) fn of_model(desired: &Desired, catalog: &Catalog) -> Vec<(FileId, Pos
 }
 
 /// Checks one service, of type `name` with `settings`, written where `span` says.
-pub(crate) fn service(
+fn service(
     catalog: &Catalog,
     name: &str,
     settings: &Map<String, Json>,

@@ -6,7 +6,7 @@
 
 use std::io::{self, Write};
 
-use crate::vocab::diagnostic::{Diagnostic, Severity};
+use crate::vocab::diagnostic::{Diagnostic, Location, Severity};
 
 /// Writes `text` to stdout through a locked handle. A closed pipe (`BrokenPipe`) counts as success:
 /// the reader has seen all it wanted.
@@ -45,11 +45,26 @@ fn json_object(level: &str, message: &str) -> serde_json::Map<String, serde_json
 }
 
 fn stderr_lines(level: &str, text: &str) {
+    stderr_lines_at(level, text, None);
+}
+
+/// `text` on stderr: as it is; in JSON an object per line, with the parts of `location` when
+/// there is one (`file` as the text shows it, `line` and `column` when it has a line).
+fn stderr_lines_at(level: &str, text: &str, location: Option<&Location>) {
     let text = &*crate::vocab::rules::escape_hidden_keep_lines(text);
     let mut err = io::stderr().lock();
     if JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let _ = writeln!(err, "{}", json_line(level, line));
+            let mut object = json_object(level, line);
+            if let Some(at) = location {
+                let path = crate::vocab::rules::escape_hidden(&at.path).into_owned();
+                object.insert("file".into(), path.into());
+                if at.pos.line > 0 {
+                    object.insert("line".into(), at.pos.line.into());
+                    object.insert("column".into(), at.pos.col.into());
+                }
+            }
+            let _ = writeln!(err, "{}", serde_json::Value::Object(object));
         }
     } else {
         let _ = write!(err, "{text}");
@@ -97,25 +112,10 @@ pub fn diagnostic(d: &(impl Diagnostic + ?Sized)) {
     };
     let location = d.location();
     let message = d.to_string();
-    if !JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
-        match location {
-            Some(_) => stderr_lines(level, &message),
-            None => stderr_lines(level, &format!("{word}: {message}")),
-        }
-        return;
-    }
-    let message = crate::vocab::rules::escape_hidden_keep_lines(&message);
-    let mut err = io::stderr().lock();
-    for line in message.lines().filter(|l| !l.trim().is_empty()) {
-        let mut object = json_object(level, line);
-        if let Some(at) = &location {
-            let path = crate::vocab::rules::escape_hidden(&at.path).into_owned();
-            object.insert("file".into(), path.into());
-            if at.pos.line > 0 {
-                object.insert("line".into(), at.pos.line.into());
-                object.insert("column".into(), at.pos.col.into());
-            }
-        }
-        let _ = writeln!(err, "{}", serde_json::Value::Object(object));
-    }
+    let json = JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed);
+    let text = match location {
+        None if !json => format!("{word}: {message}"),
+        _ => message,
+    };
+    stderr_lines_at(level, &text, location.as_ref());
 }

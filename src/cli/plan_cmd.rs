@@ -50,11 +50,10 @@ pub(super) fn connect_and_plan(
                     conn.close().await?;
                     return Err(e);
                 }
-                let catalog = plan::catalog(&snapshot.catalog);
                 let provider = &conn.provider;
                 let caps = provider.capabilities();
                 if caps.services {
-                    super::catalog::save(&catalog, &conn.target);
+                    super::catalog::save(&plan::catalog(&snapshot.catalog), &conn.target);
                 }
                 let plan = plan::plan_for(desired, &snapshot, options, &caps)
                     .and_then(|p| plan::restrict(p, desired, &snapshot, targets))

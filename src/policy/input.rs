@@ -96,17 +96,12 @@ impl Input {
         provider: &str,
         reach: &Reach,
     ) -> Input {
-        let target = Target {
-            partner: Some(partner),
-            provider,
-        };
-        let Some(plan_reach) = reach.member("plan") else {
-            return self.insert("target", &target, reach);
-        };
-        let Some(each) = plan_reach.member("operations").map(Reach::element) else {
-            return self
-                .insert("plan", plan, reach)
-                .insert("target", &target, reach);
+        // Operations no policy reaches leave the plan as `plan` is.
+        let Some((plan_reach, each)) = reach
+            .member("plan")
+            .and_then(|r| Some((r, r.member("operations")?.element())))
+        else {
+            return self.with_plan(plan, partner, provider, reach);
         };
         let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         let slice = operations.len().div_ceil(threads).max(MIN_SLICE);
@@ -131,6 +126,10 @@ impl Input {
         if let Ok(members) = plan.as_object_mut() {
             members.insert(Value::from("operations"), Value::from(converted));
         }
+        let target = Target {
+            partner: Some(partner),
+            provider,
+        };
         let mut input = self.insert("target", &target, reach);
         if let Ok(members) = input.0.as_object_mut() {
             members.insert(Value::from("plan"), plan);

@@ -301,6 +301,30 @@ fn diagnostics_carry_their_place_and_severity_in_text_and_json() {
         lines[1].strip_prefix("error: ").unwrap()
     );
     assert!(json[1].get("file").is_none(), "{}", json[1]);
+
+    // A place's hidden characters reach stderr escaped, in the message and in `file` alike.
+    let hostile = tempfile::tempdir().unwrap();
+    std::fs::write(
+        hostile.path().join("bad\u{202e}.yaml"),
+        "version: 1\npartner: { name: P, nmae: x }\n",
+    )
+    .unwrap();
+    let run = partnerctl()
+        .current_dir(hostile.path())
+        .args(["--log-format", "json", "validate", "bad\u{202e}.yaml"])
+        .run()
+        .code(1);
+    assert!(!run.stderr.contains('\u{202e}'), "{}", run.stderr);
+    let json = all_json(&run.stderr);
+    assert_eq!(json[0]["file"], "bad\\u{202e}.yaml", "{}", run.stderr);
+    assert!(
+        json[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("bad\\u{202e}.yaml:2:21: "),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
